@@ -1,0 +1,93 @@
+/**
+ * Schemas of the parameters of an RTMP dispatch call: what a caller may pass, checked before anything is sent.
+ */
+import * as Schema from "effect/Schema"
+
+const UINT32_MAX = 4_294_967_295
+const INT64_MAX = 9_223_372_036_854_775_807n
+
+/** The two dispatch actions: `RTMPDispatchV2` answers RTMP URLs, `RTMPDispatch` answers `host:port`. */
+export const Action = Schema.Literal("RTMPDispatchV2", "RTMPDispatch").annotations({ identifier: "Action" })
+export type Action = typeof Action.Type
+
+/** A ZEGOCLOUD AppId: an unsigned 32-bit integer. */
+export const AppId = Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= UINT32_MAX, {
+    message: () => `AppId must be an unsigned 32-bit integer (0 to ${UINT32_MAX})`
+  })
+).annotations({ identifier: "AppId" })
+
+/** A stream id: 1 to 256 ASCII letters, digits, `-` or `_`. */
+export const StreamId = Schema.String.pipe(
+  Schema.filter((s) => /^[A-Za-z0-9_-]{1,256}$/.test(s), {
+    message: (issue) => {
+      const s = issue.actual as string
+      return s.length === 0 || s.length > 256
+        ? `StreamId must be 1 to 256 characters long (got ${s.length})`
+        : "StreamId may contain only ASCII letters, digits, '-' and '_'"
+    }
+  })
+).annotations({ identifier: "StreamId" })
+
+/** The dispatch mode as the server takes it. */
+export const DispatchType = Schema.Literal("push", "pull").annotations({ identifier: "DispatchType" })
+export type DispatchType = typeof DispatchType.Type
+
+/** The dispatch mode a caller may pass: `publish` (the old page's word) is accepted and normalised to `push`. */
+export const DispatchTypeInput = Schema.transform(
+  Schema.Literal("push", "pull", "publish").annotations({
+    message: () => "Type must be \"push\" (or its alias \"publish\") or \"pull\""
+  }),
+  DispatchType,
+  { strict: true, decode: (type) => (type === "publish" ? "push" : type), encode: (type) => type }
+).annotations({ identifier: "DispatchTypeInput" })
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/** A client IP: an IPv4 dotted quad. The server does not support IPv6. */
+export const ClientIp = Schema.String.pipe(
+  Schema.filter((s) => IPV4.test(s), {
+    message: (issue) =>
+      String(issue.actual).includes(":")
+        ? "ClientIP must be IPv4: the ZEGOCLOUD server does not support IPv6 addresses"
+        : "ClientIP must be an IPv4 dotted quad such as 203.0.113.7"
+  })
+).annotations({ identifier: "ClientIp" })
+
+/** A sequence number for reconciliation: a non-negative Int64, as a safe integer or a bigint. */
+export const Sequence = Schema.Union(
+  Schema.Number.pipe(
+    Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, {
+      message: () => "Sequence must be a non-negative integer (use a bigint above 2^53)"
+    })
+  ),
+  Schema.BigIntFromSelf.pipe(
+    Schema.filter((n) => n >= 0n && n <= INT64_MAX, { message: () => "Sequence must fit in a non-negative Int64" })
+  )
+).annotations({ identifier: "Sequence" })
+export type Sequence = typeof Sequence.Type
+
+/** What a caller passes to a dispatch. */
+export const DispatchRequest = Schema.Struct({
+  streamId: StreamId,
+  type: DispatchTypeInput,
+  clientIp: Schema.optional(ClientIp),
+  sequence: Schema.optional(Sequence)
+}).annotations({ identifier: "DispatchRequest" })
+
+/** A dispatch request as a caller writes it (`type` may be `publish`). */
+export type DispatchRequest = typeof DispatchRequest.Encoded
+
+/** The ZEGOCLOUD API regions; `unified` is the global entry point. */
+export const Region = Schema.Literal("unified", "sha", "hkg", "fra", "lax", "bom", "sgp").annotations({
+  identifier: "Region",
+  message: () => "Region must be one of unified, sha, hkg, fra, lax, bom, sgp"
+})
+export type Region = typeof Region.Type
+
+/** The https base URL of a region. */
+export const regionBaseUrl = (region: Region): string =>
+  region === "unified" ? "https://rtc-api.zego.im" : `https://rtc-api-${region}.zego.im`
+
+/** The prefix ZEGOCLOUD's test environment requires on every stream id of an app. */
+export const testStreamPrefix = (appId: number): string => `zegotest-${appId}-`

@@ -1,0 +1,506 @@
+/**
+ * The RTMP dispatch service: asks ZEGOCLOUD for a publish or pull node (`RTMPDispatchV2`, RTMP URLs) or for
+ * node addresses (`RTMPDispatch`, `host:port`), signing every attempt afresh, retrying what is worth retrying,
+ * correcting clock skew, and keeping the AppId inside its rate limit.
+ *
+ * The service needs only `HttpClient.HttpClient`: `@effect-zego/node` provides one, `@effect-zego/core/testing`
+ * provides a mock that speaks the ZEGOCLOUD protocol.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as UrlParams from "@effect/platform/UrlParams"
+import type * as Arr from "effect/Array"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import type * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { EnvelopeFromJson } from "./Envelope.js"
+import type { Envelope } from "./Envelope.js"
+import * as Sequence from "./internal/sequence.js"
+import * as SlidingWindow from "./internal/slidingWindow.js"
+import { Action, AppId, DispatchRequest, Region, regionBaseUrl, StreamId, testStreamPrefix } from "./Params.js"
+import type { DispatchType } from "./Params.js"
+import type { NodeAddress, RtmpNode } from "./RtmpNode.js"
+import { NodeAddressFromString, RtmpNodeFromUrl } from "./RtmpNode.js"
+import * as Signature from "./Signature.js"
+import {
+  fromCode,
+  InvalidRequestError,
+  isRetryable,
+  NoPublishNodeError,
+  NoPullNodeError,
+  ResponseDecodeError,
+  TransportError
+} from "./ZegoError.js"
+import type { ZegoError } from "./ZegoError.js"
+
+/** The service tag. */
+export class RtmpDispatch extends Context.Tag("@effect-zego/core/RtmpDispatch")<RtmpDispatch, Service>() {}
+
+/** Every error a dispatch method can fail with. */
+export type DispatchError = ZegoError
+
+/** A successful `RTMPDispatchV2`: the parsed RTMP nodes, best first as the server ordered them. */
+export interface Dispatched {
+  readonly requestId: string
+  /** The stream id that was sent (with the `zegotest-<AppId>-` prefix in the test environment). */
+  readonly streamId: string
+  readonly type: DispatchType
+  readonly nodes: Arr.NonEmptyReadonlyArray<RtmpNode>
+}
+
+/** A successful `RTMPDispatch`: `host:port` addresses. */
+export interface DispatchedAddresses {
+  readonly requestId: string
+  readonly streamId: string
+  readonly type: DispatchType
+  readonly addresses: Arr.NonEmptyReadonlyArray<NodeAddress>
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Overrides the layer's retry schedule for this call (`Schedule.stop` for no retry). */
+  readonly retry?: Schedule.Schedule<unknown, DispatchError> | undefined
+}
+
+/** The service. */
+export interface Service {
+  readonly appId: number
+  /** The base URL calls go to. */
+  readonly baseUrl: string
+  /** `RTMPDispatchV2`: RTMP URLs for a publish (`push`) or a pull. */
+  readonly dispatch: (request: DispatchRequest, options?: CallOptions) => Effect.Effect<Dispatched, DispatchError>
+  /** `RTMPDispatch`: `host:port` node addresses. */
+  readonly dispatchAddresses: (
+    request: DispatchRequest,
+    options?: CallOptions
+  ) => Effect.Effect<DispatchedAddresses, DispatchError>
+}
+
+/** The client-side rate limit: at most `limit` calls in any `window`. */
+export interface RateLimit {
+  readonly limit: number
+  readonly window: Duration.DurationInput
+}
+
+/** Options of {@link make} and {@link layer}. */
+export interface Options {
+  readonly appId: number
+  readonly serverSecret: Redacted.Redacted<string>
+  /** The API region; ignored when `baseUrl` is set. Default `unified` (`https://rtc-api.zego.im`). */
+  readonly region?: Region | undefined
+  /** Overrides the region's URL; must be https unless its host is loopback. */
+  readonly baseUrl?: string | undefined
+  /** `true` or `false` sends `IsTest`; `true` also prefixes stream ids with `zegotest-<AppId>-`. Unset sends nothing. */
+  readonly isTest?: boolean | undefined
+  /** Retry schedule for the retryable errors. Default {@link defaultRetrySchedule}. */
+  readonly retry?: Schedule.Schedule<unknown, DispatchError> | undefined
+  /** Time limit of one attempt. Default 5 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Client-side rate limit, shared by every fiber using this service; `false` turns it off. Default 40 per second. */
+  readonly rateLimit?: RateLimit | false | undefined
+  /** The largest response body read, in bytes. Default 256 KiB. */
+  readonly maxResponseBytes?: number | undefined
+  /** A last change to the `HttpClient` (tracing, proxies, …). */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+/** Exponential back-off from 200 ms with jitter, each delay capped at 2 s, at most 3 retries. */
+export const defaultRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("200 millis").pipe(
+  Schedule.jittered,
+  Schedule.union(Schedule.spaced("2 seconds")),
+  Schedule.intersect(Schedule.recurs(3))
+)
+
+/** ZEGOCLOUD's quota for this action: 40 calls per second per AppId. */
+export const defaultRateLimit: RateLimit = { limit: 40, window: "1 second" }
+
+const SIGNATURE_EXPIRED = 100000004
+const SIGNATURE_PARAM = /([?&]Signature=)[^&]*/
+
+const responses = Metric.counter("zego_rtmp_dispatch_responses", {
+  description: "RTMP dispatch attempts by action and return code (transport / decode when there was none)"
+})
+const responseCounter = (action: Action, code: string): Metric.Metric.Counter<number> =>
+  Metric.tagged(Metric.tagged(responses, "action", action), "code", code)
+const latency = Metric.histogram(
+  "zego_rtmp_dispatch_latency_ms",
+  MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 }),
+  "Round trip of one RTMP dispatch attempt, in milliseconds"
+)
+
+const isLoopback = (hostname: string): boolean =>
+  hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname)
+
+const invalid = (parameter: string, detail: string) => new InvalidRequestError({ parameter, detail })
+
+/** Checks a base URL: https, or http on a loopback host; no query or fragment. Returns it without a trailing `/`. */
+export const validateBaseUrl = (baseUrl: string): Either.Either<string, InvalidRequestError> => {
+  let url: URL
+  try {
+    url = new URL(baseUrl)
+  } catch {
+    return Either.left(invalid("baseUrl", `not a URL: ${JSON.stringify(baseUrl.slice(0, 200))}`))
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
+    return Either.left(invalid("baseUrl", `must be https (plain http only on a loopback host), got ${url.protocol}//`))
+  }
+  if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    return Either.left(invalid("baseUrl", "must not carry a query, a fragment or credentials"))
+  }
+  return Either.right(url.href.replace(/\/+$/, ""))
+}
+
+const formatIssue = (error: ParseResult.ParseError): { parameter: string; detail: string } => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  return {
+    parameter: issue?.path.map(String).join(".") || "request",
+    detail: issue?.message ?? error.message
+  }
+}
+
+const invalidInput = (error: ParseResult.ParseError): InvalidRequestError => {
+  const { detail, parameter } = formatIssue(error)
+  return invalid(parameter, detail)
+}
+
+const decodeRequest = Schema.decodeUnknownEither(DispatchRequest, { onExcessProperty: "error" })
+const decodeEnvelope = Schema.decodeUnknownEither(EnvelopeFromJson)
+const decodeUrls = Schema.decodeUnknownEither(Schema.Array(RtmpNodeFromUrl))
+const decodeAddresses = Schema.decodeUnknownEither(Schema.Array(NodeAddressFromString))
+
+interface ValidOptions {
+  readonly appId: number
+  readonly serverSecret: Redacted.Redacted<string>
+  readonly baseUrl: string
+  readonly isTest: boolean | undefined
+  readonly timeout: Duration.Duration
+  readonly rateLimit: RateLimit | false
+  readonly maxResponseBytes: number
+}
+
+const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidRequestError> =>
+  Either.gen(function*() {
+    const appId = yield* Schema.decodeUnknownEither(AppId)(options.appId).pipe(
+      Either.mapLeft((e) => invalid("appId", formatIssue(e).detail))
+    )
+    const region = yield* Schema.decodeUnknownEither(Region)(options.region ?? "unified").pipe(
+      Either.mapLeft((e) => invalid("region", formatIssue(e).detail))
+    )
+    const baseUrl = yield* validateBaseUrl(options.baseUrl ?? regionBaseUrl(region))
+    const timeout = Duration.decodeUnknown(options.timeout ?? "5 seconds")
+    if (Option.isNone(timeout) || !Duration.greaterThan(timeout.value, Duration.zero)) {
+      return yield* Either.left(invalid("timeout", "must be a positive duration"))
+    }
+    const rateLimit = options.rateLimit ?? defaultRateLimit
+    if (rateLimit !== false) {
+      const window = Duration.decodeUnknown(rateLimit.window)
+      if (!Number.isSafeInteger(rateLimit.limit) || rateLimit.limit < 1) {
+        return yield* Either.left(invalid("rateLimit.limit", "must be a positive integer"))
+      }
+      if (Option.isNone(window) || !Duration.greaterThan(window.value, Duration.zero)) {
+        return yield* Either.left(invalid("rateLimit.window", "must be a positive duration"))
+      }
+    }
+    const maxResponseBytes = options.maxResponseBytes ?? 256 * 1024
+    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+      return yield* Either.left(invalid("maxResponseBytes", "must be a positive integer"))
+    }
+    return {
+      appId,
+      serverSecret: options.serverSecret,
+      baseUrl,
+      isTest: options.isTest,
+      timeout: timeout.value,
+      rateLimit,
+      maxResponseBytes
+    }
+  })
+
+/** What one HTTP exchange gave: the envelope, the HTTP status and the server's clock from `Date`. */
+interface Exchange {
+  readonly envelope: Envelope
+  readonly status: number
+  readonly serverTimeMillis: number | undefined
+}
+
+/** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
+export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const valid = yield* validateOptions(options)
+    const { appId, baseUrl, maxResponseBytes, serverSecret, timeout } = valid
+    const transform = options.transformClient ?? ((client: HttpClient.HttpClient) => client)
+    const client = transform(
+      (yield* HttpClient.HttpClient).pipe(
+        HttpClient.mapRequest((request) => HttpClientRequest.acceptJson(HttpClientRequest.prependUrl(request, baseUrl)))
+      )
+    )
+    const limiter = valid.rateLimit === false
+      ? SlidingWindow.unlimited
+      : yield* SlidingWindow.make(valid.rateLimit.limit, Duration.toMillis(valid.rateLimit.window))
+    const clockOffset = yield* Ref.make(0)
+    const defaultRetry = options.retry ?? defaultRetrySchedule
+    const prefix = valid.isTest === true ? testStreamPrefix(appId) : ""
+
+    const transportError = (action: Action, error: HttpClientError.HttpClientError) =>
+      new TransportError({
+        action,
+        reason: "Connection",
+        detail: `${error.reason}${error.description ? `: ${error.description}` : ""}`,
+        retryable: true
+      })
+
+    const readBody = (action: Action, response: HttpClientResponse.HttpClientResponse) => {
+      const tooLarge = new ResponseDecodeError({
+        action,
+        status: response.status,
+        detail: `the response body is larger than ${maxResponseBytes} bytes`
+      })
+      const length = Number(response.headers["content-length"] ?? NaN)
+      if (length > maxResponseBytes) return Effect.fail(tooLarge)
+      const body: Effect.Effect<string, HttpClientError.ResponseError | ResponseDecodeError> = Number.isFinite(length)
+        ? response.text
+        : response.stream.pipe(
+        Stream.runFoldEffect({ parts: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
+          const size = read.size + chunk.length
+          if (size > maxResponseBytes) return Effect.fail(tooLarge)
+          read.parts.push(chunk)
+          return Effect.succeed({ parts: read.parts, size })
+        }),
+        Effect.map(({ parts }) => {
+          const decoder = new TextDecoder()
+          return parts.map((part) => decoder.decode(part, { stream: true })).join("") + decoder.decode()
+        })
+      )
+      return Effect.catchTag(body, "ResponseError", (error) => Effect.fail(transportError(action, error)))
+    }
+
+    /** One signed HTTP exchange. */
+    const exchange = (action: Action, params: Record<string, string>) =>
+      Effect.gen(function*() {
+        yield* limiter.take
+        const signed = yield* Signature.publicParams({
+          appId,
+          serverSecret,
+          clockOffsetMillis: yield* Ref.get(clockOffset)
+        })
+        const request = HttpClientRequest.get("/", { urlParams: { ...params, ...signed } })
+        yield* Effect.whenLogLevel(
+          Effect.logDebug("ZEGOCLOUD request").pipe(Effect.annotateLogs("url", redactedUrl(baseUrl, request))),
+          LogLevel.Debug
+        )
+        const started = yield* Clock.currentTimeMillis
+        const exchanged = yield* client.execute(request).pipe(
+          Effect.mapError((error) => transportError(action, error)),
+          Effect.flatMap((response) =>
+            Effect.map(readBody(action, response), (text) => interpretBody(action, response, text))
+          ),
+          Effect.flatten,
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () =>
+              new TransportError({
+                action,
+                reason: "Timeout",
+                detail: `no complete answer within ${Duration.format(timeout)}`,
+                retryable: true
+              })
+          }),
+          Effect.tapBoth({
+            onFailure: (error) =>
+              Metric.increment(responseCounter(action, error._tag === "TransportError" ? "transport" : "decode")),
+            onSuccess: ({ envelope }) =>
+              Metric.increment(responseCounter(action, String(envelope.Code)))
+          }),
+          Effect.ensuring(
+            Effect.flatMap(
+              Clock.currentTimeMillis,
+              (now) => Metric.update(latency.pipe(Metric.tagged("action", action)), now - started)
+            )
+          )
+        )
+        return exchanged
+      })
+
+    /** One attempt: an exchange, and a second one if the server says our clock is off and tells us its time. */
+    const attempt = (action: Action, params: Record<string, string>, attempts: Ref.Ref<number>) =>
+      Effect.gen(function*() {
+        yield* Ref.update(attempts, (n) => n + 1)
+        const first = yield* exchange(action, params)
+        if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) return first
+        const offset = first.serverTimeMillis - (yield* Clock.currentTimeMillis)
+        yield* Ref.set(clockOffset, offset)
+        yield* Effect.logWarning("ZEGOCLOUD says the signature expired: correcting the clock offset and signing again")
+          .pipe(Effect.annotateLogs("clockOffsetMillis", offset))
+        return yield* exchange(action, params)
+      })
+
+    const call = <A>(
+      action: Action,
+      request: DispatchRequest,
+      callOptions: CallOptions | undefined,
+      decodeData: (data: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<A>, ParseResult.ParseError>
+    ) =>
+      Effect.gen(function*() {
+        const input = yield* Either.mapLeft(decodeRequest(request), invalidInput)
+        const streamId = input.streamId.startsWith(prefix) ? input.streamId : prefix + input.streamId
+        yield* Schema.decodeUnknownEither(StreamId)(streamId).pipe(
+          Either.mapLeft((e) => invalid("streamId", `with the test prefix ${prefix}: ${formatIssue(e).detail}`))
+        )
+        const sequence = input.sequence ?? (yield* Sequence.next)
+        const params: Record<string, string> = {
+          Action: action,
+          StreamId: streamId,
+          Sequence: String(sequence),
+          Type: input.type
+        }
+        if (input.clientIp !== undefined) params.ClientIP = input.clientIp
+        if (valid.isTest !== undefined) params.IsTest = String(valid.isTest)
+        yield* Effect.annotateCurrentSpan({ "zego.stream_id": streamId, "zego.type": input.type })
+
+        const attempts = yield* Ref.make(0)
+        const { envelope } = yield* attempt(action, params, attempts).pipe(
+          Effect.flatMap((exchanged) => failOnCode(action, exchanged.envelope)),
+          Effect.retry({ schedule: callOptions?.retry ?? defaultRetry, while: isRetryable }),
+          Effect.ensuring(Effect.flatMap(Ref.get(attempts), (n) => Effect.annotateCurrentSpan("zego.attempts", n)))
+        )
+        const data = Array.isArray(envelope.Data) ? envelope.Data : []
+        if (data.length === 0) {
+          const fields = {
+            code: envelope.Code,
+            serverMessage: `${envelope.Message || "ok"} (Code 0 with no node in Data)`,
+            requestId: envelope.RequestId,
+            action,
+            retryable: false
+          }
+          return yield* Effect.fail(input.type === "push" ? new NoPublishNodeError(fields) : new NoPullNodeError(fields))
+        }
+        const nodes = yield* decodeData(data).pipe(
+          Either.mapLeft((e) =>
+            new ResponseDecodeError({
+              action,
+              status: 200,
+              requestId: envelope.RequestId,
+              detail: `Data: ${formatIssue(e).detail}`
+            })
+          )
+        )
+        return {
+          requestId: envelope.RequestId,
+          streamId,
+          type: input.type,
+          nodes: nodes as unknown as Arr.NonEmptyReadonlyArray<A>
+        }
+      }).pipe(
+        Effect.tapBoth({
+          onFailure: (error) =>
+            Effect.annotateCurrentSpan({
+              "zego.error": error._tag,
+              ...("code" in error ? { "zego.code": error.code } : {}),
+              ...("requestId" in error && error.requestId ? { "zego.request_id": error.requestId } : {})
+            }),
+          onSuccess: (result) => Effect.annotateCurrentSpan({ "zego.code": 0, "zego.request_id": result.requestId })
+        }),
+        Effect.withSpan(`RtmpDispatch.${action}`, { kind: "client", attributes: { "zego.action": action } })
+      )
+
+    return RtmpDispatch.of({
+      appId,
+      baseUrl,
+      dispatch: (request, callOptions) => call("RTMPDispatchV2", request, callOptions, decodeUrls),
+      dispatchAddresses: (request, callOptions) =>
+        Effect.map(
+          call("RTMPDispatch", request, callOptions, decodeAddresses),
+          ({ nodes, ...rest }) => ({ ...rest, addresses: nodes })
+        )
+    })
+  })
+
+/** Reads a body as the envelope; without one, an HTTP error status is a transport error, anything else a decode error. */
+const interpretBody = (
+  action: Action,
+  response: HttpClientResponse.HttpClientResponse,
+  text: string
+): Effect.Effect<Exchange, TransportError | ResponseDecodeError> => {
+  const status = response.status
+  const decoded = decodeEnvelope(text)
+  if (Either.isRight(decoded)) {
+    const date = response.headers["date"]
+    const serverTime = date === undefined ? NaN : Date.parse(date)
+    return Effect.succeed({
+      envelope: decoded.right,
+      status,
+      serverTimeMillis: Number.isNaN(serverTime) ? undefined : serverTime
+    })
+  }
+  if (status >= 400) {
+    return Effect.fail(
+      new TransportError({
+        action,
+        reason: "HttpStatus",
+        status,
+        detail: `HTTP ${status} without a ZEGOCLOUD envelope`,
+        retryable: status >= 500 || status === 408 || status === 429
+      })
+    )
+  }
+  return Effect.fail(
+    new ResponseDecodeError({
+      action,
+      status,
+      detail: `the body is not the ZEGOCLOUD envelope: ${formatIssue(decoded.left).detail}`
+    })
+  )
+}
+
+const failOnCode = (action: Action, envelope: Envelope) =>
+  envelope.Code === 0 ? Effect.succeed({ envelope }) : Effect.fail(
+    fromCode({ code: envelope.Code, serverMessage: envelope.Message, requestId: envelope.RequestId, action })
+  )
+
+/** The request's URL with its `Signature` hidden, for logs. */
+const redactedUrl = (baseUrl: string, request: HttpClientRequest.HttpClientRequest): string =>
+  `${baseUrl}/?${UrlParams.toString(request.urlParams)}`.replace(SIGNATURE_PARAM, "$1<redacted>")
+
+/** The service as a layer; it needs an `HttpClient`. */
+export const layer = (options: Options): Layer.Layer<RtmpDispatch, InvalidRequestError, HttpClient.HttpClient> =>
+  Layer.effect(RtmpDispatch, make(options))
+
+/** The options read from `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET`, `ZEGO_REGION`, `ZEGO_BASE_URL` and `ZEGO_IS_TEST`. */
+export const configFromEnv: Config.Config<Options> = Config.all({
+  appId: Config.integer("ZEGO_APP_ID"),
+  serverSecret: Config.redacted("ZEGO_SERVER_SECRET"),
+  region: Config.literal("unified", "sha", "hkg", "fra", "lax", "bom", "sgp")("ZEGO_REGION").pipe(
+    Config.withDefault("unified" as const)
+  ),
+  baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
+  isTest: Config.option(Config.boolean("ZEGO_IS_TEST"))
+}).pipe(
+  Config.map(({ baseUrl, isTest, ...rest }) => ({
+    ...rest,
+    baseUrl: Option.getOrUndefined(baseUrl),
+    isTest: Option.getOrUndefined(isTest)
+  }))
+)
+
+/** The service as a layer, its options read through Effect `Config` (by default {@link configFromEnv}). */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = configFromEnv
+): Layer.Layer<RtmpDispatch, ConfigError.ConfigError | InvalidRequestError, HttpClient.HttpClient> =>
+  Layer.effect(RtmpDispatch, Effect.flatMap(Config.unwrap(config), make))

@@ -1,0 +1,93 @@
+/**
+ * The nodes a dispatch returns: an RTMP URL (`RTMPDispatchV2`) parsed into the parts OBS and players need,
+ * and a `host:port` address (`RTMPDispatch`).
+ */
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+
+/** An RTMP node URL taken apart: where to connect, and the two fields OBS asks for. */
+export class RtmpNode extends Schema.Class<RtmpNode>("RtmpNode")({
+  /** The URL as the server sent it, e.g. `rtmp://81.69.49.115:1935/1540531164/caodantest`. */
+  url: Schema.String,
+  host: Schema.String,
+  port: Schema.Int,
+  /** The RTMP application: the path between the host and the last `/`. */
+  app: Schema.String,
+  /** The stream name: everything after the last `/`. */
+  streamName: Schema.String,
+  /** OBS "Server": the URL up to and including the last `/`. */
+  obsServer: Schema.String,
+  /** OBS "Stream key": the rest of the URL. */
+  obsStreamKey: Schema.String
+}) {}
+
+const RTMP_URL = /^(rtmps?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/([^?#\s]+)\/([^/\s]+)$/
+
+const parsePort = (text: string | undefined, fallback: number): number | undefined => {
+  if (text === undefined) return fallback
+  const port = Number(text)
+  return port >= 1 && port <= 65535 ? port : undefined
+}
+
+/** Parses an RTMP URL string into a {@link RtmpNode}; anything that is not `rtmp://host[:port]/app/stream` fails. */
+export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
+  const match = RTMP_URL.exec(url)
+  if (match === null) return undefined
+  const [, scheme, host, portText, app, streamName] = match as unknown as [string, string, string, string, string, string]
+  const port = parsePort(portText, scheme === "rtmps" ? 443 : 1935)
+  if (port === undefined) return undefined
+  const split = url.lastIndexOf("/") + 1
+  return new RtmpNode({
+    url,
+    host: host.startsWith("[") ? host.slice(1, -1) : host,
+    port,
+    app,
+    streamName,
+    obsServer: url.slice(0, split),
+    obsStreamKey: url.slice(split)
+  })
+}
+
+/** Decodes the URL string of a V2 answer into a {@link RtmpNode}. */
+export const RtmpNodeFromUrl = Schema.transformOrFail(Schema.String, Schema.typeSchema(RtmpNode), {
+  strict: true,
+  decode: (url, _, ast) => {
+    const node = parseRtmpUrl(url)
+    return node === undefined
+      ? ParseResult.fail(new ParseResult.Type(ast, url, "expected an RTMP URL rtmp://host[:port]/app/stream"))
+      : ParseResult.succeed(node)
+  },
+  encode: (node) => ParseResult.succeed(node.url)
+}).annotations({ identifier: "RtmpNodeFromUrl" })
+
+/** A `host:port` node address, as `RTMPDispatch` (V1) answers it. */
+export class NodeAddress extends Schema.Class<NodeAddress>("NodeAddress")({
+  /** The address as the server sent it, e.g. `81.69.49.115:1935`. */
+  address: Schema.String,
+  host: Schema.String,
+  port: Schema.Int
+}) {}
+
+const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/
+
+/** Parses `host:port` into a {@link NodeAddress}. */
+export const parseNodeAddress = (address: string): NodeAddress | undefined => {
+  const match = HOST_PORT.exec(address)
+  if (match === null) return undefined
+  const [, host, portText] = match as unknown as [string, string, string]
+  const port = parsePort(portText, 0)
+  if (port === undefined) return undefined
+  return new NodeAddress({ address, host: host.startsWith("[") ? host.slice(1, -1) : host, port })
+}
+
+/** Decodes the string of a V1 answer into a {@link NodeAddress}. */
+export const NodeAddressFromString = Schema.transformOrFail(Schema.String, Schema.typeSchema(NodeAddress), {
+  strict: true,
+  decode: (address, _, ast) => {
+    const node = parseNodeAddress(address)
+    return node === undefined
+      ? ParseResult.fail(new ParseResult.Type(ast, address, "expected a host:port address"))
+      : ParseResult.succeed(node)
+  },
+  encode: (node) => ParseResult.succeed(node.address)
+}).annotations({ identifier: "NodeAddressFromString" })

@@ -1,0 +1,60 @@
+/**
+ * The ZEGOCLOUD server API signature (version 2.0) and the public parameters that carry it.
+ *
+ * `Signature = md5(AppId + SignatureNonce + ServerSecret + Timestamp)` in lowercase hex. md5 comes from
+ * `@noble/hashes` (audited, dependency-free, runs on every JavaScript runtime): WebCrypto has no md5, and the
+ * core must not import `node:crypto`.
+ */
+import { md5 } from "@noble/hashes/legacy.js"
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+
+/** The only signature version the gateway accepts. */
+export const SIGNATURE_VERSION = "2.0"
+
+/** What goes into a signature. */
+export interface SignatureInput {
+  readonly appId: number
+  readonly nonce: string
+  readonly serverSecret: Redacted.Redacted<string>
+  /** Unix time in seconds. */
+  readonly timestamp: number
+}
+
+/** The 32 lowercase hex characters of a signature. */
+export const sign = (input: SignatureInput): string =>
+  bytesToHex(md5(utf8ToBytes(`${input.appId}${input.nonce}${Redacted.value(input.serverSecret)}${input.timestamp}`)))
+
+/** A nonce: 16 hex characters from 8 bytes of the runtime's cryptographic random source. */
+export const makeNonce: Effect.Effect<string> = Effect.sync(() => bytesToHex(crypto.getRandomValues(new Uint8Array(8))))
+
+/** The public parameters every call carries, as query parameters. */
+export interface PublicParams {
+  readonly AppId: string
+  readonly SignatureNonce: string
+  readonly Timestamp: string
+  readonly SignatureVersion: typeof SIGNATURE_VERSION
+  readonly Signature: string
+}
+
+/**
+ * Signs a new call: a fresh nonce and the current Unix time from Effect's `Clock` (plus `clockOffsetMillis`,
+ * the server's clock minus ours, learnt from a "signature expired" answer).
+ */
+export const publicParams = (options: {
+  readonly appId: number
+  readonly serverSecret: Redacted.Redacted<string>
+  readonly clockOffsetMillis?: number | undefined
+}): Effect.Effect<PublicParams> =>
+  Effect.map(Effect.zip(makeNonce, Clock.currentTimeMillis), ([nonce, now]) => {
+    const timestamp = Math.floor((now + (options.clockOffsetMillis ?? 0)) / 1000)
+    return {
+      AppId: String(options.appId),
+      SignatureNonce: nonce,
+      Timestamp: String(timestamp),
+      SignatureVersion: SIGNATURE_VERSION,
+      Signature: sign({ appId: options.appId, nonce, serverSecret: options.serverSecret, timestamp })
+    }
+  })

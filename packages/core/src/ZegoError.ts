@@ -1,0 +1,290 @@
+/**
+ * The errors of an RTMP dispatch: one tagged class per ZEGOCLOUD return-code family, plus the failures that
+ * happen before or around the server (invalid input, transport, undecodable response).
+ *
+ * The tags are public API: handle them with `Effect.catchTag("RateLimitedError", …)`.
+ */
+import * as Schema from "effect/Schema"
+import { Action } from "./Params.js"
+
+/** What every error that carries a ZEGOCLOUD return code keeps. */
+const serverFields = {
+  /** The ZEGOCLOUD return code. */
+  code: Schema.Int,
+  /** The server's `Message`. */
+  serverMessage: Schema.String,
+  /** The server's `RequestId`: quote it to ZEGOCLOUD support. */
+  requestId: Schema.String,
+  action: Action,
+  /** Whether the default retry policy tries the call again. */
+  retryable: Schema.Boolean
+}
+
+interface ServerFields {
+  readonly _tag: string
+  readonly code: number
+  readonly serverMessage: string
+  readonly requestId: string
+  readonly action: Action
+}
+
+const describe = (error: ServerFields, hint: string): string =>
+  `${error._tag}: ZEGO code ${error.code} (${error.serverMessage || "no message"}) from ${error.action}, ` +
+  `RequestId ${error.requestId || "none"}. ${hint}`
+
+/** 1010, 30002, 5007: called too often. Retried with back-off. */
+export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("RateLimitedError", serverFields) {
+  override get message() {
+    return describe(this, "Slow down: the limit is 40 dispatch calls per second per AppId.")
+  }
+}
+
+/** 1001: dispatch failed. Retried a few times. */
+export class DispatchFailedError extends Schema.TaggedError<DispatchFailedError>()("DispatchFailedError", serverFields) {
+  override get message() {
+    return describe(this, "Retry later; if it persists, contact ZEGOCLOUD support with the RequestId.")
+  }
+}
+
+/** 1002 (or an empty answer to a push): no publish node. */
+export class NoPublishNodeError extends Schema.TaggedError<NoPublishNodeError>()("NoPublishNodeError", serverFields) {
+  override get message() {
+    return describe(this, "No publish node is available: contact ZEGOCLOUD support with the RequestId.")
+  }
+}
+
+/** 1003 (or an empty answer to a pull): no pull node. */
+export class NoPullNodeError extends Schema.TaggedError<NoPullNodeError>()("NoPullNodeError", serverFields) {
+  override get message() {
+    return describe(this, "No pull node is available: contact ZEGOCLOUD support with the RequestId.")
+  }
+}
+
+/** 1005: the app is not online. */
+export class AppNotOnlineError extends Schema.TaggedError<AppNotOnlineError>()("AppNotOnlineError", serverFields) {
+  override get message() {
+    return describe(this, "The app is not online for RTMP dispatch: ask ZEGOCLOUD support to enable it.")
+  }
+}
+
+/** 1006: the server found a parameter invalid. */
+export class InvalidParameterError
+  extends Schema.TaggedError<InvalidParameterError>()("InvalidParameterError", serverFields)
+{
+  override get message() {
+    return describe(this, "Check the parameters; if they look right, contact ZEGOCLOUD support with the RequestId.")
+  }
+}
+
+/** 30003, 3001, 5000–5002, 5006: internal error on ZEGOCLOUD's side. Retried. */
+export class ZegoInternalError extends Schema.TaggedError<ZegoInternalError>()("ZegoInternalError", serverFields) {
+  override get message() {
+    return describe(this, "A ZEGOCLOUD internal error: retry later, or contact support with the RequestId.")
+  }
+}
+
+/** 30004: wrong `IsTest`. */
+export class InvalidIsTestError extends Schema.TaggedError<InvalidIsTestError>()("InvalidIsTestError", serverFields) {
+  override get message() {
+    return describe(this, "Check isTest (ZEGO_IS_TEST): it must match the app's environment.")
+  }
+}
+
+/** 30005: the AppId is not valid for this service. */
+export class InvalidAppIdError extends Schema.TaggedError<InvalidAppIdError>()("InvalidAppIdError", serverFields) {
+  override get message() {
+    return describe(this, "Check the AppId (ZEGO_APP_ID).")
+  }
+}
+
+/** 30009: the server refused the stream id (in the test environment: the `zegotest-<AppId>-` prefix). */
+export class InvalidStreamIdError
+  extends Schema.TaggedError<InvalidStreamIdError>()("InvalidStreamIdError", serverFields)
+{
+  override get message() {
+    return describe(this, "Check the StreamId: 1-256 of A-Z a-z 0-9 - _, prefixed zegotest-<AppId>- in test.")
+  }
+}
+
+/** 30010: the server refused the dispatch type. */
+export class InvalidDispatchTypeError
+  extends Schema.TaggedError<InvalidDispatchTypeError>()("InvalidDispatchTypeError", serverFields)
+{
+  override get message() {
+    return describe(this, "Check the Type: push or pull.")
+  }
+}
+
+/** 30011: the server refused the client IP. */
+export class InvalidClientIpError
+  extends Schema.TaggedError<InvalidClientIpError>()("InvalidClientIpError", serverFields)
+{
+  override get message() {
+    return describe(this, "Check the ClientIP: an IPv4 dotted quad.")
+  }
+}
+
+/** 100000004: the signature expired, usually because this machine's clock is off. */
+export class SignatureExpiredError
+  extends Schema.TaggedError<SignatureExpiredError>()("SignatureExpiredError", serverFields)
+{
+  override get message() {
+    return describe(this, "This machine's clock is more than 10 minutes off: synchronise it (NTP).")
+  }
+}
+
+/** 100000005: the signature is wrong, usually a wrong server secret. */
+export class SignatureInvalidError
+  extends Schema.TaggedError<SignatureInvalidError>()("SignatureInvalidError", serverFields)
+{
+  override get message() {
+    return describe(this, "Check the server secret (ZEGO_SERVER_SECRET) and the AppId.")
+  }
+}
+
+/** Any other gateway code (1000000xx): host, AppId format, missing parameters, app config, service. */
+export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayError", serverFields) {
+  override get message() {
+    return describe(this, gatewayHints[this.code] ?? "See the ZEGOCLOUD gateway return codes.")
+  }
+}
+
+const gatewayHints: Record<number, string> = {
+  100000001: "Check the API host (region or base URL).",
+  100000002: "Check the AppId format.",
+  100000003: "Check the Timestamp parameter.",
+  100000006: "Check the SignatureNonce parameter.",
+  100000007: "Check the Signature parameter.",
+  100000008: "Check the Action parameter.",
+  100000009: "The Action is not supported.",
+  100000010: "Only SignatureVersion 2.0 is supported.",
+  100000011: "The AppId's secret was not found: check the AppId.",
+  100000012: "The app's configuration was not found: check the AppId.",
+  100000015: "A gateway internal error: retry later.",
+  100000016: "The app has no production environment: set isTest (ZEGO_IS_TEST=true).",
+  100000017: "The service is not enabled for this app: ask ZEGOCLOUD support."
+}
+
+/** Any code this library does not know: the code, message and request id are kept. */
+export class UnknownCodeError extends Schema.TaggedError<UnknownCodeError>()("UnknownCodeError", serverFields) {
+  override get message() {
+    return describe(this, "An undocumented code: contact ZEGOCLOUD support with the RequestId.")
+  }
+}
+
+/** No usable response: the connection failed, the attempt timed out, or an HTTP error status came without an envelope. */
+export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+  action: Action,
+  reason: Schema.Literal("Connection", "Timeout", "HttpStatus"),
+  /** The HTTP status, for `HttpStatus`. */
+  status: Schema.optional(Schema.Int),
+  detail: Schema.String,
+  retryable: Schema.Boolean
+}) {
+  override get message() {
+    return `TransportError (${this.reason}) calling ${this.action}: ${this.detail}`
+  }
+}
+
+/** The body is not the ZEGOCLOUD envelope, or its `Data` is malformed. */
+export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
+  action: Action,
+  status: Schema.Int,
+  /** The server's `RequestId`, when the envelope itself could be read. */
+  requestId: Schema.optional(Schema.String),
+  detail: Schema.String
+}) {
+  override get message() {
+    return `ResponseDecodeError from ${this.action} (HTTP ${this.status}${
+      this.requestId ? `, RequestId ${this.requestId}` : ""
+    }): ${this.detail}`
+  }
+}
+
+/** The caller's input failed validation; nothing was sent. */
+export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
+  /** Which input: a request field (`streamId`, …) or an option (`baseUrl`, …). */
+  parameter: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `InvalidRequestError: ${this.parameter}: ${this.detail} (nothing was sent)`
+  }
+}
+
+/** The classes of the errors that carry a ZEGOCLOUD return code. */
+export const ServerErrors = [
+  RateLimitedError,
+  DispatchFailedError,
+  NoPublishNodeError,
+  NoPullNodeError,
+  AppNotOnlineError,
+  InvalidParameterError,
+  ZegoInternalError,
+  InvalidIsTestError,
+  InvalidAppIdError,
+  InvalidStreamIdError,
+  InvalidDispatchTypeError,
+  InvalidClientIpError,
+  SignatureExpiredError,
+  SignatureInvalidError,
+  GatewayError,
+  UnknownCodeError
+] as const
+
+/** An error that carries a ZEGOCLOUD return code. */
+export type ZegoServerError = InstanceType<(typeof ServerErrors)[number]>
+
+/** Every error a dispatch can fail with. */
+export type ZegoError = ZegoServerError | TransportError | ResponseDecodeError | InvalidRequestError
+
+/** The schema of every error a dispatch can fail with (to send them over the wire or persist them). */
+export const ZegoError: Schema.Union<
+  [...typeof ServerErrors, typeof TransportError, typeof ResponseDecodeError, typeof InvalidRequestError]
+> = Schema.Union(...ServerErrors, TransportError, ResponseDecodeError, InvalidRequestError)
+
+/** Whether a value is one of this library's errors. */
+export const isZegoError = (u: unknown): u is ZegoError => ZegoError.members.some((member) => u instanceof member)
+
+type ServerErrorClass = (typeof ServerErrors)[number]
+
+/** The one table from return codes to error classes, with the retry decision of each code. */
+const codeTable = new Map<number, readonly [ServerErrorClass, boolean]>()
+const entry = (codes: ReadonlyArray<number>, errorClass: ServerErrorClass, retryable: boolean) => {
+  for (const code of codes) codeTable.set(code, [errorClass, retryable])
+}
+entry([1010, 30002, 5007], RateLimitedError, true)
+entry([1001], DispatchFailedError, true)
+entry([1002], NoPublishNodeError, false)
+entry([1003], NoPullNodeError, false)
+entry([1005], AppNotOnlineError, false)
+entry([1006], InvalidParameterError, false)
+entry([30003, 3001, 5000, 5001, 5002, 5006], ZegoInternalError, true)
+entry([30004], InvalidIsTestError, false)
+entry([30005], InvalidAppIdError, false)
+entry([30009], InvalidStreamIdError, false)
+entry([30010], InvalidDispatchTypeError, false)
+entry([30011], InvalidClientIpError, false)
+// Retried once by the dispatch service itself, after it corrects the clock offset.
+entry([100000004], SignatureExpiredError, false)
+entry([100000005], SignatureInvalidError, false)
+for (let code = 100000000; code <= 100000099; code++) {
+  if (!codeTable.has(code)) entry([code], GatewayError, code === 100000015)
+}
+
+/** The codes the table knows, for tests and documentation. */
+export const knownCodes: ReadonlyArray<number> = [...codeTable.keys()]
+
+/** The error for a non-zero return code. */
+export const fromCode = (fields: {
+  readonly code: number
+  readonly serverMessage: string
+  readonly requestId: string
+  readonly action: Action
+}): ZegoServerError => {
+  const [errorClass, retryable] = codeTable.get(fields.code) ?? [UnknownCodeError, false]
+  return new errorClass({ ...fields, retryable })
+}
+
+/** Whether the default policy retries an error. */
+export const isRetryable = (error: ZegoError): boolean => "retryable" in error && error.retryable

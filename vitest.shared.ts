@@ -1,0 +1,19 @@
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import type { UserConfig } from "vitest/config"
+
+const packages = path.join(path.dirname(fileURLToPath(import.meta.url)), "packages")
+
+// Tests run against the TypeScript sources of every workspace package, so no build is needed first.
+export const shared: UserConfig = {
+  resolve: {
+    alias: [
+      { find: /^@effect-zego\/([a-z-]+)\/([A-Za-z]+)$/, replacement: `${packages}/$1/src/$2.ts` },
+      { find: /^@effect-zego\/([a-z-]+)$/, replacement: `${packages}/$1/src/index.ts` }
+    ]
+  },
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000
+  }
+}
