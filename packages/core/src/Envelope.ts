@@ -15,4 +15,3 @@ export type Envelope = typeof Envelope.Type
 
 /** The envelope as JSON text. */
 export const EnvelopeFromJson = Schema.parseJson(Envelope)
-

@@ -277,17 +277,17 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       const body: Effect.Effect<string, HttpClientError.ResponseError | ResponseDecodeError> = Number.isFinite(length)
         ? response.text
         : response.stream.pipe(
-        Stream.runFoldEffect({ parts: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
-          const size = read.size + chunk.length
-          if (size > maxResponseBytes) return Effect.fail(tooLarge)
-          read.parts.push(chunk)
-          return Effect.succeed({ parts: read.parts, size })
-        }),
-        Effect.map(({ parts }) => {
-          const decoder = new TextDecoder()
-          return parts.map((part) => decoder.decode(part, { stream: true })).join("") + decoder.decode()
-        })
-      )
+          Stream.runFoldEffect({ parts: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
+            const size = read.size + chunk.length
+            if (size > maxResponseBytes) return Effect.fail(tooLarge)
+            read.parts.push(chunk)
+            return Effect.succeed({ parts: read.parts, size })
+          }),
+          Effect.map(({ parts }) => {
+            const decoder = new TextDecoder()
+            return parts.map((part) => decoder.decode(part, { stream: true })).join("") + decoder.decode()
+          })
+        )
       return Effect.catchTag(body, "ResponseError", (error) => Effect.fail(transportError(action, error)))
     }
 
@@ -325,8 +325,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
           Effect.tapBoth({
             onFailure: (error) =>
               Metric.increment(responseCounter(action, error._tag === "TransportError" ? "transport" : "decode")),
-            onSuccess: ({ envelope }) =>
-              Metric.increment(responseCounter(action, String(envelope.Code)))
+            onSuccess: ({ envelope }) => Metric.increment(responseCounter(action, String(envelope.Code)))
           }),
           Effect.ensuring(
             Effect.flatMap(
@@ -389,7 +388,9 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
             action,
             retryable: false
           }
-          return yield* Effect.fail(input.type === "push" ? new NoPublishNodeError(fields) : new NoPullNodeError(fields))
+          return yield* Effect.fail(
+            input.type === "push" ? new NoPublishNodeError(fields) : new NoPullNodeError(fields)
+          )
         }
         const nodes = yield* decodeData(data).pipe(
           Either.mapLeft((e) =>

@@ -33,7 +33,14 @@ const parsePort = (text: string | undefined, fallback: number): number | undefin
 export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
   const match = RTMP_URL.exec(url)
   if (match === null) return undefined
-  const [, scheme, host, portText, app, streamName] = match as unknown as [string, string, string, string, string, string]
+  const [, scheme, host, portText, app, streamName] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string
+  ]
   const port = parsePort(portText, scheme === "rtmps" ? 443 : 1935)
   if (port === undefined) return undefined
   const split = url.lastIndexOf("/") + 1

@@ -40,7 +40,9 @@ export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("Ra
 }
 
 /** 1001: dispatch failed. Retried a few times. */
-export class DispatchFailedError extends Schema.TaggedError<DispatchFailedError>()("DispatchFailedError", serverFields) {
+export class DispatchFailedError
+  extends Schema.TaggedError<DispatchFailedError>()("DispatchFailedError", serverFields)
+{
   override get message() {
     return describe(this, "Retry later; if it persists, contact ZEGOCLOUD support with the RequestId.")
   }

@@ -1,0 +1,30 @@
+/**
+ * `RtmpDispatch` on Node.js: the core service over `@effect/platform-node`'s undici `HttpClient` (keep-alive
+ * connections), so that a program runs with one `Effect.provide`.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { RtmpDispatch } from "@effect-zego/core"
+import type { ZegoError } from "@effect-zego/core"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Layer from "effect/Layer"
+
+/** The undici `HttpClient` with its own keep-alive agent, closed with the layer. */
+export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerUndici
+
+/** `RtmpDispatch` configured from `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET`, `ZEGO_REGION`, `ZEGO_BASE_URL`, `ZEGO_IS_TEST`. */
+export const layer: Layer.Layer<RtmpDispatch.RtmpDispatch, ConfigError.ConfigError | ZegoError.InvalidRequestError> =
+  RtmpDispatch.layerConfig().pipe(Layer.provide(layerHttpClient))
+
+/** `RtmpDispatch` with options given in code. */
+export const layerOptions = (
+  options: RtmpDispatch.Options
+): Layer.Layer<RtmpDispatch.RtmpDispatch, ZegoError.InvalidRequestError> =>
+  RtmpDispatch.layer(options).pipe(Layer.provide(layerHttpClient))
+
+/** `RtmpDispatch` with options read through Effect `Config`. */
+export const layerConfig = (
+  config: Config.Config.Wrap<RtmpDispatch.Options>
+): Layer.Layer<RtmpDispatch.RtmpDispatch, ConfigError.ConfigError | ZegoError.InvalidRequestError> =>
+  RtmpDispatch.layerConfig(config).pipe(Layer.provide(layerHttpClient))

@@ -1,0 +1,4 @@
+/**
+ * @effect-zego/node: the Node.js layers of @effect-zego/core.
+ */
+export * as NodeRtmpDispatch from "./NodeRtmpDispatch.js"
