@@ -15,7 +15,7 @@ export const AppId = Schema.Number.pipe(
   Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= UINT32_MAX, {
     message: () => `AppId must be an unsigned 32-bit integer (0 to ${UINT32_MAX})`
   })
-).annotations({ identifier: "AppId" })
+).annotations({ identifier: "AppId", arbitrary: () => (fc) => fc.integer({ min: 0, max: UINT32_MAX }) })
 
 /** A stream id: 1 to 256 ASCII letters, digits, `-` or `_`. */
 export const StreamId = Schema.String.pipe(
@@ -27,7 +27,10 @@ export const StreamId = Schema.String.pipe(
         : "StreamId may contain only ASCII letters, digits, '-' and '_'"
     }
   })
-).annotations({ identifier: "StreamId" })
+).annotations({
+  identifier: "StreamId",
+  arbitrary: () => (fc) => fc.stringMatching(/^[A-Za-z0-9_-]{1,256}$/)
+})
 
 /** The dispatch mode as the server takes it. */
 export const DispatchType = Schema.Literal("push", "pull").annotations({ identifier: "DispatchType" })
@@ -52,7 +55,7 @@ export const ClientIp = Schema.String.pipe(
         ? "ClientIP must be IPv4: the ZEGOCLOUD server does not support IPv6 addresses"
         : "ClientIP must be an IPv4 dotted quad such as 203.0.113.7"
   })
-).annotations({ identifier: "ClientIp" })
+).annotations({ identifier: "ClientIp", arbitrary: () => (fc) => fc.ipV4() })
 
 /** A sequence number for reconciliation: a non-negative Int64, as a safe integer or a bigint. */
 export const Sequence = Schema.Union(
@@ -60,10 +63,10 @@ export const Sequence = Schema.Union(
     Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, {
       message: () => "Sequence must be a non-negative integer (use a bigint above 2^53)"
     })
-  ),
+  ).annotations({ arbitrary: () => (fc) => fc.maxSafeNat() }),
   Schema.BigIntFromSelf.pipe(
     Schema.filter((n) => n >= 0n && n <= INT64_MAX, { message: () => "Sequence must fit in a non-negative Int64" })
-  )
+  ).annotations({ arbitrary: () => (fc) => fc.bigInt({ min: 0n, max: INT64_MAX }) })
 ).annotations({ identifier: "Sequence" })
 export type Sequence = typeof Sequence.Type
 

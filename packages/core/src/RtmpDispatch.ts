@@ -379,7 +379,15 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
           Effect.retry({ schedule: callOptions?.retry ?? defaultRetry, while: isRetryable }),
           Effect.ensuring(Effect.flatMap(Ref.get(attempts), (n) => Effect.annotateCurrentSpan("zego.attempts", n)))
         )
-        const data = Array.isArray(envelope.Data) ? envelope.Data : []
+        const data = envelope.Data ?? []
+        if (!Array.isArray(data)) {
+          return yield* new ResponseDecodeError({
+            action,
+            status: 200,
+            requestId: envelope.RequestId,
+            detail: "Data is not an array"
+          })
+        }
         if (data.length === 0) {
           const fields = {
             code: envelope.Code,

@@ -29,6 +29,8 @@ export interface RecordedRequest {
   readonly params: Readonly<Record<string, string>>
   /** The `RequestId` the mock answers with: `mock-1`, `mock-2`, … */
   readonly requestId: string
+  /** When the request arrived, by the `Clock`, in milliseconds. */
+  readonly receivedAt: number
 }
 
 /** What the mock answers. */
@@ -158,7 +160,7 @@ const respond = (
         new Response(reply.body, { status: reply.status, headers: { date, ...reply.headers } })
       ))
     case "Envelope": {
-      const data = reply.data ?? (reply.code === 0 ? defaultData(recorded) : undefined)
+      const data = "data" in reply ? reply.data : reply.code === 0 ? defaultData(recorded) : undefined
       const body = JSON.stringify({
         Code: reply.code,
         Message: reply.message,
@@ -201,9 +203,11 @@ export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient | Zeg
       Effect.gen(function*() {
         const params = Object.fromEntries(url.searchParams)
         const action = yield* Effect.try({ try: () => verify(options, params), catch: (e) => e }).pipe(Effect.orDie)
-        const recorded: RecordedRequest = { action, params, requestId: `mock-${(yield* Ref.get(requests)).length + 1}` }
+        const receivedAt = yield* Clock.currentTimeMillis
+        const requestId = `mock-${(yield* Ref.get(requests)).length + 1}`
+        const recorded: RecordedRequest = { action, params, requestId, receivedAt }
         yield* Ref.update(requests, (all) => [...all, recorded])
-        const now = (yield* Clock.currentTimeMillis) + offsetMillis
+        const now = receivedAt + offsetMillis
         const date = new Date(now).toUTCString()
         const skewed = Math.abs(Number(params.Timestamp) - now / 1000) > MAX_SKEW_SECONDS
         const reply = skewed

@@ -1,0 +1,30 @@
+import { RtmpDispatch } from "@effect-zego/core"
+import { ZegoMock } from "@effect-zego/core/testing"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
+
+export const APP_ID = 12345
+export const SECRET_TEXT = "9193cc662a4c0ec135ec71fb57194b38"
+export const SECRET = Redacted.make(SECRET_TEXT)
+
+/** RtmpDispatch over the mock, with the AppId and secret above. */
+export const mockLayer = (
+  options: Omit<ZegoMock.Options, "appId" | "serverSecret"> & { readonly dispatch?: Partial<RtmpDispatch.Options> } = {}
+) => ZegoMock.layerDispatch({ appId: APP_ID, serverSecret: SECRET, ...options })
+
+export const requests = Effect.flatMap(ZegoMock.ZegoMock, (mock) => mock.requests)
+
+export const service = RtmpDispatch.RtmpDispatch
+
+/** Runs an effect that sleeps (back-off, rate limit, timeouts) by moving the TestClock far enough. */
+export const withTime = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  time: `${number} ${"millis" | "seconds"}` = "60 seconds"
+) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    yield* TestClock.adjust(time)
+    return yield* Fiber.join(fiber)
+  })
