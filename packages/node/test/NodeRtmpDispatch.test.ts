@@ -1,0 +1,116 @@
+import { RtmpDispatch, Signature } from "@effect-zego/core"
+import { NodeRtmpDispatch } from "@effect-zego/node"
+import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+const SECRET_TEXT = "9193cc662a4c0ec135ec71fb57194b38"
+
+/** A real HTTP server on 127.0.0.1 that answers the documented example response after checking the signature. */
+const exampleServer = Effect.acquireRelease(
+  Effect.async<{ baseUrl: string; urls: Array<URL>; connections: () => number; close: () => void }>((resume) => {
+    const urls: Array<URL> = []
+    let connections = 0
+    const server = Http.createServer((req, res) => {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1")
+      urls.push(url)
+      const q = Object.fromEntries(url.searchParams)
+      const expected = Signature.sign({
+        appId: Number(q.AppId),
+        nonce: q.SignatureNonce ?? "",
+        serverSecret: Redacted.make(SECRET_TEXT),
+        timestamp: Number(q.Timestamp)
+      })
+      const body = q.Signature === expected
+        ? {
+          Code: 0,
+          Message: "ok",
+          RequestId: "5094436160208407316",
+          Data: ["rtmp://81.69.49.115:1935/1540531164/caodantest"]
+        }
+        : { Code: 100000005, Message: "signature error", RequestId: "1" }
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body))
+    })
+    server.on("connection", () => connections++)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      resume(Effect.succeed({
+        baseUrl: `http://127.0.0.1:${port}`,
+        urls,
+        connections: () => connections,
+        close: () => server.close()
+      }))
+    })
+  }),
+  (server) => Effect.sync(server.close)
+)
+
+describe("NodeRtmpDispatch", () => {
+  it.scoped(
+    "gets the node from a real loopback server through undici, reusing connections",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* exampleServer
+        const layer = NodeRtmpDispatch.layerOptions({
+          appId: 1540531164,
+          serverSecret: Redacted.make(SECRET_TEXT),
+          baseUrl: server.baseUrl
+        })
+        const results = yield* Effect.flatMap(
+          RtmpDispatch.RtmpDispatch,
+          (dispatch) => Effect.replicateEffect(dispatch.dispatch({ streamId: "caodantest", type: "pull" }), 10)
+        ).pipe(Effect.provide(layer))
+        for (const result of results) {
+          assert.strictEqual(result.requestId, "5094436160208407316")
+          assert.strictEqual(result.nodes[0].url, "rtmp://81.69.49.115:1935/1540531164/caodantest")
+          assert.strictEqual(result.nodes[0].obsServer, "rtmp://81.69.49.115:1935/1540531164/")
+        }
+        assert.strictEqual(server.urls.length, 10)
+        assert.strictEqual(server.urls[0]?.searchParams.get("Action"), "RTMPDispatchV2")
+        // Keep-alive: undici hands a connection back to its pool a moment after the body is read, so a call right
+        // behind the previous one may open a second connection; without keep-alive there would be ten.
+        assert.isAtMost(server.connections(), 3, "keep-alive reuses connections")
+      }),
+    { timeout: 20_000 }
+  )
+
+  it.scoped("reads its configuration from the ZEGO_* environment", () =>
+    Effect.gen(function*() {
+      const server = yield* exampleServer
+      const env = new Map([
+        ["ZEGO_APP_ID", "1540531164"],
+        ["ZEGO_SERVER_SECRET", SECRET_TEXT],
+        ["ZEGO_BASE_URL", server.baseUrl]
+      ])
+      const result = yield* Effect.flatMap(
+        RtmpDispatch.RtmpDispatch,
+        (dispatch) => dispatch.dispatch({ streamId: "caodantest", type: "push" })
+      ).pipe(
+        Effect.provide(NodeRtmpDispatch.layer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(env)))))
+      )
+      assert.strictEqual(result.nodes[0].streamName, "caodantest")
+      assert.strictEqual(server.urls[0]?.searchParams.get("Type"), "push")
+    }), { timeout: 20_000 })
+
+  it.live("a connection refused on loopback is a TransportError after the retries", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.flatMap(
+        RtmpDispatch.RtmpDispatch,
+        (dispatch) => dispatch.dispatch({ streamId: "s", type: "push" })
+      ))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.strictEqual((error as { reason?: string }).reason, "Connection")
+    }).pipe(
+      Effect.provide(NodeRtmpDispatch.layerOptions({
+        appId: 1,
+        serverSecret: Redacted.make(SECRET_TEXT),
+        baseUrl: "http://127.0.0.1:1",
+        retry: Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
+      }))
+    ))
+})
