@@ -2,10 +2,10 @@
  * `RtmpDispatch` on Node.js: the core service over `@effect/platform-node`'s undici `HttpClient` (keep-alive
  * connections), so that a program runs with one `Effect.provide`.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { RtmpDispatch } from "@effect-zego/core"
 import type { ZegoError } from "@effect-zego/core"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Layer from "effect/Layer"
