@@ -1,0 +1,402 @@
+/**
+ * A local stand-in for the ZEGOCLOUD RTMP dispatch API (`RTMPDispatchV2` and `RTMPDispatch`): a real HTTP server
+ * on loopback that checks the public parameters and the signature as the gateway does, then the action's
+ * parameters, the rate limit and the app's environment, and hands out nodes from configured pools. It can
+ * inject faults, and it remembers what it dispatched.
+ *
+ * It answers over plain http on loopback only; the core accepts an http base URL for a loopback host.
+ */
+import { Params } from "@effect-zego/core"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import { randomBytes } from "node:crypto"
+import * as Http from "node:http"
+import * as EmulatorError from "./EmulatorError.js"
+import * as Fault from "./Fault.js"
+import * as Codes from "./internal/codes.js"
+import * as Dispatcher from "./internal/dispatcher.js"
+import { PositiveDurationFromJson } from "./internal/duration.js"
+import * as Faults from "./internal/faults.js"
+
+/** An app the emulator knows: its AppId, its server secret, and whether it lives in the test environment. */
+export interface AppConfig {
+  readonly appId: number
+  readonly serverSecret: Redacted.Redacted<string>
+  /**
+   * `true`: a test-environment app (a project created on or before 2021-11-16 with no production environment):
+   * calls must send `IsTest=true` and prefix stream ids with `zegotest-<AppId>-`. Otherwise a production app.
+   */
+  readonly isTest?: boolean | undefined
+}
+
+/** An RTMP node of a pool: `rtmp://<host>:<port>/<app>/<StreamId>`. */
+export interface NodeSpec {
+  readonly host: string
+  readonly port: number
+  readonly app: string
+}
+
+/** How the emulator behaves. */
+export interface Options {
+  readonly apps: ReadonlyArray<AppConfig>
+  /** The node pools per type; an empty pool answers 1002 / 1003. Default: `127.0.0.1:1935`, app `live`, for each. */
+  readonly nodes?: { readonly push: ReadonlyArray<NodeSpec>; readonly pull: ReadonlyArray<NodeSpec> } | undefined
+  /** At most `limit` calls per AppId in any sliding `window`, else 1010; `false`: no limit. Default 40 per second. */
+  readonly rateLimit?: { readonly limit: number; readonly window: Duration.DurationInput } | false | undefined
+  /** The fault rules in force from the start. */
+  readonly faults?: ReadonlyArray<Fault.FaultRule> | undefined
+  /** The address to listen on: loopback only. Default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** The port; 0 (the default) takes a free one. */
+  readonly port?: number | undefined
+}
+
+/** A node the emulator handed out. */
+export interface DispatchRecord {
+  readonly requestId: string
+  readonly appId: number
+  readonly isTest: boolean
+  readonly action: Params.Action
+  /** The stream id as sent (with the `zegotest-<AppId>-` prefix for a test app). */
+  readonly streamId: string
+  readonly type: Params.DispatchType
+  readonly clientIp: string | undefined
+  /** What `Data` carried: the RTMP URL (`RTMPDispatchV2`) or `host:port` (`RTMPDispatch`). */
+  readonly node: string
+  readonly host: string
+  readonly port: number
+  readonly app: string
+  /** When it was handed out, by the emulator's `Clock`. */
+  readonly time: DateTime.Utc
+}
+
+/** The running emulator. */
+export interface Service {
+  /** Where it answers, e.g. `http://127.0.0.1:43123`: the `baseUrl` for the client. */
+  readonly baseUrl: string
+  readonly host: string
+  readonly port: number
+  readonly apps: ReadonlyArray<AppConfig>
+  /** The nodes handed out so far, oldest first (the last 100 000). */
+  readonly dispatched: Effect.Effect<ReadonlyArray<DispatchRecord>>
+  /** Adds a fault rule, after those already in force. */
+  readonly addFault: (rule: Fault.FaultRule) => Effect.Effect<void>
+  /** Removes every fault rule. */
+  readonly clearFaults: Effect.Effect<void>
+}
+
+/** The service tag. */
+export class Emulator extends Context.Tag("@effect-zego/emulator/Emulator")<Emulator, Service>() {}
+
+/**
+ * A demo production app. Public demo data, not a secret: it exists only in this emulator, so that the CLI and
+ * the examples work on a machine with no ZEGOCLOUD account.
+ */
+export const demoApp: AppConfig = {
+  appId: 1234567890,
+  serverSecret: Redacted.make("0123456789abcdef0123456789abcdef"),
+  isTest: false
+}
+
+/** A demo test-environment app (public demo data, like {@link demoApp}). */
+export const demoTestApp: AppConfig = {
+  appId: 1234567891,
+  serverSecret: Redacted.make("fedcba9876543210fedcba9876543210"),
+  isTest: true
+}
+
+/** The pools when none are configured: one node on loopback, app `live`, for push and for pull. */
+export const defaultNodes: { readonly push: ReadonlyArray<NodeSpec>; readonly pull: ReadonlyArray<NodeSpec> } = {
+  push: [{ host: "127.0.0.1", port: 1935, app: "live" }],
+  pull: [{ host: "127.0.0.1", port: 1935, app: "live" }]
+}
+
+const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
+const LOOPBACK_V4 = new RegExp(`^127(\\.${OCTET}){3}$`)
+
+/** Whether `host` is a loopback address or `localhost`. */
+export const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || LOOPBACK_V4.test(host)
+
+const secretMessage = () => ({ message: "serverSecret must be a non-empty string", override: true })
+
+const AppConfigSchema = Schema.Struct({
+  appId: Params.AppId,
+  serverSecret: Schema.Redacted(Schema.NonEmptyString.annotations({ message: secretMessage })),
+  isTest: Schema.optional(Schema.Boolean)
+})
+
+const NodeSpecSchema = Schema.Struct({
+  host: Schema.String.pipe(
+    Schema.pattern(/^[A-Za-z0-9.-]{1,253}$/, { message: () => "host must be a host name or an IPv4 address" })
+  ),
+  port: Schema.Int.pipe(Schema.between(1, 65535, { message: () => "port must be between 1 and 65535" })),
+  app: Schema.String.pipe(
+    Schema.pattern(/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, {
+      message: () => "app must be one or more path segments of letters, digits, . _ ~ -"
+    })
+  )
+})
+
+/**
+ * The options as a schema: a JSON file decodes with it (secrets as strings, durations as milliseconds or text
+ * such as `"1 second"`), and options given in code are validated with it.
+ */
+export const OptionsSchema = Schema.Struct({
+  apps: Schema.Array(AppConfigSchema).pipe(
+    Schema.minItems(1, { message: () => "at least one app is needed" }),
+    Schema.filter((apps) => {
+      const ids = apps.map((app) => app.appId)
+      const duplicate = ids.find((id, i) => ids.indexOf(id) !== i)
+      return duplicate === undefined || `AppId ${duplicate} appears twice`
+    })
+  ),
+  nodes: Schema.optional(Schema.Struct({ push: Schema.Array(NodeSpecSchema), pull: Schema.Array(NodeSpecSchema) })),
+  rateLimit: Schema.optional(Schema.Union(
+    Schema.Literal(false),
+    Schema.Struct({
+      limit: Schema.Int.pipe(Schema.positive({ message: () => "limit must be a positive integer" })),
+      window: PositiveDurationFromJson
+    })
+  )),
+  faults: Schema.optional(Schema.Array(Fault.FaultRule)),
+  host: Schema.optional(
+    Schema.String.pipe(Schema.filter(isLoopback, { message: () => "host must be a loopback address (127.0.0.1, ::1)" }))
+  ),
+  port: Schema.optional(
+    Schema.Int.pipe(Schema.between(0, 65535, { message: () => "port must be between 0 and 65535 (0: a free port)" }))
+  )
+}).annotations({ identifier: "EmulatorOptions" })
+
+type ValidOptions = typeof OptionsSchema.Type
+
+const formatIssues = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${issue.path.length === 0 ? "options" : issue.path.join(".")}: ${issue.message}`)
+    .join("; ")
+
+const validateOptions = (options: Options): Either.Either<ValidOptions, EmulatorError.InvalidOptionsError> => {
+  const invalid = (detail: string) => Either.left(new EmulatorError.InvalidOptionsError({ detail }))
+  let rateLimit: unknown = options.rateLimit
+  if (options.rateLimit !== undefined && options.rateLimit !== false) {
+    const window = Duration.decodeUnknown(options.rateLimit.window)
+    if (window._tag === "None") return invalid("rateLimit.window: not a duration")
+    rateLimit = { ...options.rateLimit, window: window.value }
+  }
+  return Schema.validateEither(OptionsSchema, { errors: "all", onExcessProperty: "ignore" })({
+    ...options,
+    rateLimit
+  }).pipe(Either.mapLeft((error) => new EmulatorError.InvalidOptionsError({ detail: formatIssues(error) })))
+}
+
+/** Reads the options from a JSON file (same fields as {@link Options}; secrets as strings, redacted once read). */
+export const loadOptions = (
+  path: string
+): Effect.Effect<Options, EmulatorError.ConfigFileError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs.readFileString(path).pipe(
+      Effect.mapError((error) => new EmulatorError.ConfigFileError({ path, reason: "Read", detail: error.message }))
+    )
+    const json = yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: (error) =>
+        new EmulatorError.ConfigFileError({
+          path,
+          reason: "Parse",
+          detail: error instanceof Error ? error.message : String(error)
+        })
+    })
+    return yield* Schema.decodeUnknown(OptionsSchema, { errors: "all", onExcessProperty: "error" })(json).pipe(
+      Effect.mapError((error) =>
+        new EmulatorError.ConfigFileError({ path, reason: "Invalid", detail: formatIssues(error) })
+      )
+    )
+  })
+
+const MAX_RECORDS = 100_000
+const SIGNATURE_PARAM = /([?&]Signature=)[^&]*/gi
+
+/** A request's path and query with its `Signature` hidden, for logs. */
+const redactUrl = (url: string): string => url.replace(SIGNATURE_PARAM, "$1<redacted>")
+
+/** A fresh RequestId: 19 decimal digits, like the real ones. */
+const newRequestId = (): string => String(10n ** 18n + randomBytes(8).readBigUInt64BE() % (9n * 10n ** 18n))
+
+const DEFAULT_MALFORMED_BODY = "{\"Code\":0,\"Message\":\"ok\",\"RequestId\":"
+
+const htmlPage = (status: number) =>
+  `<html><head><title>${status}</title></head><body><h1>${status} ${
+    Http.STATUS_CODES[status] ?? "Server Error"
+  }</h1></body></html>`
+
+/** Starts the emulator in the current scope; the server stops when the scope closes. */
+export const make = (
+  options: Options
+): Effect.Effect<Service, EmulatorError.InvalidOptionsError | EmulatorError.StartError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const valid = yield* validateOptions(options)
+    const host = valid.host ?? "127.0.0.1"
+    const rateLimit = valid.rateLimit ?? { limit: 40, window: Duration.seconds(1) }
+    const evaluate = Dispatcher.make({
+      apps: valid.apps,
+      nodes: valid.nodes ?? defaultNodes,
+      rateLimit: rateLimit === false
+        ? false
+        : { limit: rateLimit.limit, windowMillis: Duration.toMillis(rateLimit.window) }
+    })
+    const faults = Faults.make(valid.faults ?? [])
+    let records: Array<DispatchRecord> = []
+
+    let nodeServer: Http.Server | undefined
+    const server = yield* NodeHttpServer.make(() => (nodeServer = Http.createServer()), {
+      host,
+      port: valid.port ?? 0
+    }).pipe(
+      Effect.mapError((error) =>
+        new EmulatorError.StartError({
+          host,
+          port: valid.port ?? 0,
+          detail: error.cause instanceof Error ? error.cause.message : String(error.cause)
+        })
+      )
+    )
+    // Runs before the server closes: a call held by a delay fault must not keep the server open.
+    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer?.closeAllConnections()))
+    const port = server.address._tag === "TcpAddress" ? server.address.port : 0
+    const baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`
+
+    const envelope = (requestId: string, answer: { code: number; message: string; data?: unknown }) =>
+      JSON.stringify({
+        Code: answer.code,
+        Message: answer.message,
+        RequestId: requestId,
+        ...(answer.data === undefined ? {} : { Data: answer.data })
+      })
+
+    /** The normal answer: the checks, a node, the record. */
+    const answerCall = (params: URLSearchParams, requestId: string) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const answer = evaluate(params, now)
+        if (answer.dispatch !== undefined) {
+          records.push({ requestId, ...answer.dispatch, time: DateTime.unsafeMake(now) })
+          if (records.length > MAX_RECORDS * 1.1) records = records.slice(-MAX_RECORDS)
+        }
+        return {
+          response: HttpServerResponse.text(envelope(requestId, answer), { contentType: "application/json" }),
+          outcome: `Code ${answer.code} (${answer.message})${answer.data ? ` ${answer.data.join(", ")}` : ""}`
+        }
+      })
+
+    const handle = (request: HttpServerRequest.HttpServerRequest, requestId: string) =>
+      Effect.gen(function*() {
+        const url = new URL(request.url, "http://emulator.invalid")
+        if (url.pathname !== "/") {
+          return { response: HttpServerResponse.text("not found", { status: 404 }), outcome: "HTTP 404" }
+        }
+        if (request.method !== "GET") {
+          return {
+            response: HttpServerResponse.text("only GET", { status: 405, headers: { allow: "GET" } }),
+            outcome: "HTTP 405"
+          }
+        }
+        const params = url.searchParams
+        const fault = yield* faults.pick({
+          appId: params.get("AppId"),
+          action: params.get("Action"),
+          streamId: params.get("StreamId")
+        })
+        if (fault === undefined) return yield* answerCall(params, requestId)
+        switch (fault._tag) {
+          case "Code": {
+            const message = fault.message ?? Codes.message(fault.code)
+            return {
+              response: HttpServerResponse.text(envelope(requestId, { code: fault.code, message }), {
+                contentType: "application/json"
+              }),
+              outcome: `Code ${fault.code} (${message}) [fault]`
+            }
+          }
+          case "Delay": {
+            yield* Effect.sleep(fault.duration)
+            const answered = yield* answerCall(params, requestId)
+            return { ...answered, outcome: `${answered.outcome} [fault: delayed ${Duration.format(fault.duration)}]` }
+          }
+          case "HttpStatus":
+            return {
+              response: HttpServerResponse.text(fault.body ?? htmlPage(fault.status), {
+                status: fault.status,
+                contentType: "text/html"
+              }),
+              outcome: `HTTP ${fault.status} without an envelope [fault]`
+            }
+          case "Malformed":
+            return {
+              response: HttpServerResponse.text(fault.body ?? DEFAULT_MALFORMED_BODY, {
+                contentType: "application/json"
+              }),
+              outcome: "a malformed body [fault]"
+            }
+          case "Reset":
+            NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+            return { response: HttpServerResponse.empty(), outcome: "connection reset [fault]" }
+        }
+      })
+
+    const app = Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const requestId = newRequestId()
+      const url = redactUrl(request.url)
+      const { outcome, response } = yield* handle(request, requestId)
+      const date = new Date(yield* Clock.currentTimeMillis).toUTCString()
+      yield* Effect.logInfo(`${request.method} ${url} -> ${outcome}`).pipe(Effect.annotateLogs({ requestId }))
+      return HttpServerResponse.setHeaders(response, { date, "x-request-id": requestId })
+    }).pipe(
+      Effect.withSpan("ZegoEmulator.request", { kind: "server" })
+    )
+
+    // The platform's own server span records the full URL, Signature included: ours records nothing secret.
+    yield* Effect.locally(server.serve(app), HttpMiddleware.currentTracerDisabledWhen, () => true)
+
+    const addFault = (rule: Fault.FaultRule): Effect.Effect<void> =>
+      Either.match(Schema.validateEither(Fault.FaultRule)(rule), {
+        onLeft: (error) => Effect.dieMessage(`Emulator.addFault: invalid rule: ${formatIssues(error)}`),
+        onRight: faults.add
+      })
+
+    return Emulator.of({
+      baseUrl,
+      host,
+      port,
+      apps: valid.apps,
+      dispatched: Effect.sync(() => records.slice(-MAX_RECORDS)),
+      addFault,
+      clearFaults: faults.clear
+    })
+  })
+
+/** The emulator as a layer: it listens while the layer's scope is open. */
+export const layer = (
+  options: Options
+): Layer.Layer<Emulator, EmulatorError.InvalidOptionsError | EmulatorError.StartError> =>
+  Layer.scoped(Emulator, make(options))
+
+/** The emulator configured from a JSON file (see {@link loadOptions}). */
+export const layerFile = (
+  path: string
+): Layer.Layer<Emulator, EmulatorError.EmulatorError, FileSystem.FileSystem> =>
+  Layer.scoped(Emulator, Effect.flatMap(loadOptions(path), make))

@@ -1,0 +1,93 @@
+/**
+ * Fault injection: rules that make the emulator misbehave the way a real network or a troubled server does,
+ * so that a client's error handling, retries and time limits can be tested.
+ *
+ * A rule says when it fires (the next `next` matching calls, with a `probability`, for stream ids matching a
+ * pattern, for one AppId or action; all conditions together) and what happens instead of the normal answer.
+ * Faults are applied before any check, as a network or a broken gateway would; the first rule that fires wins.
+ */
+import { Params } from "@effect-zego/core"
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
+import { DurationFromJson } from "./internal/duration.js"
+
+/** Answers this return code in the envelope, with HTTP 200, as the real server does. Code 0 answers no `Data`. */
+export const CodeFault = Schema.TaggedStruct("Code", {
+  code: Schema.Int,
+  /** The envelope's `Message`; default: the emulator's text for the code. */
+  message: Schema.optional(Schema.String)
+}).annotations({ identifier: "CodeFault" })
+
+/** Waits this long, then answers normally (to test a client's time limit). */
+export const DelayFault = Schema.TaggedStruct("Delay", {
+  /** Milliseconds or a text duration (`"1 second"`) in a JSON file. */
+  duration: DurationFromJson
+}).annotations({ identifier: "DelayFault" })
+
+/** Answers an HTTP 5xx status without an envelope, as a proxy in front of the API would. */
+export const HttpStatusFault = Schema.TaggedStruct("HttpStatus", {
+  status: Schema.Int.pipe(Schema.between(500, 599, { message: () => "status must be an HTTP 5xx status" })),
+  /** Default: a small HTML error page. */
+  body: Schema.optional(Schema.String)
+}).annotations({ identifier: "HttpStatusFault" })
+
+/** Answers HTTP 200 with a body that is not the envelope (default: truncated JSON). */
+export const MalformedFault = Schema.TaggedStruct("Malformed", {
+  body: Schema.optional(Schema.String)
+}).annotations({ identifier: "MalformedFault" })
+
+/** Resets the connection: the socket is destroyed without an answer. */
+export const ResetFault = Schema.TaggedStruct("Reset", {}).annotations({ identifier: "ResetFault" })
+
+/** What a rule does instead of the normal answer. */
+export const Fault = Schema.Union(CodeFault, DelayFault, HttpStatusFault, MalformedFault, ResetFault).annotations({
+  identifier: "Fault"
+})
+export type Fault = typeof Fault.Type
+
+const RegExpSource = Schema.String.pipe(
+  Schema.filter((source) => {
+    try {
+      new RegExp(source)
+      return true
+    } catch (error) {
+      return `not a regular expression: ${error instanceof Error ? error.message : String(error)}`
+    }
+  })
+)
+
+/** A rule: when it fires (every condition given must hold) and what it does. */
+export const FaultRule = Schema.Struct({
+  fault: Fault,
+  /** Fires for the next `next` calls that meet the other conditions, then is spent. Default: no limit. */
+  next: Schema.optional(Schema.Int.pipe(Schema.positive({ message: () => "next must be a positive integer" }))),
+  /** Fires with this probability (0 to 1) for each call that meets the other conditions. Default 1. */
+  probability: Schema.optional(
+    Schema.Number.pipe(Schema.between(0, 1, { message: () => "probability must be between 0 and 1" }))
+  ),
+  /** A regular expression the call's `StreamId` (as sent, empty when missing) must match. */
+  streamId: Schema.optional(RegExpSource),
+  /** Only calls with this `AppId`. */
+  appId: Schema.optional(Params.AppId),
+  /** Only calls of this action. */
+  action: Schema.optional(Params.Action)
+}).annotations({ identifier: "FaultRule" })
+export type FaultRule = typeof FaultRule.Type
+
+/** A fault that answers `code` (and `message`) in the envelope. */
+export const code = (code: number, message?: string): Fault =>
+  CodeFault.make(message === undefined ? { code } : { code, message })
+
+/** A fault that waits `duration`, then answers normally. */
+export const delay = (duration: Duration.DurationInput): Fault =>
+  DelayFault.make({ duration: Duration.decode(duration) })
+
+/** A fault that answers HTTP `status` (5xx) without an envelope. */
+export const httpStatus = (status: number, body?: string): Fault =>
+  HttpStatusFault.make(body === undefined ? { status } : { status, body })
+
+/** A fault that answers HTTP 200 with a body that is not the envelope. */
+export const malformed = (body?: string): Fault => MalformedFault.make(body === undefined ? {} : { body })
+
+/** A fault that resets the connection. */
+export const reset: Fault = ResetFault.make({})

@@ -1,0 +1,27 @@
+/**
+ * The nonces the gateway has accepted, to refuse a replayed request.
+ *
+ * A request is accepted while its `Timestamp` is within 10 minutes of the server's clock, so a request signed
+ * 10 minutes in the future stays acceptable until 20 minutes after it first arrived: each nonce is kept that
+ * long. Entries are stored in arrival order, so the expired ones are always at the front.
+ */
+
+export interface NonceCache {
+  /** Whether `key` was seen within the retention time; records it otherwise. */
+  readonly seen: (key: string, nowMillis: number) => boolean
+}
+
+export const make = (retentionMillis: number): NonceCache => {
+  const expiries = new Map<string, number>()
+  return {
+    seen: (key, nowMillis) => {
+      for (const [old, expiry] of expiries) {
+        if (expiry > nowMillis) break
+        expiries.delete(old)
+      }
+      if (expiries.has(key)) return true
+      expiries.set(key, nowMillis + retentionMillis)
+      return false
+    }
+  }
+}
