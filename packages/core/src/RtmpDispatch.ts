@@ -33,9 +33,9 @@ import * as Stream from "effect/Stream"
 import { EnvelopeFromJson } from "./Envelope.js"
 import type { Envelope } from "./Envelope.js"
 import * as Sequence from "./internal/sequence.js"
-import * as SlidingWindow from "./internal/slidingWindow.js"
 import { Action, AppId, DispatchRequest, Region, regionBaseUrl, StreamId, testStreamPrefix } from "./Params.js"
 import type { DispatchType } from "./Params.js"
+import * as RateLimit from "./RateLimit.js"
 import type { NodeAddress, RtmpNode } from "./RtmpNode.js"
 import { NodeAddressFromString, RtmpNodeFromUrl } from "./RtmpNode.js"
 import * as Signature from "./Signature.js"
@@ -93,12 +93,6 @@ export interface Service {
   ) => Effect.Effect<DispatchedAddresses, DispatchError>
 }
 
-/** The client-side rate limit: at most `limit` calls in any `window`. */
-export interface RateLimit {
-  readonly limit: number
-  readonly window: Duration.DurationInput
-}
-
 /** Options of {@link make} and {@link layer}. */
 export interface Options {
   readonly appId: number
@@ -113,8 +107,11 @@ export interface Options {
   readonly retry?: Schedule.Schedule<unknown, DispatchError> | undefined
   /** Time limit of one attempt. Default 5 seconds. */
   readonly timeout?: Duration.DurationInput | undefined
-  /** Client-side rate limit, shared by every fiber using this service; `false` turns it off. Default 40 per second. */
-  readonly rateLimit?: RateLimit | false | undefined
+  /**
+   * Client-side rate limit, shared by every fiber using this service (and, with a shared `RateLimitStore`, by
+   * every process); `false` turns it off. Default 40 per second.
+   */
+  readonly rateLimit?: RateLimit.RateLimit | false | undefined
   /** The largest response body read, in bytes. Default 256 KiB. */
   readonly maxResponseBytes?: number | undefined
   /** A last change to the `HttpClient` (tracing, proxies, …). */
@@ -127,9 +124,6 @@ export const defaultRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedul
   Schedule.union(Schedule.spaced("2 seconds")),
   Schedule.intersect(Schedule.recurs(3))
 )
-
-/** ZEGOCLOUD's quota for this action: 40 calls per second per AppId. */
-export const defaultRateLimit: RateLimit = { limit: 40, window: "1 second" }
 
 const SIGNATURE_EXPIRED = 100000004
 const SIGNATURE_PARAM = /([?&]Signature=)[^&]*/
@@ -191,7 +185,7 @@ interface ValidOptions {
   readonly baseUrl: string
   readonly isTest: boolean | undefined
   readonly timeout: Duration.Duration
-  readonly rateLimit: RateLimit | false
+  readonly rateLimit: RateLimit.RateLimit | false
   readonly maxResponseBytes: number
 }
 
@@ -208,7 +202,7 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidR
     if (Option.isNone(timeout) || !Duration.greaterThan(timeout.value, Duration.zero)) {
       return yield* Either.left(invalid("timeout", "must be a positive duration"))
     }
-    const rateLimit = options.rateLimit ?? defaultRateLimit
+    const rateLimit = options.rateLimit ?? RateLimit.defaultRateLimit
     if (rateLimit !== false) {
       const window = Duration.decodeUnknown(rateLimit.window)
       if (!Number.isSafeInteger(rateLimit.limit) || rateLimit.limit < 1) {
@@ -251,9 +245,12 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
         HttpClient.mapRequest((request) => HttpClientRequest.acceptJson(HttpClientRequest.prependUrl(request, baseUrl)))
       )
     )
-    const limiter = valid.rateLimit === false
-      ? SlidingWindow.unlimited
-      : yield* SlidingWindow.make(valid.rateLimit.limit, Duration.toMillis(valid.rateLimit.window))
+    const store = Option.getOrElse(yield* Effect.serviceOption(RateLimit.RateLimitStore), () => RateLimit.inProcess)
+    const limiter = valid.rateLimit === false ? RateLimit.unlimited : yield* store.limiter({
+      key: String(appId),
+      limit: valid.rateLimit.limit,
+      windowMillis: Duration.toMillis(valid.rateLimit.window)
+    })
     const clockOffset = yield* Ref.make(0)
     const defaultRetry = options.retry ?? defaultRetrySchedule
     const prefix = valid.isTest === true ? testStreamPrefix(appId) : ""

@@ -3,6 +3,7 @@
  */
 export * as Envelope from "./Envelope.js"
 export * as Params from "./Params.js"
+export * as RateLimit from "./RateLimit.js"
 export * as RtmpDispatch from "./RtmpDispatch.js"
 export * as RtmpNode from "./RtmpNode.js"
 export * as Signature from "./Signature.js"

@@ -1,4 +1,4 @@
-import { RtmpDispatch, ZegoError } from "@effect-zego/core"
+import { RateLimit, RtmpDispatch, ZegoError } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -431,6 +431,29 @@ describe("rate limit", () => {
       )
       for (const t of times) assert.isAtMost(times.filter((u) => u >= t && u < t + 500).length, 5)
     }).pipe(Effect.provide(mockLayer({ dispatch: { rateLimit: { limit: 5, window: "500 millis" } } }))))
+
+  it.effect("takes its tokens from a provided RateLimitStore, keyed by AppId, one per attempt", () => {
+    const seen: Array<{ key: string; limit: number; windowMillis: number }> = []
+    let takes = 0
+    const store = RateLimit.layerStore({
+      limiter: (options) => {
+        seen.push(options)
+        return Effect.succeed({ take: Effect.sync(() => void takes++) })
+      }
+    })
+    return Effect.gen(function*() {
+      yield* withTime((yield* service).dispatch({ streamId: "s", type: "push" }))
+      assert.deepStrictEqual(seen, [{ key: String(APP_ID), limit: 7, windowMillis: 2000 }])
+      assert.strictEqual(takes, 2)
+    }).pipe(
+      Effect.provide(
+        mockLayer({
+          script: [ZegoMock.code(1010), ZegoMock.success()],
+          dispatch: { rateLimit: { limit: 7, window: "2 seconds" } }
+        }).pipe(Layer.provide(store))
+      )
+    )
+  })
 
   it.effect("can be turned off", () =>
     Effect.gen(function*() {
