@@ -1,0 +1,243 @@
+/**
+ * `zego-rtmp dispatch`: asks ZEGOCLOUD (or, with no credentials set, an emulator started in-process) for a publish
+ * or pull node and prints it for a human (URL, OBS settings, ffmpeg / ffplay commands) or as JSON.
+ */
+import { Params, RtmpDispatch, ZegoError } from "@effect-zego/core"
+import { Emulator, EmulatorError } from "@effect-zego/emulator"
+import { NodeRtmpDispatch } from "@effect-zego/node"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { MissingCredentialsError } from "./CliError.js"
+import * as Stdio from "./internal/stdio.js"
+import * as Output from "./Output.js"
+
+const REGIONS = ["unified", "sha", "hkg", "fra", "lax", "bom", "sgp"] as const
+
+/** The flags of `zego-rtmp dispatch`. */
+export const flags = {
+  type: Options.choice("type", ["push", "pull", "publish"]).pipe(
+    Options.withDescription("push for a publish node (publish is an alias), pull for a pull node.")
+  ),
+  streamId: Options.text("stream-id").pipe(
+    Options.withPseudoName("ID"),
+    Options.withDescription(
+      "The stream id: 1 to 256 of A-Z a-z 0-9 - _. In the test environment the zegotest-<AppId>- prefix is added."
+    )
+  ),
+  clientIp: Options.text("client-ip").pipe(
+    Options.withPseudoName("IPv4"),
+    Options.withDescription("The public IPv4 address of the publisher or player, to pick a node near it."),
+    Options.optional
+  ),
+  sequence: Options.text("sequence").pipe(
+    Options.withPseudoName("N"),
+    Options.withDescription("A non-negative Int64 for reconciliation. Default: a millisecond timestamp."),
+    Options.optional
+  ),
+  v1: Options.boolean("v1").pipe(
+    Options.withDescription("Call the older RTMPDispatch, which answers host:port addresses instead of RTMP URLs.")
+  ),
+  json: Options.boolean("json").pipe(
+    Options.withDescription("Print one JSON document (request id and, per node, URL, host, port, app, OBS fields).")
+  ),
+  region: Options.choice("region", REGIONS).pipe(
+    Options.withDescription("The ZEGOCLOUD API region (default ZEGO_REGION, else unified). Needs credentials."),
+    Options.optional
+  ),
+  baseUrl: Options.text("base-url").pipe(
+    Options.withPseudoName("URL"),
+    Options.withDescription(
+      "The API base URL (default ZEGO_BASE_URL, else the region's): https, or http on loopback. Needs credentials."
+    ),
+    Options.optional
+  ),
+  testEnv: Options.boolean("test-env").pipe(
+    Options.withDescription("Use the app's test environment (IsTest=true), as ZEGO_IS_TEST=true does.")
+  )
+} as const
+
+/** The parsed flags. */
+export type Flags = Command.Command.ParseConfig<typeof flags>
+
+/** Where to dispatch: the embedded emulator, or a server with the user's credentials. */
+export type Target =
+  | { readonly _tag: "Embedded"; readonly isTest: boolean | undefined }
+  | { readonly _tag: "Remote"; readonly options: RtmpDispatch.Options }
+
+/** The settings the node package reads from the environment, each optional here: their absence chooses the target. */
+const environment = Config.all({
+  appId: Config.option(Config.integer("ZEGO_APP_ID")),
+  serverSecret: Config.option(Config.redacted("ZEGO_SERVER_SECRET")),
+  region: Config.option(Config.literal(...REGIONS)("ZEGO_REGION")),
+  baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
+  isTest: Config.option(Config.boolean("ZEGO_IS_TEST"))
+})
+
+/**
+ * Chooses the target from the flags and the `ZEGO_*` environment (flags win): no credentials at all and no server
+ * named means the embedded emulator; a server named (`--base-url`, `--region` or their variables) or half of the
+ * credentials without the other half is a {@link MissingCredentialsError}.
+ */
+export const resolveTarget = (
+  flags: Pick<Flags, "region" | "baseUrl" | "testEnv">
+): Effect.Effect<Target, ConfigError.ConfigError | MissingCredentialsError> =>
+  Effect.gen(function*() {
+    const env = yield* environment
+    const baseUrl = Option.orElse(flags.baseUrl, () => env.baseUrl)
+    const region = Option.orElse(flags.region, () => env.region)
+    const isTest = flags.testEnv ? true : Option.getOrUndefined(env.isTest)
+    if (Option.isNone(env.appId) && Option.isNone(env.serverSecret)) {
+      const named = Option.isSome(flags.baseUrl)
+        ? ["--base-url is set", "drop --base-url to dispatch against the embedded emulator"]
+        : Option.isSome(env.baseUrl)
+        ? ["ZEGO_BASE_URL is set", "unset ZEGO_BASE_URL to dispatch against the embedded emulator"]
+        : Option.isSome(flags.region)
+        ? ["--region is set", "drop --region to dispatch against the embedded emulator"]
+        : Option.isSome(env.region)
+        ? ["ZEGO_REGION is set", "unset ZEGO_REGION to dispatch against the embedded emulator"]
+        : undefined
+      if (named !== undefined) {
+        return yield* new MissingCredentialsError({
+          missing: ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"],
+          because: named[0]!,
+          otherwise: named[1]!
+        })
+      }
+      return { _tag: "Embedded", isTest } as const
+    }
+    if (Option.isNone(env.appId) || Option.isNone(env.serverSecret)) {
+      const [set, missing] = Option.isSome(env.appId)
+        ? ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"]
+        : ["ZEGO_SERVER_SECRET", "ZEGO_APP_ID"]
+      return yield* new MissingCredentialsError({
+        missing: [missing],
+        because: `${set} is set`,
+        otherwise: `unset ${set} to dispatch against the embedded emulator`
+      })
+    }
+    const options: RtmpDispatch.Options = {
+      appId: env.appId.value,
+      serverSecret: env.serverSecret.value,
+      region: Option.getOrUndefined(region),
+      baseUrl: Option.getOrUndefined(baseUrl),
+      isTest
+    }
+    return { _tag: "Remote", options } as const
+  })
+
+const invalid = (parameter: string, detail: string) => new ZegoError.InvalidRequestError({ parameter, detail })
+
+const decodeRequest = Schema.decodeUnknownEither(Params.DispatchRequest, { onExcessProperty: "error" })
+
+/** The request the flags describe, checked as the core checks it, so that invalid input starts nothing. */
+export const toRequest = (
+  flags: Pick<Flags, "type" | "streamId" | "clientIp" | "sequence">
+): Either.Either<Params.DispatchRequest, ZegoError.InvalidRequestError> =>
+  Either.gen(function*() {
+    let sequence: number | bigint | undefined
+    if (Option.isSome(flags.sequence)) {
+      const text = flags.sequence.value
+      if (!/^\d{1,19}$/.test(text)) {
+        return yield* Either.left(invalid("sequence", "must be a non-negative integer, e.g. a millisecond timestamp"))
+      }
+      const value = BigInt(text)
+      sequence = value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
+    }
+    const request: Params.DispatchRequest = {
+      streamId: flags.streamId,
+      type: flags.type,
+      ...(Option.isSome(flags.clientIp) ? { clientIp: flags.clientIp.value } : {}),
+      ...(sequence !== undefined ? { sequence } : {})
+    }
+    yield* Either.mapLeft(decodeRequest(request), (error) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+      return invalid(issue?.path.map(String).join(".") || "request", issue?.message ?? error.message)
+    })
+    return request
+  })
+
+/** Lets the embedded emulator log warnings and errors only, unless `--log-level` asked for something else. */
+const quietly = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
+  Layer.locallyWith(
+    layer,
+    FiberRef.currentMinimumLogLevel,
+    (level) => (LogLevel.Info === level ? LogLevel.Warning : level)
+  )
+
+/**
+ * The dispatch service against an emulator started on a free loopback port with the two demo apps: the
+ * test-environment one when `isTest` is true, else the production one.
+ */
+export const embeddedLayer = (
+  isTest: boolean | undefined
+): Layer.Layer<
+  RtmpDispatch.RtmpDispatch,
+  EmulatorError.InvalidOptionsError | EmulatorError.StartError | ZegoError.InvalidRequestError
+> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const app = isTest === true ? Emulator.demoTestApp : Emulator.demoApp
+    yield* Stdio.err(
+      `zego-rtmp: ZEGO_APP_ID and ZEGO_SERVER_SECRET are not set, so this dispatch goes to the embedded ZEGOCLOUD ` +
+        `emulator at ${emulator.baseUrl} (demo app ${app.appId}); set them to use ZEGOCLOUD.`
+    )
+    return NodeRtmpDispatch.layerOptions({
+      appId: app.appId,
+      serverSecret: app.serverSecret,
+      baseUrl: emulator.baseUrl,
+      isTest: isTest ?? app.isTest
+    })
+  })).pipe(
+    Layer.provide(quietly(Emulator.layer({ apps: [Emulator.demoApp, Emulator.demoTestApp], host: "127.0.0.1" })))
+  )
+
+/** Every way `zego-rtmp dispatch` can fail. */
+export type DispatchCommandError =
+  | ZegoError.ZegoError
+  | ConfigError.ConfigError
+  | MissingCredentialsError
+  | EmulatorError.InvalidOptionsError
+  | EmulatorError.StartError
+
+/** Runs `zego-rtmp dispatch` with parsed flags. */
+export const handler = (flags: Flags): Effect.Effect<void, DispatchCommandError> =>
+  Effect.gen(function*() {
+    const request = yield* toRequest(flags)
+    const target = yield* resolveTarget(flags)
+    const layer = target._tag === "Embedded"
+      ? embeddedLayer(target.isTest)
+      : NodeRtmpDispatch.layerOptions(target.options)
+    const text = yield* Effect.gen(function*() {
+      const service = yield* RtmpDispatch.RtmpDispatch
+      if (flags.v1) {
+        const result = yield* service.dispatchAddresses(request)
+        return flags.json ? JSON.stringify(Output.addressesJson(result), null, 2) : Output.addressesText(result)
+      }
+      const result = yield* service.dispatch(request)
+      return flags.json ? JSON.stringify(Output.dispatchedJson(result), null, 2) : Output.dispatchedText(result)
+    }).pipe(Effect.provide(layer))
+    yield* Stdio.out(text)
+  })
+
+/** The `dispatch` subcommand. */
+export const command: Command.Command<"dispatch", never, DispatchCommandError, Flags> = Command.make(
+  "dispatch",
+  flags,
+  handler
+).pipe(
+  Command.withDescription(
+    "Get a ZEGOCLOUD RTMP publish (push) or pull node, with OBS settings and an ffmpeg command. Credentials come " +
+      "from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, ZEGO_IS_TEST); without them, the " +
+      "dispatch goes to an emulator started in-process."
+  )
+)

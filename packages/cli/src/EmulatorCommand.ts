@@ -1,0 +1,112 @@
+/**
+ * `zego-rtmp emulator`: runs the ZEGOCLOUD API emulator in the foreground, prints its base URL and the
+ * environment to point `zego-rtmp dispatch` (or any client) at it, and stops on Ctrl-C or SIGTERM.
+ */
+import { Emulator } from "@effect-zego/emulator"
+import type { EmulatorError } from "@effect-zego/emulator"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Stdio from "./internal/stdio.js"
+import { shellArg } from "./MediaCommands.js"
+
+/** The flags of `zego-rtmp emulator`. */
+export const flags = {
+  port: Options.integer("port").pipe(
+    Options.withSchema(Schema.Int.pipe(Schema.between(0, 65535, { message: () => "the port must be 0 to 65535" }))),
+    Options.withPseudoName("N"),
+    Options.withDescription("The port to listen on at 127.0.0.1. Default: the config file's, else a free port."),
+    Options.optional
+  ),
+  config: Options.file("config", { exists: "yes" }).pipe(
+    Options.withPseudoName("FILE"),
+    Options.withDescription(
+      "A JSON configuration (apps, node pools, rate limit, faults, host, port; see the emulator's README). " +
+        "Default: the two demo apps, one production and one test-environment."
+    ),
+    Options.optional
+  )
+} as const
+
+/** The parsed flags. */
+export type Flags = Command.Command.ParseConfig<typeof flags>
+
+/** The demo apps, whose secrets are public demo data and may be printed. */
+const demoApps: ReadonlyArray<Emulator.AppConfig> = [Emulator.demoApp, Emulator.demoTestApp]
+
+/** Whether an app is one of the demo apps (same AppId and secret), so that its secret may be shown. */
+export const isDemoApp = (app: Emulator.AppConfig): boolean =>
+  demoApps.some((demo) =>
+    demo.appId === app.appId && Redacted.value(demo.serverSecret) === Redacted.value(app.serverSecret)
+  )
+
+/**
+ * The shell lines that point a client at the emulator, one app each: the first an `export` a user can paste, the
+ * others commented out. Only a demo app's secret is printed; for another app the line says where the secret is.
+ */
+export const environmentLines = (
+  baseUrl: string,
+  apps: ReadonlyArray<Emulator.AppConfig>,
+  configPath?: string
+): ReadonlyArray<string> =>
+  apps.flatMap((app, index) => {
+    const demo = isDemoApp(app)
+    const assignments = [
+      `ZEGO_APP_ID=${app.appId}`,
+      ...(demo ? [`ZEGO_SERVER_SECRET=${shellArg(Redacted.value(app.serverSecret))}`] : []),
+      `ZEGO_BASE_URL=${shellArg(baseUrl)}`,
+      ...(app.isTest === true ? ["ZEGO_IS_TEST=true"] : [])
+    ]
+    const title = `${demo ? "Demo app" : "App"} ${app.appId}` +
+      `${app.isTest === true ? " (test environment)" : " (production)"}` +
+      `${demo ? ", public demo credentials" : ""}:`
+    const secretNote = demo ? [] : [
+      `# and ZEGO_SERVER_SECRET=<the serverSecret of app ${app.appId}${
+        configPath === undefined ? "" : ` in ${configPath}`
+      }> (not printed)`
+    ]
+    return [`# ${title}`, `${index === 0 ? "" : "# "}export ${assignments.join(" ")}`, ...secretNote]
+  })
+
+/** Runs `zego-rtmp emulator` with parsed flags: serves until interrupted. */
+export const handler = (flags: Flags): Effect.Effect<void, EmulatorError.EmulatorError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const configPath = Option.getOrUndefined(flags.config)
+    const fromFile = configPath === undefined ? undefined : yield* Emulator.loadOptions(configPath)
+    const options: Emulator.Options = {
+      ...(fromFile ?? { apps: demoApps }),
+      port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0)
+    }
+    yield* Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* Stdio.out(
+        [
+          `# ZEGOCLOUD RTMP dispatch emulator listening on ${emulator.baseUrl}`,
+          ...environmentLines(emulator.baseUrl, emulator.apps, configPath),
+          "# then, in that shell: zego-rtmp dispatch --type push --stream-id demo"
+        ].join("\n")
+      )
+      yield* Stdio.err("zego-rtmp: the emulator logs each request here; press Ctrl-C to stop it.")
+      return yield* Effect.never
+    }).pipe(
+      Effect.provide(Emulator.layer(options)),
+      Effect.onInterrupt(() => Stdio.err("zego-rtmp: emulator stopped."))
+    )
+  })
+
+/** The `emulator` subcommand. */
+export const command: Command.Command<
+  "emulator",
+  FileSystem.FileSystem,
+  EmulatorError.EmulatorError,
+  Flags
+> = Command.make("emulator", flags, handler).pipe(
+  Command.withDescription(
+    "Run a local emulator of the ZEGOCLOUD RTMP dispatch API in the foreground (loopback only) and print the " +
+      "environment variables that point zego-rtmp dispatch at it. Ctrl-C stops it."
+  )
+)

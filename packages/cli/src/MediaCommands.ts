@@ -1,0 +1,137 @@
+/**
+ * What to do with a dispatched RTMP node: the two fields OBS asks for, an ffmpeg command that publishes a test
+ * pattern to a push node, and ffplay / ffmpeg commands that play or record a pull node.
+ *
+ * Every builder gives a {@link CommandLine} (the program and its argument vector, to spawn without a shell);
+ * {@link render} turns one into a line quoted for a POSIX shell, which is what `zego-rtmp dispatch` prints.
+ */
+
+/** A program and its arguments, unquoted: pass them to `spawn(program, args)` as they are. */
+export interface CommandLine {
+  readonly program: string
+  readonly args: ReadonlyArray<string>
+}
+
+/** The OBS stream settings of an RTMP URL: Server up to and including the last `/`, Stream key the rest. */
+export interface ObsSettings {
+  readonly server: string
+  readonly streamKey: string
+}
+
+/** Splits an RTMP URL into the OBS Server and Stream key fields, as the core's `RtmpNode` does. */
+export const obsSettings = (url: string): ObsSettings => {
+  const split = url.lastIndexOf("/") + 1
+  return { server: url.slice(0, split), streamKey: url.slice(split) }
+}
+
+/** Options of {@link publish}. */
+export interface PublishOptions {
+  /** The test pattern's size, `WIDTHxHEIGHT`. Default `1280x720`. */
+  readonly size?: string | undefined
+  /** Frames per second; one key frame per second. Default 25. */
+  readonly frameRate?: number | undefined
+  /** The test tone, in Hz. Default 1000. */
+  readonly toneHz?: number | undefined
+  /** Stop after this many seconds (`-t`). Default: publish until stopped. */
+  readonly durationSeconds?: number | undefined
+}
+
+/**
+ * ffmpeg publishing a generated test pattern and tone to an RTMP URL, in real time (`-re`), as H.264 + AAC in FLV
+ * with a key frame every second: what RTMP servers (ZEGOCLOUD, nginx-rtmp) accept.
+ */
+export const publish = (url: string, options: PublishOptions = {}): CommandLine => {
+  const size = options.size ?? "1280x720"
+  const frameRate = options.frameRate ?? 25
+  const toneHz = options.toneHz ?? 1000
+  return {
+    program: "ffmpeg",
+    args: [
+      "-re",
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=size=${size}:rate=${frameRate}`,
+      "-f",
+      "lavfi",
+      "-i",
+      `sine=frequency=${toneHz}`,
+      ...duration(options.durationSeconds),
+      "-c:v",
+      "libx264",
+      "-preset",
+      "veryfast",
+      "-pix_fmt",
+      "yuv420p",
+      "-g",
+      String(frameRate),
+      "-c:a",
+      "aac",
+      "-f",
+      "flv",
+      url
+    ]
+  }
+}
+
+/** ffplay playing an RTMP URL in a window. */
+export const play = (url: string): CommandLine => ({ program: "ffplay", args: [url] })
+
+/** Options of {@link record}. */
+export interface RecordOptions {
+  /** The output file. Default `<stream name>.flv` in the current directory. */
+  readonly output?: string | undefined
+  /** Stop after this many seconds (`-t`). Default: until the stream ends. */
+  readonly durationSeconds?: number | undefined
+}
+
+/** ffmpeg pulling an RTMP URL without a window and copying it, untouched, into an FLV file. */
+export const record = (url: string, options: RecordOptions = {}): CommandLine => ({
+  program: "ffmpeg",
+  args: [
+    "-i",
+    url,
+    ...duration(options.durationSeconds),
+    "-c",
+    "copy",
+    "-f",
+    "flv",
+    options.output ?? defaultRecordFile(url)
+  ]
+})
+
+/** The file {@link record} writes by default: the URL's stream name, reduced to a safe file name, plus `.flv`. */
+export const defaultRecordFile = (url: string): string => {
+  const name = obsSettings(url).streamKey.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[.-]+/, "")
+  return `${name || "stream"}.flv`
+}
+
+const duration = (seconds: number | undefined): ReadonlyArray<string> =>
+  seconds === undefined ? [] : ["-t", String(seconds)]
+
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/
+
+/** A word single-quoted for a POSIX shell, whatever it contains (`'` becomes `'\''`). */
+export const shellQuote = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`
+
+/** A word for a POSIX shell: left bare when no shell treats any of its characters specially, else single-quoted. */
+export const shellArg = (word: string): string => (SAFE_WORD.test(word) ? word : shellQuote(word))
+
+/**
+ * A word of a printed command line: as {@link shellArg}, except that URLs are always quoted, so that one with `?`
+ * or `&` stays one word and stands out when copied.
+ */
+export const shellWord = (word: string): string =>
+  SAFE_WORD.test(word) && !word.includes("://") ? word : shellQuote(word)
+
+/** A command line for a POSIX shell (sh, bash, zsh): the program and each argument, quoted where needed. */
+export const render = (command: CommandLine): string => [command.program, ...command.args].map(shellWord).join(" ")
+
+/** The ffmpeg publish command for a push URL, quoted for a POSIX shell. */
+export const publishCommand = (url: string, options?: PublishOptions): string => render(publish(url, options))
+
+/** The ffplay command for a pull URL, quoted for a POSIX shell. */
+export const playCommand = (url: string): string => render(play(url))
+
+/** The ffmpeg record command for a pull URL, quoted for a POSIX shell. */
+export const recordCommand = (url: string, options?: RecordOptions): string => render(record(url, options))

@@ -1,0 +1,105 @@
+/**
+ * What `zego-rtmp dispatch` prints: the nodes for a human (URL, OBS settings, a ready ffmpeg / ffplay command), or
+ * one JSON document for a script.
+ */
+import type { RtmpDispatch } from "@effect-zego/core"
+import * as MediaCommands from "./MediaCommands.js"
+
+/** One node of an `RTMPDispatchV2` answer in the JSON output. */
+export interface NodeJson {
+  readonly url: string
+  readonly host: string
+  readonly port: number
+  readonly app: string
+  readonly streamName: string
+  readonly obsServer: string
+  readonly obsStreamKey: string
+}
+
+/** One address of an `RTMPDispatch` (V1) answer in the JSON output. */
+export interface AddressJson {
+  readonly address: string
+  readonly host: string
+  readonly port: number
+}
+
+/** The JSON document of `zego-rtmp dispatch --json`. */
+export interface DispatchJson {
+  readonly requestId: string
+  readonly action: "RTMPDispatchV2" | "RTMPDispatch"
+  readonly type: "push" | "pull"
+  /** The stream id that was sent (with the `zegotest-<AppId>-` prefix in the test environment). */
+  readonly streamId: string
+  readonly nodes: ReadonlyArray<NodeJson | AddressJson>
+}
+
+/** The JSON document of an `RTMPDispatchV2` answer. */
+export const dispatchedJson = (result: RtmpDispatch.Dispatched): DispatchJson => ({
+  requestId: result.requestId,
+  action: "RTMPDispatchV2",
+  type: result.type,
+  streamId: result.streamId,
+  nodes: result.nodes.map((node) => ({
+    url: node.url,
+    host: node.host,
+    port: node.port,
+    app: node.app,
+    streamName: node.streamName,
+    obsServer: node.obsServer,
+    obsStreamKey: node.obsStreamKey
+  }))
+})
+
+/** The JSON document of an `RTMPDispatch` (V1) answer. */
+export const addressesJson = (result: RtmpDispatch.DispatchedAddresses): DispatchJson => ({
+  requestId: result.requestId,
+  action: "RTMPDispatch",
+  type: result.type,
+  streamId: result.streamId,
+  nodes: result.addresses.map((address) => ({ address: address.address, host: address.host, port: address.port }))
+})
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+
+const header = (action: string, result: { type: string; streamId: string; requestId: string }, count: string) =>
+  `${result.type === "push" ? "Publish (push)" : "Pull"}: ${count} for stream ${result.streamId} ` +
+  `(${action}, RequestId ${result.requestId})`
+
+/** The human text of an `RTMPDispatchV2` answer: each node's URL, then OBS settings and ffmpeg for push, players for pull. */
+export const dispatchedText = (result: RtmpDispatch.Dispatched): string => {
+  const lines = [header("RTMPDispatchV2", result, plural(result.nodes.length, "node")), ""]
+  result.nodes.forEach((node, index) => {
+    lines.push(`Node ${index + 1}: ${node.url}`)
+    if (result.type === "push") {
+      lines.push(
+        `  OBS Server:      ${node.obsServer}`,
+        `  OBS Stream key:  ${node.obsStreamKey}`,
+        "  Publish a test pattern with ffmpeg:",
+        `    ${MediaCommands.publishCommand(node.url)}`
+      )
+    } else {
+      lines.push(
+        "  Play with ffplay:",
+        `    ${MediaCommands.playCommand(node.url)}`,
+        "  Or record it with ffmpeg:",
+        `    ${MediaCommands.recordCommand(node.url)}`
+      )
+    }
+    lines.push("")
+  })
+  if (result.nodes.length > 1) lines.push("Use the first node; the others are fallbacks, in the server's order.")
+  lines.push("Use a node within 2 hours; dispatch again for every new publish or pull.")
+  return lines.join("\n")
+}
+
+/** The human text of an `RTMPDispatch` (V1) answer: each `host:port` address. */
+export const addressesText = (result: RtmpDispatch.DispatchedAddresses): string => {
+  const lines = [header("RTMPDispatch", result, plural(result.addresses.length, "address")), ""]
+  result.addresses.forEach((address, index) => lines.push(`Node ${index + 1}: ${address.address}`))
+  lines.push(
+    "",
+    "RTMPDispatch answers host:port only; run without --v1 (RTMPDispatchV2) for full RTMP URLs, OBS settings and",
+    "ffmpeg commands."
+  )
+  return lines.join("\n")
+}
