@@ -184,10 +184,25 @@ export const OptionsSchema = Schema.Struct({
 
 type ValidOptions = typeof OptionsSchema.Type
 
-const formatIssues = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.length === 0 ? "options" : issue.path.join(".")}: ${issue.message}`)
+/**
+ * Every problem, by its path. A union reports each of its members: the `undefined` of an optional field and the
+ * `false` of `rateLimit` are left out when another member has something more useful to say.
+ */
+const formatIssues = (error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+    path: issue.path.join("."),
+    message: issue.message
+  }))
+  return issues
+    .filter((issue) =>
+      !(/^Expected (undefined|false), actual/.test(issue.message) &&
+        issues.some((other) =>
+          other !== issue && (other.path === issue.path || other.path.startsWith(`${issue.path}.`))
+        ))
+    )
+    .map((issue) => `${issue.path === "" ? "options" : issue.path}: ${issue.message}`)
     .join("; ")
+}
 
 const validateOptions = (options: Options): Either.Either<ValidOptions, EmulatorError.InvalidOptionsError> => {
   const invalid = (detail: string) => Either.left(new EmulatorError.InvalidOptionsError({ detail }))

@@ -1,0 +1,188 @@
+/**
+ * Options: the JSON configuration file, the checks on options given in code, and a port already taken.
+ */
+import { Emulator } from "@effect-zego/emulator"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { prodApp, withClient, withEmulator } from "./utils.js"
+
+/** Writes `content` to a fresh temporary file, removed afterwards. */
+const tempFile = (content: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zego-emulator-"))
+      const file = path.join(dir, "emulator.json")
+      fs.writeFileSync(file, content)
+      return file
+    }),
+    (file) => Effect.sync(() => fs.rmSync(path.dirname(file), { recursive: true, force: true }))
+  )
+
+const exampleFile = {
+  apps: [
+    { appId: 1234567890, serverSecret: "0123456789abcdef0123456789abcdef" },
+    { appId: 1234567891, serverSecret: "fedcba9876543210fedcba9876543210", isTest: true }
+  ],
+  nodes: {
+    push: [{ host: "192.0.2.10", port: 1935, app: "live" }],
+    pull: [{ host: "192.0.2.20", port: 1935, app: "live" }, { host: "192.0.2.21", port: 1936, app: "live" }]
+  },
+  rateLimit: { limit: 40, window: "1 second" },
+  faults: [
+    { fault: { _tag: "Code", code: 1001 }, streamId: "^flaky-", next: 1 },
+    { fault: { _tag: "Delay", duration: 1000 }, streamId: "^slow-" },
+    { fault: { _tag: "HttpStatus", status: 502 }, probability: 0 }
+  ],
+  host: "127.0.0.1",
+  port: 0
+}
+
+const load = (content: string) =>
+  Effect.flatMap(tempFile(content), Emulator.loadOptions).pipe(Effect.provide(NodeFileSystem.layer))
+
+const quiet = Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+
+describe("the JSON configuration file", () => {
+  it.scopedLive("is read into the same options, secrets redacted", () =>
+    Effect.gen(function*() {
+      const options = yield* load(JSON.stringify(exampleFile))
+      const [demo, test] = options.apps
+      assert.strictEqual(demo?.appId, 1234567890)
+      assert.isTrue(Redacted.isRedacted(demo?.serverSecret))
+      assert.strictEqual(Redacted.value(demo!.serverSecret), "0123456789abcdef0123456789abcdef")
+      assert.notInclude(String(demo?.serverSecret), "0123")
+      assert.strictEqual(test?.isTest, true)
+      assert.deepStrictEqual(options.nodes, exampleFile.nodes)
+      assert.isTrue(
+        options.rateLimit !== false && options.rateLimit !== undefined &&
+          Duration.toMillis(options.rateLimit.window) === 1000
+      )
+      assert.strictEqual(options.faults?.length, 3)
+      assert.deepStrictEqual(options.faults?.[1]?.fault, { _tag: "Delay", duration: Duration.millis(1000) })
+    }))
+
+  it.scopedLive("starts an emulator that behaves as the file says (layerFile)", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile(JSON.stringify(exampleFile))
+      const demo = { appId: 1234567890, serverSecret: Redacted.make("0123456789abcdef0123456789abcdef") }
+      const results = yield* withClient(demo, (dispatch) =>
+        Effect.all([
+          dispatch.dispatch({ streamId: "a", type: "pull" }),
+          dispatch.dispatch({ streamId: "b", type: "pull" }),
+          dispatch.dispatchAddresses({ streamId: "c", type: "push" }),
+          Effect.flip(dispatch.dispatch({ streamId: "flaky-1", type: "push" })),
+          dispatch.dispatch({ streamId: "flaky-2", type: "push" }),
+          Effect.flip(dispatch.dispatch({ streamId: "slow-1", type: "push" }))
+        ]), { timeout: "200 millis" }).pipe(
+          Effect.provide(Emulator.layerFile(file).pipe(Layer.provide(NodeFileSystem.layer), quiet))
+        )
+      const [a, b, c, flaky, notFlaky, slow] = results
+      assert.deepStrictEqual([a.nodes[0].url, b.nodes[0].url], [
+        "rtmp://192.0.2.20:1935/live/a",
+        "rtmp://192.0.2.21:1936/live/b"
+      ])
+      assert.strictEqual(c.addresses[0].address, "192.0.2.10:1935")
+      assert.strictEqual(flaky._tag, "DispatchFailedError")
+      assert.strictEqual(notFlaky.streamId, "flaky-2")
+      assert.deepInclude(slow, { _tag: "TransportError", reason: "Timeout" })
+    }))
+
+  it.scopedLive("a file that cannot be read: ConfigFileError Read", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Emulator.loadOptions("/nonexistent/emulator.json").pipe(Effect.provide(NodeFileSystem.layer))
+      )
+      assert.strictEqual(error._tag, "ConfigFileError")
+      assert.strictEqual(error.reason, "Read")
+      assert.include(error.message, "/nonexistent/emulator.json")
+    }))
+
+  it.scopedLive("a file that is not JSON: ConfigFileError Parse", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(load("{ apps: [ }"))
+      assert.strictEqual(error.reason, "Parse")
+    }))
+
+  it.scopedLive("invalid content: ConfigFileError Invalid, naming every problem by its path, no secret shown", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(load(JSON.stringify({
+        apps: [
+          { appId: "12345", serverSecret: "s3cr3t-value" },
+          { appId: 7, secret: "typo-in-the-key" },
+          { appId: 8, serverSecret: 98765432123 }
+        ],
+        rateLimit: { limit: 0, window: "soon" },
+        faults: [{ fault: { _tag: "Explode" } }, { fault: { _tag: "HttpStatus", status: 404 } }],
+        host: "0.0.0.0"
+      })))
+      assert.strictEqual(error.reason, "Invalid")
+      for (
+        const where of [
+          "apps.0.appId",
+          "apps.1.serverSecret",
+          "apps.1.secret",
+          "apps.2.serverSecret",
+          "rateLimit",
+          "faults.0.fault",
+          "faults.1.fault",
+          "host: host must be a loopback address"
+        ]
+      ) {
+        assert.include(error.detail, where)
+      }
+      assert.notInclude(error.message, "s3cr3t-value")
+      assert.notInclude(error.message, "98765432123")
+    }))
+})
+
+describe("options in code", () => {
+  const invalid = (options: Emulator.Options) =>
+    Effect.map(Effect.flip(Effect.scoped(Emulator.make(options))), (error) => [error._tag, error.message])
+
+  it.live("are checked before anything listens: InvalidOptionsError", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[Emulator.Options, string]> = [
+        [{ apps: [] }, "at least one app"],
+        [{ apps: [prodApp, prodApp] }, "AppId 100001 appears twice"],
+        [{ apps: [{ appId: -1, serverSecret: Redacted.make("x") }] }, "apps.0.appId"],
+        [{ apps: [{ appId: 1, serverSecret: Redacted.make("") }] }, "apps.0.serverSecret"],
+        [{ apps: [prodApp], host: "0.0.0.0" }, "loopback"],
+        [{ apps: [prodApp], host: "192.168.1.1" }, "loopback"],
+        [{ apps: [prodApp], port: 70000 }, "port"],
+        [{ apps: [prodApp], rateLimit: { limit: 1.5, window: "1 second" } }, "rateLimit"],
+        [{ apps: [prodApp], rateLimit: { limit: 1, window: 0 } }, "rateLimit"],
+        [{ apps: [prodApp], nodes: { push: [{ host: "a b", port: 1, app: "x" }], pull: [] } }, "nodes.push.0.host"],
+        [{ apps: [prodApp], nodes: { push: [], pull: [{ host: "h", port: 0, app: "x" }] } }, "nodes.pull.0.port"]
+      ]
+      for (const [options, expected] of cases) {
+        const [tag, message] = yield* invalid(options)
+        assert.strictEqual(tag, "InvalidOptionsError")
+        assert.include(message, expected)
+      }
+    }))
+
+  it.live("loopback hosts are accepted", () =>
+    Effect.gen(function*() {
+      for (const host of ["127.0.0.1", "127.0.0.2", "localhost"]) {
+        const emulator = yield* Effect.scoped(Emulator.make({ apps: [prodApp], host }))
+        assert.strictEqual(emulator.host, host)
+      }
+    }))
+
+  it.live("a port already taken: StartError", () =>
+    Effect.gen(function*() {
+      const { port } = yield* Emulator.Emulator
+      const error = yield* Effect.flip(Effect.scoped(Emulator.make({ apps: [prodApp], port })))
+      assert.strictEqual(error._tag, "StartError")
+      assert.include(error.message, `127.0.0.1:${port}`)
+    }).pipe(withEmulator()))
+})
