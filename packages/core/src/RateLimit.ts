@@ -18,17 +18,26 @@ import * as Layer from "effect/Layer"
 export interface RateLimit {
   readonly limit: number
   readonly window: Duration.DurationInput
+  /**
+   * Added to the window before a token returns, default {@link defaultMargin}: a call reaches the server a
+   * little after it took its token (signing, the event loop, the network), and not always equally late, so
+   * tokens that returned after exactly one window could let `limit + 1` calls land in one window.
+   */
+  readonly margin?: Duration.DurationInput | undefined
 }
 
 /** ZEGOCLOUD's quota for the dispatch actions: 40 calls per second per AppId. */
 export const defaultRateLimit: RateLimit = { limit: 40, window: "1 second" }
+
+/** The default {@link RateLimit.margin}: 50 ms, so the default limit allows about 38 calls a second. */
+export const defaultMargin: Duration.DurationInput = "50 millis"
 
 /** Waits until a call may go out, then counts it. */
 export interface Limiter {
   readonly take: Effect.Effect<void>
 }
 
-/** Where the tokens of a key (an AppId) live. */
+/** Where the tokens of a key (an AppId) live. `windowMillis` already includes the margin. */
 export interface Store {
   readonly limiter: (options: {
     readonly key: string

@@ -211,6 +211,10 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidR
       if (Option.isNone(window) || !Duration.greaterThan(window.value, Duration.zero)) {
         return yield* Either.left(invalid("rateLimit.window", "must be a positive duration"))
       }
+      const margin = Duration.decodeUnknown(rateLimit.margin ?? RateLimit.defaultMargin)
+      if (Option.isNone(margin)) {
+        return yield* Either.left(invalid("rateLimit.margin", "must be a duration"))
+      }
     }
     const maxResponseBytes = options.maxResponseBytes ?? 256 * 1024
     if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
@@ -249,7 +253,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     const limiter = valid.rateLimit === false ? RateLimit.unlimited : yield* store.limiter({
       key: String(appId),
       limit: valid.rateLimit.limit,
-      windowMillis: Duration.toMillis(valid.rateLimit.window)
+      windowMillis: Duration.toMillis(valid.rateLimit.window) +
+        Duration.toMillis(valid.rateLimit.margin ?? RateLimit.defaultMargin)
     })
     const clockOffset = yield* Ref.make(0)
     const defaultRetry = options.retry ?? defaultRetrySchedule

@@ -397,16 +397,19 @@ describe("transport and decoding", () => {
 })
 
 describe("rate limit", () => {
-  it.effect("call 41 within one second waits for the next token", () =>
+  it.effect("call 41 within one second waits for the next token (one second and the 50 ms margin)", () =>
     Effect.gen(function*() {
       const dispatch = yield* service
       const fiber = yield* Effect.fork(
-        Effect.forEach(Array.from({ length: 41 }, (_, i) => i), (i) =>
-          dispatch.dispatch({ streamId: `s${i}`, type: "push" }), {
-          concurrency: "unbounded"
-        })
+        Effect.forEach(
+          Array.from({ length: 41 }, (_, i) => i),
+          (i) => dispatch.dispatch({ streamId: `s${i}`, type: "push" }),
+          {
+            concurrency: "unbounded"
+          }
+        )
       )
-      yield* TestClock.adjust("999 millis")
+      yield* TestClock.adjust("1049 millis")
       assert.lengthOf(yield* requests, 40)
       yield* TestClock.adjust("1 millis")
       assert.lengthOf(yield* Fiber.join(fiber), 41)
@@ -422,14 +425,14 @@ describe("rate limit", () => {
           concurrency: 8
         })
       )
-      for (let step = 0; step < 40; step++) {
+      for (let step = 0; step < 80; step++) {
         yield* TestClock.adjust("50 millis")
       }
       yield* Fiber.join(fiber)
       const times = (yield* requests).map((r) =>
         r.receivedAt
       )
-      for (const t of times) assert.isAtMost(times.filter((u) => u >= t && u < t + 500).length, 5)
+      for (const t of times) assert.isAtMost(times.filter((u) => u >= t && u < t + 550).length, 5)
     }).pipe(Effect.provide(mockLayer({ dispatch: { rateLimit: { limit: 5, window: "500 millis" } } }))))
 
   it.effect("takes its tokens from a provided RateLimitStore, keyed by AppId, one per attempt", () => {
@@ -443,13 +446,13 @@ describe("rate limit", () => {
     })
     return Effect.gen(function*() {
       yield* withTime((yield* service).dispatch({ streamId: "s", type: "push" }))
-      assert.deepStrictEqual(seen, [{ key: String(APP_ID), limit: 7, windowMillis: 2000 }])
+      assert.deepStrictEqual(seen, [{ key: String(APP_ID), limit: 7, windowMillis: 2100 }])
       assert.strictEqual(takes, 2)
     }).pipe(
       Effect.provide(
         mockLayer({
           script: [ZegoMock.code(1010), ZegoMock.success()],
-          dispatch: { rateLimit: { limit: 7, window: "2 seconds" } }
+          dispatch: { rateLimit: { limit: 7, window: "2 seconds", margin: "100 millis" } }
         }).pipe(Layer.provide(store))
       )
     )
@@ -522,6 +525,7 @@ describe("layer options", () => {
     ["timeout", { timeout: 0 }],
     ["rateLimit.limit", { rateLimit: { limit: 0, window: "1 second" } }],
     ["rateLimit.window", { rateLimit: { limit: 10, window: -5 } }],
+    ["rateLimit.margin", { rateLimit: { limit: 10, window: "1 second", margin: "soon" as never } }],
     ["maxResponseBytes", { maxResponseBytes: 0 }]
   ]
   for (const [parameter, options] of invalidOptions) {
