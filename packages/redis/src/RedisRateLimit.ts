@@ -112,6 +112,14 @@ export const make = (
       (client) => Effect.sync(() => client.disconnect())
     )
 
+    // Give the first connection a moment, so that a store that starts with Redis up uses it from the first call.
+    yield* Effect.async<void>((resume) => {
+      if (redis.status === "ready") return resume(Effect.void)
+      const done = () => resume(Effect.void)
+      redis.once("ready", done)
+      redis.once("error", done)
+    }).pipe(Effect.timeout(Duration.times(timeout, 5)), Effect.ignore)
+
     let outage = false
     let nextTry = 0
 

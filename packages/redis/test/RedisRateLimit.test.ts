@@ -1,0 +1,130 @@
+import { RateLimit } from "@effect-zego/core"
+import { RedisRateLimit } from "@effect-zego/redis"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as Metric from "effect/Metric"
+import { freePort, startRedis } from "./redisServer.js"
+
+/** The most timestamps (ms) in any window of `windowMillis`. */
+export const maxInWindow = (times: ReadonlyArray<number>, windowMillis: number): number => {
+  const sorted = [...times].sort((a, b) => a - b)
+  let most = 0
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMillis) j++
+    most = Math.max(most, i - j + 1)
+  }
+  return most
+}
+
+/** Takes `count` tokens from `limiter` all at once; returns when each was granted (wall clock). */
+const takeAll = (limiter: RateLimit.Limiter, count: number) =>
+  Effect.forEach(
+    Array.from({ length: count }, () => limiter.take),
+    (take) => Effect.map(take, () => Date.now()),
+    { concurrency: "unbounded" }
+  )
+
+const captureLogs = () => {
+  const lines: Array<string> = []
+  return {
+    lines,
+    layer: Logger.replace(Logger.defaultLogger, Logger.make((options) => lines.push(Logger.logfmtLogger.log(options))))
+  }
+}
+
+const fallbackCount = Effect.map(Metric.value(RedisRateLimit.fallbacks), (state) => state.count)
+
+describe("RedisRateLimit", () => {
+  it.live(
+    "keeps any window within the limit for many fibers, across two stores (two processes' worth)",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const keyPrefix = `t${Date.now()}:`
+        const one = yield* RedisRateLimit.make({ url: redis.url, keyPrefix })
+        const two = yield* RedisRateLimit.make({ url: redis.url, keyPrefix })
+        // 10 per 500 ms, plus the default 50 ms margin that RtmpDispatch adds to the window.
+        const a = yield* one.limiter({ key: "42", limit: 10, windowMillis: 550 })
+        const b = yield* two.limiter({ key: "42", limit: 10, windowMillis: 550 })
+        const started = Date.now()
+        const [fromA, fromB] = yield* Effect.all([takeAll(a, 15), takeAll(b, 15)], { concurrency: 2 })
+        const times = [...fromA, ...fromB]
+        assert.isAtMost(maxInWindow(times, 500), 10)
+        // 30 tokens at 10 per 500 ms: the third batch waits two windows and margins (1.1 s), and not much longer.
+        assert.isAtLeast(Math.max(...times) - started, 1050)
+        assert.isBelow(Math.max(...times) - started, 2500)
+      }).pipe(Effect.scoped),
+    { timeout: 20_000 }
+  )
+
+  it.live("two AppIds keep separate budgets", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const store = yield* RedisRateLimit.make({ url: redis.url })
+      const first = yield* store.limiter({ key: "1001", limit: 5, windowMillis: 2000 })
+      const second = yield* store.limiter({ key: "1002", limit: 5, windowMillis: 2000 })
+      const started = Date.now()
+      yield* takeAll(first, 5)
+      yield* takeAll(second, 5)
+      assert.isBelow(Date.now() - started, 1000, "the second app did not wait for the first one's budget")
+      yield* takeAll(first, 1)
+      assert.isAtLeast(Date.now() - started, 1900, "the first app's sixth call waited for its own window")
+    }).pipe(Effect.scoped), { timeout: 20_000 })
+
+  it.live("with Redis unreachable, calls go on through the in-process bucket: one warning, counted fallbacks", () => {
+    const logs = captureLogs()
+    return Effect.gen(function*() {
+      const port = yield* freePort
+      const store = yield* RedisRateLimit.make({ url: `redis://127.0.0.1:${port}`, retryInterval: "50 millis" })
+      const limiter = yield* store.limiter({ key: "7", limit: 20, windowMillis: 1050 })
+      const before = yield* fallbackCount
+      const started = Date.now()
+      const times = yield* takeAll(limiter, 25)
+      assert.isAtMost(maxInWindow(times, 1000), 20, "the in-process bucket keeps the limit")
+      assert.isBelow(Date.now() - started, 3000, "nothing hung waiting for Redis")
+      assert.strictEqual((yield* fallbackCount) - before, 25)
+      assert.lengthOf(logs.lines.filter((l) => l.includes("level=WARN")), 1)
+    }).pipe(Effect.provide(logs.layer), Effect.scoped)
+  }, { timeout: 20_000 })
+
+  it.live("uses Redis again once it answers, and logs the recovery once", () => {
+    const logs = captureLogs()
+    return Effect.gen(function*() {
+      const redis = yield* startRedis
+      const store = yield* RedisRateLimit.make({ url: redis.url, retryInterval: "50 millis" })
+      const limiter = yield* store.limiter({ key: "8", limit: 100, windowMillis: 1000 })
+      yield* takeAll(limiter, 3)
+      yield* redis.stop
+      const before = yield* fallbackCount
+      yield* takeAll(limiter, 3)
+      yield* Effect.sleep("100 millis")
+      yield* takeAll(limiter, 3)
+      assert.strictEqual((yield* fallbackCount) - before, 6)
+      yield* redis.start
+      // ioredis reconnects in the background; within a few seconds the shared store answers again.
+      const recovered = yield* Effect.gen(function*() {
+        for (let i = 0; i < 60; i++) {
+          const counted = yield* fallbackCount
+          yield* limiter.take
+          if ((yield* fallbackCount) === counted) return true
+          yield* Effect.sleep("100 millis")
+        }
+        return false
+      })
+      assert.isTrue(recovered, "the Redis store was used again")
+      assert.lengthOf(logs.lines.filter((l) => l.includes("level=WARN")), 1, logs.lines.join("\n"))
+      assert.lengthOf(logs.lines.filter((l) => l.includes("answers again")), 1)
+    }).pipe(Effect.provide(logs.layer), Effect.scoped)
+  }, { timeout: 30_000 })
+
+  it.effect("refuses a URL that is not redis://, without echoing it", () =>
+    Effect.gen(function*() {
+      for (const url of ["http://user:hunter2@127.0.0.1:6379", "not a url", "redis://"]) {
+        const error = yield* Effect.flip(RedisRateLimit.make({ url }))
+        assert.strictEqual(error._tag, "InvalidRequestError")
+        assert.strictEqual(error.parameter, "url")
+        assert.notInclude(error.message, "hunter2")
+      }
+    }).pipe(Effect.scoped))
+})

@@ -1,0 +1,71 @@
+/**
+ * A redis-server of the test's own on 127.0.0.1 (no persistence), so a test can stop it and start it again;
+ * stopped by its PID with the scope.
+ */
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { type ChildProcess, spawn } from "node:child_process"
+import * as Net from "node:net"
+
+export interface RedisServer {
+  readonly url: string
+  readonly port: number
+  /** Stops the server (SIGKILL: as abrupt as a crash). */
+  readonly stop: Effect.Effect<void>
+  /** Starts it again on the same port. */
+  readonly start: Effect.Effect<void>
+}
+
+export const freePort = Effect.async<number>((resume) => {
+  const server = Net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const launch = (port: number) =>
+  Effect.async<ChildProcess, Error>((resume) => {
+    const child = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+      { stdio: ["ignore", "pipe", "pipe"] }
+    )
+    let output = ""
+    const timer = setTimeout(() => resume(Effect.fail(new Error(`redis-server did not start: ${output}`))), 10_000)
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes("Ready to accept connections")) {
+        clearTimeout(timer)
+        resume(Effect.succeed(child))
+      }
+    })
+    child.on("error", (error) => {
+      clearTimeout(timer)
+      resume(
+        Effect.fail(new Error(`cannot run redis-server (install it: apt-get install redis-server): ${error.message}`))
+      )
+    })
+  })
+
+const kill = (child: ChildProcess) =>
+  Effect.async<void>((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+    child.once("exit", () => resume(Effect.void))
+    child.kill("SIGKILL")
+  })
+
+export const startRedis: Effect.Effect<RedisServer, Error, Scope.Scope> = Effect.gen(function*() {
+  const port = yield* freePort
+  let current = yield* launch(port)
+  yield* Effect.addFinalizer(() => kill(current))
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: Effect.suspend(() => kill(current)),
+    start: Effect.flatMap(Effect.orDie(Effect.suspend(() => launch(port))), (child) =>
+      Effect.sync(() => {
+        current = child
+      }))
+  }
+})
