@@ -3,7 +3,9 @@
  *
  * A request is accepted while its `Timestamp` is within 10 minutes of the server's clock, so a request signed
  * 10 minutes in the future stays acceptable until 20 minutes after it first arrived: each nonce is kept that
- * long. Entries are stored in arrival order, so the expired ones are always at the front.
+ * long. Entries are stored in arrival order, so the expired ones are always at the front. At most `capacity`
+ * are kept (the oldest go first), so that a benchmark without a rate limit cannot exhaust memory; past that,
+ * replay detection covers the most recent nonces only.
  */
 
 export interface NonceCache {
@@ -11,7 +13,7 @@ export interface NonceCache {
   readonly seen: (key: string, nowMillis: number) => boolean
 }
 
-export const make = (retentionMillis: number): NonceCache => {
+export const make = (retentionMillis: number, capacity = 500_000): NonceCache => {
   const expiries = new Map<string, number>()
   return {
     seen: (key, nowMillis) => {
@@ -21,6 +23,7 @@ export const make = (retentionMillis: number): NonceCache => {
       }
       if (expiries.has(key)) return true
       expiries.set(key, nowMillis + retentionMillis)
+      if (expiries.size > capacity) expiries.delete(expiries.keys().next().value!)
       return false
     }
   }
