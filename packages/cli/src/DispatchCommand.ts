@@ -3,7 +3,7 @@
  * or pull node and prints it for a human (URL, OBS settings, ffmpeg / ffplay commands) or as JSON.
  */
 import { Params, RtmpDispatch, ZegoError } from "@effect-zego/core"
-import { Emulator, EmulatorError } from "@effect-zego/emulator"
+import type { EmulatorError } from "@effect-zego/emulator"
 import { NodeRtmpDispatch } from "@effect-zego/node"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -176,7 +176,8 @@ const quietly = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
 
 /**
  * The dispatch service against an emulator started on a free loopback port with the two demo apps: the
- * test-environment one when `isTest` is true, else the production one.
+ * test-environment one when `isTest` is true, else the production one. The emulator's modules (an HTTP server) are
+ * loaded only then.
  */
 export const embeddedLayer = (
   isTest: boolean | undefined
@@ -185,21 +186,24 @@ export const embeddedLayer = (
   EmulatorError.InvalidOptionsError | EmulatorError.StartError | ZegoError.InvalidRequestError
 > =>
   Layer.unwrapEffect(Effect.gen(function*() {
-    const emulator = yield* Emulator.Emulator
+    const { Emulator } = yield* Effect.promise(() => import("@effect-zego/emulator"))
     const app = isTest === true ? Emulator.demoTestApp : Emulator.demoApp
-    yield* Stdio.err(
-      `zego-rtmp: ZEGO_APP_ID and ZEGO_SERVER_SECRET are not set, so this dispatch goes to the embedded ZEGOCLOUD ` +
-        `emulator at ${emulator.baseUrl} (demo app ${app.appId}); set them to use ZEGOCLOUD.`
-    )
-    return NodeRtmpDispatch.layerOptions({
-      appId: app.appId,
-      serverSecret: app.serverSecret,
-      baseUrl: emulator.baseUrl,
-      isTest: isTest ?? app.isTest
-    })
-  })).pipe(
-    Layer.provide(quietly(Emulator.layer({ apps: [Emulator.demoApp, Emulator.demoTestApp], host: "127.0.0.1" })))
-  )
+    const dispatch = Layer.unwrapEffect(Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* Stdio.err(
+        `zego-rtmp: ZEGO_APP_ID and ZEGO_SERVER_SECRET are not set, so this dispatch goes to the embedded ` +
+          `ZEGOCLOUD emulator at ${emulator.baseUrl} (demo app ${app.appId}); set them to use ZEGOCLOUD.`
+      )
+      return NodeRtmpDispatch.layerOptions({
+        appId: app.appId,
+        serverSecret: app.serverSecret,
+        baseUrl: emulator.baseUrl,
+        isTest: isTest ?? app.isTest
+      })
+    }))
+    const emulator = Emulator.layer({ apps: [Emulator.demoApp, Emulator.demoTestApp], host: "127.0.0.1" })
+    return Layer.provide(dispatch, quietly(emulator))
+  }))
 
 /** Every way `zego-rtmp dispatch` can fail. */
 export type DispatchCommandError =

@@ -2,8 +2,7 @@
  * `zego-rtmp emulator`: runs the ZEGOCLOUD API emulator in the foreground, prints its base URL and the
  * environment to point `zego-rtmp dispatch` (or any client) at it, and stops on Ctrl-C or SIGTERM.
  */
-import { Emulator } from "@effect-zego/emulator"
-import type { EmulatorError } from "@effect-zego/emulator"
+import type { Emulator, EmulatorError } from "@effect-zego/emulator"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
@@ -35,26 +34,26 @@ export const flags = {
 /** The parsed flags. */
 export type Flags = Command.Command.ParseConfig<typeof flags>
 
-/** The demo apps, whose secrets are public demo data and may be printed. */
-const demoApps: ReadonlyArray<Emulator.AppConfig> = [Emulator.demoApp, Emulator.demoTestApp]
-
 /** Whether an app is one of the demo apps (same AppId and secret), so that its secret may be shown. */
-export const isDemoApp = (app: Emulator.AppConfig): boolean =>
+export const isDemoApp = (app: Emulator.AppConfig, demoApps: ReadonlyArray<Emulator.AppConfig>): boolean =>
   demoApps.some((demo) =>
     demo.appId === app.appId && Redacted.value(demo.serverSecret) === Redacted.value(app.serverSecret)
   )
 
 /**
  * The shell lines that point a client at the emulator, one app each: the first an `export` a user can paste, the
- * others commented out. Only a demo app's secret is printed; for another app the line says where the secret is.
+ * others commented out. Only the secret of one of `demoApps` (public demo data) is printed; for another app the
+ * line says where the secret is.
  */
-export const environmentLines = (
-  baseUrl: string,
-  apps: ReadonlyArray<Emulator.AppConfig>,
-  configPath?: string
-): ReadonlyArray<string> =>
-  apps.flatMap((app, index) => {
-    const demo = isDemoApp(app)
+export const environmentLines = (options: {
+  readonly baseUrl: string
+  readonly apps: ReadonlyArray<Emulator.AppConfig>
+  readonly demoApps: ReadonlyArray<Emulator.AppConfig>
+  readonly configPath?: string | undefined
+}): ReadonlyArray<string> =>
+  options.apps.flatMap((app, index) => {
+    const { baseUrl, configPath } = options
+    const demo = isDemoApp(app, options.demoApps)
     const assignments = [
       `ZEGO_APP_ID=${app.appId}`,
       ...(demo ? [`ZEGO_SERVER_SECRET=${shellArg(Redacted.value(app.serverSecret))}`] : []),
@@ -75,6 +74,8 @@ export const environmentLines = (
 /** Runs `zego-rtmp emulator` with parsed flags: serves until interrupted. */
 export const handler = (flags: Flags): Effect.Effect<void, EmulatorError.EmulatorError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
+    const { Emulator } = yield* Effect.promise(() => import("@effect-zego/emulator"))
+    const demoApps = [Emulator.demoApp, Emulator.demoTestApp]
     const configPath = Option.getOrUndefined(flags.config)
     const fromFile = configPath === undefined ? undefined : yield* Emulator.loadOptions(configPath)
     const options: Emulator.Options = {
@@ -86,7 +87,7 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorError.Emulato
       yield* Stdio.out(
         [
           `# ZEGOCLOUD RTMP dispatch emulator listening on ${emulator.baseUrl}`,
-          ...environmentLines(emulator.baseUrl, emulator.apps, configPath),
+          ...environmentLines({ baseUrl: emulator.baseUrl, apps: emulator.apps, demoApps, configPath }),
           "# then, in that shell: zego-rtmp dispatch --type push --stream-id demo"
         ].join("\n")
       )

@@ -1,0 +1,47 @@
+import { ZegoError } from "@effect-zego/core"
+import { EmulatorError } from "@effect-zego/emulator"
+import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as ConfigError from "effect/ConfigError"
+import * as CliError from "../src/CliError.js"
+
+const server = ZegoError.fromCode({ code: 1002, serverMessage: "no node", requestId: "42", action: "RTMPDispatchV2" })
+
+describe("CliError", () => {
+  it("exit status 2 for invalid input, 1 for the rest, 0 for an interruption", () => {
+    const invalid = [
+      new ZegoError.InvalidRequestError({ parameter: "streamId", detail: "bad" }),
+      new CliError.MissingCredentialsError({ missing: ["ZEGO_APP_ID"], because: "x", otherwise: "y" }),
+      ConfigError.InvalidData(["ZEGO_APP_ID"], "not a number"),
+      new EmulatorError.ConfigFileError({ path: "f", reason: "Parse", detail: "d" }),
+      new EmulatorError.InvalidOptionsError({ detail: "d" })
+    ]
+    for (const error of invalid) assert.strictEqual(CliError.exitCode(Cause.fail(error)), 2, String(error))
+    const other = [
+      server,
+      new ZegoError.TransportError({ action: "RTMPDispatch", reason: "Timeout", detail: "d", retryable: true }),
+      new EmulatorError.StartError({ host: "127.0.0.1", port: 1, detail: "taken" })
+    ]
+    for (const error of other) assert.strictEqual(CliError.exitCode(Cause.fail(error)), 1, String(error))
+    assert.strictEqual(CliError.exitCode(Cause.die(new Error("bug"))), 1)
+    assert.strictEqual(CliError.exitCode(Cause.interrupt("fiber" as never)), 0)
+  })
+
+  it("describes a ZEGO error in one line with its tag, code, request id and hint", () => {
+    assert.strictEqual(
+      CliError.describe(server),
+      "NoPublishNodeError: ZEGO code 1002 (no node) from RTMPDispatchV2, RequestId 42. No publish node is " +
+        "available: contact ZEGOCLOUD support with the RequestId."
+    )
+  })
+
+  it("folds paragraphs and line breaks into one line without colours", () => {
+    assert.strictEqual(CliError.oneLine("\u001b[1ma\u001b[0m\nb\n\nc\n"), "a b; c")
+  })
+
+  it("says nothing for an interruption, and reports a defect as a bug", () => {
+    assert.isTrue(CliError.describeCause(Cause.interrupt("fiber" as never))._tag === "None")
+    const defect = CliError.describeCause(Cause.die(new TypeError("x is undefined")))
+    assert.deepStrictEqual(defect._tag === "Some" && defect.value.startsWith("Unexpected defect"), true)
+  })
+})

@@ -1,0 +1,140 @@
+import { Emulator } from "@effect-zego/emulator"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import * as Net from "node:net"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import type * as Output from "../src/Output.js"
+import * as Bin from "./utils/bin.js"
+
+/** The variables of a printed `export A=1 B=2` line. */
+const exported = (line: string): Record<string, string> =>
+  Object.fromEntries(
+    line.replace(/^export /, "").split(" ").map((assignment) => {
+      const [name, ...value] = assignment.split("=")
+      return [name!, value.join("=").replace(/^'(.*)'$/, "$1")]
+    })
+  )
+
+/** A port free a moment ago. */
+const freePort = Effect.async<number>((resume) => {
+  const server = Net.createServer().listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const EXPORT_LINE = /^export ZEGO_APP_ID=.*$/m
+
+const withConfig = <A, E, R>(config: unknown, f: (file: string) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => mkdtempSync(path.join(tmpdir(), "zego-rtmp-"))),
+    (dir) => {
+      const file = path.join(dir, "emulator.json")
+      writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config))
+      return f(file)
+    },
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+
+describe.concurrent("zego-rtmp emulator", () => {
+  it.scopedLive("prints its base URL and the demo credentials; a dispatch uses them; SIGTERM stops it cleanly", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Bin.spawnBin(["emulator", "--port", "0"])
+      const [line] = yield* emulator.waitFor(EXPORT_LINE)
+      const env = exported(line)
+      assert.strictEqual(env.ZEGO_APP_ID, String(Emulator.demoApp.appId))
+      assert.strictEqual(env.ZEGO_SERVER_SECRET, Redacted.value(Emulator.demoApp.serverSecret))
+      assert.match(env.ZEGO_BASE_URL!, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.include(yield* emulator.stdout, `listening on ${env.ZEGO_BASE_URL}`)
+
+      const result = yield* Bin.run(["dispatch", "--type", "push", "--stream-id", "live-1", "--json"], { env })
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.strictEqual(result.stderr, "", "no embedded emulator: the credentials are set")
+      const json = JSON.parse(result.stdout) as Output.DispatchJson
+      assert.strictEqual((json.nodes[0] as Output.NodeJson).url, "rtmp://127.0.0.1:1935/live/live-1")
+
+      const stderr = yield* emulator.stderr
+      assert.include(stderr, "StreamId=live-1", "the request is logged")
+      assert.include(stderr, "Signature=<redacted>")
+      assert.notInclude(stderr, Redacted.value(Emulator.demoApp.serverSecret))
+
+      yield* emulator.kill("SIGTERM")
+      const exit = yield* emulator.exit
+      assert.strictEqual(exit.code, 0, exit.stderr)
+      assert.include(exit.stderr, "emulator stopped")
+    }))
+
+  it.scopedLive("--config: the file's apps and port; a real secret is never printed; SIGINT stops it", () => {
+    const secret = "feedfacefeedfacefeedfacefeedface"
+    const config = (port: number) => ({ apps: [{ appId: 777, serverSecret: secret, isTest: true }], port })
+    return Effect.flatMap(freePort, (port) =>
+      withConfig(config(port), (file) =>
+        Effect.gen(function*() {
+          const emulator = yield* Bin.spawnBin(["emulator", "--config", file])
+          const [line] = yield* emulator.waitFor(EXPORT_LINE)
+          const env = exported(line)
+          assert.deepStrictEqual(env, {
+            ZEGO_APP_ID: "777",
+            ZEGO_BASE_URL: `http://127.0.0.1:${port}`,
+            ZEGO_IS_TEST: "true"
+          })
+          assert.include(yield* emulator.stdout, `ZEGO_SERVER_SECRET=<the serverSecret of app 777 in ${file}>`)
+
+          const result = yield* Bin.run(["dispatch", "--type", "pull", "--stream-id", "x", "--json"], {
+            env: { ...env, ZEGO_SERVER_SECRET: secret }
+          })
+          assert.strictEqual(result.code, 0, result.stderr)
+          assert.strictEqual((JSON.parse(result.stdout) as Output.DispatchJson).streamId, "zegotest-777-x")
+
+          yield* emulator.kill("SIGINT")
+          const exit = yield* emulator.exit
+          assert.strictEqual(exit.code, 0, exit.stderr)
+          for (const text of [exit.stdout, exit.stderr, result.stdout, result.stderr]) {
+            assert.isFalse(Bin.leaks(text, secret), "the secret from the file is printed")
+          }
+        })))
+  })
+
+  it.live("a configuration file that is not JSON, or not valid, is a ConfigFileError (exit status 2)", () =>
+    Effect.gen(function*() {
+      const notJson = yield* withConfig("{ apps: ", (file) => Bin.run(["emulator", "--config", file]))
+      assert.strictEqual(notJson.code, 2, notJson.stderr)
+      assert.strictEqual(Bin.lines(notJson.stderr).length, 1)
+      assert.match(notJson.stderr, /^ConfigFileError: .* is not JSON/)
+
+      const invalid = yield* withConfig(
+        { apps: [{ appId: -1, serverSecret: "feedfacefeedfacefeedfacefeedface" }] },
+        (file) => Bin.run(["emulator", "--config", file])
+      )
+      assert.strictEqual(invalid.code, 2, invalid.stderr)
+      assert.match(invalid.stderr, /^ConfigFileError: .* is invalid: apps\.0\.appId/)
+      assert.notInclude(invalid.stderr, "feedface")
+
+      const missing = yield* Bin.run(["emulator", "--config", "/nonexistent/zego.json"])
+      assert.strictEqual(missing.code, 2, missing.stderr)
+      assert.match(missing.stderr, /^ValidationError/)
+
+      const badPort = yield* Bin.run(["emulator", "--port", "70000"])
+      assert.strictEqual(badPort.code, 2, badPort.stderr)
+      assert.match(badPort.stderr, /^ValidationError \(InvalidValue\): the port must be 0 to 65535/)
+    }))
+
+  it.live("a port already taken is a StartError (exit status 1)", () =>
+    Effect.acquireUseRelease(
+      Effect.async<Net.Server>((resume) => {
+        const server = Net.createServer().listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+      }),
+      (server) =>
+        Effect.gen(function*() {
+          const port = (server.address() as Net.AddressInfo).port
+          const result = yield* Bin.run(["emulator", "--port", String(port)])
+          assert.strictEqual(result.code, 1, result.stderr)
+          assert.strictEqual(Bin.lines(result.stderr).length, 1, result.stderr)
+          assert.match(result.stderr, new RegExp(`^StartError: .*127\\.0\\.0\\.1:${port}`))
+        }),
+      (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+    ))
+})

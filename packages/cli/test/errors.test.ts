@@ -1,0 +1,145 @@
+import { Emulator, Fault } from "@effect-zego/emulator"
+import { assert, describe, it, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Net from "node:net"
+import * as Bin from "./utils/bin.js"
+
+/** Asserts a failed run: the exit status, nothing on stdout, one line on stderr matching every pattern. */
+const assertFailure = (result: Bin.Result, code: 1 | 2, ...patterns: ReadonlyArray<RegExp>) => {
+  assert.strictEqual(result.code, code, result.stderr)
+  assert.strictEqual(result.stdout, "")
+  const stderr = Bin.lines(result.stderr)
+  assert.strictEqual(stderr.length, 1, `one line on stderr, got: ${result.stderr}`)
+  for (const pattern of patterns) assert.match(stderr[0]!, pattern)
+  return stderr[0]!
+}
+
+const push = (streamId: string, ...more: ReadonlyArray<string>) => [
+  "dispatch",
+  "--type",
+  "push",
+  "--stream-id",
+  streamId,
+  ...more
+]
+
+describe.concurrent("invalid input: exit status 2, one line, nothing started", () => {
+  it.live("an invalid stream id is an InvalidRequestError", () =>
+    Effect.gen(function*() {
+      const result = yield* Bin.run(push("bad.id"))
+      assertFailure(result, 2, /^InvalidRequestError: streamId: /, /nothing was sent/, /zego-rtmp dispatch --help/)
+    }))
+
+  it.live("an IPv6 client IP is an InvalidRequestError", () =>
+    Effect.gen(function*() {
+      assertFailure(yield* Bin.run(push("demo", "--client-ip", "::1")), 2, /^InvalidRequestError: clientIp: .*IPv4/)
+    }))
+
+  it.live("a bad flag value, a missing flag and an unknown command are ValidationErrors", () =>
+    Effect.gen(function*() {
+      const badType = yield* Bin.run(["dispatch", "--type", "sideways", "--stream-id", "demo"])
+      assertFailure(badType, 2, /^ValidationError \(InvalidValue\): .*push, pull, publish/)
+      const missing = yield* Bin.run(["dispatch", "--type", "push"])
+      assertFailure(missing, 2, /^ValidationError \(MissingValue\): .*'--stream-id'/)
+      assertFailure(yield* Bin.run(["dispatsh"]), 2, /^ValidationError/, /'dispatch', 'emulator'/)
+      assertFailure(yield* Bin.run(push("demo", "extra")), 2, /^ValidationError .*'extra'/)
+    }))
+
+  it.live("--base-url without credentials names the variables to set", () =>
+    Effect.gen(function*() {
+      const result = yield* Bin.run(push("demo", "--base-url", "https://rtc-api.zego.im"))
+      assertFailure(result, 2, /^MissingCredentialsError: --base-url is set/, /ZEGO_APP_ID and ZEGO_SERVER_SECRET/)
+    }))
+
+  it.live("half of the credentials names the other half, and the secret does not show", () =>
+    Effect.gen(function*() {
+      const secretOnly = yield* Bin.run(push("demo"), { env: { ZEGO_SERVER_SECRET: "topsecret-value" } })
+      const line = assertFailure(secretOnly, 2, /ZEGO_SERVER_SECRET is set, but ZEGO_APP_ID is not set/)
+      assert.notInclude(line, "topsecret")
+    }))
+
+  it.live("a malformed ZEGO_APP_ID is a ConfigError", () =>
+    Effect.gen(function*() {
+      const env = { ZEGO_APP_ID: "twelve", ZEGO_SERVER_SECRET: "topsecret-value" }
+      const line = assertFailure(yield* Bin.run(push("demo"), { env }), 2, /^ConfigError: .*ZEGO_APP_ID/)
+      assert.notInclude(line, "topsecret")
+    }))
+
+  it.live("an http base URL off loopback is an InvalidRequestError", () =>
+    Effect.gen(function*() {
+      const remote = { ZEGO_APP_ID: "12", ZEGO_SERVER_SECRET: "topsecret-value" }
+      const http = yield* Bin.run(push("demo", "--base-url", "http://example.com"), { env: remote })
+      assertFailure(http, 2, /^InvalidRequestError: baseUrl: must be https/)
+    }))
+})
+
+const SECRET = "0dd5ec7e70dd5ec7e70dd5ec7e70dd5e"
+const app: Emulator.AppConfig = { appId: 515151, serverSecret: Redacted.make(SECRET) }
+
+describe.concurrent("server and transport errors", () =>
+  layer(
+    Bin.emulatorLayer({
+      apps: [app],
+      faults: [
+        { fault: Fault.code(1005), streamId: "^offline$" },
+        { fault: Fault.malformed(), streamId: "^garbled$" }
+      ]
+    }),
+    { excludeTestServices: true }
+  )("server and transport errors: exit status 1, one line with the tag, the code and the request id", (it) => {
+    const env = (baseUrl: string, secret = SECRET, appId = app.appId) => ({
+      ZEGO_APP_ID: String(appId),
+      ZEGO_SERVER_SECRET: secret,
+      ZEGO_BASE_URL: baseUrl
+    })
+
+    it.effect("a ZEGO code (1005, app not online) with what to do", () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* Emulator.Emulator
+        const result = yield* Bin.run(push("offline"), { env: env(baseUrl) })
+        assertFailure(
+          result,
+          1,
+          /^AppNotOnlineError: ZEGO code 1005 .* RequestId \d{19}\. /,
+          /ask ZEGOCLOUD support/
+        )
+        assert.isFalse(Bin.leaks(result.stderr, SECRET))
+      }))
+
+    it.effect("an unknown AppId is a gateway error", () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* Emulator.Emulator
+        const result = yield* Bin.run(push("demo", "--json"), { env: env(baseUrl, SECRET, 999) })
+        assertFailure(result, 1, /^GatewayError: ZEGO code 1000000\d\d .*RequestId \d+/)
+      }))
+
+    it.effect("a wrong secret is SignatureInvalidError, and neither secret shows", () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* Emulator.Emulator
+        const wrong = "ffffeeeeddddccccbbbbaaaa99998888"
+        const result = yield* Bin.run(push("demo"), { env: env(baseUrl, wrong) })
+        assertFailure(result, 1, /^SignatureInvalidError: ZEGO code 100000005 .*RequestId \d+.*ZEGO_SERVER_SECRET/)
+        assert.isFalse(Bin.leaks(result.stderr, wrong))
+        assert.isFalse(Bin.leaks(result.stderr, SECRET))
+      }))
+
+    it.effect("a body that is not the envelope is a ResponseDecodeError", () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* Emulator.Emulator
+        const result = yield* Bin.run(push("garbled"), { env: env(baseUrl) })
+        assertFailure(result, 1, /^ResponseDecodeError from RTMPDispatchV2 \(HTTP 200\)/)
+      }))
+
+    it.effect("nothing listening is a TransportError (after the retries)", () =>
+      Effect.gen(function*() {
+        const port = yield* Effect.async<number>((resume) => {
+          const server = Net.createServer().listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as Net.AddressInfo
+            server.close(() => resume(Effect.succeed(port)))
+          })
+        })
+        const result = yield* Bin.run(push("demo"), { env: env(`http://127.0.0.1:${port}`) })
+        assertFailure(result, 1, /^TransportError \(Connection\) calling RTMPDispatchV2/, /Check the network/)
+      }))
+  }))

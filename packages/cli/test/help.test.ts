@@ -1,0 +1,62 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { readFileSync } from "node:fs"
+import * as Bin from "./utils/bin.js"
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[/
+
+describe.concurrent("--help and --version", () => {
+  it.live("zego-rtmp --help lists both commands; with no command it prints the help too", () =>
+    Effect.gen(function*() {
+      for (const args of [["--help"], []]) {
+        const result = yield* Bin.run(args)
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.include(result.stdout, "USAGE")
+        assert.match(result.stdout, /dispatch --type push \| pull \| publish --stream-id ID/)
+        assert.match(result.stdout, /emulator \[--port N\] \[--config FILE\]/)
+        assert.notMatch(result.stdout, ANSI, "no colours when stdout is not a terminal")
+        assert.strictEqual(result.stderr, "")
+      }
+    }))
+
+  it.live("zego-rtmp dispatch --help documents every flag and the environment", () =>
+    Effect.gen(function*() {
+      const result = yield* Bin.run(["dispatch", "--help"])
+      assert.strictEqual(result.code, 0, result.stderr)
+      for (
+        const flag of [
+          "--type",
+          "--stream-id",
+          "--client-ip",
+          "--sequence",
+          "--v1",
+          "--json",
+          "--region",
+          "--base-url",
+          "--test-env"
+        ]
+      ) {
+        assert.include(result.stdout, flag)
+      }
+      assert.include(result.stdout, "ZEGO_APP_ID")
+      assert.include(result.stdout, "ZEGO_SERVER_SECRET")
+    }))
+
+  it.live("zego-rtmp emulator --help documents --port and --config", () =>
+    Effect.gen(function*() {
+      const result = yield* Bin.run(["emulator", "--help"])
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.include(result.stdout, "--port N")
+      assert.include(result.stdout, "--config FILE")
+      assert.include(result.stdout, "Ctrl-C")
+    }))
+
+  it.live("--version prints package.json's version", () =>
+    Effect.gen(function*() {
+      const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+      const result = yield* Bin.run(["--version"])
+      assert.strictEqual(result.code, 0)
+      assert.strictEqual(result.stdout.trim(), pkg.version)
+    }))
+})
