@@ -244,10 +244,23 @@ export const loadOptions = (
   })
 
 const MAX_RECORDS = 100_000
-const SIGNATURE_PARAM = /([?&]Signature=)[^&]*/gi
+/** The request target as a URL, if it is one. */
+const parseUrl = (target: string): URL | undefined => {
+  try {
+    return new URL(target, "http://emulator.invalid")
+  } catch {
+    return undefined
+  }
+}
 
-/** A request's path and query with its `Signature` hidden, for logs. */
-const redactUrl = (url: string): string => url.replace(SIGNATURE_PARAM, "$1<redacted>")
+/** A request's path and (decoded) query with its `Signature` hidden, for logs. */
+const redactUrl = (url: URL | undefined): string => {
+  if (url === undefined) return "<not a URL>"
+  const query = [...url.searchParams]
+    .map(([name, value]) => `${name}=${name.toLowerCase() === "signature" ? "<redacted>" : value}`)
+    .join("&")
+  return query === "" ? url.pathname : `${url.pathname}?${query}`
+}
 
 /** A fresh RequestId: 19 decimal digits, like the real ones. */
 const newRequestId = (): string => String(10n ** 18n + randomBytes(8).readBigUInt64BE() % (9n * 10n ** 18n))
@@ -317,10 +330,9 @@ export const make = (
         }
       })
 
-    const handle = (request: HttpServerRequest.HttpServerRequest, requestId: string) =>
+    const handle = (request: HttpServerRequest.HttpServerRequest, url: URL | undefined, requestId: string) =>
       Effect.gen(function*() {
-        const url = new URL(request.url, "http://emulator.invalid")
-        if (url.pathname !== "/") {
+        if (url === undefined || url.pathname !== "/") {
           return { response: HttpServerResponse.text("not found", { status: 404 }), outcome: "HTTP 404" }
         }
         if (request.method !== "GET") {
@@ -375,10 +387,12 @@ export const make = (
     const app = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const requestId = newRequestId()
-      const url = redactUrl(request.url)
-      const { outcome, response } = yield* handle(request, requestId)
+      const url = parseUrl(request.url)
+      const { outcome, response } = yield* handle(request, url, requestId)
       const date = new Date(yield* Clock.currentTimeMillis).toUTCString()
-      yield* Effect.logInfo(`${request.method} ${url} -> ${outcome}`).pipe(Effect.annotateLogs({ requestId }))
+      yield* Effect.logInfo(`${request.method} ${redactUrl(url)} -> ${outcome}`).pipe(
+        Effect.annotateLogs({ requestId })
+      )
       return HttpServerResponse.setHeaders(response, { date, "x-request-id": requestId })
     }).pipe(
       Effect.withSpan("ZegoEmulator.request", { kind: "server" })

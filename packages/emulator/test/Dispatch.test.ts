@@ -139,13 +139,18 @@ describe("the server", () => {
       yield* Effect.gen(function*() {
         yield* rawCall(params)
         yield* rawCall({ ...params, Signature: "feedface" })
+        // The name percent-encoded: the server reads it as Signature, the log hides it all the same.
+        const { baseUrl } = yield* Emulator.Emulator
+        const query = new URLSearchParams({ ...params, Signature: "c0ffee" }).toString()
+        yield* Effect.promise(() => fetch(`${baseUrl}/?${query.replace("&Signature=", "&%53ignature=")}`))
       }).pipe(Effect.provide(Emulator.layer({ apps: [prodApp] }).pipe(Layer.provide(capture))))
-      assert.strictEqual(lines.length, 2)
+      assert.strictEqual(lines.length, 3)
       const secret = Redacted.value(prodApp.serverSecret)
       for (const line of lines) {
         assert.include(line, "Signature=<redacted>")
         assert.notInclude(line, params.Signature!)
         assert.notInclude(line, "feedface")
+        assert.notInclude(line, "c0ffee")
         assert.notInclude(line, secret)
         assert.include(line, "RTMPDispatchV2")
       }
