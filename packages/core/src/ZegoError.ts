@@ -151,19 +151,22 @@ export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayErr
   }
 }
 
+// From ZEGOCLOUD's global return codes page.
 const gatewayHints: Record<number, string> = {
-  100000001: "Check the API host (region or base URL).",
-  100000002: "Check the AppId format.",
-  100000003: "Check the Timestamp parameter.",
-  100000006: "Check the SignatureNonce parameter.",
-  100000007: "Check the Signature parameter.",
-  100000008: "Check the Action parameter.",
-  100000009: "The Action is not supported.",
-  100000010: "Only SignatureVersion 2.0 is supported.",
-  100000011: "The AppId's secret was not found: check the AppId.",
-  100000012: "The app's configuration was not found: check the AppId.",
-  100000015: "A gateway internal error: retry later.",
-  100000016: "The app has no production environment: set isTest (ZEGO_IS_TEST=true).",
+  100000000: "The Host header is wrong: check the API host (region or base URL).",
+  100000001: "Check the AppId format.",
+  100000002: "The Timestamp parameter is missing.",
+  100000003: "The Timestamp must be Unix seconds.",
+  100000006: "The Action parameter is missing.",
+  100000007: "The Action is not supported.",
+  100000008: "The SignatureNonce parameter is missing.",
+  100000009: "The Signature parameter is missing.",
+  100000010: "The AppId's server secret was not found: check the AppId.",
+  100000011: "The app's configuration was not found: check the AppId, or ask ZEGOCLOUD support.",
+  100000013: "The SignatureVersion parameter is missing.",
+  100000014: "Only SignatureVersion 2.0 is supported.",
+  100000015: "A gateway internal error: retry later, or ask ZEGOCLOUD support.",
+  100000016: "The app has no production environment: set isTest (ZEGO_IS_TEST=true) or enable production.",
   100000017: "The service is not enabled for this app: ask ZEGOCLOUD support."
 }
 

@@ -213,6 +213,20 @@ describe("return codes", () => {
     { fastCheck: { numRuns: 50 } }
   )
 
+  it.effect("a gateway error's message says what the code means", () =>
+    Effect.gen(function*() {
+      const dispatch = yield* service
+      const hints = []
+      for (let i = 0; i < 3; i++) {
+        hints.push((yield* Effect.flip(dispatch.dispatch({ streamId: "s", type: "push" }))).message)
+      }
+      assert.include(hints[0], "server secret was not found")
+      assert.include(hints[1], "Only SignatureVersion 2.0")
+      assert.include(hints[2], "no production environment")
+    }).pipe(Effect.provide(mockLayer({
+      script: [ZegoMock.code(100000010), ZegoMock.code(100000014), ZegoMock.code(100000016)]
+    }))))
+
   it.effect("a non-zero code is an error whatever the HTTP status", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* service).dispatch({ streamId: "s", type: "push" }, noRetry))
