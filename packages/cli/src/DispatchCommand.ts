@@ -147,7 +147,7 @@ export const toRequest = (
     let sequence: number | bigint | undefined
     if (Option.isSome(flags.sequence)) {
       const text = flags.sequence.value
-      if (!/^\d{1,19}$/.test(text)) {
+      if (!/^\d+$/.test(text)) {
         return yield* Either.left(invalid("sequence", "must be a non-negative integer, e.g. a millisecond timestamp"))
       }
       const value = BigInt(text)

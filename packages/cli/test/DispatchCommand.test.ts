@@ -39,6 +39,7 @@ describe("DispatchCommand", () => {
         [{ sequence: Option.some("-1") }, "sequence"],
         [{ sequence: Option.some("1e3") }, "sequence"],
         [{ sequence: Option.some("9223372036854775808") }, "sequence"],
+        [{ sequence: Option.some("123456789012345678901234") }, "sequence"],
         [{ clientIp: Option.some("::1") }, "clientIp"],
         [{ streamId: "" }, "streamId"],
         [{ streamId: "a/b" }, "streamId"]
