@@ -1,16 +1,21 @@
 /**
- * Builds the workspace (`tsc -b tsconfig.build.json` at the repository root) before the CLI tests, which run the
- * real `packages/cli/dist/bin.js` as a child process.
+ * Builds the CLI and the packages it references (`tsc -b packages/cli/tsconfig.src.json` at the repository root)
+ * before the tests, which run the real `packages/cli/dist/bin.js` as a child process. Only the CLI's own project
+ * graph is built, so that a package the CLI does not use cannot stop its tests. `tsc -b` trusts its build info, so
+ * a deleted `dist` is rebuilt with `--force`.
  */
 import { execFileSync } from "node:child_process"
+import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 
 export default function setup(): void {
-  execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-b", "tsconfig.build.json"], {
-    cwd: root,
-    stdio: "inherit"
-  })
+  const force = existsSync(path.join(root, "packages/cli/dist/bin.js")) ? [] : ["--force"]
+  execFileSync(
+    process.execPath,
+    [path.join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli/tsconfig.src.json", ...force],
+    { cwd: root, stdio: "inherit" }
+  )
 }
