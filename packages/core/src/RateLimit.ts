@@ -2,14 +2,18 @@
  * The client-side rate limit: at most `limit` calls in any `window` per AppId, callers waiting for a token
  * instead of being refused.
  *
- * A spent token returns to the bucket one window after it was spent. A plain refilling token bucket would let
- * `limit` calls burst and then refill during the same second, which the server counts as over quota.
+ * In this process, a token returns to the bucket one window after its call ENDED. The server counts a call
+ * when it arrives, which is after the call started and before it ended, so the server never sees more than
+ * `limit` calls in any window, however late or early each call reaches it (a first call that must open a
+ * connection arrives later than the next one on a kept-alive connection). A refilling token bucket, or tokens
+ * returning one window after the call started, can both let `limit + 1` calls land in one window.
  *
  * Where the tokens live is a {@link Store}: in this process by default, or shared by several processes (the
  * Redis store of `@effect-zego/redis`) when provided as {@link RateLimitStore}.
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -18,26 +22,17 @@ import * as Layer from "effect/Layer"
 export interface RateLimit {
   readonly limit: number
   readonly window: Duration.DurationInput
-  /**
-   * Added to the window before a token returns, default {@link defaultMargin}: a call reaches the server a
-   * little after it took its token (signing, the event loop, the network), and not always equally late, so
-   * tokens that returned after exactly one window could let `limit + 1` calls land in one window.
-   */
-  readonly margin?: Duration.DurationInput | undefined
 }
 
 /** ZEGOCLOUD's quota for the dispatch actions: 40 calls per second per AppId. */
 export const defaultRateLimit: RateLimit = { limit: 40, window: "1 second" }
 
-/** The default {@link RateLimit.margin}: 50 ms, so the default limit allows about 38 calls a second. */
-export const defaultMargin: Duration.DurationInput = "50 millis"
-
-/** Waits until a call may go out, then counts it. */
+/** Runs a call once the limit allows it. */
 export interface Limiter {
-  readonly take: Effect.Effect<void>
+  readonly withPermit: <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
-/** Where the tokens of a key (an AppId) live. `windowMillis` already includes the margin. */
+/** Where the tokens of a key (an AppId) live. */
 export interface Store {
   readonly limiter: (options: {
     readonly key: string
@@ -52,23 +47,39 @@ export class RateLimitStore extends Context.Tag("@effect-zego/core/RateLimitStor
 /** A limiter in this process. Time comes from Effect's `Clock`, so `TestClock` drives it. */
 export const makeInProcess = (limit: number, windowMillis: number): Effect.Effect<Limiter> =>
   Effect.map(Effect.makeSemaphore(1), (mutex) => {
-    // The times of the last `limit` permits, oldest at `head` once the ring is full.
-    const spent: Array<number> = []
+    // When each of the last `limit` calls ended (pending while it runs), oldest at `head` once the ring is full.
+    const ended: Array<Deferred.Deferred<number>> = []
     let head = 0
-    const take = Effect.gen(function*() {
-      if (spent.length === limit) {
-        const wait = spent[head]! + windowMillis - (yield* Clock.currentTimeMillis)
-        if (wait > 0) yield* Effect.sleep(wait)
-      }
-      const now = yield* Clock.currentTimeMillis
-      if (spent.length < limit) {
-        spent.push(now)
+
+    /** Waits for the oldest call's token, then puts the new call in its place. Runs under the mutex. */
+    const waitForToken = Effect.gen(function*() {
+      if (ended.length < limit) return
+      const oldestEnd = yield* Deferred.await(ended[head]!)
+      const wait = oldestEnd + windowMillis - (yield* Clock.currentTimeMillis)
+      if (wait > 0) yield* Effect.sleep(wait)
+    })
+    const occupy = Effect.map(Deferred.make<number>(), (slot) => {
+      if (ended.length < limit) {
+        ended.push(slot)
       } else {
-        spent[head] = now
+        ended[head] = slot
         head = (head + 1) % limit
       }
+      return slot
     })
-    return { take: mutex.withPermits(1)(take) }
+    const end = (slot: Deferred.Deferred<number>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => Deferred.succeed(slot, now))
+
+    // Waiting is interruptible; once a call holds a slot, the slot is always ended, or the ring would stall.
+    const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          yield* restore(mutex.take(1))
+          const slot = yield* Effect.zipRight(restore(waitForToken), occupy).pipe(Effect.ensuring(mutex.release(1)))
+          return yield* Effect.ensuring(restore(call), end(slot))
+        })
+      )
+    return { withPermit }
   })
 
 /** Tokens kept in this process: each `RtmpDispatch` layer has its own bucket. */
@@ -77,7 +88,7 @@ export const inProcess: Store = {
 }
 
 /** A limiter that never waits. */
-export const unlimited: Limiter = { take: Effect.void }
+export const unlimited: Limiter = { withPermit: (call) => call }
 
 /** Provides a store to the `RtmpDispatch` layers built with it. */
 export const layerStore = (store: Store): Layer.Layer<RateLimitStore> => Layer.succeed(RateLimitStore, store)

@@ -211,10 +211,6 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidR
       if (Option.isNone(window) || !Duration.greaterThan(window.value, Duration.zero)) {
         return yield* Either.left(invalid("rateLimit.window", "must be a positive duration"))
       }
-      const margin = Duration.decodeUnknown(rateLimit.margin ?? RateLimit.defaultMargin)
-      if (Option.isNone(margin)) {
-        return yield* Either.left(invalid("rateLimit.margin", "must be a duration"))
-      }
     }
     const maxResponseBytes = options.maxResponseBytes ?? 256 * 1024
     if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
@@ -253,8 +249,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     const limiter = valid.rateLimit === false ? RateLimit.unlimited : yield* store.limiter({
       key: String(appId),
       limit: valid.rateLimit.limit,
-      windowMillis: Duration.toMillis(valid.rateLimit.window) +
-        Duration.toMillis(valid.rateLimit.margin ?? RateLimit.defaultMargin)
+      windowMillis: Duration.toMillis(valid.rateLimit.window)
     })
     const clockOffset = yield* Ref.make(0)
     const defaultRetry = options.retry ?? defaultRetrySchedule
@@ -293,10 +288,9 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       return Effect.catchTag(body, "ResponseError", (error) => Effect.fail(transportError(action, error)))
     }
 
-    /** One signed HTTP exchange. */
+    /** One signed HTTP exchange, under the rate limit. */
     const exchange = (action: Action, params: Record<string, string>) =>
-      Effect.gen(function*() {
-        yield* limiter.take
+      limiter.withPermit(Effect.gen(function*() {
         const signed = yield* Signature.publicParams({
           appId,
           serverSecret,
@@ -337,7 +331,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
           )
         )
         return exchanged
-      })
+      }))
 
     /** One attempt: an exchange, and a second one if the server says our clock is off and tells us its time. */
     const attempt = (action: Action, params: Record<string, string>, attempts: Ref.Ref<number>) =>

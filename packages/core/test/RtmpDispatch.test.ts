@@ -411,7 +411,7 @@ describe("transport and decoding", () => {
 })
 
 describe("rate limit", () => {
-  it.effect("call 41 within one second waits for the next token (one second and the 50 ms margin)", () =>
+  it.effect("call 41 within one second waits for the next token", () =>
     Effect.gen(function*() {
       const dispatch = yield* service
       const fiber = yield* Effect.fork(
@@ -423,7 +423,7 @@ describe("rate limit", () => {
           }
         )
       )
-      yield* TestClock.adjust("1049 millis")
+      yield* TestClock.adjust("999 millis")
       assert.lengthOf(yield* requests, 40)
       yield* TestClock.adjust("1 millis")
       assert.lengthOf(yield* Fiber.join(fiber), 41)
@@ -446,8 +446,51 @@ describe("rate limit", () => {
       const times = (yield* requests).map((r) =>
         r.receivedAt
       )
-      for (const t of times) assert.isAtMost(times.filter((u) => u >= t && u < t + 550).length, 5)
+      for (const t of times) assert.isAtMost(times.filter((u) => u >= t && u < t + 500).length, 5)
     }).pipe(Effect.provide(mockLayer({ dispatch: { rateLimit: { limit: 5, window: "500 millis" } } }))))
+
+  it.effect("a token returns one window after its call ended, not after it started", () =>
+    Effect.gen(function*() {
+      const dispatch = yield* service
+      const call = (streamId: string) => Effect.fork(dispatch.dispatch({ streamId, type: "push" }))
+      const slow = yield* call("slow") // answered after 3 s
+      yield* call("fast")
+      const third = yield* call("third")
+      yield* TestClock.adjust("3999 millis")
+      assert.lengthOf(yield* requests, 2)
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.join(third)
+      yield* Fiber.join(slow)
+      assert.deepStrictEqual((yield* requests).map((r) => [r.params.StreamId, r.receivedAt]), [
+        ["slow", 0],
+        ["fast", 0],
+        ["third", 4000]
+      ])
+    }).pipe(Effect.provide(mockLayer({
+      script: [ZegoMock.delay("3 seconds", ZegoMock.success()), ZegoMock.success(), ZegoMock.success()],
+      dispatch: { rateLimit: { limit: 2, window: "1 second" }, timeout: "10 seconds" }
+    }))))
+
+  it.effect("an interrupted call gives its token back one window later; an interrupted waiter takes none", () =>
+    Effect.gen(function*() {
+      const dispatch = yield* service
+      const call = (streamId: string) => Effect.fork(dispatch.dispatch({ streamId, type: "push" }))
+      const inFlight = yield* call("in-flight") // answered after 10 s, interrupted at 1 s
+      const waiter = yield* call("gives-up") // interrupted while waiting for the token
+      const next = yield* call("next")
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.interrupt(waiter)
+      yield* Fiber.interrupt(inFlight)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(next)
+      assert.deepStrictEqual((yield* requests).map((r) => [r.params.StreamId, r.receivedAt]), [
+        ["in-flight", 0],
+        ["next", 2000]
+      ])
+    }).pipe(Effect.provide(mockLayer({
+      script: [ZegoMock.delay("10 seconds", ZegoMock.success()), ZegoMock.success()],
+      dispatch: { rateLimit: { limit: 1, window: "1 second" }, timeout: "20 seconds" }
+    }))))
 
   it.effect("takes its tokens from a provided RateLimitStore, keyed by AppId, one per attempt", () => {
     const seen: Array<{ key: string; limit: number; windowMillis: number }> = []
@@ -455,18 +498,18 @@ describe("rate limit", () => {
     const store = RateLimit.layerStore({
       limiter: (options) => {
         seen.push(options)
-        return Effect.succeed({ take: Effect.sync(() => void takes++) })
+        return Effect.succeed({ withPermit: (call) => Effect.zipRight(Effect.sync(() => void takes++), call) })
       }
     })
     return Effect.gen(function*() {
       yield* withTime((yield* service).dispatch({ streamId: "s", type: "push" }))
-      assert.deepStrictEqual(seen, [{ key: String(APP_ID), limit: 7, windowMillis: 2100 }])
+      assert.deepStrictEqual(seen, [{ key: String(APP_ID), limit: 7, windowMillis: 2000 }])
       assert.strictEqual(takes, 2)
     }).pipe(
       Effect.provide(
         mockLayer({
           script: [ZegoMock.code(1010), ZegoMock.success()],
-          dispatch: { rateLimit: { limit: 7, window: "2 seconds", margin: "100 millis" } }
+          dispatch: { rateLimit: { limit: 7, window: "2 seconds" } }
         }).pipe(Layer.provide(store))
       )
     )
@@ -539,7 +582,6 @@ describe("layer options", () => {
     ["timeout", { timeout: 0 }],
     ["rateLimit.limit", { rateLimit: { limit: 0, window: "1 second" } }],
     ["rateLimit.window", { rateLimit: { limit: 10, window: -5 } }],
-    ["rateLimit.margin", { rateLimit: { limit: 10, window: "1 second", margin: "soon" as never } }],
     ["maxResponseBytes", { maxResponseBytes: 0 }]
   ]
   for (const [parameter, options] of invalidOptions) {

@@ -9,6 +9,10 @@
  * script over a sorted set of reserved send times (a sliding log), timed by the Redis server's clock so that
  * machines with different clocks agree. A caller reserves the earliest free slot and sleeps until it.
  *
+ * A reservation is a send time, and a call reaches ZEGOCLOUD a little after it (signing, the event loop, a new
+ * connection, the network), not always equally late; so the window each reservation covers is widened by
+ * `margin` (default 50 ms). The in-process bucket needs no margin: it counts a token from the call's end.
+ *
  * When Redis is unreachable or slow, calls go on through an in-process bucket with the same limit: a warning
  * is logged once per outage, a counter counts the fallbacks, and Redis is tried again after `retryInterval`.
  */
@@ -33,6 +37,8 @@ export interface Options {
   readonly keyPrefix?: string | undefined
   /** The longest a Redis call may take before the in-process bucket is used instead. Default 200 ms. */
   readonly commandTimeout?: Duration.DurationInput | undefined
+  /** Added to the window of every reservation, for the spread of network and event-loop delays. Default 50 ms. */
+  readonly margin?: Duration.DurationInput | undefined
   /** After a failure, how long the in-process bucket is used before Redis is tried again. Default 1 second. */
   readonly retryInterval?: Duration.DurationInput | undefined
 }
@@ -94,6 +100,7 @@ export const make = (
     const timeout = Duration.decode(options.commandTimeout ?? "200 millis")
     const retryMillis = Duration.toMillis(options.retryInterval ?? "1 second")
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
+    const marginMillis = Duration.toMillis(options.margin ?? "50 millis")
     const redis = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const client = new Redis(options.url, {
@@ -125,7 +132,7 @@ export const make = (
 
     const reserve = (key: string, limit: number, windowMillis: number) =>
       Effect.tryPromise({
-        try: () => redis.zegoReserve(prefix + key, limit, windowMillis, crypto.randomUUID()),
+        try: () => redis.zegoReserve(prefix + key, limit, windowMillis + marginMillis, crypto.randomUUID()),
         catch: describe
       }).pipe(
         Effect.timeoutFail({ duration: timeout, onTimeout: () => `no answer within ${Duration.format(timeout)}` })
@@ -133,28 +140,31 @@ export const make = (
 
     const limiter: RateLimit.Store["limiter"] = ({ key, limit, windowMillis }) =>
       Effect.map(RateLimit.makeInProcess(limit, windowMillis), (local) => {
-        const fallBack = Effect.zipRight(Metric.increment(fallbacks), local.take)
-        const take = Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          if (outage && now < nextTry) return yield* fallBack
-          const reserved = yield* Effect.either(reserve(key, limit, windowMillis))
-          if (Either.isLeft(reserved)) {
-            nextTry = now + retryMillis
-            if (!outage) {
-              outage = true
-              yield* Effect.logWarning(
-                `Redis rate-limit store failed (${reserved.left}): using the in-process bucket until Redis answers`
-              )
+        const fallBack = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+          Effect.zipRight(Metric.increment(fallbacks), local.withPermit(call))
+        const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+          Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            if (outage && now < nextTry) return yield* fallBack(call)
+            const reserved = yield* Effect.either(reserve(key, limit, windowMillis))
+            if (Either.isLeft(reserved)) {
+              nextTry = now + retryMillis
+              if (!outage) {
+                outage = true
+                yield* Effect.logWarning(
+                  `Redis rate-limit store failed (${reserved.left}): using the in-process bucket until Redis answers`
+                )
+              }
+              return yield* fallBack(call)
             }
-            return yield* fallBack
-          }
-          if (outage) {
-            outage = false
-            yield* Effect.logInfo("Redis rate-limit store answers again: the shared budget is back in use")
-          }
-          if (reserved.right > 0) yield* Effect.sleep(Duration.millis(reserved.right))
-        })
-        return { take }
+            if (outage) {
+              outage = false
+              yield* Effect.logInfo("Redis rate-limit store answers again: the shared budget is back in use")
+            }
+            if (reserved.right > 0) yield* Effect.sleep(Duration.millis(reserved.right))
+            return yield* call
+          })
+        return { withPermit }
       })
 
     return { limiter }
