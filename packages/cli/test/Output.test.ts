@@ -1,0 +1,43 @@
+import { RtmpNode } from "@effect-zego/core"
+import { assert, describe, it } from "@effect/vitest"
+import * as MediaCommands from "../src/MediaCommands.js"
+import * as Output from "../src/Output.js"
+
+const urls = ["rtmp://127.0.0.1:1935/live/cam", "rtmp://127.0.0.2:1936/edge/app/cam"] as const
+const nodes = [RtmpNode.parseRtmpUrl(urls[0])!, RtmpNode.parseRtmpUrl(urls[1])!] as const
+
+describe("Output", () => {
+  it("prints every node of a push in the server's order, each with OBS settings and an ffmpeg command", () => {
+    const text = Output.dispatchedText({ requestId: "7", streamId: "cam", type: "push", nodes })
+    const lines = text.split("\n").map((line) => line.trim())
+    assert.strictEqual(lines[0], "Publish (push): 2 nodes for stream cam (RTMPDispatchV2, RequestId 7)")
+    assert.isBelow(lines.indexOf(`Node 1: ${urls[0]}`), lines.indexOf(`Node 2: ${urls[1]}`))
+    assert.include(lines, "OBS Server:      rtmp://127.0.0.2:1936/edge/app/")
+    assert.include(lines, MediaCommands.publishCommand(urls[1]))
+    assert.include(lines, "Use the first node; the others are fallbacks, in the server's order.")
+  })
+
+  it("gives the JSON of both actions with the fields of each node", () => {
+    const json = Output.dispatchedJson({ requestId: "7", streamId: "cam", type: "pull", nodes })
+    assert.deepStrictEqual(json.nodes[1], {
+      url: urls[1],
+      host: "127.0.0.2",
+      port: 1936,
+      app: "edge/app",
+      streamName: "cam",
+      obsServer: "rtmp://127.0.0.2:1936/edge/app/",
+      obsStreamKey: "cam"
+    })
+    const address = RtmpNode.parseNodeAddress("127.0.0.1:1935")!
+    assert.deepStrictEqual(
+      Output.addressesJson({ requestId: "8", streamId: "cam", type: "push", addresses: [address] }),
+      {
+        requestId: "8",
+        action: "RTMPDispatch",
+        type: "push",
+        streamId: "cam",
+        nodes: [{ address: "127.0.0.1:1935", host: "127.0.0.1", port: 1935 }]
+      }
+    )
+  })
+})
