@@ -85,6 +85,19 @@ export interface DispatchRecord {
   readonly time: DateTime.Utc
 }
 
+/** A request the emulator received, whatever it answered. */
+export interface RequestRecord {
+  readonly requestId: string
+  /** When it arrived, by the emulator's `Clock`, in milliseconds. */
+  readonly receivedAt: number
+  /** The `AppId` parameter as sent. */
+  readonly appId: string | undefined
+  readonly action: string | undefined
+  readonly streamId: string | undefined
+  /** The envelope's `Code`; `undefined` when the answer had no envelope (an HTTP error, a reset, a bad body). */
+  readonly code: number | undefined
+}
+
 /** The running emulator. */
 export interface Service {
   /** Where it answers, e.g. `http://127.0.0.1:43123`: the `baseUrl` for the client. */
@@ -94,6 +107,8 @@ export interface Service {
   readonly apps: ReadonlyArray<AppConfig>
   /** The nodes handed out so far, oldest first (the last 100 000). */
   readonly dispatched: Effect.Effect<ReadonlyArray<DispatchRecord>>
+  /** Every request received so far with the code it was answered, oldest first (the last 100 000). */
+  readonly requests: Effect.Effect<ReadonlyArray<RequestRecord>>
   /** Adds a fault rule, after those already in force. */
   readonly addFault: (rule: Fault.FaultRule) => Effect.Effect<void>
   /** Removes every fault rule. */
@@ -289,6 +304,7 @@ export const make = (
     })
     const faults = Faults.make(valid.faults ?? [])
     let records: Array<DispatchRecord> = []
+    let received: Array<RequestRecord> = []
 
     let nodeServer: Http.Server | undefined
     const server = yield* NodeHttpServer.make(() => (nodeServer = Http.createServer()), {
@@ -326,6 +342,7 @@ export const make = (
         }
         return {
           response: HttpServerResponse.text(envelope(requestId, answer), { contentType: "application/json" }),
+          code: answer.code,
           outcome: `Code ${answer.code} (${answer.message})${answer.data ? ` ${answer.data.join(", ")}` : ""}`
         }
       })
@@ -355,6 +372,7 @@ export const make = (
               response: HttpServerResponse.text(envelope(requestId, { code: fault.code, message }), {
                 contentType: "application/json"
               }),
+              code: fault.code,
               outcome: `Code ${fault.code} (${message}) [fault]`
             }
           }
@@ -386,9 +404,22 @@ export const make = (
 
     const app = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
+      const receivedAt = yield* Clock.currentTimeMillis
       const requestId = newRequestId()
       const url = parseUrl(request.url)
-      const { outcome, response } = yield* handle(request, url, requestId)
+      const handled = yield* handle(request, url, requestId)
+      const { outcome, response } = handled
+      const code = "code" in handled ? handled.code : undefined
+      const param = (name: string) => url?.searchParams.get(name) ?? undefined
+      received.push({
+        requestId,
+        receivedAt,
+        appId: param("AppId"),
+        action: param("Action"),
+        streamId: param("StreamId"),
+        code
+      })
+      if (received.length > MAX_RECORDS * 1.1) received = received.slice(-MAX_RECORDS)
       const date = new Date(yield* Clock.currentTimeMillis).toUTCString()
       yield* Effect.logInfo(`${request.method} ${redactUrl(url)} -> ${outcome}`).pipe(
         Effect.annotateLogs({ requestId })
@@ -413,6 +444,7 @@ export const make = (
       port,
       apps: valid.apps,
       dispatched: Effect.sync(() => records.slice(-MAX_RECORDS)),
+      requests: Effect.sync(() => received.slice(-MAX_RECORDS)),
       addFault,
       clearFaults: faults.clear
     })

@@ -83,6 +83,34 @@ layer(EmulatorQuiet({ apps: [prodApp, testApp], rateLimit: false, nodes: pools }
         })
         assert.isTrue(record.time.epochMillis >= before - 1000 && record.time.epochMillis <= Date.now() + 1000)
       }))
+
+    it.effect("it remembers every request with the code it answered, refused ones too", () =>
+      Effect.gen(function*() {
+        const { requests } = yield* Emulator.Emulator
+        const before = Date.now()
+        const ok = yield* withClient(testApp, (dispatch) => dispatch.dispatch({ streamId: "r1", type: "push" }))
+        // A production app that says it is a test app: refused with 30004.
+        const refused = yield* withClient(
+          prodApp,
+          (dispatch) => Effect.flip(dispatch.dispatch({ streamId: "r2", type: "push" })),
+          { isTest: true }
+        )
+        const [first, second] = (yield* requests).slice(-2)
+        assert.deepInclude(first, {
+          requestId: ok.requestId,
+          appId: String(testApp.appId),
+          action: "RTMPDispatchV2",
+          streamId: "zegotest-100002-r1",
+          code: 0
+        })
+        assert.strictEqual(refused._tag, "InvalidIsTestError")
+        assert.deepInclude(second, {
+          appId: String(prodApp.appId),
+          streamId: `zegotest-${prodApp.appId}-r2`,
+          code: 30004
+        })
+        assert.isTrue(first!.receivedAt >= before - 1000 && first!.receivedAt <= second!.receivedAt)
+      }))
   }
 )
 
