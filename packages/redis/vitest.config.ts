@@ -1,4 +1,8 @@
 import { defineProject, mergeConfig } from "vitest/config"
 import { shared } from "../../vitest.shared.js"
 
-export default mergeConfig(shared, defineProject({ test: { name: "redis" } }))
+// The shared-budget test runs compiled fixtures in child processes; the global setup builds them first.
+export default mergeConfig(
+  shared,
+  defineProject({ test: { name: "redis", globalSetup: ["./test/globalSetup.ts"] } })
+)

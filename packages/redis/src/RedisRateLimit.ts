@@ -4,14 +4,17 @@
  *
  * Why not `@effect/experimental`'s `RateLimiter` with its Redis store: its "delay" modes are a fixed window
  * and a refilling token bucket, and both let twice the limit through in some one-second window (a burst at
- * the end of one window and another at the start of the next), which ZEGOCLOUD answers with 1010. So this is
- * the smallest thing that keeps at most `limit` calls in ANY window and lets callers wait: one atomic Lua
- * script over a sorted set of reserved send times (a sliding log), timed by the Redis server's clock so that
- * machines with different clocks agree. A caller reserves the earliest free slot and sleeps until it.
- *
- * A reservation is a send time, and a call reaches ZEGOCLOUD a little after it (signing, the event loop, a new
- * connection, the network), not always equally late; so the window each reservation covers is widened by
- * `margin` (default 50 ms). The in-process bucket needs no margin: it counts a token from the call's end.
+ * the end of one window and another at the start of the next), which ZEGOCLOUD answers with 1010. Reserving
+ * future send times in Redis is not enough either: a process's first calls reach the server a hundred
+ * milliseconds or more after their reservation (cold code paths, new connections), so the next window's calls,
+ * sent on time, land in the same server window. So this is the smallest thing that gives the in-process
+ * bucket's guarantee across processes: a sorted set of the calls in use, by two atomic Lua scripts timed by
+ * the Redis server's clock.
+ * - acquire: drops the calls that ended more than a window ago; if fewer than `limit` remain, adds this call
+ *   as in flight (scored far ahead, so it counts until it ends) and says go; else says how long to wait.
+ * - release, when the call ends: scores it with the end time, so its token returns one window later.
+ * Redis runs acquire before the call reaches ZEGOCLOUD and release after, so ZEGOCLOUD never sees more than
+ * `limit` calls in any window, however late or unevenly the calls travel.
  *
  * When Redis is unreachable or slow, calls go on through an in-process bucket with the same limit: a warning
  * is logged once per outage, a counter counts the fallbacks, and Redis is tried again after `retryInterval`.
@@ -37,8 +40,6 @@ export interface Options {
   readonly keyPrefix?: string | undefined
   /** The longest a Redis call may take before the in-process bucket is used instead. Default 200 ms. */
   readonly commandTimeout?: Duration.DurationInput | undefined
-  /** Added to the window of every reservation, for the spread of network and event-loop delays. Default 50 ms. */
-  readonly margin?: Duration.DurationInput | undefined
   /** After a failure, how long the in-process bucket is used before Redis is tried again. Default 1 second. */
   readonly retryInterval?: Duration.DurationInput | undefined
 }
@@ -48,29 +49,43 @@ export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
   description: "Rate-limit tokens taken from the in-process bucket because Redis failed or was too slow"
 })
 
-// KEYS[1]: the budget's sorted set; ARGV: limit, window in ms, a unique member. Returns the ms to wait.
-// Scores are reserved send times. The new call goes at the earliest time `at` >= now such that fewer than
-// `limit` reservations lie in (at - window, at]: since reservations only grow, that is the later of now and
-// the `limit`-th latest reservation plus the window.
-const RESERVE = `
-local now_parts = redis.call("TIME")
-local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+/**
+ * How long an unreleased call holds its token: a process that dies mid-call gives it back after this (and a
+ * window). Longer than any dispatch attempt.
+ */
+const IN_FLIGHT_MILLIS = 60_000
+
+const NOW = `
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+`
+
+// KEYS[1]: the budget; ARGV: limit, window (ms), this call's member, in-flight hold (ms).
+// Returns 0 (go: the call is in) or the ms until a token may be free (wait, then ask again).
+const ACQUIRE = `${NOW}
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
 local count = redis.call("ZCARD", KEYS[1])
-local at = now
-if count >= limit then
-  local nth = redis.call("ZRANGE", KEYS[1], count - limit, count - limit, "WITHSCORES")
-  at = math.max(now, tonumber(nth[2]) + window)
+if count < limit then
+  redis.call("ZADD", KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
+  redis.call("PEXPIRE", KEYS[1], tonumber(ARGV[4]) + window)
+  return 0
 end
-redis.call("ZADD", KEYS[1], at, ARGV[3])
-redis.call("PEXPIRE", KEYS[1], at - now + window)
-return at - now
+local first = redis.call("ZRANGE", KEYS[1], count - limit, count - limit, "WITHSCORES")
+-- An in-flight call frees its token one window after it ends, so ask again after at most one window.
+return math.max(1, math.min(tonumber(first[2]) + window - now, window))
 `
 
-interface RedisWithReserve extends Redis {
-  zegoReserve(key: string, limit: number, windowMillis: number, member: string): Promise<number>
+// KEYS[1]: the budget; ARGV[1]: the call's member. Scores the call with its end time, if it is still there.
+const RELEASE = `${NOW}
+redis.call("ZADD", KEYS[1], "XX", now, ARGV[1])
+return 0
+`
+
+interface RedisWithScripts extends Redis {
+  zegoAcquire(key: string, limit: number, windowMillis: number, member: string, inFlight: number): Promise<number>
+  zegoRelease(key: string, member: string): Promise<number>
 }
 
 /** Checks the URL's form; the URL itself is never echoed, since it may hold a password. */
@@ -100,7 +115,6 @@ export const make = (
     const timeout = Duration.decode(options.commandTimeout ?? "200 millis")
     const retryMillis = Duration.toMillis(options.retryInterval ?? "1 second")
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
-    const marginMillis = Duration.toMillis(options.margin ?? "50 millis")
     const redis = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const client = new Redis(options.url, {
@@ -110,15 +124,15 @@ export const make = (
           connectTimeout: Duration.toMillis(timeout) * 5,
           commandTimeout: Duration.toMillis(timeout),
           retryStrategy: (attempt) => Math.min(attempt * 100, 1000)
-        }) as RedisWithReserve
-        client.defineCommand("zegoReserve", { numberOfKeys: 1, lua: RESERVE })
+        }) as RedisWithScripts
+        client.defineCommand("zegoAcquire", { numberOfKeys: 1, lua: ACQUIRE })
+        client.defineCommand("zegoRelease", { numberOfKeys: 1, lua: RELEASE })
         // Failures reach each call as a rejected command; the connection's own events would only repeat them.
         client.on("error", () => {})
         return client
       }),
       (client) => Effect.sync(() => client.disconnect())
     )
-
     // Give the first connection a moment, so that a store that starts with Redis up uses it from the first call.
     yield* Effect.async<void>((resume) => {
       if (redis.status === "ready") return resume(Effect.void)
@@ -130,40 +144,63 @@ export const make = (
     let outage = false
     let nextTry = 0
 
-    const reserve = (key: string, limit: number, windowMillis: number) =>
-      Effect.tryPromise({
-        try: () => redis.zegoReserve(prefix + key, limit, windowMillis + marginMillis, crypto.randomUUID()),
-        catch: describe
-      }).pipe(
+    const command = <A>(run: () => Promise<A>) =>
+      Effect.tryPromise({ try: run, catch: describe }).pipe(
         Effect.timeoutFail({ duration: timeout, onTimeout: () => `no answer within ${Duration.format(timeout)}` })
       )
 
+    const failed = (reason: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        nextTry = now + retryMillis
+        if (outage) return Effect.void
+        outage = true
+        return Effect.logWarning(
+          `Redis rate-limit store failed (${reason}): using the in-process bucket until Redis answers`
+        )
+      })
+
+    const answered = Effect.suspend(() => {
+      if (!outage) return Effect.void
+      outage = false
+      return Effect.logInfo("Redis rate-limit store answers again: the shared budget is back in use")
+    })
+
     const limiter: RateLimit.Store["limiter"] = ({ key, limit, windowMillis }) =>
       Effect.map(RateLimit.makeInProcess(limit, windowMillis), (local) => {
+        const redisKey = prefix + key
         const fallBack = <A, E, R>(call: Effect.Effect<A, E, R>) =>
           Effect.zipRight(Metric.increment(fallbacks), local.withPermit(call))
-        const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+
+        /** Waits until Redis lets this call in: `true`, or `false` when Redis failed. */
+        const acquire = (member: string): Effect.Effect<boolean> =>
           Effect.gen(function*() {
-            const now = yield* Clock.currentTimeMillis
-            if (outage && now < nextTry) return yield* fallBack(call)
-            const reserved = yield* Effect.either(reserve(key, limit, windowMillis))
-            if (Either.isLeft(reserved)) {
-              nextTry = now + retryMillis
-              if (!outage) {
-                outage = true
-                yield* Effect.logWarning(
-                  `Redis rate-limit store failed (${reserved.left}): using the in-process bucket until Redis answers`
-                )
+            while (true) {
+              if (outage && (yield* Clock.currentTimeMillis) < nextTry) return false
+              const wait = yield* Effect.either(
+                command(() => redis.zegoAcquire(redisKey, limit, windowMillis, member, IN_FLIGHT_MILLIS))
+              )
+              if (Either.isLeft(wait)) {
+                yield* failed(wait.left)
+                return false
               }
-              return yield* fallBack(call)
+              yield* answered
+              if (wait.right === 0) return true
+              yield* Effect.sleep(Duration.millis(wait.right))
             }
-            if (outage) {
-              outage = false
-              yield* Effect.logInfo("Redis rate-limit store answers again: the shared budget is back in use")
-            }
-            if (reserved.right > 0) yield* Effect.sleep(Duration.millis(reserved.right))
-            return yield* call
           })
+
+        // A release that fails leaves the token held until IN_FLIGHT_MILLIS: safe, only slower.
+        const release = (member: string) => Effect.ignore(command(() => redis.zegoRelease(redisKey, member)))
+
+        const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+          Effect.uninterruptibleMask((restore) =>
+            Effect.gen(function*() {
+              const member = crypto.randomUUID()
+              const admitted = yield* restore(acquire(member))
+              if (!admitted) return yield* restore(fallBack(call))
+              return yield* Effect.ensuring(restore(call), release(member))
+            })
+          )
         return { withPermit }
       })
 
