@@ -142,6 +142,16 @@ const latency = Metric.histogram(
 const isLoopback = (hostname: string): boolean =>
   hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname)
 
+/** What failed underneath an HTTP client error, e.g. `connect ECONNREFUSED 127.0.0.1:1`. */
+const causeText = (cause: unknown, depth = 0): string | undefined => {
+  if (cause === undefined || cause === null || depth > 3) return undefined
+  if (!(cause instanceof Error)) return String(cause).slice(0, 200)
+  const code = (cause as { readonly code?: unknown }).code
+  const own = cause.message || (typeof code === "string" ? code : cause.name)
+  const inner = causeText((cause as { readonly cause?: unknown }).cause, depth + 1)
+  return (inner === undefined || own.includes(inner) ? own : `${own}: ${inner}`).slice(0, 300)
+}
+
 const invalid = (parameter: string, detail: string) => new InvalidRequestError({ parameter, detail })
 
 /** Checks a base URL: https, or http on a loopback host; no query or fragment. Returns it without a trailing `/`. */
@@ -259,7 +269,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       new TransportError({
         action,
         reason: "Connection",
-        detail: `${error.reason}${error.description ? `: ${error.description}` : ""}`,
+        detail: [error.reason, error.description, causeText(error.cause)].filter(Boolean).join(": ")
+          .replace(SIGNATURE_PARAM, "$1<redacted>"),
         retryable: true
       })
 

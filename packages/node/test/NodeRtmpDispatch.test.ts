@@ -63,6 +63,7 @@ describe("NodeRtmpDispatch", () => {
       ))
       assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual((error as { reason?: string }).reason, "Connection")
+      assert.include(error.message, "ECONNREFUSED", "the cause is named")
     }).pipe(
       Effect.provide(NodeRtmpDispatch.layerOptions({
         appId: 1,
