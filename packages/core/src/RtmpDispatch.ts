@@ -25,7 +25,7 @@ import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -160,7 +160,7 @@ export const validateBaseUrl = (baseUrl: string): Either.Either<string, InvalidR
   try {
     url = new URL(baseUrl)
   } catch {
-    return Either.left(invalid("baseUrl", `not a URL: ${JSON.stringify(baseUrl.slice(0, 200))}`))
+    return Either.left(invalid("baseUrl", `not a URL: ${JSON.stringify(String(baseUrl).slice(0, 200))}`))
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
     return Either.left(invalid("baseUrl", `must be https (plain http only on a loopback host), got ${url.protocol}//`))
@@ -201,6 +201,22 @@ interface ValidOptions {
 
 const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidRequestError> =>
   Either.gen(function*() {
+    // The types say what an option is; these checks are for callers the types do not reach (JavaScript, JSON).
+    if (typeof options !== "object" || options === null) {
+      return yield* Either.left(invalid("options", "must be an object"))
+    }
+    if (!Redacted.isRedacted(options.serverSecret)) {
+      return yield* Either.left(invalid("serverSecret", "must be Redacted (Redacted.make or Config.redacted)"))
+    }
+    if (options.isTest !== undefined && typeof options.isTest !== "boolean") {
+      return yield* Either.left(invalid("isTest", "must be true, false or unset"))
+    }
+    if (options.retry !== undefined && !Schedule.isSchedule(options.retry)) {
+      return yield* Either.left(invalid("retry", "must be a Schedule"))
+    }
+    if (options.transformClient !== undefined && typeof options.transformClient !== "function") {
+      return yield* Either.left(invalid("transformClient", "must be a function"))
+    }
     const appId = yield* Schema.decodeUnknownEither(AppId)(options.appId).pipe(
       Either.mapLeft((e) => invalid("appId", formatIssue(e).detail))
     )
@@ -365,6 +381,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     ) =>
       Effect.gen(function*() {
         const input = yield* Either.mapLeft(decodeRequest(request), invalidInput)
+        const retry = callOptions?.retry ?? defaultRetry
+        if (!Schedule.isSchedule(retry)) return yield* invalid("retry", "must be a Schedule")
         const streamId = input.streamId.startsWith(prefix) ? input.streamId : prefix + input.streamId
         yield* Schema.decodeUnknownEither(StreamId)(streamId).pipe(
           Either.mapLeft((e) => invalid("streamId", `with the test prefix ${prefix}: ${formatIssue(e).detail}`))
@@ -383,7 +401,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
         const attempts = yield* Ref.make(0)
         const { envelope } = yield* attempt(action, params, attempts).pipe(
           Effect.flatMap((exchanged) => failOnCode(action, exchanged.envelope)),
-          Effect.retry({ schedule: callOptions?.retry ?? defaultRetry, while: isRetryable }),
+          Effect.retry({ schedule: retry, while: isRetryable }),
           Effect.ensuring(Effect.flatMap(Ref.get(attempts), (n) => Effect.annotateCurrentSpan("zego.attempts", n)))
         )
         const data = envelope.Data ?? []

@@ -327,6 +327,15 @@ describe("retry", () => {
       assert.lengthOf(yield* requests, 2)
     }).pipe(Effect.provide(mockLayer({ handler: () => ZegoMock.code(1001), dispatch: { retry: Schedule.recurs(1) } }))))
 
+  it.effect("a per-call retry that is not a Schedule is an InvalidRequestError, and nothing is sent", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        (yield* service).dispatch({ streamId: "s", type: "push" }, { retry: 1 as never })
+      )
+      assert.strictEqual(error._tag, "InvalidRequestError")
+      assert.lengthOf(yield* requests, 0)
+    }).pipe(Effect.provide(mockLayer())))
+
   it.effect("a per-call schedule overrides the layer's", () =>
     Effect.gen(function*() {
       const dispatch = yield* service
@@ -582,7 +591,11 @@ describe("layer options", () => {
     ["timeout", { timeout: 0 }],
     ["rateLimit.limit", { rateLimit: { limit: 0, window: "1 second" } }],
     ["rateLimit.window", { rateLimit: { limit: 10, window: -5 } }],
-    ["maxResponseBytes", { maxResponseBytes: 0 }]
+    ["maxResponseBytes", { maxResponseBytes: 0 }],
+    ["serverSecret", { serverSecret: "plain text" as never }],
+    ["isTest", { isTest: "yes" as never }],
+    ["retry", { retry: 3 as never }],
+    ["transformClient", { transformClient: "proxy" as never }]
   ]
   for (const [parameter, options] of invalidOptions) {
     it.effect(`refuses an invalid ${parameter} (${JSON.stringify(options)})`, () =>

@@ -94,6 +94,8 @@ export interface RequestRecord {
   readonly appId: string | undefined
   readonly action: string | undefined
   readonly streamId: string | undefined
+  /** The `SignatureNonce` as sent. */
+  readonly nonce: string | undefined
   /** The envelope's `Code`; `undefined` when the answer had no envelope (an HTTP error, a reset, a bad body). */
   readonly code: number | undefined
 }
@@ -417,6 +419,7 @@ export const make = (
         appId: param("AppId"),
         action: param("Action"),
         streamId: param("StreamId"),
+        nonce: param("SignatureNonce"),
         code
       })
       if (received.length > MAX_RECORDS * 1.1) received = received.slice(-MAX_RECORDS)
