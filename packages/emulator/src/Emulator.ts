@@ -96,7 +96,10 @@ export interface RequestRecord {
   readonly streamId: string | undefined
   /** The `SignatureNonce` as sent. */
   readonly nonce: string | undefined
-  /** The envelope's `Code`; `undefined` when the answer had no envelope (an HTTP error, a reset, a bad body). */
+  /**
+   * The envelope's `Code`; `undefined` when the answer had no envelope (an HTTP error, a reset, a bad body) or
+   * has not been sent yet.
+   */
   readonly code: number | undefined
 }
 
@@ -409,20 +412,22 @@ export const make = (
       const receivedAt = yield* Clock.currentTimeMillis
       const requestId = newRequestId()
       const url = parseUrl(request.url)
-      const handled = yield* handle(request, url, requestId)
-      const { outcome, response } = handled
-      const code = "code" in handled ? handled.code : undefined
       const param = (name: string) => url?.searchParams.get(name) ?? undefined
-      received.push({
+      // Recorded on arrival (a delayed answer is still a request seen); the code is filled in once answered.
+      const record: { -readonly [K in keyof RequestRecord]: RequestRecord[K] } = {
         requestId,
         receivedAt,
         appId: param("AppId"),
         action: param("Action"),
         streamId: param("StreamId"),
         nonce: param("SignatureNonce"),
-        code
-      })
+        code: undefined
+      }
+      received.push(record)
       if (received.length > MAX_RECORDS * 1.1) received = received.slice(-MAX_RECORDS)
+      const handled = yield* handle(request, url, requestId)
+      const { outcome, response } = handled
+      record.code = "code" in handled ? handled.code : undefined
       const date = new Date(yield* Clock.currentTimeMillis).toUTCString()
       yield* Effect.logInfo(`${request.method} ${redactUrl(url)} -> ${outcome}`).pipe(
         Effect.annotateLogs({ requestId })

@@ -1,0 +1,25 @@
+/**
+ * Collects the figures each test file of the suite records, and prints the suite's one-line summary when
+ * every file has run.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { type Figures, FIGURES_DIR, zero } from "./figures.js"
+
+export default function setup(): () => void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zego-reliability-"))
+  process.env[FIGURES_DIR] = dir
+  return () => {
+    const total: Figures = { ...zero }
+    for (const file of fs.readdirSync(dir)) {
+      const figures = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Figures
+      for (const key of Object.keys(total) as Array<keyof Figures>) total[key] += figures[key] ?? 0
+    }
+    fs.rmSync(dir, { recursive: true, force: true })
+    process.stdout.write(
+      `reliability: faults injected ${total.faults}, bad inputs tried ${total.badInputs}, requests made ` +
+        `${total.requests}, defects ${total.defects}, hangs ${total.hangs}, lost ${total.lost}\n`
+    )
+  }
+}
