@@ -21,7 +21,9 @@ export const AppId = Schema.Number.pipe(
 export const StreamId = Schema.String.pipe(
   Schema.filter((s) => /^[A-Za-z0-9_-]{1,256}$/.test(s), {
     message: (issue) => {
-      const s = issue.actual as string
+      // Also called when the value is not a string at all.
+      const s = issue.actual
+      if (typeof s !== "string") return "StreamId must be a string of 1 to 256 ASCII letters, digits, '-' or '_'"
       return s.length === 0 || s.length > 256
         ? `StreamId must be 1 to 256 characters long (got ${s.length})`
         : "StreamId may contain only ASCII letters, digits, '-' and '_'"

@@ -140,5 +140,8 @@ describe("invalid input", () => {
       yield* refused({ streamId: "s", type: "push", streamID: "typo" }, "streamID")
       yield* refused({ type: "push" }, "streamId")
       yield* refused(null, "request")
+      yield* refused({ streamId: null, type: "push" }, "streamId")
+      yield* refused({ streamId: 42, type: "push" }, "streamId")
+      yield* refused({ streamId: "s", type: "push", clientIp: null }, "clientIp")
     }))
 })
