@@ -4,6 +4,10 @@
  * parameters, the rate limit and the app's environment, and hands out nodes from configured pools. It can
  * inject faults, and it remembers what it dispatched.
  *
+ * It also checks publishers the way ZEGOCLOUD's media nodes do: an RTMP server such as nginx-rtmp (see
+ * `MediaNode`) asks its `on_publish` endpoint whether a stream may be published, and it allows only a stream it
+ * dispatched for push within the publish window (2 hours).
+ *
  * It answers over plain http on loopback only; the core accepts an http base URL for a loopback host.
  */
 import { Params } from "@effect-zego/core"
@@ -13,6 +17,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as UrlParams from "@effect/platform/UrlParams"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
@@ -20,6 +25,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -32,6 +38,7 @@ import * as Codes from "./internal/codes.js"
 import * as Dispatcher from "./internal/dispatcher.js"
 import { PositiveDurationFromJson } from "./internal/duration.js"
 import * as Faults from "./internal/faults.js"
+import * as PublishGrants from "./internal/publishGrants.js"
 
 /** An app the emulator knows: its AppId, its server secret, and whether it lives in the test environment. */
 export interface AppConfig {
@@ -64,6 +71,11 @@ export interface Options {
   readonly host?: string | undefined
   /** The port; 0 (the default) takes a free one. */
   readonly port?: number | undefined
+  /**
+   * How long after a push dispatch its stream may be published (the `on_publish` check). Default 2 hours, the time
+   * ZEGOCLOUD gives to use a node.
+   */
+  readonly publishWindow?: Duration.DurationInput | undefined
 }
 
 /** A node the emulator handed out. */
@@ -103,6 +115,28 @@ export interface RequestRecord {
   readonly code: number | undefined
 }
 
+/** A call of the `on_publish` check and its answer. */
+export interface PublishCheck {
+  /** When it arrived, by the emulator's `Clock`, in milliseconds. */
+  readonly receivedAt: number
+  /** The form fields nginx-rtmp sent: `call` (`publish`), `app`, `name` (the stream), `addr` (the publisher's IP). */
+  readonly call: string | undefined
+  readonly app: string | undefined
+  readonly name: string | undefined
+  readonly addr: string | undefined
+  readonly allowed: boolean
+  /** The HTTP status answered: 200 allowed, 403 refused, 400 no form or no `app` / `name`, 405 not a POST. */
+  readonly status: number
+  /** Why, in words (also the body of the answer). */
+  readonly reason: string
+}
+
+/** The path of the `on_publish` check. */
+export const ON_PUBLISH_PATH = "/rtmp/on_publish"
+
+/** The default publish window: 2 hours. */
+export const defaultPublishWindow: Duration.Duration = Duration.hours(2)
+
 /** The running emulator. */
 export interface Service {
   /** Where it answers, e.g. `http://127.0.0.1:43123`: the `baseUrl` for the client. */
@@ -118,6 +152,18 @@ export interface Service {
   readonly addFault: (rule: Fault.FaultRule) => Effect.Effect<void>
   /** Removes every fault rule. */
   readonly clearFaults: Effect.Effect<void>
+  /**
+   * The URL for nginx-rtmp's `on_publish`, e.g. `http://127.0.0.1:43123/rtmp/on_publish`: it answers 200 for a
+   * stream dispatched for push on a node of that RTMP application within the publish window, 403 otherwise.
+   */
+  readonly onPublishUrl: string
+  /** Every call of the `on_publish` check so far with its answer, oldest first (the last 100 000). */
+  readonly publishChecks: Effect.Effect<ReadonlyArray<PublishCheck>>
+  /**
+   * Forgets the push dispatches of a stream (as sent, with its `zegotest-<AppId>-` prefix if any), or of every
+   * stream when none is given: their publish is refused from now on. `dispatched` still lists them.
+   */
+  readonly forget: (streamId?: string) => Effect.Effect<void>
 }
 
 /** The service tag. */
@@ -199,7 +245,8 @@ export const OptionsSchema = Schema.Struct({
   ),
   port: Schema.optional(
     Schema.Int.pipe(Schema.between(0, 65535, { message: () => "port must be between 0 and 65535 (0: a free port)" }))
-  )
+  ),
+  publishWindow: Schema.optional(PositiveDurationFromJson)
 }).annotations({ identifier: "EmulatorOptions" })
 
 type ValidOptions = typeof OptionsSchema.Type
@@ -232,9 +279,16 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, Emulator
     if (window._tag === "None") return invalid("rateLimit.window: not a duration")
     rateLimit = { ...options.rateLimit, window: window.value }
   }
+  let publishWindow: unknown = options.publishWindow
+  if (options.publishWindow !== undefined) {
+    const window = Duration.decodeUnknown(options.publishWindow)
+    if (window._tag === "None") return invalid("publishWindow: not a duration")
+    publishWindow = window.value
+  }
   return Schema.validateEither(OptionsSchema, { errors: "all", onExcessProperty: "ignore" })({
     ...options,
-    rateLimit
+    rateLimit,
+    publishWindow
   }).pipe(Either.mapLeft((error) => new EmulatorError.InvalidOptionsError({ detail: formatIssues(error) })))
 }
 
@@ -308,8 +362,10 @@ export const make = (
         : { limit: rateLimit.limit, windowMillis: Duration.toMillis(rateLimit.window) }
     })
     const faults = Faults.make(valid.faults ?? [])
+    const grants = PublishGrants.make(Duration.toMillis(valid.publishWindow ?? defaultPublishWindow))
     let records: Array<DispatchRecord> = []
     let received: Array<RequestRecord> = []
+    let checks: Array<PublishCheck> = []
 
     let nodeServer: Http.Server | undefined
     const server = yield* NodeHttpServer.make(() => (nodeServer = Http.createServer()), {
@@ -342,6 +398,7 @@ export const make = (
       Effect.map(Clock.currentTimeMillis, (now) => {
         const answer = evaluate(params, now)
         if (answer.dispatch !== undefined) {
+          if (answer.dispatch.type === "push") grants.grant(answer.dispatch.streamId, answer.dispatch.app, now)
           records.push({ requestId, ...answer.dispatch, time: DateTime.unsafeMake(now) })
           if (records.length > MAX_RECORDS * 1.1) records = records.slice(-MAX_RECORDS)
         }
@@ -407,11 +464,51 @@ export const make = (
         }
       })
 
+    /** The `on_publish` check: nginx-rtmp POSTs the publish as a form; any answer but 2xx refuses it. */
+    const checkPublish = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        const receivedAt = yield* Clock.currentTimeMillis
+        const form = request.method === "POST" ? yield* Effect.option(request.urlParamsBody) : Option.none()
+        const field = (name: string) =>
+          Option.getOrUndefined(Option.flatMap(form, (params) => UrlParams.getFirst(params, name)))
+        const [call, app, name, addr] = [field("call"), field("app"), field("name"), field("addr")]
+        const decide = (): { readonly status: number; readonly reason: string } => {
+          if (request.method !== "POST") {
+            return { status: 405, reason: "only POST: this is nginx-rtmp's on_publish check" }
+          }
+          if (Option.isNone(form)) {
+            return { status: 400, reason: "the body is not a form" }
+          }
+          if (call !== "publish") {
+            return { status: 403, reason: `only publishes are checked here, not call=${call ?? "(none)"}` }
+          }
+          if (app === undefined || app === "" || name === undefined || name === "") {
+            return { status: 400, reason: "the form needs app and name" }
+          }
+          const decision = grants.check(name, app, receivedAt)
+          return { status: decision.allowed ? 200 : 403, reason: decision.reason }
+        }
+        const { reason, status } = decide()
+        const allowed = status === 200
+        checks.push({ receivedAt, call, app, name, addr, allowed, status, reason })
+        if (checks.length > MAX_RECORDS * 1.1) checks = checks.slice(-MAX_RECORDS)
+        const shown = (value: string | undefined) => (value === undefined ? "-" : value.slice(0, 300))
+        yield* Effect.logInfo(
+          `${request.method} ${ON_PUBLISH_PATH} call=${shown(call)} app=${shown(app)} name=${shown(name)} ` +
+            `addr=${shown(addr)} -> HTTP ${status} (${allowed ? "allowed" : "refused"}: ${reason})`
+        )
+        return HttpServerResponse.text(reason, {
+          status,
+          headers: status === 405 ? { allow: "POST" } : {}
+        })
+      })
+
     const app = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const receivedAt = yield* Clock.currentTimeMillis
       const requestId = newRequestId()
       const url = parseUrl(request.url)
+      if (url?.pathname === ON_PUBLISH_PATH) return yield* checkPublish(request)
       const param = (name: string) => url?.searchParams.get(name) ?? undefined
       // Recorded on arrival (a delayed answer is still a request seen); the code is filled in once answered.
       const record: { -readonly [K in keyof RequestRecord]: RequestRecord[K] } = {
@@ -454,7 +551,10 @@ export const make = (
       dispatched: Effect.sync(() => records.slice(-MAX_RECORDS)),
       requests: Effect.sync(() => received.slice(-MAX_RECORDS)),
       addFault,
-      clearFaults: faults.clear
+      clearFaults: faults.clear,
+      onPublishUrl: `${baseUrl}${ON_PUBLISH_PATH}`,
+      publishChecks: Effect.sync(() => checks.slice(-MAX_RECORDS)),
+      forget: (streamId) => Effect.sync(() => grants.forget(streamId))
     })
   })
 
