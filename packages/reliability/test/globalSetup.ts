@@ -1,13 +1,24 @@
 /**
- * Collects the figures each test file of the suite records, and prints the suite's one-line summary when
- * every file has run.
+ * Builds what the suite runs as child processes (the CLI), then collects the figures each test file of the
+ * suite records, and prints the suite's one-line summary when every file has run.
  */
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { type Figures, FIGURES_DIR, zero } from "./figures.js"
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+
 export default function setup(): () => void {
+  // `tsc -b` trusts its build info, so a deleted dist needs --force.
+  const force = fs.existsSync(path.join(root, "packages/cli/dist/bin.js")) ? [] : ["--force"]
+  execFileSync(
+    process.execPath,
+    [path.join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli/tsconfig.src.json", ...force],
+    { cwd: root, stdio: "inherit" }
+  )
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zego-reliability-"))
   process.env[FIGURES_DIR] = dir
   return () => {
