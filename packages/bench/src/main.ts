@@ -1,0 +1,239 @@
+/**
+ * `pnpm bench`: throughput and latency of `RtmpDispatch.dispatch` against a raw undici loop, global `fetch` and
+ * ZEGOCLOUD's sample pattern; signing against `node:crypto`; memory with 10 000 dispatches in flight. Prints the
+ * figures and the targets, and writes them as JSON to `bench/results/<date>.json` and `bench/results/latest.json`.
+ *
+ * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing` or `memory`),
+ * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only).
+ */
+import { randomBytes } from "node:crypto"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { cpus } from "node:os"
+import { fileURLToPath } from "node:url"
+import * as Clients from "./clients.js"
+import * as Memory from "./memory.js"
+import * as ServerProcess from "./serverProcess.js"
+import * as Signing from "./signing.js"
+import * as Throughput from "./throughput.js"
+
+const WATCHDOG_MILLIS = 6 * 60_000
+const RESULTS = new URL("../../../bench/results/", import.meta.url)
+
+const env = (name: string, fallback: number): number => {
+  const value = Number(process.env[name])
+  return Number.isFinite(value) && value > 0 ? value : fallback
+}
+const only = process.env.BENCH_ONLY
+const runs = (section: string) => only === undefined || only === section
+
+const pad = (value: unknown, width: number) => String(value).padStart(width)
+const padEnd = (value: unknown, width: number) => String(value).padEnd(width)
+const log = (line = "") => console.log(line)
+
+interface Target {
+  readonly name: string
+  readonly target: string
+  readonly value: string
+  readonly pass: boolean
+}
+
+const throughputSection = async (secret: string, targets: Array<Target>) => {
+  const options: Throughput.ThroughputOptions = {
+    rounds: env("BENCH_ROUNDS", 5),
+    sliceMillis: env("BENCH_SLICE_MS", 1200),
+    warmupMillis: 750,
+    concurrencies: [1, 16, 64]
+  }
+  log(
+    `Throughput and latency: ${options.rounds} interleaved rounds, ${options.sliceMillis} ms per client and` +
+      ` concurrency, canned node:http server in its own process on 127.0.0.1`
+  )
+  const server = await ServerProcess.start({ mode: "canned", serverSecret: secret })
+  const clients: Array<Clients.Client> = []
+  try {
+    const all: Array<Throughput.Participant> = [
+      { client: Clients.rawUndici(server.baseUrl, secret), concurrencies: options.concurrencies },
+      {
+        client: await Clients.ours("ours", { baseUrl: server.baseUrl, secret, rateLimit: false }),
+        concurrencies: options.concurrencies
+      },
+      { client: Clients.globalFetch(server.baseUrl, secret), concurrencies: options.concurrencies },
+      { client: Clients.samplePattern(server.baseUrl, secret), concurrencies: options.concurrencies },
+      {
+        client: await Clients.ours("ours, limiter on", {
+          baseUrl: server.baseUrl,
+          secret,
+          rateLimit: { limit: 1_000_000, window: "1 second" }
+        }),
+        concurrencies: [64]
+      }
+    ]
+    clients.push(...all.map((p) => p.client))
+    const wanted = process.env.BENCH_CLIENTS?.split(",")
+    const participants = all.filter((p) => wanted === undefined || wanted.includes(p.client.name))
+    const cells = await Throughput.run(server, participants, options, log)
+    const stats = await server.stats()
+    const find = (client: string, concurrency: number) =>
+      cells.find((cell) => cell.client === client && cell.concurrency === concurrency)
+    log()
+    log(
+      `${padEnd("conc", 5)}${padEnd("client", 18)}${pad("req/s", 8)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}` +
+        `${pad("cpu µs/req", 12)}${pad("server cpu", 12)}${pad("conns", 8)}${pad("÷ undici", 10)}${pad("failed", 8)}`
+    )
+    const rows = cells.map((cell) => {
+      const raw = find("raw undici", cell.concurrency)
+      const ratio = raw === undefined ? NaN : Throughput.pairedRatio(cell, raw)
+      log(
+        `${padEnd(cell.concurrency, 5)}${padEnd(cell.client, 18)}${pad(cell.rps, 8)}${
+          pad(cell.p50Millis.toFixed(3), 9)
+        }` +
+          `${pad(cell.p99Millis.toFixed(3), 9)}${pad(cell.clientCpuMicrosPerRequest, 12)}` +
+          `${pad(`${Math.round(cell.serverCpuShare * 100)}%`, 12)}${pad(cell.connections, 8)}${
+            pad(ratio.toFixed(2), 10)
+          }` +
+          `${pad(cell.failures, 8)}`
+      )
+      return { ...cell, ratioToRawUndici: ratio }
+    })
+    log("  (÷ undici: median over rounds of the paired req/s ratio; cpu µs/req: client process CPU per request;")
+    log("   server cpu: share of one core the server process used; conns: connections the server accepted; the")
+    log("   limiter row uses a limit of 1 000 000 per second, so that it measures the limiter's own cost, not the")
+    log("   40/s quota)")
+    log(`  server: ${stats.received} requests checked, ${stats.invalid} invalid`)
+    for (const cell of cells) {
+      if (cell.firstFailure !== undefined) log(`  ${cell.client} @${cell.concurrency}: ${cell.firstFailure}`)
+    }
+    const ours64 = find("ours", 64)
+    const raw64 = find("raw undici", 64)
+    const ours1 = find("ours", 1)
+    const raw1 = find("raw undici", 1)
+    const sample64 = find("zego sample", 64)
+    if (ours64 && raw64) {
+      const ratio = Throughput.pairedRatio(ours64, raw64)
+      targets.push({
+        name: "throughput at concurrency 64",
+        target: "ours ≥ 0.85 × raw undici req/s",
+        value: `${ratio.toFixed(2)}×`,
+        pass: ratio >= 0.85
+      })
+    }
+    if (ours1 && raw1) {
+      const overhead = ours1.p99Millis - raw1.p99Millis
+      targets.push({
+        name: "p99 latency at concurrency 1",
+        target: "ours ≤ raw undici + 0.5 ms",
+        value: `+${overhead.toFixed(3)} ms`,
+        pass: overhead <= 0.5
+      })
+    }
+    if (ours64 && sample64) {
+      const ratio = Throughput.pairedRatio(ours64, sample64)
+      targets.push({
+        name: "against the ZEGOCLOUD sample pattern at concurrency 64",
+        target: "ours ≥ 3 × its req/s",
+        value: `${ratio.toFixed(2)}×`,
+        pass: ratio >= 3
+      })
+    }
+    return { options, serverRequests: stats.received, serverInvalid: stats.invalid, cells: rows }
+  } finally {
+    for (const client of clients) await client.close()
+    server.close()
+  }
+}
+
+const signingSection = (secret: string, targets: Array<Target>) => {
+  const figures = Signing.run({ appId: Clients.APP_ID, secret, rounds: 5, sliceMillis: 400 })
+  log("Signing: Signature.sign against node:crypto createHash(\"md5\") of the same string, same inputs")
+  log(`  ours ${figures.oursPerSecond}/s, node:crypto ${figures.nodeCryptoPerSecond}/s, ratio ${figures.ratio}`)
+  targets.push({
+    name: "signing",
+    target: "Signature.sign ≥ 0.8 × node:crypto md5",
+    value: `${figures.ratio.toFixed(2)}×`,
+    pass: figures.ratio >= 0.8
+  })
+  return figures
+}
+
+const memorySection = async (secret: string, targets: Array<Target>) => {
+  const inFlight = 10_000
+  const delayMillis = 400
+  log(
+    `Memory: ${inFlight} dispatches in flight, the server (own process) holding its answers until measured, then` +
+      ` answering ≥ ${delayMillis} ms after arrival; global.gc() before each measurement; ${Memory.DISPATCHER}`
+  )
+  const limit = Memory.openFilesLimit()
+  if (limit !== undefined && limit < inFlight + 500) {
+    log(`  skipped: ${inFlight} sockets need \`ulimit -n\` ≥ ${inFlight + 500} (it is ${limit})`)
+    targets.push({ name: "memory over rounds", target: "heap flat", value: "not measured", pass: false })
+    return undefined
+  }
+  const figures = await Memory.run({ secret, rounds: 5, inFlight, delayMillis, progress: log })
+  log(
+    `  heap growth, last round against round 2: in flight ${figures.heapGrowthInFlightMiB} MiB, after` +
+      ` ${figures.heapGrowthAfterMiB} MiB (tolerance ${figures.toleranceMiB} MiB): ${figures.flat ? "flat" : "GROWS"}`
+  )
+  targets.push({
+    name: "memory over rounds",
+    target: `heap flat (last − round 2 ≤ ${figures.toleranceMiB} MiB)`,
+    value: `${figures.heapGrowthInFlightMiB} / ${figures.heapGrowthAfterMiB} MiB`,
+    pass: figures.flat
+  })
+  return figures
+}
+
+const main = async () => {
+  const watchdog = setTimeout(() => {
+    console.error(`bench: still running after ${WATCHDOG_MILLIS / 1000} s, giving up`)
+    process.exit(2)
+  }, WATCHDOG_MILLIS)
+  watchdog.unref()
+  if (globalThis.gc === undefined) log("(run with --expose-gc for stable figures)")
+  const started = new Date()
+  const secret = randomBytes(16).toString("hex")
+  const targets: Array<Target> = []
+  log(`effect-zego bench, Node.js ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}`)
+  log()
+  const signing = runs("signing") ? signingSection(secret, targets) : undefined
+  if (signing) log()
+  const throughput = runs("throughput") ? await throughputSection(secret, targets) : undefined
+  if (throughput) log()
+  const memory = runs("memory") ? await memorySection(secret, targets) : undefined
+  log()
+  log("Targets")
+  for (const target of targets) {
+    log(`  ${target.pass ? "PASS" : "MISS"}  ${padEnd(target.name, 56)} ${padEnd(target.target, 40)} ${target.value}`)
+  }
+  const failures = throughput?.cells.reduce((n, cell) => n + cell.failures, 0) ?? 0
+  const result = {
+    date: started.toISOString(),
+    durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    only: only ?? null,
+    targets,
+    signing,
+    throughput,
+    memory
+  }
+  mkdirSync(RESULTS, { recursive: true })
+  const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
+  const json = JSON.stringify(result, null, 2) + "\n"
+  writeFileSync(new URL(`${stamp}.json`, RESULTS), json)
+  writeFileSync(new URL("latest.json", RESULTS), json)
+  log()
+  log(`Wrote bench/results/${stamp}.json and bench/results/latest.json (${fileURLToPath(RESULTS)})`)
+  if (failures > 0) {
+    console.error(`bench: ${failures} requests failed their check; the figures are not comparable`)
+    process.exitCode = 1
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+}).finally(() => {
+  // Anything left (sockets, timers) must not keep the bench alive.
+  setTimeout(() => process.exit(), 1000).unref()
+})

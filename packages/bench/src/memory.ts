@@ -1,0 +1,140 @@
+/**
+ * Memory: heap and RSS with 10 000 dispatches in flight against a server (its own process) that holds its
+ * answers, over several rounds, `global.gc()` before each measurement.
+ *
+ * The dispatches go through the node layer as shipped (`NodeRtmpDispatch.layerOptions`: undici's default `Agent`,
+ * keep-alive, no limit on connections per origin), so 10 000 dispatches in flight are 10 000 sockets, opened in the
+ * first round and reused after; each process needs that many file descriptors. A bounded pool would queue the
+ * requests inside undici instead, and the server could not hold them all. The time limit of an attempt is raised
+ * to 60 s: the server holds the answers for as long as the client takes to start every dispatch.
+ */
+import { RtmpDispatch } from "@effect-zego/core"
+import { NodeRtmpDispatch } from "@effect-zego/node"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import { execFileSync } from "node:child_process"
+import { setTimeout as sleep } from "node:timers/promises"
+import { APP_ID, STREAM_ID } from "./clients.js"
+import * as ServerProcess from "./serverProcess.js"
+import { mib } from "./stats.js"
+
+export const DISPATCHER = "NodeRtmpDispatch.layerOptions (undici Agent defaults: keep-alive, unlimited connections)"
+
+/** The soft limit on open files of this process (and of the server it forks), or `undefined` when unknown. */
+export const openFilesLimit = (): number | undefined => {
+  try {
+    const limit = Number(execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim())
+    return Number.isFinite(limit) ? limit : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export interface MemoryRound {
+  readonly inFlightHeapMiB: number
+  readonly inFlightRssMiB: number
+  readonly afterHeapMiB: number
+  readonly afterRssMiB: number
+  readonly succeeded: number
+  readonly millis: number
+}
+
+export interface MemoryFigures {
+  readonly inFlight: number
+  readonly delayMillis: number
+  readonly dispatcher: string
+  readonly rounds: ReadonlyArray<MemoryRound>
+  /** Round `last` against round 2 (round 1 warms up): growth in MiB, and whether it stays within tolerance. */
+  readonly heapGrowthInFlightMiB: number
+  readonly heapGrowthAfterMiB: number
+  readonly toleranceMiB: number
+  readonly flat: boolean
+}
+
+const measure = () => {
+  globalThis.gc?.()
+  globalThis.gc?.()
+  return process.memoryUsage()
+}
+
+export const run = async (options: {
+  readonly secret: string
+  readonly rounds: number
+  readonly inFlight: number
+  readonly delayMillis: number
+  readonly progress: (line: string) => void
+}): Promise<MemoryFigures> => {
+  const server = await ServerProcess.start({
+    mode: "hold",
+    delayMillis: options.delayMillis,
+    serverSecret: options.secret
+  })
+  const runtime = ManagedRuntime.make(NodeRtmpDispatch.layerOptions({
+    appId: APP_ID,
+    serverSecret: Redacted.make(options.secret),
+    baseUrl: server.baseUrl,
+    rateLimit: false,
+    timeout: "60 seconds"
+  }))
+  try {
+    const service = await runtime.runPromise(RtmpDispatch.RtmpDispatch)
+    const request = { streamId: STREAM_ID, type: "pull" } as const
+    const rounds: Array<MemoryRound> = []
+    for (let r = 0; r < options.rounds; r++) {
+      const started = performance.now()
+      const before = (await server.stats()).received
+      const done = runtime.runPromise(
+        Effect.all(Array.from({ length: options.inFlight }, () => Effect.either(service.dispatch(request))), {
+          concurrency: "unbounded"
+        })
+      )
+      // Wait (bounded) until the server holds every request of this round.
+      const waitUntil = performance.now() + 50_000
+      while ((await server.stats()).received - before < options.inFlight) {
+        if (performance.now() > waitUntil) throw new Error("the held requests never all reached the server")
+        await sleep(20)
+      }
+      const inFlight = measure()
+      server.release()
+      const results = await done
+      const succeeded = results.filter(Either.isRight).length
+      const after = measure()
+      rounds.push({
+        inFlightHeapMiB: mib(inFlight.heapUsed),
+        inFlightRssMiB: mib(inFlight.rss),
+        afterHeapMiB: mib(after.heapUsed),
+        afterRssMiB: mib(after.rss),
+        succeeded,
+        millis: Math.round(performance.now() - started)
+      })
+      const last = rounds[rounds.length - 1]!
+      options.progress(
+        `  round ${
+          r + 1
+        }/${options.rounds}: in flight heap ${last.inFlightHeapMiB} MiB, rss ${last.inFlightRssMiB} MiB;` +
+          ` after heap ${last.afterHeapMiB} MiB, rss ${last.afterRssMiB} MiB; ${succeeded} ok in ${last.millis} ms`
+      )
+    }
+    const second = rounds[1] ?? rounds[0]!
+    const last = rounds[rounds.length - 1]!
+    const heapGrowthInFlightMiB = Math.round((last.inFlightHeapMiB - second.inFlightHeapMiB) * 10) / 10
+    const heapGrowthAfterMiB = Math.round((last.afterHeapMiB - second.afterHeapMiB) * 10) / 10
+    const toleranceMiB = Math.max(2, Math.round(second.inFlightHeapMiB * 0.05 * 10) / 10)
+    return {
+      inFlight: options.inFlight,
+      delayMillis: options.delayMillis,
+      dispatcher: DISPATCHER,
+      rounds,
+      heapGrowthInFlightMiB,
+      heapGrowthAfterMiB,
+      toleranceMiB,
+      flat: heapGrowthInFlightMiB <= toleranceMiB && heapGrowthAfterMiB <= toleranceMiB &&
+        rounds.every((round) => round.succeeded === options.inFlight)
+    }
+  } finally {
+    await runtime.dispose()
+    server.close()
+  }
+}

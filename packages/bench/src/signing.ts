@@ -1,0 +1,69 @@
+/**
+ * Signing: `Signature.sign` against `node:crypto` md5 of the same string, on the same nonces and timestamps,
+ * in interleaved rounds. Both must agree on every input before anything is timed.
+ */
+import { Signature } from "@effect-zego/core"
+import * as Redacted from "effect/Redacted"
+import { createHash, randomBytes } from "node:crypto"
+import { median, round } from "./stats.js"
+
+export interface SigningFigures {
+  readonly oursPerSecond: number
+  readonly nodeCryptoPerSecond: number
+  /** Median over rounds of ours / node:crypto. */
+  readonly ratio: number
+  readonly rounds: ReadonlyArray<{ readonly ours: number; readonly nodeCrypto: number }>
+}
+
+const INPUTS = 1024
+
+export const run = (options: {
+  readonly appId: number
+  readonly secret: string
+  readonly rounds: number
+  readonly sliceMillis: number
+}): SigningFigures => {
+  const { appId, secret } = options
+  const serverSecret = Redacted.make(secret)
+  const nonces = Array.from({ length: INPUTS }, () => randomBytes(8).toString("hex"))
+  const now = Math.floor(Date.now() / 1000)
+  const timestamps = Array.from({ length: INPUTS }, (_, i) => now + i)
+  const implementations = {
+    ours: (i: number) => Signature.sign({ appId, nonce: nonces[i]!, serverSecret, timestamp: timestamps[i]! }),
+    nodeCrypto: (i: number) => createHash("md5").update(`${appId}${nonces[i]!}${secret}${timestamps[i]!}`).digest("hex")
+  }
+  for (let i = 0; i < INPUTS; i++) {
+    if (implementations.ours(i) !== implementations.nodeCrypto(i)) {
+      throw new Error(`Signature.sign and node:crypto disagree on input ${i}`)
+    }
+  }
+  let sink = 0
+  const perSecond = (sign: (i: number) => string): number => {
+    const started = performance.now()
+    const deadline = started + options.sliceMillis
+    let count = 0
+    while (performance.now() < deadline) {
+      for (let i = 0; i < INPUTS; i++) sink += sign(i).charCodeAt(i & 31)
+      count += INPUTS
+    }
+    return count / (performance.now() - started) * 1000
+  }
+  perSecond(implementations.ours)
+  perSecond(implementations.nodeCrypto)
+  const rounds: Array<{ ours: number; nodeCrypto: number }> = []
+  for (let r = 0; r < options.rounds; r++) {
+    const first = r % 2 === 0 ? "ours" : "nodeCrypto"
+    const second = first === "ours" ? "nodeCrypto" : "ours"
+    const figures = { ours: 0, nodeCrypto: 0 }
+    figures[first] = perSecond(implementations[first])
+    figures[second] = perSecond(implementations[second])
+    rounds.push({ ours: round(figures.ours, 0), nodeCrypto: round(figures.nodeCrypto, 0) })
+  }
+  if (sink === -1) console.log(sink)
+  return {
+    oursPerSecond: round(median(rounds.map((r) => r.ours)), 0),
+    nodeCryptoPerSecond: round(median(rounds.map((r) => r.nodeCrypto)), 0),
+    ratio: round(median(rounds.map((r) => r.ours / r.nodeCrypto)), 3),
+    rounds
+  }
+}
