@@ -3,6 +3,10 @@ import projects from "./vitest.workspace.js"
 
 export default defineConfig({
   test: {
-    projects
+    projects,
+    // Many suites wait on real time (the 40-per-second quota, timeouts, child processes) rather than on the
+    // CPU, so more test files run at once than the default (cores - 1, one file at a time on two cores).
+    maxWorkers: 4,
+    minWorkers: 1
   }
 })

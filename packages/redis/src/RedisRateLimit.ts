@@ -38,8 +38,10 @@ export interface Options {
   readonly url: string
   /** Prefix of the keys; the AppId follows it, so two apps never share a budget. Default `effect-zego:rtmp:`. */
   readonly keyPrefix?: string | undefined
-  /** The longest a Redis call may take before the in-process bucket is used instead. Default 200 ms. */
+  /** The longest a Redis call may take before the in-process bucket is used instead. Default 500 ms. */
   readonly commandTimeout?: Duration.DurationInput | undefined
+  /** How long the layer waits for its first connection before it starts on the in-process bucket. Default 3 s. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
   /** After a failure, how long the in-process bucket is used before Redis is tried again. Default 1 second. */
   readonly retryInterval?: Duration.DurationInput | undefined
 }
@@ -112,7 +114,8 @@ export const make = (
 ): Effect.Effect<RateLimit.Store, ZegoError.InvalidRequestError, Scope.Scope> =>
   Effect.gen(function*() {
     yield* validateUrl(options.url)
-    const timeout = Duration.decode(options.commandTimeout ?? "200 millis")
+    const timeout = Duration.decode(options.commandTimeout ?? "500 millis")
+    const connectTimeout = Duration.decode(options.connectTimeout ?? "3 seconds")
     const retryMillis = Duration.toMillis(options.retryInterval ?? "1 second")
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
     const redis = yield* Effect.acquireRelease(
@@ -121,7 +124,7 @@ export const make = (
           // Fail at once while disconnected instead of queueing: the caller then uses its in-process bucket.
           enableOfflineQueue: false,
           maxRetriesPerRequest: 0,
-          connectTimeout: Duration.toMillis(timeout) * 5,
+          connectTimeout: Duration.toMillis(connectTimeout),
           commandTimeout: Duration.toMillis(timeout),
           retryStrategy: (attempt) => Math.min(attempt * 100, 1000)
         }) as RedisWithScripts
@@ -139,7 +142,7 @@ export const make = (
       const done = () => resume(Effect.void)
       redis.once("ready", done)
       redis.once("error", done)
-    }).pipe(Effect.timeout(Duration.times(timeout, 5)), Effect.ignore)
+    }).pipe(Effect.timeout(connectTimeout), Effect.ignore)
 
     let outage = false
     let nextTry = 0
