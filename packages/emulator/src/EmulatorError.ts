@@ -38,3 +38,18 @@ export class StartError extends Schema.TaggedError<StartError>()("StartError", {
 
 /** Every error of starting the emulator. */
 export type EmulatorError = InvalidOptionsError | ConfigFileError | StartError
+
+/**
+ * The local RTMP media node (nginx with its RTMP module, see `MediaNode`) cannot run: its options are invalid
+ * (`InvalidOptions`), nginx or the module is not installed (`NotInstalled`, naming the Debian package), nginx
+ * refuses the configuration (`Config`, its `nginx -t` message), it exits before listening (`Start`, the error log's
+ * last words), or it does not accept connections in time (`Timeout`).
+ */
+export class MediaNodeError extends Schema.TaggedError<MediaNodeError>()("MediaNodeError", {
+  reason: Schema.Literal("InvalidOptions", "NotInstalled", "Config", "Start", "Timeout"),
+  detail: Schema.String
+}) {
+  override get message() {
+    return `MediaNodeError (${this.reason}): ${this.detail}`
+  }
+}
