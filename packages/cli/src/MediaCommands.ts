@@ -83,6 +83,8 @@ export interface RecordOptions {
   readonly output?: string | undefined
   /** Stop after this many seconds (`-t`). Default: until the stream ends. */
   readonly durationSeconds?: number | undefined
+  /** Stop after this many video frames (`-frames:v`). Default: until the stream ends. */
+  readonly videoFrames?: number | undefined
 }
 
 /** ffmpeg pulling an RTMP URL without a window and copying it, untouched, into an FLV file. */
@@ -92,6 +94,7 @@ export const record = (url: string, options: RecordOptions = {}): CommandLine =>
     "-i",
     url,
     ...duration(options.durationSeconds),
+    ...(options.videoFrames === undefined ? [] : ["-frames:v", String(options.videoFrames)]),
     "-c",
     "copy",
     "-f",

@@ -42,6 +42,10 @@ describe("MediaCommands", () => {
       MediaCommands.recordCommand(URL, { output: "my file.flv", durationSeconds: 10 }),
       `ffmpeg -i '${URL}' -t 10 -c copy -f flv 'my file.flv'`
     )
+    assert.strictEqual(
+      MediaCommands.recordCommand(URL, { output: "out.flv", videoFrames: 60 }),
+      `ffmpeg -i '${URL}' -frames:v 60 -c copy -f flv out.flv`
+    )
     assert.strictEqual(MediaCommands.defaultRecordFile("rtmp://h/app/../x;rm -rf"), "x_rm_-rf.flv")
     assert.strictEqual(MediaCommands.defaultRecordFile("rtmp://h/app/"), "stream.flv")
   })
