@@ -1,0 +1,292 @@
+/**
+ * End to end on loopback, with real tools: the emulator's pools point at a real RTMP server (nginx with its RTMP
+ * module, run by `MediaNode`, publishes checked by the emulator's `on_publish`); the real `zego-rtmp` dispatches;
+ * ffmpeg publishes as OBS would, with the command the CLI prints; ffmpeg records what a player receives and ffprobe
+ * decodes it. Needs the Debian packages nginx, libnginx-mod-rtmp and ffmpeg (CI installs them): without them these
+ * tests fail, naming the package.
+ *
+ * Every ffmpeg and ffprobe runs under `timeout -k 5 <seconds>` (ffmpeg can ignore a first SIGTERM while blocked on
+ * RTMP) in its own process group, killed with the test's scope; the player is capped with `-frames:v`.
+ */
+import { Emulator, MediaNode } from "@effect-zego/emulator"
+import { assert, describe, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import { spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as MediaCommands from "../src/MediaCommands.js"
+import type * as Output from "../src/Output.js"
+import * as Bin from "./utils/bin.js"
+
+/** The test pattern the CLI's publish command sends by default. */
+const WIDTH = 1280
+const HEIGHT = 720
+
+/** Fails, naming the Debian package, when a program the test runs is not installed. */
+const requireTool = (program: string, debianPackage: string) =>
+  Effect.sync(() => spawnSync(program, ["-version"], { stdio: "ignore" })).pipe(
+    Effect.filterOrDieMessage(
+      (result) => result.error === undefined,
+      `${program} is not installed: install the Debian package ${debianPackage} ` +
+        `(apt-get install ${debianPackage}; .ci/run does it when it is missing)`
+    )
+  )
+
+/** What a finished tool gave. */
+interface ToolResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** A tool started in the background: whether it still runs, and its end. */
+interface Started {
+  readonly running: Effect.Effect<boolean>
+  readonly exit: Effect.Effect<ToolResult>
+}
+
+/**
+ * Starts a command line under `timeout -k 5 <seconds>`, in its own process group (`timeout` and the tool), which is
+ * killed by its PID if the scope closes first.
+ */
+const startTool = (command: MediaCommands.CommandLine, seconds: number): Effect.Effect<Started, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const exited = yield* Deferred.make<ToolResult>()
+    let stdout = ""
+    let stderr = ""
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const child = spawn("timeout", ["-k", "5", String(seconds), command.program, ...command.args], {
+          detached: true,
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-100_000)))
+        child.once("close", (code) => Deferred.unsafeDone(exited, Exit.succeed({ code, stdout, stderr })))
+        return child
+      }),
+      (child) =>
+        Effect.sync(() => {
+          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+            process.kill(-child.pid, "SIGKILL")
+          }
+        })
+    )
+    return { running: Effect.map(Deferred.isDone(exited), (done) => !done), exit: Deferred.await(exited) }
+  })
+
+/** Runs a command line under `timeout -k 5 <seconds>` to its end. */
+const runTool = (command: MediaCommands.CommandLine, seconds: number): Effect.Effect<ToolResult> =>
+  Effect.scoped(Effect.flatMap(startTool(command, seconds), (started) => started.exit))
+
+/** A loopback stack: an emulator whose pools are a media node that asks it about every publish. */
+const stack = (options: { readonly publishWindow?: Duration.DurationInput } = {}) =>
+  Effect.gen(function*() {
+    yield* requireTool("ffmpeg", "ffmpeg")
+    yield* requireTool("ffprobe", "ffmpeg")
+    const port = yield* MediaNode.freePort()
+    const node = { host: "127.0.0.1", port, app: "live" }
+    const emulator = yield* Effect.locally(
+      Emulator.make({
+        apps: [Emulator.demoApp],
+        nodes: { push: [node], pull: [node] },
+        rateLimit: false,
+        publishWindow: options.publishWindow
+      }),
+      FiberRef.currentMinimumLogLevel,
+      LogLevel.Warning
+    )
+    const media = yield* MediaNode.make({ port, onPublish: emulator.onPublishUrl })
+    const env = {
+      ZEGO_APP_ID: String(Emulator.demoApp.appId),
+      ZEGO_SERVER_SECRET: Redacted.value(Emulator.demoApp.serverSecret),
+      ZEGO_BASE_URL: emulator.baseUrl
+    }
+    const folder = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "zego-e2e-"))),
+      (folder) => Effect.sync(() => fs.rmSync(folder, { recursive: true, force: true }))
+    )
+    return { emulator, media, env, folder }
+  })
+
+/** `zego-rtmp dispatch --type <type> --stream-id <stream> --json`: its one node. */
+const dispatchJson = (env: Record<string, string>, type: "push" | "pull", stream: string) =>
+  Effect.gen(function*() {
+    const result = yield* Bin.run(["dispatch", "--type", type, "--stream-id", stream, "--json"], { env })
+    assert.strictEqual(result.code, 0, result.stderr)
+    const json = JSON.parse(result.stdout) as Output.DispatchJson
+    assert.lengthOf(json.nodes, 1)
+    return json.nodes[0] as Output.NodeJson
+  })
+
+/** The URL OBS publishes to from its two fields: the Server, then the Stream key (the Server ends with `/`). */
+const obsUrl = (node: Output.NodeJson): string => `${node.obsServer}${node.obsStreamKey}`
+
+/** Polls nginx's error log until `pattern` shows, while `alive` holds. */
+const awaitLog = (media: MediaNode.Service, pattern: RegExp, alive: Effect.Effect<boolean>) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 10_000
+    while (!pattern.test(yield* media.errorLog)) {
+      if (!(yield* alive)) return yield* Effect.dieMessage(`gave up waiting for ${pattern} in nginx's error log`)
+      if (Date.now() > deadline) return yield* Effect.dieMessage(`no ${pattern} in nginx's error log after 10 s`)
+      yield* Effect.sleep("50 millis")
+    }
+  })
+
+/** What ffprobe says of a stream of a file, after decoding every frame (`-count_frames`). */
+interface ProbedStream {
+  readonly codec_type: string
+  readonly codec_name: string
+  readonly width?: number
+  readonly height?: number
+  readonly nb_read_frames?: string
+}
+
+const probe = (file: string) =>
+  Effect.gen(function*() {
+    const ffprobe: MediaCommands.CommandLine = {
+      program: "ffprobe",
+      args: [
+        "-v",
+        "error",
+        "-count_frames",
+        "-show_entries",
+        "stream=codec_type,codec_name,width,height,nb_read_frames",
+        "-of",
+        "json",
+        file
+      ]
+    }
+    const result = yield* runTool(ffprobe, 15)
+    assert.strictEqual(result.code, 0, result.stderr)
+    return (JSON.parse(result.stdout) as { readonly streams: ReadonlyArray<ProbedStream> }).streams
+  })
+
+describe.concurrent("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
+  it.scopedLive(
+    "OBS's Server + Stream key publish a test pattern; a player of the pull URL gets its video and audio",
+    () =>
+      Effect.gen(function*() {
+        const { emulator, env, folder, media } = yield* stack()
+        const stream = "e2e-live"
+        const expectedUrl = `rtmp://127.0.0.1:${media.port}/live/${stream}`
+
+        // The dispatches, through the real CLI: the JSON for the URLs, the human text for the commands it prints.
+        const [push, pull, pushText, pullText] = yield* Effect.all([
+          dispatchJson(env, "push", stream),
+          dispatchJson(env, "pull", stream),
+          Bin.run(["dispatch", "--type", "push", "--stream-id", stream], { env }),
+          Bin.run(["dispatch", "--type", "pull", "--stream-id", stream], { env })
+        ], { concurrency: "unbounded" })
+        assert.strictEqual(push.url, expectedUrl)
+        assert.deepStrictEqual([push.obsServer, push.obsStreamKey], [media.url, stream])
+        assert.strictEqual(pull.url, expectedUrl)
+        const publishUrl = obsUrl(push)
+        assert.include(pushText.stdout, MediaCommands.publishCommand(publishUrl), "the command printed is this one")
+        assert.include(pullText.stdout, MediaCommands.recordCommand(pull.url), "the command printed is this one")
+
+        // The player first: the CLI's record command, capped at 60 video frames, waiting for the stream.
+        const received = path.join(folder, "received.flv")
+        const player = yield* startTool(MediaCommands.record(pull.url, { output: received, videoFrames: 60 }), 20)
+        yield* awaitLog(media, new RegExp(`play: name='${stream}'`), player.running)
+
+        // Then OBS, played by ffmpeg: the CLI's publish command for 3 seconds, to the URL rebuilt from OBS's fields.
+        const publisher = yield* runTool(MediaCommands.publish(publishUrl, { durationSeconds: 3 }), 20)
+        assert.strictEqual(publisher.code, 0, `the publish failed: ${publisher.stderr}`)
+        const played = yield* player.exit
+        assert.strictEqual(played.code, 0, `the player failed: ${played.stderr}`)
+
+        const streams = yield* probe(received)
+        const video = streams.find((s) => s.codec_type === "video")
+        const audio = streams.find((s) => s.codec_type === "audio")
+        assert.isDefined(video, JSON.stringify(streams))
+        assert.deepStrictEqual(
+          { codec: video?.codec_name, width: video?.width, height: video?.height },
+          { codec: "h264", width: WIDTH, height: HEIGHT }
+        )
+        const frames = Number(video?.nb_read_frames)
+        assert.isAtLeast(frames, 50, "decoded video frames")
+        assert.isAtMost(frames, 60, "capped by -frames:v")
+        assert.strictEqual(audio?.codec_name, "aac", JSON.stringify(streams))
+        assert.isAbove(Number(audio?.nb_read_frames), 0, "decoded audio frames")
+
+        const checks = yield* emulator.publishChecks
+        assert.deepStrictEqual(
+          checks.map(({ allowed, app, name, status }) => ({ allowed, app, name, status })),
+          [{ allowed: true, app: "live", name: stream, status: 200 }]
+        )
+        const access = yield* media.accessLog
+        assert.match(access, new RegExp(`PUBLISH "live" "${stream}"`))
+      }),
+    40_000
+  )
+
+  it.scopedLive("a publish of a stream never dispatched is refused", () =>
+    Effect.gen(function*() {
+      const { emulator, media } = yield* stack()
+      const url = `${media.url}never-dispatched`
+      const publisher = yield* runTool(MediaCommands.publish(url, { durationSeconds: 1 }), 15)
+      assert.notStrictEqual(publisher.code, 0, "ffmpeg must fail")
+      assert.notStrictEqual(publisher.code, 124, "refused, not timed out")
+      assert.include(publisher.stderr, "Input/output error")
+      const checks = yield* emulator.publishChecks
+      assert.deepStrictEqual(checks.map(({ allowed, name, reason, status }) => ({ allowed, name, reason, status })), [{
+        allowed: false,
+        name: "never-dispatched",
+        reason: "no push dispatch of stream never-dispatched (never dispatched, or forgotten)",
+        status: 403
+      }])
+      assert.match(yield* media.errorLog, /publish: name='never-dispatched'/)
+    }), 20_000)
+
+  it.scopedLive(
+    "a publish is refused once the emulator has forgotten the dispatch, or it is too old",
+    () =>
+      Effect.gen(function*() {
+        const { emulator, env, media } = yield* stack({ publishWindow: "2 seconds" })
+        const [forgotten, old] = yield* Effect.all([
+          dispatchJson(env, "push", "forgotten"),
+          dispatchJson(env, "push", "old")
+        ], { concurrency: "unbounded" })
+        yield* emulator.forget("forgotten")
+        const publish = (node: Output.NodeJson) =>
+          runTool(MediaCommands.publish(obsUrl(node), { durationSeconds: 1 }), 15)
+        const first = yield* publish(forgotten)
+        assert.notStrictEqual(first.code, 0, "ffmpeg must fail")
+        assert.notStrictEqual(first.code, 124, "refused, not timed out")
+        const dispatchedAt = (yield* emulator.dispatched).find((record) => record.streamId === "old")!.time
+        yield* Effect.sleep(Duration.millis(Math.max(0, dispatchedAt.epochMillis + 2_100 - Date.now())))
+        const second = yield* publish(old)
+        assert.notStrictEqual(second.code, 0, "ffmpeg must fail")
+        assert.notStrictEqual(second.code, 124, "refused, not timed out")
+        const checks = yield* emulator.publishChecks
+        assert.deepStrictEqual(checks.map(({ allowed, name }) => ({ allowed, name })), [
+          { allowed: false, name: "forgotten" },
+          { allowed: false, name: "old" }
+        ])
+        assert.strictEqual(checks[0]?.reason, "no push dispatch of stream forgotten (never dispatched, or forgotten)")
+        assert.match(checks[1]!.reason, /^stream old was dispatched 2s \d+ms ago; a node must be used within 2s$/)
+        assert.match(yield* media.errorLog, /publish: name='old'/)
+      }),
+    20_000
+  )
+
+  it.scopedLive("nginx fails closed: with the check unreachable, a publish is refused", () =>
+    Effect.gen(function*() {
+      yield* requireTool("ffmpeg", "ffmpeg")
+      const closed = yield* MediaNode.freePort()
+      const media = yield* MediaNode.make({ onPublish: `http://127.0.0.1:${closed}/rtmp/on_publish` })
+      const url = `${media.url}anything`
+      const publisher = yield* runTool(MediaCommands.publish(url, { durationSeconds: 1 }), 15)
+      assert.notStrictEqual(publisher.code, 0, "ffmpeg must fail")
+      assert.notStrictEqual(publisher.code, 124, "refused, not timed out")
+    }), 20_000)
+})
