@@ -29,6 +29,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 
@@ -52,10 +53,10 @@ export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
 })
 
 /**
- * How long an unreleased call holds its token: a process that dies mid-call gives it back after this (and a
- * window). Longer than any dispatch attempt.
+ * How long an unreleased call holds its token: a process that dies mid-call (or whose release never reaches
+ * Redis) gives it back after this and a window. Longer than a dispatch attempt (5 s by default).
  */
-const IN_FLIGHT_MILLIS = 60_000
+const IN_FLIGHT_MILLIS = 15_000
 
 const NOW = `
 local time = redis.call("TIME")
@@ -192,8 +193,14 @@ export const make = (
             }
           })
 
-        // A release that fails leaves the token held until IN_FLIGHT_MILLIS: safe, only slower.
-        const release = (member: string) => Effect.ignore(command(() => redis.zegoRelease(redisKey, member)))
+        // In the background, so the caller does not wait for it; a few tries, since a release that never
+        // arrives holds the token for IN_FLIGHT_MILLIS (safe, only slower).
+        const release = (member: string) =>
+          command(() => redis.zegoRelease(redisKey, member)).pipe(
+            Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))),
+            Effect.ignore,
+            Effect.forkDaemon
+          )
 
         const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) =>
           Effect.uninterruptibleMask((restore) =>
