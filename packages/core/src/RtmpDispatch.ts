@@ -291,19 +291,20 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       })
 
     const readBody = (action: Action, response: HttpClientResponse.HttpClientResponse) => {
-      const tooLarge = new ResponseDecodeError({
-        action,
-        status: response.status,
-        detail: `the response body is larger than ${maxResponseBytes} bytes`
-      })
+      const tooLarge = () =>
+        new ResponseDecodeError({
+          action,
+          status: response.status,
+          detail: `the response body is larger than ${maxResponseBytes} bytes`
+        })
       const length = Number(response.headers["content-length"] ?? NaN)
-      if (length > maxResponseBytes) return Effect.fail(tooLarge)
+      if (length > maxResponseBytes) return Effect.fail(tooLarge())
       const body: Effect.Effect<string, HttpClientError.ResponseError | ResponseDecodeError> = Number.isFinite(length)
         ? response.text
         : response.stream.pipe(
           Stream.runFoldEffect({ parts: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
             const size = read.size + chunk.length
-            if (size > maxResponseBytes) return Effect.fail(tooLarge)
+            if (size > maxResponseBytes) return Effect.fail(tooLarge())
             read.parts.push(chunk)
             return Effect.succeed({ parts: read.parts, size })
           }),
@@ -325,7 +326,9 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
         })
         const request = HttpClientRequest.get("/", { urlParams: { ...params, ...signed } })
         yield* Effect.whenLogLevel(
-          Effect.logDebug("ZEGOCLOUD request").pipe(Effect.annotateLogs("url", redactedUrl(baseUrl, request))),
+          Effect.suspend(() =>
+            Effect.logDebug("ZEGOCLOUD request").pipe(Effect.annotateLogs("url", redactedUrl(baseUrl, request)))
+          ),
           LogLevel.Debug
         )
         const started = yield* Clock.currentTimeMillis
