@@ -23,6 +23,7 @@ import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
@@ -131,13 +132,30 @@ const SIGNATURE_PARAM = /([?&]Signature=)[^&]*/
 const responses = Metric.counter("zego_rtmp_dispatch_responses", {
   description: "RTMP dispatch attempts by action and return code (transport / decode when there was none)"
 })
-const responseCounter = (action: Action, code: string): Metric.Metric.Counter<number> =>
-  Metric.tagged(Metric.tagged(responses, "action", action), "code", code)
 const latency = Metric.histogram(
   "zego_rtmp_dispatch_latency_ms",
   MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 }),
   "Round trip of one RTMP dispatch attempt, in milliseconds"
 )
+// Each tagged metric is built once. A metric tagged twice per update unions its labels into a new array every time,
+// which misses Effect's per-labels cache and hashes the whole key into the registry on each update.
+const latencyByAction: Record<Action, Metric.Metric.Histogram<number>> = {
+  RTMPDispatchV2: Metric.tagged(latency, "action", "RTMPDispatchV2"),
+  RTMPDispatch: Metric.tagged(latency, "action", "RTMPDispatch")
+}
+const responseCounters = new Map<string, Metric.Metric.Counter<number>>()
+const responseCounter = (action: Action, code: string): Metric.Metric.Counter<number> => {
+  const key = `${action} ${code}`
+  const cached = responseCounters.get(key)
+  if (cached !== undefined) return cached
+  const counter = Metric.taggedWithLabels(responses, [
+    MetricLabel.make("action", action),
+    MetricLabel.make("code", code)
+  ])
+  // The codes a server may send are unbounded: remember only so many.
+  if (responseCounters.size < 256) responseCounters.set(key, counter)
+  return counter
+}
 
 const isLoopback = (hostname: string): boolean =>
   hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname)
@@ -356,7 +374,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
           Effect.ensuring(
             Effect.flatMap(
               Clock.currentTimeMillis,
-              (now) => Metric.update(latency.pipe(Metric.tagged("action", action)), now - started)
+              (now) => Metric.update(latencyByAction[action], now - started)
             )
           )
         )
