@@ -1,7 +1,6 @@
 /**
  * The `zego-rtmp` command tree (`dispatch`, `emulator`) and the function that runs it on a command line.
  */
-import type { EmulatorError } from "@effect-zego/emulator"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import type * as ValidationError from "@effect/cli/ValidationError"
@@ -26,6 +25,6 @@ export const run: (
   argv: ReadonlyArray<string>
 ) => Effect.Effect<
   void,
-  DispatchCommand.DispatchCommandError | EmulatorError.EmulatorError | ValidationError.ValidationError,
+  DispatchCommand.DispatchCommandError | EmulatorCommand.EmulatorCommandError | ValidationError.ValidationError,
   CliApp.CliApp.Environment
 > = Command.run(command, { name, version })

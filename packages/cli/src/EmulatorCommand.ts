@@ -1,6 +1,8 @@
 /**
  * `zego-rtmp emulator`: runs the ZEGOCLOUD API emulator in the foreground, prints its base URL and the
- * environment to point `zego-rtmp dispatch` (or any client) at it, and stops on Ctrl-C or SIGTERM.
+ * environment to point `zego-rtmp dispatch` (or any client) at it, and stops on Ctrl-C or SIGTERM. With
+ * `--media-node` it also runs a local RTMP media node (nginx-rtmp) that its pools point at, so that the URLs it
+ * dispatches can be published to with OBS or ffmpeg and played.
  */
 import type { Emulator, EmulatorError } from "@effect-zego/emulator"
 import * as Command from "@effect/cli/Command"
@@ -28,6 +30,13 @@ export const flags = {
         "Default: the two demo apps, one production and one test-environment."
     ),
     Options.optional
+  ),
+  mediaNode: Options.boolean("media-node").pipe(
+    Options.withDescription(
+      "Also run a local RTMP media node: nginx with its RTMP module (Debian packages nginx and libnginx-mod-rtmp) " +
+        "on a free port of 127.0.0.1, application live. The node pools point at it (instead of the config file's), " +
+        "and it lets publish only the streams dispatched for push within the publish window (2 hours by default)."
+    )
   )
 } as const
 
@@ -71,31 +80,53 @@ export const environmentLines = (options: {
     return [`# ${title}`, `${index === 0 ? "" : "# "}export ${assignments.join(" ")}`, ...secretNote]
   })
 
+/** Every way `zego-rtmp emulator` can fail. */
+export type EmulatorCommandError = EmulatorError.EmulatorError | EmulatorError.MediaNodeError
+
 /** Runs `zego-rtmp emulator` with parsed flags: serves until interrupted. */
-export const handler = (flags: Flags): Effect.Effect<void, EmulatorError.EmulatorError, FileSystem.FileSystem> =>
+export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
-    const { Emulator } = yield* Effect.promise(() => import("@effect-zego/emulator"))
+    const { Emulator, MediaNode } = yield* Effect.promise(() => import("@effect-zego/emulator"))
     const demoApps = [Emulator.demoApp, Emulator.demoTestApp]
     const configPath = Option.getOrUndefined(flags.config)
     const fromFile = configPath === undefined ? undefined : yield* Emulator.loadOptions(configPath)
+    // The media node's port is chosen first: the emulator's pools need it, and nginx needs the emulator's URL.
+    const mediaNode = flags.mediaNode
+      ? { host: "127.0.0.1", port: yield* MediaNode.freePort(), app: "live" }
+      : undefined
     const options: Emulator.Options = {
       ...(fromFile ?? { apps: demoApps }),
+      ...(mediaNode === undefined ? {} : { nodes: { push: [mediaNode], pull: [mediaNode] } }),
       port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0)
     }
     yield* Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
+      const media = mediaNode === undefined
+        ? undefined
+        : yield* MediaNode.make({ ...mediaNode, onPublish: emulator.onPublishUrl })
       yield* Stdio.out(
         [
           `# ZEGOCLOUD RTMP dispatch emulator listening on ${emulator.baseUrl}`,
+          ...(media === undefined ? [] : [
+            `# RTMP media node (nginx-rtmp, PID ${media.pid}) listening on ${media.url}: the emulator dispatches ` +
+            "it, and it lets publish only the streams dispatched for push"
+          ]),
           ...environmentLines({ baseUrl: emulator.baseUrl, apps: emulator.apps, demoApps, configPath }),
           "# then, in that shell: zego-rtmp dispatch --type push --stream-id demo"
         ].join("\n")
       )
-      yield* Stdio.err("zego-rtmp: the emulator logs each request here; press Ctrl-C to stop it.")
+      yield* Stdio.err(
+        `zego-rtmp: the emulator logs each request${
+          media === undefined ? "" : " and publish check"
+        } here; press Ctrl-C to stop it.`
+      )
       return yield* Effect.never
     }).pipe(
+      Effect.scoped,
       Effect.provide(Emulator.layer(options)),
-      Effect.onInterrupt(() => Stdio.err("zego-rtmp: emulator stopped."))
+      Effect.onInterrupt(() =>
+        Stdio.err(`zego-rtmp: emulator${mediaNode === undefined ? "" : " and media node"} stopped.`)
+      )
     )
   })
 
@@ -103,11 +134,12 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorError.Emulato
 export const command: Command.Command<
   "emulator",
   FileSystem.FileSystem,
-  EmulatorError.EmulatorError,
+  EmulatorCommandError,
   Flags
 > = Command.make("emulator", flags, handler).pipe(
   Command.withDescription(
     "Run a local emulator of the ZEGOCLOUD RTMP dispatch API in the foreground (loopback only) and print the " +
-      "environment variables that point zego-rtmp dispatch at it. Ctrl-C stops it."
+      "environment variables that point zego-rtmp dispatch at it; with --media-node, also a local RTMP server to " +
+      "publish and play the URLs it dispatches. Ctrl-C stops it."
   )
 )

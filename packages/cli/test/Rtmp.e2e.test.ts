@@ -26,6 +26,12 @@ import * as MediaCommands from "../src/MediaCommands.js"
 import type * as Output from "../src/Output.js"
 import * as Bin from "./utils/bin.js"
 
+/**
+ * Each test's time limit. A test takes 1 to 8 seconds on an idle machine (the five, one after the other, about 20);
+ * the margin is for a loaded CI machine. The tests run one at a time: each runs real-time encoders and players.
+ */
+const TEST_TIMEOUT = 60_000
+
 /** The test pattern the CLI's publish command sends by default. */
 const WIDTH = 1280
 const HEIGHT = 720
@@ -133,10 +139,10 @@ const obsUrl = (node: Output.NodeJson): string => `${node.obsServer}${node.obsSt
 /** Polls nginx's error log until `pattern` shows, while `alive` holds. */
 const awaitLog = (media: MediaNode.Service, pattern: RegExp, alive: Effect.Effect<boolean>) =>
   Effect.gen(function*() {
-    const deadline = Date.now() + 10_000
+    const deadline = Date.now() + 20_000
     while (!pattern.test(yield* media.errorLog)) {
       if (!(yield* alive)) return yield* Effect.dieMessage(`gave up waiting for ${pattern} in nginx's error log`)
-      if (Date.now() > deadline) return yield* Effect.dieMessage(`no ${pattern} in nginx's error log after 10 s`)
+      if (Date.now() > deadline) return yield* Effect.dieMessage(`no ${pattern} in nginx's error log after 20 s`)
       yield* Effect.sleep("50 millis")
     }
   })
@@ -165,12 +171,31 @@ const probe = (file: string) =>
         file
       ]
     }
-    const result = yield* runTool(ffprobe, 15)
+    const result = yield* runTool(ffprobe, 20)
     assert.strictEqual(result.code, 0, result.stderr)
     return (JSON.parse(result.stdout) as { readonly streams: ReadonlyArray<ProbedStream> }).streams
   })
 
-describe.concurrent("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
+/** Whether a process runs. */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The variables of a printed `export A=1 B='x'` line. */
+const exported = (line: string): Record<string, string> =>
+  Object.fromEntries(
+    line.replace(/^export /, "").split(" ").map((assignment) => {
+      const [name, ...value] = assignment.split("=")
+      return [name!, value.join("=").replace(/^'(.*)'$/, "$1")]
+    })
+  )
+
+describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
   it.scopedLive(
     "OBS's Server + Stream key publish a test pattern; a player of the pull URL gets its video and audio",
     () =>
@@ -195,11 +220,11 @@ describe.concurrent("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpe
 
         // The player first: the CLI's record command, capped at 60 video frames, waiting for the stream.
         const received = path.join(folder, "received.flv")
-        const player = yield* startTool(MediaCommands.record(pull.url, { output: received, videoFrames: 60 }), 20)
+        const player = yield* startTool(MediaCommands.record(pull.url, { output: received, videoFrames: 60 }), 30)
         yield* awaitLog(media, new RegExp(`play: name='${stream}'`), player.running)
 
         // Then OBS, played by ffmpeg: the CLI's publish command for 3 seconds, to the URL rebuilt from OBS's fields.
-        const publisher = yield* runTool(MediaCommands.publish(publishUrl, { durationSeconds: 3 }), 20)
+        const publisher = yield* runTool(MediaCommands.publish(publishUrl, { durationSeconds: 3 }), 30)
         assert.strictEqual(publisher.code, 0, `the publish failed: ${publisher.stderr}`)
         const played = yield* player.exit
         assert.strictEqual(played.code, 0, `the player failed: ${played.stderr}`)
@@ -226,7 +251,7 @@ describe.concurrent("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpe
         const access = yield* media.accessLog
         assert.match(access, new RegExp(`PUBLISH "live" "${stream}"`))
       }),
-    40_000
+    TEST_TIMEOUT
   )
 
   it.scopedLive("a publish of a stream never dispatched is refused", () =>
@@ -245,7 +270,7 @@ describe.concurrent("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpe
         status: 403
       }])
       assert.match(yield* media.errorLog, /publish: name='never-dispatched'/)
-    }), 20_000)
+    }), TEST_TIMEOUT)
 
   it.scopedLive(
     "a publish is refused once the emulator has forgotten the dispatch, or it is too old",
@@ -288,5 +313,35 @@ describe.concurrent("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpe
       const publisher = yield* runTool(MediaCommands.publish(url, { durationSeconds: 1 }), 15)
       assert.notStrictEqual(publisher.code, 0, "ffmpeg must fail")
       assert.notStrictEqual(publisher.code, 124, "refused, not timed out")
-    }), 20_000)
+    }), TEST_TIMEOUT)
+
+  it.scopedLive(
+    "zego-rtmp emulator --media-node: what it dispatches can be published to; SIGTERM stops nginx too",
+    () =>
+      Effect.gen(function*() {
+        yield* requireTool("ffmpeg", "ffmpeg")
+        const emulator = yield* Bin.spawnBin(["emulator", "--media-node"])
+        const [, pid, server] = yield* emulator.waitFor(
+          /^# RTMP media node \(nginx-rtmp, PID (\d+)\) listening on (rtmp:\/\/127\.0\.0\.1:\d+\/live\/):/m
+        )
+        const [line] = yield* emulator.waitFor(/^export ZEGO_APP_ID=.*$/m)
+        const node = yield* dispatchJson(exported(line), "push", "demo")
+        assert.strictEqual(node.obsServer, server)
+        const publisher = yield* runTool(MediaCommands.publish(obsUrl(node), { durationSeconds: 1 }), 15)
+        assert.strictEqual(publisher.code, 0, `the publish failed: ${publisher.stderr}`)
+        const refused = yield* runTool(MediaCommands.publish(`${server}other`, { durationSeconds: 1 }), 15)
+        assert.notStrictEqual(refused.code, 0, "a stream not dispatched is refused")
+        const log = yield* emulator.stderr
+        assert.include(log, "POST /rtmp/on_publish call=publish app=live name=demo addr=127.0.0.1 -> HTTP 200")
+        assert.include(log, "name=other addr=127.0.0.1 -> HTTP 403")
+
+        assert.isTrue(alive(Number(pid)))
+        yield* emulator.kill("SIGTERM")
+        const exit = yield* emulator.exit
+        assert.strictEqual(exit.code, 0, exit.stderr)
+        assert.include(exit.stderr, "emulator and media node stopped")
+        assert.isFalse(alive(Number(pid)), "nginx is stopped with the emulator")
+      }),
+    20_000
+  )
 })
