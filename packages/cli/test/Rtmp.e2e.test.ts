@@ -176,15 +176,22 @@ const probe = (file: string) =>
     return (JSON.parse(result.stdout) as { readonly streams: ReadonlyArray<ProbedStream> }).streams
   })
 
-/** Whether a process runs. */
+/** Whether a process runs (a zombie, dead but not yet reaped, does not). */
 const alive = (pid: number): boolean => {
   try {
-    process.kill(pid, 0)
-    return true
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
   } catch {
     return false
   }
 }
+
+/** Waits up to 5 seconds for a process to end; whether it did. */
+const ends = (pid: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 100 && alive(pid); i++) yield* Effect.sleep("50 millis")
+    return !alive(pid)
+  })
 
 /** The variables of a printed `export A=1 B='x'` line. */
 const exported = (line: string): Record<string, string> =>
@@ -340,7 +347,21 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
         const exit = yield* emulator.exit
         assert.strictEqual(exit.code, 0, exit.stderr)
         assert.include(exit.stderr, "emulator and media node stopped")
-        assert.isFalse(alive(Number(pid)), "nginx is stopped with the emulator")
+        assert.isTrue(yield* ends(Number(pid)), "nginx is stopped with the emulator")
+      }),
+    TEST_TIMEOUT
+  )
+
+  it.scopedLive(
+    "zego-rtmp emulator --media-node killed with SIGKILL leaves no nginx behind",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Bin.spawnBin(["emulator", "--media-node"])
+        const [, pid] = yield* emulator.waitFor(/^# RTMP media node \(nginx-rtmp, PID (\d+)\)/m)
+        assert.isTrue(alive(Number(pid)))
+        yield* emulator.kill("SIGKILL")
+        yield* emulator.exit
+        assert.isTrue(yield* ends(Number(pid)), "nginx gets SIGTERM when its parent dies (setpriv --pdeathsig)")
       }),
     TEST_TIMEOUT
   )

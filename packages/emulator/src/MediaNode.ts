@@ -5,7 +5,8 @@
  * and the URLs it dispatches can be published to with OBS or ffmpeg, and played with any RTMP player.
  *
  * nginx runs in the foreground as a single process (`daemon off`, `master_process off`): the PID started is the
- * server, and no worker can outlive it. It is stopped by that PID when the scope closes (SIGTERM, then SIGKILL).
+ * server, and no worker can outlive it. It is stopped by that PID when the scope closes (SIGTERM, then SIGKILL),
+ * and, where util-linux's `setpriv` is available, also gets SIGTERM if this process dies without closing the scope.
  * Every file it writes (the pid file, the error log, the RTMP access log) is in the temporary folder, removed at the
  * end; the error log is also given on the command line (`-e`), so that a build whose default error log is a system
  * path (upstream's `logs/error.log`, some distributions' `/var/log/nginx/error.log`) does not open it at startup.
@@ -15,7 +16,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import { execFile, spawn } from "node:child_process"
+import { execFile, spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as Net from "node:net"
@@ -178,6 +179,17 @@ const readText = (file: string): string => {
   }
 }
 
+let guarded: boolean | undefined
+
+/**
+ * Whether util-linux's `setpriv --pdeathsig` is available. nginx is started through it (setpriv sets the signal
+ * and executes nginx in place, so the PID is nginx's), so that nginx gets SIGTERM if this process dies without
+ * closing its scope (killed, or a test worker torn down), instead of living on as an orphan.
+ */
+const orphanGuard = (): boolean =>
+  guarded ??= spawnSync("setpriv", ["--pdeathsig", "TERM", "--", "true"], { stdio: "ignore", timeout: 5000 })
+    .status === 0
+
 /** Waits, on the real clock whatever the fiber's `Clock`, for a process to exit; `false` after `millis`. */
 const awaitExit = (child: ChildProcess, millis: number): Effect.Effect<boolean> =>
   Effect.async<boolean>((resume) => {
@@ -311,9 +323,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, MediaNodeErr
     let stderr = ""
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const child = spawn(nginx, ["-p", `${directory}/`, "-c", configPath, "-e", errorLogPath], {
-          stdio: ["ignore", "ignore", "pipe"]
-        })
+        const args = ["-p", `${directory}/`, "-c", configPath, "-e", errorLogPath]
+        const [program, argv] = orphanGuard()
+          ? ["setpriv", ["--pdeathsig", "TERM", "--", nginx, ...args]]
+          : [nginx, args]
+        const child = spawn(program, argv, { stdio: ["ignore", "ignore", "pipe"] })
         child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
           if (stderr.length < 65_536) stderr += chunk
         })
