@@ -109,7 +109,7 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
           `# ZEGOCLOUD RTMP dispatch emulator listening on ${emulator.baseUrl}`,
           ...(media === undefined ? [] : [
             `# RTMP media node (nginx-rtmp, PID ${media.pid}) listening on ${media.url}: the emulator dispatches ` +
-            "it, and it lets publish only the streams dispatched for push"
+            `it, and it lets publish only the streams dispatched for push; its logs are in ${media.directory}`
           ]),
           ...environmentLines({ baseUrl: emulator.baseUrl, apps: emulator.apps, demoApps, configPath }),
           "# then, in that shell: zego-rtmp dispatch --type push --stream-id demo"

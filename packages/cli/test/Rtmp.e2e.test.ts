@@ -357,11 +357,16 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
     () =>
       Effect.gen(function*() {
         const emulator = yield* Bin.spawnBin(["emulator", "--media-node"])
-        const [, pid] = yield* emulator.waitFor(/^# RTMP media node \(nginx-rtmp, PID (\d+)\)/m)
+        const [, pid, folder] = yield* emulator.waitFor(
+          /^# RTMP media node \(nginx-rtmp, PID (\d+)\) .*; its logs are in (\/\S*zego-media-node-\w+)$/m
+        )
         assert.isTrue(alive(Number(pid)))
         yield* emulator.kill("SIGKILL")
         yield* emulator.exit
         assert.isTrue(yield* ends(Number(pid)), "nginx gets SIGTERM when its parent dies (setpriv --pdeathsig)")
+        // Nothing removes the temporary folder of a process killed with SIGKILL: the test does.
+        assert.isTrue(fs.existsSync(`${folder}/nginx.conf`))
+        fs.rmSync(folder!, { recursive: true, force: true })
       }),
     TEST_TIMEOUT
   )
