@@ -174,6 +174,10 @@ const memorySection = async (secret: string, targets: Array<Target>) => {
     `  heap growth, last round against round 2: in flight ${figures.heapGrowthInFlightMiB} MiB, after` +
       ` ${figures.heapGrowthAfterMiB} MiB (tolerance ${figures.toleranceMiB} MiB): ${figures.flat ? "flat" : "GROWS"}`
   )
+  log(
+    `  RSS, last round against round 2: in flight ${figures.rssGrowthInFlightMiB} MiB, after` +
+      ` ${figures.rssGrowthAfterMiB} MiB (not judged: freed pages stay with the allocator for a while)`
+  )
   targets.push({
     name: "memory over rounds",
     target: `heap flat (last − round 2 ≤ ${figures.toleranceMiB} MiB)`,

@@ -16,6 +16,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { execFileSync } from "node:child_process"
 import { setTimeout as sleep } from "node:timers/promises"
+import { Agent, request } from "undici"
 import { APP_ID, STREAM_ID } from "./clients.js"
 import * as ServerProcess from "./serverProcess.js"
 import { mib } from "./stats.js"
@@ -49,14 +50,53 @@ export interface MemoryFigures {
   /** Round `last` against round 2 (round 1 warms up): growth in MiB, and whether it stays within tolerance. */
   readonly heapGrowthInFlightMiB: number
   readonly heapGrowthAfterMiB: number
+  /** The same for RSS (reported, not judged: the allocator keeps freed pages for a while). */
+  readonly rssGrowthInFlightMiB: number
+  readonly rssGrowthAfterMiB: number
   readonly toleranceMiB: number
   readonly flat: boolean
+  /** For scale: the same 10 000 requests in flight from a raw undici loop (own `Agent`), one round, same server. */
+  readonly rawUndici: { readonly inFlightHeapMiB: number; readonly afterHeapMiB: number }
 }
 
 const measure = () => {
   globalThis.gc?.()
   globalThis.gc?.()
   return process.memoryUsage()
+}
+
+/** Waits (bounded) until the server holds `count` requests more than `before`. */
+const allHeld = async (server: ServerProcess.ServerProcess, before: number, count: number): Promise<void> => {
+  const waitUntil = performance.now() + 50_000
+  while ((await server.stats()).received - before < count) {
+    if (performance.now() > waitUntil) throw new Error("the held requests never all reached the server")
+    await sleep(20)
+  }
+}
+
+/** The same measure for a bare undici `request` loop (the server does not check what it holds here). */
+const rawUndiciRound = async (server: ServerProcess.ServerProcess, count: number) => {
+  const agent = new Agent()
+  try {
+    const before = (await server.stats()).received
+    const done = Promise.all(
+      Array.from(
+        { length: count },
+        () =>
+          request(`${server.baseUrl}/?Action=RTMPDispatchV2`, { dispatcher: agent }).then((response) =>
+            response.body.text()
+          )
+      )
+    )
+    await allHeld(server, before, count)
+    const inFlight = measure()
+    server.release()
+    await done
+    const after = measure()
+    return { inFlightHeapMiB: mib(inFlight.heapUsed), afterHeapMiB: mib(after.heapUsed) }
+  } finally {
+    await agent.close()
+  }
 }
 
 export const run = async (options: {
@@ -78,6 +118,8 @@ export const run = async (options: {
     rateLimit: false,
     timeout: "60 seconds"
   }))
+  let disposed: Promise<void> | undefined
+  const dispose = () => disposed ??= runtime.dispose()
   try {
     const service = await runtime.runPromise(RtmpDispatch.RtmpDispatch)
     const request = { streamId: STREAM_ID, type: "pull" } as const
@@ -90,12 +132,7 @@ export const run = async (options: {
           concurrency: "unbounded"
         })
       )
-      // Wait (bounded) until the server holds every request of this round.
-      const waitUntil = performance.now() + 50_000
-      while ((await server.stats()).received - before < options.inFlight) {
-        if (performance.now() > waitUntil) throw new Error("the held requests never all reached the server")
-        await sleep(20)
-      }
+      await allHeld(server, before, options.inFlight)
       const inFlight = measure()
       server.release()
       const results = await done
@@ -117,10 +154,19 @@ export const run = async (options: {
           ` after heap ${last.afterHeapMiB} MiB, rss ${last.afterRssMiB} MiB; ${succeeded} ok in ${last.millis} ms`
       )
     }
+    // Ours closes its 10 000 sockets first: the server could not hold twice as many file descriptors.
+    await dispose()
+    const rawUndici = await rawUndiciRound(server, options.inFlight)
+    options.progress(
+      `  for scale, raw undici with ${options.inFlight} in flight: heap ${rawUndici.inFlightHeapMiB} MiB, after` +
+        ` ${rawUndici.afterHeapMiB} MiB`
+    )
     const second = rounds[1] ?? rounds[0]!
     const last = rounds[rounds.length - 1]!
     const heapGrowthInFlightMiB = Math.round((last.inFlightHeapMiB - second.inFlightHeapMiB) * 10) / 10
     const heapGrowthAfterMiB = Math.round((last.afterHeapMiB - second.afterHeapMiB) * 10) / 10
+    const rssGrowthInFlightMiB = Math.round((last.inFlightRssMiB - second.inFlightRssMiB) * 10) / 10
+    const rssGrowthAfterMiB = Math.round((last.afterRssMiB - second.afterRssMiB) * 10) / 10
     const toleranceMiB = Math.max(2, Math.round(second.inFlightHeapMiB * 0.05 * 10) / 10)
     return {
       inFlight: options.inFlight,
@@ -129,12 +175,15 @@ export const run = async (options: {
       rounds,
       heapGrowthInFlightMiB,
       heapGrowthAfterMiB,
+      rssGrowthInFlightMiB,
+      rssGrowthAfterMiB,
       toleranceMiB,
+      rawUndici,
       flat: heapGrowthInFlightMiB <= toleranceMiB && heapGrowthAfterMiB <= toleranceMiB &&
         rounds.every((round) => round.succeeded === options.inFlight)
     }
   } finally {
-    await runtime.dispose()
+    await dispose()
     server.close()
   }
 }
