@@ -1,14 +1,15 @@
 /**
  * The ZEGOCLOUD server API signature (version 2.0) and the public parameters that carry it.
  *
- * `Signature = md5(AppId + SignatureNonce + ServerSecret + Timestamp)` in lowercase hex. WebCrypto has no md5 and
- * the core must not import `node:crypto`, so md5 is our own (`internal/md5.ts`, plain JavaScript that runs on every
- * runtime), made for one short string per call: it signs faster than `node:crypto`'s `createHash`.
+ * `Signature = md5(AppId + SignatureNonce + ServerSecret + Timestamp)` in lowercase hex. md5 comes from
+ * `js-md5` (kept since 2014, no dependencies, runs on every JavaScript runtime): WebCrypto has no md5 and the
+ * core must not import `node:crypto`. It hashes one short string faster than `node:crypto`'s `createHash`,
+ * which `@noble/hashes` (tried first) did not come near: 0.2 times its speed.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { bytesToHex, md5Hex } from "./internal/md5.js"
+import { md5 } from "js-md5"
 
 /** The only signature version the gateway accepts. */
 export const SIGNATURE_VERSION = "2.0"
@@ -24,7 +25,7 @@ export interface SignatureInput {
 
 /** The 32 lowercase hex characters of a signature. */
 export const sign = (input: SignatureInput): string =>
-  md5Hex(`${input.appId}${input.nonce}${Redacted.value(input.serverSecret)}${input.timestamp}`)
+  md5.hex(`${input.appId}${input.nonce}${Redacted.value(input.serverSecret)}${input.timestamp}`)
 
 // Random bytes are drawn from the runtime's cryptographic source 4 KiB at a time, and every byte is used once:
 // one call into the source per nonce costs more than the rest of signing.
@@ -40,6 +41,14 @@ const randomBytes8 = (): Uint8Array => {
   const bytes = pool.subarray(poolOffset, poolOffset + 8)
   poolOffset += 8
   return bytes
+}
+
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"))
+
+const bytesToHex = (bytes: Uint8Array): string => {
+  let hex = ""
+  for (const byte of bytes) hex += HEX[byte]
+  return hex
 }
 
 /** A nonce: 16 hex characters from 8 bytes of the runtime's cryptographic random source. */
