@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import { createHash } from "node:crypto"
 
 const input = FastCheck.record({
   appId: FastCheck.integer({ min: 0, max: 4_294_967_295 }),
@@ -25,6 +26,18 @@ describe("Signature", () => {
     })
     assert.strictEqual(signature, "43e5cfcca828314675f91b001390566a")
   })
+
+  it.prop(
+    "equals node:crypto's md5 of the concatenation",
+    [input, FastCheck.string({ maxLength: 80 })],
+    ([i, secret]) => {
+      const text = `${i.appId}${i.nonce}${secret}${i.timestamp}`
+      assert.strictEqual(
+        Signature.sign({ appId: i.appId, nonce: i.nonce, serverSecret: Redacted.make(secret), timestamp: i.timestamp }),
+        createHash("md5").update(text, "utf8").digest("hex")
+      )
+    }
+  )
 
   it.prop("is always 32 lowercase hex characters", [input], ([i]) => {
     assert.match(signOf(i), /^[0-9a-f]{32}$/)
