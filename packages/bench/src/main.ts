@@ -147,6 +147,12 @@ const signingSection = (secret: string, targets: Array<Target>) => {
   log("Signing: Signature.sign against node:crypto createHash(\"md5\") of the same string, same inputs")
   log(`  ours ${figures.oursPerSecond}/s, node:crypto ${figures.nodeCryptoPerSecond}/s, ratio ${figures.ratio}`)
   log(`  (both agreed on ${figures.crossChecked} random inputs first: ASCII, multi-byte UTF-8, 0 to 300 characters)`)
+  if (figures.loneSurrogates.differ > 0) {
+    log(
+      `  note: they differ on ${figures.loneSurrogates.differ} of ${figures.loneSurrogates.of} secrets holding a lone` +
+        " surrogate (node:crypto and TextEncoder encode it as U+FFFD); a real secret is hex"
+    )
+  }
   targets.push({
     name: "signing",
     target: "Signature.sign ≥ 0.8 × node:crypto md5",
