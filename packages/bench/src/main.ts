@@ -4,7 +4,8 @@
  * figures and the targets, and writes them as JSON to `bench/results/<date>.json` and `bench/results/latest.json`.
  *
  * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing` or `memory`),
- * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only).
+ * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only). A focused run prints
+ * its figures but writes nothing under `bench/results/`.
  */
 import { randomBytes } from "node:crypto"
 import { mkdirSync, writeFileSync } from "node:fs"
@@ -193,6 +194,18 @@ const memorySection = async (secret: string, targets: Array<Target>) => {
   return figures
 }
 
+const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n"
+
+/** Writes the figures to `bench/results/<date>.json` (ISO 8601 basic format, UTC) and `bench/results/latest.json`. */
+const writeResults = (started: Date, text: string) => {
+  mkdirSync(RESULTS, { recursive: true })
+  const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
+  writeFileSync(new URL(`${stamp}.json`, RESULTS), text)
+  writeFileSync(new URL("latest.json", RESULTS), text)
+  log()
+  log(`Wrote bench/results/${stamp}.json and bench/results/latest.json (${fileURLToPath(RESULTS)})`)
+}
+
 const main = async () => {
   const watchdog = setTimeout(() => {
     console.error(`bench: still running after ${WATCHDOG_MILLIS / 1000} s, giving up`)
@@ -228,13 +241,13 @@ const main = async () => {
     throughput,
     memory
   }
-  mkdirSync(RESULTS, { recursive: true })
-  const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
-  const json = JSON.stringify(result, null, 2) + "\n"
-  writeFileSync(new URL(`${stamp}.json`, RESULTS), json)
-  writeFileSync(new URL("latest.json", RESULTS), json)
-  log()
-  log(`Wrote bench/results/${stamp}.json and bench/results/latest.json (${fileURLToPath(RESULTS)})`)
+  const partial = ["BENCH_ONLY", "BENCH_ROUNDS", "BENCH_SLICE_MS", "BENCH_CLIENTS"].some((name) => process.env[name])
+  if (partial) {
+    log()
+    log("Focused run (BENCH_* set): nothing written under bench/results/")
+  } else {
+    writeResults(started, json(result))
+  }
   if (failures > 0) {
     console.error(`bench: ${failures} requests failed their check; the figures are not comparable`)
     process.exitCode = 1
