@@ -34,6 +34,7 @@ import * as Stream from "effect/Stream"
 import { EnvelopeFromJson } from "./Envelope.js"
 import type { Envelope } from "./Envelope.js"
 import * as Sequence from "./internal/sequence.js"
+import * as Timeout from "./internal/timeout.js"
 import { Action, AppId, DispatchRequest, Region, regionBaseUrl, StreamId, testStreamPrefix } from "./Params.js"
 import type { DispatchType } from "./Params.js"
 import * as RateLimit from "./RateLimit.js"
@@ -362,16 +363,14 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
             Effect.map(readBody(action, response), (text) => interpretBody(action, response, text))
           ),
           Effect.flatten,
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () =>
+          (attempt) =>
+            Timeout.timeoutFail(attempt, timeout, () =>
               new TransportError({
                 action,
                 reason: "Timeout",
                 detail: `no complete answer within ${Duration.format(timeout)}`,
                 retryable: true
-              })
-          }),
+              })),
           Effect.tapBoth({
             onFailure: (error) =>
               Metric.increment(responseCounter(action, error._tag === "TransportError" ? "transport" : "decode")),

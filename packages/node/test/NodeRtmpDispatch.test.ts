@@ -2,10 +2,14 @@ import { RtmpDispatch } from "@effect-zego/core"
 import { NodeRtmpDispatch } from "@effect-zego/node"
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
 import { exampleServer, SECRET_TEXT } from "./exampleServer.js"
 
 describe("NodeRtmpDispatch", () => {
@@ -72,4 +76,63 @@ describe("NodeRtmpDispatch", () => {
         retry: Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
       }))
     ))
+})
+
+describe("per-attempt timeout on the live clock", () => {
+  /** A loopback server that never answers; resolves `closed` when a request's connection goes away. */
+  const silentServer = Effect.acquireRelease(
+    Effect.async<{ baseUrl: string; closed: Promise<void>; server: Http.Server }>((resume) => {
+      let onClose = () => {}
+      const closed = new Promise<void>((resolve) => (onClose = resolve))
+      const server = Http.createServer((req) => req.socket.once("close", onClose))
+      server.listen(0, "127.0.0.1", () =>
+        resume(Effect.succeed({
+          baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          closed,
+          server
+        })))
+    }),
+    ({ server }) => Effect.sync(() => server.closeAllConnections())
+  )
+
+  const layerFor = (baseUrl: string, timeout: Duration.DurationInput) =>
+    NodeRtmpDispatch.layerOptions({
+      appId: 1,
+      serverSecret: Redacted.make(SECRET_TEXT),
+      baseUrl,
+      timeout,
+      retry: Schedule.stop
+    })
+
+  it.live("a silent server gives a TransportError Timeout after the limit, and the request is aborted", () =>
+    Effect.gen(function*() {
+      const server = yield* silentServer
+      const started = Date.now()
+      const error = yield* Effect.flip(
+        Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s", type: "push" })).pipe(
+          Effect.provide(layerFor(server.baseUrl, "300 millis"))
+        )
+      )
+      const elapsed = Date.now() - started
+      assert.strictEqual(error._tag, "TransportError")
+      assert.strictEqual((error as { reason?: string }).reason, "Timeout")
+      assert.isAtLeast(elapsed, 290)
+      assert.isBelow(elapsed, 2000)
+      yield* Effect.promise(() => server.closed)
+    }).pipe(Effect.scoped))
+
+  it.live("interrupting a dispatch mid-request aborts the request", () =>
+    Effect.gen(function*() {
+      const server = yield* silentServer
+      const fiber = yield* Effect.fork(
+        Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s", type: "push" })).pipe(
+          Effect.provide(layerFor(server.baseUrl, "30 seconds"))
+        )
+      )
+      yield* Effect.sleep("200 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* Effect.promise(() => server.closed).pipe(
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "not aborted" })
+      )
+    }).pipe(Effect.scoped))
 })
