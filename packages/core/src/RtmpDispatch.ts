@@ -14,7 +14,7 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import type * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -547,7 +547,23 @@ const redactedUrl = (baseUrl: string, request: HttpClientRequest.HttpClientReque
 export const layer = (options: Options): Layer.Layer<RtmpDispatch, InvalidRequestError, HttpClient.HttpClient> =>
   Layer.effect(RtmpDispatch, make(options))
 
-/** The options read from `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET`, `ZEGO_REGION`, `ZEGO_BASE_URL` and `ZEGO_IS_TEST`. */
+/** `ZEGO_RATE_LIMIT`: calls per window (a positive integer), or `off`; unset: the default 40. */
+const rateLimitConfig: Config.Config<number | false | undefined> = Config.string("ZEGO_RATE_LIMIT").pipe(
+  Config.mapOrFail((text): Either.Either<number | false, ConfigError.ConfigError> => {
+    if (text.trim().toLowerCase() === "off") return Either.right(false)
+    const limit = Number(text)
+    return Number.isSafeInteger(limit) && limit > 0
+      ? Either.right(limit)
+      : Either.left(ConfigError.InvalidData([], "Expected a positive integer or off"))
+  }),
+  Config.option,
+  Config.map(Option.getOrUndefined)
+)
+
+/**
+ * The options read from `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET`, `ZEGO_REGION`, `ZEGO_BASE_URL`, `ZEGO_IS_TEST`,
+ * `ZEGO_RATE_LIMIT` and `ZEGO_RATE_LIMIT_WINDOW`.
+ */
 export const configFromEnv: Config.Config<Options> = Config.all({
   appId: Config.integer("ZEGO_APP_ID"),
   serverSecret: Config.redacted("ZEGO_SERVER_SECRET"),
@@ -555,12 +571,20 @@ export const configFromEnv: Config.Config<Options> = Config.all({
     Config.withDefault("unified" as const)
   ),
   baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
-  isTest: Config.option(Config.boolean("ZEGO_IS_TEST"))
+  isTest: Config.option(Config.boolean("ZEGO_IS_TEST")),
+  rateLimit: rateLimitConfig,
+  rateLimitWindow: Config.option(Config.duration("ZEGO_RATE_LIMIT_WINDOW"))
 }).pipe(
-  Config.map(({ baseUrl, isTest, ...rest }) => ({
+  Config.map(({ baseUrl, isTest, rateLimit, rateLimitWindow, ...rest }): Options => ({
     ...rest,
     baseUrl: Option.getOrUndefined(baseUrl),
-    isTest: Option.getOrUndefined(isTest)
+    isTest: Option.getOrUndefined(isTest),
+    rateLimit: rateLimit === false ? false : rateLimit === undefined && Option.isNone(rateLimitWindow)
+      ? undefined
+      : {
+        limit: rateLimit ?? RateLimit.defaultRateLimit.limit,
+        window: Option.getOrElse(rateLimitWindow, () => RateLimit.defaultRateLimit.window)
+      }
   }))
 )
 
