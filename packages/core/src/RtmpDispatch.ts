@@ -171,6 +171,8 @@ const causeText = (cause: unknown, depth = 0): string | undefined => {
   return (inner === undefined || own.includes(inner) ? own : `${own}: ${inner}`).slice(0, 300)
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 const invalid = (parameter: string, detail: string) => new InvalidRequestError({ parameter, detail })
 
 /** Checks a base URL: https, or http on a loopback host; no query or fragment. Returns it without a trailing `/`. */
@@ -226,6 +228,11 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidR
     }
     if (!Redacted.isRedacted(options.serverSecret)) {
       return yield* Either.left(invalid("serverSecret", "must be Redacted (Redacted.make or Config.redacted)"))
+    }
+    const secret = Redacted.value(options.serverSecret)
+    if (typeof secret !== "string" || secret === "" || LONE_SURROGATE.test(secret)) {
+      // A lone surrogate has no UTF-8 form, so runtimes disagree on its md5: no real secret holds one.
+      return yield* Either.left(invalid("serverSecret", "must be a non-empty string of well-formed text"))
     }
     if (options.isTest !== undefined && typeof options.isTest !== "boolean") {
       return yield* Either.left(invalid("isTest", "must be true, false or unset"))

@@ -6,6 +6,7 @@ import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import { APP_ID, mockLayer, requests, SECRET, service, withTime } from "./utils.js"
@@ -593,6 +594,8 @@ describe("layer options", () => {
     ["rateLimit.window", { rateLimit: { limit: 10, window: -5 } }],
     ["maxResponseBytes", { maxResponseBytes: 0 }],
     ["serverSecret", { serverSecret: "plain text" as never }],
+    ["serverSecret", { serverSecret: Redacted.make("") }],
+    ["serverSecret", { serverSecret: Redacted.make("abc\uD800def") }],
     ["isTest", { isTest: "yes" as never }],
     ["retry", { retry: 3 as never }],
     ["transformClient", { transformClient: "proxy" as never }]
