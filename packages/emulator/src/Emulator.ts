@@ -97,6 +97,20 @@ export interface DispatchRecord {
   readonly time: DateTime.Utc
 }
 
+/**
+ * The most of `times` (milliseconds, e.g. the `receivedAt` of {@link RequestRecord}s) that fall in any one window
+ * of `windowMillis`: what a rate limit is judged by.
+ */
+export const busiestWindow = (times: ReadonlyArray<number>, windowMillis: number): number => {
+  const sorted = [...times].sort((a, b) => a - b)
+  let most = 0
+  for (let last = 0, first = 0; last < sorted.length; last++) {
+    while (sorted[last]! - sorted[first]! >= windowMillis) first++
+    most = Math.max(most, last - first + 1)
+  }
+  return most
+}
+
 /** A request the emulator received, whatever it answered. */
 export interface RequestRecord {
   readonly requestId: string

@@ -1,6 +1,7 @@
 /**
  * The rate limit per AppId (1010), with the client's limiter off and on.
  */
+import { Emulator } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -65,4 +66,13 @@ describe("rate limit", () => {
       assert.deepStrictEqual(tally(yield* burst(12, prodApp, { limit: 5, window: "200 millis" })), { ok: 12 })
       assert.isAtLeast(Date.now() - started, 2 * 200, "two more windows for 12 calls at 5 per window")
     }).pipe(withEmulator({ apps: [prodApp], rateLimit: { limit: 5, window: "200 millis" } })))
+})
+
+describe("busiestWindow", () => {
+  it("counts the most times in any window, a time one window later being outside it", () => {
+    assert.strictEqual(Emulator.busiestWindow([], 1000), 0)
+    assert.strictEqual(Emulator.busiestWindow([0, 999, 1000, 1999], 1000), 2)
+    assert.strictEqual(Emulator.busiestWindow([5, 0, 10, 1004, 1006], 1000), 3)
+    assert.strictEqual(Emulator.busiestWindow([0, 0, 0], 1), 3)
+  })
 })

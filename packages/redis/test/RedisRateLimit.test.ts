@@ -1,11 +1,11 @@
 import { RateLimit } from "@effect-zego/core"
+import { Emulator } from "@effect-zego/emulator"
 import { RedisRateLimit } from "@effect-zego/redis"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
 import { freePort, startRedis } from "./redisServer.js"
-import { maxInWindow } from "./window.js"
 
 /** Takes `count` tokens from `limiter` all at once; returns when each was granted (wall clock). */
 const takeAll = (limiter: RateLimit.Limiter, count: number) =>
@@ -40,7 +40,7 @@ describe("RedisRateLimit", () => {
         const started = Date.now()
         const [fromA, fromB] = yield* Effect.all([takeAll(a, 15), takeAll(b, 15)], { concurrency: 2 })
         const times = [...fromA, ...fromB]
-        assert.isAtMost(maxInWindow(times, 500), 10)
+        assert.isAtMost(Emulator.busiestWindow(times, 500), 10)
         // 30 tokens at 10 per 500 ms: the third batch waits two windows (1 s), and not much longer.
         assert.isAtLeast(Math.max(...times) - started, 995)
         assert.isBelow(Math.max(...times) - started, 2500)
@@ -71,7 +71,7 @@ describe("RedisRateLimit", () => {
       const before = yield* fallbackCount
       const started = Date.now()
       const times = yield* takeAll(limiter, 25)
-      assert.isAtMost(maxInWindow(times, 1000), 20, "the in-process bucket keeps the limit")
+      assert.isAtMost(Emulator.busiestWindow(times, 1000), 20, "the in-process bucket keeps the limit")
       assert.isBelow(Date.now() - started, 3000, "nothing hung waiting for Redis")
       assert.strictEqual((yield* fallbackCount) - before, 25)
       assert.lengthOf(logs.lines.filter((l) => l.includes("level=WARN")), 1)

@@ -7,7 +7,7 @@ import { Params, Signature } from "@effect-zego/core"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type { AppConfig, NodeSpec } from "../Emulator.js"
+import type { AppConfig, DispatchRecord, NodeSpec } from "../Emulator.js"
 import * as Codes from "./codes.js"
 import * as NonceCache from "./nonceCache.js"
 import * as RateLimiter from "./rateLimiter.js"
@@ -15,19 +15,8 @@ import * as RateLimiter from "./rateLimiter.js"
 /** The timestamp skew the gateway tolerates, in seconds. */
 export const MAX_SKEW_SECONDS = 600
 
-/** A node handed out, as the dispatch record keeps it. */
-export interface Dispatch {
-  readonly appId: number
-  readonly isTest: boolean
-  readonly action: Params.Action
-  readonly streamId: string
-  readonly type: Params.DispatchType
-  readonly clientIp: string | undefined
-  readonly node: string
-  readonly host: string
-  readonly port: number
-  readonly app: string
-}
+/** A node handed out: the dispatch record but for its request id and time, which the server adds. */
+export type Dispatch = Omit<DispatchRecord, "requestId" | "time">
 
 /** The envelope's code, message and data, and the dispatch on a success. */
 export interface Answer {
