@@ -43,12 +43,13 @@ describe.concurrent("--help and --version", () => {
       assert.include(result.stdout, "ZEGO_SERVER_SECRET")
     }))
 
-  it.live("zego-rtmp emulator --help documents --port and --config", () =>
+  it.live("zego-rtmp emulator --help documents --port, --config and --media-node", () =>
     Effect.gen(function*() {
       const result = yield* Bin.run(["emulator", "--help"])
       assert.strictEqual(result.code, 0, result.stderr)
       assert.include(result.stdout, "--port N")
       assert.include(result.stdout, "--config FILE")
+      assert.include(result.stdout, "--media-node")
       assert.include(result.stdout, "Ctrl-C")
     }))
 
