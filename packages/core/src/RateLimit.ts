@@ -16,6 +16,7 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 
 /** At most `limit` calls in any `window`. */
@@ -47,36 +48,69 @@ export class RateLimitStore extends Context.Tag("@effect-zego/core/RateLimitStor
 /** A limiter in this process. Time comes from Effect's `Clock`, so `TestClock` drives it. */
 export const makeInProcess = (limit: number, windowMillis: number): Effect.Effect<Limiter> =>
   Effect.map(Effect.makeSemaphore(1), (mutex) => {
-    // When each of the last `limit` calls ended (pending while it runs), oldest at `head` once the ring is full.
-    const ended: Array<Deferred.Deferred<number>> = []
+    /** A call's token: when the call ended (`undefined` while it runs). */
+    interface Slot {
+      end: number | undefined
+      readonly ended: Deferred.Deferred<number>
+    }
+    // The last `limit` calls' tokens, oldest at `head` once the ring is full.
+    const slots: Array<Slot> = []
     let head = 0
+    // Callers on the slow path (waiting for the mutex or a token): while there are any, nobody takes the fast one.
+    let waiting = 0
 
-    /** Waits for the oldest call's token, then puts the new call in its place. Runs under the mutex. */
-    const waitForToken = Effect.gen(function*() {
-      if (ended.length < limit) return
-      const oldestEnd = yield* Deferred.await(ended[head]!)
-      const wait = oldestEnd + windowMillis - (yield* Clock.currentTimeMillis)
-      if (wait > 0) yield* Effect.sleep(wait)
-    })
-    const occupy = Effect.map(Deferred.make<number>(), (slot) => {
-      if (ended.length < limit) {
-        ended.push(slot)
+    const occupy = (): Slot => {
+      const slot: Slot = { end: undefined, ended: Deferred.unsafeMake(FiberId.none) }
+      if (slots.length < limit) {
+        slots.push(slot)
       } else {
-        ended[head] = slot
+        slots[head] = slot
         head = (head + 1) % limit
       }
       return slot
-    })
-    const end = (slot: Deferred.Deferred<number>) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => Deferred.succeed(slot, now))
+    }
+    /** A token free right now, taken at once (the usual case, in one synchronous step), or `undefined`. */
+    const takeFree = (now: number): Slot | undefined => {
+      if (waiting > 0) return undefined
+      const oldest = slots[head]
+      if (slots.length < limit || (oldest!.end !== undefined && oldest!.end + windowMillis <= now)) return occupy()
+      return undefined
+    }
+    /** Waits, under the mutex and in turn, for the oldest call's token to return, then takes it. */
+    const takeInTurn = (restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+      Effect.suspend(() => {
+        waiting++
+        return Effect.gen(function*() {
+          yield* restore(mutex.take(1))
+          return yield* Effect.ensuring(
+            Effect.zipRight(
+              restore(Effect.gen(function*() {
+                if (slots.length < limit) return
+                const oldestEnd = yield* Deferred.await(slots[head]!.ended)
+                const wait = oldestEnd + windowMillis - (yield* Clock.currentTimeMillis)
+                if (wait > 0) yield* Effect.sleep(wait)
+              })),
+              Effect.sync(occupy)
+            ),
+            mutex.release(1)
+          )
+        }).pipe(Effect.ensuring(Effect.sync(() => waiting--)))
+      })
+    const end = (slot: Slot) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        slot.end = now
+        return Deferred.succeed(slot.ended, now)
+      })
 
-    // Waiting is interruptible; once a call holds a slot, the slot is always ended, or the ring would stall.
+    // Waiting is interruptible; once a call holds a token, the token is always ended, or the ring would stall.
     const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          yield* restore(mutex.take(1))
-          const slot = yield* Effect.zipRight(restore(waitForToken), occupy).pipe(Effect.ensuring(mutex.release(1)))
-          return yield* Effect.ensuring(restore(call), end(slot))
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const free = takeFree(now)
+          return Effect.flatMap(
+            free === undefined ? takeInTurn(restore) : Effect.succeed(free),
+            (slot) => Effect.ensuring(restore(call), end(slot))
+          )
         })
       )
     return { withPermit }
