@@ -21,7 +21,7 @@ import { figures, observe, save } from "./figures.js"
 
 const TIMEOUT_MILLIS = 250
 const ATTEMPTS = 4
-const BACKOFF_MILLIS = [10, 20, 40] // Schedule.exponential("10 millis"): the waits before retries 1, 2, 3
+const BACKOFF_MILLIS = [25, 50, 100] // Schedule.exponential("25 millis"): the waits before retries 1, 2, 3
 const BOUND_MILLIS = ATTEMPTS * (TIMEOUT_MILLIS + Math.max(...BACKOFF_MILLIS))
 
 type Kind = "timeout" | "http5xx" | "reset" | "malformed" | "rateLimited" | "internal" | "success"
@@ -73,7 +73,9 @@ describe("faults", () => {
         serverSecret: app.serverSecret,
         baseUrl: emulator.baseUrl,
         timeout: Duration.millis(TIMEOUT_MILLIS),
-        retry: Schedule.exponential("10 millis").pipe(Schedule.intersect(Schedule.recurs(ATTEMPTS - 1))),
+        retry: Schedule.exponential(Duration.millis(BACKOFF_MILLIS[0]!)).pipe(
+          Schedule.intersect(Schedule.recurs(ATTEMPTS - 1))
+        ),
         rateLimit: false
       }))
       const dispatch = yield* Effect.provide(RtmpDispatch.RtmpDispatch, client)
