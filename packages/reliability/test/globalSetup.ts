@@ -22,15 +22,20 @@ export default function setup(): () => void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zego-reliability-"))
   process.env[FIGURES_DIR] = dir
   return () => {
-    const total: Figures = { ...zero }
+    const total = zero()
+    const cases = new Set<string>()
     for (const file of fs.readdirSync(dir)) {
-      const figures = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Figures
-      for (const key of Object.keys(total) as Array<keyof Figures>) total[key] += figures[key] ?? 0
+      const figures = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Partial<Figures>
+      for (const key of ["faults", "badInputs", "requests", "defects", "hangs", "lost"] as const) {
+        total[key] += figures[key] ?? 0
+      }
+      for (const id of figures.cases ?? []) cases.add(id)
     }
     fs.rmSync(dir, { recursive: true, force: true })
     process.stdout.write(
       `reliability: faults injected ${total.faults}, bad inputs tried ${total.badInputs}, requests made ` +
-        `${total.requests}, defects ${total.defects}, hangs ${total.hangs}, lost ${total.lost}\n`
+        `${total.requests}, cases held ${cases.size}, defects ${total.defects}, hangs ${total.hangs}, ` +
+        `lost ${total.lost}\n`
     )
   }
 }
