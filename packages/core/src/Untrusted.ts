@@ -1,0 +1,147 @@
+/**
+ * Values from outside (a server's answer, a caller's input, a config file) made safe to quote: a short, flat
+ * excerpt for messages, parse errors described without formatting the whole offending value, and text escaped so
+ * that a terminal shows it instead of obeying it.
+ *
+ * Effect's own formatters print a failed value in full and recursively: a body nested 3 000 levels deep overflows
+ * the stack, and a long one floods the log. Every message of this library goes through here instead.
+ */
+import * as ParseResult from "effect/ParseResult"
+
+/** Characters a terminal obeys instead of showing: C0 and C1 controls, DEL, bidi controls, line separators. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "g")
+
+/** Whether `text` holds a character that a terminal would obey (a control, a bidi override, a line separator). */
+export const hasUnsafeCharacters = (text: string): boolean => UNSAFE.test(text)
+
+/** `text` with every unsafe character written visibly (`\x1b`, `\n`, `\u202e`), so a terminal shows it as it is. */
+export const escapeText = (text: string): string =>
+  text.replace(UNSAFE_ALL, (c) => {
+    const code = c.charCodeAt(0)
+    if (c === "\n") return "\\n"
+    if (c === "\r") return "\\r"
+    if (c === "\t") return "\\t"
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`
+  })
+
+const MAX_DEPTH = 2
+const MAX_ITEMS = 3
+const MAX_STRING = 40
+
+const quote = (text: string): string =>
+  JSON.stringify(text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text)
+
+/** A bounded rendering of a value: a few levels, a few items, short strings; never throws, never recurses deep. */
+const render = (value: unknown, depth: number): string => {
+  switch (typeof value) {
+    case "string":
+      return quote(value)
+    case "number":
+    case "boolean":
+    case "undefined":
+      return String(value)
+    case "bigint":
+      return `${value}n`
+    case "symbol":
+      return "<symbol>"
+    case "function":
+      return "<function>"
+  }
+  if (value === null) return "null"
+  try {
+    if (Array.isArray(value)) {
+      if (depth >= MAX_DEPTH) return value.length === 0 ? "[]" : "[…]"
+      const items = value.slice(0, MAX_ITEMS).map((item) => render(item, depth + 1))
+      return `[${items.join(",")}${value.length > MAX_ITEMS ? ",…" : ""}]`
+    }
+    const keys = Object.keys(value)
+    if (depth >= MAX_DEPTH) return keys.length === 0 ? "{}" : "{…}"
+    const entries = keys.slice(0, MAX_ITEMS).map((key) => {
+      let item: string
+      try {
+        item = render((value as Record<string, unknown>)[key], depth + 1)
+      } catch {
+        item = "<unreadable>"
+      }
+      return `${quote(key)}:${item}`
+    })
+    return `{${entries.join(",")}${keys.length > MAX_ITEMS ? ",…" : ""}}`
+  } catch {
+    // A Proxy whose traps throw, a getter that throws: say so rather than fail.
+    return "<unreadable>"
+  }
+}
+
+/** A short, flat excerpt of any value, for a message: at most `maxLength` characters, one line, nothing obeyed. */
+export const excerpt = (value: unknown, maxLength = 80): string => {
+  const text = escapeText(render(value, 0))
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text
+}
+
+/** A stand-in for a failed value: Effect's formatter prints it through `toString`, which gives the excerpt. */
+class Excerpt {
+  constructor(readonly text: string) {}
+  toString() {
+    return this.text
+  }
+}
+
+/**
+ * The same issue with every value that a message would quote replaced by its excerpt. Only `Type` leaves quote
+ * their value (`Expected …, actual …`); primitives that print short are kept as they are, so that message
+ * annotations reading them still see the real value. The issue tree is as deep as the schema, not as the value.
+ */
+const boundIssue = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
+  switch (issue._tag) {
+    case "Type": {
+      const actual = issue.actual
+      const short = actual === null || (typeof actual !== "object" && typeof actual !== "function" &&
+        (typeof actual !== "string" || (actual.length <= MAX_STRING && !hasUnsafeCharacters(actual))))
+      return short ? issue : new ParseResult.Type(issue.ast, new Excerpt(excerpt(actual)), issue.message)
+    }
+    case "Pointer":
+      return new ParseResult.Pointer(issue.path, issue.actual, boundIssue(issue.issue))
+    case "Refinement":
+      return new ParseResult.Refinement(issue.ast, issue.actual, issue.kind, boundIssue(issue.issue))
+    case "Transformation":
+      return new ParseResult.Transformation(issue.ast, issue.actual, issue.kind, boundIssue(issue.issue))
+    case "Composite":
+      return new ParseResult.Composite(
+        issue.ast,
+        issue.actual,
+        Array.isArray(issue.issues)
+          ? (issue.issues as ReadonlyArray<ParseResult.ParseIssue>).map(boundIssue) as [
+            ParseResult.ParseIssue,
+            ...Array<ParseResult.ParseIssue>
+          ]
+          : boundIssue(issue.issues as ParseResult.ParseIssue),
+        issue.output
+      )
+    default:
+      return issue
+  }
+}
+
+const MAX_MESSAGE = 300
+
+/**
+ * The first problem of a parse error, as `{ path, message }` (path `""` at the top): no value is quoted past a
+ * short excerpt, and the message is one line of at most 300 characters.
+ */
+export const describeParseError = (
+  error: ParseResult.ParseError | ParseResult.ParseIssue
+): { readonly path: string; readonly message: string } => {
+  const issue = "issue" in error && error._tag === "ParseError" ? error.issue : error as ParseResult.ParseIssue
+  let first: ParseResult.ArrayFormatterIssue | undefined
+  try {
+    first = ParseResult.ArrayFormatter.formatIssueSync(boundIssue(issue))[0]
+  } catch {
+    // A message annotation that throws: the path is still worth giving.
+  }
+  const message = escapeText(first?.message ?? "is invalid")
+  return {
+    path: first?.path.map((key) => escapeText(String(key)).slice(0, 40)).join(".") ?? "",
+    message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message
+  }
+}
