@@ -9,6 +9,7 @@
 import * as ParseResult from "effect/ParseResult"
 
 /** Characters a terminal obeys instead of showing: C0 and C1 controls, DEL, bidi controls, line separators. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g")
 
