@@ -41,6 +41,7 @@ import * as RateLimit from "./RateLimit.js"
 import type { NodeAddress, RtmpNode } from "./RtmpNode.js"
 import { NodeAddressFromString, RtmpNodeFromUrl } from "./RtmpNode.js"
 import * as Signature from "./Signature.js"
+import * as Untrusted from "./Untrusted.js"
 import {
   fromCode,
   InvalidRequestError,
@@ -554,14 +555,35 @@ const redactedUrl = (baseUrl: string, request: HttpClientRequest.HttpClientReque
 export const layer = (options: Options): Layer.Layer<RtmpDispatch, InvalidRequestError, HttpClient.HttpClient> =>
   Layer.effect(RtmpDispatch, make(options))
 
-/** `ZEGO_RATE_LIMIT`: calls per window (a positive integer), or `off`; unset: the default 40. */
+/**
+ * A variable holding a non-negative integer written in decimal digits only (`Config.integer` would also take
+ * `0x10`, `1e3`, ` 12` and, for an empty variable, 0). An empty variable is an error that says it is empty; an
+ * unset one is the usual missing-data error, so `Config.option` and `Config.withDefault` still apply.
+ */
+export const decimalConfig = (name: string): Config.Config<number> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) =>
+      text === ""
+        ? Either.left(ConfigError.InvalidData([], "is set but empty: unset it or give a number"))
+        : /^[0-9]{1,15}$/.test(text)
+        ? Either.right(Number(text))
+        : Either.left(
+          ConfigError.InvalidData(
+            [],
+            `Expected decimal digits only (0-9, at most 15), got ${Untrusted.excerpt(text, 40)}`
+          )
+        )
+    )
+  )
+
+/** `ZEGO_RATE_LIMIT`: calls per window (a positive integer in decimal digits), or `off`; unset: the default 40. */
 const rateLimitConfig: Config.Config<number | false | undefined> = Config.string("ZEGO_RATE_LIMIT").pipe(
   Config.mapOrFail((text): Either.Either<number | false, ConfigError.ConfigError> => {
     if (text.trim().toLowerCase() === "off") return Either.right(false)
-    const limit = Number(text)
-    return Number.isSafeInteger(limit) && limit > 0
+    const limit = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN
+    return limit > 0
       ? Either.right(limit)
-      : Either.left(ConfigError.InvalidData([], "Expected a positive integer or off"))
+      : Either.left(ConfigError.InvalidData([], "Expected a positive integer in decimal digits, or off"))
   }),
   Config.option,
   Config.map(Option.getOrUndefined)
@@ -572,7 +594,7 @@ const rateLimitConfig: Config.Config<number | false | undefined> = Config.string
  * `ZEGO_RATE_LIMIT` and `ZEGO_RATE_LIMIT_WINDOW`.
  */
 export const configFromEnv: Config.Config<Options> = Config.all({
-  appId: Config.integer("ZEGO_APP_ID"),
+  appId: decimalConfig("ZEGO_APP_ID"),
   serverSecret: Config.redacted("ZEGO_SERVER_SECRET"),
   region: Config.literal("unified", "sha", "hkg", "fra", "lax", "bom", "sgp")("ZEGO_REGION").pipe(
     Config.withDefault("unified" as const)

@@ -56,7 +56,7 @@ const render = (value: unknown, depth: number): string => {
       const items = value.slice(0, MAX_ITEMS).map((item) => render(item, depth + 1))
       return `[${items.join(",")}${value.length > MAX_ITEMS ? ",…" : ""}]`
     }
-    const keys = Object.keys(value)
+    const keys = Object.keys(value as object)
     if (depth >= MAX_DEPTH) return keys.length === 0 ? "{}" : "{…}"
     const entries = keys.slice(0, MAX_ITEMS).map((key) => {
       let item: string
