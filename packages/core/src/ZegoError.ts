@@ -6,6 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { Action } from "./Params.js"
+import { escapeText } from "./Untrusted.js"
 
 /** What every error that carries a ZEGOCLOUD return code keeps. */
 const serverFields = {
@@ -28,9 +29,15 @@ interface ServerFields {
   readonly action: Action
 }
 
+/** A server's string in a message: one line, at most `max` characters (the field itself keeps it whole). */
+const quoted = (text: string, max: number): string => {
+  const escaped = escapeText(text)
+  return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
+}
+
 const describe = (error: ServerFields, hint: string): string =>
-  `${error._tag}: ZEGO code ${error.code} (${error.serverMessage || "no message"}) from ${error.action}, ` +
-  `RequestId ${error.requestId || "none"}. ${hint}`
+  `${error._tag}: ZEGO code ${error.code} (${quoted(error.serverMessage, 200) || "no message"}) from ` +
+  `${error.action}, RequestId ${quoted(error.requestId, 100) || "none"}. ${hint}`
 
 /** 1010, 30002, 5007: called too often. Retried with back-off. */
 export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("RateLimitedError", serverFields) {
@@ -187,7 +194,7 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   retryable: Schema.Boolean
 }) {
   override get message() {
-    return `TransportError (${this.reason}) calling ${this.action}: ${this.detail}`
+    return `TransportError (${this.reason}) calling ${this.action}: ${quoted(this.detail, 400)}`
   }
 }
 
@@ -201,8 +208,8 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
 }) {
   override get message() {
     return `ResponseDecodeError from ${this.action} (HTTP ${this.status}${
-      this.requestId ? `, RequestId ${this.requestId}` : ""
-    }): ${this.detail}`
+      this.requestId ? `, RequestId ${quoted(this.requestId, 100)}` : ""
+    }): ${quoted(this.detail, 400)}`
   }
 }
 
@@ -213,7 +220,7 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
   detail: Schema.String
 }) {
   override get message() {
-    return `InvalidRequestError: ${this.parameter}: ${this.detail} (nothing was sent)`
+    return `InvalidRequestError: ${quoted(this.parameter, 100)}: ${quoted(this.detail, 400)} (nothing was sent)`
   }
 }
 
