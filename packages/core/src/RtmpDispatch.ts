@@ -46,6 +46,7 @@ import {
   fromCode,
   InvalidRequestError,
   isRetryable,
+  knownCodes,
   NoPublishNodeError,
   NoPullNodeError,
   ResponseDecodeError,
@@ -129,7 +130,20 @@ export const defaultRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedul
 )
 
 const SIGNATURE_EXPIRED = 100000004
-const SIGNATURE_PARAM = /([?&]Signature=)[^&]*/
+const TIMESTAMP_INVALID = 100000003
+// Global: a base URL whose path holds `&Signature=` must not leave the real one after it in view.
+const SIGNATURE_PARAM = /([?&;]Signature=)[^&]*/g
+
+/**
+ * The largest clock offset adopted from a server's `Date`: ZEGOCLOUD tolerates 10 minutes of skew, and a machine
+ * off by more than a day has a clock to fix, not to correct for. Past it, the `Date` is not believed.
+ */
+export const MAX_CLOCK_OFFSET = Duration.hours(24)
+/** The longest per-attempt `timeout` and rate-limit `window` accepted (timers overflow past about 24.8 days). */
+export const MAX_DURATION = Duration.hours(1)
+/** An HTTP date as RFC 9110 sends it (IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const HTTP_DATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/
 
 const responses = Metric.counter("zego_rtmp_dispatch_responses", {
   description: "RTMP dispatch attempts by action and return code (transport / decode when there was none)"
@@ -145,17 +159,23 @@ const latencyByAction: Record<Action, Metric.Metric.Histogram<number>> = {
   RTMPDispatchV2: Metric.tagged(latency, "action", "RTMPDispatchV2"),
   RTMPDispatch: Metric.tagged(latency, "action", "RTMPDispatch")
 }
+/**
+ * The `code` label of a response: a code of the table (or 0) by value, any other under `other`. A server may send
+ * any number of distinct codes, and each label value is a series kept for the life of the process.
+ */
+const codeLabel = (code: number | "transport" | "decode"): string =>
+  typeof code === "string" ? code : code === 0 || knownCodes.includes(code) ? String(code) : "other"
 const responseCounters = new Map<string, Metric.Metric.Counter<number>>()
-const responseCounter = (action: Action, code: string): Metric.Metric.Counter<number> => {
-  const key = `${action} ${code}`
+const responseCounter = (action: Action, code: number | "transport" | "decode"): Metric.Metric.Counter<number> => {
+  const label = codeLabel(code)
+  const key = `${action} ${label}`
   const cached = responseCounters.get(key)
   if (cached !== undefined) return cached
   const counter = Metric.taggedWithLabels(responses, [
     MetricLabel.make("action", action),
-    MetricLabel.make("code", code)
+    MetricLabel.make("code", label)
   ])
-  // The codes a server may send are unbounded: remember only so many.
-  if (responseCounters.size < 256) responseCounters.set(key, counter)
+  responseCounters.set(key, counter)
   return counter
 }
 
@@ -182,7 +202,8 @@ export const validateBaseUrl = (baseUrl: string): Either.Either<string, InvalidR
   try {
     url = new URL(baseUrl)
   } catch {
-    return Either.left(invalid("baseUrl", `not a URL: ${JSON.stringify(String(baseUrl).slice(0, 200))}`))
+    // Not echoed: a URL that fails to parse may still hold `user:password@`.
+    return Either.left(invalid("baseUrl", "not a URL (expected https://host[:port][/path])"))
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
     return Either.left(invalid("baseUrl", `must be https (plain http only on a loopback host), got ${url.protocol}//`))
@@ -194,11 +215,8 @@ export const validateBaseUrl = (baseUrl: string): Either.Either<string, InvalidR
 }
 
 const formatIssue = (error: ParseResult.ParseError): { parameter: string; detail: string } => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  return {
-    parameter: issue?.path.map(String).join(".") || "request",
-    detail: issue?.message ?? error.message
-  }
+  const { message, path } = Untrusted.describeParseError(error)
+  return { parameter: path || "request", detail: message }
 }
 
 const invalidInput = (error: ParseResult.ParseError): InvalidRequestError => {
@@ -206,7 +224,22 @@ const invalidInput = (error: ParseResult.ParseError): InvalidRequestError => {
   return invalid(parameter, detail)
 }
 
-const decodeRequest = Schema.decodeUnknownEither(DispatchRequest, { onExcessProperty: "error" })
+const decodeRequestSchema = Schema.decodeUnknownEither(DispatchRequest, { onExcessProperty: "error" })
+
+/**
+ * Reads what a caller passed, even a value that fights back: a getter that throws or a Proxy whose traps do is an
+ * `InvalidRequestError`, not a defect.
+ */
+const readInput = <A>(what: string, read: () => Either.Either<A, InvalidRequestError>) => {
+  try {
+    return read()
+  } catch {
+    return Either.left(invalid(what, "could not be read (a getter or a Proxy trap threw)"))
+  }
+}
+
+const decodeRequest = (request: unknown) =>
+  readInput("request", () => Either.mapLeft(decodeRequestSchema(request), invalidInput))
 const decodeEnvelope = Schema.decodeUnknownEither(EnvelopeFromJson)
 const decodeUrls = Schema.decodeUnknownEither(Schema.Array(RtmpNodeFromUrl))
 const decodeAddresses = Schema.decodeUnknownEither(Schema.Array(NodeAddressFromString))
@@ -219,9 +252,29 @@ interface ValidOptions {
   readonly timeout: Duration.Duration
   readonly rateLimit: RateLimit.RateLimit | false
   readonly maxResponseBytes: number
+  readonly retry: Schedule.Schedule<unknown, DispatchError>
+  readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
 }
 
 const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidRequestError> =>
+  readInput("options", () => validateOptionsUnsafe(options))
+
+/** A duration option: positive, and at most {@link MAX_DURATION}. */
+const boundedDuration = (
+  parameter: string,
+  input: unknown
+): Either.Either<Duration.Duration, InvalidRequestError> => {
+  const duration = Duration.decodeUnknown(input)
+  if (Option.isNone(duration) || !Duration.greaterThan(duration.value, Duration.zero)) {
+    return Either.left(invalid(parameter, "must be a positive duration"))
+  }
+  if (Duration.greaterThan(duration.value, MAX_DURATION)) {
+    return Either.left(invalid(parameter, `must be at most ${Duration.format(MAX_DURATION)}`))
+  }
+  return Either.right(duration.value)
+}
+
+const validateOptionsUnsafe = (options: Options): Either.Either<ValidOptions, InvalidRequestError> =>
   Either.gen(function*() {
     // The types say what an option is; these checks are for callers the types do not reach (JavaScript, JSON).
     if (typeof options !== "object" || options === null) {
@@ -238,10 +291,12 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidR
     if (options.isTest !== undefined && typeof options.isTest !== "boolean") {
       return yield* Either.left(invalid("isTest", "must be true, false or unset"))
     }
-    if (options.retry !== undefined && !Schedule.isSchedule(options.retry)) {
+    const retry = options.retry ?? defaultRetrySchedule
+    if (!Schedule.isSchedule(retry)) {
       return yield* Either.left(invalid("retry", "must be a Schedule"))
     }
-    if (options.transformClient !== undefined && typeof options.transformClient !== "function") {
+    const transformClient = options.transformClient ?? ((client: HttpClient.HttpClient) => client)
+    if (typeof transformClient !== "function") {
       return yield* Either.left(invalid("transformClient", "must be a function"))
     }
     const appId = yield* Schema.decodeUnknownEither(AppId)(options.appId).pipe(
@@ -251,19 +306,18 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidR
       Either.mapLeft((e) => invalid("region", formatIssue(e).detail))
     )
     const baseUrl = yield* validateBaseUrl(options.baseUrl ?? regionBaseUrl(region))
-    const timeout = Duration.decodeUnknown(options.timeout ?? "5 seconds")
-    if (Option.isNone(timeout) || !Duration.greaterThan(timeout.value, Duration.zero)) {
-      return yield* Either.left(invalid("timeout", "must be a positive duration"))
-    }
-    const rateLimit = options.rateLimit ?? RateLimit.defaultRateLimit
-    if (rateLimit !== false) {
-      const window = Duration.decodeUnknown(rateLimit.window)
-      if (!Number.isSafeInteger(rateLimit.limit) || rateLimit.limit < 1) {
+    const timeout = yield* boundedDuration("timeout", options.timeout ?? "5 seconds")
+    const rateLimitOption = options.rateLimit ?? RateLimit.defaultRateLimit
+    let rateLimit: RateLimit.RateLimit | false = false
+    if (rateLimitOption !== false) {
+      if (typeof rateLimitOption !== "object" || rateLimitOption === null) {
+        return yield* Either.left(invalid("rateLimit", "must be { limit, window } or false"))
+      }
+      const limit = rateLimitOption.limit
+      if (!Number.isSafeInteger(limit) || limit < 1) {
         return yield* Either.left(invalid("rateLimit.limit", "must be a positive integer"))
       }
-      if (Option.isNone(window) || !Duration.greaterThan(window.value, Duration.zero)) {
-        return yield* Either.left(invalid("rateLimit.window", "must be a positive duration"))
-      }
+      rateLimit = { limit, window: yield* boundedDuration("rateLimit.window", rateLimitOption.window) }
     }
     const maxResponseBytes = options.maxResponseBytes ?? 256 * 1024
     if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
@@ -274,9 +328,11 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidR
       serverSecret: options.serverSecret,
       baseUrl,
       isTest: options.isTest,
-      timeout: timeout.value,
+      timeout,
       rateLimit,
-      maxResponseBytes
+      maxResponseBytes,
+      retry: retry as Schedule.Schedule<unknown, DispatchError>,
+      transformClient
     }
   })
 
@@ -292,8 +348,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
   Effect.gen(function*() {
     const valid = yield* validateOptions(options)
     const { appId, baseUrl, maxResponseBytes, serverSecret, timeout } = valid
-    const transform = options.transformClient ?? ((client: HttpClient.HttpClient) => client)
-    const client = transform(
+    const client = valid.transformClient(
       (yield* HttpClient.HttpClient).pipe(
         HttpClient.mapRequest((request) =>
           HttpClientRequest.acceptJson(HttpClientRequest.prependUrl(request, baseUrl))
@@ -311,7 +366,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       windowMillis: Duration.toMillis(valid.rateLimit.window)
     })
     const clockOffset = yield* Ref.make(0)
-    const defaultRetry = options.retry ?? defaultRetrySchedule
+    const defaultRetry = valid.retry
     const prefix = valid.isTest === true ? testStreamPrefix(appId) : ""
 
     const transportError = (action: Action, error: HttpClientError.HttpClientError) =>
@@ -382,7 +437,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
           Effect.tapBoth({
             onFailure: (error) =>
               Metric.increment(responseCounter(action, error._tag === "TransportError" ? "transport" : "decode")),
-            onSuccess: ({ envelope }) => Metric.increment(responseCounter(action, String(envelope.Code)))
+            onSuccess: ({ envelope }) => Metric.increment(responseCounter(action, envelope.Code))
           }),
           Effect.ensuring(
             Effect.flatMap(
@@ -401,10 +456,24 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
         const first = yield* exchange(action, params)
         if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) return first
         const offset = first.serverTimeMillis - (yield* Clock.currentTimeMillis)
+        if (Math.abs(offset) > Duration.toMillis(MAX_CLOCK_OFFSET)) {
+          yield* Effect.logWarning(
+            `ZEGOCLOUD says the signature expired, but its Date is more than ${
+              Duration.format(MAX_CLOCK_OFFSET)
+            } from this machine's clock: not believed, the clock offset is unchanged`
+          )
+          return first
+        }
         yield* Ref.set(clockOffset, offset)
         yield* Effect.logWarning("ZEGOCLOUD says the signature expired: correcting the clock offset and signing again")
           .pipe(Effect.annotateLogs("clockOffsetMillis", offset))
-        return yield* exchange(action, params)
+        const second = yield* exchange(action, params)
+        if (second.envelope.Code === SIGNATURE_EXPIRED || second.envelope.Code === TIMESTAMP_INVALID) {
+          // The corrected time did not help: the Date was wrong, so later calls must not keep using it.
+          yield* Ref.set(clockOffset, 0)
+          yield* Effect.logWarning("The corrected timestamp was refused too: the clock offset is dropped")
+        }
+        return second
       })
 
     const call = <A>(
@@ -414,8 +483,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       decodeData: (data: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<A>, ParseResult.ParseError>
     ) =>
       Effect.gen(function*() {
-        const input = yield* Either.mapLeft(decodeRequest(request), invalidInput)
-        const retry = callOptions?.retry ?? defaultRetry
+        const input = yield* decodeRequest(request)
+        const retry = yield* readInput("retry", () => Either.right(callOptions?.retry ?? defaultRetry))
         if (!Schedule.isSchedule(retry)) return yield* invalid("retry", "must be a Schedule")
         const streamId = input.streamId.startsWith(prefix) ? input.streamId : prefix + input.streamId
         yield* Schema.decodeUnknownEither(StreamId)(streamId).pipe(
@@ -515,7 +584,8 @@ const interpretBody = (
   const decoded = decodeEnvelope(text)
   if (Either.isRight(decoded)) {
     const date = response.headers["date"]
-    const serverTime = date === undefined ? NaN : Date.parse(date)
+    // Only a well-formed HTTP date: `Date.parse` also reads "0" as the year 2000, and much else.
+    const serverTime = date === undefined || !HTTP_DATE.test(date) ? NaN : Date.parse(date)
     return Effect.succeed({
       envelope: decoded.right,
       status,
@@ -583,7 +653,7 @@ const rateLimitConfig: Config.Config<number | false | undefined> = Config.string
     const limit = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN
     return limit > 0
       ? Either.right(limit)
-      : Either.left(ConfigError.InvalidData([], "Expected a positive integer in decimal digits, or off"))
+      : Either.left(ConfigError.InvalidData([], "Expected a positive integer (decimal digits) or off"))
   }),
   Config.option,
   Config.map(Option.getOrUndefined)

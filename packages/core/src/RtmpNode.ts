@@ -4,6 +4,7 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Untrusted from "./Untrusted.js"
 
 /** An RTMP node URL taken apart: where to connect, and the two fields OBS asks for. */
 export class RtmpNode extends Schema.Class<RtmpNode>("RtmpNode")({
@@ -23,6 +24,27 @@ export class RtmpNode extends Schema.Class<RtmpNode>("RtmpNode")({
 
 const RTMP_URL = /^(rtmps?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/([^?#\s]+)\/([^/\s]+)$/
 
+const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/**
+ * Whether a host is one: an IPv4 dotted quad, a DNS name of valid labels, or a bracketed IPv6 address that the
+ * WHATWG URL parser accepts (so `[:::.:.]` is not one). A name that ends in a number must be an IPv4 address.
+ */
+const isHost = (host: string): boolean => {
+  if (host.startsWith("[")) {
+    try {
+      new URL(`http://${host}/`)
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (IPV4.test(host)) return true
+  const labels = host.split(".")
+  return host.length <= 253 && labels.every((label) => DNS_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1)!)
+}
+
 const parsePort = (text: string | undefined, fallback: number): number | undefined => {
   if (text === undefined) return fallback
   const port = Number(text)
@@ -31,6 +53,8 @@ const parsePort = (text: string | undefined, fallback: number): number | undefin
 
 /** Parses an RTMP URL string into a {@link RtmpNode}; anything that is not `rtmp://host[:port]/app/stream` fails. */
 export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
+  // A control or bidi character would let a hostile server rewrite what a terminal shows of the URL.
+  if (Untrusted.hasUnsafeCharacters(url)) return undefined
   const match = RTMP_URL.exec(url)
   if (match === null) return undefined
   const [, scheme, host, portText, app, streamName] = match as unknown as [
@@ -42,7 +66,7 @@ export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
     string
   ]
   const port = parsePort(portText, scheme === "rtmps" ? 443 : 1935)
-  if (port === undefined) return undefined
+  if (port === undefined || !isHost(host)) return undefined
   const split = url.lastIndexOf("/") + 1
   return new RtmpNode({
     url,
@@ -83,7 +107,7 @@ export const parseNodeAddress = (address: string): NodeAddress | undefined => {
   if (match === null) return undefined
   const [, host, portText] = match as unknown as [string, string, string]
   const port = parsePort(portText, 0)
-  if (port === undefined) return undefined
+  if (port === undefined || !isHost(host)) return undefined
   return new NodeAddress({ address, host: host.startsWith("[") ? host.slice(1, -1) : host, port })
 }
 
