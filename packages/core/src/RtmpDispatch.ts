@@ -653,7 +653,7 @@ const rateLimitConfig: Config.Config<number | false | undefined> = Config.string
     const limit = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN
     return limit > 0
       ? Either.right(limit)
-      : Either.left(ConfigError.InvalidData([], "Expected a positive integer (decimal digits) or off"))
+      : Either.left(ConfigError.InvalidData([], "Expected a positive integer or off, in decimal digits"))
   }),
   Config.option,
   Config.map(Option.getOrUndefined)

@@ -58,7 +58,7 @@ describe("layerConfig's rate limit from the environment", () => {
 
   it.effect("a ZEGO_RATE_LIMIT that is not a positive integer or off is a ConfigError naming it", () =>
     Effect.gen(function*() {
-      for (const value of ["0", "-3", "1.5", "many"]) {
+      for (const value of ["0", "-3", "1.5", "many", "0x28", "1e3", " 40", ""]) {
         const exit = yield* Effect.exit(Layer.build(fromEnv({ ZEGO_RATE_LIMIT: value })))
         assert.strictEqual(exit._tag, "Failure")
         const text = exit._tag === "Failure" ? Cause.pretty(exit.cause) : ""
