@@ -109,11 +109,11 @@ export interface Options {
   readonly isTest?: boolean | undefined
   /** Retry schedule for the retryable errors. Default {@link defaultRetrySchedule}. */
   readonly retry?: Schedule.Schedule<unknown, DispatchError> | undefined
-  /** Time limit of one attempt. Default 5 seconds. */
+  /** Time limit of one attempt. Default 5 seconds; at most {@link MAX_DURATION}. */
   readonly timeout?: Duration.DurationInput | undefined
   /**
    * Client-side rate limit, shared by every fiber using this service (and, with a shared `RateLimitStore`, by
-   * every process); `false` turns it off. Default 40 per second.
+   * every process); `false` turns it off. Default 40 per second; the window is at most {@link MAX_DURATION}.
    */
   readonly rateLimit?: RateLimit.RateLimit | false | undefined
   /** The largest response body read, in bytes. Default 256 KiB. */
