@@ -26,7 +26,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -34,6 +34,7 @@ import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
 import * as EmulatorError from "./EmulatorError.js"
 import * as Fault from "./Fault.js"
+import * as Bounded from "./internal/bounded.js"
 import * as Codes from "./internal/codes.js"
 import * as Dispatcher from "./internal/dispatcher.js"
 import { PositiveDurationFromJson } from "./internal/duration.js"
@@ -270,10 +271,8 @@ type ValidOptions = typeof OptionsSchema.Type
  * `false` of `rateLimit` are left out when another member has something more useful to say.
  */
 const formatIssues = (error: ParseResult.ParseError): string => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-    path: issue.path.join("."),
-    message: issue.message
-  }))
+  // Bounded: Effect's own formatting quotes the offending value in full, and overflows the stack on a deep one.
+  const issues = Bounded.issues(error)
   return issues
     .filter((issue) =>
       !(/^Expected (undefined|false), actual/.test(issue.message) &&
@@ -315,14 +314,19 @@ export const loadOptions = (
     const text = yield* fs.readFileString(path).pipe(
       Effect.mapError((error) => new EmulatorError.ConfigFileError({ path, reason: "Read", detail: error.message }))
     )
+    // Only the position of a syntax error: JSON.parse's message quotes the text near it, maybe a secret.
     const json = yield* Effect.try({
       try: () => JSON.parse(text) as unknown,
-      catch: (error) =>
-        new EmulatorError.ConfigFileError({
+      catch: () => {
+        const error = Bounded.jsonSyntaxError(text)
+        return new EmulatorError.ConfigFileError({
           path,
           reason: "Parse",
-          detail: error instanceof Error ? error.message : String(error)
+          detail: error === undefined
+            ? "a syntax error (JSON.parse refuses it)"
+            : `line ${error.line}, column ${error.column}: ${error.problem}`
         })
+      }
     })
     return yield* Schema.decodeUnknown(OptionsSchema, { errors: "all", onExcessProperty: "error" })(json).pipe(
       Effect.mapError((error) =>
