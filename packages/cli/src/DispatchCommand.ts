@@ -74,9 +74,13 @@ export type Target =
   | { readonly _tag: "Embedded"; readonly isTest: boolean | undefined }
   | { readonly _tag: "Remote"; readonly options: RtmpDispatch.Options }
 
-/** The settings the node package reads from the environment, each optional here: their absence chooses the target. */
+/**
+ * The settings the node package reads from the environment, each optional here: their absence chooses the target.
+ * `ZEGO_APP_ID` is decimal digits only, as the core reads it: `0x10`, `1e3` or ` 12` are errors, not 16, 1000 or 12,
+ * and a variable set but empty is an error that says so (not 0, and not "unset").
+ */
 const environment = Config.all({
-  appId: Config.option(Config.integer("ZEGO_APP_ID")),
+  appId: Config.option(RtmpDispatch.decimalConfig("ZEGO_APP_ID")),
   serverSecret: Config.option(Config.redacted("ZEGO_SERVER_SECRET")),
   region: Config.option(Config.literal(...REGIONS)("ZEGO_REGION")),
   baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
