@@ -1,7 +1,12 @@
 /**
  * How `zego-rtmp` fails: its own error (missing credentials), the one line a failure prints on stderr, and the exit
  * status: 2 for invalid input, 1 for server, transport and other errors.
+ *
+ * The line quotes what a server sent (its message, its request id) and what a user typed: every control, bidi and
+ * line-separator character in it is written visibly (`\x1b`, `\u202e`, `\n`), so that it cannot forge lines or
+ * rewrite the terminal, and it is at most {@link MAX_LINE} characters long.
  */
+import { Untrusted } from "@effect-zego/core"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import type * as Runtime from "@effect/platform/Runtime"
@@ -62,6 +67,21 @@ const ANSI = /\u001b\[[0-9;]*m/g
 /** Removes ANSI colour codes. */
 export const stripAnsi = (text: string): string => text.replace(ANSI, "")
 
+/** The longest line a failure prints; a longer one keeps its start and its end (the request id and the advice). */
+export const MAX_LINE = 1000
+
+/**
+ * A line safe to print on a terminal: every control, bidi and line-separator character written visibly, and at
+ * most {@link MAX_LINE} characters (its middle left out when longer).
+ */
+export const safeLine = (text: string): string => {
+  const escaped = Untrusted.escapeText(text)
+  if (escaped.length <= MAX_LINE) return escaped
+  const tail = 300
+  const head = MAX_LINE - tail - 40
+  return `${escaped.slice(0, head)} …(${escaped.length - head - tail} characters left out)… ${escaped.slice(-tail)}`
+}
+
 /** Folds text into one line: no ANSI colours; paragraphs joined with `; `, other line breaks with spaces. */
 export const oneLine = (text: string): string =>
   stripAnsi(text)
@@ -70,7 +90,8 @@ export const oneLine = (text: string): string =>
     .filter((paragraph) => paragraph !== "")
     .join("; ")
 
-const settingsHint = "Check the ZEGO_* environment variables: ZEGO_APP_ID is a number, ZEGO_IS_TEST true or false, " +
+const settingsHint =
+  "Check the ZEGO_* environment variables: ZEGO_APP_ID is decimal digits, ZEGO_IS_TEST true or false, " +
   "ZEGO_REGION one of unified, sha, hkg, fra, lax, bom, sgp."
 
 const help = (command: string | undefined) => `See zego-rtmp${command ? ` ${command}` : ""} --help.`
@@ -79,7 +100,8 @@ const describeTagged = (
   error: { readonly _tag: string; readonly message?: unknown },
   command: string | undefined
 ): string => {
-  const message = typeof error.message === "string" ? error.message : ""
+  // Escaped before folding: a line break a server put in its message shows as `\n` instead of a space.
+  const message = typeof error.message === "string" ? Untrusted.escapeText(error.message) : ""
   const text = message.startsWith(error._tag) ? message : `${error._tag}: ${message || "failed"}`
   switch (error._tag) {
     case "InvalidRequestError":
@@ -93,23 +115,36 @@ const describeTagged = (
   }
 }
 
+/** `String(value)`, or a bounded excerpt when that throws or is long (a defect can be any value). */
+const text = (value: unknown): string => {
+  try {
+    const shown = String(value)
+    return shown.length <= MAX_LINE ? shown : `${shown.slice(0, MAX_LINE)}…`
+  } catch {
+    return Untrusted.excerpt(value)
+  }
+}
+
 /**
  * The one line a failure prints on stderr: the error tag and, for ZEGOCLOUD errors, the code, the request id and
  * what to do (the core errors' messages carry that hint). `command` is the subcommand, for the `--help` pointer.
+ * What a server or a user sent is escaped ({@link safeLine}).
  */
-export const describe = (error: unknown, command?: string): string => {
+export const describe = (error: unknown, command?: string): string => safeLine(describeRaw(error, command))
+
+const describeRaw = (error: unknown, command: string | undefined): string => {
   if (ValidationError.isValidationError(error)) {
     const text = oneLine(HelpDoc.toAnsiText(error.error)).replace(/\.$/, "") || error._tag
     return `ValidationError (${error._tag}): ${text}. ${help(command)}`
   }
   if (ConfigError.isConfigError(error)) {
-    return `ConfigError: ${oneLine(String(error)).replace(/^\(|\)$/g, "")}. ${settingsHint}`
+    return `ConfigError: ${oneLine(text(error)).replace(/^\(|\)$/g, "")}. ${settingsHint}`
   }
   if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {
     return oneLine(describeTagged(error as { readonly _tag: string; readonly message?: unknown }, command))
   }
-  if (error instanceof Error) return oneLine(`${error.name}: ${error.message}`)
-  return oneLine(`Error: ${String(error)}`)
+  if (error instanceof Error) return oneLine(`${text(error.name)}: ${text(error.message)}`)
+  return oneLine(`Error: ${text(error)}`)
 }
 
 /** The line for a failed run, or none when it was only interrupted. */
@@ -121,7 +156,7 @@ export const describeCause = (cause: Cause.Cause<unknown>, command?: string): Op
       onNone: () =>
         Option.match(Cause.dieOption(cause), {
           onSome: (defect) => `Unexpected defect (a bug in zego-rtmp, please report it): ${describe(defect, command)}`,
-          onNone: () => "Unexpected failure: " + oneLine(Cause.pretty(cause))
+          onNone: () => safeLine("Unexpected failure: " + oneLine(text(Cause.pretty(cause))))
         })
     })
   )

@@ -1,4 +1,4 @@
-import { ZegoError } from "@effect-zego/core"
+import { Untrusted, ZegoError } from "@effect-zego/core"
 import { EmulatorError } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -8,7 +8,7 @@ import * as CliError from "../src/CliError.js"
 const server = ZegoError.fromCode({ code: 1002, serverMessage: "no node", requestId: "42", action: "RTMPDispatchV2" })
 
 describe("CliError", () => {
-  it("exit status 2 for invalid input, 1 for the rest, 0 for an interruption", () => {
+  it("exit status 2 for invalid input, 1 for the rest", () => {
     const invalid = [
       new ZegoError.InvalidRequestError({ parameter: "streamId", detail: "bad" }),
       new CliError.MissingCredentialsError({ missing: ["ZEGO_APP_ID"], because: "x", otherwise: "y" }),
@@ -37,6 +37,33 @@ describe("CliError", () => {
 
   it("folds paragraphs and line breaks into one line without colours", () => {
     assert.strictEqual(CliError.oneLine("\u001b[1ma\u001b[0m\nb\n\nc\n"), "a b; c")
+  })
+
+  it("escapes what a server sent: no line break, escape sequence or bidi override reaches the terminal", () => {
+    const hostile = ZegoError.fromCode({
+      code: 1005,
+      serverMessage: "down\n\u001b[31mFORGED\u2028\u202e",
+      requestId: "7\u009b2J",
+      action: "RTMPDispatchV2"
+    })
+    const line = CliError.describe(hostile)
+    assert.include(line, "down\\n\\x1b[31mFORGED\\u2028\\u202e")
+    assert.include(line, "RequestId 7\\x9b2J")
+    assert.isFalse(Untrusted.hasUnsafeCharacters(line))
+  })
+
+  it("bounds a long line, keeping its start and its end", () => {
+    const long = ZegoError.fromCode({
+      code: 1005,
+      serverMessage: "x".repeat(100_000),
+      requestId: "42",
+      action: "RTMPDispatchV2"
+    })
+    const line = CliError.describe(long)
+    assert.isAtMost(line.length, CliError.MAX_LINE + 40)
+    assert.match(line, /^AppNotOnlineError: ZEGO code 1005/)
+    assert.include(line, "characters left out")
+    assert.include(line, "RequestId 42")
   })
 
   it("says nothing for an interruption, and reports a defect as a bug", () => {
