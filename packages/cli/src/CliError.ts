@@ -1,6 +1,7 @@
 /**
  * How `zego-rtmp` fails: its own error (missing credentials), the one line a failure prints on stderr, and the exit
- * status: 2 for invalid input, 1 for server, transport and other errors.
+ * status: 2 for invalid input, 1 for server, transport and other errors, 130 / 143 when SIGINT / SIGTERM stops a
+ * command before it is done.
  *
  * The line quotes what a server sent (its message, its request id) and what a user typed: every control, bidi and
  * line-separator character in it is written visibly (`\x1b`, `\u202e`, `\n`), so that it cannot forge lines or
@@ -39,6 +40,24 @@ export const EXIT_INVALID_INPUT = 2
 /** The exit status for everything else that fails: server answers, transport, the emulator failing to start. */
 export const EXIT_FAILURE = 1
 
+/** The signals that stop `zego-rtmp`, each with the exit status it gives: 128 + its number, as shells report it. */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const
+
+/** A signal that stops `zego-rtmp`. */
+export type StopSignal = keyof typeof SIGNAL_EXIT
+
+/** How a run was interrupted: by which signal, if one arrived, and in which subcommand. */
+export interface Interruption {
+  readonly signal?: StopSignal | undefined
+  readonly command?: string | undefined
+}
+
+/**
+ * Whether an interruption is how the command ends normally: `zego-rtmp emulator` is a server that runs until it
+ * is stopped, so Ctrl-C or SIGTERM ends it with status 0 (and its own "emulator stopped" line).
+ */
+const stopsNormally = (interruption: Interruption): boolean => interruption.command === "emulator"
+
 /** The tags of invalid input: the core's, ours, and the emulator's options and configuration file errors. */
 const INVALID_INPUT_TAGS: ReadonlySet<string> = new Set([
   "InvalidRequestError",
@@ -52,9 +71,16 @@ export const isInvalidInput = (error: unknown): boolean =>
   ValidationError.isValidationError(error) || ConfigError.isConfigError(error) ||
   (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && INVALID_INPUT_TAGS.has(error._tag))
 
-/** The exit status a failed run ends with: 0 when it was only interrupted (Ctrl-C, SIGTERM), 2 or 1 otherwise. */
-export const exitCode = (cause: Cause.Cause<unknown>): number => {
-  if (Cause.isInterruptedOnly(cause)) return 0
+/**
+ * The exit status a failed run ends with: 2 for invalid input, 1 for any other failure. Interrupted: 0 for the
+ * emulator (stopping is how a server ends), else 130 for SIGINT, 143 for SIGTERM, 1 with no signal.
+ */
+export const exitCode = (cause: Cause.Cause<unknown>, interruption: Interruption = {}): number => {
+  if (Cause.isInterruptedOnly(cause)) {
+    return stopsNormally(interruption) ? 0 : interruption.signal === undefined
+      ? EXIT_FAILURE
+      : SIGNAL_EXIT[interruption.signal]
+  }
   return Option.match(Cause.failureOption(cause), {
     onNone: () => EXIT_FAILURE,
     onSome: (error) => (isInvalidInput(error) ? EXIT_INVALID_INPUT : EXIT_FAILURE)
@@ -147,9 +173,25 @@ const describeRaw = (error: unknown, command: string | undefined): string => {
   return oneLine(`Error: ${text(error)}`)
 }
 
-/** The line for a failed run, or none when it was only interrupted. */
-export const describeCause = (cause: Cause.Cause<unknown>, command?: string): Option.Option<string> => {
-  if (Cause.isInterruptedOnly(cause)) return Option.none()
+/** The line for a run stopped by a signal before it was done. */
+const interruptedLine = (interruption: Interruption): string =>
+  `zego-rtmp${interruption.command === undefined ? "" : ` ${interruption.command}`}: interrupted by ` +
+  `${interruption.signal ?? "an interruption"} before it was done${
+    interruption.command === "dispatch" ? "; no node was printed (the request may have reached the server)" : ""
+  }.`
+
+/**
+ * The line for a failed run: none when the emulator was stopped (it prints its own line), one that names the signal
+ * when another command was interrupted.
+ */
+export const describeCause = (
+  cause: Cause.Cause<unknown>,
+  command?: string,
+  signal?: StopSignal
+): Option.Option<string> => {
+  if (Cause.isInterruptedOnly(cause)) {
+    return stopsNormally({ command }) ? Option.none() : Option.some(interruptedLine({ command, signal }))
+  }
   return Option.some(
     Option.match(Cause.failureOption(cause), {
       onSome: (error) => describe(error, command),
@@ -163,12 +205,21 @@ export const describeCause = (cause: Cause.Cause<unknown>, command?: string): Op
 }
 
 /**
- * The teardown of `NodeRuntime.runMain`: exit status 0, 1 or 2 by {@link exitCode}. A failed run sets
+ * The teardown of `NodeRuntime.runMain`: prints the failure's line ({@link describeCause}) on stderr and ends with
+ * the status of {@link exitCode}; `signal()` tells which signal, if any, stopped the run. (The line is printed here
+ * rather than in the program: a fiber interrupted by a signal runs no error handler.) A failed run sets
  * `process.exitCode` and lets Node exit once stdout and stderr are flushed (pipes are asynchronous on some
  * systems), forcing the exit after a second if something still holds the event loop.
  */
-export const teardown: Runtime.Teardown = (exit, onExit) => {
-  const code = Exit.isSuccess(exit) ? 0 : exitCode(exit.cause)
+export const makeTeardown = (options: {
+  readonly command?: string | undefined
+  readonly signal: () => StopSignal | undefined
+}): Runtime.Teardown =>
+(exit, onExit) => {
+  if (Exit.isSuccess(exit)) return onExit(0)
+  const signal = options.signal()
+  Option.map(describeCause(exit.cause, options.command, signal), (line) => process.stderr.write(`${line}\n`))
+  const code = exitCode(exit.cause, { command: options.command, signal })
   if (code === 0) return onExit(0)
   process.exitCode = code
   setTimeout(() => onExit(code), 1000).unref()

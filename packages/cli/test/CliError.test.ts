@@ -3,6 +3,7 @@ import { EmulatorError } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as ConfigError from "effect/ConfigError"
+import * as Option from "effect/Option"
 import * as CliError from "../src/CliError.js"
 
 const server = ZegoError.fromCode({ code: 1002, serverMessage: "no node", requestId: "42", action: "RTMPDispatchV2" })
@@ -24,7 +25,16 @@ describe("CliError", () => {
     ]
     for (const error of other) assert.strictEqual(CliError.exitCode(Cause.fail(error)), 1, String(error))
     assert.strictEqual(CliError.exitCode(Cause.die(new Error("bug"))), 1)
-    assert.strictEqual(CliError.exitCode(Cause.interrupt("fiber" as never)), 0)
+  })
+
+  it("interrupted: 130 for SIGINT, 143 for SIGTERM, 1 without a signal; 0 for the emulator, a server", () => {
+    const interrupted = Cause.interrupt("fiber" as never)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "dispatch", signal: "SIGINT" }), 130)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "dispatch", signal: "SIGTERM" }), 143)
+    assert.strictEqual(CliError.exitCode(interrupted, { signal: "SIGINT" }), 130)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "dispatch" }), 1)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "emulator", signal: "SIGINT" }), 0)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "emulator", signal: "SIGTERM" }), 0)
   })
 
   it("describes a ZEGO error in one line with its tag, code, request id and hint", () => {
@@ -66,8 +76,13 @@ describe("CliError", () => {
     assert.include(line, "RequestId 42")
   })
 
-  it("says nothing for an interruption, and reports a defect as a bug", () => {
-    assert.isTrue(CliError.describeCause(Cause.interrupt("fiber" as never))._tag === "None")
+  it("an interruption: no line for the emulator (it says it stopped), the signal for another command", () => {
+    assert.isTrue(CliError.describeCause(Cause.interrupt("fiber" as never), "emulator", "SIGINT")._tag === "None")
+    const line = CliError.describeCause(Cause.interrupt("fiber" as never), "dispatch", "SIGTERM")
+    assert.match(Option.getOrThrow(line), /^zego-rtmp dispatch: interrupted by SIGTERM before it was done/)
+  })
+
+  it("reports a defect as a bug", () => {
     const defect = CliError.describeCause(Cause.die(new TypeError("x is undefined")))
     assert.deepStrictEqual(defect._tag === "Some" && defect.value.startsWith("Unexpected defect"), true)
   })
