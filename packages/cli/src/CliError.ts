@@ -1,7 +1,13 @@
 /**
  * How `zego-rtmp` fails: its own error (missing credentials), the one line a failure prints on stderr, and the exit
- * status: 2 for invalid input, 1 for server, transport and other errors.
+ * status: 2 for invalid input, 1 for server, transport and other errors, 130 / 143 when SIGINT / SIGTERM stops a
+ * command before it is done.
+ *
+ * The line quotes what a server sent (its message, its request id) and what a user typed: every control, bidi and
+ * line-separator character in it is written visibly (`\x1b`, `\u202e`, `\n`), so that it cannot forge lines or
+ * rewrite the terminal, and it is at most {@link MAX_LINE} characters long.
  */
+import { Untrusted } from "@effect-zego/core"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import type * as Runtime from "@effect/platform/Runtime"
@@ -34,6 +40,24 @@ export const EXIT_INVALID_INPUT = 2
 /** The exit status for everything else that fails: server answers, transport, the emulator failing to start. */
 export const EXIT_FAILURE = 1
 
+/** The signals that stop `zego-rtmp`, each with the exit status it gives: 128 + its number, as shells report it. */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const
+
+/** A signal that stops `zego-rtmp`. */
+export type StopSignal = keyof typeof SIGNAL_EXIT
+
+/** How a run was interrupted: by which signal, if one arrived, and in which subcommand. */
+export interface Interruption {
+  readonly signal?: StopSignal | undefined
+  readonly command?: string | undefined
+}
+
+/**
+ * Whether an interruption is how the command ends normally: `zego-rtmp emulator` is a server that runs until it
+ * is stopped, so Ctrl-C or SIGTERM ends it with status 0 (and its own "emulator stopped" line).
+ */
+const stopsNormally = (interruption: Interruption): boolean => interruption.command === "emulator"
+
 /** The tags of invalid input: the core's, ours, and the emulator's options and configuration file errors. */
 const INVALID_INPUT_TAGS: ReadonlySet<string> = new Set([
   "InvalidRequestError",
@@ -47,9 +71,16 @@ export const isInvalidInput = (error: unknown): boolean =>
   ValidationError.isValidationError(error) || ConfigError.isConfigError(error) ||
   (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && INVALID_INPUT_TAGS.has(error._tag))
 
-/** The exit status a failed run ends with: 0 when it was only interrupted (Ctrl-C, SIGTERM), 2 or 1 otherwise. */
-export const exitCode = (cause: Cause.Cause<unknown>): number => {
-  if (Cause.isInterruptedOnly(cause)) return 0
+/**
+ * The exit status a failed run ends with: 2 for invalid input, 1 for any other failure. Interrupted: 0 for the
+ * emulator (stopping is how a server ends), else 130 for SIGINT, 143 for SIGTERM, 1 with no signal.
+ */
+export const exitCode = (cause: Cause.Cause<unknown>, interruption: Interruption = {}): number => {
+  if (Cause.isInterruptedOnly(cause)) {
+    return stopsNormally(interruption) ? 0 : interruption.signal === undefined
+      ? EXIT_FAILURE
+      : SIGNAL_EXIT[interruption.signal]
+  }
   return Option.match(Cause.failureOption(cause), {
     onNone: () => EXIT_FAILURE,
     onSome: (error) => (isInvalidInput(error) ? EXIT_INVALID_INPUT : EXIT_FAILURE)
@@ -62,6 +93,21 @@ const ANSI = /\u001b\[[0-9;]*m/g
 /** Removes ANSI colour codes. */
 export const stripAnsi = (text: string): string => text.replace(ANSI, "")
 
+/** The longest line a failure prints; a longer one keeps its start and its end (the request id and the advice). */
+export const MAX_LINE = 1000
+
+/**
+ * A line safe to print on a terminal: every control, bidi and line-separator character written visibly, and at
+ * most {@link MAX_LINE} characters (its middle left out when longer).
+ */
+export const safeLine = (text: string): string => {
+  const escaped = Untrusted.escapeText(text)
+  if (escaped.length <= MAX_LINE) return escaped
+  const tail = 300
+  const head = MAX_LINE - tail - 40
+  return `${escaped.slice(0, head)} …(${escaped.length - head - tail} characters left out)… ${escaped.slice(-tail)}`
+}
+
 /** Folds text into one line: no ANSI colours; paragraphs joined with `; `, other line breaks with spaces. */
 export const oneLine = (text: string): string =>
   stripAnsi(text)
@@ -70,7 +116,8 @@ export const oneLine = (text: string): string =>
     .filter((paragraph) => paragraph !== "")
     .join("; ")
 
-const settingsHint = "Check the ZEGO_* environment variables: ZEGO_APP_ID is a number, ZEGO_IS_TEST true or false, " +
+const settingsHint =
+  "Check the ZEGO_* environment variables: ZEGO_APP_ID is decimal digits, ZEGO_IS_TEST true or false, " +
   "ZEGO_REGION one of unified, sha, hkg, fra, lax, bom, sgp."
 
 const help = (command: string | undefined) => `See zego-rtmp${command ? ` ${command}` : ""} --help.`
@@ -79,7 +126,8 @@ const describeTagged = (
   error: { readonly _tag: string; readonly message?: unknown },
   command: string | undefined
 ): string => {
-  const message = typeof error.message === "string" ? error.message : ""
+  // Escaped before folding: a line break a server put in its message shows as `\n` instead of a space.
+  const message = typeof error.message === "string" ? Untrusted.escapeText(error.message) : ""
   const text = message.startsWith(error._tag) ? message : `${error._tag}: ${message || "failed"}`
   switch (error._tag) {
     case "InvalidRequestError":
@@ -93,47 +141,85 @@ const describeTagged = (
   }
 }
 
+/** `String(value)`, or a bounded excerpt when that throws or is long (a defect can be any value). */
+const text = (value: unknown): string => {
+  try {
+    const shown = String(value)
+    return shown.length <= MAX_LINE ? shown : `${shown.slice(0, MAX_LINE)}…`
+  } catch {
+    return Untrusted.excerpt(value)
+  }
+}
+
 /**
  * The one line a failure prints on stderr: the error tag and, for ZEGOCLOUD errors, the code, the request id and
  * what to do (the core errors' messages carry that hint). `command` is the subcommand, for the `--help` pointer.
+ * What a server or a user sent is escaped ({@link safeLine}).
  */
-export const describe = (error: unknown, command?: string): string => {
+export const describe = (error: unknown, command?: string): string => safeLine(describeRaw(error, command))
+
+const describeRaw = (error: unknown, command: string | undefined): string => {
   if (ValidationError.isValidationError(error)) {
     const text = oneLine(HelpDoc.toAnsiText(error.error)).replace(/\.$/, "") || error._tag
     return `ValidationError (${error._tag}): ${text}. ${help(command)}`
   }
   if (ConfigError.isConfigError(error)) {
-    return `ConfigError: ${oneLine(String(error)).replace(/^\(|\)$/g, "")}. ${settingsHint}`
+    return `ConfigError: ${oneLine(text(error)).replace(/^\(|\)$/g, "")}. ${settingsHint}`
   }
   if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {
     return oneLine(describeTagged(error as { readonly _tag: string; readonly message?: unknown }, command))
   }
-  if (error instanceof Error) return oneLine(`${error.name}: ${error.message}`)
-  return oneLine(`Error: ${String(error)}`)
+  if (error instanceof Error) return oneLine(`${text(error.name)}: ${text(error.message)}`)
+  return oneLine(`Error: ${text(error)}`)
 }
 
-/** The line for a failed run, or none when it was only interrupted. */
-export const describeCause = (cause: Cause.Cause<unknown>, command?: string): Option.Option<string> => {
-  if (Cause.isInterruptedOnly(cause)) return Option.none()
+/** The line for a run stopped by a signal before it was done. */
+const interruptedLine = (interruption: Interruption): string =>
+  `zego-rtmp${interruption.command === undefined ? "" : ` ${interruption.command}`}: interrupted by ` +
+  `${interruption.signal ?? "an interruption"} before it was done${
+    interruption.command === "dispatch" ? "; no node was printed (the request may have reached the server)" : ""
+  }.`
+
+/**
+ * The line for a failed run: none when the emulator was stopped (it prints its own line), one that names the signal
+ * when another command was interrupted.
+ */
+export const describeCause = (
+  cause: Cause.Cause<unknown>,
+  command?: string,
+  signal?: StopSignal
+): Option.Option<string> => {
+  if (Cause.isInterruptedOnly(cause)) {
+    return stopsNormally({ command }) ? Option.none() : Option.some(interruptedLine({ command, signal }))
+  }
   return Option.some(
     Option.match(Cause.failureOption(cause), {
       onSome: (error) => describe(error, command),
       onNone: () =>
         Option.match(Cause.dieOption(cause), {
           onSome: (defect) => `Unexpected defect (a bug in zego-rtmp, please report it): ${describe(defect, command)}`,
-          onNone: () => "Unexpected failure: " + oneLine(Cause.pretty(cause))
+          onNone: () => safeLine("Unexpected failure: " + oneLine(text(Cause.pretty(cause))))
         })
     })
   )
 }
 
 /**
- * The teardown of `NodeRuntime.runMain`: exit status 0, 1 or 2 by {@link exitCode}. A failed run sets
+ * The teardown of `NodeRuntime.runMain`: prints the failure's line ({@link describeCause}) on stderr and ends with
+ * the status of {@link exitCode}; `signal()` tells which signal, if any, stopped the run. (The line is printed here
+ * rather than in the program: a fiber interrupted by a signal runs no error handler.) A failed run sets
  * `process.exitCode` and lets Node exit once stdout and stderr are flushed (pipes are asynchronous on some
  * systems), forcing the exit after a second if something still holds the event loop.
  */
-export const teardown: Runtime.Teardown = (exit, onExit) => {
-  const code = Exit.isSuccess(exit) ? 0 : exitCode(exit.cause)
+export const makeTeardown = (options: {
+  readonly command?: string | undefined
+  readonly signal: () => StopSignal | undefined
+}): Runtime.Teardown =>
+(exit, onExit) => {
+  if (Exit.isSuccess(exit)) return onExit(0)
+  const signal = options.signal()
+  Option.map(describeCause(exit.cause, options.command, signal), (line) => process.stderr.write(`${line}\n`))
+  const code = exitCode(exit.cause, { command: options.command, signal })
   if (code === 0) return onExit(0)
   process.exitCode = code
   setTimeout(() => onExit(code), 1000).unref()

@@ -2,7 +2,7 @@
  * `zego-rtmp dispatch`: asks ZEGOCLOUD (or, with no credentials set, an emulator started in-process) for a publish
  * or pull node and prints it for a human (URL, OBS settings, ffmpeg / ffplay commands) or as JSON.
  */
-import { Params, RtmpDispatch, ZegoError } from "@effect-zego/core"
+import { Params, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
 import type { EmulatorError } from "@effect-zego/emulator"
 import { NodeRtmpDispatch } from "@effect-zego/node"
 import * as Command from "@effect/cli/Command"
@@ -15,7 +15,6 @@ import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { MissingCredentialsError } from "./CliError.js"
 import * as Stdio from "./internal/stdio.js"
@@ -74,9 +73,13 @@ export type Target =
   | { readonly _tag: "Embedded"; readonly isTest: boolean | undefined }
   | { readonly _tag: "Remote"; readonly options: RtmpDispatch.Options }
 
-/** The settings the node package reads from the environment, each optional here: their absence chooses the target. */
+/**
+ * The settings the node package reads from the environment, each optional here: their absence chooses the target.
+ * `ZEGO_APP_ID` is decimal digits only, as the core reads it: `0x10`, `1e3` or ` 12` are errors, not 16, 1000 or 12,
+ * and a variable set but empty is an error that says so (not 0, and not "unset").
+ */
 const environment = Config.all({
-  appId: Config.option(Config.integer("ZEGO_APP_ID")),
+  appId: Config.option(RtmpDispatch.decimalConfig("ZEGO_APP_ID")),
   serverSecret: Config.option(Config.redacted("ZEGO_SERVER_SECRET")),
   region: Config.option(Config.literal(...REGIONS)("ZEGO_REGION")),
   baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
@@ -159,9 +162,10 @@ export const toRequest = (
       ...(Option.isSome(flags.clientIp) ? { clientIp: flags.clientIp.value } : {}),
       ...(sequence !== undefined ? { sequence } : {})
     }
+    // Described without formatting the whole value: a flag can be long, and Effect's formatter quotes it in full.
     yield* Either.mapLeft(decodeRequest(request), (error) => {
-      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-      return invalid(issue?.path.map(String).join(".") || "request", issue?.message ?? error.message)
+      const issue = Untrusted.describeParseError(error)
+      return invalid(issue.path || "request", issue.message)
     })
     return request
   })
@@ -225,10 +229,10 @@ export const handler = (flags: Flags): Effect.Effect<void, DispatchCommandError>
       const service = yield* RtmpDispatch.RtmpDispatch
       if (flags.v1) {
         const result = yield* service.dispatchAddresses(request)
-        return flags.json ? JSON.stringify(Output.addressesJson(result), null, 2) : Output.addressesText(result)
+        return flags.json ? Output.json(Output.addressesJson(result)) : Output.addressesText(result)
       }
       const result = yield* service.dispatch(request)
-      return flags.json ? JSON.stringify(Output.dispatchedJson(result), null, 2) : Output.dispatchedText(result)
+      return flags.json ? Output.json(Output.dispatchedJson(result)) : Output.dispatchedText(result)
     }).pipe(Effect.provide(layer))
     yield* Stdio.out(text)
   })

@@ -4,6 +4,7 @@
  * `--media-node` it also runs a local RTMP media node (nginx-rtmp) that its pools point at, so that the URLs it
  * dispatches can be published to with OBS or ffmpeg and played.
  */
+import { Untrusted } from "@effect-zego/core"
 import type { Emulator, EmulatorError } from "@effect-zego/emulator"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -74,7 +75,7 @@ export const environmentLines = (options: {
       `${demo ? ", public demo credentials" : ""}:`
     const secretNote = demo ? [] : [
       `# and ZEGO_SERVER_SECRET=<the serverSecret of app ${app.appId}${
-        configPath === undefined ? "" : ` in ${configPath}`
+        configPath === undefined ? "" : ` in ${Untrusted.escapeText(configPath)}`
       }> (not printed)`
     ]
     return [`# ${title}`, `${index === 0 ? "" : "# "}export ${assignments.join(" ")}`, ...secretNote]

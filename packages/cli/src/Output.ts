@@ -1,7 +1,14 @@
 /**
  * What `zego-rtmp dispatch` prints: the nodes for a human (URL, OBS settings, a ready ffmpeg / ffplay command), or
  * one JSON document for a script.
+ *
+ * Both are safe on a terminal whatever the server sent. In the human text every control, bidi and line-separator
+ * character of a server's string (request id, node URL) is written visibly (`\x1b`, `\u202e`, `\n`), so it
+ * cannot forge a line or make a printed command look like another; such a string is shown, not reproduced. The JSON
+ * document keeps every string exact: `JSON.stringify` escapes C0 controls, and {@link json} also escapes DEL, C1
+ * controls, bidi controls and U+2028 / U+2029 as `\uXXXX`, which any JSON parser reads back as the same string.
  */
+import { Untrusted } from "@effect-zego/core"
 import type { RtmpDispatch } from "@effect-zego/core"
 import * as MediaCommands from "./MediaCommands.js"
 
@@ -59,6 +66,21 @@ export const addressesJson = (result: RtmpDispatch.DispatchedAddresses): Dispatc
   nodes: result.addresses.map((address) => ({ address: address.address, host: address.host, port: address.port }))
 })
 
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * A JSON document as text, two-space indented, with every character a terminal would obey escaped: C0 controls by
+ * `JSON.stringify`, and DEL, C1, bidi controls and line separators as `\uXXXX` (they can only be inside strings).
+ */
+export const json = (document: DispatchJson): string =>
+  JSON.stringify(document, null, 2).replace(
+    JSON_UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  )
+
+/** Lines joined for a terminal: each written with its unsafe characters visible (see the module's comment). */
+const text = (lines: ReadonlyArray<string>): string => lines.map(Untrusted.escapeText).join("\n")
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 const header = (action: string, result: { type: string; streamId: string; requestId: string }, count: string) =>
@@ -89,7 +111,7 @@ export const dispatchedText = (result: RtmpDispatch.Dispatched): string => {
   })
   if (result.nodes.length > 1) lines.push("Use the first node; the others are fallbacks, in the server's order.")
   lines.push("Use a node within 2 hours; dispatch again for every new publish or pull.")
-  return lines.join("\n")
+  return text(lines)
 }
 
 /** The human text of an `RTMPDispatch` (V1) answer: each `host:port` address. */
@@ -101,5 +123,5 @@ export const addressesText = (result: RtmpDispatch.DispatchedAddresses): string 
     "RTMPDispatch answers host:port only; run without --v1 (RTMPDispatchV2) for full RTMP URLs, OBS settings and",
     "ffmpeg commands."
   )
-  return lines.join("\n")
+  return text(lines)
 }

@@ -1,26 +1,38 @@
 #!/usr/bin/env node
 /**
- * The `zego-rtmp` executable: runs the command tree with Node's platform services; a failure prints one line on
- * stderr and exits with status 2 (invalid input) or 1 (anything else); Ctrl-C and SIGTERM stop it cleanly.
+ * The `zego-rtmp` executable: runs the command tree with Node's platform services. A failure prints one line on
+ * stderr and exits with status 2 (invalid input) or 1 (anything else). SIGINT (Ctrl-C) or SIGTERM stops it: a
+ * command stopped before it is done (`dispatch` waiting for the server) prints one line on stderr and exits with
+ * 130 (SIGINT) or 143 (SIGTERM); `emulator`, a server that runs until stopped, says it stopped and exits with 0.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
-import * as Option from "effect/Option"
 import * as Cli from "./Cli.js"
 import * as CliError from "./CliError.js"
-import * as Stdio from "./internal/stdio.js"
 
-/** Which subcommand the arguments name, for the `--help` pointer of an error line. */
+/** Which subcommand the arguments name, for the `--help` pointer of an error line and the interrupted status. */
 const subcommand = process.argv.slice(2).find((arg) => arg === "dispatch" || arg === "emulator")
 
 /** Whether stdout takes ANSI colours: a terminal, and no `NO_COLOR` (https://no-color.org). */
 const colours = process.stdout.isTTY === true && !process.env.NO_COLOR
 
 /**
+ * The first stop signal received. `runMain` interrupts the program on SIGINT and SIGTERM but does not say which
+ * one; this listener only notes it, and goes away with the first signal, as `runMain`'s does, so that a second
+ * Ctrl-C kills the process as usual.
+ */
+let stopSignal: CliError.StopSignal | undefined
+const onSignal = (signal: NodeJS.Signals) => {
+  if (signal === "SIGINT" || signal === "SIGTERM") stopSignal ??= signal
+  process.off("SIGINT", onSignal).off("SIGTERM", onSignal)
+}
+process.on("SIGINT", onSignal).on("SIGTERM", onSignal)
+
+/**
  * The console of @effect/cli. It prints a validation error as help-doc paragraphs through `Console.error` (its
- * only use of it); the report below prints the same error as one line instead, so that output is dropped. Its help
+ * only use of it); the teardown prints the same error as one line instead, so that output is dropped. Its help
  * text loses its ANSI colours when stdout is not a terminal.
  */
 const cliConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
@@ -32,15 +44,18 @@ const cliConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E
     })
   )
 
+const teardown = CliError.makeTeardown({ command: subcommand, signal: () => stopSignal })
+
 Cli.run(process.argv).pipe(
   cliConsole,
-  Effect.tapErrorCause((cause) =>
-    Option.match(CliError.describeCause(cause, subcommand), {
-      onNone: () => Effect.void,
-      onSome: Stdio.err
-    })
-  ),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true, teardown: CliError.teardown })
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) => {
+      process.off("SIGINT", onSignal).off("SIGTERM", onSignal)
+      teardown(exit, onExit)
+    }
+  })
 )

@@ -1,14 +1,15 @@
-import { ZegoError } from "@effect-zego/core"
+import { Untrusted, ZegoError } from "@effect-zego/core"
 import { EmulatorError } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as ConfigError from "effect/ConfigError"
+import * as Option from "effect/Option"
 import * as CliError from "../src/CliError.js"
 
 const server = ZegoError.fromCode({ code: 1002, serverMessage: "no node", requestId: "42", action: "RTMPDispatchV2" })
 
 describe("CliError", () => {
-  it("exit status 2 for invalid input, 1 for the rest, 0 for an interruption", () => {
+  it("exit status 2 for invalid input, 1 for the rest", () => {
     const invalid = [
       new ZegoError.InvalidRequestError({ parameter: "streamId", detail: "bad" }),
       new CliError.MissingCredentialsError({ missing: ["ZEGO_APP_ID"], because: "x", otherwise: "y" }),
@@ -24,7 +25,16 @@ describe("CliError", () => {
     ]
     for (const error of other) assert.strictEqual(CliError.exitCode(Cause.fail(error)), 1, String(error))
     assert.strictEqual(CliError.exitCode(Cause.die(new Error("bug"))), 1)
-    assert.strictEqual(CliError.exitCode(Cause.interrupt("fiber" as never)), 0)
+  })
+
+  it("interrupted: 130 for SIGINT, 143 for SIGTERM, 1 without a signal; 0 for the emulator, a server", () => {
+    const interrupted = Cause.interrupt("fiber" as never)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "dispatch", signal: "SIGINT" }), 130)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "dispatch", signal: "SIGTERM" }), 143)
+    assert.strictEqual(CliError.exitCode(interrupted, { signal: "SIGINT" }), 130)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "dispatch" }), 1)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "emulator", signal: "SIGINT" }), 0)
+    assert.strictEqual(CliError.exitCode(interrupted, { command: "emulator", signal: "SIGTERM" }), 0)
   })
 
   it("describes a ZEGO error in one line with its tag, code, request id and hint", () => {
@@ -39,8 +49,40 @@ describe("CliError", () => {
     assert.strictEqual(CliError.oneLine("\u001b[1ma\u001b[0m\nb\n\nc\n"), "a b; c")
   })
 
-  it("says nothing for an interruption, and reports a defect as a bug", () => {
-    assert.isTrue(CliError.describeCause(Cause.interrupt("fiber" as never))._tag === "None")
+  it("escapes what a server sent: no line break, escape sequence or bidi override reaches the terminal", () => {
+    const hostile = ZegoError.fromCode({
+      code: 1005,
+      serverMessage: "down\n\u001b[31mFORGED\u2028\u202e",
+      requestId: "7\u009b2J",
+      action: "RTMPDispatchV2"
+    })
+    const line = CliError.describe(hostile)
+    assert.include(line, "down\\n\\x1b[31mFORGED\\u2028\\u202e")
+    assert.include(line, "RequestId 7\\x9b2J")
+    assert.isFalse(Untrusted.hasUnsafeCharacters(line))
+  })
+
+  it("bounds a long line, keeping its start and its end", () => {
+    const long = ZegoError.fromCode({
+      code: 1005,
+      serverMessage: "x".repeat(100_000),
+      requestId: "42",
+      action: "RTMPDispatchV2"
+    })
+    const line = CliError.describe(long)
+    assert.isAtMost(line.length, CliError.MAX_LINE + 40)
+    assert.match(line, /^AppNotOnlineError: ZEGO code 1005/)
+    assert.include(line, "characters left out")
+    assert.include(line, "RequestId 42")
+  })
+
+  it("an interruption: no line for the emulator (it says it stopped), the signal for another command", () => {
+    assert.isTrue(CliError.describeCause(Cause.interrupt("fiber" as never), "emulator", "SIGINT")._tag === "None")
+    const line = CliError.describeCause(Cause.interrupt("fiber" as never), "dispatch", "SIGTERM")
+    assert.match(Option.getOrThrow(line), /^zego-rtmp dispatch: interrupted by SIGTERM before it was done/)
+  })
+
+  it("reports a defect as a bug", () => {
     const defect = CliError.describeCause(Cause.die(new TypeError("x is undefined")))
     assert.deepStrictEqual(defect._tag === "Some" && defect.value.startsWith("Unexpected defect"), true)
   })

@@ -1,4 +1,4 @@
-import { RtmpNode } from "@effect-zego/core"
+import { RtmpNode, Untrusted } from "@effect-zego/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as MediaCommands from "../src/MediaCommands.js"
 import * as Output from "../src/Output.js"
@@ -39,5 +39,20 @@ describe("Output", () => {
         nodes: [{ address: "127.0.0.1:1935", host: "127.0.0.1", port: 1935 }]
       }
     )
+  })
+
+  it("escapes a server's strings in the human text; the JSON keeps them exact, with nothing a terminal obeys", () => {
+    const url = "rtmp://198.51.100.1:1935/live/s\u001b[2K\u001b[1Gcurl|sh\u202e\u009b"
+    const node = RtmpNode.parseRtmpUrl(url)
+    assert.isDefined(node, "the core accepts this URL today; if it comes to refuse it, this test can go")
+    if (node === undefined) return
+    const result = { requestId: "1\n2\u2028", streamId: "s", type: "push" as const, nodes: [node] as const }
+    const text = Output.dispatchedText(result)
+    assert.isFalse(Untrusted.hasUnsafeCharacters(text.replaceAll("\n", "")))
+    assert.include(text, "RequestId 1\\n2\\u2028)")
+    assert.include(text, "s\\x1b[2K\\x1b[1Gcurl|sh\\u202e\\x9b")
+    const json = Output.json(Output.dispatchedJson(result))
+    assert.isFalse(Untrusted.hasUnsafeCharacters(json.replaceAll("\n", "")))
+    assert.deepStrictEqual(JSON.parse(json), Output.dispatchedJson(result))
   })
 })

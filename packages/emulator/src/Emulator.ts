@@ -17,7 +17,6 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
@@ -26,7 +25,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -34,6 +33,7 @@ import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
 import * as EmulatorError from "./EmulatorError.js"
 import * as Fault from "./Fault.js"
+import * as Bounded from "./internal/bounded.js"
 import * as Codes from "./internal/codes.js"
 import * as Dispatcher from "./internal/dispatcher.js"
 import { PositiveDurationFromJson } from "./internal/duration.js"
@@ -111,7 +111,10 @@ export const busiestWindow = (times: ReadonlyArray<number>, windowMillis: number
   return most
 }
 
-/** A request the emulator received, whatever it answered. */
+/**
+ * A request the emulator received, whatever it answered. Its strings are kept short (`AppId` 16 characters,
+ * `Action` 32, `StreamId` 256, `SignatureNonce` 64; a longer one is cut, ending in `...`), whatever the query.
+ */
 export interface RequestRecord {
   readonly requestId: string
   /** When it arrived, by the emulator's `Clock`, in milliseconds. */
@@ -129,7 +132,10 @@ export interface RequestRecord {
   readonly code: number | undefined
 }
 
-/** A call of the `on_publish` check and its answer. */
+/**
+ * A call of the `on_publish` check and its answer. Its fields are kept short (`call` 32 characters, `app` 128, `name`
+ * 300, `addr` 64; a longer one is cut, ending in `...`).
+ */
 export interface PublishCheck {
   /** When it arrived, by the emulator's `Clock`, in milliseconds. */
   readonly receivedAt: number
@@ -139,7 +145,10 @@ export interface PublishCheck {
   readonly name: string | undefined
   readonly addr: string | undefined
   readonly allowed: boolean
-  /** The HTTP status answered: 200 allowed, 403 refused, 400 no form or no `app` / `name`, 405 not a POST. */
+  /**
+   * The HTTP status answered: 200 allowed, 403 refused, 400 no form or no `app` / `name`, 405 not a POST, 413 a body
+   * over 64 KiB.
+   */
   readonly status: number
   /** Why, in words (also the body of the answer). */
   readonly reason: string
@@ -270,10 +279,8 @@ type ValidOptions = typeof OptionsSchema.Type
  * `false` of `rateLimit` are left out when another member has something more useful to say.
  */
 const formatIssues = (error: ParseResult.ParseError): string => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-    path: issue.path.join("."),
-    message: issue.message
-  }))
+  // Bounded: Effect's own formatting quotes the offending value in full, and overflows the stack on a deep one.
+  const issues = Bounded.issues(error)
   return issues
     .filter((issue) =>
       !(/^Expected (undefined|false), actual/.test(issue.message) &&
@@ -315,14 +322,19 @@ export const loadOptions = (
     const text = yield* fs.readFileString(path).pipe(
       Effect.mapError((error) => new EmulatorError.ConfigFileError({ path, reason: "Read", detail: error.message }))
     )
+    // Only the position of a syntax error: JSON.parse's message quotes the text near it, maybe a secret.
     const json = yield* Effect.try({
       try: () => JSON.parse(text) as unknown,
-      catch: (error) =>
-        new EmulatorError.ConfigFileError({
+      catch: () => {
+        const error = Bounded.jsonSyntaxError(text)
+        return new EmulatorError.ConfigFileError({
           path,
           reason: "Parse",
-          detail: error instanceof Error ? error.message : String(error)
+          detail: error === undefined
+            ? "a syntax error (JSON.parse refuses it)"
+            : `line ${error.line}, column ${error.column}: ${error.problem}`
         })
+      }
     })
     return yield* Schema.decodeUnknown(OptionsSchema, { errors: "all", onExcessProperty: "error" })(json).pipe(
       Effect.mapError((error) =>
@@ -332,6 +344,13 @@ export const loadOptions = (
   })
 
 const MAX_RECORDS = 100_000
+
+/** The longest request target (path and query) answered; a longer one gets 414, as nginx answers past 8 KiB. */
+export const MAX_TARGET_LENGTH = 8 * 1024
+
+/** The largest `on_publish` body read (nginx-rtmp sends a few hundred bytes); a larger one gets 413. */
+export const MAX_PUBLISH_BODY = 64 * 1024
+
 /** The request target as a URL, if it is one. */
 const parseUrl = (target: string): URL | undefined => {
   try {
@@ -341,13 +360,16 @@ const parseUrl = (target: string): URL | undefined => {
   }
 }
 
-/** A request's path and (decoded) query with its `Signature` hidden, for logs. */
+/**
+ * A request's path and (decoded) query with its `Signature` hidden, for logs: at most 1 000 characters, escaped so
+ * that a terminal shows what a client sent instead of obeying it.
+ */
 const redactUrl = (url: URL | undefined): string => {
   if (url === undefined) return "<not a URL>"
   const query = [...url.searchParams]
     .map(([name, value]) => `${name}=${name.toLowerCase() === "signature" ? "<redacted>" : value}`)
     .join("&")
-  return query === "" ? url.pathname : `${url.pathname}?${query}`
+  return Bounded.printable(query === "" ? url.pathname : `${url.pathname}?${query}`)
 }
 
 /** A fresh RequestId: 19 decimal digits, like the real ones. */
@@ -359,6 +381,42 @@ const htmlPage = (status: number) =>
   `<html><head><title>${status}</title></head><body><h1>${status} ${
     Http.STATUS_CODES[status] ?? "Server Error"
   }</h1></body></html>`
+
+/**
+ * The body of a request, read up to {@link MAX_PUBLISH_BODY} bytes: its text, `TooLarge` past the cap (declared by
+ * Content-Length or found while reading; the rest is read and dropped, so the connection stays usable), or
+ * `Unreadable` when the client went away.
+ */
+const readBody = (
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<string | "TooLarge" | "Unreadable"> =>
+  Effect.async((resume) => {
+    const incoming = NodeHttpServerRequest.toIncomingMessage(request)
+    if (Number(incoming.headers["content-length"]) > MAX_PUBLISH_BODY) return resume(Effect.succeed("TooLarge"))
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const stop = () => {
+      incoming.off("data", onData).off("end", onEnd).off("error", onError)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= MAX_PUBLISH_BODY) return void chunks.push(chunk)
+      stop()
+      chunks.length = 0
+      incoming.resume()
+      resume(Effect.succeed("TooLarge"))
+    }
+    const onEnd = () => {
+      stop()
+      resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    }
+    const onError = () => {
+      stop()
+      resume(Effect.succeed("Unreadable"))
+    }
+    incoming.on("data", onData).once("end", onEnd).once("error", onError)
+    return Effect.sync(stop)
+  })
 
 /** Starts the emulator in the current scope; the server stops when the scope closes. */
 export const make = (
@@ -412,14 +470,23 @@ export const make = (
       Effect.map(Clock.currentTimeMillis, (now) => {
         const answer = evaluate(params, now)
         if (answer.dispatch !== undefined) {
-          if (answer.dispatch.type === "push") grants.grant(answer.dispatch.streamId, answer.dispatch.app, now)
-          records.push({ requestId, ...answer.dispatch, time: DateTime.unsafeMake(now) })
+          // Copies: the stream id (and the node built from it) may be slices of the whole query.
+          const dispatch = {
+            ...answer.dispatch,
+            streamId: Bounded.keep(answer.dispatch.streamId),
+            clientIp: Bounded.keepOptional(answer.dispatch.clientIp),
+            node: Bounded.keep(answer.dispatch.node, 1024)
+          }
+          if (dispatch.type === "push") grants.grant(dispatch.streamId, dispatch.app, now)
+          records.push({ requestId, ...dispatch, time: DateTime.unsafeMake(now) })
           if (records.length > MAX_RECORDS * 1.1) records = records.slice(-MAX_RECORDS)
         }
         return {
           response: HttpServerResponse.text(envelope(requestId, answer), { contentType: "application/json" }),
           code: answer.code,
-          outcome: `Code ${answer.code} (${answer.message})${answer.data ? ` ${answer.data.join(", ")}` : ""}`
+          outcome: Bounded.printable(
+            `Code ${answer.code} (${answer.message})${answer.data ? ` ${answer.data.join(", ")}` : ""}`
+          )
         }
       })
 
@@ -449,7 +516,7 @@ export const make = (
                 contentType: "application/json"
               }),
               code: fault.code,
-              outcome: `Code ${fault.code} (${message}) [fault]`
+              outcome: Bounded.printable(`Code ${fault.code} (${message}) [fault]`)
             }
           }
           case "Delay": {
@@ -482,13 +549,18 @@ export const make = (
     const checkPublish = (request: HttpServerRequest.HttpServerRequest) =>
       Effect.gen(function*() {
         const receivedAt = yield* Clock.currentTimeMillis
-        const form = request.method === "POST" ? yield* Effect.option(request.urlParamsBody) : Option.none()
-        const field = (name: string) =>
-          Option.getOrUndefined(Option.flatMap(form, (params) => UrlParams.getFirst(params, name)))
-        const [call, app, name, addr] = [field("call"), field("app"), field("name"), field("addr")]
+        const body = request.method === "POST" ? yield* readBody(request) : undefined
+        const form = typeof body === "string" ? Option.some(new URLSearchParams(body)) : Option.none()
+        // Each field kept short: a longer app or name is cut with a final `…`, so it matches no dispatched stream.
+        const field = (name: string, max: number) =>
+          Bounded.keepOptional(Option.getOrUndefined(Option.flatMapNullable(form, (params) => params.get(name))), max)
+        const [call, app, name, addr] = [field("call", 32), field("app", 128), field("name", 300), field("addr", 64)]
         const decide = (): { readonly status: number; readonly reason: string } => {
           if (request.method !== "POST") {
             return { status: 405, reason: "only POST: this is nginx-rtmp's on_publish check" }
+          }
+          if (body === "TooLarge") {
+            return { status: 413, reason: `the body is over ${MAX_PUBLISH_BODY} bytes` }
           }
           if (Option.isNone(form)) {
             return { status: 400, reason: "the body is not a form" }
@@ -506,11 +578,12 @@ export const make = (
         const allowed = status === 200
         checks.push({ receivedAt, call, app, name, addr, allowed, status, reason })
         if (checks.length > MAX_RECORDS * 1.1) checks = checks.slice(-MAX_RECORDS)
-        const shown = (value: string | undefined) => (value === undefined ? "-" : value.slice(0, 300))
-        yield* Effect.logInfo(
-          `${request.method} ${ON_PUBLISH_PATH} call=${shown(call)} app=${shown(app)} name=${shown(name)} ` +
-            `addr=${shown(addr)} -> HTTP ${status} (${allowed ? "allowed" : "refused"}: ${reason})`
-        )
+        const shown = (value: string | undefined) => (value === undefined ? "-" : value)
+        yield* Effect.logInfo(Bounded.printable(
+          `${Bounded.keep(request.method, 16)} ${ON_PUBLISH_PATH} call=${shown(call)} app=${shown(app)} ` +
+            `name=${shown(name)} addr=${shown(addr)} -> HTTP ${status} (${allowed ? "allowed" : "refused"}: ${reason})`,
+          2000
+        ))
         return HttpServerResponse.text(reason, {
           status,
           headers: status === 405 ? { allow: "POST" } : {}
@@ -521,22 +594,29 @@ export const make = (
       const request = yield* HttpServerRequest.HttpServerRequest
       const receivedAt = yield* Clock.currentTimeMillis
       const requestId = newRequestId()
-      const url = parseUrl(request.url)
-      if (url?.pathname === ON_PUBLISH_PATH) return yield* checkPublish(request)
-      const param = (name: string) => url?.searchParams.get(name) ?? undefined
+      const tooLong = request.url.length > MAX_TARGET_LENGTH
+      const url = parseUrl(tooLong ? request.url.slice(0, MAX_TARGET_LENGTH) : request.url)
+      if (url?.pathname === ON_PUBLISH_PATH && !tooLong) return yield* checkPublish(request)
+      // Each field kept short, in a string of its own: a record must not hold on to the whole query.
+      const param = (name: string, max: number) => Bounded.keepOptional(url?.searchParams.get(name) ?? undefined, max)
       // Recorded on arrival (a delayed answer is still a request seen); the code is filled in once answered.
       const record: { -readonly [K in keyof RequestRecord]: RequestRecord[K] } = {
         requestId,
         receivedAt,
-        appId: param("AppId"),
-        action: param("Action"),
-        streamId: param("StreamId"),
-        nonce: param("SignatureNonce"),
+        appId: param("AppId", 16),
+        action: param("Action", 32),
+        streamId: param("StreamId", Bounded.MAX_KEPT),
+        nonce: param("SignatureNonce", 64),
         code: undefined
       }
       received.push(record)
       if (received.length > MAX_RECORDS * 1.1) received = received.slice(-MAX_RECORDS)
-      const handled = yield* handle(request, url, requestId)
+      const handled = tooLong
+        ? {
+          response: HttpServerResponse.text(htmlPage(414), { status: 414, contentType: "text/html" }),
+          outcome: `HTTP 414 (a request target of ${request.url.length} characters; at most ${MAX_TARGET_LENGTH})`
+        }
+        : yield* handle(request, url, requestId)
       const { outcome, response } = handled
       record.code = "code" in handled ? handled.code : undefined
       const date = new Date(yield* Clock.currentTimeMillis).toUTCString()

@@ -112,6 +112,32 @@ describe("the JSON configuration file", () => {
       assert.strictEqual(error.reason, "Parse")
     }))
 
+  it.scopedLive("a syntax error is given by its line and column, quoting nothing of the file (it holds secrets)", () =>
+    Effect.gen(function*() {
+      const cases = [
+        ["{\n  \"apps\": [{ \"appId\": 1, \"serverSecret\": feedface0123 }]\n}", "line 2, column 42"],
+        ["{ \"apps\": [{ \"serverSecret\": \"feedface0123\" }] }}", "line 1, column 49"],
+        ["{ \"serverSecret\": \"feedface0123", "line 1, column 32"],
+        ["{ \"serverSecret\": \"feed\u0001face0123\" }", "line 1, column 24"],
+        ["", "line 1, column 1"]
+      ] as const
+      for (const [text, position] of cases) {
+        const error = yield* Effect.flip(load(text))
+        assert.strictEqual(error.reason, "Parse")
+        assert.include(error.detail, position, text)
+        assert.notInclude(error.message, "feed", text)
+      }
+    }))
+
+  it.scopedLive("a value nested thousands of levels deep: ConfigFileError Invalid, a short message", () =>
+    Effect.gen(function*() {
+      const deep = `${"[".repeat(5000)}${"]".repeat(5000)}`
+      const error = yield* Effect.flip(load(`{ "apps": [{ "appId": 1, "serverSecret": "s", "isTest": ${deep} }] }`))
+      assert.strictEqual(error.reason, "Invalid")
+      assert.match(error.detail, /^apps\.0\.isTest: Expected boolean, actual \[/)
+      assert.isBelow(error.message.length, 400)
+    }))
+
   it.scopedLive("invalid content: ConfigFileError Invalid, naming every problem by its path, no secret shown", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(load(JSON.stringify({

@@ -3,9 +3,9 @@
  * the action's, then a node from the pool. Synchronous, so that each call's checks and bookkeeping (nonces,
  * rate limit, round robin) happen as one step.
  */
-import { Params, Signature } from "@effect-zego/core"
+import { Params, Signature, Untrusted } from "@effect-zego/core"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { AppConfig, DispatchRecord, NodeSpec } from "../Emulator.js"
 import * as Codes from "./codes.js"
@@ -37,8 +37,8 @@ const fail = (code: number, detail?: string): Answer => ({
   message: detail === undefined ? Codes.message(code) : `${Codes.message(code)}: ${detail}`
 })
 
-const firstIssue = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? error.message
+/** The first problem, without quoting more than a short excerpt of the value a client sent. */
+const firstIssue = (error: ParseResult.ParseError): string => Untrusted.describeParseError(error).message
 
 const decodeAppId = Schema.decodeUnknownEither(Params.AppId)
 const decodeStreamId = Schema.decodeUnknownEither(Params.StreamId)
