@@ -126,23 +126,35 @@ const boundIssue = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
 
 const MAX_MESSAGE = 300
 
+const bounded = (text: string, max: number): string => {
+  const escaped = escapeText(text.length > max ? text.slice(0, max) : text)
+  return escaped.length > max || text.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
+}
+
 /**
- * The first problem of a parse error, as `{ path, message }` (path `""` at the top): no value is quoted past a
- * short excerpt, and the message is one line of at most 300 characters.
+ * Every problem of a parse error (at most `maxIssues`), each as `{ path, message }` (path `""` at the top): no value
+ * is quoted past a short excerpt, and each message is one line of at most 300 characters.
  */
+export const describeParseIssues = (
+  error: ParseResult.ParseError | ParseResult.ParseIssue,
+  maxIssues = 20
+): ReadonlyArray<{ readonly path: string; readonly message: string }> => {
+  const issue = "issue" in error && error._tag === "ParseError" ? error.issue : error as ParseResult.ParseIssue
+  let all: ReadonlyArray<ParseResult.ArrayFormatterIssue>
+  try {
+    all = ParseResult.ArrayFormatter.formatIssueSync(boundIssue(issue))
+  } catch {
+    // A message annotation that throws: say where, at least.
+    all = [{ _tag: issue._tag, path: [], message: "is invalid" }]
+  }
+  return all.slice(0, Math.max(1, maxIssues)).map((item) => ({
+    path: item.path.map((key) => bounded(String(key), 40)).join("."),
+    message: bounded(item.message, MAX_MESSAGE)
+  }))
+}
+
+/** The first problem of a parse error, as {@link describeParseIssues} describes it. */
 export const describeParseError = (
   error: ParseResult.ParseError | ParseResult.ParseIssue
-): { readonly path: string; readonly message: string } => {
-  const issue = "issue" in error && error._tag === "ParseError" ? error.issue : error as ParseResult.ParseIssue
-  let first: ParseResult.ArrayFormatterIssue | undefined
-  try {
-    first = ParseResult.ArrayFormatter.formatIssueSync(boundIssue(issue))[0]
-  } catch {
-    // A message annotation that throws: the path is still worth giving.
-  }
-  const message = escapeText(first?.message ?? "is invalid")
-  return {
-    path: first?.path.map((key) => escapeText(String(key)).slice(0, 40)).join(".") ?? "",
-    message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message
-  }
-}
+): { readonly path: string; readonly message: string } =>
+  describeParseIssues(error, 1)[0] ?? { path: "", message: "is invalid" }

@@ -1,11 +1,11 @@
 /**
  * Outside input made small and safe before the emulator keeps it, logs it or quotes it in an error: strings cut to
  * a bound and copied (a kept field must not hold on to the whole request it came from), text escaped so that a
- * terminal shows it instead of obeying it, parse errors formatted without the offending value, and the position of
- * a JSON syntax error without the text around it (a configuration file holds secrets).
+ * terminal shows it instead of obeying it, parse errors formatted without the offending value (by the core), and
+ * the position of a JSON syntax error without the text around it (a configuration file holds secrets).
  */
 import { Untrusted } from "@effect-zego/core"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 
 /** The most characters a kept string (a record's field) has: a valid StreamId (256) is kept whole. */
 export const MAX_KEPT = 256
@@ -28,75 +28,13 @@ export const printable = (text: string, max = 1000): string => {
   return escaped.length > max || text.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
 }
 
-const MAX_STRING = 40
-
-/**
- * The same issue with every value a message would quote (the `actual` of a `Type` leaf) replaced by a short, flat
- * excerpt, so that formatting it cannot recurse into a value nested thousands of levels deep nor quote a long one.
- * Short primitives are kept, so that message annotations reading them still see the real value.
- */
-const boundIssue = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
-  switch (issue._tag) {
-    case "Type": {
-      const actual = issue.actual
-      const short = actual === null || (typeof actual !== "object" && typeof actual !== "function" &&
-        (typeof actual !== "string" || (actual.length <= MAX_STRING && !Untrusted.hasUnsafeCharacters(actual))))
-      return short ? issue : new ParseResult.Type(issue.ast, new Excerpt(Untrusted.excerpt(actual)), issue.message)
-    }
-    case "Pointer":
-      return new ParseResult.Pointer(issue.path, issue.actual, boundIssue(issue.issue))
-    case "Refinement":
-      return new ParseResult.Refinement(issue.ast, issue.actual, issue.kind, boundIssue(issue.issue))
-    case "Transformation":
-      return new ParseResult.Transformation(issue.ast, issue.actual, issue.kind, boundIssue(issue.issue))
-    case "Composite":
-      return new ParseResult.Composite(
-        issue.ast,
-        issue.actual,
-        Array.isArray(issue.issues)
-          ? (issue.issues as ReadonlyArray<ParseResult.ParseIssue>).map(boundIssue) as [
-            ParseResult.ParseIssue,
-            ...Array<ParseResult.ParseIssue>
-          ]
-          : boundIssue(issue.issues as ParseResult.ParseIssue),
-        issue.output
-      )
-    default:
-      return issue
-  }
-}
-
-/** A stand-in for a failed value: Effect's formatter prints it through `toString`, which gives the excerpt. */
-class Excerpt {
-  constructor(readonly text: string) {}
-  toString() {
-    return this.text
-  }
-}
-
-/** The most problems one parse error reports. */
-const MAX_ISSUES = 20
-const MAX_MESSAGE = 300
-
 /**
  * Every problem of a parse error (at most 20), each as `{ path, message }`: no value quoted past a short excerpt,
  * each message one line of at most 300 characters, nothing a terminal would obey.
  */
 export const issues = (
   error: ParseResult.ParseError
-): ReadonlyArray<{ readonly path: string; readonly message: string }> => {
-  let all: ReadonlyArray<ParseResult.ArrayFormatterIssue>
-  try {
-    all = ParseResult.ArrayFormatter.formatIssueSync(boundIssue(error.issue))
-  } catch {
-    // A message annotation that throws: the core's description still gives the first problem.
-    return [Untrusted.describeParseError(error)]
-  }
-  return all.slice(0, MAX_ISSUES).map((issue) => ({
-    path: issue.path.map((key) => printable(String(key), 40)).join("."),
-    message: printable(issue.message, MAX_MESSAGE)
-  }))
-}
+): ReadonlyArray<{ readonly path: string; readonly message: string }> => Untrusted.describeParseIssues(error, 20)
 
 /** Where a JSON text stops being JSON: 1-based line and column, and what went wrong in words that quote nothing. */
 export interface SyntaxErrorPosition {
