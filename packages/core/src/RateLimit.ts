@@ -11,12 +11,10 @@
  * Where the tokens live is a {@link Store}: in this process by default, or shared by several processes (the
  * Redis store of `@effect-zego/redis`) when provided as {@link RateLimitStore}.
  */
-import * as Clock from "effect/Clock"
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 
 /** At most `limit` calls in any `window`. */
@@ -45,71 +43,148 @@ export interface Store {
 /** The store `RtmpDispatch` uses when one is provided; without it, {@link inProcess}. */
 export class RateLimitStore extends Context.Tag("@effect-zego/core/RateLimitStore")<RateLimitStore, Store>() {}
 
-/** A limiter in this process. Time comes from Effect's `Clock`, so `TestClock` drives it. */
+/** A caller waiting for a token, in a doubly linked FIFO queue so that an interrupted one leaves in O(1). */
+interface Waiter {
+  prev: Waiter | undefined
+  next: Waiter | undefined
+  /** Wakes the caller's fiber, once it has suspended. */
+  resume: ((effect: Effect.Effect<void>) => void) | undefined
+  /** The number of the token taken for this caller (it may not have woken yet); `undefined` while it waits. */
+  seq: number | undefined
+}
+
+/**
+ * A limiter in this process. Time comes from Effect's `Clock`, so `TestClock` drives it; intervals are read on
+ * its monotonic clock (`unsafeCurrentTimeNanos`), so a step of the wall clock (NTP) neither stalls nor bursts it.
+ *
+ * The calls are numbered as they take a token; call `n` goes once call `n - limit` has returned its token (one
+ * window after it ended). Callers wait in a FIFO queue; a call's end and a timer (one at a time, set for the
+ * token the first waiter needs) admit the waiters that may go now, with constant work each. The memory kept is
+ * the queue and the calls whose token has not returned (running, or ended within the last window): nothing per
+ * call made.
+ */
 export const makeInProcess = (limit: number, windowMillis: number): Effect.Effect<Limiter> =>
-  Effect.map(Effect.makeSemaphore(1), (mutex) => {
-    /** A call's token: when the call ended (`undefined` while it runs). */
-    interface Slot {
-      end: number | undefined
-      readonly ended: Deferred.Deferred<number>
-    }
-    // The last `limit` calls' tokens, oldest at `head` once the ring is full.
-    const slots: Array<Slot> = []
-    let head = 0
-    // Callers on the slow path (waiting for the mutex or a token): while there are any, nobody takes the fast one.
-    let waiting = 0
+  Effect.sync(() => {
+    /** The number the next call to take a token gets. */
+    let next = 0
+    /** The calls whose token has not returned: when each ended (monotonic ms), or `Infinity` while it runs. */
+    const unreturned = new Map<number, number>()
+    // The ended calls of `unreturned`, in the order they ended (so by end time), oldest at `oldest`.
+    const ended: Array<number> = []
+    let oldest = 0
+    let first: Waiter | undefined
+    let last: Waiter | undefined
+    /** A timer fiber sleeps until the token the first waiter needs returns. */
+    let timer = false
 
-    const occupy = (): Slot => {
-      const slot: Slot = { end: undefined, ended: Deferred.unsafeMake(FiberId.none) }
-      if (slots.length < limit) {
-        slots.push(slot)
-      } else {
-        slots[head] = slot
-        head = (head + 1) % limit
+    const now = (clock: Clock.Clock) => Number(clock.unsafeCurrentTimeNanos()) / 1_000_000
+
+    /** Forgets the calls whose token has returned. */
+    const expire = (at: number) => {
+      while (oldest < ended.length && unreturned.get(ended[oldest]!)! + windowMillis <= at) {
+        unreturned.delete(ended[oldest]!)
+        oldest++
       }
-      return slot
+      if (oldest === ended.length) {
+        ended.length = 0
+        oldest = 0
+      } else if (oldest >= 1024 && oldest * 2 >= ended.length) {
+        ended.splice(0, oldest)
+        oldest = 0
+      }
     }
-    /** A token free right now, taken at once (the usual case, in one synchronous step), or `undefined`. */
-    const takeFree = (now: number): Slot | undefined => {
-      if (waiting > 0) return undefined
-      const oldest = slots[head]
-      if (slots.length < limit || (oldest!.end !== undefined && oldest!.end + windowMillis <= now)) return occupy()
-      return undefined
+
+    /** When the next call may take a token: at once (`-Infinity`), at a time, or once a call ends (`Infinity`). */
+    const freeAt = () => next < limit ? -Infinity : (unreturned.get(next - limit) ?? -Infinity) + windowMillis
+
+    const take = () => {
+      const seq = next++
+      unreturned.set(seq, Infinity)
+      return seq
     }
-    /** Waits, under the mutex and in turn, for the oldest call's token to return, then takes it. */
-    const takeInTurn = (restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+
+    const unlink = (waiter: Waiter) => {
+      if (waiter.prev === undefined) first = waiter.next
+      else waiter.prev.next = waiter.next
+      if (waiter.next === undefined) last = waiter.prev
+      else waiter.next.prev = waiter.prev
+      waiter.prev = undefined
+      waiter.next = undefined
+    }
+
+    /**
+     * Admits the waiters that may go now, first come first served, and sets the timer if the first one must wait
+     * for an ended call's token. Run after every change: a call ended, a caller queued or left, the timer fired.
+     */
+    const settle = (clock: Clock.Clock): Effect.Effect<void> => {
+      const at = now(clock)
+      expire(at)
+      while (first !== undefined && freeAt() <= at) {
+        const waiter = first
+        unlink(waiter)
+        waiter.seq = take()
+        waiter.resume?.(Effect.void)
+      }
+      const wakeAt = freeAt()
+      if (timer || first === undefined || wakeAt === Infinity) return Effect.void
+      timer = true
+      return Effect.asVoid(Effect.forkDaemon(Effect.interruptible(
+        Effect.zipRight(
+          clock.sleep(Duration.millis(Math.max(1, Math.ceil(wakeAt - at)))),
+          Effect.suspend(() => {
+            timer = false
+            return settle(clock)
+          })
+        )
+      )))
+    }
+
+    /** A caller that stops waiting: out of the queue, or, if it was given a token, the token back at once. */
+    const leave = (waiter: Waiter, clock: Clock.Clock) =>
       Effect.suspend(() => {
-        waiting++
-        return Effect.gen(function*() {
-          yield* restore(mutex.take(1))
-          return yield* Effect.ensuring(
-            Effect.zipRight(
-              restore(Effect.gen(function*() {
-                if (slots.length < limit) return
-                const oldestEnd = yield* Deferred.await(slots[head]!.ended)
-                const wait = oldestEnd + windowMillis - (yield* Clock.currentTimeMillis)
-                if (wait > 0) yield* Effect.sleep(wait)
-              })),
-              Effect.sync(occupy)
-            ),
-            mutex.release(1)
-          )
-        }).pipe(Effect.ensuring(Effect.sync(() => waiting--)))
-      })
-    const end = (slot: Slot) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        slot.end = now
-        return Deferred.succeed(slot.ended, now)
+        waiter.resume = undefined
+        if (waiter.seq === undefined) {
+          unlink(waiter)
+          return Effect.void
+        }
+        // The call never ran, so nothing reached the server: its token is free now, not one window later.
+        unreturned.delete(waiter.seq)
+        return settle(clock)
       })
 
-    // Waiting is interruptible; once a call holds a token, the token is always ended, or the ring would stall.
+    const end = (seq: number, clock: Clock.Clock) =>
+      Effect.suspend(() => {
+        unreturned.set(seq, now(clock))
+        ended.push(seq)
+        return settle(clock)
+      })
+
+    // Waiting is interruptible; once a call holds a token, the token is always ended, or it would never return.
     const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const free = takeFree(now)
-          return Effect.flatMap(
-            free === undefined ? takeInTurn(restore) : Effect.succeed(free),
-            (slot) => Effect.ensuring(restore(call), end(slot))
+      Effect.clockWith((clock) =>
+        Effect.uninterruptibleMask((restore) => {
+          if (first === undefined) {
+            const at = now(clock)
+            expire(at)
+            // The usual case: a free token, taken in one synchronous step.
+            if (freeAt() <= at) return Effect.ensuring(restore(call), end(take(), clock))
+          }
+          const waiter: Waiter = { prev: last, next: undefined, resume: undefined, seq: undefined }
+          if (last === undefined) first = waiter
+          else last.next = waiter
+          last = waiter
+          const turn = Effect.async<void>((resume) => {
+            if (waiter.seq !== undefined) resume(Effect.void)
+            else waiter.resume = resume
+          })
+          // Waiting ends only by the turn or by an interruption (then the waiter leaves, whether or not it got
+          // a token just before).
+          return Effect.zipRight(
+            settle(clock),
+            Effect.matchCauseEffect(restore(turn), {
+              onFailure: (cause) => Effect.zipRight(leave(waiter, clock), Effect.failCause(cause)),
+              onSuccess: () => Effect.ensuring(restore(call), end(waiter.seq!, clock))
+            })
           )
         })
       )

@@ -8,16 +8,26 @@
  * future send times in Redis is not enough either: a process's first calls reach the server a hundred
  * milliseconds or more after their reservation (cold code paths, new connections), so the next window's calls,
  * sent on time, land in the same server window. So this is the smallest thing that gives the in-process
- * bucket's guarantee across processes: a sorted set of the calls in use, by two atomic Lua scripts timed by
- * the Redis server's clock.
+ * bucket's guarantee across processes: a sorted set of the calls in use, scored by when each ended (while it
+ * runs, by when it was last seen running, a quarter window ahead), kept by atomic Lua scripts timed by the Redis
+ * server's clock.
  * - acquire: drops the calls that ended more than a window ago; if fewer than `limit` remain, adds this call
- *   as in flight (scored far ahead, so it counts until it ends) and says go; else says how long to wait.
+ *   as in flight and says go; else says how long to wait.
+ * - renew, every quarter window while this process has calls running: marks them seen now. A call nobody
+ *   renews (its process died, or its caller gave up while the script was on its way: a timeout, an
+ *   interruption, a Redis pause) lapses a window and a quarter after it was last seen. A caller that gives up
+ *   also removes its call in the background, so that token is back as soon as Redis reads the removal.
  * - release, when the call ends: scores it with the end time, so its token returns one window later.
  * Redis runs acquire before the call reaches ZEGOCLOUD and release after, so ZEGOCLOUD never sees more than
  * `limit` calls in any window, however late or unevenly the calls travel.
  *
- * When Redis is unreachable or slow, calls go on through an in-process bucket with the same limit: a warning
- * is logged once per outage, a counter counts the fallbacks, and Redis is tried again after `retryInterval`.
+ * Every call first takes a token from this process's in-process bucket (same limit), then asks Redis. So this
+ * process alone never sends more than `limit` calls in any window, whether its calls go through Redis, through
+ * the fallback below, or switch between the two mid-burst; and at most `limit` of its callers ask Redis at
+ * once, the others waiting in turn in the process.
+ *
+ * When Redis is unreachable or slow, calls go on under that in-process bucket alone: a warning is logged once
+ * per outage, a counter counts the fallbacks, and Redis is tried again after `retryInterval`.
  */
 import { RateLimit, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
@@ -26,12 +36,13 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { Redis } from "ioredis"
+import { Redis, ReplyError } from "ioredis"
 
 /** Options of the Redis store. */
 export interface Options {
@@ -47,48 +58,68 @@ export interface Options {
   readonly retryInterval?: Duration.DurationInput | undefined
 }
 
-/** Calls that went through the in-process bucket because Redis failed or was slow. */
+/** Calls that went through the in-process bucket because Redis failed or was too slow. */
 export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
   description: "Rate-limit tokens taken from the in-process bucket because Redis failed or was too slow"
 })
-
-/**
- * How long an unreleased call holds its token: a process that dies mid-call (or whose release never reaches
- * Redis) gives it back after this and a window. Longer than a dispatch attempt (5 s by default).
- */
-const IN_FLIGHT_MILLIS = 15_000
 
 const NOW = `
 local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 `
 
-// KEYS[1]: the budget; ARGV: limit, window (ms), this call's member, in-flight hold (ms).
+// A running call is scored a quarter window ahead, the time between two renewals: should it end unseen (its
+// process died before the release), its score is still no earlier than its end, so its token never returns early.
+const AHEAD = `
+local function ahead(window) return now + math.floor(window / 4) end
+`
+
+// Keeps the key two windows, the longest any entry can still count; never shortens it.
+const EXTEND = `
+local function extend(window)
+  if redis.call("PTTL", KEYS[1]) < 2 * window then redis.call("PEXPIRE", KEYS[1], 2 * window) end
+end
+`
+
+// KEYS[1]: the budget; ARGV: limit, window (ms), this call's member.
 // Returns 0 (go: the call is in) or the ms until a token may be free (wait, then ask again).
-const ACQUIRE = `${NOW}
+const ACQUIRE = `${NOW}${AHEAD}${EXTEND}
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
 local count = redis.call("ZCARD", KEYS[1])
 if count < limit then
-  redis.call("ZADD", KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
-  redis.call("PEXPIRE", KEYS[1], tonumber(ARGV[4]) + window)
+  -- In flight: it counts until a window after its score, and renewals keep it counting while the call runs.
+  redis.call("ZADD", KEYS[1], ahead(window), ARGV[3])
+  extend(window)
   return 0
 end
 local first = redis.call("ZRANGE", KEYS[1], count - limit, count - limit, "WITHSCORES")
--- An in-flight call frees its token one window after it ends, so ask again after at most one window.
+-- A running call is renewed, and an ended one frees its token a window after it ended: ask again within a window.
 return math.max(1, math.min(tonumber(first[2]) + window - now, window))
 `
 
-// KEYS[1]: the budget; ARGV[1]: the call's member. Scores the call with its end time, if it is still there.
-const RELEASE = `${NOW}
-redis.call("ZADD", KEYS[1], "XX", now, ARGV[1])
+// KEYS[1]: the budget; ARGV: window (ms), then the members of this process's running calls, scored ahead again.
+const RENEW = `${NOW}${AHEAD}${EXTEND}
+local window = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local score = redis.call("ZSCORE", KEYS[1], ARGV[i])
+  if score and tonumber(score) < ahead(window) then redis.call("ZADD", KEYS[1], ahead(window), ARGV[i]) end
+end
+extend(window)
+return 0
+`
+
+// KEYS[1]: the budget; ARGV: window (ms), the call's member. Scores the call with its end time, if it is there.
+const RELEASE = `${NOW}${EXTEND}
+if redis.call("ZADD", KEYS[1], "XX", "CH", now, ARGV[2]) == 1 then extend(tonumber(ARGV[1])) end
 return 0
 `
 
 interface RedisWithScripts extends Redis {
-  zegoAcquire(key: string, limit: number, windowMillis: number, member: string, inFlight: number): Promise<number>
-  zegoRelease(key: string, member: string): Promise<number>
+  zegoAcquire(key: string, limit: number, windowMillis: number, member: string): Promise<number>
+  zegoRenew(key: string, windowMillis: number, ...members: Array<string>): Promise<number>
+  zegoRelease(key: string, windowMillis: number, member: string): Promise<number>
 }
 
 /** Checks the URL's form; the URL itself is never echoed, since it may hold a password. */
@@ -107,7 +138,16 @@ const validateUrl = (url: string): Effect.Effect<void, ZegoError.InvalidRequestE
   }
 }
 
-const describe = (error: unknown): string => error instanceof Error ? error.message : String(error)
+/** A Redis call that failed: why, and whether Redis answered (then a script did not run unseen). */
+interface Failure {
+  readonly reason: string
+  readonly answered: boolean
+}
+
+const failure = (error: unknown): Failure => ({
+  reason: error instanceof Error ? error.message : String(error),
+  answered: error instanceof ReplyError
+})
 
 /** The store; the Redis connection is closed with the scope. */
 export const make = (
@@ -119,6 +159,8 @@ export const make = (
     const connectTimeout = Duration.decode(options.connectTimeout ?? "3 seconds")
     const retryMillis = Duration.toMillis(options.retryInterval ?? "1 second")
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
+    // Background work (releases, removals, renewals) ends with the store.
+    const scope = yield* Effect.scope
     const redis = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const client = new Redis(options.url, {
@@ -130,6 +172,7 @@ export const make = (
           retryStrategy: (attempt) => Math.min(attempt * 100, 1000)
         }) as RedisWithScripts
         client.defineCommand("zegoAcquire", { numberOfKeys: 1, lua: ACQUIRE })
+        client.defineCommand("zegoRenew", { numberOfKeys: 1, lua: RENEW })
         client.defineCommand("zegoRelease", { numberOfKeys: 1, lua: RELEASE })
         // Failures reach each call as a rejected command; the connection's own events would only repeat them.
         client.on("error", () => {})
@@ -145,16 +188,31 @@ export const make = (
       redis.once("error", done)
     }).pipe(Effect.timeout(connectTimeout), Effect.ignore)
 
+    // On the monotonic clock, so that a step of the wall clock does not stretch or skip the retry interval.
+    const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1_000_000)
     let outage = false
     let nextTry = 0
 
-    const command = <A>(run: () => Promise<A>) =>
-      Effect.tryPromise({ try: run, catch: describe }).pipe(
-        Effect.timeoutFail({ duration: timeout, onTimeout: () => `no answer within ${Duration.format(timeout)}` })
+    const command = <A>(run: () => Promise<A>): Effect.Effect<A, Failure> =>
+      Effect.tryPromise({ try: run, catch: failure }).pipe(
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => ({ reason: `no answer within ${Duration.format(timeout)}`, answered: false })
+        })
+      )
+
+    /** Runs `effect` in the background, a few times until it succeeds, for as long as the store lives. */
+    const inBackground = <A>(effect: Effect.Effect<A, Failure>) =>
+      effect.pipe(
+        Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))),
+        Effect.ignore,
+        Effect.interruptible,
+        Effect.forkIn(scope),
+        Effect.asVoid
       )
 
     const failed = (reason: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      Effect.flatMap(monotonicMillis, (now) => {
         nextTry = now + retryMillis
         if (outage) return Effect.void
         outage = true
@@ -172,45 +230,89 @@ export const make = (
     const limiter: RateLimit.Store["limiter"] = ({ key, limit, windowMillis }) =>
       Effect.map(RateLimit.makeInProcess(limit, windowMillis), (local) => {
         const redisKey = prefix + key
-        const fallBack = <A, E, R>(call: Effect.Effect<A, E, R>) =>
-          Effect.zipRight(Metric.increment(fallbacks), local.withPermit(call))
 
-        /** Waits until Redis lets this call in: `true`, or `false` when Redis failed. */
-        const acquire = (member: string): Effect.Effect<boolean> =>
+        /**
+         * Waits until Redis lets this call in: `true`, or `false` when Redis failed. `asked.unsure` says whether
+         * Redis may hold the call without this caller knowing it (an acquire that got no answer, or said go).
+         */
+        const acquire = (member: string, asked: { unsure: boolean }): Effect.Effect<boolean> =>
           Effect.gen(function*() {
             while (true) {
-              if (outage && (yield* Clock.currentTimeMillis) < nextTry) return false
+              if (outage && (yield* monotonicMillis) < nextTry) return false
+              asked.unsure = true
               const wait = yield* Effect.either(
-                command(() => redis.zegoAcquire(redisKey, limit, windowMillis, member, IN_FLIGHT_MILLIS))
+                command(() => redis.zegoAcquire(redisKey, limit, windowMillis, member))
               )
               if (Either.isLeft(wait)) {
-                yield* failed(wait.left)
+                asked.unsure = !wait.left.answered
+                yield* failed(wait.left.reason)
                 return false
               }
+              asked.unsure = wait.right === 0
               yield* answered
               if (wait.right === 0) return true
               yield* Effect.sleep(Duration.millis(wait.right))
             }
           })
 
-        // In the background, so the caller does not wait for it; a few tries, since a release that never
-        // arrives holds the token for IN_FLIGHT_MILLIS (safe, only slower).
-        const release = (member: string) =>
-          command(() => redis.zegoRelease(redisKey, member)).pipe(
-            Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))),
-            Effect.ignore,
-            Effect.forkDaemon
-          )
+        // The calls of this process that hold a Redis token, renewed every quarter window so that they keep
+        // counting while they run; each renewal goes without waiting for the last one, so a slow answer does
+        // not delay the next.
+        const running = new Set<string>()
+        let renewing = false
+        const renewals = Effect.gen(function*() {
+          while (true) {
+            yield* Effect.sleep(Duration.millis(Math.max(1, Math.floor(windowMillis / 4))))
+            if (running.size === 0) {
+              renewing = false
+              return
+            }
+            const members = [...running]
+            yield* Effect.forkIn(
+              Effect.ignore(command(() => redis.zegoRenew(redisKey, windowMillis, ...members))),
+              scope
+            )
+          }
+        })
+        const hold = (member: string) =>
+          Effect.suspend(() => {
+            running.add(member)
+            if (renewing) return Effect.void
+            renewing = true
+            return Effect.asVoid(Effect.forkIn(Effect.interruptible(renewals), scope))
+          })
 
-        const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+        // In the background, so the caller does not wait for it; a release that never arrives leaves the call
+        // to lapse one window after its last renewal (safe, only slower).
+        const release = (member: string) =>
+          Effect.suspend(() => {
+            running.delete(member)
+            return inBackground(command(() => redis.zegoRelease(redisKey, windowMillis, member)))
+          })
+
+        // A caller that gave up after its acquire may have reached Redis (a timeout, an interruption): take the
+        // call out, so that no token waits for a call that will never run.
+        const abandon = (member: string) => inBackground(command(() => redis.zrem(redisKey, member)))
+
+        const viaRedis = <A, E, R>(call: Effect.Effect<A, E, R>) =>
           Effect.uninterruptibleMask((restore) =>
             Effect.gen(function*() {
               const member = crypto.randomUUID()
-              const admitted = yield* restore(acquire(member))
-              if (!admitted) return yield* restore(fallBack(call))
-              return yield* Effect.ensuring(restore(call), release(member))
+              const asked = { unsure: false }
+              const admitted = yield* Effect.exit(restore(acquire(member, asked)))
+              if (Exit.isSuccess(admitted) && admitted.value) {
+                yield* hold(member)
+                return yield* Effect.ensuring(restore(call), release(member))
+              }
+              if (asked.unsure) yield* abandon(member)
+              if (Exit.isFailure(admitted)) return yield* Effect.failCause(admitted.cause)
+              yield* Metric.increment(fallbacks)
+              return yield* restore(call)
             })
           )
+
+        // The in-process token first: this process has then seen every call it made, whichever way it went.
+        const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) => local.withPermit(viaRedis(call))
         return { withPermit }
       })
 

@@ -3,8 +3,10 @@ import { Emulator } from "@effect-zego/emulator"
 import { RedisRateLimit } from "@effect-zego/redis"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
+import * as Scope from "effect/Scope"
 import { freePort, startRedis } from "./redisServer.js"
 
 /** Takes `count` tokens from `limiter` all at once; returns when each was granted (wall clock). */
@@ -107,6 +109,30 @@ describe("RedisRateLimit", () => {
       assert.lengthOf(logs.lines.filter((l) => l.includes("answers again")), 1)
     }).pipe(Effect.provide(logs.layer), Effect.scoped)
   }, { timeout: 30_000 })
+
+  it.live(
+    "a call renewed while it runs keeps its token; once its process is gone, the token is back soon",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const window = 1000
+        // The first process holds the only token in a call that never ends.
+        const gone = yield* Scope.make()
+        const first = yield* RedisRateLimit.make({ url: redis.url, keyPrefix: "gone:" }).pipe(Scope.extend(gone))
+        const held = yield* first.limiter({ key: "3", limit: 1, windowMillis: window })
+        yield* Effect.forkScoped(held.withPermit(Effect.never))
+        const second = yield* RedisRateLimit.make({ url: redis.url, keyPrefix: "gone:" })
+        const next = yield* second.limiter({ key: "3", limit: 1, windowMillis: window })
+        const meanwhile = yield* takeAll(next, 1).pipe(Effect.timeoutOption(2 * window))
+        assert.isTrue(meanwhile._tag === "None", "renewals kept the running call counting past its first lease")
+        // Then the first process loses Redis for good, as if it died: no renewal or release reaches Redis.
+        yield* Scope.close(gone, Exit.void)
+        const goneAt = Date.now()
+        const [at] = yield* takeAll(next, 1)
+        assert.isBelow(at! - goneAt, 2.5 * window, "the call lapsed a window and a quarter on, not 15 s")
+      }).pipe(Effect.scoped),
+    { timeout: 20_000 }
+  )
 
   it.effect("refuses a URL that is not redis://, without echoing it", () =>
     Effect.gen(function*() {

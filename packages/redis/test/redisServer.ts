@@ -1,6 +1,7 @@
 /**
- * A redis-server of the test's own on 127.0.0.1 (no persistence), so a test can stop it and start it again;
- * stopped by its PID with the scope.
+ * A redis-server of the test's own on 127.0.0.1 (no persistence), so a test can stop it and start it again, or
+ * pause it (SIGSTOP: it holds its connections and reads nothing, as in a long fork or a VM stall); stopped by
+ * its PID with the scope.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -14,6 +15,10 @@ export interface RedisServer {
   readonly stop: Effect.Effect<void>
   /** Starts it again on the same port. */
   readonly start: Effect.Effect<void>
+  /** Freezes it (SIGSTOP): connections stay open, commands wait unread until {@link resume}. */
+  readonly pause: Effect.Effect<void>
+  /** Lets a paused server run again (SIGCONT): it then runs what its clients sent meanwhile, in order. */
+  readonly resume: Effect.Effect<void>
 }
 
 export const freePort = Effect.async<number>((resume) => {
@@ -58,7 +63,8 @@ const kill = (child: ChildProcess) =>
 export const startRedis: Effect.Effect<RedisServer, Error, Scope.Scope> = Effect.gen(function*() {
   const port = yield* freePort
   let current = yield* launch(port)
-  yield* Effect.addFinalizer(() => kill(current))
+  // SIGKILL ends a stopped process too, but a paused server is let go first so the kill is seen at once.
+  yield* Effect.addFinalizer(() => Effect.zipRight(Effect.sync(() => current.kill("SIGCONT")), kill(current)))
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -66,6 +72,8 @@ export const startRedis: Effect.Effect<RedisServer, Error, Scope.Scope> = Effect
     start: Effect.flatMap(Effect.orDie(Effect.suspend(() => launch(port))), (child) =>
       Effect.sync(() => {
         current = child
-      }))
+      })),
+    pause: Effect.sync(() => void current.kill("SIGSTOP")),
+    resume: Effect.sync(() => void current.kill("SIGCONT"))
   }
 })
