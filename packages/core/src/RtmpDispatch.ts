@@ -10,15 +10,17 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
 import type * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
@@ -27,10 +29,11 @@ import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
+import * as DirectExchange from "./DirectExchange.js"
 import { EnvelopeFromJson } from "./Envelope.js"
 import type { Envelope } from "./Envelope.js"
 import * as Sequence from "./internal/sequence.js"
@@ -240,6 +243,7 @@ const readInput = <A>(what: string, read: () => Either.Either<A, InvalidRequestE
 
 const decodeRequest = (request: unknown) =>
   readInput("request", () => Either.mapLeft(decodeRequestSchema(request), invalidInput))
+const decodeStreamId = Schema.decodeUnknownEither(StreamId)
 const decodeEnvelope = Schema.decodeUnknownEither(EnvelopeFromJson)
 const decodeUrls = Schema.decodeUnknownEither(Schema.Array(RtmpNodeFromUrl))
 const decodeAddresses = Schema.decodeUnknownEither(Schema.Array(NodeAddressFromString))
@@ -253,7 +257,8 @@ interface ValidOptions {
   readonly rateLimit: RateLimit.RateLimit | false
   readonly maxResponseBytes: number
   readonly retry: Schedule.Schedule<unknown, DispatchError>
-  readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+  /** `undefined` when none was given: the client is then used as it is (and its own exchange, if it has one). */
+  readonly transformClient: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
 const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidRequestError> =>
@@ -295,8 +300,8 @@ const validateOptionsUnsafe = (options: Options): Either.Either<ValidOptions, In
     if (!Schedule.isSchedule(retry)) {
       return yield* Either.left(invalid("retry", "must be a Schedule"))
     }
-    const transformClient = options.transformClient ?? ((client: HttpClient.HttpClient) => client)
-    if (typeof transformClient !== "function") {
+    const transformClient = options.transformClient
+    if (transformClient !== undefined && typeof transformClient !== "function") {
       return yield* Either.left(invalid("transformClient", "must be a function"))
     }
     const appId = yield* Schema.decodeUnknownEither(AppId)(options.appId).pipe(
@@ -343,56 +348,107 @@ interface Exchange {
   readonly serverTimeMillis: number | undefined
 }
 
+/** The built-in tracer, whose spans go nowhere: under it a call makes no span at all. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+/** The live clock: the time limit of an attempt is a timer only under it (under `TestClock`, it follows that clock). */
+const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+
+const spanOptions: Record<Action, Tracer.SpanOptions> = {
+  RTMPDispatchV2: {
+    kind: "client",
+    attributes: { "zego.action": "RTMPDispatchV2" },
+    // A stack frame inside this module tells a trace reader nothing, and costs a capture per call.
+    captureStackTrace: false
+  },
+  RTMPDispatch: { kind: "client", attributes: { "zego.action": "RTMPDispatch" }, captureStackTrace: false }
+}
+
+/** Sets the attributes of a failed call on its span. */
+const annotateFailure = (span: Tracer.Span, error: DispatchError): void => {
+  span.attribute("zego.error", error._tag)
+  if ("code" in error) span.attribute("zego.code", error.code)
+  if ("requestId" in error && error.requestId) span.attribute("zego.request_id", error.requestId)
+}
+
+/**
+ * Retries `self` after its first failure `first`, as `Effect.retry({ schedule, while: isRetryable })` would have
+ * from the start: the schedule's driver is made only once a call has failed, so a call that succeeds at once
+ * costs nothing of it.
+ */
+const retryAfter = <A>(
+  self: Effect.Effect<A, DispatchError>,
+  schedule: Schedule.Schedule<unknown, DispatchError>,
+  first: DispatchError
+): Effect.Effect<A, DispatchError> =>
+  Effect.flatMap(Schedule.driver(Schedule.whileInput(schedule, isRetryable)), (driver) => {
+    const again = (error: DispatchError): Effect.Effect<A, DispatchError> =>
+      Effect.matchEffect(driver.next(error), {
+        onFailure: () => Effect.fail(error),
+        onSuccess: () => Effect.catchAll(self, again)
+      })
+    return again(first)
+  })
+
 /** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
 export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const valid = yield* validateOptions(options)
     const { appId, baseUrl, maxResponseBytes, serverSecret, timeout } = valid
-    const client = valid.transformClient(
-      (yield* HttpClient.HttpClient).pipe(
-        HttpClient.mapRequest((request) =>
-          HttpClientRequest.acceptJson(HttpClientRequest.prependUrl(request, baseUrl))
-        ),
-        // Our own span covers the call; the platform's would record the full URL, Signature included, and send
-        // trace headers to ZEGOCLOUD, for a cost per call.
-        HttpClient.withTracerDisabledWhen(() => true),
-        HttpClient.withTracerPropagation(false)
-      )
+    const given = yield* HttpClient.HttpClient
+    // The client's own exchange, only on the client as given: any transformation is a new client, which goes through
+    // `execute` (and then this module keeps the time limit and the body cap itself).
+    const direct = valid.transformClient === undefined ? DirectExchange.get(given) : undefined
+    const mapped = given.pipe(
+      HttpClient.mapRequest((request) => HttpClientRequest.acceptJson(HttpClientRequest.prependUrl(request, baseUrl))),
+      // Our own span covers the call; the platform's would record the full URL, Signature included, and send
+      // trace headers to ZEGOCLOUD, for a cost per call.
+      HttpClient.withTracerDisabledWhen(() => true),
+      HttpClient.withTracerPropagation(false)
     )
+    const client = valid.transformClient === undefined ? mapped : valid.transformClient(mapped)
     const store = Option.getOrElse(yield* Effect.serviceOption(RateLimit.RateLimitStore), () => RateLimit.inProcess)
     const limiter = valid.rateLimit === false ? RateLimit.unlimited : yield* store.limiter({
       key: String(appId),
       limit: valid.rateLimit.limit,
       windowMillis: Duration.toMillis(valid.rateLimit.window)
     })
-    const clockOffset = yield* Ref.make(0)
+    /** The server's clock minus ours, learnt from a "signature expired" answer with a believable `Date`. */
+    let clockOffset = 0
     const defaultRetry = valid.retry
     const prefix = valid.isTest === true ? testStreamPrefix(appId) : ""
+    const isTestParam = valid.isTest === undefined ? "" : `&IsTest=${valid.isTest}`
+    const timeoutMillis = Duration.toMillis(timeout)
+    const timeoutDetail = `no complete answer within ${Duration.format(timeout)}`
+    const target = new URL(`${baseUrl}/`)
+    const origin = target.origin
+    const pathPrefix = `${target.pathname}?`
 
-    const transportError = (action: Action, error: HttpClientError.HttpClientError) =>
+    const timeoutError = (action: Action) =>
+      new TransportError({ action, reason: "Timeout", detail: timeoutDetail, retryable: true })
+
+    const connectionError = (action: Action, parts: ReadonlyArray<string | undefined>) =>
       new TransportError({
         action,
         reason: "Connection",
-        detail: [error.reason, error.description, causeText(error.cause)].filter(Boolean).join(": ")
-          .replace(SIGNATURE_PARAM, "$1<redacted>"),
+        detail: parts.filter(Boolean).join(": ").replace(SIGNATURE_PARAM, "$1<redacted>"),
         retryable: true
       })
 
+    const transportError = (action: Action, error: HttpClientError.HttpClientError) =>
+      connectionError(action, [error.reason, error.description, causeText(error.cause)])
+
+    const tooLarge = (action: Action, status: number) =>
+      new ResponseDecodeError({ action, status, detail: `the response body is larger than ${maxResponseBytes} bytes` })
+
     const readBody = (action: Action, response: HttpClientResponse.HttpClientResponse) => {
-      const tooLarge = () =>
-        new ResponseDecodeError({
-          action,
-          status: response.status,
-          detail: `the response body is larger than ${maxResponseBytes} bytes`
-        })
       const length = Number(response.headers["content-length"] ?? NaN)
-      if (length > maxResponseBytes) return Effect.fail(tooLarge())
+      if (length > maxResponseBytes) return Effect.fail(tooLarge(action, response.status))
       const body: Effect.Effect<string, HttpClientError.ResponseError | ResponseDecodeError> = Number.isFinite(length)
         ? response.text
         : response.stream.pipe(
           Stream.runFoldEffect({ parts: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
             const size = read.size + chunk.length
-            if (size > maxResponseBytes) return Effect.fail(tooLarge())
+            if (size > maxResponseBytes) return Effect.fail(tooLarge(action, response.status))
             read.parts.push(chunk)
             return Effect.succeed({ parts: read.parts, size })
           }),
@@ -404,58 +460,88 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       return Effect.catchTag(body, "ResponseError", (error) => Effect.fail(transportError(action, error)))
     }
 
-    /** One signed HTTP exchange, under the rate limit. */
-    const exchange = (action: Action, params: Record<string, string>) =>
-      limiter.withPermit(Effect.gen(function*() {
-        const signed = yield* Signature.publicParams({
-          appId,
-          serverSecret,
-          clockOffsetMillis: yield* Ref.get(clockOffset)
-        })
-        const request = HttpClientRequest.get("/", { urlParams: { ...params, ...signed } })
-        yield* Effect.whenLogLevel(
-          Effect.suspend(() =>
-            Effect.logDebug("ZEGOCLOUD request").pipe(Effect.annotateLogs("url", redactedUrl(baseUrl, request)))
-          ),
-          LogLevel.Debug
-        )
-        const started = yield* Clock.currentTimeMillis
-        const exchanged = yield* client.execute(request).pipe(
-          Effect.mapError((error) => transportError(action, error)),
-          Effect.flatMap((response) =>
-            Effect.map(readBody(action, response), (text) => interpretBody(action, response, text))
-          ),
-          Effect.flatten,
-          (attempt) =>
-            Timeout.timeoutFail(attempt, timeout, () =>
-              new TransportError({
-                action,
-                reason: "Timeout",
-                detail: `no complete answer within ${Duration.format(timeout)}`,
-                retryable: true
-              })),
-          Effect.tapBoth({
-            onFailure: (error) =>
-              Metric.increment(responseCounter(action, error._tag === "TransportError" ? "transport" : "decode")),
-            onSuccess: ({ envelope }) => Metric.increment(responseCounter(action, envelope.Code))
-          }),
-          Effect.ensuring(
+    /** One attempt through `HttpClient.execute`: the time limit kept here, as a fiber a timer interrupts. */
+    const viaExecute = (action: Action, query: string) => {
+      const request = HttpClientRequest.get("/", { urlParams: new URLSearchParams(query) })
+      return Timeout.timeoutFail(
+        Effect.flatMap(
+          Effect.mapError(client.execute(request), (error) => transportError(action, error)),
+          (response) =>
             Effect.flatMap(
-              Clock.currentTimeMillis,
-              (now) => Metric.update(latencyByAction[action], now - started)
+              readBody(action, response),
+              (text) => interpretBody(action, response.status, response.headers["date"], text)
             )
-          )
+        ),
+        timeout,
+        () => timeoutError(action)
+      )
+    }
+
+    /** One attempt through the client's own exchange: the time limit and the body cap kept inside the client. */
+    const viaDirect = (exchange: DirectExchange.DirectExchange, action: Action, query: string, live: boolean) => {
+      const request: DirectExchange.Request = {
+        origin,
+        path: pathPrefix + query,
+        timeoutMillis: live ? timeoutMillis : undefined,
+        maxBodyBytes: maxResponseBytes
+      }
+      const attempt = Effect.async<Exchange, TransportError | ResponseDecodeError>((resume) => {
+        const abort = exchange.get(request, (result) => {
+          switch (result._tag) {
+            case "Response":
+              return resume(interpretBody(action, result.status, result.date, result.body))
+            case "Timeout":
+              return resume(Effect.fail(timeoutError(action)))
+            case "TooLarge":
+              return resume(Effect.fail(tooLarge(action, result.status)))
+            case "Failed":
+              return resume(Effect.fail(connectionError(action, [result.reason, causeText(result.cause)])))
+          }
+        })
+        return Effect.sync(abort)
+      })
+      // Under another clock (`TestClock`) the limit follows that clock, so it is kept here.
+      return live ? attempt : Timeout.timeoutFail(attempt, timeout, () => timeoutError(action))
+    }
+
+    /** One signed HTTP exchange, under the rate limit; its outcome counted and its latency recorded as it ends. */
+    const exchange = (action: Action, callQuery: string) =>
+      limiter.withPermit(Effect.withFiberRuntime<Exchange, TransportError | ResponseDecodeError>((fiber) => {
+        const clock = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Clock.Clock)
+        const started = clock.unsafeCurrentTimeMillis()
+        const signed = Signature.publicParamsAt({ appId, serverSecret, clockOffsetMillis: clockOffset }, started)
+        const query = `${callQuery}&AppId=${signed.AppId}&SignatureNonce=${signed.SignatureNonce}` +
+          `&Timestamp=${signed.Timestamp}&SignatureVersion=${signed.SignatureVersion}&Signature=${signed.Signature}`
+        const attempt = direct === undefined
+          ? viaExecute(action, query)
+          : viaDirect(direct, action, query, clock === liveClock)
+        const measured = Effect.onExit(attempt, (exit) => {
+          const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
+          if (Exit.isSuccess(exit)) {
+            responseCounter(action, exit.value.envelope.Code).unsafeUpdate(1, labels)
+          } else if (exit.cause._tag === "Fail") {
+            responseCounter(action, exit.cause.error._tag === "TransportError" ? "transport" : "decode")
+              .unsafeUpdate(1, labels)
+          }
+          latencyByAction[action].unsafeUpdate(clock.unsafeCurrentTimeMillis() - started, labels)
+          return Effect.void
+        })
+        if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)) return measured
+        return Effect.zipRight(
+          Effect.logDebug("ZEGOCLOUD request").pipe(
+            Effect.annotateLogs("url", `${baseUrl}/?${query}`.replace(SIGNATURE_PARAM, "$1<redacted>"))
+          ),
+          measured
         )
-        return exchanged
       }))
 
-    /** One attempt: an exchange, and a second one if the server says our clock is off and tells us its time. */
-    const attempt = (action: Action, params: Record<string, string>, attempts: Ref.Ref<number>) =>
+    /**
+     * The second exchange of an attempt, when the server says our clock is off and tells us its time: the offset
+     * adopted (if believable), the call signed again.
+     */
+    const correctClock = (action: Action, callQuery: string, first: Exchange, serverTimeMillis: number) =>
       Effect.gen(function*() {
-        yield* Ref.update(attempts, (n) => n + 1)
-        const first = yield* exchange(action, params)
-        if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) return first
-        const offset = first.serverTimeMillis - (yield* Clock.currentTimeMillis)
+        const offset = serverTimeMillis - (yield* Clock.currentTimeMillis)
         if (Math.abs(offset) > Duration.toMillis(MAX_CLOCK_OFFSET)) {
           yield* Effect.logWarning(
             `ZEGOCLOUD says the signature expired, but its Date is more than ${
@@ -464,136 +550,192 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
           )
           return first
         }
-        yield* Ref.set(clockOffset, offset)
+        clockOffset = offset
         yield* Effect.logWarning("ZEGOCLOUD says the signature expired: correcting the clock offset and signing again")
           .pipe(Effect.annotateLogs("clockOffsetMillis", offset))
-        const second = yield* exchange(action, params)
+        const second = yield* exchange(action, callQuery)
         if (second.envelope.Code === SIGNATURE_EXPIRED || second.envelope.Code === TIMESTAMP_INVALID) {
           // The corrected time did not help: the Date was wrong, so later calls must not keep using it.
-          yield* Ref.set(clockOffset, 0)
+          clockOffset = 0
           yield* Effect.logWarning("The corrected timestamp was refused too: the clock offset is dropped")
         }
         return second
       })
 
-    const call = <A>(
+    /** What a call's envelope gives: the nodes, or the error its `Data` amounts to. */
+    const nodesOf = <A>(
       action: Action,
-      request: DispatchRequest,
-      callOptions: CallOptions | undefined,
+      type: DispatchType,
+      envelope: Envelope,
       decodeData: (data: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<A>, ParseResult.ParseError>
-    ) =>
-      Effect.gen(function*() {
-        const input = yield* decodeRequest(request)
-        const retry = yield* readInput("retry", () => Either.right(callOptions?.retry ?? defaultRetry))
-        if (!Schedule.isSchedule(retry)) return yield* invalid("retry", "must be a Schedule")
-        const streamId = input.streamId.startsWith(prefix) ? input.streamId : prefix + input.streamId
-        yield* Schema.decodeUnknownEither(StreamId)(streamId).pipe(
-          Either.mapLeft((e) => invalid("streamId", `with the test prefix ${prefix}: ${formatIssue(e).detail}`))
-        )
-        const sequence = input.sequence ?? (yield* Sequence.next)
-        const params: Record<string, string> = {
-          Action: action,
-          StreamId: streamId,
-          Sequence: String(sequence),
-          Type: input.type
-        }
-        if (input.clientIp !== undefined) params.ClientIP = input.clientIp
-        if (valid.isTest !== undefined) params.IsTest = String(valid.isTest)
-        yield* Effect.annotateCurrentSpan({ "zego.stream_id": streamId, "zego.type": input.type })
-
-        const attempts = yield* Ref.make(0)
-        const { envelope } = yield* attempt(action, params, attempts).pipe(
-          Effect.flatMap((exchanged) => failOnCode(action, exchanged.envelope)),
-          Effect.retry({ schedule: retry, while: isRetryable }),
-          Effect.ensuring(Effect.flatMap(Ref.get(attempts), (n) => Effect.annotateCurrentSpan("zego.attempts", n)))
-        )
-        const data = envelope.Data ?? []
-        if (!Array.isArray(data)) {
-          return yield* new ResponseDecodeError({
+    ): Either.Either<Arr.NonEmptyReadonlyArray<A>, DispatchError> => {
+      const data = envelope.Data ?? []
+      if (!Array.isArray(data)) {
+        return Either.left(
+          new ResponseDecodeError({
             action,
             status: 200,
             requestId: envelope.RequestId,
             detail: "Data is not an array"
           })
-        }
-        if (data.length === 0) {
-          const fields = {
-            code: envelope.Code,
-            serverMessage: `${envelope.Message || "ok"} (Code 0 with no node in Data)`,
-            requestId: envelope.RequestId,
-            action,
-            retryable: false
-          }
-          return yield* Effect.fail(
-            input.type === "push" ? new NoPublishNodeError(fields) : new NoPullNodeError(fields)
-          )
-        }
-        const nodes = yield* decodeData(data).pipe(
-          Either.mapLeft((e) =>
-            new ResponseDecodeError({
-              action,
-              status: 200,
-              requestId: envelope.RequestId,
-              detail: `Data: ${formatIssue(e).detail}`
-            })
-          )
         )
-        return {
+      }
+      if (data.length === 0) {
+        const fields = {
+          code: envelope.Code,
+          serverMessage: `${envelope.Message || "ok"} (Code 0 with no node in Data)`,
           requestId: envelope.RequestId,
-          streamId,
-          type: input.type,
-          nodes: nodes as unknown as Arr.NonEmptyReadonlyArray<A>
+          action,
+          retryable: false
         }
-      }).pipe(
-        Effect.tapBoth({
-          onFailure: (error) =>
-            Effect.annotateCurrentSpan({
-              "zego.error": error._tag,
-              ...("code" in error ? { "zego.code": error.code } : {}),
-              ...("requestId" in error && error.requestId ? { "zego.request_id": error.requestId } : {})
-            }),
-          onSuccess: (result) => Effect.annotateCurrentSpan({ "zego.code": 0, "zego.request_id": result.requestId })
-        }),
-        Effect.withSpan(`RtmpDispatch.${action}`, {
-          kind: "client",
-          attributes: { "zego.action": action },
-          // A stack frame inside this module tells a trace reader nothing, and costs a capture per call.
-          captureStackTrace: false
+        return Either.left(type === "push" ? new NoPublishNodeError(fields) : new NoPullNodeError(fields))
+      }
+      const nodes = decodeData(data)
+      if (Either.isLeft(nodes)) {
+        return Either.left(
+          new ResponseDecodeError({
+            action,
+            status: 200,
+            requestId: envelope.RequestId,
+            detail: `Data: ${formatIssue(nodes.left).detail}`
+          })
+        )
+      }
+      return Either.right(nodes.right as unknown as Arr.NonEmptyReadonlyArray<A>)
+    }
+
+    /** A call, its span already made (or none, under the built-in tracer). */
+    const run = <A, B>(
+      action: Action,
+      request: DispatchRequest,
+      callOptions: CallOptions | undefined,
+      decodeData: (data: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<A>, ParseResult.ParseError>,
+      build: (requestId: string, streamId: string, type: DispatchType, nodes: Arr.NonEmptyReadonlyArray<A>) => B,
+      clock: Clock.Clock,
+      span: Tracer.Span | undefined
+    ): Effect.Effect<B, DispatchError> => {
+      const refuse = (error: DispatchError) => {
+        if (span !== undefined) annotateFailure(span, error)
+        return Effect.fail(error)
+      }
+      const decoded = decodeRequest(request)
+      if (Either.isLeft(decoded)) return refuse(decoded.left)
+      const retryRead = readInput("retry", () => Either.right(callOptions?.retry ?? defaultRetry))
+      if (Either.isLeft(retryRead)) return refuse(retryRead.left)
+      const retry = retryRead.right
+      if (!Schedule.isSchedule(retry)) return refuse(invalid("retry", "must be a Schedule"))
+      const input = decoded.right
+      let streamId = input.streamId
+      if (!streamId.startsWith(prefix)) {
+        streamId = prefix + streamId
+        const checked = decodeStreamId(streamId)
+        if (Either.isLeft(checked)) {
+          return refuse(invalid("streamId", `with the test prefix ${prefix}: ${formatIssue(checked.left).detail}`))
+        }
+      }
+      const type = input.type
+      const sequence = input.sequence ?? Sequence.nextAt(clock.unsafeCurrentTimeMillis())
+      // Every value is checked above to need no escaping (letters, digits, `-`, `_`, `.`).
+      const callQuery = `Action=${action}&StreamId=${streamId}&Sequence=${sequence}&Type=${type}` +
+        (input.clientIp === undefined ? "" : `&ClientIP=${input.clientIp}`) + isTestParam
+      if (span !== undefined) {
+        span.attribute("zego.stream_id", streamId)
+        span.attribute("zego.type", type)
+      }
+
+      let attempts = 0
+      const attempt = Effect.suspend(() => {
+        attempts++
+        if (span !== undefined) span.attribute("zego.attempts", attempts)
+        return Effect.flatMap(exchange(action, callQuery), (first) => {
+          if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) {
+            return failOnCode(action, first.envelope)
+          }
+          return Effect.flatMap(
+            correctClock(action, callQuery, first, first.serverTimeMillis),
+            (exchanged) => failOnCode(action, exchanged.envelope)
+          )
         })
-      )
+      })
+      const succeeded = (envelope: Envelope): Effect.Effect<B, DispatchError> => {
+        const nodes = nodesOf(action, type, envelope, decodeData)
+        if (Either.isLeft(nodes)) return refuse(nodes.left)
+        if (span !== undefined) {
+          span.attribute("zego.code", 0)
+          span.attribute("zego.request_id", envelope.RequestId)
+        }
+        return Effect.succeed(build(envelope.RequestId, streamId, type, nodes.right))
+      }
+      // The retry machinery is entered only after a first failure worth retrying.
+      return Effect.matchEffect(attempt, {
+        onFailure: (error) =>
+          isRetryable(error)
+            ? Effect.matchEffect(retryAfter(attempt, retry, error), { onFailure: refuse, onSuccess: succeeded })
+            : refuse(error),
+        onSuccess: succeeded
+      })
+    }
+
+    /** A call under its span: made once, its attributes set directly; none under the built-in tracer. */
+    const call = <A, B>(
+      action: Action,
+      request: DispatchRequest,
+      callOptions: CallOptions | undefined,
+      decodeData: (data: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<A>, ParseResult.ParseError>,
+      build: (requestId: string, streamId: string, type: DispatchType, nodes: Arr.NonEmptyReadonlyArray<A>) => B
+    ): Effect.Effect<B, DispatchError> =>
+      Effect.withFiberRuntime((fiber) => {
+        const services = fiber.getFiberRef(DefaultServices.currentServices)
+        const clock = Context.get(services, Clock.Clock)
+        if (Context.get(services, Tracer.Tracer) === nativeTracer) {
+          return run(action, request, callOptions, decodeData, build, clock, undefined)
+        }
+        return Effect.useSpan(
+          `RtmpDispatch.${action}`,
+          spanOptions[action],
+          (span) => Effect.withParentSpan(run(action, request, callOptions, decodeData, build, clock, span), span)
+        )
+      })
 
     return RtmpDispatch.of({
       appId,
       baseUrl,
-      dispatch: (request, callOptions) => call("RTMPDispatchV2", request, callOptions, decodeUrls),
+      dispatch: (request, callOptions) =>
+        call("RTMPDispatchV2", request, callOptions, decodeUrls, (requestId, streamId, type, nodes) => ({
+          requestId,
+          streamId,
+          type,
+          nodes
+        })),
       dispatchAddresses: (request, callOptions) =>
-        Effect.map(
-          call("RTMPDispatch", request, callOptions, decodeAddresses),
-          ({ nodes, ...rest }) => ({ ...rest, addresses: nodes })
-        )
+        call("RTMPDispatch", request, callOptions, decodeAddresses, (requestId, streamId, type, addresses) => ({
+          requestId,
+          streamId,
+          type,
+          addresses
+        }))
     })
   })
 
 /** Reads a body as the envelope; without one, an HTTP error status is a transport error, anything else a decode error. */
 const interpretBody = (
   action: Action,
-  response: HttpClientResponse.HttpClientResponse,
+  status: number,
+  date: string | undefined,
   text: string
-): Effect.Effect<Exchange, TransportError | ResponseDecodeError> => {
-  const status = response.status
+): Either.Either<Exchange, TransportError | ResponseDecodeError> => {
   const decoded = decodeEnvelope(text)
   if (Either.isRight(decoded)) {
-    const date = response.headers["date"]
     // Only a well-formed HTTP date: `Date.parse` also reads "0" as the year 2000, and much else.
     const serverTime = date === undefined || !HTTP_DATE.test(date) ? NaN : Date.parse(date)
-    return Effect.succeed({
+    return Either.right({
       envelope: decoded.right,
       status,
       serverTimeMillis: Number.isNaN(serverTime) ? undefined : serverTime
     })
   }
   if (status >= 400) {
-    return Effect.fail(
+    return Either.left(
       new TransportError({
         action,
         reason: "HttpStatus",
@@ -603,7 +745,7 @@ const interpretBody = (
       })
     )
   }
-  return Effect.fail(
+  return Either.left(
     new ResponseDecodeError({
       action,
       status,
@@ -612,14 +754,10 @@ const interpretBody = (
   )
 }
 
-const failOnCode = (action: Action, envelope: Envelope) =>
-  envelope.Code === 0 ? Effect.succeed({ envelope }) : Effect.fail(
+const failOnCode = (action: Action, envelope: Envelope): Either.Either<Envelope, DispatchError> =>
+  envelope.Code === 0 ? Either.right(envelope) : Either.left(
     fromCode({ code: envelope.Code, serverMessage: envelope.Message, requestId: envelope.RequestId, action })
   )
-
-/** The request's URL with its `Signature` hidden, for logs. */
-const redactedUrl = (baseUrl: string, request: HttpClientRequest.HttpClientRequest): string =>
-  `${baseUrl}/?${UrlParams.toString(request.urlParams)}`.replace(SIGNATURE_PARAM, "$1<redacted>")
 
 /** The service as a layer; it needs an `HttpClient`. */
 export const layer = (options: Options): Layer.Layer<RtmpDispatch, InvalidRequestError, HttpClient.HttpClient> =>

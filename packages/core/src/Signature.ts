@@ -64,6 +64,26 @@ export interface PublicParams {
 }
 
 /**
+ * Signs a new call at `nowMillis` (plus `clockOffsetMillis`, the server's clock minus ours, learnt from a
+ * "signature expired" answer), synchronously: a fresh nonce and the Unix time in seconds.
+ */
+export const publicParamsAt = (options: {
+  readonly appId: number
+  readonly serverSecret: Redacted.Redacted<string>
+  readonly clockOffsetMillis?: number | undefined
+}, nowMillis: number): PublicParams => {
+  const nonce = bytesToHex(randomBytes8())
+  const timestamp = Math.floor((nowMillis + (options.clockOffsetMillis ?? 0)) / 1000)
+  return {
+    AppId: String(options.appId),
+    SignatureNonce: nonce,
+    Timestamp: String(timestamp),
+    SignatureVersion: SIGNATURE_VERSION,
+    Signature: sign({ appId: options.appId, nonce, serverSecret: options.serverSecret, timestamp })
+  }
+}
+
+/**
  * Signs a new call: a fresh nonce and the current Unix time from Effect's `Clock` (plus `clockOffsetMillis`,
  * the server's clock minus ours, learnt from a "signature expired" answer).
  */
@@ -71,14 +91,4 @@ export const publicParams = (options: {
   readonly appId: number
   readonly serverSecret: Redacted.Redacted<string>
   readonly clockOffsetMillis?: number | undefined
-}): Effect.Effect<PublicParams> =>
-  Effect.map(Effect.zip(makeNonce, Clock.currentTimeMillis), ([nonce, now]) => {
-    const timestamp = Math.floor((now + (options.clockOffsetMillis ?? 0)) / 1000)
-    return {
-      AppId: String(options.appId),
-      SignatureNonce: nonce,
-      Timestamp: String(timestamp),
-      SignatureVersion: SIGNATURE_VERSION,
-      Signature: sign({ appId: options.appId, nonce, serverSecret: options.serverSecret, timestamp })
-    }
-  })
+}): Effect.Effect<PublicParams> => Effect.map(Clock.currentTimeMillis, (now) => publicParamsAt(options, now))

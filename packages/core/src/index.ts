@@ -1,6 +1,7 @@
 /**
  * @effect-zego/core: ZEGOCLOUD RTMP dispatch as an Effect service.
  */
+export * as DirectExchange from "./DirectExchange.js"
 export * as Envelope from "./Envelope.js"
 export * as Params from "./Params.js"
 export * as RateLimit from "./RateLimit.js"

@@ -7,7 +7,10 @@ import * as Effect from "effect/Effect"
 
 let last = 0
 
-export const next: Effect.Effect<number> = Effect.map(Clock.currentTimeMillis, (now) => {
+/** The next number, given the clock's time in milliseconds. */
+export const nextAt = (now: number): number => {
   last = Math.max(now, last + 1)
   return last
-})
+}
+
+export const next: Effect.Effect<number> = Effect.map(Clock.currentTimeMillis, nextAt)
