@@ -42,7 +42,7 @@ import { Action, AppId, DispatchRequest, Region, regionBaseUrl, StreamId, testSt
 import type { DispatchType } from "./Params.js"
 import * as RateLimit from "./RateLimit.js"
 import type { NodeAddress, RtmpNode } from "./RtmpNode.js"
-import { NodeAddressFromString, RtmpNodeFromUrl } from "./RtmpNode.js"
+import { NodeAddressFromString, parseNodeAddress, parseRtmpUrl, RtmpNodeFromUrl } from "./RtmpNode.js"
 import * as Signature from "./Signature.js"
 import * as Untrusted from "./Untrusted.js"
 import {
@@ -245,8 +245,53 @@ const decodeRequest = (request: unknown) =>
   readInput("request", () => Either.mapLeft(decodeRequestSchema(request), invalidInput))
 const decodeStreamId = Schema.decodeUnknownEither(StreamId)
 const decodeEnvelope = Schema.decodeUnknownEither(EnvelopeFromJson)
-const decodeUrls = Schema.decodeUnknownEither(Schema.Array(RtmpNodeFromUrl))
-const decodeAddresses = Schema.decodeUnknownEither(Schema.Array(NodeAddressFromString))
+const decodeUrlsSchema = Schema.decodeUnknownEither(Schema.Array(RtmpNodeFromUrl))
+const decodeAddressesSchema = Schema.decodeUnknownEither(Schema.Array(NodeAddressFromString))
+
+/**
+ * The envelope of a body. The usual shape (an object whose `Code` is an integer and whose `Message` and `RequestId`
+ * are strings or absent) is read directly; anything else goes through the schema, for its exact error.
+ */
+const readEnvelope = (text: string): Either.Either<Envelope, ParseResult.ParseError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return decodeEnvelope(text)
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return decodeEnvelope(text)
+  const { Code, Data, Message, RequestId } = json as Record<string, unknown>
+  if (
+    typeof Code !== "number" || !Number.isSafeInteger(Code) || (Message !== undefined && typeof Message !== "string") ||
+    (RequestId !== undefined && typeof RequestId !== "string")
+  ) return decodeEnvelope(text)
+  const envelope: { -readonly [K in keyof Envelope]: Envelope[K] } = {
+    Code,
+    Message: Message ?? "",
+    RequestId: RequestId ?? ""
+  }
+  if ("Data" in json) envelope.Data = Data
+  return Either.right(envelope)
+}
+
+/** Reads every item of `data` with `parse`; if one does not parse, the schema gives the error. */
+const readEach = <A>(
+  parse: (text: string) => A | undefined,
+  schema: (data: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<A>, ParseResult.ParseError>
+) =>
+(data: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<A>, ParseResult.ParseError> => {
+  const read: Array<A> = new Array(data.length)
+  for (let i = 0; i < data.length; i++) {
+    const item = data[i]
+    const parsed = typeof item === "string" ? parse(item) : undefined
+    if (parsed === undefined) return schema(data)
+    read[i] = parsed
+  }
+  return Either.right(read)
+}
+
+const decodeUrls = readEach(parseRtmpUrl, decodeUrlsSchema)
+const decodeAddresses = readEach(parseNodeAddress, decodeAddressesSchema)
 
 interface ValidOptions {
   readonly appId: number
@@ -477,55 +522,112 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       )
     }
 
-    /** One attempt through the client's own exchange: the time limit and the body cap kept inside the client. */
-    const viaDirect = (exchange: DirectExchange.DirectExchange, action: Action, query: string, live: boolean) => {
-      const request: DirectExchange.Request = {
-        origin,
-        path: pathPrefix + query,
-        timeoutMillis: live ? timeoutMillis : undefined,
-        maxBodyBytes: maxResponseBytes
+    /**
+     * Counts an attempt's outcome (its return code, `transport` or `decode`; nothing when it was interrupted) and
+     * records its latency, under the fiber's metric labels.
+     */
+    const record = (
+      action: Action,
+      labels: ReadonlyArray<MetricLabel.MetricLabel>,
+      latencyMillis: number,
+      outcome: Either.Either<Exchange, TransportError | ResponseDecodeError> | undefined
+    ): void => {
+      if (outcome !== undefined) {
+        responseCounter(
+          action,
+          Either.isRight(outcome)
+            ? outcome.right.envelope.Code
+            : outcome.left._tag === "TransportError"
+            ? "transport"
+            : "decode"
+        ).unsafeUpdate(1, labels)
       }
-      const attempt = Effect.async<Exchange, TransportError | ResponseDecodeError>((resume) => {
-        const abort = exchange.get(request, (result) => {
-          switch (result._tag) {
-            case "Response":
-              return resume(interpretBody(action, result.status, result.date, result.body))
-            case "Timeout":
-              return resume(Effect.fail(timeoutError(action)))
-            case "TooLarge":
-              return resume(Effect.fail(tooLarge(action, result.status)))
-            case "Failed":
-              return resume(Effect.fail(connectionError(action, [result.reason, causeText(result.cause)])))
-          }
-        })
-        return Effect.sync(abort)
-      })
-      // Under another clock (`TestClock`) the limit follows that clock, so it is kept here.
-      return live ? attempt : Timeout.timeoutFail(attempt, timeout, () => timeoutError(action))
+      latencyByAction[action].unsafeUpdate(latencyMillis, labels)
     }
+
+    const fromDirect = (action: Action, result: DirectExchange.Result) => {
+      switch (result._tag) {
+        case "Response":
+          return interpretBody(action, result.status, result.date, result.body)
+        case "Timeout":
+          return Either.left(timeoutError(action))
+        case "TooLarge":
+          return Either.left(tooLarge(action, result.status))
+        case "Failed":
+          return Either.left(connectionError(action, [result.reason, causeText(result.cause)]))
+      }
+    }
+
+    /**
+     * One attempt through the client's own exchange, on the live clock: the time limit and the body cap kept inside
+     * the client, the metrics updated as the answer arrives (or the attempt is interrupted). No fiber, no frame.
+     */
+    const viaDirect = (
+      exchange: DirectExchange.DirectExchange,
+      action: Action,
+      query: string,
+      clock: Clock.Clock,
+      labels: ReadonlyArray<MetricLabel.MetricLabel>,
+      started: number
+    ) =>
+      Effect.async<Exchange, TransportError | ResponseDecodeError>((resume) => {
+        let ended = false
+        const abort = exchange.get(
+          { origin, path: pathPrefix + query, timeoutMillis, maxBodyBytes: maxResponseBytes },
+          (result) => {
+            ended = true
+            const outcome = fromDirect(action, result)
+            record(action, labels, clock.unsafeCurrentTimeMillis() - started, outcome)
+            resume(outcome)
+          }
+        )
+        return Effect.sync(() => {
+          if (ended) return
+          ended = true
+          abort()
+          record(action, labels, clock.unsafeCurrentTimeMillis() - started, undefined)
+        })
+      })
+
+    /**
+     * One attempt through the client's own exchange under another clock (`TestClock`): the time limit follows that
+     * clock, so it is kept here.
+     */
+    const viaDirectTimed = (exchange: DirectExchange.DirectExchange, action: Action, query: string) =>
+      Timeout.timeoutFail(
+        Effect.async<Exchange, TransportError | ResponseDecodeError>((resume) =>
+          Effect.sync(exchange.get(
+            { origin, path: pathPrefix + query, timeoutMillis: undefined, maxBodyBytes: maxResponseBytes },
+            (result) => resume(fromDirect(action, result))
+          ))
+        ),
+        timeout,
+        () => timeoutError(action)
+      )
 
     /** One signed HTTP exchange, under the rate limit; its outcome counted and its latency recorded as it ends. */
     const exchange = (action: Action, callQuery: string) =>
       limiter.withPermit(Effect.withFiberRuntime<Exchange, TransportError | ResponseDecodeError>((fiber) => {
         const clock = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Clock.Clock)
+        const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
         const started = clock.unsafeCurrentTimeMillis()
         const signed = Signature.publicParamsAt({ appId, serverSecret, clockOffsetMillis: clockOffset }, started)
         const query = `${callQuery}&AppId=${signed.AppId}&SignatureNonce=${signed.SignatureNonce}` +
           `&Timestamp=${signed.Timestamp}&SignatureVersion=${signed.SignatureVersion}&Signature=${signed.Signature}`
-        const attempt = direct === undefined
-          ? viaExecute(action, query)
-          : viaDirect(direct, action, query, clock === liveClock)
-        const measured = Effect.onExit(attempt, (exit) => {
-          const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-          if (Exit.isSuccess(exit)) {
-            responseCounter(action, exit.value.envelope.Code).unsafeUpdate(1, labels)
-          } else if (exit.cause._tag === "Fail") {
-            responseCounter(action, exit.cause.error._tag === "TransportError" ? "transport" : "decode")
-              .unsafeUpdate(1, labels)
-          }
-          latencyByAction[action].unsafeUpdate(clock.unsafeCurrentTimeMillis() - started, labels)
-          return Effect.void
-        })
+        const measured = direct !== undefined && clock === liveClock
+          ? viaDirect(direct, action, query, clock, labels, started)
+          : Effect.onExit(
+            direct === undefined ? viaExecute(action, query) : viaDirectTimed(direct, action, query),
+            (exit) => {
+              const outcome = Exit.isSuccess(exit)
+                ? Either.right(exit.value)
+                : exit.cause._tag === "Fail"
+                ? Either.left(exit.cause.error)
+                : undefined
+              record(action, labels, clock.unsafeCurrentTimeMillis() - started, outcome)
+              return Effect.void
+            }
+          )
         if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)) return measured
         return Effect.zipRight(
           Effect.logDebug("ZEGOCLOUD request").pipe(
@@ -724,7 +826,7 @@ const interpretBody = (
   date: string | undefined,
   text: string
 ): Either.Either<Exchange, TransportError | ResponseDecodeError> => {
-  const decoded = decodeEnvelope(text)
+  const decoded = readEnvelope(text)
   if (Either.isRight(decoded)) {
     // Only a well-formed HTTP date: `Date.parse` also reads "0" as the year 2000, and much else.
     const serverTime = date === undefined || !HTTP_DATE.test(date) ? NaN : Date.parse(date)

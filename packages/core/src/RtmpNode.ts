@@ -68,6 +68,7 @@ export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
   const port = parsePort(portText, scheme === "rtmps" ? 443 : 1935)
   if (port === undefined || !isHost(host)) return undefined
   const split = url.lastIndexOf("/") + 1
+  // Every field is checked above: the class need not validate them again (`true`: no validation).
   return new RtmpNode({
     url,
     host: host.startsWith("[") ? host.slice(1, -1) : host,
@@ -76,7 +77,7 @@ export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
     streamName,
     obsServer: url.slice(0, split),
     obsStreamKey: url.slice(split)
-  })
+  }, true)
 }
 
 /** Decodes the URL string of a V2 answer into a {@link RtmpNode}. */
@@ -108,7 +109,7 @@ export const parseNodeAddress = (address: string): NodeAddress | undefined => {
   const [, host, portText] = match as unknown as [string, string, string]
   const port = parsePort(portText, 0)
   if (port === undefined || !isHost(host)) return undefined
-  return new NodeAddress({ address, host: host.startsWith("[") ? host.slice(1, -1) : host, port })
+  return new NodeAddress({ address, host: host.startsWith("[") ? host.slice(1, -1) : host, port }, true)
 }
 
 /** Decodes the string of a V1 answer into a {@link NodeAddress}. */
