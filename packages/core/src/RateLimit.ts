@@ -152,11 +152,30 @@ export const makeInProcess = (limit: number, windowMillis: number): Effect.Effec
         return settle(clock)
       })
 
-    const end = (seq: number, clock: Clock.Clock) =>
-      Effect.suspend(() => {
-        unreturned.set(seq, now(clock))
-        ended.push(seq)
-        return settle(clock)
+    /** A call that ended: its token returns one window from now. */
+    const end = (seq: number, clock: Clock.Clock): Effect.Effect<void> => {
+      unreturned.set(seq, now(clock))
+      ended.push(seq)
+      return settle(clock)
+    }
+
+    /**
+     * Runs a call holding token `seq` (inside `uninterruptibleMask`, `restore` its) and ends it however the call
+     * ends, interruption included: the handlers of `matchCauseEffect` run in the uninterruptible region, as
+     * `Effect.ensuring` would run its finaliser, without a second region of its own.
+     */
+    const holding = <A, E, R>(
+      restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>,
+      call: Effect.Effect<A, E, R>,
+      seq: number,
+      clock: Clock.Clock
+    ): Effect.Effect<A, E, R> =>
+      Effect.matchCauseEffect(restore(call), {
+        onFailure: (cause) => Effect.zipRight(end(seq, clock), Effect.failCause(cause)),
+        onSuccess: (value) => {
+          const ending = end(seq, clock)
+          return ending === Effect.void ? Effect.succeed(value) : Effect.as(ending, value)
+        }
       })
 
     // Waiting is interruptible; once a call holds a token, the token is always ended, or it would never return.
@@ -167,7 +186,7 @@ export const makeInProcess = (limit: number, windowMillis: number): Effect.Effec
             const at = now(clock)
             expire(at)
             // The usual case: a free token, taken in one synchronous step.
-            if (freeAt() <= at) return Effect.ensuring(restore(call), end(take(), clock))
+            if (freeAt() <= at) return holding(restore, call, take(), clock)
           }
           const waiter: Waiter = { prev: last, next: undefined, resume: undefined, seq: undefined }
           if (last === undefined) first = waiter
@@ -183,7 +202,7 @@ export const makeInProcess = (limit: number, windowMillis: number): Effect.Effec
             settle(clock),
             Effect.matchCauseEffect(restore(turn), {
               onFailure: (cause) => Effect.zipRight(leave(waiter, clock), Effect.failCause(cause)),
-              onSuccess: () => Effect.ensuring(restore(call), end(waiter.seq!, clock))
+              onSuccess: () => holding(restore, call, waiter.seq!, clock)
             })
           )
         })
