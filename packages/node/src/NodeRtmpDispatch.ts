@@ -1,17 +1,18 @@
 /**
- * `RtmpDispatch` on Node.js: the core service over `@effect/platform-node`'s undici `HttpClient` (keep-alive
- * connections), so that a program runs with one `Effect.provide`.
+ * `RtmpDispatch` on Node.js: the core service over {@link NodeZegoHttpClient} (undici, keep-alive connections, each
+ * attempt handed to the client whole), so that a program runs with one `Effect.provide`. Any other `HttpClient`
+ * (`NodeHttpClient.layerUndici`, a user's) works through `RtmpDispatch.layer`.
  */
 import { RtmpDispatch } from "@effect-zego/core"
 import type { ZegoError } from "@effect-zego/core"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Layer from "effect/Layer"
+import * as NodeZegoHttpClient from "./NodeZegoHttpClient.js"
 
-/** The undici `HttpClient` with its own keep-alive agent, closed with the layer. */
-export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerUndici
+/** The lean undici `HttpClient` ({@link NodeZegoHttpClient.layer}) with its own keep-alive agent, closed with the layer. */
+export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = NodeZegoHttpClient.layer
 
 /** `RtmpDispatch` configured from `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET`, `ZEGO_REGION`, `ZEGO_BASE_URL`, `ZEGO_IS_TEST`. */
 export const layer: Layer.Layer<RtmpDispatch.RtmpDispatch, ConfigError.ConfigError | ZegoError.InvalidRequestError> =
