@@ -1,6 +1,9 @@
 import { RtmpDispatch } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { assert, describe, it } from "@effect/vitest"
+import { SpanKind } from "@opentelemetry/api"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -79,6 +82,79 @@ describe("observability", () => {
       assert.strictEqual(span.attributes.get("zego.request_id"), "mock-1")
       assert.strictEqual(span.attributes.get("zego.attempts"), 1)
     }).pipe(Effect.provide(mockLayer({ script: [ZegoMock.code(100000005)] })), Effect.provide(layer))
+  })
+
+  describe("under OpenTelemetry (an in-memory exporter)", () => {
+    const otel = () => {
+      const exporter = new InMemorySpanExporter()
+      const layer = NodeSdk.layer(() => ({
+        resource: { serviceName: "effect-zego-test" },
+        spanProcessor: new SimpleSpanProcessor(exporter)
+      }))
+      const spans = () => exporter.getFinishedSpans().filter((span) => span.name.startsWith("RtmpDispatch."))
+      return { layer, spans, all: () => exporter.getFinishedSpans() }
+    }
+
+    it.effect("a call is one client span with the action, type, stream id, attempts, code and request id", () => {
+      const { all, layer, spans } = otel()
+      return Effect.gen(function*() {
+        yield* Effect.withSpan(
+          withTime((yield* service).dispatch({ streamId: "traced", type: "pull" })),
+          "caller"
+        )
+        yield* withTime((yield* service).dispatchAddresses({ streamId: "v1", type: "push" }))
+        const [v2, v1] = spans()
+        assert.strictEqual(spans().length, 2, "one span per call, none per attempt or per HTTP request")
+        assert.strictEqual(v2!.name, "RtmpDispatch.RTMPDispatchV2")
+        assert.strictEqual(v2!.kind, SpanKind.CLIENT)
+        assert.deepStrictEqual({ ...v2!.attributes }, {
+          "zego.action": "RTMPDispatchV2",
+          "zego.type": "pull",
+          "zego.stream_id": "traced",
+          "zego.attempts": 2,
+          "zego.code": 0,
+          "zego.request_id": "mock-2"
+        })
+        const caller = all().find((span) => span.name === "caller")!
+        assert.strictEqual(v2!.parentSpanContext?.spanId, caller.spanContext().spanId, "a child of the caller's span")
+        assert.strictEqual(v1!.name, "RtmpDispatch.RTMPDispatch")
+        assert.deepStrictEqual({ ...v1!.attributes }, {
+          "zego.action": "RTMPDispatch",
+          "zego.type": "push",
+          "zego.stream_id": "v1",
+          "zego.attempts": 1,
+          "zego.code": 0,
+          "zego.request_id": "mock-3"
+        })
+        for (const span of all()) assert.notInclude(JSON.stringify(span.attributes), "Signature")
+      }).pipe(
+        Effect.provide(mockLayer({ script: [ZegoMock.code(1001), ZegoMock.success(), ZegoMock.success()] })),
+        Effect.provide(layer)
+      )
+    })
+
+    it.effect("a failed call's span carries the error tag, code, request id and its status is an error", () => {
+      const { layer, spans } = otel()
+      return Effect.gen(function*() {
+        yield* Effect.flip((yield* service).dispatch({ streamId: "s", type: "push" }))
+        yield* Effect.flip((yield* service).dispatch({ streamId: "", type: "push" }))
+        const [refused, invalid] = spans()
+        assert.deepStrictEqual({ ...refused!.attributes }, {
+          "zego.action": "RTMPDispatchV2",
+          "zego.type": "push",
+          "zego.stream_id": "s",
+          "zego.attempts": 1,
+          "zego.error": "SignatureInvalidError",
+          "zego.code": 100000005,
+          "zego.request_id": "mock-1"
+        })
+        assert.strictEqual(refused!.status.code, 2, "ERROR")
+        assert.deepStrictEqual({ ...invalid!.attributes }, {
+          "zego.action": "RTMPDispatchV2",
+          "zego.error": "InvalidRequestError"
+        })
+      }).pipe(Effect.provide(mockLayer({ script: [ZegoMock.code(100000005)] })), Effect.provide(layer))
+    })
   })
 
   it.effect("the debug log line shows the URL with its Signature redacted", () => {
