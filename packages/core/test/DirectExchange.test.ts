@@ -1,0 +1,129 @@
+import { DirectExchange, RtmpDispatch } from "@effect-zego/core"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
+import { APP_ID, SECRET } from "./utils.js"
+
+const ENVELOPE = JSON.stringify({ Code: 0, Message: "ok", RequestId: "r-1", Data: ["rtmp://127.0.0.1:1935/app/s"] })
+
+/**
+ * A client carrying the capability: `answer` decides each exchange (`undefined`: never answers). Its `execute`
+ * answers too, so that a call through it is seen (`executed`).
+ */
+const fakeClient = (answer: (request: DirectExchange.Request) => DirectExchange.Result | undefined) => {
+  const requests: Array<DirectExchange.Request> = []
+  let cancelled = 0
+  let executed = 0
+  const execute = HttpClient.make((request) =>
+    Effect.sync(() => executed++).pipe(
+      Effect.zipRight(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport" })))
+    )
+  )
+  const client = Object.assign(execute, {
+    [DirectExchange.TypeId]: {
+      get: (request: DirectExchange.Request, done: (result: DirectExchange.Result) => void) => {
+        requests.push(request)
+        const result = answer(request)
+        if (result !== undefined) queueMicrotask(() => done(result))
+        return () => cancelled++
+      }
+    } satisfies DirectExchange.DirectExchange
+  })
+  return {
+    layer: (options: Partial<RtmpDispatch.Options> = {}) =>
+      RtmpDispatch.layer({
+        appId: APP_ID,
+        serverSecret: SECRET,
+        baseUrl: "http://127.0.0.1:9/api",
+        retry: Schedule.stop,
+        rateLimit: false,
+        ...options
+      }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))),
+    requests,
+    cancelled: () => cancelled,
+    executed: () => executed
+  }
+}
+
+const dispatch = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s", type: "pull" }))
+
+describe("DirectExchange", () => {
+  it.live("an untransformed client carrying it is handed each attempt whole: origin, path, limit and cap", () => {
+    const fake = fakeClient(() => ({ _tag: "Response", status: 200, date: undefined, body: ENVELOPE }))
+    return Effect.gen(function*() {
+      const result = yield* dispatch
+      assert.strictEqual(result.nodes[0].url, "rtmp://127.0.0.1:1935/app/s")
+      const [request] = fake.requests
+      assert.strictEqual(request?.origin, "http://127.0.0.1:9")
+      assert.match(request!.path, /^\/api\/\?Action=RTMPDispatchV2&StreamId=s&Sequence=\d+&Type=pull&AppId=12345&/)
+      assert.strictEqual(request?.timeoutMillis, 1500)
+      assert.strictEqual(request?.maxBodyBytes, 2048)
+      assert.strictEqual(fake.executed(), 0)
+    }).pipe(Effect.provide(fake.layer({ timeout: "1500 millis", maxResponseBytes: 2048 })))
+  })
+
+  it.live("through transformClient the client is an ordinary HttpClient: execute, not the capability", () => {
+    const fake = fakeClient(() => ({ _tag: "Response", status: 200, date: undefined, body: ENVELOPE }))
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(dispatch)
+      assert.strictEqual(error._tag, "TransportError")
+      assert.strictEqual(fake.requests.length, 0)
+      assert.strictEqual(fake.executed(), 1)
+    }).pipe(Effect.provide(fake.layer({ transformClient: (client) => client })))
+  })
+
+  it.live("its outcomes are the core's errors: Timeout, TooLarge, Failed (the Signature redacted)", () => {
+    const outcomes: Array<DirectExchange.Result> = [
+      { _tag: "Timeout" },
+      { _tag: "TooLarge", status: 200 },
+      { _tag: "Failed", reason: "Transport", cause: new Error("connect ECONNREFUSED at /?Signature=0123abcd") },
+      { _tag: "Failed", reason: "Decode", cause: new Error("other side closed") }
+    ]
+    let next = 0
+    const fake = fakeClient(() => outcomes[next++])
+    return Effect.gen(function*() {
+      const errors = yield* Effect.forEach(outcomes, () => Effect.flip(dispatch))
+      assert.deepStrictEqual(errors.map((e) => [e._tag, "reason" in e ? e.reason : undefined]), [
+        ["TransportError", "Timeout"],
+        ["ResponseDecodeError", undefined],
+        ["TransportError", "Connection"],
+        ["TransportError", "Connection"]
+      ])
+      assert.include(errors[0]!.message, "no complete answer within 300ms")
+      assert.include(errors[1]!.message, "larger than 64 bytes")
+      assert.include(errors[2]!.message, "Transport: connect ECONNREFUSED")
+      assert.include(errors[2]!.message, "Signature=<redacted>")
+      assert.notInclude(errors[2]!.message, "0123abcd")
+      assert.include(errors[3]!.message, "Decode: other side closed")
+    }).pipe(Effect.provide(fake.layer({ timeout: "300 millis", maxResponseBytes: 64 })))
+  })
+
+  it.live("interrupting a call cancels its exchange", () => {
+    const fake = fakeClient(() => undefined)
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork(dispatch)
+      yield* Effect.sleep("20 millis")
+      assert.strictEqual(fake.requests.length, 1)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(fake.cancelled(), 1)
+    }).pipe(Effect.provide(fake.layer()))
+  })
+
+  it.effect("under TestClock the core keeps the time limit (the client gets none) and cancels the exchange", () => {
+    const fake = fakeClient(() => undefined)
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip(dispatch))
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "TransportError")
+      assert.strictEqual((error as { reason?: string }).reason, "Timeout")
+      assert.strictEqual(fake.requests[0]?.timeoutMillis, undefined)
+      assert.strictEqual(fake.cancelled(), 1)
+    }).pipe(Effect.provide(fake.layer({ timeout: "5 seconds" })))
+  })
+})
