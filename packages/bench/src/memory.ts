@@ -40,6 +40,8 @@ export interface MemoryRound {
   readonly afterRssMiB: number
   readonly succeeded: number
   readonly millis: number
+  /** (heap in flight − heap after) ÷ dispatches in flight, in KiB. */
+  readonly kibPerDispatch: number
 }
 
 export interface MemoryFigures {
@@ -55,9 +57,17 @@ export interface MemoryFigures {
   readonly rssGrowthAfterMiB: number
   readonly toleranceMiB: number
   readonly flat: boolean
+  /** The last round's heap per dispatch in flight, in KiB. */
+  readonly kibPerDispatch: number
   /** For scale: the same 10 000 requests in flight from a raw undici loop (own `Agent`), one round, same server. */
-  readonly rawUndici: { readonly inFlightHeapMiB: number; readonly afterHeapMiB: number }
+  readonly rawUndici: {
+    readonly inFlightHeapMiB: number
+    readonly afterHeapMiB: number
+    readonly kibPerDispatch: number
+  }
 }
+
+const kib = (bytes: number, count: number) => Math.round(bytes / count / 1024 * 100) / 100
 
 const measure = () => {
   globalThis.gc?.()
@@ -93,7 +103,11 @@ const rawUndiciRound = async (server: ServerProcess.ServerProcess, count: number
     server.release()
     await done
     const after = measure()
-    return { inFlightHeapMiB: mib(inFlight.heapUsed), afterHeapMiB: mib(after.heapUsed) }
+    return {
+      inFlightHeapMiB: mib(inFlight.heapUsed),
+      afterHeapMiB: mib(after.heapUsed),
+      kibPerDispatch: kib(inFlight.heapUsed - after.heapUsed, count)
+    }
   } finally {
     await agent.close()
   }
@@ -144,14 +158,16 @@ export const run = async (options: {
         afterHeapMiB: mib(after.heapUsed),
         afterRssMiB: mib(after.rss),
         succeeded,
-        millis: Math.round(performance.now() - started)
+        millis: Math.round(performance.now() - started),
+        kibPerDispatch: kib(inFlight.heapUsed - after.heapUsed, options.inFlight)
       })
       const last = rounds[rounds.length - 1]!
       options.progress(
         `  round ${
           r + 1
         }/${options.rounds}: in flight heap ${last.inFlightHeapMiB} MiB, rss ${last.inFlightRssMiB} MiB;` +
-          ` after heap ${last.afterHeapMiB} MiB, rss ${last.afterRssMiB} MiB; ${succeeded} ok in ${last.millis} ms`
+          ` after heap ${last.afterHeapMiB} MiB, rss ${last.afterRssMiB} MiB; ${last.kibPerDispatch} KiB per dispatch;` +
+          ` ${succeeded} ok in ${last.millis} ms`
       )
     }
     // Ours closes its 10 000 sockets first: the server could not hold twice as many file descriptors.
@@ -178,6 +194,7 @@ export const run = async (options: {
       rssGrowthInFlightMiB,
       rssGrowthAfterMiB,
       toleranceMiB,
+      kibPerDispatch: last.kibPerDispatch,
       rawUndici,
       flat: heapGrowthInFlightMiB <= toleranceMiB && heapGrowthAfterMiB <= toleranceMiB &&
         rounds.every((round) => round.succeeded === options.inFlight)

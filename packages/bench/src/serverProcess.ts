@@ -71,7 +71,8 @@ export const start = async (
         const id = nextId++
         const answer = new Promise<ServerStats>((resolve) => pending.set(id, resolve))
         post({ type: "stats", id })
-        return withTimeout(answer, 10_000, "bench server stats")
+        // Generous: with 10 000 dispatches being started, the bench's own event loop may answer late.
+        return withTimeout(answer, 30_000, "bench server stats")
       },
       release: () => post({ type: "release" }),
       close
