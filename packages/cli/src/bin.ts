@@ -5,9 +5,12 @@
  * command stopped before it is done (`dispatch` waiting for the server) prints one line on stderr and exits with
  * 130 (SIGINT) or 143 (SIGTERM); `emulator`, a server that runs until stopped, says it stopped and exits with 0.
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Cli from "./Cli.js"
 import * as CliError from "./CliError.js"
@@ -44,12 +47,18 @@ const cliConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E
     })
   )
 
+/**
+ * The platform services the command line needs (those of `CliApp.Environment`), not all of `NodeContext`: its
+ * command executor and worker manager would be loaded for nothing.
+ */
+const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+
 const teardown = CliError.makeTeardown({ command: subcommand, signal: () => stopSignal })
 
 Cli.run(process.argv).pipe(
   cliConsole,
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))),
-  Effect.provide(NodeContext.layer),
+  Effect.provide(platform),
   NodeRuntime.runMain({
     disableErrorReporting: true,
     disablePrettyLogger: true,
