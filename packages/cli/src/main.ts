@@ -12,11 +12,14 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import type * as Runtime from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Cli from "./Cli.js"
-import * as CliError from "./CliError.js"
+import type * as CliError from "./CliError.js"
+import * as Ansi from "./internal/ansi.js"
 
 /** Which subcommand the arguments name, for the `--help` pointer of an error line and the interrupted status. */
 const subcommand = process.argv.slice(2).find((arg) => arg === "dispatch" || arg === "emulator")
@@ -46,7 +49,7 @@ const cliConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E
     Effect.withConsole(effect, {
       ...console,
       error: () => Effect.void,
-      log: (...args) => console.log(...(colours ? args : args.map((arg) => CliError.stripAnsi(String(arg)))))
+      log: (...args) => console.log(...(colours ? args : args.map((arg) => Ansi.stripAnsi(String(arg)))))
     })
   )
 
@@ -56,7 +59,20 @@ const cliConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E
  */
 const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
 
-const teardown = CliError.makeTeardown({ command: subcommand, signal: () => stopSignal })
+/**
+ * `CliError.makeTeardown`, its module (and the core's error classes it reads) loaded only when the run did not
+ * succeed: `--version`, `--help` and a printed node end without it.
+ */
+const teardown: Runtime.Teardown = (exit, onExit) => {
+  if (Exit.isSuccess(exit)) return onExit(0)
+  import("./CliError.js").then(
+    (CliError) => CliError.makeTeardown({ command: subcommand, signal: () => stopSignal })(exit, onExit),
+    (error) => {
+      process.stderr.write(`zego-rtmp: could not load its error reporting: ${String(error)}\n`)
+      onExit(1)
+    }
+  )
+}
 
 Cli.run(process.argv).pipe(
   cliConsole,
