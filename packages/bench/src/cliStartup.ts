@@ -3,14 +3,15 @@
  * commands interleaved round by round (after one warm-up round, not counted), and the medians of wall time and peak
  * RSS are reported against `node -e 0`, the floor any Node.js program pays.
  *
- * Wall time is measured here, from `spawn` to the child's exit. Peak RSS comes from GNU `/usr/bin/time -f %M` when
- * it is installed, else from the child itself: a preloaded hook (`node --require`) writes
- * `process.resourceUsage().maxRSS` to a file when the process exits. The children get no `ZEGO_*` variable, so that
+ * Wall time is measured here, from `spawn` to the child's exit. Peak RSS and CPU time (user + system) come from GNU
+ * `/usr/bin/time -f "%M %U %S"` when it is installed, else from the child itself: a preloaded hook
+ * (`node --require`) writes `process.resourceUsage()`'s `maxRSS` and CPU times to a file when the process exits.
+ * CPU time says what a start costs when the machine is busy and wall times stretch. The children get no `ZEGO_*` variable, so that
  * `dispatch` goes to the emulator embedded in the CLI.
  */
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -31,8 +32,10 @@ export interface Command {
 export interface CommandFigures {
   readonly name: string
   readonly wallMillis: ReadonlyArray<number>
+  readonly cpuMillis: ReadonlyArray<number>
   readonly peakRssMiB: ReadonlyArray<number>
   readonly medianWallMillis: number
+  readonly medianCpuMillis: number
   readonly medianPeakRssMiB: number
 }
 
@@ -40,6 +43,8 @@ export interface CommandFigures {
 export interface Figures {
   readonly rounds: number
   readonly rssSource: string
+  /** The 1-minute load average before and after: wall times are only comparable on a machine that was quiet. */
+  readonly loadAverage: { readonly before: number; readonly after: number }
   readonly commands: ReadonlyArray<CommandFigures>
 }
 
@@ -69,15 +74,25 @@ const environment = (): NodeJS.ProcessEnv => {
   return env
 }
 
-/** Whether GNU time is there and reports the peak RSS with `-f %M`. */
+const TIME_FORMAT = "%M %U %S"
+
+/** The peak RSS (KiB) and CPU time (ms) of a `TIME_FORMAT` or hook line, if it is one. */
+const parseUsage = (line: string): { readonly peakRssKiB: number; readonly cpuMillis: number } | undefined => {
+  const match = /^(\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/.exec(line.trim())
+  if (match === null) return undefined
+  return { peakRssKiB: Number(match[1]), cpuMillis: (Number(match[2]) + Number(match[3])) * 1000 }
+}
+
+/** Whether GNU time is there and reports the peak RSS and CPU times with `-f "%M %U %S"`. */
 const hasGnuTime = (): boolean => {
   if (!existsSync(TIME)) return false
-  const probe = spawnSync(TIME, ["-f", "%M", process.execPath, "-e", "0"], { encoding: "utf8" })
-  return probe.status === 0 && /^\d+$/.test(probe.stderr.trim().split("\n").pop() ?? "")
+  const probe = spawnSync(TIME, ["-f", TIME_FORMAT, process.execPath, "-e", "0"], { encoding: "utf8" })
+  return probe.status === 0 && parseUsage(probe.stderr.trim().split("\n").pop() ?? "") !== undefined
 }
 
 interface Sample {
   readonly wallMillis: number
+  readonly cpuMillis: number
   readonly peakRssKiB: number
 }
 
@@ -87,10 +102,10 @@ const runOnce = (
   measure: { readonly gnuTime: boolean; readonly directory: string; readonly hook: string }
 ): Promise<Sample> =>
   new Promise((resolve, reject) => {
-    const rssFile = path.join(measure.directory, "maxrss")
+    const rssFile = path.join(measure.directory, "usage")
     rmSync(rssFile, { force: true })
     const [program, args] = measure.gnuTime
-      ? [TIME, ["-f", "%M", "-o", rssFile, process.execPath, ...command.args]]
+      ? [TIME, ["-f", TIME_FORMAT, "-o", rssFile, process.execPath, ...command.args]]
       : [process.execPath, ["--require", measure.hook, ...command.args]]
     const started = performance.now()
     let ended = 0
@@ -110,8 +125,9 @@ const runOnce = (
           new Error(`${command.name}: exit status ${code}, stdout ${stdout.trim()}, stderr ${stderr.trim()}`)
         )
       }
-      const peakRssKiB = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop())
-      resolve({ wallMillis: ended - started, peakRssKiB })
+      const usage = parseUsage(readFileSync(rssFile, "utf8").trim().split("\n").pop() ?? "")
+      if (usage === undefined) return reject(new Error(`${command.name}: no resource usage in ${rssFile}`))
+      resolve({ wallMillis: ended - started, ...usage })
     })
   })
 
@@ -125,12 +141,13 @@ export const run = async (
 ): Promise<Figures> => {
   const directory = mkdtempSync(path.join(tmpdir(), "zego-bench-cli-"))
   try {
-    const hook = path.join(directory, "maxrss.cjs")
+    const hook = path.join(directory, "usage.cjs")
     writeFileSync(
       hook,
-      "process.on(\"exit\", () => require(\"node:fs\").writeFileSync(process.env.BENCH_MAXRSS_FILE, " +
-        "String(process.resourceUsage().maxRSS)))\n"
+      "process.on(\"exit\", () => { const u = process.resourceUsage(); require(\"node:fs\").writeFileSync(" +
+        "process.env.BENCH_MAXRSS_FILE, `${u.maxRSS} ${u.userCPUTime / 1e6} ${u.systemCPUTime / 1e6}`) })\n"
     )
+    const loadBefore = loadavg()[0]!
     const gnuTime = hasGnuTime()
     const measure = { gnuTime, directory, hook }
     const list = commands(options.version)
@@ -146,16 +163,20 @@ export const run = async (
     return {
       rounds: options.rounds,
       rssSource: gnuTime
-        ? `${TIME} -f %M (the child's maximum resident set size)`
-        : "process.resourceUsage().maxRSS written by the child at exit (a preloaded hook; no GNU time here)",
+        ? `${TIME} -f "${TIME_FORMAT}" (the child's maximum resident set size, user and system CPU time)`
+        : "process.resourceUsage() written by the child at exit (a preloaded hook; no GNU time here)",
+      loadAverage: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0]! * 100) / 100 },
       commands: list.map((command, index) => {
         const wallMillis = samples[index]!.map((s) => Math.round(s.wallMillis))
+        const cpuMillis = samples[index]!.map((s) => Math.round(s.cpuMillis))
         const peakRssMiB = samples[index]!.map((s) => Math.round(s.peakRssKiB / 102.4) / 10)
         return {
           name: command.name,
           wallMillis,
+          cpuMillis,
           peakRssMiB,
           medianWallMillis: median(wallMillis),
+          medianCpuMillis: median(cpuMillis),
           medianPeakRssMiB: median(peakRssMiB)
         }
       })

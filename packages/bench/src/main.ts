@@ -207,10 +207,14 @@ const cliSection = async (targets: Array<Target>) => {
   const cliPackage = new URL("../../cli/package.json", import.meta.url)
   const { version } = JSON.parse(readFileSync(cliPackage, "utf8")) as { version: string }
   const figures = await CliStartup.run({ rounds, version }, log)
-  log(`  peak RSS: ${figures.rssSource}`)
-  log(`  ${padEnd("command", 50)}${pad("wall ms", 9)}${pad("peak RSS MiB", 14)}`)
+  log(`  peak RSS and CPU: ${figures.rssSource}`)
+  log(`  1-minute load average: ${figures.loadAverage.before} before, ${figures.loadAverage.after} after`)
+  log(`  ${padEnd("command", 50)}${pad("wall ms", 9)}${pad("cpu ms", 8)}${pad("peak RSS MiB", 14)}`)
   for (const command of figures.commands) {
-    log(`  ${padEnd(command.name, 50)}${pad(command.medianWallMillis, 9)}${pad(command.medianPeakRssMiB, 14)}`)
+    log(
+      `  ${padEnd(command.name, 50)}${pad(command.medianWallMillis, 9)}${pad(command.medianCpuMillis, 8)}` +
+        `${pad(command.medianPeakRssMiB, 14)}`
+    )
   }
   const [, versionRun, dispatchRun] = figures.commands
   if (versionRun) {
