@@ -3,15 +3,18 @@
  * ZEGOCLOUD's sample pattern; signing against `node:crypto`; memory with 10 000 dispatches in flight. Prints the
  * figures and the targets, and writes them as JSON to `bench/results/<date>.json` and `bench/results/latest.json`.
  *
- * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing` or `memory`),
+ * `pnpm bench` also times the built CLI's start (`zego-rtmp --version`, an embedded `zego-rtmp dispatch`).
+ *
+ * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory` or `cli`),
  * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only). A focused run prints
  * its figures but writes nothing under `bench/results/`.
  */
 import { randomBytes } from "node:crypto"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { cpus } from "node:os"
 import { fileURLToPath } from "node:url"
 import * as Clients from "./clients.js"
+import * as CliStartup from "./cliStartup.js"
 import * as Memory from "./memory.js"
 import * as ServerProcess from "./serverProcess.js"
 import * as Signing from "./signing.js"
@@ -222,6 +225,51 @@ const memorySection = async (secret: string, targets: Array<Target>) => {
   return figures
 }
 
+const cliSection = async (targets: Array<Target>) => {
+  const rounds = 5
+  log(`CLI startup: the built bin (packages/cli/dist/bin.js) as a child process, ${rounds} interleaved rounds, medians`)
+  if (!existsSync(CliStartup.BIN)) {
+    log("  skipped: packages/cli/dist/bin.js is not built (pnpm build)")
+    return undefined
+  }
+  const cliPackage = new URL("../../cli/package.json", import.meta.url)
+  const { version } = JSON.parse(readFileSync(cliPackage, "utf8")) as { version: string }
+  const figures = await CliStartup.run({ rounds, version }, log)
+  log(`  peak RSS and CPU: ${figures.rssSource}`)
+  log(`  1-minute load average: ${figures.loadAverage.before} before, ${figures.loadAverage.after} after`)
+  log(`  ${padEnd("command", 50)}${pad("wall ms", 9)}${pad("cpu ms", 8)}${pad("peak RSS MiB", 14)}`)
+  for (const command of figures.commands) {
+    log(
+      `  ${padEnd(command.name, 50)}${pad(command.medianWallMillis, 9)}${pad(command.medianCpuMillis, 8)}` +
+        `${pad(command.medianPeakRssMiB, 14)}`
+    )
+  }
+  const [, versionRun, dispatchRun] = figures.commands
+  if (versionRun) {
+    targets.push({
+      name: "zego-rtmp --version: wall (median)",
+      target: "≤ 0.3 s",
+      value: `${(versionRun.medianWallMillis / 1000).toFixed(2)} s`,
+      pass: versionRun.medianWallMillis <= 300
+    })
+  }
+  if (dispatchRun) {
+    targets.push({
+      name: "zego-rtmp dispatch, embedded emulator: wall (median)",
+      target: "≤ 0.8 s",
+      value: `${(dispatchRun.medianWallMillis / 1000).toFixed(2)} s`,
+      pass: dispatchRun.medianWallMillis <= 800
+    })
+    targets.push({
+      name: "zego-rtmp dispatch, embedded emulator: peak RSS (median)",
+      target: "≤ 100 MiB",
+      value: `${dispatchRun.medianPeakRssMiB} MiB`,
+      pass: dispatchRun.medianPeakRssMiB <= 100
+    })
+  }
+  return figures
+}
+
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n"
 
 /** Writes the figures to `bench/results/<date>.json` (ISO 8601 basic format, UTC) and `bench/results/latest.json`. */
@@ -251,6 +299,8 @@ const main = async () => {
   const throughput = runs("throughput") ? await throughputSection(secret, targets) : undefined
   if (throughput) log()
   const memory = runs("memory") ? await memorySection(secret, targets) : undefined
+  if (runs("memory")) log()
+  const cli = runs("cli") ? await cliSection(targets) : undefined
   log()
   log("Targets")
   for (const target of targets) {
@@ -267,7 +317,8 @@ const main = async () => {
     targets,
     signing,
     throughput,
-    memory
+    memory,
+    cli
   }
   const partial = ["BENCH_ONLY", "BENCH_ROUNDS", "BENCH_SLICE_MS", "BENCH_CLIENTS"].some((name) => process.env[name])
   if (partial) {

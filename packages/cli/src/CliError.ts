@@ -17,6 +17,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as Ansi from "./internal/ansi.js"
 
 /** Credentials are needed (a base URL or region points at a real server, or only half of them is set) but missing. */
 export class MissingCredentialsError extends Schema.TaggedError<MissingCredentialsError>()("MissingCredentialsError", {
@@ -87,11 +88,8 @@ export const exitCode = (cause: Cause.Cause<unknown>, interruption: Interruption
   })
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g
-
 /** Removes ANSI colour codes. */
-export const stripAnsi = (text: string): string => text.replace(ANSI, "")
+export const stripAnsi: (text: string) => string = Ansi.stripAnsi
 
 /** The longest line a failure prints; a longer one keeps its start and its end (the request id and the advice). */
 export const MAX_LINE = 1000

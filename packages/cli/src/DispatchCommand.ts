@@ -4,9 +4,8 @@
  */
 import { Params, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
 import type { EmulatorError } from "@effect-zego/emulator"
-import { NodeRtmpDispatch } from "@effect-zego/node"
 import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -17,56 +16,15 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { MissingCredentialsError } from "./CliError.js"
+import * as CommandFlags from "./internal/flags.js"
 import * as Stdio from "./internal/stdio.js"
 import * as Output from "./Output.js"
 
-const REGIONS = ["unified", "sha", "hkg", "fra", "lax", "bom", "sgp"] as const
-
 /** The flags of `zego-rtmp dispatch`. */
-export const flags = {
-  type: Options.choice("type", ["push", "pull", "publish"]).pipe(
-    Options.withDescription("push for a publish node (publish is an alias), pull for a pull node.")
-  ),
-  streamId: Options.text("stream-id").pipe(
-    Options.withPseudoName("ID"),
-    Options.withDescription(
-      "The stream id: 1 to 256 of A-Z a-z 0-9 - _. In the test environment the zegotest-<AppId>- prefix is added."
-    )
-  ),
-  clientIp: Options.text("client-ip").pipe(
-    Options.withPseudoName("IPv4"),
-    Options.withDescription("The public IPv4 address of the publisher or player, to pick a node near it."),
-    Options.optional
-  ),
-  sequence: Options.text("sequence").pipe(
-    Options.withPseudoName("N"),
-    Options.withDescription("A non-negative Int64 for reconciliation. Default: a millisecond timestamp."),
-    Options.optional
-  ),
-  v1: Options.boolean("v1").pipe(
-    Options.withDescription("Call the older RTMPDispatch, which answers host:port addresses instead of RTMP URLs.")
-  ),
-  json: Options.boolean("json").pipe(
-    Options.withDescription("Print one JSON document (request id and, per node, URL, host, port, app, OBS fields).")
-  ),
-  region: Options.choice("region", REGIONS).pipe(
-    Options.withDescription("The ZEGOCLOUD API region (default ZEGO_REGION, else unified). Needs credentials."),
-    Options.optional
-  ),
-  baseUrl: Options.text("base-url").pipe(
-    Options.withPseudoName("URL"),
-    Options.withDescription(
-      "The API base URL (default ZEGO_BASE_URL, else the region's): https, or http on loopback. Needs credentials."
-    ),
-    Options.optional
-  ),
-  testEnv: Options.boolean("test-env").pipe(
-    Options.withDescription("Use the app's test environment (IsTest=true), as ZEGO_IS_TEST=true does.")
-  )
-} as const
+export const flags = CommandFlags.dispatch
 
 /** The parsed flags. */
-export type Flags = Command.Command.ParseConfig<typeof flags>
+export type Flags = CommandFlags.DispatchFlags
 
 /** Where to dispatch: the embedded emulator, or a server with the user's credentials. */
 export type Target =
@@ -81,7 +39,7 @@ export type Target =
 const environment = Config.all({
   appId: Config.option(RtmpDispatch.decimalConfig("ZEGO_APP_ID")),
   serverSecret: Config.option(Config.redacted("ZEGO_SERVER_SECRET")),
-  region: Config.option(Config.literal(...REGIONS)("ZEGO_REGION")),
+  region: Config.option(Config.literal(...CommandFlags.REGIONS)("ZEGO_REGION")),
   baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
   isTest: Config.option(Config.boolean("ZEGO_IS_TEST"))
 })
@@ -170,6 +128,17 @@ export const toRequest = (
     return request
   })
 
+/**
+ * The dispatch service over Node's `http` and `https` modules. A run makes one request, so the keep-alive pool of
+ * the node package's undici client would bring nothing, and loading undici costs what a run must not spend: a
+ * megabyte of JavaScript to compile and two WebAssembly HTTP parsers (undici's, and Node's own undici, which loading
+ * it wakes), about 45 MB of peak memory.
+ */
+const dispatchLayer = (
+  options: RtmpDispatch.Options
+): Layer.Layer<RtmpDispatch.RtmpDispatch, ZegoError.InvalidRequestError> =>
+  RtmpDispatch.layer(options).pipe(Layer.provide(NodeHttpClient.layer))
+
 /** Lets the embedded emulator log warnings and errors only, unless `--log-level` asked for something else. */
 const quietly = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
   Layer.locallyWith(
@@ -198,7 +167,7 @@ export const embeddedLayer = (
         `zego-rtmp: ZEGO_APP_ID and ZEGO_SERVER_SECRET are not set, so this dispatch goes to the embedded ` +
           `ZEGOCLOUD emulator at ${emulator.baseUrl} (demo app ${app.appId}); set them to use ZEGOCLOUD.`
       )
-      return NodeRtmpDispatch.layerOptions({
+      return dispatchLayer({
         appId: app.appId,
         serverSecret: app.serverSecret,
         baseUrl: emulator.baseUrl,
@@ -224,7 +193,7 @@ export const handler = (flags: Flags): Effect.Effect<void, DispatchCommandError>
     const target = yield* resolveTarget(flags)
     const layer = target._tag === "Embedded"
       ? embeddedLayer(target.isTest)
-      : NodeRtmpDispatch.layerOptions(target.options)
+      : dispatchLayer(target.options)
     const text = yield* Effect.gen(function*() {
       const service = yield* RtmpDispatch.RtmpDispatch
       if (flags.v1) {
@@ -243,9 +212,5 @@ export const command: Command.Command<"dispatch", never, DispatchCommandError, F
   flags,
   handler
 ).pipe(
-  Command.withDescription(
-    "Get a ZEGOCLOUD RTMP publish (push) or pull node, with OBS settings and an ffmpeg command. Credentials come " +
-      "from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, ZEGO_IS_TEST); without them, the " +
-      "dispatch goes to an emulator started in-process."
-  )
+  Command.withDescription(CommandFlags.dispatchDescription)
 )

@@ -7,42 +7,19 @@
 import { Untrusted } from "@effect-zego/core"
 import type { Emulator, EmulatorError } from "@effect-zego/emulator"
 import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
+import * as CommandFlags from "./internal/flags.js"
 import * as Stdio from "./internal/stdio.js"
 import { shellArg } from "./MediaCommands.js"
 
 /** The flags of `zego-rtmp emulator`. */
-export const flags = {
-  port: Options.integer("port").pipe(
-    Options.withSchema(Schema.Int.pipe(Schema.between(0, 65535, { message: () => "the port must be 0 to 65535" }))),
-    Options.withPseudoName("N"),
-    Options.withDescription("The port to listen on at 127.0.0.1. Default: the config file's, else a free port."),
-    Options.optional
-  ),
-  config: Options.file("config", { exists: "yes" }).pipe(
-    Options.withPseudoName("FILE"),
-    Options.withDescription(
-      "A JSON configuration (apps, node pools, rate limit, faults, host, port; see the emulator's README). " +
-        "Default: the two demo apps, one production and one test-environment."
-    ),
-    Options.optional
-  ),
-  mediaNode: Options.boolean("media-node").pipe(
-    Options.withDescription(
-      "Also run a local RTMP media node: nginx with its RTMP module (Debian packages nginx and libnginx-mod-rtmp) " +
-        "on a free port of 127.0.0.1, application live. The node pools point at it (instead of the config file's), " +
-        "and it lets publish only the streams dispatched for push within the publish window (2 hours by default)."
-    )
-  )
-} as const
+export const flags = CommandFlags.emulator
 
 /** The parsed flags. */
-export type Flags = Command.Command.ParseConfig<typeof flags>
+export type Flags = CommandFlags.EmulatorFlags
 
 /** Whether an app is one of the demo apps (same AppId and secret), so that its secret may be shown. */
 export const isDemoApp = (app: Emulator.AppConfig, demoApps: ReadonlyArray<Emulator.AppConfig>): boolean =>
@@ -138,9 +115,5 @@ export const command: Command.Command<
   EmulatorCommandError,
   Flags
 > = Command.make("emulator", flags, handler).pipe(
-  Command.withDescription(
-    "Run a local emulator of the ZEGOCLOUD RTMP dispatch API in the foreground (loopback only) and print the " +
-      "environment variables that point zego-rtmp dispatch at it; with --media-node, also a local RTMP server to " +
-      "publish and play the URLs it dispatches. Ctrl-C stops it."
-  )
+  Command.withDescription(CommandFlags.emulatorDescription)
 )

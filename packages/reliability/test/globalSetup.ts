@@ -1,6 +1,6 @@
 /**
- * Builds what the suite runs as child processes (the CLI), then collects the figures each test file of the
- * suite records, and prints the suite's one-line summary when every file has run.
+ * Builds what the suite runs as child processes (the CLI: tsc, then its bundle step), then collects the figures
+ * each test file of the suite records, and prints the suite's one-line summary when every file has run.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -13,12 +13,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 
 export default function setup(): () => void {
   // `tsc -b` trusts its build info, so a deleted dist needs --force.
-  const force = fs.existsSync(path.join(root, "packages/cli/dist/bin.js")) ? [] : ["--force"]
+  const force = fs.existsSync(path.join(root, "packages/cli/dist/main.js")) ? [] : ["--force"]
   execFileSync(
     process.execPath,
     [path.join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli/tsconfig.src.json", ...force],
     { cwd: root, stdio: "inherit" }
   )
+  execFileSync(process.execPath, [path.join(root, "packages/cli/scripts/bundle.mjs")], { cwd: root, stdio: "inherit" })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zego-reliability-"))
   process.env[FIGURES_DIR] = dir
   return () => {

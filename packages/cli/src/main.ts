@@ -4,13 +4,22 @@
  * stderr and exits with status 2 (invalid input) or 1 (anything else). SIGINT (Ctrl-C) or SIGTERM stops it: a
  * command stopped before it is done (`dispatch` waiting for the server) prints one line on stderr and exits with
  * 130 (SIGINT) or 143 (SIGTERM); `emulator`, a server that runs until stopped, says it stopped and exits with 0.
+ *
+ * What ships as the `zego-rtmp` bin is `dist/bin.js`: this module bundled with its imports by `scripts/bundle.mjs`,
+ * the dispatch stack and the emulator in chunks of their own, loaded by the subcommands that need them.
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import type * as Runtime from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Cli from "./Cli.js"
-import * as CliError from "./CliError.js"
+import type * as CliError from "./CliError.js"
+import * as Ansi from "./internal/ansi.js"
 
 /** Which subcommand the arguments name, for the `--help` pointer of an error line and the interrupted status. */
 const subcommand = process.argv.slice(2).find((arg) => arg === "dispatch" || arg === "emulator")
@@ -40,16 +49,35 @@ const cliConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E
     Effect.withConsole(effect, {
       ...console,
       error: () => Effect.void,
-      log: (...args) => console.log(...(colours ? args : args.map((arg) => CliError.stripAnsi(String(arg)))))
+      log: (...args) => console.log(...(colours ? args : args.map((arg) => Ansi.stripAnsi(String(arg)))))
     })
   )
 
-const teardown = CliError.makeTeardown({ command: subcommand, signal: () => stopSignal })
+/**
+ * The platform services the command line needs (those of `CliApp.Environment`), not all of `NodeContext`: its
+ * command executor and worker manager would be loaded for nothing.
+ */
+const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+
+/**
+ * `CliError.makeTeardown`, its module (and the core's error classes it reads) loaded only when the run did not
+ * succeed: `--version`, `--help` and a printed node end without it.
+ */
+const teardown: Runtime.Teardown = (exit, onExit) => {
+  if (Exit.isSuccess(exit)) return onExit(0)
+  import("./CliError.js").then(
+    (CliError) => CliError.makeTeardown({ command: subcommand, signal: () => stopSignal })(exit, onExit),
+    (error) => {
+      process.stderr.write(`zego-rtmp: could not load its error reporting: ${String(error)}\n`)
+      onExit(1)
+    }
+  )
+}
 
 Cli.run(process.argv).pipe(
   cliConsole,
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))),
-  Effect.provide(NodeContext.layer),
+  Effect.provide(platform),
   NodeRuntime.runMain({
     disableErrorReporting: true,
     disablePrettyLogger: true,

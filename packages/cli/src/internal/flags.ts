@@ -1,0 +1,96 @@
+/**
+ * The flags and descriptions of the `zego-rtmp` subcommands, without their handlers: what parsing the command line
+ * and printing `--help` need, so that the command tree loads without the dispatch stack or the emulator.
+ */
+import type * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Schema from "effect/Schema"
+
+/** The ZEGOCLOUD API regions `--region` and `ZEGO_REGION` name. */
+export const REGIONS = ["unified", "sha", "hkg", "fra", "lax", "bom", "sgp"] as const
+
+/** The flags of `zego-rtmp dispatch`. */
+export const dispatch = {
+  type: Options.choice("type", ["push", "pull", "publish"]).pipe(
+    Options.withDescription("push for a publish node (publish is an alias), pull for a pull node.")
+  ),
+  streamId: Options.text("stream-id").pipe(
+    Options.withPseudoName("ID"),
+    Options.withDescription(
+      "The stream id: 1 to 256 of A-Z a-z 0-9 - _. In the test environment the zegotest-<AppId>- prefix is added."
+    )
+  ),
+  clientIp: Options.text("client-ip").pipe(
+    Options.withPseudoName("IPv4"),
+    Options.withDescription("The public IPv4 address of the publisher or player, to pick a node near it."),
+    Options.optional
+  ),
+  sequence: Options.text("sequence").pipe(
+    Options.withPseudoName("N"),
+    Options.withDescription("A non-negative Int64 for reconciliation. Default: a millisecond timestamp."),
+    Options.optional
+  ),
+  v1: Options.boolean("v1").pipe(
+    Options.withDescription("Call the older RTMPDispatch, which answers host:port addresses instead of RTMP URLs.")
+  ),
+  json: Options.boolean("json").pipe(
+    Options.withDescription("Print one JSON document (request id and, per node, URL, host, port, app, OBS fields).")
+  ),
+  region: Options.choice("region", REGIONS).pipe(
+    Options.withDescription("The ZEGOCLOUD API region (default ZEGO_REGION, else unified). Needs credentials."),
+    Options.optional
+  ),
+  baseUrl: Options.text("base-url").pipe(
+    Options.withPseudoName("URL"),
+    Options.withDescription(
+      "The API base URL (default ZEGO_BASE_URL, else the region's): https, or http on loopback. Needs credentials."
+    ),
+    Options.optional
+  ),
+  testEnv: Options.boolean("test-env").pipe(
+    Options.withDescription("Use the app's test environment (IsTest=true), as ZEGO_IS_TEST=true does.")
+  )
+} as const
+
+/** The parsed flags of `zego-rtmp dispatch`. */
+export type DispatchFlags = Command.Command.ParseConfig<typeof dispatch>
+
+/** What `zego-rtmp dispatch --help` says the command does. */
+export const dispatchDescription =
+  "Get a ZEGOCLOUD RTMP publish (push) or pull node, with OBS settings and an ffmpeg command. Credentials come " +
+  "from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, ZEGO_IS_TEST); without them, the " +
+  "dispatch goes to an emulator started in-process."
+
+/** The flags of `zego-rtmp emulator`. */
+export const emulator = {
+  port: Options.integer("port").pipe(
+    Options.withSchema(Schema.Int.pipe(Schema.between(0, 65535, { message: () => "the port must be 0 to 65535" }))),
+    Options.withPseudoName("N"),
+    Options.withDescription("The port to listen on at 127.0.0.1. Default: the config file's, else a free port."),
+    Options.optional
+  ),
+  config: Options.file("config", { exists: "yes" }).pipe(
+    Options.withPseudoName("FILE"),
+    Options.withDescription(
+      "A JSON configuration (apps, node pools, rate limit, faults, host, port; see the emulator's README). " +
+        "Default: the two demo apps, one production and one test-environment."
+    ),
+    Options.optional
+  ),
+  mediaNode: Options.boolean("media-node").pipe(
+    Options.withDescription(
+      "Also run a local RTMP media node: nginx with its RTMP module (Debian packages nginx and libnginx-mod-rtmp) " +
+        "on a free port of 127.0.0.1, application live. The node pools point at it (instead of the config file's), " +
+        "and it lets publish only the streams dispatched for push within the publish window (2 hours by default)."
+    )
+  )
+} as const
+
+/** The parsed flags of `zego-rtmp emulator`. */
+export type EmulatorFlags = Command.Command.ParseConfig<typeof emulator>
+
+/** What `zego-rtmp emulator --help` says the command does. */
+export const emulatorDescription =
+  "Run a local emulator of the ZEGOCLOUD RTMP dispatch API in the foreground (loopback only) and print the " +
+  "environment variables that point zego-rtmp dispatch at it; with --media-node, also a local RTMP server to " +
+  "publish and play the URLs it dispatches. Ctrl-C stops it."
