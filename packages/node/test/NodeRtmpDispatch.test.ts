@@ -35,8 +35,9 @@ describe("NodeRtmpDispatch", () => {
         assert.strictEqual(server.urls.length, 10)
         assert.strictEqual(server.urls[0]?.searchParams.get("Action"), "RTMPDispatchV2")
         // Keep-alive: undici hands a connection back to its pool a moment after the body is read, so a call right
-        // behind the previous one may open a second connection; without keep-alive there would be ten.
-        assert.isAtMost(server.connections(), 3, "keep-alive reuses connections")
+        // behind the previous one may open another connection (more often on a busy machine); without keep-alive
+        // there would be ten.
+        assert.isAtMost(server.connections(), 5, "keep-alive reuses connections")
       }),
     { timeout: 20_000 }
   )
@@ -79,19 +80,30 @@ describe("NodeRtmpDispatch", () => {
 })
 
 describe("per-attempt timeout on the live clock", () => {
-  /** A loopback server that never answers; resolves `closed` when a request's connection goes away. */
+  /**
+   * A loopback server that never answers; resolves `received` when a request arrives, `closed` when its connection
+   * goes away.
+   */
   const silentServer = Effect.acquireRelease(
-    Effect.async<{ baseUrl: string; closed: Promise<void>; server: Http.Server }>((resume) => {
-      let onClose = () => {}
-      const closed = new Promise<void>((resolve) => (onClose = resolve))
-      const server = Http.createServer((req) => req.socket.once("close", onClose))
-      server.listen(0, "127.0.0.1", () =>
-        resume(Effect.succeed({
-          baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          closed,
-          server
-        })))
-    }),
+    Effect.async<{ baseUrl: string; received: Promise<void>; closed: Promise<void>; server: Http.Server }>(
+      (resume) => {
+        let onRequest = () => {}
+        let onClose = () => {}
+        const received = new Promise<void>((resolve) => (onRequest = resolve))
+        const closed = new Promise<void>((resolve) => (onClose = resolve))
+        const server = Http.createServer((req) => {
+          onRequest()
+          req.socket.once("close", onClose)
+        })
+        server.listen(0, "127.0.0.1", () =>
+          resume(Effect.succeed({
+            baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            received,
+            closed,
+            server
+          })))
+      }
+    ),
     ({ server }) => Effect.sync(() => server.closeAllConnections())
   )
 
@@ -117,7 +129,8 @@ describe("per-attempt timeout on the live clock", () => {
       assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual((error as { reason?: string }).reason, "Timeout")
       assert.isAtLeast(elapsed, 290)
-      assert.isBelow(elapsed, 2000)
+      // Only a guard against a limit that is not applied at all: a slow machine may take seconds past it.
+      assert.isBelow(elapsed, 20_000)
       yield* Effect.promise(() => server.closed)
     }).pipe(Effect.scoped))
 
@@ -129,10 +142,11 @@ describe("per-attempt timeout on the live clock", () => {
           Effect.provide(layerFor(server.baseUrl, "30 seconds"))
         )
       )
-      yield* Effect.sleep("200 millis")
+      // Interrupted once the request is in, however long it took to get there.
+      yield* Effect.promise(() => server.received)
       yield* Fiber.interrupt(fiber)
       yield* Effect.promise(() => server.closed).pipe(
-        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "not aborted" })
+        Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => "not aborted" })
       )
     }).pipe(Effect.scoped))
 })
