@@ -28,9 +28,17 @@ import * as Bin from "./utils/bin.js"
 
 /**
  * Each test's time limit. A test takes 1 to 8 seconds on an idle machine (the five, one after the other, about 20);
- * the margin is for a loaded CI machine. The tests run one at a time: each runs real-time encoders and players.
+ * the margin is for a busy machine ten times slower. The tests run one at a time: each runs real-time encoders and
+ * players. The limits below (a tool's `timeout`, a log line, a process's end) are sized the same way: each only
+ * guards against a hang, and every outcome is asserted from what the tools did.
  */
-const TEST_TIMEOUT = 60_000
+const TEST_TIMEOUT = 180_000
+
+/** How long a tool may run (`timeout -k 5 <seconds>`): a publish of a few seconds, a player, ffprobe. */
+const TOOL_SECONDS = 90
+
+/** How long a line may take to show in nginx's log, and a process to end. */
+const WAIT_MILLIS = 60_000
 
 /** The test pattern the CLI's publish command sends by default. */
 const WIDTH = 1280
@@ -110,7 +118,7 @@ const stack = (options: { readonly publishWindow?: Duration.DurationInput } = {}
       FiberRef.currentMinimumLogLevel,
       LogLevel.Warning
     )
-    const media = yield* MediaNode.make({ port, onPublish: emulator.onPublishUrl })
+    const media = yield* MediaNode.make({ port, onPublish: emulator.onPublishUrl, startTimeout: WAIT_MILLIS })
     const env = {
       ZEGO_APP_ID: String(Emulator.demoApp.appId),
       ZEGO_SERVER_SECRET: Redacted.value(Emulator.demoApp.serverSecret),
@@ -139,10 +147,12 @@ const obsUrl = (node: Output.NodeJson): string => `${node.obsServer}${node.obsSt
 /** Polls nginx's error log until `pattern` shows, while `alive` holds. */
 const awaitLog = (media: MediaNode.Service, pattern: RegExp, alive: Effect.Effect<boolean>) =>
   Effect.gen(function*() {
-    const deadline = Date.now() + 20_000
+    const deadline = Date.now() + WAIT_MILLIS
     while (!pattern.test(yield* media.errorLog)) {
       if (!(yield* alive)) return yield* Effect.dieMessage(`gave up waiting for ${pattern} in nginx's error log`)
-      if (Date.now() > deadline) return yield* Effect.dieMessage(`no ${pattern} in nginx's error log after 20 s`)
+      if (Date.now() > deadline) {
+        return yield* Effect.dieMessage(`no ${pattern} in nginx's error log after ${WAIT_MILLIS} ms`)
+      }
       yield* Effect.sleep("50 millis")
     }
   })
@@ -171,7 +181,7 @@ const probe = (file: string) =>
         file
       ]
     }
-    const result = yield* runTool(ffprobe, 20)
+    const result = yield* runTool(ffprobe, TOOL_SECONDS)
     assert.strictEqual(result.code, 0, result.stderr)
     return (JSON.parse(result.stdout) as { readonly streams: ReadonlyArray<ProbedStream> }).streams
   })
@@ -186,10 +196,11 @@ const alive = (pid: number): boolean => {
   }
 }
 
-/** Waits up to 5 seconds for a process to end; whether it did. */
+/** Waits up to {@link WAIT_MILLIS} for a process to end; whether it did. */
 const ends = (pid: number) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 100 && alive(pid); i++) yield* Effect.sleep("50 millis")
+    const deadline = Date.now() + WAIT_MILLIS
+    while (alive(pid) && Date.now() < deadline) yield* Effect.sleep("50 millis")
     return !alive(pid)
   })
 
@@ -227,11 +238,14 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
 
         // The player first: the CLI's record command, capped at 60 video frames, waiting for the stream.
         const received = path.join(folder, "received.flv")
-        const player = yield* startTool(MediaCommands.record(pull.url, { output: received, videoFrames: 60 }), 30)
+        const player = yield* startTool(
+          MediaCommands.record(pull.url, { output: received, videoFrames: 60 }),
+          TOOL_SECONDS
+        )
         yield* awaitLog(media, new RegExp(`play: name='${stream}'`), player.running)
 
         // Then OBS, played by ffmpeg: the CLI's publish command for 3 seconds, to the URL rebuilt from OBS's fields.
-        const publisher = yield* runTool(MediaCommands.publish(publishUrl, { durationSeconds: 3 }), 30)
+        const publisher = yield* runTool(MediaCommands.publish(publishUrl, { durationSeconds: 3 }), TOOL_SECONDS)
         assert.strictEqual(publisher.code, 0, `the publish failed: ${publisher.stderr}`)
         const played = yield* player.exit
         assert.strictEqual(played.code, 0, `the player failed: ${played.stderr}`)
@@ -265,7 +279,7 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
     Effect.gen(function*() {
       const { emulator, media } = yield* stack()
       const url = `${media.url}never-dispatched`
-      const publisher = yield* runTool(MediaCommands.publish(url, { durationSeconds: 1 }), 15)
+      const publisher = yield* runTool(MediaCommands.publish(url, { durationSeconds: 1 }), TOOL_SECONDS)
       assert.notStrictEqual(publisher.code, 0, "ffmpeg must fail")
       assert.notStrictEqual(publisher.code, 124, "refused, not timed out")
       assert.include(publisher.stderr, "Input/output error")
@@ -290,7 +304,7 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
         ], { concurrency: "unbounded" })
         yield* emulator.forget("forgotten")
         const publish = (node: Output.NodeJson) =>
-          runTool(MediaCommands.publish(obsUrl(node), { durationSeconds: 1 }), 15)
+          runTool(MediaCommands.publish(obsUrl(node), { durationSeconds: 1 }), TOOL_SECONDS)
         const first = yield* publish(forgotten)
         assert.notStrictEqual(first.code, 0, "ffmpeg must fail")
         assert.notStrictEqual(first.code, 124, "refused, not timed out")
@@ -315,9 +329,12 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
     Effect.gen(function*() {
       yield* requireTool("ffmpeg", "ffmpeg")
       const closed = yield* MediaNode.freePort()
-      const media = yield* MediaNode.make({ onPublish: `http://127.0.0.1:${closed}/rtmp/on_publish` })
+      const media = yield* MediaNode.make({
+        onPublish: `http://127.0.0.1:${closed}/rtmp/on_publish`,
+        startTimeout: WAIT_MILLIS
+      })
       const url = `${media.url}anything`
-      const publisher = yield* runTool(MediaCommands.publish(url, { durationSeconds: 1 }), 15)
+      const publisher = yield* runTool(MediaCommands.publish(url, { durationSeconds: 1 }), TOOL_SECONDS)
       assert.notStrictEqual(publisher.code, 0, "ffmpeg must fail")
       assert.notStrictEqual(publisher.code, 124, "refused, not timed out")
     }), TEST_TIMEOUT)
@@ -334,9 +351,9 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
         const [line] = yield* emulator.waitFor(/^export ZEGO_APP_ID=.*$/m)
         const node = yield* dispatchJson(exported(line), "push", "demo")
         assert.strictEqual(node.obsServer, server)
-        const publisher = yield* runTool(MediaCommands.publish(obsUrl(node), { durationSeconds: 1 }), 15)
+        const publisher = yield* runTool(MediaCommands.publish(obsUrl(node), { durationSeconds: 1 }), TOOL_SECONDS)
         assert.strictEqual(publisher.code, 0, `the publish failed: ${publisher.stderr}`)
-        const refused = yield* runTool(MediaCommands.publish(`${server}other`, { durationSeconds: 1 }), 15)
+        const refused = yield* runTool(MediaCommands.publish(`${server}other`, { durationSeconds: 1 }), TOOL_SECONDS)
         assert.notStrictEqual(refused.code, 0, "a stream not dispatched is refused")
         const log = yield* emulator.stderr
         assert.include(log, "POST /rtmp/on_publish call=publish app=live name=demo addr=127.0.0.1 -> HTTP 200")

@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Net from "node:net"
 import * as Bin from "./utils/bin.js"
+import { type InProcessResult, runInProcess } from "./utils/inProcess.js"
 
 /** Asserts a failed run: the exit status, nothing on stdout, one line on stderr matching every pattern. */
 const assertFailure = (result: Bin.Result, code: 1 | 2, ...patterns: ReadonlyArray<RegExp>) => {
@@ -15,6 +16,15 @@ const assertFailure = (result: Bin.Result, code: 1 | 2, ...patterns: ReadonlyArr
   return stderr[0]!
 }
 
+/** Asserts a failed run in the test's process: the exit status, one line matching every pattern. */
+const assertFailed = (result: InProcessResult, code: 1 | 2, ...patterns: ReadonlyArray<RegExp>) => {
+  assert.strictEqual(result.code, code, result.line)
+  const line = result.line ?? ""
+  assert.notInclude(line, "\n", "one line")
+  for (const pattern of patterns) assert.match(line, pattern)
+  return line
+}
+
 const push = (streamId: string, ...more: ReadonlyArray<string>) => [
   "dispatch",
   "--type",
@@ -24,6 +34,9 @@ const push = (streamId: string, ...more: ReadonlyArray<string>) => [
   ...more
 ]
 
+// One spawned case per kind of invalid input checks the bin's part (exit status 2, nothing on stdout, one line on
+// stderr); the variants of each kind run in the test's process (utils/inProcess.ts), which gives the same status
+// and line from the same teardown functions.
 describe.concurrent("invalid input: exit status 2, one line, nothing started", () => {
   it.live("an invalid stream id is an InvalidRequestError", () =>
     Effect.gen(function*() {
@@ -33,23 +46,23 @@ describe.concurrent("invalid input: exit status 2, one line, nothing started", (
 
   it.live("an IPv6 client IP is an InvalidRequestError", () =>
     Effect.gen(function*() {
-      assertFailure(yield* Bin.run(push("demo", "--client-ip", "::1")), 2, /^InvalidRequestError: clientIp: .*IPv4/)
+      assertFailed(yield* runInProcess(push("demo", "--client-ip", "::1")), 2, /^InvalidRequestError: clientIp: .*IPv4/)
     }))
 
   it.live("a bad flag value, a missing flag and an unknown command are ValidationErrors", () =>
     Effect.gen(function*() {
       const badType = yield* Bin.run(["dispatch", "--type", "sideways", "--stream-id", "demo"])
       assertFailure(badType, 2, /^ValidationError \(InvalidValue\): .*push, pull, publish/)
-      const missing = yield* Bin.run(["dispatch", "--type", "push"])
-      assertFailure(missing, 2, /^ValidationError \(MissingValue\): .*'--stream-id'/)
-      assertFailure(yield* Bin.run(["dispatsh"]), 2, /^ValidationError/, /'dispatch', 'emulator'/)
-      assertFailure(yield* Bin.run(push("demo", "extra")), 2, /^ValidationError .*'extra'/)
+      const missing = yield* runInProcess(["dispatch", "--type", "push"])
+      assertFailed(missing, 2, /^ValidationError \(MissingValue\): .*'--stream-id'/)
+      assertFailed(yield* runInProcess(["dispatsh"]), 2, /^ValidationError/, /'dispatch', 'emulator'/)
+      assertFailed(yield* runInProcess(push("demo", "extra")), 2, /^ValidationError .*'extra'/)
     }))
 
   it.live("--base-url without credentials names the variables to set", () =>
     Effect.gen(function*() {
-      const result = yield* Bin.run(push("demo", "--base-url", "https://rtc-api.zego.im"))
-      assertFailure(result, 2, /^MissingCredentialsError: --base-url is set/, /ZEGO_APP_ID and ZEGO_SERVER_SECRET/)
+      const result = yield* runInProcess(push("demo", "--base-url", "https://rtc-api.zego.im"))
+      assertFailed(result, 2, /^MissingCredentialsError: --base-url is set/, /ZEGO_APP_ID and ZEGO_SERVER_SECRET/)
     }))
 
   it.live("half of the credentials names the other half, and the secret does not show", () =>
@@ -59,18 +72,19 @@ describe.concurrent("invalid input: exit status 2, one line, nothing started", (
       assert.notInclude(line, "topsecret")
     }))
 
+  // The real bin with a malformed ZEGO_APP_ID: reliability's CliHostile.test.ts ("" and "0x10").
   it.live("a malformed ZEGO_APP_ID is a ConfigError", () =>
     Effect.gen(function*() {
       const env = { ZEGO_APP_ID: "twelve", ZEGO_SERVER_SECRET: "topsecret-value" }
-      const line = assertFailure(yield* Bin.run(push("demo"), { env }), 2, /^ConfigError: .*ZEGO_APP_ID/)
+      const line = assertFailed(yield* runInProcess(push("demo"), env), 2, /^ConfigError: .*ZEGO_APP_ID/)
       assert.notInclude(line, "topsecret")
     }))
 
   it.live("an http base URL off loopback is an InvalidRequestError", () =>
     Effect.gen(function*() {
       const remote = { ZEGO_APP_ID: "12", ZEGO_SERVER_SECRET: "topsecret-value" }
-      const http = yield* Bin.run(push("demo", "--base-url", "http://example.com"), { env: remote })
-      assertFailure(http, 2, /^InvalidRequestError: baseUrl: must be https/)
+      const http = yield* runInProcess(push("demo", "--base-url", "http://example.com"), remote)
+      assertFailed(http, 2, /^InvalidRequestError: baseUrl: must be https/)
     }))
 })
 
@@ -107,28 +121,34 @@ describe.concurrent("server and transport errors", () =>
         assert.isFalse(Bin.leaks(result.stderr, SECRET))
       }))
 
+    // The other failures run in the test's process: the spawn above checks the bin's part for a server error.
+    // (Reliability's Secrets.test.ts spawns the bin with a wrong secret, 1010, 503 and a reset.)
     it.effect("an unknown AppId is a gateway error", () =>
       Effect.gen(function*() {
         const { baseUrl } = yield* Emulator.Emulator
-        const result = yield* Bin.run(push("demo", "--json"), { env: env(baseUrl, SECRET, 999) })
-        assertFailure(result, 1, /^GatewayError: ZEGO code 1000000\d\d .*RequestId \d+/)
+        const result = yield* runInProcess(push("demo", "--json"), env(baseUrl, SECRET, 999))
+        assertFailed(result, 1, /^GatewayError: ZEGO code 1000000\d\d .*RequestId \d+/)
       }))
 
     it.effect("a wrong secret is SignatureInvalidError, and neither secret shows", () =>
       Effect.gen(function*() {
         const { baseUrl } = yield* Emulator.Emulator
         const wrong = "ffffeeeeddddccccbbbbaaaa99998888"
-        const result = yield* Bin.run(push("demo"), { env: env(baseUrl, wrong) })
-        assertFailure(result, 1, /^SignatureInvalidError: ZEGO code 100000005 .*RequestId \d+.*ZEGO_SERVER_SECRET/)
-        assert.isFalse(Bin.leaks(result.stderr, wrong))
-        assert.isFalse(Bin.leaks(result.stderr, SECRET))
+        const result = yield* runInProcess(push("demo"), env(baseUrl, wrong))
+        const line = assertFailed(
+          result,
+          1,
+          /^SignatureInvalidError: ZEGO code 100000005 .*RequestId \d+.*ZEGO_SERVER_SECRET/
+        )
+        assert.isFalse(Bin.leaks(line, wrong))
+        assert.isFalse(Bin.leaks(line, SECRET))
       }))
 
     it.effect("a body that is not the envelope is a ResponseDecodeError", () =>
       Effect.gen(function*() {
         const { baseUrl } = yield* Emulator.Emulator
-        const result = yield* Bin.run(push("garbled"), { env: env(baseUrl) })
-        assertFailure(result, 1, /^ResponseDecodeError from RTMPDispatchV2 \(HTTP 200\)/)
+        const result = yield* runInProcess(push("garbled"), env(baseUrl))
+        assertFailed(result, 1, /^ResponseDecodeError from RTMPDispatchV2 \(HTTP 200\)/)
       }))
 
     it.effect("nothing listening is a TransportError (after the retries)", () =>
@@ -139,7 +159,7 @@ describe.concurrent("server and transport errors", () =>
             server.close(() => resume(Effect.succeed(port)))
           })
         })
-        const result = yield* Bin.run(push("demo"), { env: env(`http://127.0.0.1:${port}`) })
-        assertFailure(result, 1, /^TransportError \(Connection\) calling RTMPDispatchV2/, /Check the network/)
+        const result = yield* runInProcess(push("demo"), env(`http://127.0.0.1:${port}`))
+        assertFailed(result, 1, /^TransportError \(Connection\) calling RTMPDispatchV2/, /Check the network/)
       }))
   }))

@@ -109,8 +109,7 @@ layer(EmulatorQuiet(), { excludeTestServices: true })("faults", (it) => {
         const { dispatched } = yield* Emulator.Emulator
         const result = yield* withClient(
           prodApp,
-          (dispatch) => dispatch.dispatch(push("retried"), { retry: Schedule.recurs(3) }),
-          { timeout: "200 millis" }
+          (dispatch) => dispatch.dispatch(push("retried"), { retry: Schedule.recurs(3) })
         )
         assert.strictEqual(result.streamId, "retried")
         assert.strictEqual((yield* dispatched).filter((r) => r.streamId === "retried").length, 1)

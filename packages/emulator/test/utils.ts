@@ -35,7 +35,11 @@ export const EmulatorQuiet = (options: Emulator.Options = baseOptions) =>
 export const withEmulator = (options: Emulator.Options = baseOptions) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
   Effect.provide(self, EmulatorQuiet(options))
 
-/** Runs `f` with the node `RtmpDispatch` layer pointed at the emulator: no retry, no client limiter by default. */
+/**
+ * Runs `f` with the node `RtmpDispatch` layer pointed at the emulator: no retry, no client limiter by default. The
+ * default per-attempt timeout is far beyond any loopback latency, so that only a test that sets a short one (against
+ * a delay fault) ever sees a timeout, however slow the machine.
+ */
 export const withClient = <A, E, R>(
   app: Emulator.AppConfig,
   f: (dispatch: RtmpDispatch.Service) => Effect.Effect<A, E, R>,
@@ -51,7 +55,7 @@ export const withClient = <A, E, R>(
         isTest: app.isTest,
         retry: Schedule.stop,
         rateLimit: false,
-        timeout: "2 seconds",
+        timeout: "60 seconds",
         ...options
       }))
     )

@@ -56,13 +56,19 @@ const serverWith = (handler: (req: Http.IncomingMessage, res: Http.ServerRespons
 
 /** A loopback server that never answers; resolves `closed` when a request's connection goes away. */
 const silentServer = Effect.acquireRelease(
-  Effect.async<{ baseUrl: string; closed: Promise<void>; server: Http.Server }>((resume) => {
+  Effect.async<{ baseUrl: string; requested: Promise<void>; closed: Promise<void>; server: Http.Server }>((resume) => {
+    let onRequest = () => {}
     let onClose = () => {}
+    const requested = new Promise<void>((resolve) => (onRequest = resolve))
     const closed = new Promise<void>((resolve) => (onClose = resolve))
-    const server = Http.createServer((req) => req.socket.once("close", onClose))
+    const server = Http.createServer((req) => {
+      onRequest()
+      req.socket.once("close", onClose)
+    })
     server.listen(0, "127.0.0.1", () =>
       resume(Effect.succeed({
         baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        requested,
         closed,
         server
       })))
@@ -107,10 +113,11 @@ for (const client of clients) {
           assert.strictEqual(server.urls.length, 10)
           assert.strictEqual(server.urls[0]?.searchParams.get("Action"), "RTMPDispatchV2")
           // Keep-alive: undici hands a connection back to its pool a moment after the body is read, so a call right
-          // behind the previous one may open a second connection; without keep-alive there would be ten.
-          assert.isAtMost(server.connections(), 3, "keep-alive reuses connections")
+          // behind the previous one may open another (more often on a busy machine); without keep-alive there would be
+          // ten.
+          assert.isAtMost(server.connections(), 5, "keep-alive reuses connections")
         }),
-      { timeout: 20_000 }
+      { timeout: 60_000 }
     )
 
     it.scoped("sends the same request: the path, the query in order, and Accept: application/json", () =>
@@ -156,7 +163,8 @@ for (const client of clients) {
         assert.strictEqual(error._tag, "TransportError")
         assert.strictEqual((error as { reason?: string }).reason, "Timeout")
         assert.isAtLeast(elapsed, 290)
-        assert.isBelow(elapsed, 2000)
+        // Only "no limit at all" is caught: a machine ten times slower than a developer's must pass.
+        assert.isBelow(elapsed, 20_000)
         yield* Effect.promise(() => server.closed)
       }).pipe(Effect.scoped))
 
@@ -166,10 +174,11 @@ for (const client of clients) {
         const fiber = yield* Effect.fork(dispatchOnce.pipe(
           Effect.provide(layerFor(server.baseUrl, { timeout: "30 seconds" }))
         ))
-        yield* Effect.sleep("200 millis")
+        // Interrupted once the request is on the server, whatever the machine's speed.
+        yield* Effect.promise(() => server.requested)
         yield* Fiber.interrupt(fiber)
         yield* Effect.promise(() => server.closed).pipe(
-          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "not aborted" })
+          Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => "not aborted" })
         )
       }).pipe(Effect.scoped))
 
@@ -239,7 +248,7 @@ describe("NodeRtmpDispatch", () => {
       )
       assert.strictEqual(result.nodes[0].streamName, "caodantest")
       assert.strictEqual(server.urls[0]?.searchParams.get("Type"), "push")
-    }), { timeout: 20_000 })
+    }), { timeout: 60_000 })
 })
 
 describe("NodeZegoHttpClient", () => {
@@ -284,7 +293,11 @@ describe("NodeZegoHttpClient", () => {
         })
       })
       assert.deepStrictEqual(results, [{ _tag: "TooLarge", status: 200 }])
-      yield* Effect.sleep("100 millis")
+      // The close reaches the server a moment later: wait for it, with a deadline for a slow machine.
+      yield* Effect.repeat(Effect.sync(() => server.closed()), {
+        until: (closed) => closed >= 1,
+        schedule: Schedule.spaced("20 millis").pipe(Schedule.upTo("60 seconds"))
+      })
       assert.isAtLeast(server.closed(), 1, "the connection is closed")
       assert.isBelow(wrote, 1000, "the server was stopped long before it finished")
       assert.strictEqual(results.length, 1, "done is called once")

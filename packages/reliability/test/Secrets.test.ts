@@ -26,7 +26,8 @@ const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
     let output = ""
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000)
+    // Only a guard against a hang, sized for a busy machine: every outcome is asserted from what the process did.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
     child.on("close", (code) => {
       clearTimeout(timer)
       resume(Effect.succeed({ code, output }))
@@ -66,12 +67,13 @@ describe("secrets in the CLI", () => {
         },
         { args: ["dispatch", "--type", "push", "--stream-id", "ok"], env: { ...env, ZEGO_APP_ID: "x" }, code: 2 }
       ]
-      for (const run of runs) {
-        const result = yield* cli(run.args, run.env)
+      // A few at a time: the failing runs spend most of their time waiting out the CLI's back-off.
+      const results = yield* Effect.forEach(runs, (run) => cli(run.args, run.env), { concurrency: 3 })
+      for (const [run, result] of runs.map((run, i) => [run, results[i]!] as const)) {
         figures.requests++
         assert.strictEqual(result.code, run.code, `${run.args.join(" ")}: ${result.output}`)
         assert.notInclude(result.output, secret, run.args.join(" "))
         assert.notInclude(result.output, secret.slice(0, 16), run.args.join(" "))
       }
-    }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped), { timeout: 120_000 })
+    }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped), { timeout: 180_000 })
 })

@@ -27,6 +27,14 @@ export interface Result {
   readonly stderr: string
 }
 
+/**
+ * How long a run may take before it is killed, and a line may take to show. A run takes about a second of CPU on
+ * an idle machine (most of it loading modules), a dispatch through the retries a few seconds; the limits are for a
+ * machine ten times slower, with other tests spawning beside it. Only guards against a hang: every outcome is
+ * asserted from what the process did.
+ */
+export const RUN_TIMEOUT = Duration.seconds(60)
+
 /** The parent's environment without any `ZEGO_*` variable, plus `env`. */
 export const environment = (env: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const clean: NodeJS.ProcessEnv = {}
@@ -63,7 +71,7 @@ export const run = (
     (child) =>
       collect(child).exit.pipe(
         Effect.timeoutFail({
-          duration: options.timeout ?? Duration.seconds(20),
+          duration: options.timeout ?? RUN_TIMEOUT,
           onTimeout: () => new Error(`zego-rtmp ${args.join(" ")} did not finish in time`)
         }),
         Effect.orDie
@@ -108,7 +116,7 @@ export const spawnBin = (
         )
       }).pipe(
         Effect.timeoutFail({
-          duration: "15 seconds",
+          duration: RUN_TIMEOUT,
           onTimeout: () => new Error(`no ${pattern} in ${output.stdout()} / ${output.stderr()}`)
         }),
         Effect.orDie
