@@ -37,7 +37,7 @@ describe("RateLimit.makeInProcess", () => {
         const arrivals = yield* Fiber.join(fiber)
         assert.isAtMost(busiest(arrivals, 1000), limit)
       }),
-    { fastCheck: { numRuns: 60 } }
+    { fastCheck: { numRuns: 40 }, timeout: 120_000 }
   )
 
   it.live(
