@@ -602,7 +602,19 @@ export const make = (
           const time = DateTime.unsafeMake(now)
           announcements.push(
             announcement._tag === "Added"
-              ? { requestId, appId, action: "AddStream", ...announcement.announced, time }
+              ? {
+                requestId,
+                appId,
+                action: "AddStream",
+                roomId: announcement.announced.roomId,
+                userId: announcement.announced.userId,
+                userName: announcement.announced.userName,
+                streamId: announcement.announced.streamId,
+                streamTitle: announcement.announced.streamTitle,
+                extraInfo: announcement.announced.extraInfo,
+                censorFlag: announcement.announced.censorFlag,
+                time
+              }
               : {
                 requestId,
                 appId,
@@ -840,9 +852,10 @@ export const make = (
       unpublish: (streamId) =>
         Effect.flatMap(
           Clock.currentTimeMillis,
-          (now) => Effect.sync(() => streams.publishDone(streamId, "simulated", now))
+          (now) => Effect.sync(() => streams.publishDone(Bounded.keep(streamId), "simulated", now))
         ),
-      streamState: (streamId) => Effect.map(Clock.currentTimeMillis, (now) => streams.state(streamId, now)),
+      streamState: (streamId) =>
+        Effect.map(Clock.currentTimeMillis, (now) => streams.state(Bounded.keep(streamId), now)),
       createRoom: (roomId) => Effect.sync(() => rooms.create(roomId)),
       announced: Effect.sync(() => rooms.announced()),
       announcements: Effect.sync(() => announcements.slice(-MAX_RECORDS))

@@ -105,6 +105,33 @@ describe("DescribeRTCStreamState", () => {
     }).pipe(withEmulator()))
 })
 
+describe("the on_publish_done and on_update hooks", () => {
+  it.effect("keep the bounds of on_publish: 405 for another method, 413 past 64 KiB, 400 without a name; logged apart", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      for (const url of [emulator.onPublishDoneUrl, emulator.onUpdateUrl]) {
+        const get = yield* Effect.promise(() => fetch(url).then((response) => response.status))
+        assert.strictEqual(get, 405)
+        const call = url === emulator.onUpdateUrl ? "update_publish" : "publish_done"
+        assert.strictEqual((yield* hook(url, { call, name: "x".repeat(70 * 1024) })).status, 413)
+        assert.strictEqual((yield* hook(url, { call, name: "" })).status, 400)
+      }
+      assert.strictEqual((yield* hook(emulator.onPublishDoneUrl, { call: "publish", name: "cam" })).status, 400)
+      const hooks = yield* emulator.streamHooks
+      assert.deepStrictEqual(hooks.map((call) => [call.hook, call.status]), [
+        ["on_publish_done", 405],
+        ["on_publish_done", 413],
+        ["on_publish_done", 400],
+        ["on_update", 405],
+        ["on_update", 413],
+        ["on_update", 400],
+        ["on_publish_done", 400]
+      ])
+      assert.lengthOf(yield* emulator.publishChecks, 0)
+      assert.lengthOf(yield* emulator.requests, 0, "hook calls are not API requests")
+    }).pipe(withEmulator()))
+})
+
 describe("ForbidRTCStream and ResumeRTCStream", () => {
   it.effect("forbid: on_publish and a simulated publish are refused; resume: allowed again", () =>
     Effect.gen(function*() {
