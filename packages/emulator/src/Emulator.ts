@@ -91,11 +91,19 @@ export interface Options {
   readonly streamHistory?: Duration.DurationInput | undefined
 }
 
+/** An action the emulator answers. */
+export type Action = Dispatcher.ActionName
+
+/** A stream action (not a dispatch): each has its own documented rate limit. */
+export type StreamAction = Dispatcher.StreamAction
+
 /** Every action the emulator answers: the dispatch actions, then the stream actions. */
-export const actions: ReadonlyArray<Dispatcher.ActionName> = Dispatcher.ACTIONS
+export const actions: ReadonlyArray<Action> = Dispatcher.ACTIONS
 
 /** The documented rate limit per AppId per second of each stream action, in production and in the test environment. */
-export const streamActionLimits = Dispatcher.STREAM_ACTION_LIMITS
+export const streamActionLimits: Readonly<
+  Record<StreamAction, { readonly production: number; readonly test: number }>
+> = Dispatcher.STREAM_ACTION_LIMITS
 
 /** A stream announced in a room by `AddStream` and not deleted since. */
 export type Announced = Rooms.Announced
