@@ -1,12 +1,16 @@
 /**
- * A local stand-in for the ZEGOCLOUD RTMP dispatch API (`RTMPDispatchV2` and `RTMPDispatch`): a real HTTP server
- * on loopback that checks the public parameters and the signature as the gateway does, then the action's
- * parameters, the rate limit and the app's environment, and hands out nodes from configured pools. It can
- * inject faults, and it remembers what it dispatched.
+ * A local stand-in for the ZEGOCLOUD server API around an RTMP stream: a real HTTP server on loopback that checks
+ * the public parameters and the signature as the gateway does, then the action's parameters, its rate limit and
+ * the app's environment. It hands out nodes from configured pools (`RTMPDispatchV2`, `RTMPDispatch`), tells a
+ * stream's state (`DescribeRTCStreamState`), forbids and resumes stream ids (`ForbidRTCStream`,
+ * `ResumeRTCStream`) and announces streams in rooms (`AddStream`, `DeleteStream`). It can inject faults, and it
+ * remembers what it dispatched and announced.
  *
  * It also checks publishers the way ZEGOCLOUD's media nodes do: an RTMP server such as nginx-rtmp (see
  * `MediaNode`) asks its `on_publish` endpoint whether a stream may be published, and it allows only a stream it
- * dispatched for push within the publish window (2 hours).
+ * dispatched for push within the publish window (2 hours) and not forbidden; `on_publish_done` tells it the stream
+ * closed, and `on_update` (every second) lets it drop a live publisher whose stream id was forbidden. Tests without
+ * nginx publish in process (`publish`, `unpublish`).
  *
  * It answers over plain http on loopback only; the core accepts an http base URL for a loopback host.
  */
@@ -39,6 +43,8 @@ import * as Dispatcher from "./internal/dispatcher.js"
 import { PositiveDurationFromJson } from "./internal/duration.js"
 import * as Faults from "./internal/faults.js"
 import * as PublishGrants from "./internal/publishGrants.js"
+import * as Rooms from "./internal/rooms.js"
+import * as Streams from "./internal/streams.js"
 
 /** An app the emulator knows: its AppId, its server secret, and whether it lives in the test environment. */
 export interface AppConfig {
@@ -76,6 +82,70 @@ export interface Options {
    * ZEGOCLOUD gives to use a node.
    */
   readonly publishWindow?: Duration.DurationInput | undefined
+  /** The rooms that exist from the start (`AddStream` needs one; `createRoom` adds more). Default none. */
+  readonly rooms?: ReadonlyArray<string> | undefined
+  /**
+   * How long a closed stream is remembered: `DescribeRTCStreamState` answers 41006 for it within this window, 41004
+   * after. Default 10 minutes.
+   */
+  readonly streamHistory?: Duration.DurationInput | undefined
+}
+
+/** An action the emulator answers. */
+export type Action = Dispatcher.ActionName
+
+/** A stream action (not a dispatch): each has its own documented rate limit. */
+export type StreamAction = Dispatcher.StreamAction
+
+/** Every action the emulator answers: the dispatch actions, then the stream actions. */
+export const actions: ReadonlyArray<Action> = Dispatcher.ACTIONS
+
+/** The documented rate limit per AppId per second of each stream action, in production and in the test environment. */
+export const streamActionLimits: Readonly<
+  Record<StreamAction, { readonly production: number; readonly test: number }>
+> = Dispatcher.STREAM_ACTION_LIMITS
+
+/** A stream announced in a room by `AddStream` and not deleted since. */
+export type Announced = Rooms.Announced
+
+/** An `AddStream` or `DeleteStream` that took effect, with its request id and time. */
+export interface AnnouncementRecord {
+  readonly requestId: string
+  readonly appId: number
+  readonly action: "AddStream" | "DeleteStream"
+  readonly roomId: string
+  readonly userId: string
+  readonly userName: string | undefined
+  readonly streamId: string
+  /** `AddStream` only: what it announced. */
+  readonly streamTitle: string | undefined
+  readonly extraInfo: string | undefined
+  readonly censorFlag: 0 | 1 | undefined
+  readonly time: DateTime.Utc
+}
+
+/** The state of a stream id: published now, closed (within the history window), or unknown. */
+export type StreamState = Streams.State
+
+/** What a simulated publish was told: allowed, or refused (a forbidden stream id) and why. */
+export interface PublishDecision {
+  readonly allowed: boolean
+  readonly reason: string
+}
+
+/**
+ * A call of nginx-rtmp's `on_publish_done` or `on_update` hook and its answer (the `on_publish` calls are
+ * {@link PublishCheck}s). Fields kept short as in a {@link PublishCheck}.
+ */
+export interface StreamHookCall {
+  readonly receivedAt: number
+  readonly hook: "on_publish_done" | "on_update"
+  readonly call: string | undefined
+  readonly app: string | undefined
+  readonly name: string | undefined
+  readonly addr: string | undefined
+  readonly status: number
+  readonly reason: string
 }
 
 /** A node the emulator handed out. */
@@ -157,6 +227,17 @@ export interface PublishCheck {
 /** The path of the `on_publish` check. */
 export const ON_PUBLISH_PATH = "/rtmp/on_publish"
 
+/** The path of nginx-rtmp's `on_publish_done` hook: a publisher left. */
+export const ON_PUBLISH_DONE_PATH = "/rtmp/on_publish_done"
+
+/** The path of nginx-rtmp's `on_update` hook: a live publisher may go on (2xx) or is dropped (any other answer). */
+export const ON_UPDATE_PATH = "/rtmp/on_update"
+
+const HOOK_PATHS = new Set([ON_PUBLISH_PATH, ON_PUBLISH_DONE_PATH, ON_UPDATE_PATH])
+
+/** The default history window of closed streams: 10 minutes. */
+export const defaultStreamHistory: Duration.Duration = Duration.minutes(10)
+
 /** The default publish window: 2 hours. */
 export const defaultPublishWindow: Duration.Duration = Duration.hours(2)
 
@@ -187,6 +268,27 @@ export interface Service {
    * stream when none is given: their publish is refused from now on. `dispatched` still lists them.
    */
   readonly forget: (streamId?: string) => Effect.Effect<void>
+  /** The URL for nginx-rtmp's `on_publish_done`: the stream closes when its last publisher leaves. */
+  readonly onPublishDoneUrl: string
+  /** The URL for nginx-rtmp's `on_update`: 403 for a live publisher of a forbidden stream id (nginx drops it). */
+  readonly onUpdateUrl: string
+  /** Every call of `on_publish_done` and `on_update` so far with its answer, oldest first (the last 100 000). */
+  readonly streamHooks: Effect.Effect<ReadonlyArray<StreamHookCall>>
+  /**
+   * A simulated publisher of `streamId` (as sent, with its test prefix if any) starts, as an allowed `on_publish`
+   * would: the stream is active from now, unless its id is forbidden (then refused). No dispatch is needed.
+   */
+  readonly publish: (streamId: string) => Effect.Effect<PublishDecision>
+  /** A simulated publisher of `streamId` leaves: the stream closes now if it was the last publisher. */
+  readonly unpublish: (streamId: string) => Effect.Effect<void>
+  /** The state of a stream id now (what `DescribeRTCStreamState` answers from). */
+  readonly streamState: (streamId: string) => Effect.Effect<StreamState | undefined>
+  /** Creates a room (idempotent): `AddStream` into it is allowed from now on. */
+  readonly createRoom: (roomId: string) => Effect.Effect<void>
+  /** The streams announced now (`AddStream` and not `DeleteStream` since), in the order they were announced. */
+  readonly announced: Effect.Effect<ReadonlyArray<Announced>>
+  /** Every `AddStream` / `DeleteStream` that took effect, oldest first (the last 100 000). */
+  readonly announcements: Effect.Effect<ReadonlyArray<AnnouncementRecord>>
 }
 
 /** The service tag. */
@@ -269,7 +371,15 @@ export const OptionsSchema = Schema.Struct({
   port: Schema.optional(
     Schema.Int.pipe(Schema.between(0, 65535, { message: () => "port must be between 0 and 65535 (0: a free port)" }))
   ),
-  publishWindow: Schema.optional(PositiveDurationFromJson)
+  publishWindow: Schema.optional(PositiveDurationFromJson),
+  rooms: Schema.optional(Schema.Array(
+    Schema.String.pipe(
+      Schema.filter((id) => id !== "" && Buffer.byteLength(id, "utf8") <= 127, {
+        message: () => "a room id is 1 to 127 bytes"
+      })
+    )
+  )),
+  streamHistory: Schema.optional(PositiveDurationFromJson)
 }).annotations({ identifier: "EmulatorOptions" })
 
 type ValidOptions = typeof OptionsSchema.Type
@@ -306,10 +416,17 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, Emulator
     if (window._tag === "None") return invalid("publishWindow: not a duration")
     publishWindow = window.value
   }
+  let streamHistory: unknown = options.streamHistory
+  if (options.streamHistory !== undefined) {
+    const window = Duration.decodeUnknown(options.streamHistory)
+    if (window._tag === "None") return invalid("streamHistory: not a duration")
+    streamHistory = window.value
+  }
   return Schema.validateEither(OptionsSchema, { errors: "all", onExcessProperty: "ignore" })({
     ...options,
     rateLimit,
-    publishWindow
+    publishWindow,
+    streamHistory
   }).pipe(Either.mapLeft((error) => new EmulatorError.InvalidOptionsError({ detail: formatIssues(error) })))
 }
 
@@ -426,18 +543,24 @@ export const make = (
     const valid = yield* validateOptions(options)
     const host = valid.host ?? "127.0.0.1"
     const rateLimit = valid.rateLimit ?? { limit: 40, window: Duration.seconds(1) }
+    const streams = Streams.make(Duration.toMillis(valid.streamHistory ?? defaultStreamHistory))
+    const rooms = Rooms.make(valid.rooms ?? [])
     const evaluate = Dispatcher.make({
       apps: valid.apps,
       nodes: valid.nodes ?? defaultNodes,
       rateLimit: rateLimit === false
         ? false
-        : { limit: rateLimit.limit, windowMillis: Duration.toMillis(rateLimit.window) }
+        : { limit: rateLimit.limit, windowMillis: Duration.toMillis(rateLimit.window) },
+      streams,
+      rooms
     })
     const faults = Faults.make(valid.faults ?? [])
     const grants = PublishGrants.make(Duration.toMillis(valid.publishWindow ?? defaultPublishWindow))
     let records: Array<DispatchRecord> = []
     let received: Array<RequestRecord> = []
     let checks: Array<PublishCheck> = []
+    let hookCalls: Array<StreamHookCall> = []
+    let announcements: Array<AnnouncementRecord> = []
 
     let nodeServer: Http.Server | undefined
     const server = yield* NodeHttpServer.make(() => (nodeServer = Http.createServer()), {
@@ -481,11 +604,50 @@ export const make = (
           records.push({ requestId, ...dispatch, time: DateTime.unsafeMake(now) })
           if (records.length > MAX_RECORDS * 1.1) records = records.slice(-MAX_RECORDS)
         }
+        const announcement = answer.announcement
+        if (announcement !== undefined) {
+          const appId = Number(params.get("AppId"))
+          const time = DateTime.unsafeMake(now)
+          announcements.push(
+            announcement._tag === "Added"
+              ? {
+                requestId,
+                appId,
+                action: "AddStream",
+                roomId: announcement.announced.roomId,
+                userId: announcement.announced.userId,
+                userName: announcement.announced.userName,
+                streamId: announcement.announced.streamId,
+                streamTitle: announcement.announced.streamTitle,
+                extraInfo: announcement.announced.extraInfo,
+                censorFlag: announcement.announced.censorFlag,
+                time
+              }
+              : {
+                requestId,
+                appId,
+                action: "DeleteStream",
+                roomId: announcement.roomId,
+                userId: announcement.userId,
+                userName: announcement.userName,
+                streamId: announcement.streamId,
+                streamTitle: undefined,
+                extraInfo: undefined,
+                censorFlag: undefined,
+                time
+              }
+          )
+          if (announcements.length > MAX_RECORDS * 1.1) announcements = announcements.slice(-MAX_RECORDS)
+        }
         return {
           response: HttpServerResponse.text(envelope(requestId, answer), { contentType: "application/json" }),
           code: answer.code,
           outcome: Bounded.printable(
-            `Code ${answer.code} (${answer.message})${answer.data ? ` ${answer.data.join(", ")}` : ""}`
+            `Code ${answer.code} (${answer.message})${
+              answer.data === undefined
+                ? ""
+                : ` ${Array.isArray(answer.data) ? answer.data.join(", ") : JSON.stringify(answer.data)}`
+            }`
           )
         }
       })
@@ -545,8 +707,12 @@ export const make = (
         }
       })
 
-    /** The `on_publish` check: nginx-rtmp POSTs the publish as a form; any answer but 2xx refuses it. */
-    const checkPublish = (request: HttpServerRequest.HttpServerRequest) =>
+    /**
+     * nginx-rtmp's hooks: it POSTs a form (`call`, `app`, `name`, `addr`, …). `on_publish`: any answer but 2xx
+     * refuses the publish; `on_update`: any answer but 2xx drops the publisher; `on_publish_done`: the answer is
+     * ignored.
+     */
+    const streamHook = (request: HttpServerRequest.HttpServerRequest, path: string) =>
       Effect.gen(function*() {
         const receivedAt = yield* Clock.currentTimeMillis
         const body = request.method === "POST" ? yield* readBody(request) : undefined
@@ -565,25 +731,59 @@ export const make = (
           if (Option.isNone(form)) {
             return { status: 400, reason: "the body is not a form" }
           }
-          if (call !== "publish") {
+          if (path === ON_PUBLISH_PATH && call !== "publish") {
             return { status: 403, reason: `only publishes are checked here, not call=${call ?? "(none)"}` }
+          }
+          if (path === ON_PUBLISH_DONE_PATH && call !== "publish_done") {
+            return { status: 400, reason: `only publish_done is told here, not call=${call ?? "(none)"}` }
+          }
+          if (path === ON_UPDATE_PATH && call !== "update_publish") {
+            // A player's update (`update_play`): players are never dropped here.
+            return { status: 200, reason: `only publishers are checked here, call=${call ?? "(none)"} goes on` }
           }
           if (app === undefined || app === "" || name === undefined || name === "") {
             return { status: 400, reason: "the form needs app and name" }
           }
+          if (path === ON_PUBLISH_DONE_PATH) {
+            streams.publishDone(name, "rtmp", receivedAt)
+            const state = streams.state(name, receivedAt)
+            return {
+              status: 200,
+              reason: `a publisher of stream ${name} left; the stream is ${
+                state?._tag === "Active" ? "active" : "closed"
+              }`
+            }
+          }
+          if (path === ON_UPDATE_PATH) {
+            const decision = streams.update(name)
+            return { status: decision.allowed ? 200 : 403, reason: decision.reason }
+          }
+          if (streams.isForbidden(name)) {
+            return { status: 403, reason: `stream ${name} is forbidden (ForbidRTCStream; ResumeRTCStream lifts it)` }
+          }
           const decision = grants.check(name, app, receivedAt)
-          return { status: decision.allowed ? 200 : 403, reason: decision.reason }
+          if (!decision.allowed) return { status: 403, reason: decision.reason }
+          const live = streams.publish(name, "rtmp", receivedAt)
+          return live.allowed ? { status: 200, reason: decision.reason } : { status: 403, reason: live.reason }
         }
         const { reason, status } = decide()
         const allowed = status === 200
-        checks.push({ receivedAt, call, app, name, addr, allowed, status, reason })
-        if (checks.length > MAX_RECORDS * 1.1) checks = checks.slice(-MAX_RECORDS)
+        if (path === ON_PUBLISH_PATH) {
+          checks.push({ receivedAt, call, app, name, addr, allowed, status, reason })
+          if (checks.length > MAX_RECORDS * 1.1) checks = checks.slice(-MAX_RECORDS)
+        } else {
+          const hook = path === ON_UPDATE_PATH ? "on_update" : "on_publish_done"
+          hookCalls.push({ receivedAt, hook, call, app, name, addr, status, reason })
+          if (hookCalls.length > MAX_RECORDS * 1.1) hookCalls = hookCalls.slice(-MAX_RECORDS)
+        }
         const shown = (value: string | undefined) => (value === undefined ? "-" : value)
-        yield* Effect.logInfo(Bounded.printable(
-          `${Bounded.keep(request.method, 16)} ${ON_PUBLISH_PATH} call=${shown(call)} app=${shown(app)} ` +
+        const line = Bounded.printable(
+          `${Bounded.keep(request.method, 16)} ${path} call=${shown(call)} app=${shown(app)} ` +
             `name=${shown(name)} addr=${shown(addr)} -> HTTP ${status} (${allowed ? "allowed" : "refused"}: ${reason})`,
           2000
-        ))
+        )
+        // An allowed update comes every second for every live publisher: not worth an Info line.
+        yield* path === ON_UPDATE_PATH && allowed ? Effect.logDebug(line) : Effect.logInfo(line)
         return HttpServerResponse.text(reason, {
           status,
           headers: status === 405 ? { allow: "POST" } : {}
@@ -596,7 +796,7 @@ export const make = (
       const requestId = newRequestId()
       const tooLong = request.url.length > MAX_TARGET_LENGTH
       const url = parseUrl(tooLong ? request.url.slice(0, MAX_TARGET_LENGTH) : request.url)
-      if (url?.pathname === ON_PUBLISH_PATH && !tooLong) return yield* checkPublish(request)
+      if (url !== undefined && HOOK_PATHS.has(url.pathname) && !tooLong) return yield* streamHook(request, url.pathname)
       // Each field kept short, in a string of its own: a record must not hold on to the whole query.
       const param = (name: string, max: number) => Bounded.keepOptional(url?.searchParams.get(name) ?? undefined, max)
       // Recorded on arrival (a delayed answer is still a request seen); the code is filled in once answered.
@@ -648,7 +848,25 @@ export const make = (
       clearFaults: faults.clear,
       onPublishUrl: `${baseUrl}${ON_PUBLISH_PATH}`,
       publishChecks: Effect.sync(() => checks.slice(-MAX_RECORDS)),
-      forget: (streamId) => Effect.sync(() => grants.forget(streamId))
+      forget: (streamId) => Effect.sync(() => grants.forget(streamId)),
+      onPublishDoneUrl: `${baseUrl}${ON_PUBLISH_DONE_PATH}`,
+      onUpdateUrl: `${baseUrl}${ON_UPDATE_PATH}`,
+      streamHooks: Effect.sync(() => hookCalls.slice(-MAX_RECORDS)),
+      publish: (streamId) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const decision = streams.publish(Bounded.keep(streamId), "simulated", now)
+          return { allowed: decision.allowed, reason: decision.reason }
+        }),
+      unpublish: (streamId) =>
+        Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) => Effect.sync(() => streams.publishDone(Bounded.keep(streamId), "simulated", now))
+        ),
+      streamState: (streamId) =>
+        Effect.map(Clock.currentTimeMillis, (now) => streams.state(Bounded.keep(streamId), now)),
+      createRoom: (roomId) => Effect.sync(() => rooms.create(roomId)),
+      announced: Effect.sync(() => rooms.announced()),
+      announcements: Effect.sync(() => announcements.slice(-MAX_RECORDS))
     })
   })
 

@@ -9,6 +9,7 @@
 import { Params } from "@effect-zego/core"
 import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
+import { ACTIONS } from "./internal/dispatcher.js"
 import { DurationFromJson } from "./internal/duration.js"
 
 /** Answers this return code in the envelope, with HTTP 200, as the real server does. Code 0 answers no `Data`. */
@@ -69,8 +70,8 @@ export const FaultRule = Schema.Struct({
   streamId: Schema.optional(RegExpSource),
   /** Only calls with this `AppId`. */
   appId: Schema.optional(Params.AppId),
-  /** Only calls of this action. */
-  action: Schema.optional(Params.Action)
+  /** Only calls of this action (any the emulator answers: the dispatch actions and the stream actions). */
+  action: Schema.optional(Schema.Literal(...ACTIONS))
 }).annotations({ identifier: "FaultRule" })
 export type FaultRule = typeof FaultRule.Type
 

@@ -41,6 +41,18 @@ export interface Options {
    * or no answer, refuses the publish. Absent: anyone may publish.
    */
   readonly onPublish?: string | undefined
+  /**
+   * The http URL nginx POSTs to when a publisher leaves (`on_publish_done`). Default: beside `onPublish` (its path's
+   * last segment `on_publish` becomes `on_publish_done`, as the emulator serves them); `false`: none.
+   */
+  readonly onPublishDone?: string | false | undefined
+  /**
+   * The http URL nginx POSTs every `notifyUpdateTimeout` for each live session (`on_update`): any answer but 2xx drops
+   * it, so that a forbidden stream's publisher is dropped. Default: beside `onPublish` (`on_update`); `false`: none.
+   */
+  readonly onUpdate?: string | false | undefined
+  /** How often `on_update` is called (`notify_update_timeout`). Default 1 second. */
+  readonly notifyUpdateTimeout?: Duration.DurationInput | undefined
   /** The nginx executable. Default: `nginx` on the `PATH`, else in `/usr/sbin` or `/usr/local/sbin`. */
   readonly nginx?: string | undefined
   /** The RTMP module. Default {@link DEFAULT_RTMP_MODULE}. */
@@ -60,6 +72,10 @@ export interface Service {
   readonly node: NodeSpec
   /** The `on_publish` URL, if publishes are checked. */
   readonly onPublish: string | undefined
+  /** The `on_publish_done` URL, if any. */
+  readonly onPublishDone: string | undefined
+  /** The `on_update` URL, if any. */
+  readonly onUpdate: string | undefined
   /** The PID of nginx. */
   readonly pid: number
   /** The temporary folder of `nginx.conf`, the pid file and the logs; removed when the scope closes. */
@@ -84,12 +100,16 @@ export interface ConfigSettings {
   readonly port: number
   readonly app: string
   readonly onPublish: string | undefined
+  readonly onPublishDone?: string | undefined
+  readonly onUpdate?: string | undefined
+  /** `notify_update_timeout` in whole seconds (at least 1), when `onUpdate` is given. Default 1. */
+  readonly notifyUpdateSeconds?: number | undefined
 }
 
 /**
  * The nginx configuration of a media node: the RTMP module, one foreground process, the pid file and logs in
  * `directory`, and one live application (no recording; a player that joins mid-stream starts at a key frame),
- * with `on_publish` when given.
+ * with `on_publish`, `on_publish_done` and `on_update` (and its `notify_update_timeout`) when given.
  */
 export const config = (settings: ConfigSettings): string => {
   const file = (name: string) => `"${path.join(settings.directory, name)}"`
@@ -113,6 +133,11 @@ export const config = (settings: ConfigSettings): string => {
     "      record off;",
     "      wait_key on;",
     ...(settings.onPublish === undefined ? [] : [`      on_publish "${settings.onPublish}";`]),
+    ...(settings.onPublishDone === undefined ? [] : [`      on_publish_done "${settings.onPublishDone}";`]),
+    ...(settings.onUpdate === undefined ? [] : [
+      `      on_update "${settings.onUpdate}";`,
+      `      notify_update_timeout ${Math.max(1, Math.round(settings.notifyUpdateSeconds ?? 1))}s;`
+    ]),
     "    }",
     "  }",
     "}",
@@ -270,8 +295,27 @@ export const make = (options: Options = {}): Effect.Effect<Service, MediaNodeErr
     if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port <= 65535)) {
       return yield* invalid(`port must be 0 to 65535, not ${options.port}`)
     }
-    if (onPublish !== undefined && !(SAFE_URL.test(onPublish) && URL.canParse(onPublish))) {
-      return yield* invalid(`onPublish must be an http URL without spaces, quotes or ; { } $, not ${onPublish}`)
+    for (
+      const [name, url] of [["onPublish", onPublish], ["onPublishDone", options.onPublishDone], [
+        "onUpdate",
+        options.onUpdate
+      ]] as const
+    ) {
+      if (url !== undefined && url !== false && !(SAFE_URL.test(url) && URL.canParse(url))) {
+        return yield* invalid(`${name} must be an http URL without spaces, quotes or ; { } $, not ${url}`)
+      }
+    }
+    const beside = (hook: string): string | undefined =>
+      onPublish !== undefined && /\/on_publish$/.test(new URL(onPublish).pathname)
+        ? onPublish.replace(/\/on_publish(?=$|\?)/, `/${hook}`)
+        : undefined
+    const onPublishDone = options.onPublishDone === false
+      ? undefined
+      : options.onPublishDone ?? beside("on_publish_done")
+    const onUpdate = options.onUpdate === false ? undefined : options.onUpdate ?? beside("on_update")
+    const notifyUpdate = Duration.decodeUnknown(options.notifyUpdateTimeout ?? Duration.seconds(1))
+    if (notifyUpdate._tag === "None" || Duration.toMillis(notifyUpdate.value) < 1000) {
+      return yield* invalid("notifyUpdateTimeout must be a duration of at least 1 second")
     }
     if (startTimeout._tag === "None") return yield* invalid("startTimeout: not a duration")
     if (!SAFE_PATH.test(rtmpModule)) return yield* invalid(`rtmpModule must be an absolute path, not ${rtmpModule}`)
@@ -305,7 +349,17 @@ export const make = (options: Options = {}): Effect.Effect<Service, MediaNodeErr
       return yield* invalid(`the temporary folder ${directory} has characters nginx would misread: set TMPDIR`)
     }
     const port = options.port === undefined || options.port === 0 ? yield* freePort(host) : options.port
-    const text = config({ rtmpModule, directory, host, port, app, onPublish })
+    const text = config({
+      rtmpModule,
+      directory,
+      host,
+      port,
+      app,
+      onPublish,
+      onPublishDone,
+      onUpdate,
+      notifyUpdateSeconds: Duration.toSeconds(notifyUpdate.value)
+    })
     const configPath = path.join(directory, "nginx.conf")
     const errorLogPath = path.join(directory, "error.log")
     const accessLogPath = path.join(directory, "access.log")
@@ -364,6 +418,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, MediaNodeErr
       url: `rtmp://${where}/${app}/`,
       node: { host, port, app },
       onPublish,
+      onPublishDone,
+      onUpdate,
       pid,
       directory,
       config: text,

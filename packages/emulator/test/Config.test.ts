@@ -173,6 +173,22 @@ describe("the JSON configuration file", () => {
     }))
 })
 
+describe("rooms and streamHistory in the file", () => {
+  it.scopedLive("are read: the rooms exist from the start, the window is a duration", () =>
+    Effect.gen(function*() {
+      const options = yield* load(JSON.stringify({
+        apps: [{ appId: 1, serverSecret: "x" }],
+        rooms: ["lobby", "stage"],
+        streamHistory: "1 minute"
+      }))
+      assert.deepStrictEqual(options.rooms, ["lobby", "stage"])
+      assert.deepStrictEqual(options.streamHistory, Duration.minutes(1))
+      const bad = yield* Effect.flip(load(JSON.stringify({ apps: [{ appId: 1, serverSecret: "x" }], rooms: [1] })))
+      assert.strictEqual(bad.reason, "Invalid")
+      assert.include(bad.message, "rooms.0")
+    }))
+})
+
 describe("options in code", () => {
   const invalid = (options: Emulator.Options) =>
     Effect.map(Effect.flip(Effect.scoped(Emulator.make(options))), (error) => [error._tag, error.message])
@@ -190,7 +206,10 @@ describe("options in code", () => {
         [{ apps: [prodApp], rateLimit: { limit: 1.5, window: "1 second" } }, "rateLimit"],
         [{ apps: [prodApp], rateLimit: { limit: 1, window: 0 } }, "rateLimit"],
         [{ apps: [prodApp], nodes: { push: [{ host: "a b", port: 1, app: "x" }], pull: [] } }, "nodes.push.0.host"],
-        [{ apps: [prodApp], nodes: { push: [], pull: [{ host: "h", port: 0, app: "x" }] } }, "nodes.pull.0.port"]
+        [{ apps: [prodApp], nodes: { push: [], pull: [{ host: "h", port: 0, app: "x" }] } }, "nodes.pull.0.port"],
+        [{ apps: [prodApp], rooms: [""] }, "rooms.0"],
+        [{ apps: [prodApp], rooms: ["r".repeat(128)] }, "a room id is 1 to 127 bytes"],
+        [{ apps: [prodApp], streamHistory: 0 }, "streamHistory"]
       ]
       for (const [options, expected] of cases) {
         const [tag, message] = yield* invalid(options)

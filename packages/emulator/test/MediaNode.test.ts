@@ -35,7 +35,9 @@ describe("MediaNode", () => {
       host: "127.0.0.1",
       port: 19350,
       app: "live",
-      onPublish: "http://127.0.0.1:4000/rtmp/on_publish"
+      onPublish: "http://127.0.0.1:4000/rtmp/on_publish",
+      onPublishDone: "http://127.0.0.1:4000/rtmp/on_publish_done",
+      onUpdate: "http://127.0.0.1:4000/rtmp/on_update"
     })
     for (
       const line of [
@@ -50,7 +52,10 @@ describe("MediaNode", () => {
         "application live {",
         "live on;",
         "record off;",
-        "on_publish \"http://127.0.0.1:4000/rtmp/on_publish\";"
+        "on_publish \"http://127.0.0.1:4000/rtmp/on_publish\";",
+        "on_publish_done \"http://127.0.0.1:4000/rtmp/on_publish_done\";",
+        "on_update \"http://127.0.0.1:4000/rtmp/on_update\";",
+        "notify_update_timeout 1s;"
       ]
     ) assert.include(text, line)
     assert.notInclude(text, "/var/", "no system path")
@@ -64,6 +69,9 @@ describe("MediaNode", () => {
       )
       assert.strictEqual(node.host, "127.0.0.1")
       assert.strictEqual(node.url, `rtmp://127.0.0.1:${node.port}/live/`)
+      assert.strictEqual(node.onPublishDone, "http://127.0.0.1:9/rtmp/on_publish_done", "beside on_publish")
+      assert.strictEqual(node.onUpdate, "http://127.0.0.1:9/rtmp/on_update")
+      assert.include(node.config, "notify_update_timeout 1s;")
       assert.deepStrictEqual(node.node, { host: "127.0.0.1", port: node.port, app: "live" })
       assert.isTrue(alive(node.pid))
       assert.isTrue(yield* connects(node.port))
@@ -116,7 +124,9 @@ describe("MediaNode", () => {
           { app: "live; daemon on" },
           { port: 70000 },
           { onPublish: "http://127.0.0.1:1/x; on_play x" },
-          { onPublish: "https://example.invalid/x" }
+          { onPublish: "https://example.invalid/x" },
+          { onUpdate: "http://127.0.0.1:1/x\"; y" },
+          { notifyUpdateTimeout: "100 millis" as const }
         ]
       ) {
         const error = yield* Effect.flip(MediaNode.make(options))

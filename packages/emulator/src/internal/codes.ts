@@ -1,6 +1,7 @@
 /**
  * The return codes the emulator answers, with its message for each. The gateway codes (1000000xx) are those of
- * ZEGOCLOUD's global return-code table; the action codes those of the RTMP dispatch page.
+ * ZEGOCLOUD's global return-code table; the action codes those of the RTMP dispatch page, of the media service
+ * (stream state, forbid) and of the room signalling (`AddStream`, `DeleteStream`) tables.
  */
 
 export const OK = 0
@@ -28,6 +29,14 @@ export const INVALID_APP_ID = 30005
 export const INVALID_STREAM_ID = 30009
 export const INVALID_TYPE = 30010
 export const INVALID_CLIENT_IP = 30011
+export const TOO_FREQUENT = 30002
+export const STREAM_NOT_FOUND = 41004
+export const STREAM_CLOSED = 41006
+export const ROOM_NOT_FOUND = 104
+export const SET_STREAM_FAILED = 123
+export const DELETE_STREAM_FAILED = 124
+export const STREAM_INFO_NOT_FOUND = 138
+export const SEVERAL_USERS = 1012
 
 const messages: Record<number, string> = {
   [OK]: "ok",
@@ -54,13 +63,26 @@ const messages: Record<number, string> = {
   1005: "app not online",
   [INVALID_PARAMETER]: "invalid parameter",
   [RATE_LIMITED]: "called too often",
-  30002: "called too often",
+  [TOO_FREQUENT]: "called too often",
   [INTERNAL_ERROR]: "internal error",
   [INVALID_IS_TEST]: "invalid isTest",
   [INVALID_APP_ID]: "invalid AppId",
   [INVALID_STREAM_ID]: "invalid StreamId",
   [INVALID_TYPE]: "invalid dispatch Type",
-  [INVALID_CLIENT_IP]: "invalid ClientIP"
+  [INVALID_CLIENT_IP]: "invalid ClientIP",
+  [STREAM_NOT_FOUND]: "query failed: the StreamId does not exist",
+  [STREAM_CLOSED]: "the stream exists but is closed",
+  [ROOM_NOT_FOUND]: "the room does not exist",
+  [SET_STREAM_FAILED]: "setting the stream info failed",
+  [DELETE_STREAM_FAILED]: "deleting the stream info failed",
+  [STREAM_INFO_NOT_FOUND]: "the stream info does not exist",
+  [SEVERAL_USERS]: "several users operate the same stream",
+  3000: "invalid app",
+  3001: "internal error",
+  3002: "Timestamp error",
+  3003: "the app has no token configured",
+  5006: "internal error",
+  40005: "authentication failed"
 }
 
 /** The emulator's message for a code. */

@@ -1,16 +1,38 @@
 /**
  * What the emulated API answers to one call, from its query parameters and the time: the gateway checks, then
- * the action's, then a node from the pool. Synchronous, so that each call's checks and bookkeeping (nonces,
- * rate limit, round robin) happen as one step.
+ * the action's (declared as data in {@link actions}: its rate limit, its parameters, its answer). Synchronous, so
+ * that each call's checks and bookkeeping (nonces, rate limits, sequences, round robin, streams, rooms) happen as
+ * one step.
  */
 import { Params, Signature, Untrusted } from "@effect-zego/core"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { AppConfig, DispatchRecord, NodeSpec } from "../Emulator.js"
+import * as Bounded from "./bounded.js"
 import * as Codes from "./codes.js"
 import * as NonceCache from "./nonceCache.js"
 import * as RateLimiter from "./rateLimiter.js"
+import type * as Rooms from "./rooms.js"
+import * as Sequences from "./sequences.js"
+import type * as Streams from "./streams.js"
+
+/** The dispatch actions (the core's `Params.Action`). */
+export const DISPATCH_ACTIONS = ["RTMPDispatchV2", "RTMPDispatch"] as const
+
+/** The stream actions: state, forbid and resume, and the room announcements. */
+export const STREAM_ACTIONS = [
+  "DescribeRTCStreamState",
+  "ForbidRTCStream",
+  "ResumeRTCStream",
+  "AddStream",
+  "DeleteStream"
+] as const
+
+/** Every action the emulator answers; any other is 100000007. */
+export const ACTIONS = [...DISPATCH_ACTIONS, ...STREAM_ACTIONS] as const
+export type ActionName = typeof ACTIONS[number]
+export type StreamAction = typeof STREAM_ACTIONS[number]
 
 /** The timestamp skew the gateway tolerates, in seconds. */
 export const MAX_SKEW_SECONDS = 600
@@ -18,18 +40,42 @@ export const MAX_SKEW_SECONDS = 600
 /** A node handed out: the dispatch record but for its request id and time, which the server adds. */
 export type Dispatch = Omit<DispatchRecord, "requestId" | "time">
 
-/** The envelope's code, message and data, and the dispatch on a success. */
+/** An `AddStream` or `DeleteStream` that took effect. */
+export type Announcement =
+  | { readonly _tag: "Added"; readonly announced: Rooms.Announced }
+  | {
+    readonly _tag: "Deleted"
+    readonly roomId: string
+    readonly userId: string
+    readonly userName: string | undefined
+    readonly streamId: string
+  }
+
+/** The envelope's code, message and data, and what a success did (a dispatch, an announcement). */
 export interface Answer {
   readonly code: number
   readonly message: string
-  readonly data?: ReadonlyArray<string>
+  readonly data?: unknown
   readonly dispatch?: Dispatch
+  readonly announcement?: Announcement
+}
+
+/** The documented rate limit of a stream action per AppId per second, in production and in the test environment. */
+export const STREAM_ACTION_LIMITS: Record<StreamAction, { readonly production: number; readonly test: number }> = {
+  DescribeRTCStreamState: { production: 40, test: 10 },
+  ForbidRTCStream: { production: 20, test: 5 },
+  ResumeRTCStream: { production: 20, test: 5 },
+  AddStream: { production: 10, test: 1 },
+  DeleteStream: { production: 10, test: 1 }
 }
 
 export interface Config {
   readonly apps: ReadonlyArray<AppConfig>
   readonly nodes: { readonly push: ReadonlyArray<NodeSpec>; readonly pull: ReadonlyArray<NodeSpec> }
+  /** The dispatch actions' limit (shared by both); `false`: no limit on any action. */
   readonly rateLimit: { readonly limit: number; readonly windowMillis: number } | false
+  readonly streams: Streams.Streams
+  readonly rooms: Rooms.Rooms
 }
 
 const fail = (code: number, detail?: string): Answer => ({
@@ -59,13 +105,210 @@ const present = (params: URLSearchParams, name: string): string | undefined => {
   return value === null || value === "" ? undefined : value
 }
 
+const sequenceOf = (params: URLSearchParams): bigint | undefined => {
+  const text = params.get("Sequence") ?? ""
+  if (!/^\d{1,19}$/.test(text)) return undefined
+  const sequence = BigInt(text)
+  return sequence > INT64_MAX ? undefined : sequence
+}
+
+/**
+ * An optional text parameter of at most `maxBytes` UTF-8 bytes (required: also present and not empty), kept (cut
+ * and copied, see `Bounded.keep`); or the 1006 answer.
+ */
+const textParam = (
+  params: URLSearchParams,
+  name: string,
+  maxBytes: number,
+  required: boolean
+): { readonly value: string | undefined } | Answer => {
+  const value = params.get(name)
+  if (value === null || value === "") {
+    return required ? fail(Codes.INVALID_PARAMETER, `${name} is missing`) : { value: undefined }
+  }
+  if (Buffer.byteLength(value, "utf8") > maxBytes) {
+    return fail(Codes.INVALID_PARAMETER, `${name} is over ${maxBytes} bytes`)
+  }
+  return { value: Bounded.keep(value, maxBytes) }
+}
+
+const isAnswer = (value: { readonly value: string | undefined } | Answer): value is Answer => "code" in value
+
+/** Unix seconds as the decimal string `DescribeRTCStreamState` answers. */
+const seconds = (millis: number): string => String(Math.floor(millis / 1000))
+
+/** A call that passed the gateway, its action's rate limit and the checks every action shares (IsTest, StreamId). */
+interface Call {
+  readonly params: URLSearchParams
+  readonly app: AppConfig
+  readonly action: ActionName
+  readonly streamId: string
+  readonly nowMillis: number
+}
+
+/** An action as data: its rate limit, the code a call over it answers, and its own checks and answer. */
+interface ActionSpec {
+  /** `dispatch`: the dispatch actions' shared limit (`Config.rateLimit`); else the per-second limit per environment. */
+  readonly limit: "dispatch" | { readonly production: number; readonly test: number }
+  readonly rateLimitedCode: number
+  readonly answer: (call: Call) => Answer
+}
+
 export const make = (config: Config): (params: URLSearchParams, nowMillis: number) => Answer => {
   const apps = new Map(config.apps.map((app) => [app.appId, app]))
   const nonces = NonceCache.make(2 * MAX_SKEW_SECONDS * 1000)
-  const limiter = config.rateLimit === false
+  const dispatchLimiter = config.rateLimit === false
     ? RateLimiter.unlimited
     : RateLimiter.make(config.rateLimit.limit, config.rateLimit.windowMillis)
   const cursors = { push: 0, pull: 0 }
+  const sequences = Sequences.make()
+  const { rooms, streams } = config
+
+  /** The Sequence rule of the stream actions (see the README): a non-negative Int64, increasing per StreamId. */
+  const withSequence = (answer: (call: Call) => Answer) => (call: Call): Answer => {
+    const sequence = sequenceOf(call.params)
+    if (sequence === undefined) return fail(Codes.INVALID_PARAMETER, "Sequence must be a non-negative Int64")
+    if (!sequences.accept(`${call.app.appId}:${call.streamId}`, sequence, call.nowMillis)) {
+      return fail(
+        Codes.INVALID_PARAMETER,
+        "Sequence must be strictly increasing per StreamId within any 10 seconds"
+      )
+    }
+    return answer(call)
+  }
+
+  const ok = (extra: Omit<Answer, "code" | "message"> = {}): Answer => ({
+    code: Codes.OK,
+    message: Codes.message(Codes.OK),
+    ...extra
+  })
+
+  const dispatch = ({ action, app, params, streamId }: Call): Answer => {
+    const type = decodeType(params.get("Type") ?? "")
+    if (Either.isLeft(type)) return fail(Codes.INVALID_TYPE, "Type must be push or pull")
+    const clientIpText = present(params, "ClientIP")
+    const clientIp = clientIpText === undefined ? undefined : decodeClientIp(clientIpText)
+    if (clientIp !== undefined && Either.isLeft(clientIp)) {
+      return fail(Codes.INVALID_CLIENT_IP, firstIssue(clientIp.left))
+    }
+    if (sequenceOf(params) === undefined) return fail(Codes.INVALID_PARAMETER, "Sequence must be a non-negative Int64")
+
+    // A node from the pool, round robin.
+    const pool = config.nodes[type.right]
+    if (pool.length === 0) return fail(type.right === "push" ? Codes.NO_PUSH_NODE : Codes.NO_PULL_NODE)
+    const spec = pool[cursors[type.right] % pool.length]!
+    cursors[type.right] = (cursors[type.right] + 1) % pool.length
+    const node = action === "RTMPDispatchV2"
+      ? `rtmp://${spec.host}:${spec.port}/${spec.app}/${streamId}`
+      : `${spec.host}:${spec.port}`
+    return ok({
+      data: [node],
+      dispatch: {
+        appId: app.appId,
+        isTest: app.isTest === true,
+        action: action === "RTMPDispatchV2" ? "RTMPDispatchV2" : "RTMPDispatch",
+        streamId,
+        type: type.right,
+        clientIp: clientIp === undefined ? undefined : clientIp.right,
+        node,
+        host: spec.host,
+        port: spec.port,
+        app: spec.app
+      }
+    })
+  }
+
+  const describe = ({ nowMillis, streamId }: Call): Answer => {
+    const state = streams.state(streamId, nowMillis)
+    if (state === undefined) {
+      return fail(Codes.STREAM_NOT_FOUND, `stream ${streamId} was never published, or closed too long ago`)
+    }
+    const data = {
+      create_time: seconds(state.createdAt),
+      close_time: state._tag === "Active" ? "0" : seconds(state.closedAt)
+    }
+    return state._tag === "Active"
+      ? ok({ data })
+      : { ...fail(Codes.STREAM_CLOSED), data }
+  }
+
+  const announcementParams = (params: URLSearchParams) => {
+    const roomId = textParam(params, "RoomId", 127, true)
+    if (isAnswer(roomId)) return roomId
+    const userId = textParam(params, "UserId", 255, true)
+    if (isAnswer(userId)) return userId
+    const userName = textParam(params, "UserName", 255, false)
+    if (isAnswer(userName)) return userName
+    return { roomId: roomId.value!, userId: userId.value!, userName: userName.value }
+  }
+
+  const addStream = ({ nowMillis, params, streamId }: Call): Answer => {
+    const who = announcementParams(params)
+    if ("code" in who) return who
+    const streamTitle = textParam(params, "StreamTitle", 127, false)
+    if (isAnswer(streamTitle)) return streamTitle
+    const extraInfo = textParam(params, "ExtraInfo", 1024, false)
+    if (isAnswer(extraInfo)) return extraInfo
+    const flag = present(params, "CensorFlag")
+    if (flag !== undefined && flag !== "0" && flag !== "1") {
+      return fail(Codes.INVALID_PARAMETER, "CensorFlag must be 0 or 1")
+    }
+    const announced: Rooms.Announced = {
+      ...who,
+      streamId: Bounded.keep(streamId),
+      streamTitle: streamTitle.value,
+      extraInfo: extraInfo.value,
+      censorFlag: flag === undefined ? undefined : flag === "1" ? 1 : 0,
+      announcedAt: nowMillis
+    }
+    const outcome = rooms.add(announced)
+    return outcome._tag === "Refused"
+      ? fail(outcome.code, outcome.reason)
+      : ok({ announcement: { _tag: "Added", announced } })
+  }
+
+  const deleteStream = ({ params, streamId }: Call): Answer => {
+    const who = announcementParams(params)
+    if ("code" in who) return who
+    const outcome = rooms.remove(who.roomId, who.userId, streamId)
+    return outcome._tag === "Refused"
+      ? fail(outcome.code, outcome.reason)
+      : ok({ announcement: { _tag: "Deleted", ...who, streamId: Bounded.keep(streamId) } })
+  }
+
+  const stream = (action: StreamAction, answer: (call: Call) => Answer): ActionSpec => ({
+    limit: STREAM_ACTION_LIMITS[action],
+    rateLimitedCode: Codes.TOO_FREQUENT,
+    answer
+  })
+
+  /** Every action: a new one costs a declaration here. */
+  const actions: Record<ActionName, ActionSpec> = {
+    RTMPDispatchV2: { limit: "dispatch", rateLimitedCode: Codes.RATE_LIMITED, answer: dispatch },
+    RTMPDispatch: { limit: "dispatch", rateLimitedCode: Codes.RATE_LIMITED, answer: dispatch },
+    DescribeRTCStreamState: stream("DescribeRTCStreamState", withSequence(describe)),
+    ForbidRTCStream: stream(
+      "ForbidRTCStream",
+      withSequence(({ nowMillis, streamId }) => (streams.forbid(Bounded.keep(streamId), nowMillis), ok()))
+    ),
+    ResumeRTCStream: stream("ResumeRTCStream", withSequence(({ streamId }) => (streams.resume(streamId), ok()))),
+    AddStream: stream("AddStream", addStream),
+    DeleteStream: stream("DeleteStream", deleteStream)
+  }
+
+  /** One limiter per action and environment (the dispatch actions share theirs), each counting per AppId. */
+  const limiters = new Map<string, RateLimiter.RateLimiter>()
+  const limiterFor = (action: ActionName, spec: ActionSpec, app: AppConfig): RateLimiter.RateLimiter => {
+    if (spec.limit === "dispatch") return dispatchLimiter
+    if (config.rateLimit === false) return RateLimiter.unlimited
+    const key = `${action}:${app.isTest === true ? "test" : "production"}`
+    let limiter = limiters.get(key)
+    if (limiter === undefined) {
+      limiter = RateLimiter.make(app.isTest === true ? spec.limit.test : spec.limit.production, 1000)
+      limiters.set(key, limiter)
+    }
+    return limiter
+  }
 
   return (params, nowMillis) => {
     // The gateway: public parameters, the app, the time, the signature.
@@ -87,8 +330,9 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     if (version !== Signature.SIGNATURE_VERSION) return fail(Codes.SIGNATURE_VERSION_UNSUPPORTED)
     const actionText = present(params, "Action")
     if (actionText === undefined) return fail(Codes.ACTION_MISSING)
-    if (!Schema.is(Params.Action)(actionText)) return fail(Codes.ACTION_UNSUPPORTED, actionText.slice(0, 64))
-    const action = actionText
+    if (!Object.hasOwn(actions, actionText)) return fail(Codes.ACTION_UNSUPPORTED, actionText.slice(0, 64))
+    const action = actionText as ActionName
+    const spec = actions[action]
     const app = apps.get(appId.right)
     if (app === undefined) return fail(Codes.SECRET_NOT_FOUND)
     const timestamp = Number(timestampText)
@@ -106,8 +350,10 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
       return fail(Codes.NO_PRODUCTION_ENVIRONMENT, "this is a test-environment app: send IsTest=true")
     }
 
-    // The action.
-    if (!limiter.tryTake(app.appId, nowMillis)) return fail(Codes.RATE_LIMITED, "the limit per AppId is exceeded")
+    // The action: its rate limit, the checks every action shares, then its own.
+    if (!limiterFor(action, spec, app).tryTake(app.appId, nowMillis)) {
+      return fail(spec.rateLimitedCode, `the limit of ${action} per AppId is exceeded`)
+    }
     if (isTest === "invalid") return fail(Codes.INVALID_IS_TEST, "IsTest must be true or false")
     if (isTest === true && app.isTest !== true) {
       return fail(Codes.INVALID_IS_TEST, "this app has no test environment: IsTest must be false or left out")
@@ -118,42 +364,6 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     if (app.isTest === true && (!streamId.right.startsWith(prefix) || streamId.right.length === prefix.length)) {
       return fail(Codes.INVALID_STREAM_ID, `in the test environment a StreamId starts with ${prefix}`)
     }
-    const type = decodeType(params.get("Type") ?? "")
-    if (Either.isLeft(type)) return fail(Codes.INVALID_TYPE, "Type must be push or pull")
-    const clientIpText = present(params, "ClientIP")
-    const clientIp = clientIpText === undefined ? undefined : decodeClientIp(clientIpText)
-    if (clientIp !== undefined && Either.isLeft(clientIp)) {
-      return fail(Codes.INVALID_CLIENT_IP, firstIssue(clientIp.left))
-    }
-    const sequence = params.get("Sequence") ?? ""
-    if (!/^\d{1,19}$/.test(sequence) || BigInt(sequence) > INT64_MAX) {
-      return fail(Codes.INVALID_PARAMETER, "Sequence must be a non-negative Int64")
-    }
-
-    // A node from the pool, round robin.
-    const pool = config.nodes[type.right]
-    if (pool.length === 0) return fail(type.right === "push" ? Codes.NO_PUSH_NODE : Codes.NO_PULL_NODE)
-    const spec = pool[cursors[type.right] % pool.length]!
-    cursors[type.right] = (cursors[type.right] + 1) % pool.length
-    const node = action === "RTMPDispatchV2"
-      ? `rtmp://${spec.host}:${spec.port}/${spec.app}/${streamId.right}`
-      : `${spec.host}:${spec.port}`
-    return {
-      code: Codes.OK,
-      message: Codes.message(Codes.OK),
-      data: [node],
-      dispatch: {
-        appId: app.appId,
-        isTest: app.isTest === true,
-        action,
-        streamId: streamId.right,
-        type: type.right,
-        clientIp: clientIp === undefined ? undefined : clientIp.right,
-        node,
-        host: spec.host,
-        port: spec.port,
-        app: spec.app
-      }
-    }
+    return spec.answer({ params, app, action, streamId: streamId.right, nowMillis })
   }
 }

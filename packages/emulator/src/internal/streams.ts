@@ -1,0 +1,118 @@
+/**
+ * The streams the emulator's media nodes carry, as ZEGOCLOUD's stream state sees them: a stream is active while at
+ * least one publisher holds it (an nginx-rtmp publish allowed by `on_publish` and not yet ended by
+ * `on_publish_done`, or a simulated publish); once the last one leaves it is closed, and remembered as closed for
+ * the history window. Forbidden stream ids (`ForbidRTCStream`) are refused a publish, and their live publishers are
+ * dropped: simulated ones at once, nginx-rtmp ones at their next `on_update`.
+ *
+ * Every table is bounded: at most `capacity` live streams (a publish past that is refused), closed streams and
+ * forbidden ids (the oldest go first), so that no client can exhaust memory.
+ */
+
+/** The state of one stream id: `Active` (with its create time) or `Closed` (create and close times), in ms. */
+export type State =
+  | { readonly _tag: "Active"; readonly createdAt: number }
+  | { readonly _tag: "Closed"; readonly createdAt: number; readonly closedAt: number }
+
+/** Whether a publish (or a publisher's update) may go on, and why in words. */
+export interface Decision {
+  readonly allowed: boolean
+  readonly reason: string
+}
+
+/** Who holds a stream: nginx-rtmp publishers (counted by `on_publish` / `on_publish_done`) and simulated ones. */
+export type Source = "rtmp" | "simulated"
+
+export interface Streams {
+  /** A publish starting (`on_publish` allowed by the dispatch check, or a simulated publish). */
+  readonly publish: (streamId: string, source: Source, nowMillis: number) => Decision
+  /** A publisher leaving (`on_publish_done`, or the end of a simulated publish). */
+  readonly publishDone: (streamId: string, source: Source, nowMillis: number) => void
+  /** Whether a live nginx-rtmp publisher may go on (`on_update`): not when its stream id is forbidden. */
+  readonly update: (streamId: string) => Decision
+  /** The state now, or `undefined` (never published, or closed longer ago than the history window). */
+  readonly state: (streamId: string, nowMillis: number) => State | undefined
+  /** Forbids a stream id: publishes are refused; simulated publishers are dropped now. */
+  readonly forbid: (streamId: string, nowMillis: number) => void
+  /** Lifts a forbid. */
+  readonly resume: (streamId: string) => void
+  readonly isForbidden: (streamId: string) => boolean
+}
+
+interface Live {
+  readonly createdAt: number
+  rtmp: number
+  simulated: number
+}
+
+export const make = (historyMillis: number, capacity = 100_000): Streams => {
+  const live = new Map<string, Live>()
+  /** Closed streams in the order they closed, so that the expired ones are at the front. */
+  const closed = new Map<string, { readonly createdAt: number; readonly closedAt: number }>()
+  /** Forbidden stream ids, oldest forbid first. */
+  const forbidden = new Set<string>()
+
+  const sweep = (nowMillis: number) => {
+    for (const [id, entry] of closed) {
+      if (nowMillis - entry.closedAt <= historyMillis && closed.size <= capacity) break
+      closed.delete(id)
+    }
+  }
+
+  const close = (streamId: string, entry: Live, nowMillis: number) => {
+    live.delete(streamId)
+    closed.delete(streamId)
+    closed.set(streamId, { createdAt: entry.createdAt, closedAt: nowMillis })
+    sweep(nowMillis)
+  }
+
+  return {
+    publish: (streamId, source, nowMillis) => {
+      if (forbidden.has(streamId)) {
+        return { allowed: false, reason: `stream ${streamId} is forbidden (ForbidRTCStream; ResumeRTCStream lifts it)` }
+      }
+      let entry = live.get(streamId)
+      if (entry === undefined) {
+        if (live.size >= capacity) {
+          return { allowed: false, reason: `the emulator already carries ${capacity} live streams` }
+        }
+        entry = { createdAt: nowMillis, rtmp: 0, simulated: 0 }
+        live.set(streamId, entry)
+        closed.delete(streamId)
+      }
+      entry[source] += 1
+      return { allowed: true, reason: `stream ${streamId} is active` }
+    },
+    publishDone: (streamId, source, nowMillis) => {
+      const entry = live.get(streamId)
+      if (entry === undefined || entry[source] === 0) return
+      entry[source] -= 1
+      if (entry.rtmp + entry.simulated === 0) close(streamId, entry, nowMillis)
+    },
+    update: (streamId) =>
+      forbidden.has(streamId)
+        ? { allowed: false, reason: `stream ${streamId} is forbidden (ForbidRTCStream): its publisher is dropped` }
+        : { allowed: true, reason: `stream ${streamId} is not forbidden` },
+    state: (streamId, nowMillis) => {
+      const entry = live.get(streamId)
+      if (entry !== undefined) return { _tag: "Active", createdAt: entry.createdAt }
+      sweep(nowMillis)
+      const done = closed.get(streamId)
+      return done === undefined ? undefined : { _tag: "Closed", ...done }
+    },
+    forbid: (streamId, nowMillis) => {
+      forbidden.delete(streamId)
+      forbidden.add(streamId)
+      if (forbidden.size > capacity) forbidden.delete(forbidden.values().next().value!)
+      const entry = live.get(streamId)
+      if (entry !== undefined && entry.simulated > 0) {
+        entry.simulated = 0
+        if (entry.rtmp === 0) close(streamId, entry, nowMillis)
+      }
+    },
+    resume: (streamId) => {
+      forbidden.delete(streamId)
+    },
+    isForbidden: (streamId) => forbidden.has(streamId)
+  }
+}
