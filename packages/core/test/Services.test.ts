@@ -1,8 +1,9 @@
-import { RoomStreams, RtmpDispatch, StreamControl, StreamState, ZegoError } from "@effect-zego/core"
+import { RateLimit, RoomStreams, RtmpDispatch, StreamControl, StreamState, ZegoError } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import { APP_ID, requests, SECRET, withTime } from "./utils.js"
@@ -312,6 +313,32 @@ describe("per-action rate budgets", () => {
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fibers)
     }).pipe(Effect.provide(services({ services: { isTest: true } }))))
+})
+
+describe("budget keys in a shared store", () => {
+  it.effect("`${appId}` for the two dispatch actions (one limiter), `${appId}:${action}` for each other", () =>
+    Effect.gen(function*() {
+      const asked: Array<string> = []
+      const store: RateLimit.Store = {
+        limiter: ({ key, limit, windowMillis }) =>
+          Effect.sync(() => {
+            asked.push(`${key} ${limit}/${windowMillis}`)
+            return RateLimit.unlimited
+          })
+      }
+      yield* Effect.provide(
+        Effect.void,
+        services({ services: { isTest: true } }).pipe(Layer.provide(RateLimit.layerStore(store)))
+      )
+      assert.sameMembers(asked, [
+        `${APP_ID} 40/1000`,
+        `${APP_ID}:DescribeRTCStreamState 10/1000`,
+        `${APP_ID}:ForbidRTCStream 5/1000`,
+        `${APP_ID}:ResumeRTCStream 5/1000`,
+        `${APP_ID}:AddStream 1/1000`,
+        `${APP_ID}:DeleteStream 1/1000`
+      ])
+    }))
 })
 
 describe("the error table", () => {
