@@ -1,12 +1,14 @@
 import { RateLimit, RoomStreams, RtmpDispatch, StreamControl, StreamState, ZegoError } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
-import { APP_ID, requests, SECRET, withTime } from "./utils.js"
+import { APP_ID, requests, SECRET, SECRET_TEXT, withTime } from "./utils.js"
 
 const noRetry = { retry: Schedule.stop }
 
@@ -363,4 +365,44 @@ describe("the error table", () => {
       assert.include(ZegoError.knownCodes, code)
     }
   })
+})
+
+describe("the layer constructors", () => {
+  const env = ConfigProvider.fromMap(
+    new Map([["ZEGO_APP_ID", String(APP_ID)], ["ZEGO_SERVER_SECRET", SECRET_TEXT], [
+      "ZEGO_BASE_URL",
+      "http://127.0.0.1:1"
+    ]])
+  )
+  const mock = ZegoMock.layer({ appId: APP_ID, serverSecret: SECRET })
+  const fromEnv = <I>(layer: Layer.Layer<I, unknown, HttpClient.HttpClient>) =>
+    layer.pipe(Layer.provideMerge(mock), Layer.provide(Layer.setConfigProvider(env)))
+
+  it.effect("StreamState.layerConfig, StreamControl.layerConfig, RoomStreams.layerConfig read ZEGO_*", () =>
+    Effect.gen(function*() {
+      yield* (yield* StreamState.StreamState).describe("s")
+      yield* (yield* StreamControl.StreamControl).forbid("s")
+      yield* (yield* RoomStreams.RoomStreams).announce({ roomId: "r", streamId: "s" })
+      assert.deepStrictEqual((yield* requests).map((r) => r.action), [
+        "DescribeRTCStreamState",
+        "ForbidRTCStream",
+        "AddStream"
+      ])
+    }).pipe(Effect.provide(Layer.mergeAll(
+      fromEnv(StreamState.layerConfig()),
+      fromEnv(StreamControl.layerConfig()),
+      fromEnv(RoomStreams.layerConfig())
+    ))))
+
+  it.effect("an invalid option is an InvalidRequestError of the layer, naming it", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.provide(
+        StreamControl.StreamControl,
+        StreamControl.layer({ appId: APP_ID, serverSecret: SECRET, baseUrl: "http://example.com" }).pipe(
+          Layer.provide(mock)
+        )
+      ))
+      assert.strictEqual(error._tag, "InvalidRequestError")
+      assert.include(error.message, "baseUrl")
+    }))
 })
