@@ -2,10 +2,14 @@ import { RateLimit, RoomStreams, RtmpDispatch, StreamControl, StreamState, ZegoE
 import { ZegoMock } from "@effect-zego/core/testing"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import { APP_ID, requests, SECRET, SECRET_TEXT, withTime } from "./utils.js"
@@ -405,4 +409,31 @@ describe("the layer constructors", () => {
       assert.strictEqual(error._tag, "InvalidRequestError")
       assert.include(error.message, "baseUrl")
     }))
+})
+
+describe("hostile Data, as a property", () => {
+  it.effect("any JSON as DescribeRTCStreamState's Data (Code 0 or 41006): a State or a ResponseDecodeError", () =>
+    Effect.promise(() =>
+      FastCheck.assert(
+        FastCheck.asyncProperty(
+          FastCheck.jsonValue(),
+          FastCheck.constantFrom(0, 41006),
+          (data, code) =>
+            Effect.runPromise(
+              Effect.gen(function*() {
+                const exit = yield* Effect.exit((yield* StreamState.StreamState).describe("s", noRetry))
+                if (Exit.isSuccess(exit)) return
+                const error = Cause.failureOption(exit.cause)
+                assert.isTrue(
+                  Option.isSome(error) && error.value._tag === "ResponseDecodeError",
+                  `not a ResponseDecodeError: ${Cause.pretty(exit.cause)}`
+                )
+              }).pipe(
+                Effect.provide(services({ script: [{ _tag: "Envelope", code, message: "ok", status: 200, data }] }))
+              )
+            )
+        ),
+        { numRuns: 200 }
+      )
+    ))
 })
