@@ -6,9 +6,27 @@ import * as Schema from "effect/Schema"
 const UINT32_MAX = 4_294_967_295
 const INT64_MAX = 9_223_372_036_854_775_807n
 
-/** The two dispatch actions: `RTMPDispatchV2` answers RTMP URLs, `RTMPDispatch` answers `host:port`. */
-export const Action = Schema.Literal("RTMPDispatchV2", "RTMPDispatch").annotations({ identifier: "Action" })
+/**
+ * The server API actions this library calls: the two dispatch actions (`RTMPDispatchV2` answers RTMP URLs,
+ * `RTMPDispatch` answers `host:port`) and the actions around a stream (its state, forbidding and resuming it,
+ * announcing it in a room and withdrawing it).
+ */
+export const Action = Schema.Literal(
+  "RTMPDispatchV2",
+  "RTMPDispatch",
+  "DescribeRTCStreamState",
+  "ForbidRTCStream",
+  "ResumeRTCStream",
+  "AddStream",
+  "DeleteStream"
+).annotations({ identifier: "Action" })
 export type Action = typeof Action.Type
+
+/** The dispatch actions alone. */
+export const DispatchAction = Schema.Literal("RTMPDispatchV2", "RTMPDispatch").annotations({
+  identifier: "DispatchAction"
+})
+export type DispatchAction = typeof DispatchAction.Type
 
 /** A ZEGOCLOUD AppId: an unsigned 32-bit integer. */
 export const AppId = Schema.Number.pipe(
@@ -96,3 +114,39 @@ export const regionBaseUrl = (region: Region): string =>
 
 /** The prefix ZEGOCLOUD's test environment requires on every stream id of an app. */
 export const testStreamPrefix = (appId: number): string => `zegotest-${appId}-`
+
+const encoder = new TextEncoder()
+
+/** The length of a text in UTF-8 bytes, as the server counts its limits. */
+export const utf8Bytes = (text: string): number => encoder.encode(text).length
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * A text parameter: well-formed (a lone surrogate has no UTF-8 form, so it could not be sent) and at most `max`
+ * UTF-8 bytes, `min` characters at least.
+ */
+export const Utf8Text = (name: string, options: { readonly min: number; readonly maxBytes: number }) =>
+  Schema.String.pipe(
+    Schema.filter((s) => {
+      if (s.length < options.min) return `${name} must not be empty`
+      if (LONE_SURROGATE.test(s)) return `${name} must be well-formed text (it holds a lone surrogate)`
+      const bytes = utf8Bytes(s)
+      return bytes <= options.maxBytes || `${name} must be at most ${options.maxBytes} UTF-8 bytes (got ${bytes})`
+    })
+  ).annotations({
+    identifier: name,
+    arbitrary: () => (fc) =>
+      fc.string({ minLength: Math.max(options.min, 1), maxLength: Math.floor(options.maxBytes / 4) })
+  })
+
+/** A room id (`RoomId`): non-empty text, at most 1024 UTF-8 bytes (this library's bound: the docs give none). */
+export const RoomId = Utf8Text("RoomId", { min: 1, maxBytes: 1024 })
+/** A user id (`UserId`): non-empty text, at most 1024 UTF-8 bytes (this library's bound: the docs give none). */
+export const UserId = Utf8Text("UserId", { min: 1, maxBytes: 1024 })
+/** A user name (`UserName`): at most 1024 UTF-8 bytes (this library's bound: the docs give none). */
+export const UserName = Utf8Text("UserName", { min: 0, maxBytes: 1024 })
+/** A stream title (`StreamTitle`): at most 127 UTF-8 bytes. */
+export const StreamTitle = Utf8Text("StreamTitle", { min: 0, maxBytes: 127 })
+/** A stream's extra information (`ExtraInfo`): at most 1024 UTF-8 bytes. */
+export const ExtraInfo = Utf8Text("ExtraInfo", { min: 0, maxBytes: 1024 })

@@ -1,5 +1,5 @@
 /**
- * The errors of an RTMP dispatch: one tagged class per ZEGOCLOUD return-code family, plus the failures that
+ * The errors of the ZEGOCLOUD server API calls: one tagged class per ZEGOCLOUD return-code family, plus the failures that
  * happen before or around the server (invalid input, transport, undecodable response).
  *
  * The tags are public API: handle them with `Effect.catchTag("RateLimitedError", …)`.
@@ -39,10 +39,20 @@ const describe = (error: ServerFields, hint: string): string =>
   `${error._tag}: ZEGO code ${error.code} (${quoted(error.serverMessage, 200) || "no message"}) from ` +
   `${error.action}, RequestId ${quoted(error.requestId, 100) || "none"}. ${hint}`
 
+const rateHints: Record<Action, string> = {
+  RTMPDispatchV2: "40 dispatch calls",
+  RTMPDispatch: "40 dispatch calls",
+  DescribeRTCStreamState: "40 DescribeRTCStreamState calls (10 in the test environment)",
+  ForbidRTCStream: "20 ForbidRTCStream calls (5 in the test environment)",
+  ResumeRTCStream: "20 ResumeRTCStream calls (5 in the test environment)",
+  AddStream: "10 AddStream calls (1 in the test environment)",
+  DeleteStream: "10 DeleteStream calls (1 in the test environment)"
+}
+
 /** 1010, 30002, 5007: called too often. Retried with back-off. */
 export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("RateLimitedError", serverFields) {
   override get message() {
-    return describe(this, "Slow down: the limit is 40 dispatch calls per second per AppId.")
+    return describe(this, `Slow down: the limit is ${rateHints[this.action]} per second per AppId.`)
   }
 }
 
@@ -177,6 +187,51 @@ const gatewayHints: Record<number, string> = {
   100000017: "The service is not enabled for this app: ask ZEGOCLOUD support."
 }
 
+/** 3003, 40005: authentication failed, or the app has no token configured for the server API. */
+export class AuthenticationError
+  extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", serverFields)
+{
+  override get message() {
+    return describe(this, "Check the AppId and server secret, and that the app is configured for the server API.")
+  }
+}
+
+/** 41004 (`DescribeRTCStreamState`): no stream with this id is known. */
+export class StreamNotFoundError
+  extends Schema.TaggedError<StreamNotFoundError>()("StreamNotFoundError", serverFields)
+{
+  override get message() {
+    return describe(this, "No such stream: check the StreamId (with its zegotest-<AppId>- prefix in test).")
+  }
+}
+
+/** 138 (`DeleteStream`): the stream's information does not exist in the room. */
+export class StreamInfoNotFoundError
+  extends Schema.TaggedError<StreamInfoNotFoundError>()("StreamInfoNotFoundError", serverFields)
+{
+  override get message() {
+    return describe(this, "The stream is not announced in this room (already withdrawn, or another RoomId).")
+  }
+}
+
+/** 1012 (`AddStream`): several users operate one stream. */
+export class StreamConflictError
+  extends Schema.TaggedError<StreamConflictError>()("StreamConflictError", serverFields)
+{
+  override get message() {
+    return describe(this, "Another user operates this stream: announce it with one server UserId only.")
+  }
+}
+
+/** 123 (`AddStream`: setting the stream info failed), 124 (`DeleteStream`: deleting it failed). Retried. */
+export class StreamUpdateFailedError
+  extends Schema.TaggedError<StreamUpdateFailedError>()("StreamUpdateFailedError", serverFields)
+{
+  override get message() {
+    return describe(this, "ZEGOCLOUD could not update the room's stream list: retry later.")
+  }
+}
+
 /** Any code this library does not know: the code, message and request id are kept. */
 export class UnknownCodeError extends Schema.TaggedError<UnknownCodeError>()("UnknownCodeError", serverFields) {
   override get message() {
@@ -241,13 +296,35 @@ export const ServerErrors = [
   SignatureExpiredError,
   SignatureInvalidError,
   GatewayError,
+  AuthenticationError,
+  StreamNotFoundError,
+  StreamInfoNotFoundError,
+  StreamConflictError,
+  StreamUpdateFailedError,
   UnknownCodeError
 ] as const
 
 /** An error that carries a ZEGOCLOUD return code. */
 export type ZegoServerError = InstanceType<(typeof ServerErrors)[number]>
 
-/** Every error a dispatch can fail with. */
+/** The server errors every action may answer (the global table). */
+export type CommonServerError =
+  | RateLimitedError
+  | InvalidParameterError
+  | ZegoInternalError
+  | InvalidIsTestError
+  | InvalidAppIdError
+  | InvalidStreamIdError
+  | SignatureExpiredError
+  | SignatureInvalidError
+  | GatewayError
+  | AuthenticationError
+  | UnknownCodeError
+
+/** The errors every action may fail with: the global table's, and those before or around the server. */
+export type CommonError = CommonServerError | TransportError | ResponseDecodeError | InvalidRequestError
+
+/** Every error of this library (the union of every action's errors). */
 export type ZegoError = ZegoServerError | TransportError | ResponseDecodeError | InvalidRequestError
 
 /** The schema of every error a dispatch can fail with (to send them over the wire or persist them). */
@@ -260,17 +337,23 @@ export const isZegoError = (u: unknown): u is ZegoError => ZegoError.members.som
 
 type ServerErrorClass = (typeof ServerErrors)[number]
 
-/** The one table from return codes to error classes, with the retry decision of each code. */
+/** A table from return codes to error classes, with the retry decision of each code. */
+export type CodeTable = ReadonlyMap<number, readonly [ServerErrorClass, boolean]>
+
+/**
+ * The global table: the codes every action shares. Each action adds its own (see {@link actionCodes}): a code
+ * another action defines (1002 "no publish node") is an `UnknownCodeError` from an action that does not.
+ */
 const codeTable = new Map<number, readonly [ServerErrorClass, boolean]>()
 const entry = (codes: ReadonlyArray<number>, errorClass: ServerErrorClass, retryable: boolean) => {
   for (const code of codes) codeTable.set(code, [errorClass, retryable])
 }
 entry([1010, 30002, 5007], RateLimitedError, true)
-entry([1001], DispatchFailedError, true)
-entry([1002], NoPublishNodeError, false)
-entry([1003], NoPullNodeError, false)
-entry([1005], AppNotOnlineError, false)
 entry([1006], InvalidParameterError, false)
+// Shared by the stream APIs (LIFECYCLE.md): 3000 invalid app, 3002 timestamp error, 3003 no token, 40005 auth.
+entry([3000], InvalidAppIdError, false)
+entry([3002], SignatureExpiredError, false)
+entry([3003, 40005], AuthenticationError, false)
 entry([30003, 3001, 5000, 5001, 5002, 5006], ZegoInternalError, true)
 entry([30004], InvalidIsTestError, false)
 entry([30005], InvalidAppIdError, false)
@@ -284,17 +367,51 @@ for (let code = 100000000; code <= 100000099; code++) {
   if (!codeTable.has(code)) entry([code], GatewayError, code === 100000015)
 }
 
-/** The codes the table knows, for tests and documentation. */
-export const knownCodes: ReadonlyArray<number> = [...codeTable.keys()]
+/** Builds an action's own code table. */
+export const codes = (
+  entries: ReadonlyArray<readonly [ReadonlyArray<number>, ServerErrorClass, boolean]>
+): CodeTable => {
+  const table = new Map<number, readonly [ServerErrorClass, boolean]>()
+  for (const [codes, errorClass, retryable] of entries) {
+    for (const code of codes) table.set(code, [errorClass, retryable])
+  }
+  return table
+}
 
-/** The error for a non-zero return code. */
+const dispatchCodes = codes([
+  [[1001], DispatchFailedError, true],
+  [[1002], NoPublishNodeError, false],
+  [[1003], NoPullNodeError, false],
+  [[1005], AppNotOnlineError, false],
+  [[30010], InvalidDispatchTypeError, false],
+  [[30011], InvalidClientIpError, false]
+])
+
+/** Each action's own codes, beyond the global table. */
+export const actionCodes: Readonly<Record<Action, CodeTable>> = {
+  RTMPDispatchV2: dispatchCodes,
+  RTMPDispatch: dispatchCodes,
+  DescribeRTCStreamState: codes([[[41004], StreamNotFoundError, false]]),
+  ForbidRTCStream: codes([]),
+  ResumeRTCStream: codes([]),
+  AddStream: codes([[[123], StreamUpdateFailedError, true], [[1012], StreamConflictError, false]]),
+  DeleteStream: codes([[[124], StreamUpdateFailedError, true], [[138], StreamInfoNotFoundError, false]])
+}
+
+/** The codes the tables know (the global one and every action's), for tests and documentation. */
+export const knownCodes: ReadonlyArray<number> = [
+  ...new Set([...codeTable.keys(), ...Object.values(actionCodes).flatMap((table) => [...table.keys()])])
+]
+
+/** The error for a non-zero return code of an action: its own table first, then the global one. */
 export const fromCode = (fields: {
   readonly code: number
   readonly serverMessage: string
   readonly requestId: string
   readonly action: Action
 }): ZegoServerError => {
-  const [errorClass, retryable] = codeTable.get(fields.code) ?? [UnknownCodeError, false]
+  const [errorClass, retryable] = actionCodes[fields.action]?.get(fields.code) ?? codeTable.get(fields.code) ??
+    [UnknownCodeError, false]
   return new errorClass({ ...fields, retryable })
 }
 

@@ -4,7 +4,9 @@
  * It parses every request, checks the public parameters and the signature against the configured secret (a
  * wrong one is a defect that names what differs: it means the caller signs wrongly, not that the server said
  * no), answers `100000004` with a `Date` header when the timestamp is more than 10 minutes off its clock,
- * records the requests, and answers from a script of replies or a handler (by default: one node on loopback).
+ * records the requests, and answers from a script of replies or a handler. It speaks every action of this library,
+ * checking each one's own parameters (those it requires, `Sequence` where one is due, the byte limits); by default
+ * a dispatch answers one node on loopback, `DescribeRTCStreamState` an active stream, the others a bare success.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -17,9 +19,14 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Params from "./Params.js"
 import type { Action } from "./Params.js"
+import * as RoomStreams from "./RoomStreams.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
 import * as Signature from "./Signature.js"
+import * as StreamControl from "./StreamControl.js"
+import * as StreamState from "./StreamState.js"
 import type { InvalidRequestError } from "./ZegoError.js"
 
 /** A request as the mock received it. */
@@ -102,9 +109,38 @@ export class ZegoMock extends Context.Tag("@effect-zego/core/ZegoMock")<ZegoMock
 
 const MAX_SKEW_SECONDS = 600
 
-const defaultData = (request: RecordedRequest): ReadonlyArray<string> => {
+const defaultData = (request: RecordedRequest): unknown => {
   const streamId = request.params.StreamId ?? "stream"
-  return request.action === "RTMPDispatch" ? ["127.0.0.1:1935"] : [`rtmp://127.0.0.1:1935/live/${streamId}`]
+  switch (request.action) {
+    case "RTMPDispatch":
+      return ["127.0.0.1:1935"]
+    case "RTMPDispatchV2":
+      return [`rtmp://127.0.0.1:1935/live/${streamId}`]
+    case "DescribeRTCStreamState":
+      // Active since the request arrived.
+      return { create_time: String(Math.floor(request.receivedAt / 1000)), close_time: "0" }
+    default:
+      return undefined
+  }
+}
+
+const encoder = new TextEncoder()
+
+/** The parameters each action requires beyond the public ones, and their byte limits. */
+const actionParams: Record<
+  Action,
+  { readonly required: ReadonlyArray<string>; readonly maxBytes?: Record<string, number> }
+> = {
+  RTMPDispatchV2: { required: ["StreamId", "Sequence", "Type"] },
+  RTMPDispatch: { required: ["StreamId", "Sequence", "Type"] },
+  DescribeRTCStreamState: { required: ["StreamId", "Sequence"] },
+  ForbidRTCStream: { required: ["StreamId", "Sequence"] },
+  ResumeRTCStream: { required: ["StreamId", "Sequence"] },
+  AddStream: {
+    required: ["RoomId", "UserId", "StreamId"],
+    maxBytes: { StreamId: 256, StreamTitle: 127, ExtraInfo: 1024 }
+  },
+  DeleteStream: { required: ["RoomId", "UserId", "StreamId"], maxBytes: { StreamId: 256 } }
 }
 
 /** Checks the public parameters and the signature; a mismatch is a defect naming what differs. */
@@ -112,8 +148,26 @@ const verify = (options: Options, params: Readonly<Record<string, string>>): Act
   const fail = (what: string): never => {
     throw new Error(`ZegoMock: ${what}`)
   }
-  if (params.Action !== "RTMPDispatchV2" && params.Action !== "RTMPDispatch") {
-    fail(`Action is ${JSON.stringify(params.Action)}, expected RTMPDispatchV2 or RTMPDispatch`)
+  if (!Schema.is(Params.Action)(params.Action)) {
+    fail(`Action is ${JSON.stringify(params.Action)}, expected one of ${Params.Action.literals.join(", ")}`)
+  }
+  const action = params.Action as Action
+  const spec = actionParams[action]
+  for (const name of spec.required) {
+    if (params[name] === undefined || params[name] === "") fail(`${action} needs ${name}`)
+  }
+  if (
+    (action === "DescribeRTCStreamState" || action === "ForbidRTCStream" || action === "ResumeRTCStream" ||
+      action === "RTMPDispatchV2" || action === "RTMPDispatch") && !/^\d{1,19}$/.test(params.Sequence!)
+  ) {
+    fail(`Sequence is ${JSON.stringify(params.Sequence)}, expected a non-negative Int64`)
+  }
+  for (const [name, max] of Object.entries(spec.maxBytes ?? {})) {
+    const value = params[name]
+    if (value !== undefined && encoder.encode(value).length > max) fail(`${name} is longer than ${max} UTF-8 bytes`)
+  }
+  if (params.CensorFlag !== undefined && params.CensorFlag !== "0" && params.CensorFlag !== "1") {
+    fail(`CensorFlag is ${JSON.stringify(params.CensorFlag)}, expected 0 or 1`)
   }
   if (params.AppId !== String(options.appId)) {
     fail(`AppId is ${JSON.stringify(params.AppId)}, expected "${options.appId}"`)
@@ -138,7 +192,7 @@ const verify = (options: Options, params: Readonly<Record<string, string>>): Act
         `configured secret is ${expected}: the signer used another secret, nonce or timestamp`
     )
   }
-  return params.Action as Action
+  return action
 }
 
 const respond = (
@@ -231,3 +285,28 @@ export const layerDispatch = (
     appId: options.appId,
     serverSecret: options.serverSecret
   }).pipe(Layer.provideMerge(layer(options)))
+
+/** Every service over the mock (one engine each, one mock client), with the same AppId and secret. */
+export const layerServices = (
+  options: Options & { readonly services?: Partial<RoomStreams.Options> | undefined }
+): Layer.Layer<
+  | RtmpDispatch.RtmpDispatch
+  | StreamState.StreamState
+  | StreamControl.StreamControl
+  | RoomStreams.RoomStreams
+  | ZegoMock,
+  InvalidRequestError
+> => {
+  const serviceOptions: RoomStreams.Options = {
+    baseUrl: "http://127.0.0.1:1",
+    ...options.services,
+    appId: options.appId,
+    serverSecret: options.serverSecret
+  }
+  return Layer.mergeAll(
+    RtmpDispatch.layer(serviceOptions),
+    StreamState.layer(serviceOptions),
+    StreamControl.layer(serviceOptions),
+    RoomStreams.layer(serviceOptions)
+  ).pipe(Layer.provideMerge(layer(options)))
+}

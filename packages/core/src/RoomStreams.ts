@@ -1,0 +1,200 @@
+/**
+ * Announcing a stream in a room and withdrawing it (`AddStream`, `DeleteStream`): SDK viewers in a room learn of a
+ * stream pushed over RTMP (their `onRoomStreamUpdate`) only when the backend announces it. These calls only
+ * announce; they move no media, and `AddStream` needs the room to exist.
+ *
+ * The announcing user is a server user (`Server-Administrator` by default, as ZEGOCLOUD advises), not a real one.
+ * The byte limits (`StreamTitle` 127, `ExtraInfo` 1024, in UTF-8) are checked here: past them nothing is sent.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as Engine from "./internal/engine.js"
+import { ExtraInfo, RoomId, StreamId, StreamTitle, UserId, UserName } from "./Params.js"
+import type {
+  CommonError,
+  InvalidRequestError,
+  StreamConflictError,
+  StreamInfoNotFoundError,
+  StreamUpdateFailedError
+} from "./ZegoError.js"
+
+/** The service tag. */
+export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<RoomStreams, Service>() {}
+
+/** Every error `announce` can fail with: the global table's, 123 (retried) and 1012 (several users, one stream). */
+export type AnnounceError = CommonError | StreamUpdateFailedError | StreamConflictError
+/** Every error `withdraw` can fail with: the global table's, 124 (retried) and 138 (not announced). */
+export type WithdrawError = CommonError | StreamUpdateFailedError | StreamInfoNotFoundError
+
+/** The server user announcing streams unless the options or the call name another. */
+export const defaultServerUserId = "Server-Administrator"
+
+/** What `announce` takes. */
+export const Announcement = Schema.Struct({
+  roomId: RoomId,
+  streamId: StreamId,
+  /** Default: the layer's server user id. */
+  userId: Schema.optional(UserId),
+  userName: Schema.optional(UserName),
+  /** `StreamTitle`: at most 127 UTF-8 bytes. */
+  title: Schema.optional(StreamTitle),
+  /** `ExtraInfo`: at most 1024 UTF-8 bytes. */
+  extraInfo: Schema.optional(ExtraInfo),
+  /** `CensorFlag`: whether ZEGOCLOUD's content moderation reviews the stream. */
+  censor: Schema.optional(Schema.Boolean)
+}).annotations({ identifier: "Announcement" })
+export type Announcement = typeof Announcement.Encoded
+
+/** What `withdraw` takes. */
+export const Withdrawal = Schema.Struct({
+  roomId: RoomId,
+  streamId: StreamId,
+  userId: Schema.optional(UserId),
+  userName: Schema.optional(UserName)
+}).annotations({ identifier: "Withdrawal" })
+export type Withdrawal = typeof Withdrawal.Encoded
+
+/** A stream announced or withdrawn. */
+export interface Announced {
+  readonly requestId: string
+  readonly roomId: string
+  /** The stream id that was sent (with the `zegotest-<AppId>-` prefix in the test environment). */
+  readonly streamId: string
+}
+
+/** Per-call options. */
+export interface CallOptions<E> {
+  readonly retry?: Engine.CallOptions<E>["retry"]
+}
+
+/** The service. */
+export interface Service {
+  readonly appId: number
+  readonly baseUrl: string
+  /** The server user id sent when a call names none. */
+  readonly serverUserId: string
+  /** `AddStream`: the stream is announced in the room. */
+  readonly announce: (
+    announcement: Announcement,
+    options?: CallOptions<AnnounceError>
+  ) => Effect.Effect<Announced, AnnounceError>
+  /** `DeleteStream`: the stream is withdrawn from the room. */
+  readonly withdraw: (
+    withdrawal: Withdrawal,
+    options?: CallOptions<WithdrawError>
+  ) => Effect.Effect<Announced, WithdrawError>
+}
+
+/**
+ * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 10/s, 1/s in test),
+ * and the server user.
+ */
+export interface Options extends Engine.Options {
+  /** The `UserId` sent when a call names none. Default {@link defaultServerUserId}. */
+  readonly serverUserId?: string | undefined
+  /** The `UserName` sent with it when a call names none. Default: none. */
+  readonly serverUserName?: string | undefined
+}
+
+const param = (name: string, value: string | undefined): string =>
+  value === undefined ? "" : `&${name}=${encodeURIComponent(value)}`
+
+const budget = {
+  rateLimit: { production: { limit: 10, window: "1 second" }, test: { limit: 1, window: "1 second" } }
+} as const
+
+const answer = (envelope: { readonly RequestId: string }, roomId: string, streamId: string) =>
+  Either.right({ requestId: envelope.RequestId, roomId, streamId })
+
+/** `AddStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment). */
+export const addStream = (
+  serverUserId: string,
+  serverUserName: string | undefined
+): Engine.Declaration<typeof Announcement.Type, Announced, AnnounceError> => ({
+  action: "AddStream",
+  spanName: "RoomStreams.AddStream",
+  parameters: Announcement,
+  data: Schema.Unknown,
+  streamId: (request) => request.streamId,
+  sequence: false,
+  query: (request) =>
+    param("RoomId", request.roomId) + param("UserId", request.userId ?? serverUserId) +
+    param("UserName", request.userId === undefined ? request.userName ?? serverUserName : request.userName) +
+    param("StreamTitle", request.title) + param("ExtraInfo", request.extraInfo) +
+    (request.censor === undefined ? "" : `&CensorFlag=${request.censor ? 1 : 0}`),
+  ...budget,
+  budgetKey: Engine.ownBudget("AddStream"),
+  answers: [],
+  annotate: (span, request) => span.attribute("zego.room_id", request.roomId),
+  answer: (envelope, request, streamId) => answer(envelope, request.roomId, streamId)
+})
+
+/** `DeleteStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment). */
+export const deleteStream = (
+  serverUserId: string,
+  serverUserName: string | undefined
+): Engine.Declaration<typeof Withdrawal.Type, Announced, WithdrawError> => ({
+  action: "DeleteStream",
+  spanName: "RoomStreams.DeleteStream",
+  parameters: Withdrawal,
+  data: Schema.Unknown,
+  streamId: (request) => request.streamId,
+  sequence: false,
+  query: (request) =>
+    param("RoomId", request.roomId) + param("UserId", request.userId ?? serverUserId) +
+    param("UserName", request.userId === undefined ? request.userName ?? serverUserName : request.userName),
+  ...budget,
+  budgetKey: Engine.ownBudget("DeleteStream"),
+  answers: [],
+  annotate: (span, request) => span.attribute("zego.room_id", request.roomId),
+  answer: (envelope, request, streamId) => answer(envelope, request.roomId, streamId)
+})
+
+const decodeUserId = Schema.decodeUnknownEither(UserId)
+const decodeUserName = Schema.decodeUnknownEither(Schema.UndefinedOr(UserName))
+
+/** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
+export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const engine = yield* Engine.make(options)
+    const serverUserId = yield* Engine.readInput(
+      "serverUserId",
+      () =>
+        Either.mapLeft(
+          decodeUserId(options.serverUserId ?? defaultServerUserId),
+          (error) => Engine.invalid("serverUserId", Engine.formatIssue(error).detail)
+        )
+    )
+    const serverUserName = yield* Engine.readInput(
+      "serverUserName",
+      () =>
+        Either.mapLeft(
+          decodeUserName(options.serverUserName),
+          (error) => Engine.invalid("serverUserName", Engine.formatIssue(error).detail)
+        )
+    )
+    return RoomStreams.of({
+      appId: engine.appId,
+      baseUrl: engine.baseUrl,
+      serverUserId,
+      announce: yield* engine.bind(addStream(serverUserId, serverUserName)),
+      withdraw: yield* engine.bind(deleteStream(serverUserId, serverUserName))
+    })
+  })
+
+const layers = Engine.layers(RoomStreams, make, Engine.configFromEnv)
+
+/** The service as a layer; it needs an `HttpClient`. */
+export const layer: (options: Options) => Layer.Layer<RoomStreams, InvalidRequestError, HttpClient.HttpClient> =
+  layers.layer
+
+/** The service as a layer, its options read through Effect `Config` (by default from the environment). */
+export const layerConfig: (
+  config?: Config.Config.Wrap<Options>
+) => Layer.Layer<RoomStreams, ConfigError.ConfigError | InvalidRequestError, HttpClient.HttpClient> = layers.layerConfig

@@ -1,0 +1,141 @@
+/**
+ * The state of a stream (`DescribeRTCStreamState`): whether ZEGOCLOUD sees it publishing now, or saw it and it has
+ * closed, or knows no such stream. What a backend asks after a dispatch to learn that OBS is really live.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as Engine from "./internal/engine.js"
+import { Sequence, StreamId } from "./Params.js"
+import type { CommonError, InvalidRequestError, StreamNotFoundError } from "./ZegoError.js"
+
+/** The service tag. */
+export class StreamState extends Context.Tag("@effect-zego/core/StreamState")<StreamState, Service>() {}
+
+/** Every error `describe` can fail with: the global table's, and 41004 (no such stream). */
+export type DescribeError = CommonError | StreamNotFoundError
+
+/** A stream's state: `active` (Code 0) or `closed` (Code 41006). */
+export type State =
+  | {
+    readonly state: "active"
+    readonly requestId: string
+    /** The stream id that was sent (with the `zegotest-<AppId>-` prefix in the test environment). */
+    readonly streamId: string
+    readonly createdAt: Date
+  }
+  | {
+    readonly state: "closed"
+    readonly requestId: string
+    readonly streamId: string
+    readonly createdAt: Date
+    readonly closedAt: Date
+  }
+
+/** Per-call options: the retry schedule, and a `Sequence` of the caller's (by default the process's counter). */
+export interface CallOptions {
+  readonly retry?: Engine.CallOptions<DescribeError>["retry"]
+  readonly sequence?: Sequence | undefined
+}
+
+/** The service. */
+export interface Service {
+  readonly appId: number
+  readonly baseUrl: string
+  /** `DescribeRTCStreamState`: active or closed; `StreamNotFoundError` when ZEGOCLOUD knows no such stream. */
+  readonly describe: (streamId: string, options?: CallOptions) => Effect.Effect<State, DescribeError>
+}
+
+/** Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40/s, 10/s in test). */
+export type Options = Engine.Options
+
+/** The parameters of the stream actions that take only a stream: `StreamId`, `Sequence`. */
+export const StreamRequest = Schema.Struct({ streamId: StreamId, sequence: Schema.optional(Sequence) })
+  .annotations({ identifier: "StreamRequest" })
+
+/**
+ * A time of `DescribeRTCStreamState`'s `Data`: Unix seconds, as a string of decimal digits (the docs call them
+ * strings; the callbacks' `create_time` is seconds) or an integer. Anything else is a `ResponseDecodeError`.
+ */
+export const UnixSeconds = Schema.transform(
+  Schema.Union(
+    Schema.String.pipe(Schema.pattern(/^\d{1,12}$/, { message: () => "a time must be Unix seconds in digits" })),
+    Schema.Int.pipe(Schema.between(0, 999_999_999_999))
+  ),
+  Schema.DateFromSelf,
+  {
+    strict: true,
+    decode: (seconds) => new Date(Number(seconds) * 1000),
+    encode: (date) => String(Math.floor(date.getTime() / 1000))
+  }
+).annotations({ identifier: "UnixSeconds" })
+
+/** `Data` of an active stream. */
+export const ActiveData = Schema.Struct({ create_time: UnixSeconds })
+/** `Data` of a closed stream (Code 41006). */
+export const ClosedData = Schema.Struct({ create_time: UnixSeconds, close_time: UnixSeconds })
+
+const CLOSED = 41006
+const readActive = Engine.decodeData(ActiveData)
+const readClosed = Engine.decodeData(ClosedData)
+
+/** `DescribeRTCStreamState`, declared: 40 calls per second per AppId (10 in the test environment). */
+export const describeStreamState: Engine.Declaration<typeof StreamRequest.Type, State, DescribeError> = {
+  action: "DescribeRTCStreamState",
+  spanName: "StreamState.DescribeRTCStreamState",
+  parameters: StreamRequest,
+  data: Schema.Union(ActiveData, ClosedData),
+  streamId: (request) => request.streamId,
+  sequence: (request) => request.sequence,
+  query: () => "",
+  rateLimit: { production: { limit: 40, window: "1 second" }, test: { limit: 10, window: "1 second" } },
+  budgetKey: Engine.ownBudget("DescribeRTCStreamState"),
+  answers: [CLOSED],
+  answer: (envelope, _, streamId) =>
+    envelope.Code === CLOSED
+      ? Either.map(readClosed("DescribeRTCStreamState", envelope), (data): State => ({
+        state: "closed",
+        requestId: envelope.RequestId,
+        streamId,
+        createdAt: data.create_time,
+        closedAt: data.close_time
+      }))
+      : Either.map(readActive("DescribeRTCStreamState", envelope), (data): State => ({
+        state: "active",
+        requestId: envelope.RequestId,
+        streamId,
+        createdAt: data.create_time
+      }))
+}
+
+/** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
+export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const engine = yield* Engine.make(options)
+    const describe = yield* engine.bind(describeStreamState)
+    return StreamState.of({
+      appId: engine.appId,
+      baseUrl: engine.baseUrl,
+      describe: (streamId, callOptions) =>
+        describe(
+          callOptions?.sequence === undefined ? { streamId } : { streamId, sequence: callOptions.sequence },
+          callOptions
+        )
+    })
+  })
+
+const layers = Engine.layers(StreamState, make, Engine.configFromEnv)
+
+/** The service as a layer; it needs an `HttpClient`. */
+export const layer: (options: Options) => Layer.Layer<StreamState, InvalidRequestError, HttpClient.HttpClient> =
+  layers.layer
+
+/** The service as a layer, its options read through Effect `Config` (by default from the environment). */
+export const layerConfig: (
+  config?: Config.Config.Wrap<Options>
+) => Layer.Layer<StreamState, ConfigError.ConfigError | InvalidRequestError, HttpClient.HttpClient> = layers.layerConfig
