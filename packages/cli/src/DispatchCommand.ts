@@ -6,7 +6,6 @@ import { Params, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
 import type { EmulatorError } from "@effect-zego/emulator"
 import * as Command from "@effect/cli/Command"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -15,9 +14,10 @@ import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { MissingCredentialsError } from "./CliError.js"
+import type { MissingCredentialsError } from "./CliError.js"
 import * as CommandFlags from "./internal/flags.js"
 import * as Stdio from "./internal/stdio.js"
+import * as CommandTarget from "./internal/target.js"
 import * as Output from "./Output.js"
 
 /** The flags of `zego-rtmp dispatch`. */
@@ -27,22 +27,7 @@ export const flags = CommandFlags.dispatch
 export type Flags = CommandFlags.DispatchFlags
 
 /** Where to dispatch: the embedded emulator, or a server with the user's credentials. */
-export type Target =
-  | { readonly _tag: "Embedded"; readonly isTest: boolean | undefined }
-  | { readonly _tag: "Remote"; readonly options: RtmpDispatch.Options }
-
-/**
- * The settings the node package reads from the environment, each optional here: their absence chooses the target.
- * `ZEGO_APP_ID` is decimal digits only, as the core reads it: `0x10`, `1e3` or ` 12` are errors, not 16, 1000 or 12,
- * and a variable set but empty is an error that says so (not 0, and not "unset").
- */
-const environment = Config.all({
-  appId: Config.option(RtmpDispatch.decimalConfig("ZEGO_APP_ID")),
-  serverSecret: Config.option(Config.redacted("ZEGO_SERVER_SECRET")),
-  region: Config.option(Config.literal(...CommandFlags.REGIONS)("ZEGO_REGION")),
-  baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
-  isTest: Config.option(Config.boolean("ZEGO_IS_TEST"))
-})
+export type Target = CommandTarget.Target
 
 /**
  * Chooses the target from the flags and the `ZEGO_*` environment (flags win): no credentials at all and no server
@@ -52,49 +37,7 @@ const environment = Config.all({
 export const resolveTarget = (
   flags: Pick<Flags, "region" | "baseUrl" | "testEnv">
 ): Effect.Effect<Target, ConfigError.ConfigError | MissingCredentialsError> =>
-  Effect.gen(function*() {
-    const env = yield* environment
-    const baseUrl = Option.orElse(flags.baseUrl, () => env.baseUrl)
-    const region = Option.orElse(flags.region, () => env.region)
-    const isTest = flags.testEnv ? true : Option.getOrUndefined(env.isTest)
-    if (Option.isNone(env.appId) && Option.isNone(env.serverSecret)) {
-      const named = Option.isSome(flags.baseUrl)
-        ? ["--base-url is set", "drop --base-url to dispatch against the embedded emulator"]
-        : Option.isSome(env.baseUrl)
-        ? ["ZEGO_BASE_URL is set", "unset ZEGO_BASE_URL to dispatch against the embedded emulator"]
-        : Option.isSome(flags.region)
-        ? ["--region is set", "drop --region to dispatch against the embedded emulator"]
-        : Option.isSome(env.region)
-        ? ["ZEGO_REGION is set", "unset ZEGO_REGION to dispatch against the embedded emulator"]
-        : undefined
-      if (named !== undefined) {
-        return yield* new MissingCredentialsError({
-          missing: ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"],
-          because: named[0]!,
-          otherwise: named[1]!
-        })
-      }
-      return { _tag: "Embedded", isTest } as const
-    }
-    if (Option.isNone(env.appId) || Option.isNone(env.serverSecret)) {
-      const [set, missing] = Option.isSome(env.appId)
-        ? ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"]
-        : ["ZEGO_SERVER_SECRET", "ZEGO_APP_ID"]
-      return yield* new MissingCredentialsError({
-        missing: [missing],
-        because: `${set} is set`,
-        otherwise: `unset ${set} to dispatch against the embedded emulator`
-      })
-    }
-    const options: RtmpDispatch.Options = {
-      appId: env.appId.value,
-      serverSecret: env.serverSecret.value,
-      region: Option.getOrUndefined(region),
-      baseUrl: Option.getOrUndefined(baseUrl),
-      isTest
-    }
-    return { _tag: "Remote", options } as const
-  })
+  CommandTarget.resolve(flags, { _tag: "embedded" })
 
 const invalid = (parameter: string, detail: string) => new ZegoError.InvalidRequestError({ parameter, detail })
 

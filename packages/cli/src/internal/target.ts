@@ -1,0 +1,111 @@
+/**
+ * Where a `zego-rtmp` command sends its requests, chosen from its flags and the `ZEGO_*` environment: a server with
+ * the user's credentials, or (for `dispatch` only) an emulator started in-process. Shared by every command that calls
+ * the API, so that they read the same settings and fail the same way when some are missing.
+ */
+import { RtmpDispatch } from "@effect-zego/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { MissingCredentialsError } from "../CliError.js"
+import * as CommandFlags from "./flags.js"
+
+/** Where to send: the embedded emulator, or a server with the user's credentials. */
+export type Target =
+  | { readonly _tag: "Embedded"; readonly isTest: boolean | undefined }
+  | { readonly _tag: "Remote"; readonly options: RtmpDispatch.Options }
+
+/** The flags that name the server: those of every command that calls the API. */
+export interface TargetFlags {
+  readonly region: Option.Option<(typeof CommandFlags.REGIONS)[number]>
+  readonly baseUrl: Option.Option<string>
+  readonly testEnv: boolean
+}
+
+/**
+ * The settings the node package reads from the environment, each optional here: their absence chooses the target.
+ * `ZEGO_APP_ID` is decimal digits only, as the core reads it: `0x10`, `1e3` or ` 12` are errors, not 16, 1000 or 12,
+ * and a variable set but empty is an error that says so (not 0, and not "unset").
+ */
+const environment = Config.all({
+  appId: Config.option(RtmpDispatch.decimalConfig("ZEGO_APP_ID")),
+  serverSecret: Config.option(Config.redacted("ZEGO_SERVER_SECRET")),
+  region: Config.option(Config.literal(...CommandFlags.REGIONS)("ZEGO_REGION")),
+  baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
+  isTest: Config.option(Config.boolean("ZEGO_IS_TEST"))
+})
+
+/**
+ * Without credentials, what the command does instead: `dispatch` goes to the embedded emulator (`embedded`); a
+ * command that acts on a stream a server already knows (`stream state`, `room withdraw`, …) has nowhere to go, since a
+ * fresh emulator knows no stream, and fails with a {@link MissingCredentialsError} naming the command (`server`).
+ */
+export type WithoutCredentials =
+  | { readonly _tag: "embedded" }
+  | { readonly _tag: "server"; readonly command: string }
+
+const useEmulator = "start zego-rtmp emulator and set the ZEGO_* variables it prints"
+
+/**
+ * Chooses the target from the flags and the `ZEGO_*` environment (flags win). No credentials at all: the embedded
+ * emulator for `embedded`, unless a server is named (`--base-url`, `--region` or their variables), which is a
+ * {@link MissingCredentialsError}, as it always is for `server`. Half of the credentials without the other half is
+ * one too.
+ */
+export const resolve = (
+  flags: TargetFlags,
+  withoutCredentials: WithoutCredentials
+): Effect.Effect<Target, ConfigError.ConfigError | MissingCredentialsError> =>
+  Effect.gen(function*() {
+    const env = yield* environment
+    const baseUrl = Option.orElse(flags.baseUrl, () => env.baseUrl)
+    const region = Option.orElse(flags.region, () => env.region)
+    const isTest = flags.testEnv ? true : Option.getOrUndefined(env.isTest)
+    const embedded = withoutCredentials._tag === "embedded"
+    if (Option.isNone(env.appId) && Option.isNone(env.serverSecret)) {
+      if (!embedded) {
+        return yield* new MissingCredentialsError({
+          missing: ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"],
+          because: `zego-rtmp ${withoutCredentials.command} acts on a stream a running server knows (an emulator ` +
+            "started for this command alone would know none)",
+          otherwise: useEmulator
+        })
+      }
+      const named = Option.isSome(flags.baseUrl)
+        ? ["--base-url is set", "drop --base-url to dispatch against the embedded emulator"]
+        : Option.isSome(env.baseUrl)
+        ? ["ZEGO_BASE_URL is set", "unset ZEGO_BASE_URL to dispatch against the embedded emulator"]
+        : Option.isSome(flags.region)
+        ? ["--region is set", "drop --region to dispatch against the embedded emulator"]
+        : Option.isSome(env.region)
+        ? ["ZEGO_REGION is set", "unset ZEGO_REGION to dispatch against the embedded emulator"]
+        : undefined
+      if (named !== undefined) {
+        return yield* new MissingCredentialsError({
+          missing: ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"],
+          because: named[0]!,
+          otherwise: named[1]!
+        })
+      }
+      return { _tag: "Embedded", isTest } as const
+    }
+    if (Option.isNone(env.appId) || Option.isNone(env.serverSecret)) {
+      const [set, missing] = Option.isSome(env.appId)
+        ? ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"]
+        : ["ZEGO_SERVER_SECRET", "ZEGO_APP_ID"]
+      return yield* new MissingCredentialsError({
+        missing: [missing],
+        because: `${set} is set`,
+        otherwise: embedded ? `unset ${set} to dispatch against the embedded emulator` : useEmulator
+      })
+    }
+    const options: RtmpDispatch.Options = {
+      appId: env.appId.value,
+      serverSecret: env.serverSecret.value,
+      region: Option.getOrUndefined(region),
+      baseUrl: Option.getOrUndefined(baseUrl),
+      isTest
+    }
+    return { _tag: "Remote", options } as const
+  })
