@@ -1,6 +1,6 @@
 /**
  * What `zego-rtmp dispatch` prints: the nodes for a human (URL, OBS settings, a ready ffmpeg / ffplay command), or
- * one JSON document for a script.
+ * one JSON document for a script; and what `stream …` and `room …` print: a line, or one JSON document.
  *
  * Both are safe on a terminal whatever the server sent. In the human text every control, bidi and line-separator
  * character of a server's string (request id, node URL) is written visibly (`\x1b`, `\u202e`, `\n`), so it
@@ -9,7 +9,7 @@
  * controls, bidi controls and U+2028 / U+2029 as `\uXXXX`, which any JSON parser reads back as the same string.
  */
 import { Untrusted } from "@effect-zego/core"
-import type { RtmpDispatch } from "@effect-zego/core"
+import type { RoomStreams, RtmpDispatch, StreamControl, StreamState } from "@effect-zego/core"
 import * as MediaCommands from "./MediaCommands.js"
 
 /** One node of an `RTMPDispatchV2` answer in the JSON output. */
@@ -72,7 +72,7 @@ const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u
  * A JSON document as text, two-space indented, with every character a terminal would obey escaped: C0 controls by
  * `JSON.stringify`, and DEL, C1, bidi controls and line separators as `\uXXXX` (they can only be inside strings).
  */
-export const json = (document: DispatchJson): string =>
+export const json = (document: DispatchJson | StreamStateJson | ControlledJson | RoomJson): string =>
   JSON.stringify(document, null, 2).replace(
     JSON_UNSAFE,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
@@ -125,3 +125,87 @@ export const addressesText = (result: RtmpDispatch.DispatchedAddresses): string 
   )
   return text(lines)
 }
+
+/** What `stream state` learnt: the service's answer, or that the server knows no such stream (41004). */
+export type StreamStateResult =
+  | StreamState.State
+  | { readonly state: "not-found"; readonly requestId: string; readonly streamId: string }
+
+/** The JSON document of `zego-rtmp stream state --json`: times as ISO 8601. */
+export interface StreamStateJson {
+  readonly requestId: string
+  readonly action: "DescribeRTCStreamState"
+  readonly streamId: string
+  readonly state: "active" | "closed" | "not-found"
+  readonly createdAt?: string
+  readonly closedAt?: string
+}
+
+/** The JSON document of a stream state. */
+export const streamStateJson = (result: StreamStateResult): StreamStateJson => ({
+  requestId: result.requestId,
+  action: "DescribeRTCStreamState",
+  streamId: result.streamId,
+  state: result.state,
+  ...(result.state === "not-found" ? {} : { createdAt: result.createdAt.toISOString() }),
+  ...(result.state === "closed" ? { closedAt: result.closedAt.toISOString() } : {})
+})
+
+/** The human line of a stream state. */
+export const streamStateText = (result: StreamStateResult): string => {
+  const state = result.state === "active"
+    ? `active since ${result.createdAt.toISOString()}`
+    : result.state === "closed"
+    ? `closed at ${result.closedAt.toISOString()} (active since ${result.createdAt.toISOString()})`
+    : "not found (never published, or closed too long ago)"
+  return text([`Stream ${result.streamId}: ${state} (DescribeRTCStreamState, RequestId ${result.requestId})`])
+}
+
+/** The JSON document of `zego-rtmp stream forbid|resume --json`. */
+export interface ControlledJson {
+  readonly requestId: string
+  readonly action: "ForbidRTCStream" | "ResumeRTCStream"
+  readonly streamId: string
+  readonly state: "forbidden" | "resumed"
+}
+
+/** The JSON document of a forbid or resume. */
+export const controlledJson = (action: "forbid" | "resume", result: StreamControl.Controlled): ControlledJson => ({
+  requestId: result.requestId,
+  action: action === "forbid" ? "ForbidRTCStream" : "ResumeRTCStream",
+  streamId: result.streamId,
+  state: action === "forbid" ? "forbidden" : "resumed"
+})
+
+/** The human line of a forbid or resume. */
+export const controlledText = (action: "forbid" | "resume", result: StreamControl.Controlled): string =>
+  text([
+    action === "forbid"
+      ? `Stream ${result.streamId}: forbidden; its publisher is cut off and a new publish refused until ` +
+        `zego-rtmp stream resume (ForbidRTCStream, RequestId ${result.requestId})`
+      : `Stream ${result.streamId}: resumed; it may be published again (ResumeRTCStream, RequestId ${result.requestId})`
+  ])
+
+/** The JSON document of `zego-rtmp room announce|withdraw --json`. */
+export interface RoomJson {
+  readonly requestId: string
+  readonly action: "AddStream" | "DeleteStream"
+  readonly roomId: string
+  readonly streamId: string
+}
+
+/** The JSON document of an announce or withdraw. */
+export const roomJson = (action: "announce" | "withdraw", result: RoomStreams.Announced): RoomJson => ({
+  requestId: result.requestId,
+  action: action === "announce" ? "AddStream" : "DeleteStream",
+  roomId: result.roomId,
+  streamId: result.streamId
+})
+
+/** The human line of an announce or withdraw. */
+export const roomText = (action: "announce" | "withdraw", result: RoomStreams.Announced): string =>
+  text([
+    action === "announce"
+      ? `Stream ${result.streamId}: announced in room ${result.roomId} (AddStream, RequestId ${result.requestId})`
+      : `Stream ${result.streamId}: withdrawn from room ${result.roomId} (DeleteStream, RequestId ${result.requestId})`
+  ])

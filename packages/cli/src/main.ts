@@ -20,9 +20,10 @@ import * as Logger from "effect/Logger"
 import * as Cli from "./Cli.js"
 import type * as CliError from "./CliError.js"
 import * as Ansi from "./internal/ansi.js"
+import * as CommandFlags from "./internal/flags.js"
 
 /** Which subcommand the arguments name, for the `--help` pointer of an error line and the interrupted status. */
-const subcommand = process.argv.slice(2).find((arg) => arg === "dispatch" || arg === "emulator")
+const subcommand = CommandFlags.commandOf(process.argv.slice(2))
 
 /** Whether stdout takes ANSI colours: a terminal, and no `NO_COLOR` (https://no-color.org). */
 const colours = process.stdout.isTTY === true && !process.env.NO_COLOR

@@ -94,3 +94,80 @@ export const emulatorDescription =
   "Run a local emulator of the ZEGOCLOUD RTMP dispatch API in the foreground (loopback only) and print the " +
   "environment variables that point zego-rtmp dispatch at it; with --media-node, also a local RTMP server to " +
   "publish and play the URLs it dispatches. Ctrl-C stops it."
+
+/** The flags that name the server, as `dispatch` takes them. */
+const server = { region: dispatch.region, baseUrl: dispatch.baseUrl, testEnv: dispatch.testEnv } as const
+
+/** The flags of `zego-rtmp stream state|forbid|resume`. */
+export const stream = {
+  streamId: dispatch.streamId,
+  json: Options.boolean("json").pipe(
+    Options.withDescription("Print one JSON document (request id, action, stream id, state and its times).")
+  ),
+  ...server
+} as const
+
+/** The parsed flags of `zego-rtmp stream state|forbid|resume`. */
+export type StreamFlags = Command.Command.ParseConfig<typeof stream>
+
+const optionalText = (name: string, pseudoName: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName(pseudoName), Options.withDescription(description), Options.optional)
+
+/** The flags of `zego-rtmp room withdraw`. */
+export const roomWithdraw = {
+  roomId: Options.text("room-id").pipe(
+    Options.withPseudoName("R"),
+    Options.withDescription("The room id.")
+  ),
+  streamId: dispatch.streamId,
+  userId: optionalText("user-id", "ID", "The user the stream is announced as. Default: Server-Administrator."),
+  userName: optionalText("user-name", "NAME", "That user's name. Default: none."),
+  json: Options.boolean("json").pipe(
+    Options.withDescription("Print one JSON document (request id, action, room id, stream id).")
+  ),
+  ...server
+} as const
+
+/** The parsed flags of `zego-rtmp room withdraw`. */
+export type RoomWithdrawFlags = Command.Command.ParseConfig<typeof roomWithdraw>
+
+/** The flags of `zego-rtmp room announce`. */
+export const roomAnnounce = {
+  ...roomWithdraw,
+  title: optionalText("title", "TEXT", "The stream title: at most 127 UTF-8 bytes."),
+  extraInfo: optionalText("extra-info", "TEXT", "Extra information for the room's users: at most 1024 UTF-8 bytes.")
+} as const
+
+/** The parsed flags of `zego-rtmp room announce`. */
+export type RoomAnnounceFlags = Command.Command.ParseConfig<typeof roomAnnounce>
+
+const needsServer = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, " +
+  "ZEGO_IS_TEST), as for dispatch, and are required: a stream is only known to a running server (ZEGOCLOUD, or " +
+  "zego-rtmp emulator, which prints the variables to set)."
+
+/** What `zego-rtmp stream --help` and its subcommands say they do. */
+export const streamDescriptions = {
+  stream: "Ask about or control a published stream: state, forbid, resume.",
+  state: "Tell whether a stream is live (active since when), closed (when), or not found (DescribeRTCStreamState). " +
+    needsServer,
+  forbid: "Forbid a stream id (ForbidRTCStream): its publisher is cut off and a new publish refused until " +
+    "zego-rtmp stream resume. " + needsServer,
+  resume: "Lift a forbid (ResumeRTCStream): the stream id may be published again. " + needsServer
+} as const
+
+/** What `zego-rtmp room --help` and its subcommands say they do. */
+export const roomDescriptions = {
+  room: "Announce a stream in a room or withdraw it: announce, withdraw.",
+  announce: "Announce a stream in a room (AddStream), for the room's users to play. " + needsServer,
+  withdraw: "Withdraw a stream from a room (DeleteStream). " + needsServer
+} as const
+
+/** The subcommand paths, from the command line: `dispatch`, `stream state`, …; `undefined` for none. */
+export const commandOf = (args: ReadonlyArray<string>): string | undefined => {
+  const index = args.findIndex((arg) => ["dispatch", "emulator", "stream", "room"].includes(arg))
+  if (index < 0) return undefined
+  const name = args[index]!
+  const next = args[index + 1]
+  const leaves = name === "stream" ? ["state", "forbid", "resume"] : name === "room" ? ["announce", "withdraw"] : []
+  return next !== undefined && leaves.includes(next) ? `${name} ${next}` : name
+}

@@ -109,3 +109,15 @@ export const resolve = (
     }
     return { _tag: "Remote", options } as const
   })
+
+/**
+ * The requirement of a command that has no embedded emulator: a server with credentials, or the
+ * {@link MissingCredentialsError} of {@link resolve}.
+ */
+export const resolveServer = (
+  flags: TargetFlags,
+  command: string
+): Effect.Effect<RtmpDispatch.Options, ConfigError.ConfigError | MissingCredentialsError> =>
+  Effect.map(resolve(flags, { _tag: "server", command }), (target) =>
+    // `server` never resolves to the embedded emulator.
+    target._tag === "Remote" ? target.options : (undefined as never))

@@ -17,6 +17,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Cli from "../../src/Cli.js"
 import * as CliError from "../../src/CliError.js"
+import * as CommandFlags from "../../src/internal/flags.js"
 
 /** What a run in the test's process gave. */
 export interface InProcessResult {
@@ -32,7 +33,7 @@ export const runInProcess = (
   args: ReadonlyArray<string>,
   env: Record<string, string> = {}
 ): Effect.Effect<InProcessResult> => {
-  const command = args.find((arg) => arg === "dispatch" || arg === "emulator")
+  const command = CommandFlags.commandOf(args)
   const logged: Array<string> = []
   return Cli.run(["node", Cli.name, ...args]).pipe(
     (effect) =>
