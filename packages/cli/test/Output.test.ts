@@ -64,4 +64,39 @@ describe("Output", () => {
     assert.isFalse(Untrusted.hasUnsafeCharacters(json.replaceAll("\n", "")))
     assert.deepStrictEqual(JSON.parse(json), Output.dispatchedJson(result))
   })
+
+  it("stream and room lines escape what the server sent; their JSON keeps it exact and terminal-safe", () => {
+    const requestId = "7\u001b[2J\u202e\nforged"
+    const createdAt = new Date(Date.UTC(2026, 10, 30, 12))
+    const lines = [
+      Output.streamStateText({ state: "active", requestId, streamId: "cam", createdAt }),
+      Output.streamStateText({ state: "not-found", requestId, streamId: "cam" }),
+      Output.controlledText("forbid", { requestId, streamId: "cam" }),
+      Output.roomText("withdraw", { requestId, roomId: "lobby\u0007", streamId: "cam" })
+    ]
+    for (const line of lines) {
+      // eslint-disable-next-line no-control-regex
+      assert.notMatch(line, /[\u0000-\u001f\u007f-\u009f\u202e]/)
+      assert.include(line, Untrusted.escapeText(requestId))
+    }
+    assert.strictEqual(
+      lines[0],
+      `Stream cam: active since 2026-11-30T12:00:00.000Z (DescribeRTCStreamState, RequestId ${
+        Untrusted.escapeText(requestId)
+      })`
+    )
+    const json = Output.json(
+      Output.streamStateJson({ state: "closed", requestId, streamId: "cam", createdAt, closedAt: createdAt })
+    )
+    // eslint-disable-next-line no-control-regex
+    assert.notMatch(json, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/)
+    assert.deepStrictEqual(JSON.parse(json), {
+      requestId,
+      action: "DescribeRTCStreamState",
+      streamId: "cam",
+      state: "closed",
+      createdAt: createdAt.toISOString(),
+      closedAt: createdAt.toISOString()
+    })
+  })
 })

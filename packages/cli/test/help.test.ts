@@ -8,7 +8,7 @@ import { runInProcess } from "./utils/inProcess.js"
 const ANSI = /\u001b\[/
 
 describe.concurrent("--help and --version", () => {
-  it.live("zego-rtmp --help lists both commands; with no command it prints the help too", () =>
+  it.live("zego-rtmp --help lists every command; with no command it prints the help too", () =>
     Effect.gen(function*() {
       for (const args of [["--help"], []]) {
         const result = yield* Bin.run(args)
@@ -16,6 +16,11 @@ describe.concurrent("--help and --version", () => {
         assert.include(result.stdout, "USAGE")
         assert.match(result.stdout, /dispatch --type push \| pull \| publish --stream-id ID/)
         assert.match(result.stdout, /emulator \[--port N\] \[--config FILE\]/)
+        for (const action of ["state", "forbid", "resume"]) {
+          assert.match(result.stdout, new RegExp(`stream ${action} --stream-id ID`))
+        }
+        assert.match(result.stdout, /room announce --room-id R --stream-id ID/)
+        assert.match(result.stdout, /room withdraw --room-id R --stream-id ID/)
         assert.notMatch(result.stdout, ANSI, "no colours when stdout is not a terminal")
         assert.strictEqual(result.stderr, "")
       }
@@ -54,6 +59,23 @@ describe.concurrent("--help and --version", () => {
       assert.include(result.console, "--config FILE")
       assert.include(result.console, "--media-node")
       assert.include(result.console, "Ctrl-C")
+    }))
+
+  it.live("zego-rtmp stream state and room announce --help document their flags and the credentials they need", () =>
+    Effect.gen(function*() {
+      const state = yield* runInProcess(["stream", "state", "--help"])
+      assert.strictEqual(state.code, 0, state.line)
+      for (const flag of ["--stream-id", "--json", "--region", "--base-url", "--test-env", "ZEGO_APP_ID"]) {
+        assert.include(state.console, flag)
+      }
+      const announce = yield* runInProcess(["room", "announce", "--help"])
+      assert.strictEqual(announce.code, 0, announce.line)
+      for (
+        const flag of ["--room-id", "--stream-id", "--user-id", "--user-name", "--title", "--extra-info", "--json"]
+      ) {
+        assert.include(announce.console, flag)
+      }
+      assert.include(announce.console, "zego-rtmp emulator")
     }))
 
   it.live("--version prints package.json's version", () =>
