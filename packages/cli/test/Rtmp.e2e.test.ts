@@ -340,6 +340,54 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
     }), TEST_TIMEOUT)
 
   it.scopedLive(
+    "issue 12 through the CLI: state active, forbid cuts the publisher off and refuses one, resume, state closed",
+    () =>
+      Effect.gen(function*() {
+        const { emulator, env } = yield* stack()
+        const stream = "e2e-control"
+        const cli = (args: ReadonlyArray<string>) =>
+          Effect.tap(Bin.run([...args, "--stream-id", stream, "--json"], { env }), (result) => {
+            assert.strictEqual(result.code, 0, result.stderr)
+          })
+        const state = Effect.map(
+          cli(["stream", "state"]),
+          (result) => (JSON.parse(result.stdout) as Output.StreamStateJson).state
+        )
+        const streamState = (tag: "Active" | "Closed") =>
+          Effect.gen(function*() {
+            const deadline = Date.now() + WAIT_MILLIS
+            while ((yield* emulator.streamState(stream))?._tag !== tag) {
+              if (Date.now() > deadline) return yield* Effect.dieMessage(`the stream never became ${tag}`)
+              yield* Effect.sleep("50 millis")
+            }
+          })
+
+        const url = obsUrl(yield* dispatchJson(env, "push", stream))
+        const first = yield* startTool(MediaCommands.publish(url, { durationSeconds: 60 }), TOOL_SECONDS)
+        yield* streamState("Active")
+        assert.strictEqual(yield* state, "active")
+
+        const forbidAt = Date.now()
+        assert.strictEqual(JSON.parse((yield* cli(["stream", "forbid"])).stdout).state, "forbidden")
+        // nginx asks on_update every second; the bound is for a busy machine, the time is what it took.
+        const cut = yield* first.exit
+        const cutAfter = Date.now() - forbidAt
+        assert.notStrictEqual(cut.code, 0, "the publisher was cut off")
+        assert.notStrictEqual(cut.code, 124, "cut off, not timed out")
+        assert.isBelow(cutAfter, WAIT_MILLIS, `cut off ${cutAfter} ms after the forbid`)
+        const refused = yield* runTool(MediaCommands.publish(url, { durationSeconds: 1 }), TOOL_SECONDS)
+        assert.notStrictEqual(refused.code, 0, "a new publish is refused while forbidden")
+
+        assert.strictEqual(JSON.parse((yield* cli(["stream", "resume"])).stdout).state, "resumed")
+        const again = yield* runTool(MediaCommands.publish(url, { durationSeconds: 2 }), TOOL_SECONDS)
+        assert.strictEqual(again.code, 0, `the publish after the resume failed: ${again.stderr}`)
+        yield* streamState("Closed")
+        assert.strictEqual(yield* state, "closed")
+      }),
+    TEST_TIMEOUT
+  )
+
+  it.scopedLive(
     "zego-rtmp emulator --media-node: what it dispatches can be published to; SIGTERM stops nginx too",
     () =>
       Effect.gen(function*() {
