@@ -118,6 +118,10 @@ export const resolveServer = (
   flags: TargetFlags,
   command: string
 ): Effect.Effect<RtmpDispatch.Options, ConfigError.ConfigError | MissingCredentialsError> =>
-  Effect.map(resolve(flags, { _tag: "server", command }), (target) =>
-    // `server` never resolves to the embedded emulator.
-    target._tag === "Remote" ? target.options : (undefined as never))
+  Effect.flatMap(
+    resolve(flags, { _tag: "server", command }),
+    (target) =>
+      target._tag === "Remote"
+        ? Effect.succeed(target.options)
+        : Effect.dieMessage("resolve chose the embedded emulator for a command that has none")
+  )
