@@ -175,7 +175,11 @@ const describeRaw = (error: unknown, command: string | undefined): string => {
 const interruptedLine = (interruption: Interruption): string =>
   `zego-rtmp${interruption.command === undefined ? "" : ` ${interruption.command}`}: interrupted by ` +
   `${interruption.signal ?? "an interruption"} before it was done${
-    interruption.command === "dispatch" ? "; no node was printed (the request may have reached the server)" : ""
+    interruption.command === "dispatch"
+      ? "; no node was printed (the request may have reached the server)"
+      : interruption.command?.startsWith("stream ") || interruption.command?.startsWith("room ")
+      ? "; nothing was printed (the request may have reached the server and taken effect)"
+      : ""
   }.`
 
 /**

@@ -75,6 +75,12 @@ describe("CliError", () => {
     assert.isTrue(CliError.describeCause(Cause.interrupt("fiber" as never), "emulator", "SIGINT")._tag === "None")
     const line = CliError.describeCause(Cause.interrupt("fiber" as never), "dispatch", "SIGTERM")
     assert.match(Option.getOrThrow(line), /^zego-rtmp dispatch: interrupted by SIGTERM before it was done/)
+    const forbid = CliError.describeCause(Cause.interrupt("fiber" as never), "stream forbid", "SIGINT")
+    assert.strictEqual(
+      Option.getOrThrow(forbid),
+      "zego-rtmp stream forbid: interrupted by SIGINT before it was done; nothing was printed (the request may have " +
+        "reached the server and taken effect)."
+    )
   })
 
   it("reports a defect as a bug", () => {
