@@ -26,18 +26,27 @@ export const escapeText = (text: string): string =>
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`
   })
 
+/**
+ * A string from outside, for a message or a terminal line: escaped as {@link escapeText} does, at most `max`
+ * characters, ending in `…` when it was cut (the text is cut before it is escaped, so a huge one costs little).
+ */
+export const quote = (text: string, max: number): string => {
+  const escaped = escapeText(text.length > max ? text.slice(0, max) : text)
+  return escaped.length > max || text.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
+}
+
 const MAX_DEPTH = 2
 const MAX_ITEMS = 3
 const MAX_STRING = 40
 
-const quote = (text: string): string =>
+const jsonString = (text: string): string =>
   JSON.stringify(text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text)
 
 /** A bounded rendering of a value: a few levels, a few items, short strings; never throws, never recurses deep. */
 const render = (value: unknown, depth: number): string => {
   switch (typeof value) {
     case "string":
-      return quote(value)
+      return jsonString(value)
     case "number":
     case "boolean":
     case "undefined":
@@ -65,7 +74,7 @@ const render = (value: unknown, depth: number): string => {
       } catch {
         item = "<unreadable>"
       }
-      return `${quote(key)}:${item}`
+      return `${jsonString(key)}:${item}`
     })
     return `{${entries.join(",")}${keys.length > MAX_ITEMS ? ",…" : ""}}`
   } catch {
@@ -126,11 +135,6 @@ const boundIssue = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
 
 const MAX_MESSAGE = 300
 
-const bounded = (text: string, max: number): string => {
-  const escaped = escapeText(text.length > max ? text.slice(0, max) : text)
-  return escaped.length > max || text.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
-}
-
 /**
  * Every problem of a parse error (at most `maxIssues`), each as `{ path, message }` (path `""` at the top): no value
  * is quoted past a short excerpt, and each message is one line of at most 300 characters.
@@ -148,8 +152,8 @@ export const describeParseIssues = (
     all = [{ _tag: issue._tag, path: [], message: "is invalid" }]
   }
   return all.slice(0, Math.max(1, maxIssues)).map((item) => ({
-    path: item.path.map((key) => bounded(String(key), 40)).join("."),
-    message: bounded(item.message, MAX_MESSAGE)
+    path: item.path.map((key) => quote(String(key), 40)).join("."),
+    message: quote(item.message, MAX_MESSAGE)
   }))
 }
 

@@ -6,7 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { Action } from "./Params.js"
-import { escapeText } from "./Untrusted.js"
+import { quote } from "./Untrusted.js"
 
 /** What every error that carries a ZEGOCLOUD return code keeps. */
 const serverFields = {
@@ -29,15 +29,10 @@ interface ServerFields {
   readonly action: Action
 }
 
-/** A server's string in a message: one line, at most `max` characters (the field itself keeps it whole). */
-const quoted = (text: string, max: number): string => {
-  const escaped = escapeText(text)
-  return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
-}
-
+// A server's string is quoted in a message as one line of at most so many characters (the field keeps it whole).
 const describe = (error: ServerFields, hint: string): string =>
-  `${error._tag}: ZEGO code ${error.code} (${quoted(error.serverMessage, 200) || "no message"}) from ` +
-  `${error.action}, RequestId ${quoted(error.requestId, 100) || "none"}. ${hint}`
+  `${error._tag}: ZEGO code ${error.code} (${quote(error.serverMessage, 200) || "no message"}) from ` +
+  `${error.action}, RequestId ${quote(error.requestId, 100) || "none"}. ${hint}`
 
 const rateHints: Record<Action, string> = {
   RTMPDispatchV2: "40 dispatch calls",
@@ -249,7 +244,7 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   retryable: Schema.Boolean
 }) {
   override get message() {
-    return `TransportError (${this.reason}) calling ${this.action}: ${quoted(this.detail, 400)}`
+    return `TransportError (${this.reason}) calling ${this.action}: ${quote(this.detail, 400)}`
   }
 }
 
@@ -263,8 +258,8 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
 }) {
   override get message() {
     return `ResponseDecodeError from ${this.action} (HTTP ${this.status}${
-      this.requestId ? `, RequestId ${quoted(this.requestId, 100)}` : ""
-    }): ${quoted(this.detail, 400)}`
+      this.requestId ? `, RequestId ${quote(this.requestId, 100)}` : ""
+    }): ${quote(this.detail, 400)}`
   }
 }
 
@@ -275,7 +270,7 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
   detail: Schema.String
 }) {
   override get message() {
-    return `InvalidRequestError: ${quoted(this.parameter, 100)}: ${quoted(this.detail, 400)} (nothing was sent)`
+    return `InvalidRequestError: ${quote(this.parameter, 100)}: ${quote(this.detail, 400)} (nothing was sent)`
   }
 }
 

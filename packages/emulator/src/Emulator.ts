@@ -108,19 +108,14 @@ export const streamActionLimits: Readonly<
 /** A stream announced in a room by `AddStream` and not deleted since. */
 export type Announced = Rooms.Announced
 
-/** An `AddStream` or `DeleteStream` that took effect, with its request id and time. */
-export interface AnnouncementRecord {
+/**
+ * An `AddStream` or `DeleteStream` that took effect, with its request id and time: the announcement's fields
+ * (`streamTitle`, `extraInfo` and `censorFlag` for `AddStream` only).
+ */
+export interface AnnouncementRecord extends Omit<Announced, "announcedAt"> {
   readonly requestId: string
   readonly appId: number
   readonly action: "AddStream" | "DeleteStream"
-  readonly roomId: string
-  readonly userId: string
-  readonly userName: string | undefined
-  readonly streamId: string
-  /** `AddStream` only: what it announced. */
-  readonly streamTitle: string | undefined
-  readonly extraInfo: string | undefined
-  readonly censorFlag: 0 | 1 | undefined
   readonly time: DateTime.Utc
 }
 

@@ -13,11 +13,11 @@ import { spawn } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { figures, held, save } from "./figures.js"
+import { query, serve } from "./loopbackServer.js"
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../cli/dist/bin.js")
 const SECRET = "5e1ec7ed5e1ec7ed5e1ec7ed5e1ec7ed"
@@ -79,26 +79,16 @@ const hostileServer = (answers: Record<string, (res: Http.ServerResponse) => voi
   Effect.gen(function*() {
     const calls: Array<string> = []
     const waiting: Array<() => void> = []
-    const server = yield* Effect.acquireRelease(
-      Effect.async<Http.Server>((resume) => {
-        const s = Http.createServer((req, res) => {
-          const streamId = new URL(req.url ?? "/", "http://x").searchParams.get("StreamId") ?? ""
-          calls.push(streamId)
-          waiting.splice(0).forEach((wake) => wake())
-          const answer = answers[streamId]
-          if (answer === undefined) res.writeHead(404).end()
-          else answer(res)
-        })
-        s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
-      }),
-      (s) =>
-        Effect.sync(() => {
-          s.closeAllConnections()
-          s.close()
-        })
-    )
+    const baseUrl = yield* serve((req, res) => {
+      const streamId = query(req).get("StreamId") ?? ""
+      calls.push(streamId)
+      waiting.splice(0).forEach((wake) => wake())
+      const answer = answers[streamId]
+      if (answer === undefined) res.writeHead(404).end()
+      else answer(res)
+    })
     return {
-      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      baseUrl,
       calls,
       /** Waits until the server has received `n` calls in all. */
       received: (n: number) =>

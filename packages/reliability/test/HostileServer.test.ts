@@ -11,9 +11,9 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { makeCapture } from "./capture.js"
 import { figures, observe, save } from "./figures.js"
+import { query, serve } from "./loopbackServer.js"
 
 const SECRET = Redacted.make("0f1e2d3c4b5a69788796a5b4c3d2e1f0")
 const capture = makeCapture()
@@ -137,26 +137,14 @@ describe("hostile server", () => {
           },
           { name: "no answer at all", answer: () => {}, expect: "TransportError (Timeout)", timeout: SILENT_TIMEOUT }
         ]
-        const server = yield* Effect.acquireRelease(
-          Effect.async<Http.Server>((resume) => {
-            const s = Http.createServer((req, res) => {
-              const index = Number(new URL(req.url ?? "/", "http://x").searchParams.get("StreamId")?.slice(5))
-              all[index]!.answer(res)
-            })
-            s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
-          }),
-          (s) =>
-            Effect.sync(() => {
-              s.closeAllConnections()
-              s.close()
-            })
-        )
-        const { port } = server.address() as AddressInfo
+        const baseUrl = yield* serve((req, res) => {
+          all[Number(query(req).get("StreamId")?.slice(5))]!.answer(res)
+        })
         const client = (timeout: Duration.DurationInput) =>
           NodeRtmpDispatch.layerOptions({
             appId: 1,
             serverSecret: SECRET,
-            baseUrl: `http://127.0.0.1:${port}`,
+            baseUrl,
             timeout,
             retry: Schedule.stop,
             rateLimit: false

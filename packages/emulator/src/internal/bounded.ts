@@ -23,10 +23,7 @@ export const keepOptional = (text: string | undefined, max = MAX_KEPT): string |
   text === undefined ? undefined : keep(text, max)
 
 /** At most `max` characters of `text` with every control, bidi and line-separator character written visibly. */
-export const printable = (text: string, max = 1000): string => {
-  const escaped = Untrusted.escapeText(text.length > max ? text.slice(0, max) : text)
-  return escaped.length > max || text.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
-}
+export const printable = (text: string, max = 1000): string => Untrusted.quote(text, max)
 
 /**
  * Every problem of a parse error (at most 20), each as `{ path, message }`: no value quoted past a short excerpt,
