@@ -3,12 +3,34 @@
  * (within a room session the larger `stream_seq` wins, duplicates change nothing, an older create after a newer close
  * does not bring a stream back), and a lost callback repaired by asking the server about a stream whose state is
  * unknown or too old.
+ *
+ * Ordering, in full (see {@link supersedes}):
+ * - Within one room session: the larger `stream_seq` wins; at an equal seq a close beats a create (of the two, only
+ *   the close cannot be a resurrection); the same kind at the same seq is a duplicate and changes nothing.
+ * - Across room sessions, and against what `DescribeRTCStreamState` said (it has no seq): the server's times. A
+ *   create wins over a close only when it starts a later publish than the one that closed: compared with the close's
+ *   `create_time_ms` when it has one (so a publish that kicked out the previous one by repeated login stays live even
+ *   though the old one's close is timed after it), else with `destroy_timemillis`; a tie goes to the close. Two
+ *   creates or two closes: the later time wins.
+ * - `DescribeRTCStreamState`'s times are whole seconds, so against it times are compared by the second, and a tie
+ *   goes to the close: a close and a re-publish within the same second whose create was lost can read as closed
+ *   until the next callback. An exact callback time refines a describe time of the same second.
+ * - 41004 (no such stream): a known closed stream stays closed (the server forgets closed streams); a live one learnt
+ *   less than `maxAge` ago stays live (the server may not have caught up); anything else becomes `absent`.
  */
-import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
-import type * as Stream from "effect/Stream"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type * as Callback from "./Callback.js"
-import type * as StreamState from "./StreamState.js"
+import * as TrackerStore from "./internal/trackerStore.js"
+import * as StreamState from "./StreamState.js"
 
 /** Where a status was learnt: a callback, or a `DescribeRTCStreamState` answer. */
 export type Source = "callback" | "describe"
@@ -59,7 +81,11 @@ export interface Service {
   readonly peek: (streamId: string) => Effect.Effect<Status | undefined>
   /** The streams known to be live. */
   readonly live: Effect.Effect<ReadonlyArray<Status>>
-  /** Every change of state (live → closed, closed → live, …), from the moment of subscription. */
+  /**
+   * Every change of state (live → closed, closed → live, …), from the moment of subscription. Each subscriber has a
+   * sliding buffer: one that falls behind loses its oldest changes rather than hold up the callbacks; the final
+   * state is always readable with `peek` or `get`.
+   */
   readonly changes: Stream.Stream<Change>
 }
 
@@ -67,6 +93,243 @@ export interface Service {
 export interface Options {
   /** A status older than this is re-checked by `get`. Default 30 seconds. */
   readonly maxAge?: Duration.DurationInput | undefined
-  /** How many streams are kept (the oldest closed ones are forgotten first). Default 10 000. */
+  /**
+   * How many streams the default store keeps: when full it forgets the least recently updated closed or absent
+   * stream, and only when there is none the least recently updated live one. Default 10 000.
+   */
   readonly capacity?: number | undefined
+  /** Where entries are kept (a store shared by several processes, say). Default: in memory, bounded by `capacity`. */
+  readonly store?: Store | undefined
 }
+
+/** Where a status came from in the server's order of events: what the tracker compares the next event with. */
+export interface Key {
+  readonly kind: "create" | "close"
+  /** The callback's room session; `undefined` for `DescribeRTCStreamState` (which has none). */
+  readonly roomSessionId: bigint | undefined
+  /** The callback's `stream_seq`; `undefined` for `DescribeRTCStreamState`. */
+  readonly streamSeq: bigint | undefined
+  /** The server's time of the event, epoch ms: a create's start, a close's end. */
+  readonly time: number
+  /** When the publish started, epoch ms (a close: when it says). */
+  readonly createdAt: number | undefined
+  /** `false`: `DescribeRTCStreamState`'s times, whole seconds. */
+  readonly exact: boolean
+}
+
+/** What the tracker keeps per stream. */
+export interface Entry {
+  readonly status: Status
+  /** What the status follows from; `undefined` for `absent`. */
+  readonly key: Key | undefined
+}
+
+/** The tracker's storage. Bounding it is the store's business (the default forgets as {@link Options.capacity} says). */
+export interface Store {
+  readonly get: (streamId: string) => Effect.Effect<Entry | undefined>
+  readonly set: (streamId: string, entry: Entry) => Effect.Effect<void>
+  readonly delete: (streamId: string) => Effect.Effect<void>
+  readonly list: Effect.Effect<ReadonlyArray<readonly [string, Entry]>>
+}
+
+/** The in-memory store, bounded to `capacity` streams (the default store). */
+export const memoryStore: (capacity: number) => Store = TrackerStore.memory
+
+/** The service tag. */
+export class StreamTracker extends Context.Tag("@effect-zego/core/StreamTracker")<StreamTracker, Service>() {}
+
+const DEFAULT_MAX_AGE = Duration.seconds(30)
+const DEFAULT_CAPACITY = 10_000
+/** Changes buffered per subscriber; beyond it the oldest are dropped (sliding), never the callback path blocked. */
+const CHANGES_BUFFER = 1024
+/** Stripes of the apply lock: atomic per stream without serialising every stream behind one lock. */
+const STRIPES = 64
+
+const second = (ms: number) => Math.floor(ms / 1000)
+
+/** Whether `create` starts a later publish than the one `close` ended (ties go to the close: no resurrection). */
+const createAfterClose = (create: Key, close: Key): boolean => {
+  const other = close.createdAt ?? close.time
+  return create.exact && close.exact ? create.time > other : second(create.time) > second(other)
+}
+
+/** Whether `next` is later in the stream's history than `current` (the module's comment says why each rule). */
+export const supersedes = (next: Key, current: Key): boolean => {
+  if (next.roomSessionId !== undefined && next.roomSessionId === current.roomSessionId) {
+    if (next.streamSeq !== current.streamSeq) return next.streamSeq! > current.streamSeq!
+    return next.kind === "close" && current.kind === "create"
+  }
+  if (next.kind === "create" && current.kind === "close") return createAfterClose(next, current)
+  if (next.kind === "close" && current.kind === "create") return !createAfterClose(current, next)
+  if (next.exact && current.exact) {
+    // Equal times in two sessions: the larger session id, so that the outcome does not depend on arrival order.
+    return next.time > current.time ||
+      (next.time === current.time && (next.roomSessionId ?? 0n) > (current.roomSessionId ?? 0n))
+  }
+  return second(next.time) > second(current.time) ||
+    (second(next.time) === second(current.time) && next.exact && !current.exact)
+}
+
+const eventEntry = (event: Callback.StreamCreated | Callback.StreamClosed, checkedAt: Date): Entry =>
+  event._tag === "StreamCreated"
+    ? {
+      status: { state: "live", streamId: event.streamId, since: event.createdAt, source: "callback", checkedAt },
+      key: {
+        kind: "create",
+        roomSessionId: event.roomSessionId,
+        streamSeq: event.streamSeq,
+        time: event.createdAt.getTime(),
+        createdAt: event.createdAt.getTime(),
+        exact: true
+      }
+    }
+    : {
+      status: {
+        state: "closed",
+        streamId: event.streamId,
+        reason: event.reason,
+        closedAt: event.closedAt,
+        source: "callback",
+        checkedAt
+      },
+      key: {
+        kind: "close",
+        roomSessionId: event.roomSessionId,
+        streamSeq: event.streamSeq,
+        time: event.closedAt.getTime(),
+        createdAt: event.createdAt?.getTime(),
+        exact: true
+      }
+    }
+
+const describeEntry = (streamId: string, state: StreamState.State, checkedAt: Date): Entry => {
+  const createdAt = state.createdAt.getTime()
+  return state.state === "active"
+    ? {
+      status: { state: "live", streamId, since: state.createdAt, source: "describe", checkedAt },
+      key: { kind: "create", roomSessionId: undefined, streamSeq: undefined, time: createdAt, createdAt, exact: false }
+    }
+    : {
+      status: { state: "closed", streamId, reason: "unknown", closedAt: state.closedAt, source: "describe", checkedAt },
+      key: {
+        kind: "close",
+        roomSessionId: undefined,
+        streamSeq: undefined,
+        time: state.closedAt.getTime(),
+        createdAt,
+        exact: false
+      }
+    }
+}
+
+const stripeOf = (streamId: string): number => {
+  let hash = 0
+  for (let i = 0; i < streamId.length; i++) hash = (hash * 31 + streamId.charCodeAt(i)) | 0
+  return (hash >>> 0) % STRIPES
+}
+
+/** Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). */
+export const make = (options: Options = {}): Effect.Effect<Service, never, StreamState.StreamState | Scope.Scope> =>
+  Effect.gen(function*() {
+    const streamState = yield* StreamState.StreamState
+    const scope = yield* Effect.scope
+    const maxAgeMillis = Duration.toMillis(options.maxAge ?? DEFAULT_MAX_AGE)
+    const store = options.store ?? memoryStore(options.capacity ?? DEFAULT_CAPACITY)
+    const hub = yield* Effect.acquireRelease(PubSub.sliding<Change>(CHANGES_BUFFER), PubSub.shutdown)
+    const locks = yield* Effect.forEach(Array.from({ length: STRIPES }), () => Effect.makeSemaphore(1))
+    const inflight = yield* Ref.make(new Map<string, Deferred.Deferred<Status | undefined>>())
+
+    const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+
+    /** Read, decide, write and publish as one step for this stream. */
+    const update = (streamId: string, decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined) =>
+      locks[stripeOf(streamId)]!.withPermits(1)(Effect.gen(function*() {
+        const current = yield* store.get(streamId)
+        const next = decide(current, yield* now)
+        if (next === undefined) return
+        yield* store.set(streamId, next)
+        // Only a change of state is news; a refined time or a re-check is not.
+        if (next.status.state !== current?.status.state) yield* PubSub.publish(hub, next.status)
+      }))
+
+    /** `current` refreshed: still true as of `checkedAt`. */
+    const confirmed = (current: Entry, checkedAt: Date): Entry => ({
+      ...current,
+      status: { ...current.status, checkedAt }
+    })
+
+    const apply: Service["apply"] = (event) =>
+      event._tag === "UnknownEvent" ? Effect.void : update(event.streamId, (current, checkedAt) => {
+        const next = eventEntry(event, checkedAt)
+        return current?.key === undefined || supersedes(next.key!, current.key) ? next : undefined
+      })
+
+    const observe: Service["observe"] = (streamId, state) =>
+      update(streamId, (current, checkedAt) => {
+        const absent: Entry = { status: { state: "absent", streamId, source: "describe", checkedAt }, key: undefined }
+        if (state === undefined) {
+          if (current === undefined || current.status.state === "absent") return absent
+          if (current.status.state === "closed") return confirmed(current, checkedAt)
+          const fresh = checkedAt.getTime() - current.status.checkedAt.getTime() < maxAgeMillis
+          return fresh ? confirmed(current, checkedAt) : absent
+        }
+        const next = describeEntry(streamId, state, checkedAt)
+        return current?.key === undefined || supersedes(next.key!, current.key)
+          ? next
+          : confirmed(current, checkedAt)
+      })
+
+    const peek: Service["peek"] = (streamId) => Effect.map(store.get(streamId), (entry) => entry?.status)
+
+    const recheck = (streamId: string) =>
+      streamState.describe(streamId).pipe(
+        Effect.flatMap((state) => observe(streamId, state)),
+        Effect.catchTag("StreamNotFoundError", () => observe(streamId, undefined)),
+        // The caller gets the last known status; the failure is the re-check's business, not theirs.
+        Effect.catchAllCause((cause) =>
+          Effect.logDebug("StreamTracker: DescribeRTCStreamState failed; keeping the last known status", cause)
+        ),
+        Effect.zipRight(peek(streamId))
+      )
+
+    /** One re-check per stream at a time: concurrent callers share it (the action's budget is 40/s per AppId). */
+    const shared = (streamId: string) =>
+      Effect.gen(function*() {
+        const mine = yield* Deferred.make<Status | undefined>()
+        const running = yield* Ref.modify(inflight, (map) => {
+          const existing = map.get(streamId)
+          return existing !== undefined ? [existing, map] : [undefined, new Map(map).set(streamId, mine)]
+        })
+        if (running !== undefined) return yield* Deferred.await(running)
+        // Forked into the tracker's scope: a caller that gives up does not cancel the others' answer.
+        yield* recheck(streamId).pipe(
+          Effect.ensuring(Ref.update(inflight, (map) => {
+            const rest = new Map(map)
+            rest.delete(streamId)
+            return rest
+          })),
+          Effect.intoDeferred(mine),
+          Effect.forkIn(scope)
+        )
+        return yield* Deferred.await(mine)
+      })
+
+    const get: Service["get"] = (streamId) =>
+      Effect.gen(function*() {
+        const status = yield* peek(streamId)
+        const at = yield* Clock.currentTimeMillis
+        if (status !== undefined && at - status.checkedAt.getTime() <= maxAgeMillis) return status
+        return yield* shared(streamId)
+      })
+
+    const live: Service["live"] = Effect.map(
+      store.list,
+      (entries) => entries.flatMap(([, entry]) => entry.status.state === "live" ? [entry.status] : [])
+    )
+
+    return StreamTracker.of({ apply, observe, get, peek, live, changes: Stream.fromPubSub(hub) })
+  })
+
+/** The tracker as a layer over a `StreamState` service. */
+export const layer = (options?: Options): Layer.Layer<StreamTracker, never, StreamState.StreamState> =>
+  Layer.scoped(StreamTracker, make(options))
