@@ -87,6 +87,11 @@ export interface Service {
    * state is always readable with `peek` or `get`.
    */
   readonly changes: Stream.Stream<Change>
+  /**
+   * {@link changes}, subscribed when this returns (until the scope closes): running `changes` subscribes only when
+   * the stream starts, so a caller that must not miss the next change subscribes first with this.
+   */
+  readonly subscribe: Effect.Effect<Stream.Stream<Change>, never, Scope.Scope>
 }
 
 /** Options of the tracker. */
@@ -327,7 +332,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Strea
       (entries) => entries.flatMap(([, entry]) => entry.status.state === "live" ? [entry.status] : [])
     )
 
-    return StreamTracker.of({ apply, observe, get, peek, live, changes: Stream.fromPubSub(hub) })
+    return StreamTracker.of({
+      apply,
+      observe,
+      get,
+      peek,
+      live,
+      changes: Stream.fromPubSub(hub),
+      subscribe: Stream.fromPubSub(hub, { scoped: true })
+    })
   })
 
 /** The tracker as a layer over a `StreamState` service. */

@@ -1,0 +1,529 @@
+import { Callback, StreamState, StreamTracker, ZegoError } from "@effect-zego/core"
+import { ZegoMock } from "@effect-zego/core/testing"
+import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { APP_ID, requests, SECRET } from "./utils.js"
+
+const STREAM = "obs-1"
+const SESSION = 858012925204410400n
+const T0 = 1_700_000_000_000
+
+const common = { event: "", appId: APP_ID, timestamp: 1_700_000_000, nonce: "n" }
+const fields = (streamSeq: number, roomSessionId: bigint) => ({
+  streamId: STREAM,
+  roomId: "room-1",
+  roomSessionId,
+  streamSeq: BigInt(streamSeq),
+  userId: "u",
+  userName: "u",
+  channelId: "",
+  streamSid: "",
+  streamAlias: ""
+})
+
+const created = (streamSeq: number, at: number, roomSessionId = SESSION): Callback.StreamCreated => ({
+  ...common,
+  ...fields(streamSeq, roomSessionId),
+  _tag: "StreamCreated",
+  event: "stream_create",
+  createdAt: new Date(at),
+  recreate: false,
+  extraInfo: "",
+  title: "",
+  codec: undefined,
+  rtmpUrls: [],
+  hlsUrls: [],
+  hdlUrls: [],
+  picUrls: []
+})
+
+const closed = (
+  streamSeq: number,
+  at: number,
+  options: {
+    readonly reason?: Callback.CloseReason
+    readonly createdAt?: number | undefined
+    readonly roomSessionId?: bigint
+  } = {}
+): Callback.StreamClosed => ({
+  ...common,
+  ...fields(streamSeq, options.roomSessionId ?? SESSION),
+  _tag: "StreamClosed",
+  event: "stream_close",
+  reason: options.reason ?? "normal",
+  closeCode: 0,
+  closedAt: new Date(at),
+  createdAt: options.createdAt === undefined ? undefined : new Date(options.createdAt),
+  thirdDefineData: ""
+})
+
+const serverFields = (code: number) => ({
+  code,
+  serverMessage: "oracle",
+  requestId: "oracle-1",
+  action: "DescribeRTCStreamState" as const,
+  retryable: false
+})
+
+const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000)
+
+/** A `StreamState` whose `describe` answers `answer` and counts its calls. */
+const stateLayer = (
+  answer: (streamId: string) => Effect.Effect<StreamState.State, StreamState.DescribeError>,
+  calls: Ref.Ref<number>
+) =>
+  Layer.succeed(StreamState.StreamState, {
+    appId: APP_ID,
+    baseUrl: "http://oracle",
+    describe: (streamId) => Effect.zipRight(Ref.update(calls, (n) => n + 1), answer(streamId))
+  })
+
+const active = (createdAt: number): StreamState.State => ({
+  state: "active",
+  requestId: "oracle-1",
+  streamId: STREAM,
+  createdAt: seconds(createdAt)
+})
+const closedState = (createdAt: number, closedAt: number): StreamState.State => ({
+  state: "closed",
+  requestId: "oracle-1",
+  streamId: STREAM,
+  createdAt: seconds(createdAt),
+  closedAt: seconds(closedAt)
+})
+const notFound = Effect.fail(new ZegoError.StreamNotFoundError(serverFields(41004)))
+
+/** Runs `body` with a tracker over a `describe` that answers `answer`. */
+const withTracker = <A, E>(
+  answer: (streamId: string) => Effect.Effect<StreamState.State, StreamState.DescribeError>,
+  body: (tracker: StreamTracker.Service) => Effect.Effect<A, E, Scope.Scope>,
+  options?: StreamTracker.Options
+) =>
+  Effect.flatMap(StreamTracker.make(options), body).pipe(
+    Effect.provide(stateLayer(answer, Ref.unsafeMake(0))),
+    Effect.scoped
+  )
+
+const stale = TestClock.adjust("31 seconds")
+
+// ---------------------------------------------------------------------------------------------------------------
+// The main properties: a true history, delivered with losses, reordering and duplicates.
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A stream's true history: create, close, create, … with increasing `stream_seq` and server times, in one or two
+ * room sessions (the second restarts its seq, so only the times order them). Gaps are at least 501 ms: two publishes'
+ * creates are then in different seconds, the most `DescribeRTCStreamState`'s whole seconds can tell apart; a close and
+ * the next create may share a second (the close's `create_time_ms` tells them apart).
+ */
+const History = FastCheck.record({
+  steps: FastCheck.array(
+    FastCheck.record({
+      gap: FastCheck.integer({ min: 501, max: 5000 }),
+      reason: FastCheck.constantFrom(...Callback.CloseReason.literals),
+      withCreatedAt: FastCheck.boolean()
+    }),
+    { maxLength: 8 }
+  ),
+  switchAt: FastCheck.option(FastCheck.nat(8), { nil: undefined }),
+  sessions: FastCheck.tuple(
+    FastCheck.bigInt({ min: 1n, max: 2n ** 64n }),
+    FastCheck.bigInt({ min: 1n, max: 2n ** 64n })
+  )
+    .filter(([a, b]) => a !== b)
+}).map(({ sessions, steps, switchAt }) => {
+  const events: Array<Callback.StreamCreated | Callback.StreamClosed> = []
+  let time = T0
+  let seq = 0
+  let session = sessions[0]
+  let lastCreate = T0
+  steps.forEach((step, i) => {
+    time += step.gap
+    if (i % 2 === 0) {
+      // A new room session can only begin with a create.
+      if (switchAt !== undefined && i === switchAt * 2 && i > 0) {
+        session = sessions[1]
+        seq = 0
+      }
+      lastCreate = time
+      events.push(created(++seq, time, session))
+    } else {
+      // ZEGOCLOUD sends the close's create_time_ms. Without it a close is ordered by its own time, which cannot be
+      // told from describe's next create in the same second: left out only when that create is in a later second.
+      const next = steps[i + 1]
+      const nextInLaterSecond = next === undefined || Math.floor((time + next.gap) / 1000) > Math.floor(time / 1000)
+      events.push(closed(++seq, time, {
+        reason: step.reason,
+        roomSessionId: session,
+        createdAt: step.withCreatedAt || !nextInLaterSecond ? lastCreate : undefined
+      }))
+    }
+  })
+  return events
+})
+
+/** What `DescribeRTCStreamState` says at the end of `history`. */
+const oracle = (history: ReadonlyArray<Callback.StreamCreated | Callback.StreamClosed>) => () => {
+  const last = history.at(-1)
+  const previous = history.at(-2)
+  if (last === undefined) return notFound
+  return Effect.succeed(
+    last._tag === "StreamCreated"
+      ? active(last.createdAt.getTime())
+      : closedState(previous?._tag === "StreamCreated" ? previous.createdAt.getTime() : 0, last.closedAt.getTime())
+  )
+}
+
+/** Delivers each event 0 (`minCopies` 0: dropped) to 3 times, shuffled. */
+const Delivered = (minCopies: number) =>
+  History.chain((history) =>
+    FastCheck.array(FastCheck.integer({ min: minCopies, max: 3 }), {
+      minLength: history.length,
+      maxLength: history.length
+    }).chain((copies) => {
+      const all = history.flatMap((event, i) => Array.from({ length: copies[i]! }, () => event))
+      return FastCheck.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }).map((delivery) => ({
+        history,
+        delivery,
+        delivered: new Set(delivery)
+      }))
+    })
+  )
+
+/** Checks `status` against the last event of `history`; the reason only when the final close was delivered. */
+const assertFinal = (
+  status: StreamTracker.Status | undefined,
+  history: ReadonlyArray<Callback.StreamCreated | Callback.StreamClosed>,
+  delivered: ReadonlySet<Callback.Event>
+) => {
+  const last = history.at(-1)
+  if (last === undefined) return assert.strictEqual(status?.state ?? "absent", "absent")
+  if (last._tag === "StreamCreated") {
+    assert.strictEqual(status?.state, "live")
+    if (status?.state === "live") {
+      assert.deepStrictEqual(seconds(status.since.getTime()), seconds(last.createdAt.getTime()))
+    }
+    return
+  }
+  assert.strictEqual(status?.state, "closed")
+  if (status?.state !== "closed") return
+  assert.deepStrictEqual(seconds(status.closedAt.getTime()), seconds(last.closedAt.getTime()))
+  assert.strictEqual(status.reason, delivered.has(last) ? last.reason : "unknown")
+}
+
+describe("StreamTracker: the true final state", () => {
+  it.effect.prop(
+    "losses, reordering and duplicates, then a stale get asks DescribeRTCStreamState: the true final state",
+    [Delivered(0)],
+    ([{ delivered, delivery, history }]) =>
+      withTracker(oracle(history), (tracker) =>
+        Effect.gen(function*() {
+          yield* Effect.forEach(delivery, tracker.apply, { discard: true })
+          yield* stale
+          assertFinal(yield* tracker.get(STREAM), history, delivered)
+        })),
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.effect.prop(
+    "reordering and duplicates without losses: the true final state and reason with no describe at all",
+    [Delivered(1)],
+    ([{ delivered, delivery, history }]) =>
+      withTracker(() => Effect.die("no describe expected"), (tracker) =>
+        Effect.gen(function*() {
+          yield* Effect.forEach(delivery, tracker.apply, { discard: true })
+          const status = yield* tracker.peek(STREAM)
+          if (history.length === 0) return assert.isUndefined(status)
+          assertFinal(status, history, delivered)
+          assert.strictEqual(status?.source, "callback")
+        })),
+    { fastCheck: { numRuns: 300 } }
+  )
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ordering, by example
+// ---------------------------------------------------------------------------------------------------------------
+
+const noDescribe = () => Effect.die("no describe expected")
+
+describe("StreamTracker: ordering", () => {
+  it.effect("an older create after a newer close does not resurrect the stream", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.apply(closed(2, T0 + 5000, { reason: "kickedOut" }))
+        yield* tracker.apply(created(1, T0))
+        const status = yield* tracker.peek(STREAM)
+        assert.strictEqual(status?.state, "closed")
+        assert.strictEqual(status?.state === "closed" && status.reason, "kickedOut")
+      })))
+
+  it.effect("at an equal stream_seq the close wins, in either order", () =>
+    Effect.gen(function*() {
+      for (const order of [[created(3, T0), closed(3, T0)], [closed(3, T0), created(3, T0)]]) {
+        yield* withTracker(noDescribe, (tracker) =>
+          Effect.gen(function*() {
+            yield* Effect.forEach(order, tracker.apply, { discard: true })
+            assert.strictEqual((yield* tracker.peek(STREAM))?.state, "closed")
+          }))
+      }
+    }))
+
+  it.effect("across room sessions the server times decide, not the seq", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        // The old session's close (seq 9) arrives after the new session's create (seq 1), which is later.
+        yield* tracker.apply(created(1, T0 + 10_000, 2n))
+        yield* tracker.apply(closed(9, T0 + 5000, { createdAt: T0 }))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      })))
+
+  it.effect("a repeated login: the old publish's close, timed after the new create, does not end the new one", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.apply(created(1, T0 + 1000, 2n))
+        yield* tracker.apply(closed(4, T0 + 1200, { reason: "repeatedLogin", createdAt: T0 }))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      })))
+
+  it.effect("UnknownEvent changes nothing", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.apply({ ...common, _tag: "UnknownEvent", event: "room_create", fields: { stream_id: STREAM } })
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        assert.deepStrictEqual(yield* tracker.live, [])
+      })))
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Changes
+// ---------------------------------------------------------------------------------------------------------------
+
+describe("StreamTracker: changes", () => {
+  it.effect("emits live, then closed with its reason", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        const fiber = yield* Effect.fork(Stream.runCollect(Stream.take(yield* tracker.subscribe, 2)))
+        yield* tracker.apply(created(1, T0))
+        yield* tracker.apply(closed(2, T0 + 60_000, { reason: "heartbeatTimeout", createdAt: T0 }))
+        const changes = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+        assert.deepStrictEqual(changes.map((change) => change.state), ["live", "closed"])
+        assert.strictEqual(changes[1]?.state === "closed" && changes[1].reason, "heartbeatTimeout")
+      })))
+
+  it.effect("duplicates publish no change", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        const fiber = yield* Effect.fork(Stream.runCollect(Stream.take(yield* tracker.subscribe, 3)))
+        for (
+          const event of [
+            created(1, T0),
+            created(1, T0),
+            closed(2, T0 + 5000),
+            closed(2, T0 + 5000),
+            created(1, T0),
+            created(3, T0 + 9000)
+          ]
+        ) yield* tracker.apply(event)
+        // Had a duplicate published, the third change would not be the second live.
+        const changes = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+        assert.deepStrictEqual(changes.map((change) => change.state), ["live", "closed", "live"])
+      })))
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// get: re-checks
+// ---------------------------------------------------------------------------------------------------------------
+
+describe("StreamTracker.get", () => {
+  it.effect("a fresh status is answered without a describe; a stale one is re-checked", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        const tracker = yield* StreamTracker.make()
+        yield* tracker.apply(created(1, T0))
+        const fresh = yield* tracker.get(STREAM)
+        assert.strictEqual(fresh?.source, "callback")
+        assert.strictEqual(yield* Ref.get(calls), 0)
+        yield* stale
+        const rechecked = yield* tracker.get(STREAM)
+        assert.strictEqual(yield* Ref.get(calls), 1)
+        // Describe confirms the same publish: the callback's exact status stays, its checkedAt moves on.
+        assert.strictEqual(rechecked?.source, "callback")
+        assert.strictEqual(rechecked?.checkedAt.getTime(), 31_000)
+      }).pipe(Effect.provide(stateLayer(() => Effect.succeed(active(T0)), calls)), Effect.scoped)
+    }))
+
+  it.effect("concurrent gets of one stale stream share one describe", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        const tracker = yield* StreamTracker.make()
+        const fiber = yield* Effect.fork(Effect.all(Array.from({ length: 20 }, () => tracker.get(STREAM)), {
+          concurrency: "unbounded"
+        }))
+        yield* TestClock.adjust("1 second")
+        const statuses = yield* Fiber.join(fiber)
+        assert.strictEqual(yield* Ref.get(calls), 1)
+        assert.isTrue(statuses.every((status) => status?.state === "live" && status.source === "describe"))
+      }).pipe(
+        Effect.provide(stateLayer(() => Effect.delay(Effect.succeed(active(T0)), "500 millis"), calls)),
+        Effect.scoped
+      )
+    }))
+
+  it.effect("a describe failing with another error keeps the last known status and does not fail", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        const tracker = yield* StreamTracker.make()
+        assert.isUndefined(yield* tracker.get("unknown-stream"))
+        yield* tracker.apply(created(1, T0))
+        yield* stale
+        const status = yield* tracker.get(STREAM)
+        assert.strictEqual(status?.state, "live")
+        assert.strictEqual(status?.checkedAt.getTime(), 0)
+        assert.strictEqual(yield* Ref.get(calls), 2)
+      }).pipe(
+        Effect.provide(stateLayer(() => Effect.fail(new ZegoError.ZegoInternalError(serverFields(5006))), calls)),
+        Effect.scoped
+      )
+    }))
+
+  it.effect("41004 makes an unknown stream absent", () =>
+    withTracker(() => notFound, (tracker) =>
+      Effect.gen(function*() {
+        const status = yield* tracker.get(STREAM)
+        assert.strictEqual(status?.state, "absent")
+        assert.strictEqual(status?.source, "describe")
+      })))
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// observe: reconciling DescribeRTCStreamState (whole seconds, no seq)
+// ---------------------------------------------------------------------------------------------------------------
+
+describe("StreamTracker.observe", () => {
+  it.effect("repairs a lost create (unknown or closed before) and a lost close (reason unknown)", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.observe(STREAM, active(T0 + 500))
+        assert.deepStrictEqual(yield* tracker.peek(STREAM), {
+          state: "live",
+          streamId: STREAM,
+          since: new Date(T0),
+          source: "describe",
+          checkedAt: new Date(0)
+        })
+        yield* tracker.apply(closed(2, T0 + 5000, { createdAt: T0 + 500 }))
+        // A later publish whose create was lost.
+        yield* tracker.observe(STREAM, active(T0 + 9000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+        // Its close lost too.
+        yield* tracker.observe(STREAM, closedState(T0 + 9000, T0 + 20_000))
+        const status = yield* tracker.peek(STREAM)
+        assert.strictEqual(status?.state === "closed" && status.reason, "unknown")
+        assert.deepStrictEqual(status?.state === "closed" && status.closedAt, new Date(T0 + 20_000))
+      })))
+
+  it.effect("a close of the described publish wins in the same second; a stale describe does not undo a close", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        // Closed 300 ms after a create in the same second as describe's: no way to tell it is another publish.
+        yield* tracker.apply(closed(2, T0 + 800, { reason: "normal" }))
+        yield* tracker.observe(STREAM, active(T0 + 500))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "closed")
+        // With its create_time_ms, a close of an earlier publish in that second is told apart.
+        yield* tracker.apply(closed(3, T0 + 900, { createdAt: T0 - 4000 }))
+        yield* tracker.observe(STREAM, active(T0 + 500))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      })))
+
+  it.effect("describe's closed does not end a later publish known from a callback; it refines nothing else", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.apply(created(5, T0 + 10_000))
+        yield* tracker.observe(STREAM, closedState(T0, T0 + 3000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+        // The same publish closed: describe's closed wins.
+        yield* tracker.observe(STREAM, closedState(T0 + 10_000, T0 + 12_000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "closed")
+        // Then its callback arrives: the exact time and the reason replace describe's.
+        yield* tracker.apply(closed(6, T0 + 12_345, { reason: "tcpDisconnect", createdAt: T0 + 10_000 }))
+        const status = yield* tracker.peek(STREAM)
+        assert.strictEqual(status?.state === "closed" && status.reason, "tcpDisconnect")
+        assert.strictEqual(status?.source, "callback")
+      })))
+
+  it.effect("41004: a closed stream stays closed; a live one learnt within maxAge stays, an older one is absent", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.apply(closed(2, T0, { reason: "normal" }))
+        yield* tracker.observe(STREAM, undefined)
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "closed")
+        yield* tracker.apply(created(3, T0 + 5000))
+        yield* tracker.observe(STREAM, undefined)
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+        yield* stale
+        yield* tracker.observe(STREAM, undefined)
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "absent")
+      })))
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Capacity, layer, and the real DescribeRTCStreamState path
+// ---------------------------------------------------------------------------------------------------------------
+
+describe("StreamTracker: capacity and layers", () => {
+  it.effect("when full, the oldest closed stream is forgotten first, then the oldest live", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        const on = (streamId: string, event: Callback.StreamCreated | Callback.StreamClosed) =>
+          tracker.apply({ ...event, streamId })
+        yield* on("a", created(1, T0))
+        yield* on("b", closed(1, T0))
+        yield* on("c", created(1, T0))
+        yield* on("d", created(1, T0))
+        assert.isUndefined(yield* tracker.peek("b"))
+        yield* on("e", created(1, T0))
+        assert.isUndefined(yield* tracker.peek("a"))
+        assert.deepStrictEqual((yield* tracker.live).map((status) => status.streamId), ["c", "d", "e"])
+      }), { capacity: 3 }))
+
+  it.effect("layer: the tracker over StreamState over the mock repairs a dropped create via DescribeRTCStreamState", () =>
+    Effect.gen(function*() {
+      const tracker = yield* StreamTracker.StreamTracker
+      // The earlier publish's close arrived; the next create (seq 3) was lost.
+      yield* tracker.apply(closed(2, T0 + 5000, { reason: "normal", createdAt: T0 }))
+      yield* stale
+      const status = yield* tracker.get(STREAM)
+      assert.deepStrictEqual(status, {
+        state: "live",
+        streamId: STREAM,
+        since: new Date(1_700_000_100_000),
+        source: "describe",
+        checkedAt: new Date(31_000)
+      })
+      const sent = yield* requests
+      assert.deepStrictEqual(sent.map((request) => [request.action, request.params.StreamId]), [[
+        "DescribeRTCStreamState",
+        STREAM
+      ]])
+    }).pipe(Effect.provide(
+      StreamTracker.layer().pipe(
+        Layer.provideMerge(ZegoMock.layerServices({
+          appId: APP_ID,
+          serverSecret: SECRET,
+          script: [ZegoMock.success({ create_time: "1700000100", close_time: "0" })]
+        }))
+      )
+    )))
+})
