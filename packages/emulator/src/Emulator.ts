@@ -12,6 +12,10 @@
  * closed, and `on_update` (every second) lets it drop a live publisher whose stream id was forbidden. Tests without
  * nginx publish in process (`publish`, `unpublish`).
  *
+ * An app with a `callbackUrl` (on loopback) gets ZEGOCLOUD's stream callbacks: `stream_create` when a stream starts,
+ * `stream_close` when it ends (type 0 stopped, 3 kicked out by a forbid, 100 `DeleteStream`), signed, retried on
+ * ZEGOCLOUD's schedule, with their own fault rules (`callbackFaults`) and a record (`callbacks`).
+ *
  * It answers over plain http on loopback only; the core accepts an http base URL for a loopback host.
  */
 import { Params } from "@effect-zego/core"

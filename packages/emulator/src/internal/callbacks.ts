@@ -139,7 +139,8 @@ const post = (url: URL, body: string, contentType: string): Effect.Effect<number
       response.destroy()
       finish(Effect.succeed(response.statusCode ?? 0))
     })
-    request.once("error", (error) => finish(Effect.fail(Bounded.printable(error.message, 200))))
+    // `on`, not `once`: a destroyed request may emit a second error, which must not go unhandled.
+    request.on("error", (error) => finish(Effect.fail(Bounded.printable(error.message, 200))))
     request.end(body)
     return Effect.sync(() => {
       done = true
