@@ -233,7 +233,7 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
           yield* Effect.logInfo(
             `callback ${record.event} of stream ${Bounded.printable(record.streamId, 300)} to ${where}, attempt ${
               attempt + 1
-            } -> ${status === undefined ? result._tag === "Left" ? result.left : "" : `HTTP ${status}`}`
+            } -> ${result._tag === "Right" ? `HTTP ${result.right}` : result.left}`
           )
           if (ok) {
             record.status = "delivered"
