@@ -364,11 +364,13 @@ export const isLoopback = (host: string): boolean => host === "localhost" || hos
 
 const secretMessage = () => ({ message: "serverSecret must be a non-empty string", override: true })
 
-/** Whether `text` is an `http://` URL on a loopback host. */
+/** Whether `text` is an `http://` URL on a loopback host, without credentials. */
 const isLoopbackHttpUrl = (text: string): boolean => {
   try {
     const url = new URL(text)
-    return url.protocol === "http:" && isLoopback(url.hostname.replace(/^\[(.*)\]$/, "$1"))
+    // No user:password@: a URL is printed and logged, a credential in it would be too.
+    return url.protocol === "http:" && url.username === "" && url.password === "" &&
+      isLoopback(url.hostname.replace(/^\[(.*)\]$/, "$1"))
   } catch {
     return false
   }
@@ -380,8 +382,8 @@ const AppConfigSchema = Schema.Struct({
   isTest: Schema.optional(Schema.Boolean),
   callbackUrl: Schema.optional(Schema.String.pipe(Schema.filter(isLoopbackHttpUrl, {
     message: () =>
-      "callbackUrl must be an http:// URL on a loopback host (127.0.0.1, ::1, localhost): the emulator calls only " +
-      "this machine"
+      "callbackUrl must be an http:// URL on a loopback host (127.0.0.1, ::1, localhost), without user:password@: " +
+      "the emulator calls only this machine"
   }))),
   callbackSecret: Schema.optional(Schema.Redacted(Schema.NonEmptyString.annotations({
     message: () => ({ message: "callbackSecret must be a non-empty string", override: true })

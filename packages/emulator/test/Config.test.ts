@@ -248,6 +248,7 @@ describe("options in code", () => {
         [{ apps: [{ ...prodApp, callbackUrl: "http://example.com/cb", callbackSecret }] }, "loopback host"],
         [{ apps: [{ ...prodApp, callbackUrl: "https://127.0.0.1/cb", callbackSecret }] }, "http:// URL"],
         [{ apps: [{ ...prodApp, callbackUrl: "not a url", callbackSecret }] }, "apps.0.callbackUrl"],
+        [{ apps: [{ ...prodApp, callbackUrl: "http://me:pw@127.0.0.1/cb", callbackSecret }] }, "user:password@"],
         [{ apps: [{ ...prodApp, callbackUrl: "http://127.0.0.1:9/cb" }] }, "callbackSecret is required"],
         [{ apps: [{ ...prodApp, callbackSecret: Redacted.make("") }] }, "apps.0.callbackSecret"],
         [{ apps: [prodApp], callbackRetryScale: 0 }, "callbackRetryScale must be a number greater than 0"],

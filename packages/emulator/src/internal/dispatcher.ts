@@ -274,12 +274,9 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     if ("code" in who) return who
     const withdrawn = rooms.find(streamId)
     const outcome = rooms.remove(who.roomId, who.userId, streamId)
-    return outcome._tag === "Refused" || withdrawn === undefined
-      ? fail(
-        outcome._tag === "Refused" ? outcome.code : Codes.STREAM_INFO_NOT_FOUND,
-        outcome._tag === "Refused" ? outcome.reason : `stream ${streamId} is not announced`
-      )
-      : ok({ announcement: { _tag: "Deleted", ...who, streamId: Bounded.keep(streamId), withdrawn } })
+    if (outcome._tag === "Refused") return fail(outcome.code, outcome.reason)
+    // A removal succeeds only for an announced stream, so `withdrawn` is defined.
+    return ok({ announcement: { _tag: "Deleted", ...who, streamId: Bounded.keep(streamId), withdrawn: withdrawn! } })
   }
 
   const stream = (action: StreamAction, answer: (call: Call) => Answer): ActionSpec => ({
