@@ -2,12 +2,14 @@
  * `zego-rtmp emulator`: runs the ZEGOCLOUD API emulator in the foreground, prints its base URL and the
  * environment to point `zego-rtmp dispatch` (or any client) at it, and stops on Ctrl-C or SIGTERM. With
  * `--media-node` it also runs a local RTMP media node (nginx-rtmp) that its pools point at, so that the URLs it
- * dispatches can be published to with OBS or ffmpeg and played.
+ * dispatches can be published to with OBS or ffmpeg and played. With `--callback-url` (and the secret in
+ * `ZEGO_CALLBACK_SECRET`) it sends ZEGOCLOUD's stream callbacks to a receiver on this machine.
  */
 import { Untrusted } from "@effect-zego/core"
 import type { Emulator, EmulatorError } from "@effect-zego/emulator"
 import * as Command from "@effect/cli/Command"
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -58,13 +60,48 @@ export const environmentLines = (options: {
     return [`# ${title}`, `${index === 0 ? "" : "# "}export ${assignments.join(" ")}`, ...secretNote]
   })
 
+/**
+ * The environment variable holding the callback secret for `--callback-url`. A variable, not a flag: a command line
+ * is visible to every user of the machine (`ps`), and lands in shell histories.
+ */
+export const CALLBACK_SECRET_ENV = "ZEGO_CALLBACK_SECRET"
+
+/**
+ * The apps with `--callback-url` applied: each app without a callback URL of its own gets it and `secret`. Fails when
+ * an app would get the URL but there is no secret.
+ */
+export const withCallbackUrl = (
+  apps: ReadonlyArray<Emulator.AppConfig>,
+  callbackUrl: string | undefined,
+  secret: Redacted.Redacted<string> | undefined,
+  invalid: (detail: string) => EmulatorError.InvalidOptionsError
+): Effect.Effect<ReadonlyArray<Emulator.AppConfig>, EmulatorError.InvalidOptionsError> => {
+  if (callbackUrl === undefined) return Effect.succeed(apps)
+  if (secret === undefined) {
+    return Effect.fail(invalid(`--callback-url needs the callback secret in ${CALLBACK_SECRET_ENV} (not a flag)`))
+  }
+  return Effect.succeed(
+    apps.map((app) => app.callbackUrl === undefined ? { ...app, callbackUrl, callbackSecret: secret } : app)
+  )
+}
+
+/** The lines that say where each app's callbacks go (escaped: a URL from a file or a flag is outside text). */
+export const callbackLines = (apps: ReadonlyArray<Emulator.AppConfig>): ReadonlyArray<string> =>
+  apps.flatMap((app) =>
+    app.callbackUrl === undefined ? [] : [
+      `# App ${app.appId}: stream callbacks (stream_create, stream_close) go to ${
+        Untrusted.escapeText(app.callbackUrl)
+      }, signed with its callback secret (not printed)`
+    ]
+  )
+
 /** Every way `zego-rtmp emulator` can fail. */
 export type EmulatorCommandError = EmulatorError.EmulatorError | EmulatorError.MediaNodeError
 
 /** Runs `zego-rtmp emulator` with parsed flags: serves until interrupted. */
 export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
-    const { Emulator, MediaNode } = yield* Effect.promise(() => import("@effect-zego/emulator"))
+    const { Emulator, EmulatorError: Errors, MediaNode } = yield* Effect.promise(() => import("@effect-zego/emulator"))
     const demoApps = [Emulator.demoApp, Emulator.demoTestApp]
     const configPath = Option.getOrUndefined(flags.config)
     const fromFile = configPath === undefined ? undefined : yield* Emulator.loadOptions(configPath)
@@ -72,8 +109,20 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
     const mediaNode = flags.mediaNode
       ? { host: "127.0.0.1", port: yield* MediaNode.freePort(), app: "live" }
       : undefined
+    // A missing (or unreadable) variable is no secret; an empty one is refused by the emulator's checks.
+    const secret = yield* Config.option(Config.redacted(CALLBACK_SECRET_ENV)).pipe(
+      Effect.map(Option.getOrUndefined),
+      Effect.orElseSucceed(() => undefined)
+    )
+    const apps = yield* withCallbackUrl(
+      fromFile?.apps ?? demoApps,
+      Option.getOrUndefined(flags.callbackUrl),
+      secret,
+      (detail) => new Errors.InvalidOptionsError({ detail })
+    )
     const options: Emulator.Options = {
-      ...(fromFile ?? { apps: demoApps }),
+      ...(fromFile ?? {}),
+      apps,
       ...(mediaNode === undefined ? {} : { nodes: { push: [mediaNode], pull: [mediaNode] } }),
       port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0)
     }
@@ -90,6 +139,7 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
             `it, and it lets publish only the streams dispatched for push; its logs are in ${media.directory}`
           ]),
           ...environmentLines({ baseUrl: emulator.baseUrl, apps: emulator.apps, demoApps, configPath }),
+          ...callbackLines(emulator.apps),
           "# then, in that shell: zego-rtmp dispatch --type push --stream-id demo"
         ].join("\n")
       )

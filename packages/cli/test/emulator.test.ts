@@ -1,8 +1,10 @@
+import { Callback } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import * as Http from "node:http"
 import * as Net from "node:net"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -123,6 +125,81 @@ describe.concurrent("zego-rtmp emulator", () => {
       const badPort = yield* runInProcess(["emulator", "--port", "70000"])
       assert.strictEqual(badPort.code, 2, badPort.line)
       assert.match(badPort.line ?? "", /^ValidationError \(InvalidValue\): the port must be 0 to 65535/)
+    }))
+
+  it.scopedLive("--callback-url: the demo app's stream callbacks go there, signed with ZEGO_CALLBACK_SECRET", () =>
+    Effect.gen(function*() {
+      const secret = "cli-callback-secret-0123456789"
+      const received: Array<string> = []
+      const server = yield* Effect.acquireRelease(
+        Effect.async<Http.Server>((resume) => {
+          const server = Http.createServer((request, response) => {
+            const chunks: Array<Buffer> = []
+            request.on("data", (chunk: Buffer) => chunks.push(chunk)).on("end", () => {
+              received.push(Buffer.concat(chunks).toString("utf8"))
+              response.end()
+            })
+          }).listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+      )
+      const callbackUrl = `http://127.0.0.1:${(server.address() as Net.AddressInfo).port}/zego`
+      const emulator = yield* Bin.spawnBin(["emulator", "--port", "0", "--callback-url", callbackUrl], {
+        env: { ZEGO_CALLBACK_SECRET: secret }
+      })
+      const [line] = yield* emulator.waitFor(EXPORT_LINE)
+      const env = exported(line)
+      assert.include(
+        yield* emulator.stdout,
+        `# App ${Emulator.demoApp.appId}: stream callbacks (stream_create, stream_close) go to ${callbackUrl}`
+      )
+      // A push dispatch, then the publish nginx-rtmp would ask about: the stream starts.
+      const result = yield* Bin.run(["dispatch", "--type", "push", "--stream-id", "cb-1", "--json"], { env })
+      assert.strictEqual(result.code, 0, result.stderr)
+      const publish = yield* Effect.promise(() =>
+        fetch(`${env.ZEGO_BASE_URL}/rtmp/on_publish`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ call: "publish", app: "live", name: "cb-1", addr: "127.0.0.1" }).toString()
+        }).then((response) => response.status)
+      )
+      assert.strictEqual(publish, 200)
+      const deadline = Date.now() + 20_000
+      while (received.length === 0 && Date.now() < deadline) {
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+      }
+      assert.strictEqual(received.length, 1, "stream_create received")
+      const body = JSON.parse(received[0]!) as Record<string, string>
+      assert.strictEqual(body.event, "stream_create")
+      assert.strictEqual(body.appid, String(Emulator.demoApp.appId))
+      assert.strictEqual(body.stream_id, "cb-1")
+      assert.strictEqual(body.signature, Callback.signature(Redacted.make(secret), body.timestamp!, body.nonce!))
+
+      yield* emulator.kill("SIGTERM")
+      const exit = yield* emulator.exit
+      assert.strictEqual(exit.code, 0, exit.stderr)
+      assert.include(exit.stderr, "callback stream_create of stream cb-1")
+      for (const text of [exit.stdout, exit.stderr]) assert.isFalse(Bin.leaks(text, secret), "the secret is printed")
+    }))
+
+  it.live("--callback-url without ZEGO_CALLBACK_SECRET, or off loopback: InvalidOptionsError (exit status 2)", () =>
+    Effect.gen(function*() {
+      const noSecret = yield* runInProcess(["emulator", "--callback-url", "http://127.0.0.1:9/cb"])
+      assert.strictEqual(noSecret.code, 2, noSecret.line)
+      assert.match(
+        noSecret.line ?? "",
+        /^InvalidOptionsError: --callback-url needs the callback secret in ZEGO_CALLBACK_SECRET/
+      )
+
+      const remote = yield* runInProcess(["emulator", "--callback-url", "http://203.0.113.9/cb"], {
+        ZEGO_CALLBACK_SECRET: "cli-secret-value"
+      })
+      assert.strictEqual(remote.code, 2, remote.line)
+      assert.match(
+        remote.line ?? "",
+        /^InvalidOptionsError: apps\.0\.callbackUrl: callbackUrl must be an http:\/\/ URL on a loopback host/
+      )
+      assert.notInclude(remote.line, "cli-secret-value")
     }))
 
   it.live("a port already taken is a StartError (exit status 1)", () =>

@@ -12,6 +12,10 @@
  * closed, and `on_update` (every second) lets it drop a live publisher whose stream id was forbidden. Tests without
  * nginx publish in process (`publish`, `unpublish`).
  *
+ * An app with a `callbackUrl` (on loopback) gets ZEGOCLOUD's stream callbacks: `stream_create` when a stream starts,
+ * `stream_close` when it ends (type 0 stopped, 3 kicked out by a forbid, 100 `DeleteStream`), signed, retried on
+ * ZEGOCLOUD's schedule, with their own fault rules (`callbackFaults`) and a record (`callbacks`).
+ *
  * It answers over plain http on loopback only; the core accepts an http base URL for a loopback host.
  */
 import { Params } from "@effect-zego/core"
@@ -38,6 +42,7 @@ import * as Http from "node:http"
 import * as EmulatorError from "./EmulatorError.js"
 import * as Fault from "./Fault.js"
 import * as Bounded from "./internal/bounded.js"
+import * as Callbacks from "./internal/callbacks.js"
 import * as Codes from "./internal/codes.js"
 import * as Dispatcher from "./internal/dispatcher.js"
 import { PositiveDurationFromJson } from "./internal/duration.js"
@@ -55,6 +60,14 @@ export interface AppConfig {
    * calls must send `IsTest=true` and prefix stream ids with `zegotest-<AppId>-`. Otherwise a production app.
    */
   readonly isTest?: boolean | undefined
+  /**
+   * Where the emulator POSTs this app's stream callbacks (`stream_create`, `stream_close`): an `http://` URL whose
+   * host is loopback (`127.x.x.x`, `::1`, `localhost`); any other is refused (InvalidOptionsError), since tests and
+   * demos talk only to this machine. Default: no callbacks.
+   */
+  readonly callbackUrl?: string | undefined
+  /** The callback secret the callbacks are signed with; required with `callbackUrl`. */
+  readonly callbackSecret?: Redacted.Redacted<string> | undefined
 }
 
 /** An RTMP node of a pool: `rtmp://<host>:<port>/<app>/<StreamId>`. */
@@ -73,6 +86,8 @@ export interface Options {
   readonly rateLimit?: { readonly limit: number; readonly window: Duration.DurationInput } | false | undefined
   /** The fault rules in force from the start. */
   readonly faults?: ReadonlyArray<Fault.FaultRule> | undefined
+  /** The callback fault rules in force from the start (see {@link Fault.CallbackFaultRule}). */
+  readonly callbackFaults?: ReadonlyArray<Fault.CallbackFaultRule> | undefined
   /** The address to listen on: loopback only. Default `127.0.0.1`. */
   readonly host?: string | undefined
   /** The port; 0 (the default) takes a free one. */
@@ -89,6 +104,15 @@ export interface Options {
    * after. Default 10 minutes.
    */
   readonly streamHistory?: Duration.DurationInput | undefined
+  /**
+   * Multiplies the callbacks' retry schedule (2, 4, 8, 16, 32 s after a failed attempt): a number greater than 0.
+   * Default 1; tests use e.g. 0.01.
+   */
+  readonly callbackRetryScale?: number | undefined
+  /** The time limit of one callback attempt. Default 5 seconds (ZEGOCLOUD does not document its own). */
+  readonly callbackTimeout?: Duration.DurationInput | undefined
+  /** The most callbacks under way at once; past that a callback is dropped (and recorded so). Default 1000. */
+  readonly callbackMaxInFlight?: number | undefined
 }
 
 /** An action the emulator answers. */
@@ -118,6 +142,21 @@ export interface AnnouncementRecord extends Omit<Announced, "announcedAt"> {
   readonly action: "AddStream" | "DeleteStream"
   readonly time: DateTime.Utc
 }
+
+/** A stream callback the emulator sent (or meant to), with its attempts and outcome. */
+export type CallbackRecord = Callbacks.CallbackRecord
+
+/** One attempt to deliver a callback. */
+export type CallbackAttempt = Callbacks.CallbackAttempt
+
+/** The waits before each callback retry, in seconds, before `callbackRetryScale`. */
+export const callbackRetrySeconds: ReadonlyArray<number> = Callbacks.RETRY_SECONDS
+
+/** The default time limit of one callback attempt: 5 seconds. */
+export const defaultCallbackTimeout: Duration.Duration = Duration.seconds(5)
+
+/** The default most callbacks under way at once: 1000. */
+export const defaultCallbackMaxInFlight = 1000
 
 /** The state of a stream id: published now, closed (within the history window), or unknown. */
 export type StreamState = Streams.State
@@ -247,9 +286,9 @@ export interface Service {
   readonly dispatched: Effect.Effect<ReadonlyArray<DispatchRecord>>
   /** Every request received so far with the code it was answered, oldest first (the last 100 000). */
   readonly requests: Effect.Effect<ReadonlyArray<RequestRecord>>
-  /** Adds a fault rule, after those already in force. */
-  readonly addFault: (rule: Fault.FaultRule) => Effect.Effect<void>
-  /** Removes every fault rule. */
+  /** Adds a fault rule (the API's or the callbacks'), after those already in force. */
+  readonly addFault: (rule: Fault.AnyRule) => Effect.Effect<void>
+  /** Removes every fault rule, the callbacks' too. */
   readonly clearFaults: Effect.Effect<void>
   /**
    * The URL for nginx-rtmp's `on_publish`, e.g. `http://127.0.0.1:43123/rtmp/on_publish`: it answers 200 for a
@@ -284,6 +323,11 @@ export interface Service {
   readonly announced: Effect.Effect<ReadonlyArray<Announced>>
   /** Every `AddStream` / `DeleteStream` that took effect, oldest first (the last 100 000). */
   readonly announcements: Effect.Effect<ReadonlyArray<AnnouncementRecord>>
+  /**
+   * Every stream callback so far, oldest first (the last 100 000): a snapshot, each with its attempts and outcome
+   * (`pending` ones may change). Never the secret, nor the body.
+   */
+  readonly callbacks: Effect.Effect<ReadonlyArray<CallbackRecord>>
 }
 
 /** The service tag. */
@@ -320,11 +364,34 @@ export const isLoopback = (host: string): boolean => host === "localhost" || hos
 
 const secretMessage = () => ({ message: "serverSecret must be a non-empty string", override: true })
 
+/** Whether `text` is an `http://` URL on a loopback host, without credentials. */
+const isLoopbackHttpUrl = (text: string): boolean => {
+  try {
+    const url = new URL(text)
+    // No user:password@: a URL is printed and logged, a credential in it would be too.
+    return url.protocol === "http:" && url.username === "" && url.password === "" &&
+      isLoopback(url.hostname.replace(/^\[(.*)\]$/, "$1"))
+  } catch {
+    return false
+  }
+}
+
 const AppConfigSchema = Schema.Struct({
   appId: Params.AppId,
   serverSecret: Schema.Redacted(Schema.NonEmptyString.annotations({ message: secretMessage })),
-  isTest: Schema.optional(Schema.Boolean)
-})
+  isTest: Schema.optional(Schema.Boolean),
+  callbackUrl: Schema.optional(Schema.String.pipe(Schema.filter(isLoopbackHttpUrl, {
+    message: () =>
+      "callbackUrl must be an http:// URL on a loopback host (127.0.0.1, ::1, localhost), without user:password@: " +
+      "the emulator calls only this machine"
+  }))),
+  callbackSecret: Schema.optional(Schema.Redacted(Schema.NonEmptyString.annotations({
+    message: () => ({ message: "callbackSecret must be a non-empty string", override: true })
+  })))
+}).pipe(Schema.filter((app) =>
+  app.callbackUrl === undefined || app.callbackSecret !== undefined ||
+  { path: ["callbackSecret"], message: "callbackSecret is required with callbackUrl" }
+))
 
 const NodeSpecSchema = Schema.Struct({
   host: Schema.String.pipe(
@@ -360,6 +427,7 @@ export const OptionsSchema = Schema.Struct({
     })
   )),
   faults: Schema.optional(Schema.Array(Fault.FaultRule)),
+  callbackFaults: Schema.optional(Schema.Array(Fault.CallbackFaultRule)),
   host: Schema.optional(
     Schema.String.pipe(Schema.filter(isLoopback, { message: () => "host must be a loopback address (127.0.0.1, ::1)" }))
   ),
@@ -374,7 +442,16 @@ export const OptionsSchema = Schema.Struct({
       })
     )
   )),
-  streamHistory: Schema.optional(PositiveDurationFromJson)
+  streamHistory: Schema.optional(PositiveDurationFromJson),
+  callbackRetryScale: Schema.optional(
+    Schema.Number.pipe(Schema.filter((scale) => Number.isFinite(scale) && scale > 0, {
+      message: () => "callbackRetryScale must be a number greater than 0"
+    }))
+  ),
+  callbackTimeout: Schema.optional(PositiveDurationFromJson),
+  callbackMaxInFlight: Schema.optional(
+    Schema.Int.pipe(Schema.positive({ message: () => "callbackMaxInFlight must be a positive integer" }))
+  )
 }).annotations({ identifier: "EmulatorOptions" })
 
 type ValidOptions = typeof OptionsSchema.Type
@@ -417,11 +494,18 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, Emulator
     if (window._tag === "None") return invalid("streamHistory: not a duration")
     streamHistory = window.value
   }
+  let callbackTimeout: unknown = options.callbackTimeout
+  if (options.callbackTimeout !== undefined) {
+    const timeout = Duration.decodeUnknown(options.callbackTimeout)
+    if (timeout._tag === "None") return invalid("callbackTimeout: not a duration")
+    callbackTimeout = timeout.value
+  }
   return Schema.validateEither(OptionsSchema, { errors: "all", onExcessProperty: "ignore" })({
     ...options,
     rateLimit,
     publishWindow,
-    streamHistory
+    streamHistory,
+    callbackTimeout
   }).pipe(Either.mapLeft((error) => new EmulatorError.InvalidOptionsError({ detail: formatIssues(error) })))
 }
 
@@ -538,11 +622,26 @@ export const make = (
     const valid = yield* validateOptions(options)
     const host = valid.host ?? "127.0.0.1"
     const rateLimit = valid.rateLimit ?? { limit: 40, window: Duration.seconds(1) }
-    const streams = Streams.make(Duration.toMillis(valid.streamHistory ?? defaultStreamHistory))
     const rooms = Rooms.make(valid.rooms ?? [])
+    const callbackFaults = Faults.makeCallbackFaults(valid.callbackFaults ?? [])
+    const nodes = valid.nodes ?? defaultNodes
+    const callbacks = yield* Callbacks.make({
+      apps: valid.apps,
+      retryScale: valid.callbackRetryScale ?? 1,
+      timeout: valid.callbackTimeout ?? defaultCallbackTimeout,
+      maxInFlight: valid.callbackMaxInFlight ?? defaultCallbackMaxInFlight,
+      faults: callbackFaults,
+      rooms,
+      pullNodes: nodes.pull
+    })
+    const streams = Streams.make(
+      Duration.toMillis(valid.streamHistory ?? defaultStreamHistory),
+      undefined,
+      callbacks.streamChanged
+    )
     const evaluate = Dispatcher.make({
       apps: valid.apps,
-      nodes: valid.nodes ?? defaultNodes,
+      nodes,
       rateLimit: rateLimit === false
         ? false
         : { limit: rateLimit.limit, windowMillis: Duration.toMillis(rateLimit.window) },
@@ -595,7 +694,10 @@ export const make = (
             clientIp: Bounded.keepOptional(answer.dispatch.clientIp),
             node: Bounded.keep(answer.dispatch.node, 1024)
           }
-          if (dispatch.type === "push") grants.grant(dispatch.streamId, dispatch.app, now)
+          if (dispatch.type === "push") {
+            grants.grant(dispatch.streamId, dispatch.app, now)
+            callbacks.noteDispatch(dispatch.streamId, dispatch.appId)
+          }
           records.push({ requestId, ...dispatch, time: DateTime.unsafeMake(now) })
           if (records.length > MAX_RECORDS * 1.1) records = records.slice(-MAX_RECORDS)
         }
@@ -603,6 +705,7 @@ export const make = (
         if (announcement !== undefined) {
           const appId = Number(params.get("AppId"))
           const time = DateTime.unsafeMake(now)
+          if (announcement._tag === "Deleted") callbacks.deleted(appId, announcement.withdrawn, now)
           announcements.push(
             announcement._tag === "Added"
               ? {
@@ -826,10 +929,10 @@ export const make = (
     // The platform's own server span records the full URL, Signature included: ours records nothing secret.
     yield* Effect.locally(server.serve(app), HttpMiddleware.currentTracerDisabledWhen, () => true)
 
-    const addFault = (rule: Fault.FaultRule): Effect.Effect<void> =>
-      Either.match(Schema.validateEither(Fault.FaultRule)(rule), {
+    const addFault = (rule: Fault.AnyRule): Effect.Effect<void> =>
+      Either.match(Schema.validateEither(Fault.AnyRule)(rule), {
         onLeft: (error) => Effect.dieMessage(`Emulator.addFault: invalid rule: ${formatIssues(error)}`),
-        onRight: faults.add
+        onRight: (valid) => Fault.isCallbackRule(valid) ? callbackFaults.add(valid) : faults.add(valid)
       })
 
     return Emulator.of({
@@ -840,7 +943,7 @@ export const make = (
       dispatched: Effect.sync(() => records.slice(-MAX_RECORDS)),
       requests: Effect.sync(() => received.slice(-MAX_RECORDS)),
       addFault,
-      clearFaults: faults.clear,
+      clearFaults: Effect.zipRight(faults.clear, callbackFaults.clear),
       onPublishUrl: `${baseUrl}${ON_PUBLISH_PATH}`,
       publishChecks: Effect.sync(() => checks.slice(-MAX_RECORDS)),
       forget: (streamId) => Effect.sync(() => grants.forget(streamId)),
@@ -861,7 +964,8 @@ export const make = (
         Effect.map(Clock.currentTimeMillis, (now) => streams.state(Bounded.keep(streamId), now)),
       createRoom: (roomId) => Effect.sync(() => rooms.create(roomId)),
       announced: Effect.sync(() => rooms.announced()),
-      announcements: Effect.sync(() => announcements.slice(-MAX_RECORDS))
+      announcements: Effect.sync(() => announcements.slice(-MAX_RECORDS)),
+      callbacks: Effect.sync(callbacks.records)
     })
   })
 

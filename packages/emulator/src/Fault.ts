@@ -92,3 +92,95 @@ export const malformed = (body?: string): Fault => MalformedFault.make(body === 
 
 /** A fault that resets the connection. */
 export const reset: Fault = ResetFault.make({})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Callback faults: what the emulator does to the server callbacks it sends (see `Emulator`'s `callbackUrl`).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The callback is never sent (recorded as dropped), as when ZEGOCLOUD loses an event. */
+export const CallbackDropFault = Schema.TaggedStruct("Drop", {}).annotations({ identifier: "CallbackDropFault" })
+
+/** The callback is sent twice, the same body both times (same nonce), as a retry after a lost answer would be. */
+export const CallbackDuplicateFault = Schema.TaggedStruct("Duplicate", {}).annotations({
+  identifier: "CallbackDuplicateFault"
+})
+
+/** The callback is sent this much later (by the emulator's `Clock`). */
+export const CallbackDelayFault = Schema.TaggedStruct("Delay", {
+  /** Milliseconds or a text duration (`"1 second"`) in a JSON file. */
+  duration: DurationFromJson
+}).annotations({ identifier: "CallbackDelayFault" })
+
+/** The callback is held back and sent after the next callback's first attempt (out of order). */
+export const CallbackReorderFault = Schema.TaggedStruct("Reorder", {}).annotations({
+  identifier: "CallbackReorderFault"
+})
+
+/** The body is `application/x-www-form-urlencoded` (arrays as `rtmp_url[]=…`), as ZEGOCLOUD sends on request. */
+export const CallbackFormEncodeFault = Schema.TaggedStruct("FormEncode", {}).annotations({
+  identifier: "CallbackFormEncodeFault"
+})
+
+/** The callback carries a wrong `signature` (as a forger would send). */
+export const CallbackBadSignatureFault = Schema.TaggedStruct("BadSignature", {}).annotations({
+  identifier: "CallbackBadSignatureFault"
+})
+
+/** What a callback rule does to a callback. */
+export const CallbackFault = Schema.Union(
+  CallbackDropFault,
+  CallbackDuplicateFault,
+  CallbackDelayFault,
+  CallbackReorderFault,
+  CallbackFormEncodeFault,
+  CallbackBadSignatureFault
+).annotations({ identifier: "CallbackFault" })
+export type CallbackFault = typeof CallbackFault.Type
+
+/** A callback event the emulator sends. */
+export const CallbackEvent = Schema.Literal("stream_create", "stream_close")
+export type CallbackEvent = typeof CallbackEvent.Type
+
+/** A callback rule: when it fires (every condition given must hold) and what it does to the callback. */
+export const CallbackFaultRule = Schema.Struct({
+  callback: CallbackFault,
+  /** Fires for the next `next` callbacks that meet the other conditions, then is spent. Default: no limit. */
+  next: Schema.optional(Schema.Int.pipe(Schema.positive({ message: () => "next must be a positive integer" }))),
+  /** Fires with this probability (0 to 1) for each callback that meets the other conditions. Default 1. */
+  probability: Schema.optional(
+    Schema.Number.pipe(Schema.between(0, 1, { message: () => "probability must be between 0 and 1" }))
+  ),
+  /** Only this event. */
+  event: Schema.optional(CallbackEvent),
+  /** A regular expression the callback's `stream_id` must match. */
+  streamId: Schema.optional(RegExpSource),
+  /** Only callbacks of this AppId. */
+  appId: Schema.optional(Params.AppId)
+}).annotations({ identifier: "CallbackFaultRule" })
+export type CallbackFaultRule = typeof CallbackFaultRule.Type
+
+/** Any rule: one for the API's answers ({@link FaultRule}) or one for the callbacks ({@link CallbackFaultRule}). */
+export const AnyRule = Schema.Union(FaultRule, CallbackFaultRule).annotations({ identifier: "AnyFaultRule" })
+export type AnyRule = typeof AnyRule.Type
+
+/** Whether a rule is a callback rule. */
+export const isCallbackRule = (rule: AnyRule): rule is CallbackFaultRule => "callback" in rule
+
+/** A callback fault: never send it. */
+export const callbackDrop: CallbackFault = CallbackDropFault.make({})
+
+/** A callback fault: send it twice. */
+export const callbackDuplicate: CallbackFault = CallbackDuplicateFault.make({})
+
+/** A callback fault: send it `duration` later. */
+export const callbackDelay = (duration: Duration.DurationInput): CallbackFault =>
+  CallbackDelayFault.make({ duration: Duration.decode(duration) })
+
+/** A callback fault: send it after the next callback. */
+export const callbackReorder: CallbackFault = CallbackReorderFault.make({})
+
+/** A callback fault: a form-encoded body. */
+export const callbackFormEncode: CallbackFault = CallbackFormEncodeFault.make({})
+
+/** A callback fault: a wrong signature. */
+export const callbackBadSignature: CallbackFault = CallbackBadSignatureFault.make({})

@@ -1,7 +1,7 @@
 /**
  * Options: the JSON configuration file, the checks on options given in code, and a port already taken.
  */
-import { Emulator } from "@effect-zego/emulator"
+import { Emulator, Fault } from "@effect-zego/emulator"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
@@ -189,6 +189,40 @@ describe("rooms and streamHistory in the file", () => {
     }))
 })
 
+const callbackSecret = Redacted.make("the-callback-secret")
+
+describe("callbacks in the file", () => {
+  it.scopedLive("callbackUrl, callbackSecret (redacted), the retry scale, timeout and callback faults are read", () =>
+    Effect.gen(function*() {
+      const options = yield* load(JSON.stringify({
+        apps: [{ appId: 1, serverSecret: "x", callbackUrl: "http://127.0.0.1:9000/cb", callbackSecret: "cb-s3cret" }],
+        callbackRetryScale: 0.01,
+        callbackTimeout: "2 seconds",
+        callbackMaxInFlight: 10,
+        callbackFaults: [
+          { callback: { _tag: "Delay", duration: "1 second" }, event: "stream_close", next: 2 },
+          { callback: { _tag: "FormEncode" }, streamId: "^form-" }
+        ]
+      }))
+      const [app] = options.apps
+      assert.strictEqual(app?.callbackUrl, "http://127.0.0.1:9000/cb")
+      assert.isTrue(Redacted.isRedacted(app?.callbackSecret))
+      assert.strictEqual(Redacted.value(app!.callbackSecret!), "cb-s3cret")
+      assert.strictEqual(options.callbackRetryScale, 0.01)
+      assert.deepStrictEqual(options.callbackTimeout, Duration.seconds(2))
+      assert.deepStrictEqual(options.callbackFaults?.[0]?.callback, { _tag: "Delay", duration: Duration.seconds(1) })
+
+      const bad = yield* Effect.flip(load(JSON.stringify({
+        apps: [{ appId: 1, serverSecret: "x", callbackUrl: "http://203.0.113.5/cb", callbackSecret: "cb-s3cret" }],
+        callbackFaults: [{ callback: { _tag: "Explode" } }]
+      })))
+      assert.strictEqual(bad.reason, "Invalid")
+      assert.include(bad.detail, "apps.0.callbackUrl: callbackUrl must be an http:// URL on a loopback host")
+      assert.include(bad.detail, "callbackFaults.0.callback")
+      assert.notInclude(bad.message, "cb-s3cret")
+    }))
+})
+
 describe("options in code", () => {
   const invalid = (options: Emulator.Options) =>
     Effect.map(Effect.flip(Effect.scoped(Emulator.make(options))), (error) => [error._tag, error.message])
@@ -209,13 +243,35 @@ describe("options in code", () => {
         [{ apps: [prodApp], nodes: { push: [], pull: [{ host: "h", port: 0, app: "x" }] } }, "nodes.pull.0.port"],
         [{ apps: [prodApp], rooms: [""] }, "rooms.0"],
         [{ apps: [prodApp], rooms: ["r".repeat(128)] }, "a room id is 1 to 127 bytes"],
-        [{ apps: [prodApp], streamHistory: 0 }, "streamHistory"]
+        [{ apps: [prodApp], streamHistory: 0 }, "streamHistory"],
+        [{ apps: [{ ...prodApp, callbackUrl: "http://192.168.1.1/cb", callbackSecret }] }, "apps.0.callbackUrl"],
+        [{ apps: [{ ...prodApp, callbackUrl: "http://example.com/cb", callbackSecret }] }, "loopback host"],
+        [{ apps: [{ ...prodApp, callbackUrl: "https://127.0.0.1/cb", callbackSecret }] }, "http:// URL"],
+        [{ apps: [{ ...prodApp, callbackUrl: "not a url", callbackSecret }] }, "apps.0.callbackUrl"],
+        [{ apps: [{ ...prodApp, callbackUrl: "http://me:pw@127.0.0.1/cb", callbackSecret }] }, "user:password@"],
+        [{ apps: [{ ...prodApp, callbackUrl: "http://127.0.0.1:9/cb" }] }, "callbackSecret is required"],
+        [{ apps: [{ ...prodApp, callbackSecret: Redacted.make("") }] }, "apps.0.callbackSecret"],
+        [{ apps: [prodApp], callbackRetryScale: 0 }, "callbackRetryScale must be a number greater than 0"],
+        [{ apps: [prodApp], callbackRetryScale: -1 }, "callbackRetryScale"],
+        [{ apps: [prodApp], callbackTimeout: 0 }, "callbackTimeout"],
+        [{ apps: [prodApp], callbackMaxInFlight: 0 }, "callbackMaxInFlight"],
+        [{ apps: [prodApp], callbackFaults: [{ callback: Fault.callbackDrop, next: 0 }] }, "callbackFaults.0.next"]
       ]
       for (const [options, expected] of cases) {
         const [tag, message] = yield* invalid(options)
         assert.strictEqual(tag, "InvalidOptionsError")
         assert.include(message, expected)
       }
+    }))
+
+  it.live("a callbackUrl on loopback is accepted (127.x, [::1], localhost), and the secret is never shown", () =>
+    Effect.gen(function*() {
+      for (const callbackUrl of ["http://127.0.0.1:8080/zego", "http://[::1]:8080/", "http://localhost/cb"]) {
+        const emulator = yield* Effect.scoped(Emulator.make({ apps: [{ ...prodApp, callbackUrl, callbackSecret }] }))
+        assert.strictEqual(emulator.apps[0]?.callbackUrl, callbackUrl)
+      }
+      const [, message] = yield* invalid({ apps: [{ ...prodApp, callbackUrl: "http://10.0.0.1/", callbackSecret }] })
+      assert.notInclude(message, Redacted.value(callbackSecret))
     }))
 
   it.live("loopback hosts are accepted", () =>

@@ -77,6 +77,15 @@ export const emulator = {
     ),
     Options.optional
   ),
+  callbackUrl: Options.text("callback-url").pipe(
+    Options.withPseudoName("URL"),
+    Options.withDescription(
+      "Send ZEGOCLOUD's stream callbacks (stream_create, stream_close) to this http URL on loopback, for the demo " +
+        "apps or, with --config, each app without its own callbackUrl. They are signed with the callback secret " +
+        "from ZEGO_CALLBACK_SECRET (an environment variable, never a flag: a command line is visible to every user)."
+    ),
+    Options.optional
+  ),
   mediaNode: Options.boolean("media-node").pipe(
     Options.withDescription(
       "Also run a local RTMP media node: nginx with its RTMP module (Debian packages nginx and libnginx-mod-rtmp) " +

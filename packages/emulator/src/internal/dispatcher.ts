@@ -49,6 +49,8 @@ export type Announcement =
     readonly userId: string
     readonly userName: string | undefined
     readonly streamId: string
+    /** The announcement withdrawn (its title, extra info and time), for the `stream_close` callback. */
+    readonly withdrawn: Rooms.Announced
   }
 
 /** The envelope's code, message and data, and what a success did (a dispatch, an announcement). */
@@ -270,10 +272,11 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
   const deleteStream = ({ params, streamId }: Call): Answer => {
     const who = announcementParams(params)
     if ("code" in who) return who
+    const withdrawn = rooms.find(streamId)
     const outcome = rooms.remove(who.roomId, who.userId, streamId)
-    return outcome._tag === "Refused"
-      ? fail(outcome.code, outcome.reason)
-      : ok({ announcement: { _tag: "Deleted", ...who, streamId: Bounded.keep(streamId) } })
+    if (outcome._tag === "Refused") return fail(outcome.code, outcome.reason)
+    // A removal succeeds only for an announced stream, so `withdrawn` is defined.
+    return ok({ announcement: { _tag: "Deleted", ...who, streamId: Bounded.keep(streamId), withdrawn: withdrawn! } })
   }
 
   const stream = (action: StreamAction, answer: (call: Call) => Answer): ActionSpec => ({

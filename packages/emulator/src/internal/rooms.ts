@@ -29,6 +29,8 @@ export interface Rooms {
   readonly has: (roomId: string) => boolean
   readonly add: (announced: Announced) => Outcome
   readonly remove: (roomId: string, userId: string, streamId: string) => Outcome
+  /** The announcement of a stream now, if any. */
+  readonly find: (streamId: string) => Announced | undefined
   /** The streams announced now, in the order they were announced. */
   readonly announced: () => ReadonlyArray<Announced>
 }
@@ -72,6 +74,7 @@ export const make = (initial: ReadonlyArray<string>, capacity = 100_000): Rooms 
       streams.delete(streamId)
       return { _tag: "Done" }
     },
+    find: (streamId) => streams.get(streamId),
     announced: () => [...streams.values()]
   }
 }

@@ -20,6 +20,20 @@ export interface Decision {
   readonly reason: string
 }
 
+/**
+ * A stream started or ended: what the server callbacks tell. `kicked`: its publishers were dropped because its id
+ * was forbidden (`stream_close` type 3), not a publisher's own stop.
+ */
+export type Change =
+  | { readonly _tag: "Created"; readonly streamId: string; readonly atMillis: number }
+  | {
+    readonly _tag: "Closed"
+    readonly streamId: string
+    readonly createdAt: number
+    readonly atMillis: number
+    readonly kicked: boolean
+  }
+
 /** Who holds a stream: nginx-rtmp publishers (counted by `on_publish` / `on_publish_done`) and simulated ones. */
 export type Source = "rtmp" | "simulated"
 
@@ -43,9 +57,15 @@ interface Live {
   readonly createdAt: number
   rtmp: number
   simulated: number
+  /** An `on_update` refused its publisher (a forbidden id): the close that follows is a kick. */
+  kicked: boolean
 }
 
-export const make = (historyMillis: number, capacity = 100_000): Streams => {
+export const make = (
+  historyMillis: number,
+  capacity = 100_000,
+  onChange: (change: Change) => void = () => {}
+): Streams => {
   const live = new Map<string, Live>()
   /** Closed streams in the order they closed, so that the expired ones are at the front. */
   const closed = new Map<string, { readonly createdAt: number; readonly closedAt: number }>()
@@ -59,11 +79,12 @@ export const make = (historyMillis: number, capacity = 100_000): Streams => {
     }
   }
 
-  const close = (streamId: string, entry: Live, nowMillis: number) => {
+  const close = (streamId: string, entry: Live, nowMillis: number, kicked: boolean) => {
     live.delete(streamId)
     closed.delete(streamId)
     closed.set(streamId, { createdAt: entry.createdAt, closedAt: nowMillis })
     sweep(nowMillis)
+    onChange({ _tag: "Closed", streamId, createdAt: entry.createdAt, atMillis: nowMillis, kicked })
   }
 
   return {
@@ -76,9 +97,10 @@ export const make = (historyMillis: number, capacity = 100_000): Streams => {
         if (live.size >= capacity) {
           return { allowed: false, reason: `the emulator already carries ${capacity} live streams` }
         }
-        entry = { createdAt: nowMillis, rtmp: 0, simulated: 0 }
+        entry = { createdAt: nowMillis, rtmp: 0, simulated: 0, kicked: false }
         live.set(streamId, entry)
         closed.delete(streamId)
+        onChange({ _tag: "Created", streamId, atMillis: nowMillis })
       }
       entry[source] += 1
       return { allowed: true, reason: `stream ${streamId} is active` }
@@ -87,12 +109,14 @@ export const make = (historyMillis: number, capacity = 100_000): Streams => {
       const entry = live.get(streamId)
       if (entry === undefined || entry[source] === 0) return
       entry[source] -= 1
-      if (entry.rtmp + entry.simulated === 0) close(streamId, entry, nowMillis)
+      if (entry.rtmp + entry.simulated === 0) close(streamId, entry, nowMillis, entry.kicked)
     },
-    update: (streamId) =>
-      forbidden.has(streamId)
-        ? { allowed: false, reason: `stream ${streamId} is forbidden (ForbidRTCStream): its publisher is dropped` }
-        : { allowed: true, reason: `stream ${streamId} is not forbidden` },
+    update: (streamId) => {
+      if (!forbidden.has(streamId)) return { allowed: true, reason: `stream ${streamId} is not forbidden` }
+      const entry = live.get(streamId)
+      if (entry !== undefined) entry.kicked = true
+      return { allowed: false, reason: `stream ${streamId} is forbidden (ForbidRTCStream): its publisher is dropped` }
+    },
     state: (streamId, nowMillis) => {
       const entry = live.get(streamId)
       if (entry !== undefined) return { _tag: "Active", createdAt: entry.createdAt }
@@ -107,7 +131,8 @@ export const make = (historyMillis: number, capacity = 100_000): Streams => {
       const entry = live.get(streamId)
       if (entry !== undefined && entry.simulated > 0) {
         entry.simulated = 0
-        if (entry.rtmp === 0) close(streamId, entry, nowMillis)
+        entry.kicked = true
+        if (entry.rtmp === 0) close(streamId, entry, nowMillis, true)
       }
     },
     resume: (streamId) => {
