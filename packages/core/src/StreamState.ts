@@ -47,6 +47,11 @@ export interface CallOptions {
 export interface Service {
   readonly appId: number
   readonly baseUrl: string
+  /**
+   * A stream id as ZEGOCLOUD knows it: with the `zegotest-<AppId>-` prefix in the test environment (once), as the
+   * callbacks carry it.
+   */
+  readonly streamIdAsSent: (streamId: string) => string
   /** `DescribeRTCStreamState`: active or closed; `StreamNotFoundError` when ZEGOCLOUD knows no such stream. */
   readonly describe: (streamId: string, options?: CallOptions) => Effect.Effect<State, DescribeError>
 }
@@ -121,6 +126,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     return StreamState.of({
       appId: engine.appId,
       baseUrl: engine.baseUrl,
+      streamIdAsSent: engine.streamIdAsSent,
       describe: (streamId, callOptions) =>
         describe(
           callOptions?.sequence === undefined ? { streamId } : { streamId, sequence: callOptions.sequence },

@@ -332,11 +332,14 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Strea
       (entries) => entries.flatMap(([, entry]) => entry.status.state === "live" ? [entry.status] : [])
     )
 
+    // Streams are kept under the id ZEGOCLOUD knows (with the test prefix in the test environment), as callbacks
+    // carry it, so that `get("match-42")` finds what the callbacks of `zegotest-<AppId>-match-42` told.
+    const asSent = streamState.streamIdAsSent
     return StreamTracker.of({
       apply,
-      observe,
-      get,
-      peek,
+      observe: (streamId, state) => observe(asSent(streamId), state),
+      get: (streamId) => get(asSent(streamId)),
+      peek: (streamId) => peek(asSent(streamId)),
       live,
       changes: Stream.fromPubSub(hub),
       subscribe: Stream.fromPubSub(hub, { scoped: true })

@@ -83,6 +83,7 @@ const stateLayer = (
   Layer.succeed(StreamState.StreamState, {
     appId: APP_ID,
     baseUrl: "http://oracle",
+    streamIdAsSent: (streamId) => streamId,
     describe: (streamId) => Effect.zipRight(Ref.update(calls, (n) => n + 1), answer(streamId))
   })
 

@@ -419,6 +419,8 @@ export type Caller<A, E> = (request: unknown, options?: CallOptions<E>) => Effec
 export interface Engine {
   readonly appId: number
   readonly baseUrl: string
+  /** A stream id with the test prefix when `isTest` is true (once): as ZEGOCLOUD knows it. */
+  readonly streamIdAsSent: (streamId: string) => string
   /** The call of an action, its rate budget made (in the `RateLimitStore`, if one is provided). */
   readonly bind: <I, A, E extends ZegoError>(
     declaration: Declaration<I, A, E>
@@ -808,7 +810,8 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         }
       )
 
-    return { appId, baseUrl, bind }
+    const streamIdAsSent = (streamId: string) => streamId.startsWith(prefix) ? streamId : prefix + streamId
+    return { appId, baseUrl, streamIdAsSent, bind }
   })
 
 /** Reads a body as the envelope; without one, an HTTP error status is a transport error, anything else a decode error. */
