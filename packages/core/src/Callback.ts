@@ -334,8 +334,7 @@ const fromForm = (text: string): Either.Either<Fields, CallbackDecodeError> => {
 const FORM = /^[^=&]*=/
 const JSON_WHITESPACE = /^[ \t\n\r]*/
 
-/** The body's fields, whichever of JSON, URL-encoded JSON or a form it is (see {@link Fields}). */
-export const parseEither = (incoming: Incoming, options?: ParseOptions): Either.Either<Fields, CallbackDecodeError> => {
+const parseEither = (incoming: Incoming, options?: ParseOptions): Either.Either<Fields, CallbackDecodeError> => {
   try {
     const maxBytes = options?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
     const text = bodyText(incoming.body, maxBytes)
@@ -636,11 +635,13 @@ const closed = (read: Reader): StreamClosed => {
   const type = read.required("type", 12)
   if (!/^-?[0-9]{1,10}$/.test(type)) throw decodeError("type: must be an integer of at most 10 digits")
   const createdAt = read.optional("create_time_ms")
+  // Read as a number, so that `00` or `-0` is the code 0 it stands for.
+  const code = Number(type) + 0
   return {
     _tag: "StreamClosed",
     ...streamFields(read),
-    reason: Object.hasOwn(closeReasons, type) ? closeReasons[type]! : "unknown",
-    closeCode: Number(type),
+    reason: Object.hasOwn(closeReasons, String(code)) ? closeReasons[String(code)]! : "unknown",
+    closeCode: code,
     closedAt: read.millis("destroy_timemillis", read.required("destroy_timemillis"), 1),
     createdAt: createdAt === undefined || createdAt === "" ? undefined : read.millis("create_time_ms", createdAt, 1),
     thirdDefineData: read.optional("third_define_data") ?? ""
@@ -776,16 +777,20 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
     const valid: ValidVerifyOptions = { secret, windowMillis, nonces }
     const parseOptions: ParseOptions = { maxBodyBytes }
 
+    const verifyAndDecode = (fields: Fields) =>
+      Effect.flatMap(verifyValid(fields, valid), (verified) => {
+        const event = decode(verified.fields)
+        return Either.isRight(event)
+          ? Effect.succeed(event.right)
+          : Effect.zipRight(nonces.release(verified.nonce), Effect.fail(event.left))
+      })
+
+    // The span says what was decided (the event's kind, or the error's tag), never a field of the body.
     const receive: Receiver["receive"] = (incoming) =>
-      Effect.flatMap(
-        parse(incoming, parseOptions),
-        (fields) =>
-          Effect.flatMap(verifyValid(fields, valid), (verified) => {
-            const event = decode(verified.fields)
-            return Either.isRight(event)
-              ? Effect.succeed(event.right)
-              : Effect.zipRight(nonces.release(verified.nonce), Effect.fail(event.left))
-          })
+      Effect.flatMap(parse(incoming, parseOptions), verifyAndDecode).pipe(
+        Effect.tap((event) => Effect.annotateCurrentSpan("zego.callback.event", event._tag)),
+        Effect.tapError((error) => Effect.annotateCurrentSpan("zego.callback.error", error._tag)),
+        Effect.withSpan("Callback.receive", { kind: "server" })
       )
 
     const release: Receiver["release"] = (event) => nonces.release(event.nonce)

@@ -10,6 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as Tracer from "effect/Tracer"
 
 type Raw = Record<string, string | ReadonlyArray<string>>
 
@@ -377,6 +378,8 @@ describe("Callback", () => {
           ["4", "tcpDisconnect"],
           ["5", "roomCleared"],
           ["100", "deletedByServer"],
+          ["00", "normal"],
+          ["-0", "normal"],
           ["6", "unknown"],
           ["99", "unknown"],
           ["-1", "unknown"],
@@ -691,6 +694,34 @@ describe("Callback", () => {
           assert.isTrue(yield* store.take(String(i), now + 5_000))
         }
       }))
+  })
+
+  describe("observability", () => {
+    it.effect("receive is a server span naming the event's kind or the error's tag, and nothing of the body", () => {
+      const spans: Array<Tracer.Span> = []
+      const tracing = Layer.unwrapEffect(Effect.map(Effect.tracer, (native) =>
+        Layer.setTracer(Tracer.make({
+          span: (...args) => {
+            const span = native.span(...args)
+            spans.push(span)
+            return span
+          },
+          context: native.context
+        }))))
+      return Effect.gen(function*() {
+        const r = yield* receiver()
+        yield* r.receive({ body: json(createFields()) })
+        yield* Effect.exit(r.receive({ body: json(createFields()) }))
+        const received = spans.filter((span) => span.name === "Callback.receive")
+        assert.strictEqual(received.length, 2)
+        assert.strictEqual(received[0]!.kind, "server")
+        assert.deepStrictEqual(Object.fromEntries(received[0]!.attributes), { "zego.callback.event": "StreamCreated" })
+        assert.strictEqual(received[1]!.attributes.get("zego.callback.error"), "CallbackReplayError")
+        for (const span of received) {
+          for (const value of span.attributes.values()) assert.notInclude(String(value), "123412")
+        }
+      }).pipe(at, Effect.provide(tracing))
+    })
   })
 
   describe("layers", () => {
