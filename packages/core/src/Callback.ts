@@ -6,6 +6,10 @@
  * The signature: sort the callback secret, `timestamp` and `nonce` as strings, concatenate, SHA-1, lowercase hex.
  * SHA-1 comes from `js-sha1` (the same author and shape as `js-md5`, no dependencies, every runtime): WebCrypto's
  * digest is asynchronous and the core must not import `node:crypto`.
+ *
+ * A receiver answers by the error: `CallbackDecodeError` 400, `CallbackSignatureError` and `CallbackExpiredError`
+ * 401, `CallbackUnavailableError` 503 (ZEGOCLOUD retries), and `CallbackReplayError` a 2xx when the first delivery
+ * was applied (ZEGOCLOUD retries until it gets one). An event that could not be applied: `release` it, answer 5xx.
  */
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -666,7 +670,9 @@ const unknownFields = (fields: Fields): Record<string, string> => {
  * The event of verified fields: `stream_create` and `stream_close` typed (every integer checked as digits and read
  * whole; identifiers refused when they hold control or bidi characters), any other event an {@link UnknownEvent}.
  * A missing or empty `room_session_id` is `0n` and a missing `room_id` is `""` (a stream ingested over RTMP may have
- * no room). A `stream_attr` that is not a JSON object with an integer `cid` leaves `codec` undefined.
+ * no room). A `stream_attr` that is not a JSON object with an integer `cid` leaves `codec` undefined. Free text
+ * (`user_name`, `extra_info`, `title`, `third_define_data`, the URLs) is kept as sent, at most 16 KiB a value:
+ * escape it (`Untrusted.escapeText`) before a terminal shows it.
  */
 export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError> => {
   try {
