@@ -350,6 +350,20 @@ describe("Callback", () => {
         })
       }))
 
+    it.effect.prop(
+      "parse reads any JSON string as JSON.parse does (escapes, surrogate pairs, __proto__ as a key)",
+      [FastCheck.string({ unit: "binary", maxLength: 40 }), FastCheck.string({ maxLength: 10 })],
+      ([text, key]) =>
+        Effect.gen(function*() {
+          const fields = yield* Callback.parse({ body: `{${JSON.stringify(`k${key}`)}:${JSON.stringify(text)}}` })
+          assert.strictEqual(fields[`k${key}`], text)
+          const escaped = yield* Callback.parse({
+            body: "{\"__proto__\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}"
+          })
+          assert.strictEqual(escaped.__proto__, "\"\\/\b\f\n\r\té😀")
+        })
+    )
+
     const streamIds = FastCheck.stringMatching(/^[A-Za-z0-9_-]{1,40}$/)
     it.effect.prop(
       "JSON, URL-encoded JSON and a form decode to the same event",
