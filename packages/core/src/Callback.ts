@@ -6,12 +6,26 @@
  * The signature: sort the callback secret, `timestamp` and `nonce` as strings, concatenate, SHA-1, lowercase hex.
  * SHA-1 comes from `js-sha1` (the same author and shape as `js-md5`, no dependencies, every runtime): WebCrypto's
  * digest is asynchronous and the core must not import `node:crypto`.
+ *
+ * A receiver answers by the error: `CallbackDecodeError` 400, `CallbackSignatureError` and `CallbackExpiredError`
+ * 401, `CallbackUnavailableError` 503 (ZEGOCLOUD retries), and `CallbackReplayError` a 2xx when the first delivery
+ * was applied (ZEGOCLOUD retries until it gets one). An event that could not be applied: `release` it, answer 5xx.
  */
-import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { sha1 } from "js-sha1"
+import * as LosslessJson from "./internal/losslessJson.js"
+import { hasUnsafeCharacters, quote } from "./Untrusted.js"
+import { InvalidRequestError } from "./ZegoError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors. None carries the secret, the signature or the body: only what the receiver decided and why.
@@ -214,3 +228,596 @@ export interface Receiver {
   /** Gives an event's nonce back, for a receiver that could not apply it (so that a retry is let through). */
   readonly release: (event: Event) => Effect.Effect<void>
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing: a body (JSON, URL-encoded JSON or a form) into fields, every value as its exact text
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A callback's fields: each scalar as its exact text (a JSON number as written, `true` / `false` / `null` as those
+ * words), a list (`rtmp_url[]`, a JSON array, a repeated form key) as an array. A key's trailing `[]` is dropped,
+ * so `rtmp_url[]` and `rtmp_url` are the same field whichever way the body came. A nested object (or an object
+ * in an array) is kept as its exact JSON text, so that `stream_attr` reads the same as an object or as a string.
+ * The record has no prototype: `__proto__` is an ordinary key.
+ */
+export type Fields = Readonly<Record<string, string | ReadonlyArray<string>>>
+
+/** Options of {@link parse}. */
+export interface ParseOptions {
+  /** The largest body read, in bytes. Default 64 KiB. */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/** The default of {@link ParseOptions.maxBodyBytes}. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
+/** The deepest nesting a JSON body may have (the body's own object is 1; `stream_attr` as an object is 2). */
+export const MAX_DEPTH = 8
+/** The most fields a body may have. */
+export const MAX_FIELDS = 256
+/** The most values (fields, list items, nested values) in one body. */
+export const MAX_VALUES = 4096
+
+const decodeError = (reason: string) => new CallbackDecodeError({ reason })
+
+const JSON_LIMITS: LosslessJson.Limits = { maxDepth: MAX_DEPTH, maxValues: MAX_VALUES }
+
+const utf8Length = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i++
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
+}
+
+const bodyText = (body: string | Uint8Array, maxBytes: number): Either.Either<string, CallbackDecodeError> => {
+  const tooLarge = () => Either.left(decodeError(`the body is larger than ${maxBytes} bytes`))
+  if (typeof body === "string") {
+    // A string's UTF-8 form is at least as long as it, and at most three times.
+    if (body.length > maxBytes || (body.length * 3 > maxBytes && utf8Length(body) > maxBytes)) return tooLarge()
+    return Either.right(body)
+  }
+  if (!(body instanceof Uint8Array)) return Either.left(decodeError("the body must be a string or a Uint8Array"))
+  if (body.byteLength > maxBytes) return tooLarge()
+  try {
+    return Either.right(new TextDecoder("utf-8", { fatal: true }).decode(body))
+  } catch {
+    return Either.left(decodeError("the body is not valid UTF-8"))
+  }
+}
+
+/** The fields of a list key (`rtmp_url[]` → `rtmp_url`). */
+const fieldName = (key: string): { readonly name: string; readonly list: boolean } =>
+  key.endsWith("[]") ? { name: key.slice(0, -2), list: true } : { name: key, list: false }
+
+const textOf = (value: LosslessJson.Value): string =>
+  value._tag === "Array" || value._tag === "Object" ? value.source : value.text
+
+const fromJson = (text: string): Either.Either<Fields, CallbackDecodeError> => {
+  const parsed = LosslessJson.parse(text, JSON_LIMITS)
+  if (Either.isLeft(parsed)) return Either.left(decodeError(`the body is not valid JSON: ${parsed.left}`))
+  const root = parsed.right
+  if (root._tag !== "Object") return Either.left(decodeError("the body is not a JSON object"))
+  if (root.members.size > MAX_FIELDS) return Either.left(decodeError(`the body has more than ${MAX_FIELDS} fields`))
+  const fields: Record<string, string | ReadonlyArray<string>> = Object.create(null)
+  for (const [key, value] of root.members) {
+    const { list, name } = fieldName(key)
+    if (Object.hasOwn(fields, name)) {
+      return Either.left(decodeError(`the field ${quote(name, 40)} appears twice (with and without [])`))
+    }
+    fields[name] = value._tag === "Array" ? value.items.map(textOf) : list ? [textOf(value)] : textOf(value)
+  }
+  return Either.right(fields)
+}
+
+const fromForm = (text: string): Either.Either<Fields, CallbackDecodeError> => {
+  const fields: Record<string, string | Array<string>> = Object.create(null)
+  let count = 0
+  let names = 0
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (++count > MAX_VALUES) return Either.left(decodeError(`the form has more than ${MAX_VALUES} values`))
+    const { list, name } = fieldName(key)
+    const seen = fields[name]
+    if (seen === undefined) {
+      if (++names > MAX_FIELDS) return Either.left(decodeError(`the form has more than ${MAX_FIELDS} fields`))
+      fields[name] = list ? [value] : value
+    } else if (typeof seen === "string") fields[name] = [seen, value]
+    else seen.push(value)
+  }
+  return Either.right(fields)
+}
+
+const FORM = /^[^=&]*=/
+const JSON_WHITESPACE = /^[ \t\n\r]*/
+
+const parseEither = (incoming: Incoming, options?: ParseOptions): Either.Either<Fields, CallbackDecodeError> => {
+  try {
+    const maxBytes = options?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+    const text = bodyText(incoming.body, maxBytes)
+    if (Either.isLeft(text)) return Either.left(text.left)
+    const start = text.right.replace(JSON_WHITESPACE, "")
+    if (start.startsWith("{")) return fromJson(start)
+    if (/^%7b/i.test(start)) {
+      // The docs say to URL-decode the body: an encoder may have written spaces as `+` (a `+` itself is `%2B`).
+      let decoded: string
+      try {
+        decoded = decodeURIComponent(start.replace(/\+/g, " "))
+      } catch {
+        return Either.left(decodeError("the body is not valid URL-encoded JSON"))
+      }
+      return fromJson(decoded)
+    }
+    const type = (incoming.contentType ?? "").split(";")[0]!.trim().toLowerCase()
+    if (type === "application/x-www-form-urlencoded" || FORM.test(start)) return fromForm(text.right)
+    return Either.left(decodeError("the body is neither a JSON object nor a form"))
+  } catch {
+    // An `incoming` whose getters throw is a refused body, not a defect.
+    return Either.left(decodeError("the body could not be read"))
+  }
+}
+
+/** The body's fields, whichever of JSON, URL-encoded JSON or a form it is (see {@link Fields}). */
+export const parse = (incoming: Incoming, options?: ParseOptions): Effect.Effect<Fields, CallbackDecodeError> =>
+  Effect.suspend(() => parseEither(incoming, options))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Verifying: signature, freshness, nonce
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The default freshness window. */
+export const DEFAULT_WINDOW = Duration.minutes(5)
+/** The longest freshness window accepted: a nonce store must keep each nonce that long. */
+export const MAX_WINDOW = Duration.hours(1)
+
+/** A callback whose signature held, whose timestamp was fresh and whose nonce is now taken. */
+export interface Verified {
+  readonly fields: Fields
+  /** Unix seconds. */
+  readonly timestamp: number
+  readonly nonce: string
+}
+
+/** One string field, or `undefined` when it is absent or a list. */
+const single = (fields: Fields, name: string): string | undefined => {
+  const value = Object.hasOwn(fields, name) ? fields[name] : undefined
+  return typeof value === "string" ? value : undefined
+}
+
+const TIMESTAMP = /^[0-9]{1,12}$/
+const MAX_NONCE = 256
+
+/** Compares two strings in time that depends only on their lengths. */
+const constantTimeEquals = (a: string, b: string): boolean => {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+interface ValidVerifyOptions {
+  readonly secret: Redacted.Redacted<string>
+  readonly windowMillis: number
+  readonly nonces: NonceStore
+}
+
+const invalid = (parameter: string, detail: string) => new InvalidRequestError({ parameter, detail })
+
+const validateWindow = (input: Duration.DurationInput | undefined): Either.Either<number, InvalidRequestError> => {
+  const window = input === undefined ? Option.some(DEFAULT_WINDOW) : Duration.decodeUnknown(input)
+  if (Option.isNone(window) || !Duration.greaterThan(window.value, Duration.zero)) {
+    return Either.left(invalid("window", "must be a positive duration"))
+  }
+  if (Duration.greaterThan(window.value, MAX_WINDOW)) {
+    return Either.left(invalid("window", `must be at most ${Duration.format(MAX_WINDOW)}`))
+  }
+  return Either.right(Duration.toMillis(window.value))
+}
+
+const validateSecret = (secret: unknown): Either.Either<Redacted.Redacted<string>, InvalidRequestError> => {
+  if (!Redacted.isRedacted(secret)) {
+    return Either.left(invalid("secret", "must be Redacted (Redacted.make or Config.redacted)"))
+  }
+  const value = Redacted.value(secret)
+  return typeof value === "string" && value !== ""
+    ? Either.right(secret as Redacted.Redacted<string>)
+    : Either.left(invalid("secret", "must be a non-empty string"))
+}
+
+const isNonceStore = (u: unknown): u is NonceStore =>
+  typeof u === "object" && u !== null && typeof (u as NonceStore).take === "function" &&
+  typeof (u as NonceStore).release === "function"
+
+/** What verifying can fail with (beyond invalid options). */
+export type VerifyError = CallbackSignatureError | CallbackExpiredError | CallbackReplayError | CallbackUnavailableError
+
+const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect<Verified, VerifyError> =>
+  Effect.suspend((): Effect.Effect<Verified, VerifyError> => {
+    const given = single(fields, "signature")
+    const timestampText = single(fields, "timestamp")
+    const nonce = single(fields, "nonce")
+    // A timestamp that is not Unix seconds, or an unusable nonce, leaves nothing to check freshness or replay by.
+    if (
+      given === undefined || timestampText === undefined || nonce === undefined || !TIMESTAMP.test(timestampText) ||
+      nonce === "" || nonce.length > MAX_NONCE
+    ) return Effect.fail(new CallbackSignatureError({ reason: "missing" }))
+    if (!constantTimeEquals(given.toLowerCase(), signature(options.secret, timestampText, nonce))) {
+      return Effect.fail(new CallbackSignatureError({ reason: "mismatch" }))
+    }
+    const timestamp = Number(timestampText)
+    return Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<
+      Verified,
+      CallbackExpiredError | CallbackReplayError | CallbackUnavailableError
+    > => {
+      if (Math.abs(now - timestamp * 1000) > options.windowMillis) {
+        return Effect.fail(
+          new CallbackExpiredError({
+            timestamp,
+            now: Math.floor(now / 1000),
+            windowSeconds: options.windowMillis / 1000
+          })
+        )
+      }
+      return Effect.flatMap(
+        options.nonces.take(nonce, timestamp * 1000 + options.windowMillis),
+        (taken) => taken ? Effect.succeed({ fields, timestamp, nonce }) : Effect.fail(new CallbackReplayError())
+      )
+    })
+  })
+
+/**
+ * Verifies a callback's fields: the signature first (so that an unsigned request takes nothing from the nonce
+ * store), then the timestamp against the window (Effect's `Clock`), then takes the nonce until the timestamp plus
+ * the window. A `timestamp` that is not Unix-seconds digits, or an empty or over-long `nonce`, counts as missing.
+ * Fails with `InvalidRequestError` only for invalid options (a window that is not positive or longer than an hour).
+ */
+export const verify = (
+  fields: Fields,
+  options: ReceiverOptions & { readonly nonces: NonceStore }
+): Effect.Effect<Verified, VerifyError | InvalidRequestError> =>
+  Effect.suspend(() =>
+    Either.all({ secret: validateSecret(options.secret), windowMillis: validateWindow(options.window) }).pipe(
+      Either.flatMap((valid) =>
+        isNonceStore(options.nonces)
+          ? Either.right({ ...valid, nonces: options.nonces })
+          : Either.left(invalid("nonces", "must be a NonceStore"))
+      )
+    )
+  ).pipe(Effect.flatMap((valid) => verifyValid(fields, valid)))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding: verified fields into an event
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The most fields an {@link UnknownEvent} keeps (in the body's order). */
+export const MAX_UNKNOWN_FIELDS = 64
+/** The longest value an {@link UnknownEvent} keeps; a list is joined with `,` before it is cut. */
+export const MAX_UNKNOWN_VALUE = 1024
+
+const closeReasons: Record<string, CloseReason> = {
+  "0": "normal",
+  "1": "heartbeatTimeout",
+  "2": "repeatedLogin",
+  "3": "kickedOut",
+  "4": "tcpDisconnect",
+  "5": "roomCleared",
+  "100": "deletedByServer"
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const MAX_IDENTIFIER = 1024
+const MAX_TEXT = 16 * 1024
+/** The most digits of a `*_ms` time: 8.64e15 ms is the last valid `Date`. */
+const MAX_MILLIS = 8_640_000_000_000_000
+
+/** Reads fields, failing on the first that is missing or malformed; messages name the field, never its value. */
+class Reader {
+  constructor(private readonly fields: Fields) {}
+
+  private fail(name: string, detail: string): never {
+    throw decodeError(`${name}: ${detail}`)
+  }
+
+  /** A string field, `undefined` when absent; a list is refused (two values for one field is ambiguous). */
+  optional(name: string, max = MAX_TEXT): string | undefined {
+    if (!Object.hasOwn(this.fields, name)) return undefined
+    const value = this.fields[name]
+    if (typeof value !== "string") return this.fail(name, "must be one value, not a list")
+    if (value.length > max) return this.fail(name, `longer than ${max} characters`)
+    return value
+  }
+
+  required(name: string, max?: number): string {
+    const value = this.optional(name, max)
+    if (value === undefined || value === "") return this.fail(name, "is missing")
+    return value
+  }
+
+  /** An identifier: no control, bidi or line-separator character, no lone surrogate (it may reach a log). */
+  identifier(name: string, required: boolean): string {
+    const value = required ? this.required(name, MAX_IDENTIFIER) : this.optional(name, MAX_IDENTIFIER) ?? ""
+    if (hasUnsafeCharacters(value) || LONE_SURROGATE.test(value)) {
+      return this.fail(name, "holds control or bidi characters")
+    }
+    return value
+  }
+
+  /** A non-negative integer written as at most `maxDigits` digits. */
+  digits(name: string, value: string, maxDigits: number): string {
+    if (!/^[0-9]+$/.test(value)) return this.fail(name, "must be digits")
+    if (value.length > maxDigits) return this.fail(name, `must be at most ${maxDigits} digits`)
+    return value
+  }
+
+  uint32(name: string): number {
+    const value = Number(this.digits(name, this.required(name), 10))
+    return value > 4_294_967_295 ? this.fail(name, "must be at most 4294967295") : value
+  }
+
+  bigint(name: string, value: string): bigint {
+    return BigInt(this.digits(name, value, 20))
+  }
+
+  millis(name: string, value: string, scale: number): Date {
+    const millis = Number(this.digits(name, value, 16)) * scale
+    return millis > MAX_MILLIS ? this.fail(name, "is out of range") : new Date(millis)
+  }
+
+  list(name: string): ReadonlyArray<string> {
+    if (!Object.hasOwn(this.fields, name)) return []
+    const value = this.fields[name]!
+    const items = typeof value === "string" ? (value === "" ? [] : [value]) : value
+    if (items.some((item) => item.length > MAX_TEXT)) return this.fail(name, `holds an item longer than ${MAX_TEXT}`)
+    return items
+  }
+}
+
+/** `stream_attr`'s `cid`, when it is there and an integer; anything else (an odd attr) leaves the codec unknown. */
+const codecOf = (attr: string | undefined): number | undefined => {
+  if (attr === undefined || attr === "") return undefined
+  const parsed = LosslessJson.parse(attr, { maxDepth: 4, maxValues: 256 })
+  if (Either.isLeft(parsed) || parsed.right._tag !== "Object") return undefined
+  const cid = parsed.right.members.get("cid")
+  if (cid === undefined || cid._tag === "Array" || cid._tag === "Object" || !/^[0-9]{1,6}$/.test(cid.text)) {
+    return undefined
+  }
+  return Number(cid.text)
+}
+
+const common = (read: Reader) => ({
+  event: read.identifier("event", true),
+  appId: read.uint32("appid"),
+  timestamp: Number(read.digits("timestamp", read.required("timestamp"), 12)),
+  nonce: read.identifier("nonce", true)
+})
+
+const streamFields = (read: Reader): StreamFields => {
+  const roomSessionId = read.optional("room_session_id") ?? ""
+  return {
+    ...common(read),
+    streamId: read.identifier("stream_id", true),
+    roomId: read.identifier("room_id", false),
+    // A stream ingested over RTMP may have no room, and then no room session: 0.
+    roomSessionId: roomSessionId === "" ? 0n : read.bigint("room_session_id", roomSessionId),
+    streamSeq: read.bigint("stream_seq", read.required("stream_seq")),
+    userId: read.identifier("user_id", false),
+    userName: read.optional("user_name") ?? "",
+    channelId: read.identifier("channel_id", false),
+    streamSid: read.identifier("stream_sid", false),
+    streamAlias: read.identifier("stream_alias", false)
+  }
+}
+
+const created = (read: Reader): StreamCreated => {
+  const ms = read.optional("create_time_ms")
+  const recreate = read.optional("recreate") ?? ""
+  return {
+    _tag: "StreamCreated",
+    ...streamFields(read),
+    createdAt: ms !== undefined && ms !== ""
+      ? read.millis("create_time_ms", ms, 1)
+      : read.millis("create_time", read.required("create_time"), 1000),
+    recreate: recreate === "" ? false : read.digits("recreate", recreate, 1) === "1",
+    extraInfo: read.optional("extra_info") ?? "",
+    title: read.optional("title") ?? "",
+    codec: codecOf(read.optional("stream_attr")),
+    rtmpUrls: read.list("rtmp_url"),
+    hlsUrls: read.list("hls_url"),
+    hdlUrls: read.list("hdl_url"),
+    picUrls: read.list("pic_url")
+  }
+}
+
+const closed = (read: Reader): StreamClosed => {
+  const type = read.required("type", 12)
+  if (!/^-?[0-9]{1,10}$/.test(type)) throw decodeError("type: must be an integer of at most 10 digits")
+  const createdAt = read.optional("create_time_ms")
+  // Read as a number, so that `00` or `-0` is the code 0 it stands for.
+  const code = Number(type) + 0
+  return {
+    _tag: "StreamClosed",
+    ...streamFields(read),
+    reason: Object.hasOwn(closeReasons, String(code)) ? closeReasons[String(code)]! : "unknown",
+    closeCode: code,
+    closedAt: read.millis("destroy_timemillis", read.required("destroy_timemillis"), 1),
+    createdAt: createdAt === undefined || createdAt === "" ? undefined : read.millis("create_time_ms", createdAt, 1),
+    thirdDefineData: read.optional("third_define_data") ?? ""
+  }
+}
+
+/** An unknown event's fields: the first {@link MAX_UNKNOWN_FIELDS}, each cut; never the signature. */
+const unknownFields = (fields: Fields): Record<string, string> => {
+  const kept: Record<string, string> = Object.create(null)
+  let count = 0
+  for (const name of Object.keys(fields)) {
+    if (name === "signature" || name.length > 128) continue
+    if (count++ >= MAX_UNKNOWN_FIELDS) break
+    const value = fields[name]!
+    const text = typeof value === "string" ? value : value.join(",")
+    kept[name] = text.length > MAX_UNKNOWN_VALUE ? text.slice(0, MAX_UNKNOWN_VALUE) : text
+  }
+  return kept
+}
+
+/**
+ * The event of verified fields: `stream_create` and `stream_close` typed (every integer checked as digits and read
+ * whole; identifiers refused when they hold control or bidi characters), any other event an {@link UnknownEvent}.
+ * A missing or empty `room_session_id` is `0n` and a missing `room_id` is `""` (a stream ingested over RTMP may have
+ * no room). A `stream_attr` that is not a JSON object with an integer `cid` leaves `codec` undefined. Free text
+ * (`user_name`, `extra_info`, `title`, `third_define_data`, the URLs) is kept as sent, at most 16 KiB a value:
+ * escape it (`Untrusted.escapeText`) before a terminal shows it.
+ */
+export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError> => {
+  try {
+    const read = new Reader(fields)
+    const event = read.identifier("event", true)
+    if (event === "stream_create") return Either.right(created(read))
+    if (event === "stream_close") return Either.right(closed(read))
+    return Either.right({ _tag: "UnknownEvent", ...common(read), fields: unknownFields(fields) })
+  } catch (error) {
+    return Either.left(error instanceof CallbackDecodeError ? error : decodeError("the fields could not be read"))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The in-memory nonce store
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The default capacity of {@link memoryNonceStore}. */
+export const DEFAULT_NONCE_CAPACITY = 100_000
+
+/**
+ * Nonces in this process's memory, at most `capacity` (default 100 000). Expired ones are swept lazily: from the
+ * front of an insertion-ordered map (expiry follows arrival give or take the window), and, only when the store is
+ * full, by one pass that is not repeated before the earliest live nonce can have expired. A store full of live
+ * nonces refuses (`CallbackUnavailableError`, so ZEGOCLOUD retries) rather than evict one, which would let its
+ * replay through. Time is Effect's `Clock`.
+ */
+export const memoryNonceStore = (
+  options?: { readonly capacity?: number | undefined }
+): Effect.Effect<NonceStore, InvalidRequestError> =>
+  Effect.suspend(() => {
+    const capacity = options?.capacity ?? DEFAULT_NONCE_CAPACITY
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      return Effect.fail(invalid("capacity", "must be a positive integer"))
+    }
+    /** Nonce → expiry (epoch ms), in the order taken. */
+    const taken = new Map<string, number>()
+    /** No live nonce expires before this: a full pass before it would free nothing. */
+    let earliest = Infinity
+
+    const sweepFront = (now: number) => {
+      for (const [nonce, expiresAt] of taken) {
+        if (expiresAt >= now) return
+        taken.delete(nonce)
+      }
+    }
+    const sweepAll = (now: number) => {
+      earliest = Infinity
+      for (const [nonce, expiresAt] of taken) {
+        if (expiresAt < now) taken.delete(nonce)
+        else earliest = Math.min(earliest, expiresAt)
+      }
+    }
+
+    const take: NonceStore["take"] = (nonce, expiresAt) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        sweepFront(now)
+        const seen = taken.get(nonce)
+        if (seen !== undefined && seen >= now) return Effect.succeed(false)
+        taken.delete(nonce)
+        // Past its window already: the freshness check refuses any replay of it, so it need not be kept.
+        if (expiresAt < now) return Effect.succeed(true)
+        if (taken.size >= capacity && now > earliest) sweepAll(now)
+        if (taken.size >= capacity) {
+          return Effect.fail(
+            new CallbackUnavailableError({ reason: `the nonce store is full (${capacity} unexpired nonces)` })
+          )
+        }
+        taken.set(nonce, expiresAt)
+        earliest = Math.min(earliest, expiresAt)
+        return Effect.succeed(true)
+      })
+
+    const release: NonceStore["release"] = (nonce) => Effect.sync(() => void taken.delete(nonce))
+    return Effect.succeed({ take, release })
+  })
+
+/** A {@link NonceStore} to use instead of the in-memory one (the Redis package provides one shared by processes). */
+export class CallbackNonceStore extends Context.Tag("@effect-zego/core/CallbackNonceStore")<
+  CallbackNonceStore,
+  NonceStore
+>() {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The receiver
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A receiver: parse (a body that is not one is 400), verify (401; a full or unreachable nonce store 503), decode (a
+ * signed body whose stream fields are malformed is 400, and its nonce is given back). The nonce store is
+ * `options.nonces`, else the {@link CallbackNonceStore} service if provided, else a new {@link memoryNonceStore}.
+ * Fails with `InvalidRequestError` when an option is invalid.
+ */
+export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, InvalidRequestError> =>
+  Effect.gen(function*() {
+    if (typeof options !== "object" || options === null) return yield* invalid("options", "must be an object")
+    const secret = yield* validateSecret(options.secret)
+    const windowMillis = yield* validateWindow(options.window)
+    const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+    if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+      return yield* invalid("maxBodyBytes", "must be a positive integer")
+    }
+    if (options.nonces !== undefined && !isNonceStore(options.nonces)) {
+      return yield* invalid("nonces", "must be a NonceStore (take and release)")
+    }
+    const provided = yield* Effect.serviceOption(CallbackNonceStore)
+    const nonces = options.nonces ?? (Option.isSome(provided) ? provided.value : yield* memoryNonceStore())
+    const valid: ValidVerifyOptions = { secret, windowMillis, nonces }
+    const parseOptions: ParseOptions = { maxBodyBytes }
+
+    const verifyAndDecode = (fields: Fields) =>
+      Effect.flatMap(verifyValid(fields, valid), (verified) => {
+        const event = decode(verified.fields)
+        return Either.isRight(event)
+          ? Effect.succeed(event.right)
+          : Effect.zipRight(nonces.release(verified.nonce), Effect.fail(event.left))
+      })
+
+    // The span says what was decided (the event's kind, or the error's tag), never a field of the body.
+    const receive: Receiver["receive"] = (incoming) =>
+      Effect.flatMap(parse(incoming, parseOptions), verifyAndDecode).pipe(
+        Effect.tap((event) => Effect.annotateCurrentSpan("zego.callback.event", event._tag)),
+        Effect.tapError((error) => Effect.annotateCurrentSpan("zego.callback.error", error._tag)),
+        Effect.withSpan("Callback.receive", { kind: "server" })
+      )
+
+    const release: Receiver["release"] = (event) => nonces.release(event.nonce)
+    return { receive, release }
+  })
+
+/** The receiver as a service. */
+export class CallbackReceiver extends Context.Tag("@effect-zego/core/CallbackReceiver")<CallbackReceiver, Receiver>() {}
+
+/** The options read from `ZEGO_CALLBACK_SECRET` (required) and `ZEGO_CALLBACK_WINDOW` (a duration, optional). */
+export const configFromEnv: Config.Config<ReceiverOptions> = Config.all({
+  secret: Config.redacted("ZEGO_CALLBACK_SECRET"),
+  window: Config.option(Config.duration("ZEGO_CALLBACK_WINDOW"))
+}).pipe(Config.map(({ secret, window }) => ({ secret, window: Option.getOrUndefined(window) })))
+
+/** The receiver as a layer. */
+export const layer = (options: ReceiverOptions): Layer.Layer<CallbackReceiver, InvalidRequestError> =>
+  Layer.effect(CallbackReceiver, makeReceiver(options))
+
+/** The receiver as a layer, its options read through Effect `Config` (by default {@link configFromEnv}). */
+export const layerConfig = (
+  config: Config.Config.Wrap<ReceiverOptions> = configFromEnv as Config.Config.Wrap<ReceiverOptions>
+): Layer.Layer<CallbackReceiver, ConfigError.ConfigError | InvalidRequestError> =>
+  Layer.effect(CallbackReceiver, Effect.flatMap(Config.unwrap(config), makeReceiver))

@@ -1,0 +1,781 @@
+import { Callback, Untrusted } from "@effect-zego/core"
+import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
+import * as Tracer from "effect/Tracer"
+
+type Raw = Record<string, string | ReadonlyArray<string>>
+
+const SECRET_TEXT = "secret"
+const secret = Redacted.make(SECRET_TEXT)
+/** The callbacks' `timestamp`; the TestClock is set to it by {@link at}. */
+const T = 1_700_000_000
+
+const signed = (fields: Raw, key: Redacted.Redacted<string> = secret): Raw => ({
+  ...fields,
+  signature: Callback.signature(key, fields.timestamp as string, fields.nonce as string)
+})
+
+const createFields = (over: Raw = {}): Raw =>
+  signed({
+    event: "stream_create",
+    appid: "1234567",
+    timestamp: String(T),
+    nonce: "123412",
+    room_id: "room-1",
+    room_session_id: "858012925204410400",
+    user_id: "u1",
+    user_name: "Ann & Bob = \"friends\"",
+    channel_id: "0",
+    stream_id: "s1",
+    stream_sid: "sid-1",
+    stream_alias: "",
+    stream_attr: "{\"cid\":3}",
+    stream_seq: "7",
+    create_time: String(T),
+    create_time_ms: String(T * 1000 + 5),
+    extra_info: "",
+    recreate: "0",
+    title: "a title",
+    rtmp_url: ["rtmp://a/s1", "rtmp://b/s1"],
+    hls_url: ["https://h/s1.m3u8"],
+    ...over
+  })
+
+const closeFields = (over: Raw = {}): Raw =>
+  signed({
+    event: "stream_close",
+    appid: "1234567",
+    timestamp: String(T),
+    nonce: "99887766",
+    room_id: "room-1",
+    room_session_id: "858012925204410400",
+    user_id: "u1",
+    user_name: "Ann",
+    channel_id: "0",
+    stream_id: "s1",
+    stream_sid: "sid-1",
+    stream_alias: "",
+    stream_seq: "8",
+    third_define_data: "",
+    create_time_ms: String(T * 1000 - 60_000),
+    destroy_timemillis: String(T * 1000),
+    type: "1",
+    ...over
+  })
+
+const json = (fields: Raw): string => JSON.stringify(fields)
+const urlEncodedJson = (fields: Raw): string => encodeURIComponent(json(fields))
+const form = (fields: Raw): string => {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === "string") params.append(key, value)
+    else for (const item of value) params.append(`${key}[]`, item)
+  }
+  return params.toString()
+}
+
+/** Runs `self` with the TestClock at the callbacks' timestamp. */
+const at = <A, E, R>(self: Effect.Effect<A, E, R>, seconds = T) =>
+  Effect.zipRight(TestClock.setTime(seconds * 1000), self)
+
+const receiver = (options: Partial<Callback.ReceiverOptions> = {}) =>
+  Effect.orDie(Callback.makeReceiver({ secret, ...options }))
+
+/** The typed failure of `self`; fails the test on success or on a defect. */
+const failure = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.exit(self), (exit): E => {
+    if (Exit.isSuccess(exit)) return assert.fail("expected a failure, got a success")
+    const error = Cause.failureOption(exit.cause)
+    if (Option.isNone(error) || Cause.isDie(exit.cause)) return assert.fail(`not a typed failure: ${exit.cause}`)
+    return error.value
+  })
+
+/** Receives `body` with a fresh receiver at the callbacks' time. */
+const receive = (body: string | Uint8Array, contentType?: string) =>
+  at(Effect.flatMap(receiver(), (r) => r.receive({ body, contentType })))
+
+const decodeFailure = (body: string | Uint8Array, contentType?: string) =>
+  Effect.map(failure(receive(body, contentType)), (error) => {
+    assert.strictEqual(error._tag, "CallbackDecodeError", error.message)
+    // Short, one line, and never the body.
+    assert.isBelow(error.message.length, 200)
+    assert.isFalse(Untrusted.hasUnsafeCharacters(error.message))
+    return error
+  })
+
+describe("Callback", () => {
+  describe("signature", () => {
+    it("matches ZEGOCLOUD's official vector", () => {
+      assert.strictEqual(
+        Callback.signature(Redacted.make("secret"), "1470820198", "123412"),
+        "5bd59fd62953a8059fb7eaba95720f66d19e4517"
+      )
+    })
+
+    it.effect("accepts the official vector's callback at its own time", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const event = yield* r.receive({
+          body: json({
+            event: "room_create",
+            appid: "1",
+            timestamp: "1470820198",
+            nonce: "123412",
+            signature: "5bd59fd62953a8059fb7eaba95720f66d19e4517"
+          })
+        })
+        assert.strictEqual(event._tag, "UnknownEvent")
+      }).pipe((self) => at(self, 1470820198)))
+
+    const inputs = FastCheck.record({
+      secret: FastCheck.stringMatching(/^[a-z]{8,32}$/),
+      nonce: FastCheck.stringMatching(/^[0-9]{6,19}$/),
+      timestamp: FastCheck.integer({ min: T - 300, max: T + 300 }).map(String)
+    })
+    const concatenation = (i: { secret: string; nonce: string; timestamp: string }) =>
+      [i.secret, i.nonce, i.timestamp].sort().join("")
+
+    it.effect.prop(
+      "any change to the secret, the nonce or the timestamp fails verification",
+      [inputs, inputs],
+      ([a, b]) =>
+        Effect.gen(function*() {
+          const nonces = yield* Callback.memoryNonceStore()
+          const fields = {
+            nonce: a.nonce,
+            timestamp: a.timestamp,
+            signature: Callback.signature(Redacted.make(a.secret), a.timestamp, a.nonce)
+          }
+          const ok = yield* Callback.verify(fields, { secret: Redacted.make(a.secret), nonces })
+          assert.strictEqual(ok.nonce, a.nonce)
+          for (const key of ["secret", "nonce", "timestamp"] as const) {
+            const changed = { ...a, [key]: b[key] }
+            // Another input with the same sorted concatenation is the scheme's collision, not a verification bug.
+            if (concatenation(changed) === concatenation(a)) continue
+            const error = yield* failure(
+              Callback.verify(
+                { ...fields, nonce: changed.nonce, timestamp: changed.timestamp },
+                { secret: Redacted.make(changed.secret), nonces }
+              )
+            )
+            assert.deepStrictEqual(error, new Callback.CallbackSignatureError({ reason: "mismatch" }))
+          }
+        }).pipe(at)
+    )
+
+    it.effect("a missing signature, nonce or timestamp, or a timestamp that is not digits, is 'missing'", () =>
+      Effect.gen(function*() {
+        const nonces = yield* Callback.memoryNonceStore()
+        const base = createFields()
+        for (
+          const fields of [
+            { ...base, signature: undefined },
+            { ...base, nonce: undefined },
+            { ...base, timestamp: undefined },
+            signed({ ...base, timestamp: "1.7e9" }),
+            signed({ ...base, timestamp: "9".repeat(1000) }),
+            { ...base, nonce: ["1", "2"] }
+          ]
+        ) {
+          const cleaned = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Raw
+          const error = yield* failure(Callback.verify(cleaned, { secret, nonces }))
+          assert.deepStrictEqual(error, new Callback.CallbackSignatureError({ reason: "missing" }))
+        }
+      }).pipe(at))
+
+    it.effect("a wrong signature takes nothing from the nonce store", () =>
+      Effect.gen(function*() {
+        const takes: Array<string> = []
+        const memory = yield* Callback.memoryNonceStore({ capacity: 1 })
+        const nonces: Callback.NonceStore = {
+          take: (nonce, expiresAt) =>
+            Effect.zipRight(Effect.sync(() => takes.push(nonce)), memory.take(nonce, expiresAt)),
+          release: memory.release
+        }
+        const r = yield* receiver({ nonces })
+        const forged = { ...createFields(), signature: "0".repeat(40) }
+        const error = yield* failure(r.receive({ body: json(forged) }))
+        assert.strictEqual(error._tag, "CallbackSignatureError")
+        assert.deepStrictEqual(takes, [])
+        const event = yield* r.receive({ body: json(createFields()) })
+        assert.strictEqual(event._tag, "StreamCreated")
+        assert.deepStrictEqual(takes, ["123412"])
+      }).pipe(at))
+  })
+
+  describe("freshness and replay", () => {
+    it.effect("a replayed nonce within the window is refused, and accepted again after release", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const body = json(createFields())
+        const event = yield* r.receive({ body })
+        const replay = yield* failure(r.receive({ body }))
+        assert.strictEqual(replay._tag, "CallbackReplayError")
+        yield* TestClock.adjust("4 minutes")
+        assert.strictEqual((yield* failure(r.receive({ body })))._tag, "CallbackReplayError")
+        yield* r.release(event)
+        assert.deepStrictEqual(yield* r.receive({ body }), event)
+      }).pipe(at))
+
+    it.effect.prop(
+      "a timestamp further than the window from the clock, either way, is expired",
+      [FastCheck.integer({ min: 301, max: 100_000 }), FastCheck.boolean()],
+      ([offset, future]) =>
+        Effect.gen(function*() {
+          const r = yield* receiver()
+          yield* TestClock.setTime((future ? T - offset : T + offset) * 1000)
+          const error = yield* failure(r.receive({ body: json(createFields()) }))
+          assert.strictEqual(error._tag, "CallbackExpiredError")
+          if (error._tag === "CallbackExpiredError") {
+            assert.strictEqual(error.timestamp, T)
+            assert.strictEqual(error.windowSeconds, 300)
+          }
+        })
+    )
+
+    it.effect.prop(
+      "a timestamp within the window is accepted",
+      [FastCheck.integer({ min: -300, max: 300 })],
+      ([offset]) =>
+        Effect.gen(function*() {
+          const r = yield* receiver()
+          yield* TestClock.setTime((T + offset) * 1000)
+          assert.strictEqual((yield* r.receive({ body: json(createFields()) }))._tag, "StreamCreated")
+        })
+    )
+
+    it.effect("the window is configurable, and refused when not positive or longer than an hour", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver({ window: "10 seconds" })
+        yield* TestClock.setTime((T + 11) * 1000)
+        const error = yield* failure(r.receive({ body: json(createFields()) }))
+        assert.strictEqual(error._tag, "CallbackExpiredError")
+        for (const window of ["0 millis", "2 hours", "-1 seconds"] as const) {
+          const invalid = yield* failure(Callback.makeReceiver({ secret, window }))
+          assert.strictEqual(invalid._tag, "InvalidRequestError")
+        }
+        const standalone = yield* failure(
+          Callback.verify(createFields(), { secret, window: "2 hours", nonces: yield* Callback.memoryNonceStore() })
+        )
+        assert.strictEqual(standalone._tag, "InvalidRequestError")
+      }))
+
+    it.effect("options that are not what they claim are InvalidRequestError", () =>
+      Effect.gen(function*() {
+        for (
+          const options of [
+            { secret: "secret" },
+            { secret: Redacted.make("") },
+            { secret, maxBodyBytes: 0 },
+            { secret, nonces: {} },
+            null
+          ]
+        ) {
+          const error = yield* failure(Callback.makeReceiver(options as unknown as Callback.ReceiverOptions))
+          assert.strictEqual(error._tag, "InvalidRequestError")
+        }
+        assert.strictEqual((yield* failure(Callback.memoryNonceStore({ capacity: 0 })))._tag, "InvalidRequestError")
+      }))
+  })
+
+  describe("decoding", () => {
+    it.effect("decodes stream_create with every number whole", () =>
+      Effect.gen(function*() {
+        const event = yield* receive(json(createFields()))
+        assert.deepStrictEqual(event, {
+          _tag: "StreamCreated",
+          event: "stream_create",
+          appId: 1234567,
+          timestamp: T,
+          nonce: "123412",
+          streamId: "s1",
+          roomId: "room-1",
+          roomSessionId: 858012925204410400n,
+          streamSeq: 7n,
+          userId: "u1",
+          userName: "Ann & Bob = \"friends\"",
+          channelId: "0",
+          streamSid: "sid-1",
+          streamAlias: "",
+          createdAt: new Date(T * 1000 + 5),
+          recreate: false,
+          extraInfo: "",
+          title: "a title",
+          codec: 3,
+          rtmpUrls: ["rtmp://a/s1", "rtmp://b/s1"],
+          hlsUrls: ["https://h/s1.m3u8"],
+          hdlUrls: [],
+          picUrls: []
+        })
+      }))
+
+    it.effect.prop(
+      "any room_session_id and stream_seq of 2^53 and more, sent as JSON numbers, are kept exactly",
+      [FastCheck.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), FastCheck.bigInt({ min: 0n, max: 2n ** 64n - 1n })],
+      ([session, seq]) =>
+        Effect.gen(function*() {
+          const { room_session_id: _, stream_seq: __, ...rest } = createFields()
+          const body = `${json(rest).slice(0, -1)},"room_session_id":${session},"stream_seq":${seq}}`
+          const event = yield* receive(body)
+          assert.strictEqual(event._tag, "StreamCreated")
+          if (event._tag === "StreamCreated") {
+            assert.strictEqual(event.roomSessionId, session)
+            assert.strictEqual(event.streamSeq, seq)
+          }
+        })
+    )
+
+    it.effect("parse keeps numbers, booleans and null as their source text", () =>
+      Effect.gen(function*() {
+        const fields = yield* Callback.parse({
+          body:
+            "{\"a\":858012925204410400,\"b\":1.50e+3,\"c\":true,\"d\":null,\"e\":[1,\"x\",{\"k\":2}],\"f\":{\"cid\":0}}"
+        })
+        assert.deepStrictEqual({ ...fields }, {
+          a: "858012925204410400",
+          b: "1.50e+3",
+          c: "true",
+          d: "null",
+          e: ["1", "x", "{\"k\":2}"],
+          f: "{\"cid\":0}"
+        })
+      }))
+
+    it.effect.prop(
+      "parse reads any JSON string as JSON.parse does (escapes, surrogate pairs, __proto__ as a key)",
+      [FastCheck.string({ unit: "binary", maxLength: 40 }), FastCheck.string({ maxLength: 10 })],
+      ([text, key]) =>
+        Effect.gen(function*() {
+          const fields = yield* Callback.parse({ body: `{${JSON.stringify(`k${key}`)}:${JSON.stringify(text)}}` })
+          assert.strictEqual(fields[`k${key}`], text)
+          const escaped = yield* Callback.parse({
+            body: "{\"__proto__\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}"
+          })
+          assert.strictEqual(escaped.__proto__, "\"\\/\b\f\n\r\té😀")
+        })
+    )
+
+    const streamIds = FastCheck.stringMatching(/^[A-Za-z0-9_-]{1,40}$/)
+    it.effect.prop(
+      "JSON, URL-encoded JSON and a form decode to the same event",
+      [streamIds, FastCheck.string({ maxLength: 30 }), FastCheck.boolean()],
+      ([streamId, title, close]) =>
+        Effect.gen(function*() {
+          const fields = close ? closeFields({ stream_id: streamId }) : createFields({ stream_id: streamId, title })
+          const fromJson = yield* receive(json(fields))
+          const fromUrl = yield* receive(urlEncodedJson(fields))
+          const fromForm = yield* receive(form(fields), "application/x-www-form-urlencoded")
+          const fromBytes = yield* receive(new TextEncoder().encode(form(fields)))
+          assert.deepStrictEqual(fromUrl, fromJson)
+          assert.deepStrictEqual(fromForm, fromJson)
+          assert.deepStrictEqual(fromBytes, fromJson)
+          assert.strictEqual(fromJson.nonce, fields.nonce)
+        })
+    )
+
+    it("maps stream_close's type: 0 to 5, 100, and any other integer as unknown with its code", () => {
+      {
+        const expected: Array<[string, Callback.CloseReason]> = [
+          ["0", "normal"],
+          ["1", "heartbeatTimeout"],
+          ["2", "repeatedLogin"],
+          ["3", "kickedOut"],
+          ["4", "tcpDisconnect"],
+          ["5", "roomCleared"],
+          ["100", "deletedByServer"],
+          ["00", "normal"],
+          ["-0", "normal"],
+          ["6", "unknown"],
+          ["99", "unknown"],
+          ["-1", "unknown"],
+          ["4294967296", "unknown"]
+        ]
+        for (const [type, reason] of expected) {
+          const event = Either.getOrThrow(Callback.decode(closeFields({ type })))
+          assert.strictEqual(event._tag, "StreamClosed")
+          if (event._tag === "StreamClosed") {
+            assert.strictEqual(event.reason, reason)
+            assert.strictEqual(event.closeCode, Number(type))
+            assert.deepStrictEqual(event.closedAt, new Date(T * 1000))
+            assert.deepStrictEqual(event.createdAt, new Date(T * 1000 - 60_000))
+          }
+        }
+        for (const type of ["", "1.0", "x", "1".repeat(11)]) {
+          assert.isTrue(Either.isLeft(Callback.decode(closeFields({ type }))), type)
+        }
+      }
+    })
+
+    it.effect("stream_create: create_time in seconds when there is no create_time_ms; no room is room session 0", () =>
+      Effect.gen(function*() {
+        const { create_time_ms: _, room_id: __, room_session_id: ___, stream_attr: ____, ...rest } = createFields()
+        const event = Either.getOrThrow(Callback.decode({ ...rest, recreate: "1" }))
+        assert.strictEqual(event._tag, "StreamCreated")
+        if (event._tag === "StreamCreated") {
+          assert.deepStrictEqual(event.createdAt, new Date(T * 1000))
+          assert.strictEqual(event.roomId, "")
+          assert.strictEqual(event.roomSessionId, 0n)
+          assert.strictEqual(event.codec, undefined)
+          assert.isTrue(event.recreate)
+        }
+        const { create_time: _____, ...noTime } = rest
+        assert.isTrue(Either.isLeft(Callback.decode(noTime)))
+        // stream_attr as a JSON object (not a string) reads the same; an odd one leaves the codec unknown.
+        const asObject = `${
+          json(createFields({ stream_attr: "x" })).replace("\"stream_attr\":\"x\"", "\"stream_attr\":{\"cid\":1}")
+        }`
+        const fromObject = yield* receive(asObject)
+        assert.strictEqual(fromObject._tag === "StreamCreated" && fromObject.codec, 1)
+        for (const attr of ["", "nope", "{\"cid\":\"h264\"}", "[0]", "{\"cid\":0.5}"]) {
+          const odd = Either.getOrThrow(Callback.decode(createFields({ stream_attr: attr })))
+          assert.strictEqual(odd._tag === "StreamCreated" && odd.codec, undefined)
+        }
+      }))
+
+    it.effect("keeps an unknown event, its fields bounded and without the signature", () =>
+      Effect.gen(function*() {
+        const extra = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`f${i}`, "v".repeat(5000)]))
+        const fields = signed({
+          event: "room_create",
+          appid: "1",
+          timestamp: String(T),
+          nonce: "5",
+          ...extra,
+          list: ["a", "b"]
+        })
+        const event = Either.getOrThrow(Callback.decode(fields))
+        assert.strictEqual(event._tag, "UnknownEvent")
+        if (event._tag === "UnknownEvent") {
+          assert.strictEqual(event.event, "room_create")
+          assert.strictEqual(event.appId, 1)
+          const names = Object.keys(event.fields)
+          assert.strictEqual(names.length, Callback.MAX_UNKNOWN_FIELDS)
+          assert.notInclude(names, "signature")
+          assert.strictEqual(event.fields.f0!.length, Callback.MAX_UNKNOWN_VALUE)
+        }
+        const small = yield* receive(
+          json(signed({ event: "x", appid: "1", timestamp: String(T), nonce: "6", l: ["a", "b"] }))
+        )
+        assert.strictEqual(small._tag === "UnknownEvent" && small.fields.l, "a,b")
+      }))
+
+    it.effect("a signed body whose stream fields are malformed is a decode error, and its nonce is given back", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const bad = createFields({ stream_seq: "12x" })
+        const error = yield* failure(r.receive({ body: json(bad) }))
+        assert.strictEqual(error._tag, "CallbackDecodeError")
+        assert.include(error.message, "stream_seq")
+        // The nonce was released: the same nonce in a good body goes through.
+        assert.strictEqual((yield* r.receive({ body: json(createFields()) }))._tag, "StreamCreated")
+      }).pipe(at))
+  })
+
+  describe("hostile bodies", () => {
+    it.effect("3 000-deep JSON is a decode error, at the top and inside a field", () =>
+      Effect.gen(function*() {
+        yield* decodeFailure("[".repeat(3000) + "]".repeat(3000))
+        yield* decodeFailure(`{"a":${"{\"a\":".repeat(3000)}1${"}".repeat(3000)}}`)
+        yield* decodeFailure(`{"a":${"[".repeat(100_000)}`)
+        yield* decodeFailure(encodeURIComponent(`{"a":${"[".repeat(3000)}1${"]".repeat(3000)}}`))
+      }))
+
+    it.effect("a body over the cap is refused, as a string or as bytes", () =>
+      Effect.gen(function*() {
+        const big = json(createFields({ padding: "x".repeat(1024 * 1024) }))
+        const error = yield* decodeFailure(big)
+        assert.include(error.message, "larger than")
+        yield* decodeFailure(new TextEncoder().encode(big))
+        // Three-byte characters count as three bytes.
+        yield* decodeFailure(json(createFields({ extra_info: "€".repeat(30_000) })))
+        const r = yield* receiver({ maxBodyBytes: 2 * 1024 * 1024 })
+        assert.strictEqual((yield* r.receive({ body: big }))._tag, "StreamCreated")
+      }).pipe(at))
+
+    it.effect("invalid UTF-8 is refused", () =>
+      Effect.gen(function*() {
+        const bytes = new TextEncoder().encode(json(createFields()))
+        const broken = new Uint8Array([...bytes.slice(0, 20), 0xff, 0xfe, ...bytes.slice(20)])
+        const error = yield* decodeFailure(broken)
+        assert.include(error.message, "UTF-8")
+        yield* decodeFailure(new Uint8Array([0x7b, 0x22, 0xc3, 0x22, 0x3a, 0x31, 0x7d]))
+      }))
+
+    it.effect("duplicate keys are refused (JSON), and two values for one field are not one value (form)", () =>
+      Effect.gen(function*() {
+        const body = json(createFields())
+        yield* decodeFailure(`${body.slice(0, -1)},"stream_id":"other"}`)
+        yield* decodeFailure(`${body.slice(0, -1)},"rtmp_url[]":["x"]}`)
+        const error = yield* decodeFailure(`${form(createFields())}&stream_id=other`)
+        assert.include(error.message, "stream_id")
+      }))
+
+    it.effect("__proto__ is an ordinary key: nothing is polluted", () =>
+      Effect.gen(function*() {
+        const body = `${json(signed({ event: "x", appid: "1", timestamp: String(T), nonce: "7" })).slice(0, -1)},` +
+          `"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}`
+        const event = yield* receive(body)
+        assert.strictEqual(event._tag, "UnknownEvent")
+        if (event._tag === "UnknownEvent") assert.strictEqual(event.fields.__proto__, "{\"polluted\":\"yes\"}")
+        const fromForm = yield* Callback.parse({ body: "__proto__=x&__proto__[]=y&toString=z" })
+        assert.deepStrictEqual(fromForm.__proto__, ["x", "y"])
+        assert.isUndefined(({} as Record<string, unknown>).polluted)
+        assert.isUndefined((Object.prototype as unknown as Record<string, unknown>).polluted)
+        yield* decodeFailure(json(createFields({ ["__proto__"]: "x", stream_seq: "x" })))
+      }))
+
+    it.effect("numbers that are not digits are refused, naming the field", () =>
+      Effect.gen(function*() {
+        for (
+          const [field, value] of [
+            ["appid", "12a"],
+            ["appid", "-1"],
+            ["appid", "4294967296"],
+            ["appid", "9".repeat(10_000)],
+            ["stream_seq", "1e3"],
+            ["stream_seq", "9".repeat(21)],
+            ["room_session_id", "0x10"],
+            ["room_session_id", " 1"],
+            ["create_time_ms", "1.5"],
+            ["create_time_ms", "9".repeat(16)],
+            ["recreate", "yes"]
+          ]
+        ) {
+          const error = yield* decodeFailure(json(createFields({ [field!]: value! })))
+          assert.include(error.message, field!)
+        }
+        const appid = yield* decodeFailure(
+          `${json(createFields({ appid: "x" })).replace("\"appid\":\"x\"", "\"appid\":1e3")}`
+        )
+        assert.include(appid.message, "appid")
+        yield* decodeFailure(json(closeFields({ destroy_timemillis: "soon" })))
+      }))
+
+    it.effect("malformed JSON and stray text are decode errors", () =>
+      Effect.gen(function*() {
+        for (
+          const body of [
+            "",
+            "   ",
+            "{",
+            "{\"a\":01}",
+            "{\"a\":1,}",
+            "{\"a\":'x'}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\\u12\"}",
+            "{\"a\":-}",
+            "{\"a\":NaN}",
+            "{\"a\":1} x",
+            "[1]",
+            "\"text\"",
+            "%7B%ZZ",
+            "no form here"
+          ]
+        ) {
+          yield* decodeFailure(body)
+        }
+      }))
+
+    it.effect("control and bidi characters are refused in identifiers and raw in JSON strings", () =>
+      Effect.gen(function*() {
+        yield* decodeFailure(json(createFields({ stream_id: "a\u0000b" })))
+        yield* decodeFailure(json(createFields({ stream_id: "a\u001b[31mb" })))
+        yield* decodeFailure(json(createFields({ room_id: "a\u202eb" })))
+        yield* decodeFailure(json(createFields({ nonce: "1\n2" })))
+        yield* decodeFailure(json(createFields({ stream_id: "\ud800" })))
+        yield* decodeFailure(json(createFields()).replace("\"s1\"", "\"s\u0001\""))
+        yield* decodeFailure(form(createFields({ stream_id: "a\rb" })))
+      }))
+
+    it.effect("too many fields or values are refused", () =>
+      Effect.gen(function*() {
+        const many = Object.fromEntries(Array.from({ length: Callback.MAX_FIELDS + 1 }, (_, i) => [`f${i}`, "1"]))
+        yield* decodeFailure(json({ ...createFields(), ...many }))
+        yield* decodeFailure(form({ ...createFields(), ...many }))
+        yield* decodeFailure(json(createFields({ rtmp_url: Array.from({ length: Callback.MAX_VALUES }, () => "u") })))
+        yield* decodeFailure(`a=1${"&a=1".repeat(Callback.MAX_VALUES)}`)
+      }))
+
+    it.effect("an incoming whose body is neither a string nor bytes is a decode error, not a defect", () =>
+      Effect.gen(function*() {
+        yield* decodeFailure(42 as unknown as string)
+        const throwing = {
+          get body(): string {
+            throw new Error("boom")
+          }
+        }
+        const error = yield* failure(Callback.parse(throwing))
+        assert.strictEqual(error._tag, "CallbackDecodeError")
+      }))
+
+    const sentinel = "SENTINEL-body-text"
+    it.effect.prop(
+      "no error carries the secret, the signature or the body",
+      [FastCheck.stringMatching(/^[a-f0-9]{32}$/)],
+      ([secretText]) =>
+        Effect.gen(function*() {
+          const key = Redacted.make(secretText)
+          const r = yield* Effect.orDie(Callback.makeReceiver({ secret: key }))
+          const good = createFields({ user_name: sentinel, extra_info: sentinel })
+          const goodSigned = signed(good, key)
+          const full = yield* Effect.orDie(Callback.memoryNonceStore({ capacity: 1 }))
+          yield* full.take("other", (T + 300) * 1000)
+          const fullReceiver = yield* Effect.orDie(Callback.makeReceiver({ secret: key, nonces: full }))
+          yield* r.receive({ body: json(goodSigned) })
+          const errors = [
+            yield* failure(r.receive({ body: json(good) })),
+            yield* failure(r.receive({ body: json(goodSigned) })),
+            yield* failure(r.receive({ body: json(signed({ ...good, nonce: "1", stream_seq: sentinel }, key)) })),
+            yield* failure(r.receive({ body: `{"x":"${sentinel}` })),
+            yield* failure(fullReceiver.receive({ body: json(signed({ ...good, nonce: "2" }, key)) })),
+            yield* failure(Effect.zipRight(TestClock.adjust("1 hour"), r.receive({ body: json(goodSigned) })))
+          ]
+          assert.deepStrictEqual(errors.map((e) => e._tag), [
+            "CallbackSignatureError",
+            "CallbackReplayError",
+            "CallbackDecodeError",
+            "CallbackDecodeError",
+            "CallbackUnavailableError",
+            "CallbackExpiredError"
+          ])
+          const signature = goodSigned.signature as string
+          for (const error of errors) {
+            for (const text of [String(error), JSON.stringify(error), error.message]) {
+              assert.notInclude(text, secretText)
+              assert.notInclude(text, signature)
+              assert.notInclude(text, sentinel)
+            }
+          }
+        }).pipe(at),
+      { fastCheck: { numRuns: 20 } }
+    )
+  })
+
+  describe("memoryNonceStore", () => {
+    it.effect("refuses when full of live nonces, never evicting one, and sweeps expired ones", () =>
+      Effect.gen(function*() {
+        const store = yield* Callback.memoryNonceStore({ capacity: 2 })
+        // The first taken expires last: the front sweep stops at it, the full pass does not.
+        assert.isTrue(yield* store.take("a", 10_000))
+        assert.isTrue(yield* store.take("b", 1_000))
+        const full = yield* failure(store.take("c", 10_000))
+        assert.strictEqual(full._tag, "CallbackUnavailableError")
+        assert.include(full.message, "ZEGOCLOUD will retry")
+        assert.isFalse(yield* store.take("a", 10_000))
+        assert.isFalse(yield* store.take("b", 1_000))
+        yield* TestClock.setTime(1_001)
+        assert.isTrue(yield* store.take("c", 20_000))
+        // `a` is live until 10 000: still full.
+        assert.strictEqual((yield* failure(store.take("b", 20_000)))._tag, "CallbackUnavailableError")
+        yield* TestClock.setTime(10_001)
+        assert.isTrue(yield* store.take("a", 30_000))
+        yield* store.release("a")
+        assert.isTrue(yield* store.take("a", 30_000))
+        // Already expired: accepted and not kept (freshness refuses its replays).
+        assert.isTrue(yield* store.take("old", 5))
+        assert.isTrue(yield* store.take("old", 5))
+      }))
+
+    it.effect("a receiver whose nonce store is full answers CallbackUnavailableError", () =>
+      Effect.gen(function*() {
+        const nonces = yield* Callback.memoryNonceStore({ capacity: 1 })
+        const r = yield* receiver({ nonces })
+        yield* r.receive({ body: json(createFields()) })
+        // Sent at the far edge of the window, so that it is still fresh once the first nonce has expired.
+        const later = json(createFields({ nonce: "2", timestamp: String(T + 300) }))
+        const error = yield* failure(r.receive({ body: later }))
+        assert.strictEqual(error._tag, "CallbackUnavailableError")
+        yield* TestClock.adjust(300_001)
+        assert.strictEqual((yield* r.receive({ body: later }))._tag, "StreamCreated")
+      }).pipe(at))
+
+    it.effect("stays bounded under many nonces over time (front sweep)", () =>
+      Effect.gen(function*() {
+        const store = yield* Callback.memoryNonceStore({ capacity: 1000 })
+        // 10 nonces every 100 ms, each kept 5 s: about 500 live at any time, 5 000 in all.
+        for (let i = 0; i < 5_000; i++) {
+          const now = Math.floor(i / 10) * 100
+          if (i % 10 === 0) yield* TestClock.setTime(now)
+          assert.isTrue(yield* store.take(String(i), now + 5_000))
+        }
+      }))
+  })
+
+  describe("observability", () => {
+    it.effect("receive is a server span naming the event's kind or the error's tag, and nothing of the body", () => {
+      const spans: Array<Tracer.Span> = []
+      const tracing = Layer.unwrapEffect(Effect.map(Effect.tracer, (native) =>
+        Layer.setTracer(Tracer.make({
+          span: (...args) => {
+            const span = native.span(...args)
+            spans.push(span)
+            return span
+          },
+          context: native.context
+        }))))
+      return Effect.gen(function*() {
+        const r = yield* receiver()
+        yield* r.receive({ body: json(createFields()) })
+        yield* Effect.exit(r.receive({ body: json(createFields()) }))
+        const received = spans.filter((span) => span.name === "Callback.receive")
+        assert.strictEqual(received.length, 2)
+        assert.strictEqual(received[0]!.kind, "server")
+        assert.deepStrictEqual(Object.fromEntries(received[0]!.attributes), { "zego.callback.event": "StreamCreated" })
+        assert.strictEqual(received[1]!.attributes.get("zego.callback.error"), "CallbackReplayError")
+        for (const span of received) {
+          for (const value of span.attributes.values()) assert.notInclude(String(value), "123412")
+        }
+      }).pipe(at, Effect.provide(tracing))
+    })
+  })
+
+  describe("layers", () => {
+    it.effect("layer gives the receiver; a CallbackNonceStore service is used when provided", () =>
+      Effect.gen(function*() {
+        const taken: Array<string> = []
+        const store: Callback.NonceStore = {
+          take: (nonce) => Effect.sync(() => taken.push(nonce) === 1),
+          release: () => Effect.void
+        }
+        const r = yield* Effect.provide(
+          Callback.CallbackReceiver,
+          Callback.layer({ secret }).pipe(Layer.provide(Layer.succeed(Callback.CallbackNonceStore, store)))
+        )
+        yield* r.receive({ body: json(createFields()) })
+        assert.strictEqual((yield* failure(r.receive({ body: json(createFields()) })))._tag, "CallbackReplayError")
+        assert.deepStrictEqual(taken, ["123412", "123412"])
+      }).pipe(at))
+
+    it.effect("layerConfig reads ZEGO_CALLBACK_SECRET and ZEGO_CALLBACK_WINDOW", () =>
+      Effect.gen(function*() {
+        const provider = ConfigProvider.fromMap(
+          new Map([["ZEGO_CALLBACK_SECRET", SECRET_TEXT], ["ZEGO_CALLBACK_WINDOW", "10 seconds"]])
+        )
+        const r = yield* Effect.provide(
+          Callback.CallbackReceiver,
+          Callback.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(provider)))
+        )
+        yield* TestClock.setTime((T + 20) * 1000)
+        assert.strictEqual((yield* failure(r.receive({ body: json(createFields()) })))._tag, "CallbackExpiredError")
+        yield* TestClock.setTime((T + 5) * 1000)
+        assert.strictEqual((yield* r.receive({ body: json(createFields()) }))._tag, "StreamCreated")
+        const missing = yield* failure(
+          Effect.provide(
+            Callback.CallbackReceiver,
+            Callback.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map()))))
+          )
+        )
+        assert.strictEqual(missing._tag, "ConfigError")
+        assert.notInclude(String(missing), SECRET_TEXT)
+      }))
+  })
+})
