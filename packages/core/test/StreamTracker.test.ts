@@ -527,4 +527,25 @@ describe("StreamTracker: capacity and layers", () => {
         }))
       )
     )))
+  it.effect("in the test environment a stream is kept under its prefixed id, as the callbacks carry it", () =>
+    Effect.gen(function*() {
+      const tracker = yield* StreamTracker.StreamTracker
+      const prefixed = `zegotest-${APP_ID}-${STREAM}`
+      yield* tracker.apply({ ...created(1, T0), streamId: prefixed })
+      const status = yield* tracker.get(STREAM)
+      assert.strictEqual(status?.state, "live")
+      assert.strictEqual(status?.streamId, prefixed)
+      assert.strictEqual((yield* tracker.peek(prefixed))?.state, "live")
+      assert.lengthOf(yield* tracker.live, 1)
+      // Stale: the re-check asks about the prefixed id (once), and its answer lands on the same entry.
+      yield* stale
+      assert.strictEqual((yield* tracker.get(STREAM))?.checkedAt.getTime(), 31_000)
+      const sent = yield* requests
+      assert.deepStrictEqual(sent.map((request) => request.params.StreamId), [prefixed])
+      assert.lengthOf(yield* tracker.live, 1)
+    }).pipe(Effect.provide(
+      StreamTracker.layer().pipe(
+        Layer.provideMerge(ZegoMock.layerServices({ appId: APP_ID, serverSecret: SECRET, services: { isTest: true } }))
+      )
+    )))
 })
