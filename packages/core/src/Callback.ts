@@ -227,6 +227,8 @@ export interface Receiver {
   readonly receive: (incoming: Incoming) => Effect.Effect<Event, CallbackError>
   /** Gives an event's nonce back, for a receiver that could not apply it (so that a retry is let through). */
   readonly release: (event: Event) => Effect.Effect<void>
+  /** The largest body `receive` reads: an HTTP server stops reading a body past it. */
+  readonly maxBodyBytes: number
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -800,7 +802,7 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
       )
 
     const release: Receiver["release"] = (event) => nonces.release(event.nonce)
-    return { receive, release }
+    return { receive, release, maxBodyBytes }
   })
 
 /** The receiver as a service. */

@@ -4,6 +4,7 @@
  */
 export * as Callback from "./Callback.js"
 export * as DirectExchange from "./DirectExchange.js"
+export * as Endpoints from "./Endpoints.js"
 export * as Envelope from "./Envelope.js"
 export * as Params from "./Params.js"
 export * as RateLimit from "./RateLimit.js"

@@ -1,0 +1,205 @@
+/**
+ * The HTTP endpoints a backend mounts to follow its OBS streams, as an `@effect/platform` `HttpRouter`:
+ *
+ * - `POST /zego/callback`: ZEGOCLOUD's server callbacks, verified, decoded and applied to the `StreamTracker`; 2xx
+ *   only once the event is applied (or was already: a replayed nonce), 401 for a bad signature or a stale timestamp,
+ *   400 for a body that is not a callback, 503 when the nonce store cannot take it (ZEGOCLOUD retries).
+ * - `POST /obs/ingest`: a publish node for the stream id the app's `authorize` decides (nothing is served without
+ *   it), as `{ server, streamKey, url, useBy }` for OBS.
+ * - `GET /streams/:streamId`: the tracker's status of a stream (re-checked with the server when unknown or old).
+ *
+ * The router needs `RtmpDispatch`, `StreamTracker` and `CallbackReceiver`; serve it with any `HttpServer`.
+ */
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Callback from "./Callback.js"
+import { StreamId } from "./Params.js"
+import * as RtmpDispatch from "./RtmpDispatch.js"
+import * as StreamTracker from "./StreamTracker.js"
+
+/** The default paths. */
+export const defaultPaths = {
+  callback: "/zego/callback",
+  ingest: "/obs/ingest",
+  streams: "/streams/:streamId"
+} as const
+
+/** How long OBS has to start publishing after an ingest: ZEGOCLOUD's dispatched URLs are valid for 2 hours. */
+export const INGEST_VALIDITY_MILLIS = 2 * 60 * 60 * 1000
+
+/** Options of {@link router}. */
+export interface Options<R = never> {
+  /**
+   * Decides whether the request may get a publish node, and for which stream id: `Option.none()` refuses (403).
+   * Authenticate the caller here (a session, a token): the answer lets its bearer publish as that stream.
+   */
+  readonly authorize: (
+    request: HttpServerRequest.HttpServerRequest
+  ) => Effect.Effect<Option.Option<string>, never, R>
+  /**
+   * The publisher's IPv4 address sent as `clientIp` (ZEGOCLOUD picks a node near it). Default: the connection's
+   * remote address when it is IPv4 (an IPv4-mapped IPv6 address unwrapped); behind a proxy, read its header here.
+   */
+  readonly clientIp?: ((request: HttpServerRequest.HttpServerRequest) => string | undefined) | undefined
+  /** Other paths than {@link defaultPaths}. */
+  readonly paths?: Partial<typeof defaultPaths> | undefined
+}
+
+/** What `POST /obs/ingest` answers: OBS's two fields, the whole URL, and until when to start publishing. */
+export interface Ingest {
+  readonly server: string
+  readonly streamKey: string
+  readonly url: string
+  /** ISO 8601: the dispatch's time + 2 hours. */
+  readonly useBy: string
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/** The IPv4 address in a socket's remote address (`::ffff:a.b.c.d` unwrapped); `undefined` for IPv6 or junk. */
+export const ipv4Of = (address: string | undefined): string | undefined => {
+  if (address === undefined) return undefined
+  const unwrapped = address.toLowerCase().startsWith("::ffff:") ? address.slice(7) : address
+  return IPV4.test(unwrapped) ? unwrapped : undefined
+}
+
+const remoteIpv4 = (request: HttpServerRequest.HttpServerRequest): string | undefined =>
+  ipv4Of(Option.getOrUndefined(request.remoteAddress))
+
+const problem = (status: number, error: string, message: string, headers?: Record<string, string>) =>
+  HttpServerResponse.unsafeJson({ error, message }, { status, ...(headers === undefined ? {} : { headers }) })
+
+// --- POST /zego/callback --------------------------------------------------------------------------------------
+
+const callbackStatus: Record<Callback.CallbackError["_tag"], number> = {
+  CallbackSignatureError: 401,
+  CallbackExpiredError: 401,
+  CallbackDecodeError: 400,
+  CallbackUnavailableError: 503,
+  CallbackReplayError: 200
+}
+
+const receiveCallback = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const receiver = yield* Callback.CallbackReceiver
+  const tracker = yield* StreamTracker.StreamTracker
+  const body = yield* HttpIncomingMessage.withMaxBodySize(request.arrayBuffer, Option.some(receiver.maxBodyBytes))
+    .pipe(Effect.either)
+  if (body._tag === "Left") {
+    return problem(413, "CallbackDecodeError", "the body could not be read whole (too large or cut off)")
+  }
+  const received = yield* receiver.receive({
+    body: new Uint8Array(body.right),
+    contentType: request.headers["content-type"]
+  }).pipe(Effect.either)
+  if (received._tag === "Left") {
+    const error = received.left
+    // A replay was applied when it first came (or is being applied now): say so, so that ZEGOCLOUD stops.
+    if (error._tag === "CallbackReplayError") return HttpServerResponse.unsafeJson({ ok: true, replay: true })
+    yield* Effect.logDebug(error.message)
+    return problem(callbackStatus[error._tag], error._tag, error.message)
+  }
+  const event = received.right
+  // Not applied means not answered 2xx: give the nonce back so that ZEGOCLOUD's retry is let through.
+  return yield* tracker.apply(event).pipe(
+    Effect.as(HttpServerResponse.unsafeJson({ ok: true })),
+    Effect.catchAllCause((cause) =>
+      receiver.release(event).pipe(
+        Effect.zipRight(Effect.logError("a callback could not be applied; ZEGOCLOUD will retry it", cause)),
+        Effect.as(problem(500, "CallbackNotApplied", "the event could not be applied; retry"))
+      )
+    )
+  )
+})
+
+// --- POST /obs/ingest -----------------------------------------------------------------------------------------
+
+const dispatchStatus = (error: RtmpDispatch.DispatchError): number => {
+  switch (error._tag) {
+    case "InvalidRequestError":
+      return 400
+    case "RateLimitedError":
+    case "DispatchFailedError":
+    case "TransportError":
+      return 503
+    default:
+      return 502
+  }
+}
+
+const ingest = <R>(options: Options<R>) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const zego = yield* RtmpDispatch.RtmpDispatch
+    // Nothing is served unless the app says who may publish as what.
+    const decided = typeof options.authorize === "function" ? yield* options.authorize(request) : Option.none()
+    if (Option.isNone(decided)) return problem(403, "Forbidden", "this request may not get a publish node")
+    const clientIp = (options.clientIp ?? remoteIpv4)(request)
+    const dispatched = yield* zego.dispatch(
+      clientIp === undefined ? { streamId: decided.value, type: "push" } : {
+        streamId: decided.value,
+        type: "push",
+        clientIp
+      }
+    ).pipe(Effect.either)
+    if (dispatched._tag === "Left") {
+      const error = dispatched.left
+      yield* Effect.logWarning(error.message)
+      return problem(
+        dispatchStatus(error),
+        error._tag,
+        error.message,
+        error._tag === "RateLimitedError" ? { "retry-after": "1" } : undefined
+      )
+    }
+    const node = dispatched.right.nodes[0]
+    const now = yield* Clock.currentTimeMillis
+    const answer: Ingest = {
+      server: node.obsServer,
+      streamKey: node.obsStreamKey,
+      url: node.url,
+      useBy: new Date(now + INGEST_VALIDITY_MILLIS).toISOString()
+    }
+    return HttpServerResponse.unsafeJson(answer)
+  })
+
+// --- GET /streams/:streamId -----------------------------------------------------------------------------------
+
+/** A status as JSON: its times as ISO 8601 strings. */
+export const statusJson = (status: StreamTracker.Status): Record<string, string> => {
+  const json: Record<string, string> = {}
+  for (const [key, value] of Object.entries(status)) {
+    json[key] = value instanceof Date ? value.toISOString() : String(value)
+  }
+  return json
+}
+
+const isStreamId = Schema.is(StreamId)
+
+const streamStatus = Effect.gen(function*() {
+  const tracker = yield* StreamTracker.StreamTracker
+  const { streamId } = yield* HttpRouter.params
+  if (streamId === undefined || !isStreamId(streamId)) {
+    return problem(400, "InvalidRequestError", "the stream id must be 1 to 256 ASCII letters, digits, '-' or '_'")
+  }
+  const status = yield* tracker.get(streamId)
+  return status === undefined
+    ? HttpServerResponse.unsafeJson({ streamId, state: "unknown" }, { status: 404 })
+    : HttpServerResponse.unsafeJson(statusJson(status))
+})
+
+/** The three endpoints as one router, to serve or to mount in the app's own. */
+export const router = <R = never>(options: Options<R>) => {
+  const paths = { ...defaultPaths, ...options.paths }
+  return HttpRouter.empty.pipe(
+    HttpRouter.post(paths.callback, receiveCallback),
+    HttpRouter.post(paths.ingest, ingest(options)),
+    HttpRouter.get(paths.streams, streamStatus)
+  )
+}

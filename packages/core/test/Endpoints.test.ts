@@ -1,0 +1,240 @@
+// The three endpoints as an app runs them, each request handed to the router as an HttpServerRequest, over the
+// mock (which speaks every action), the real receiver and the real tracker; time under TestClock.
+import { Callback, Endpoints, StreamTracker } from "@effect-zego/core"
+import { ZegoMock } from "@effect-zego/core/testing"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+
+const SECRET = Redacted.make("callback-secret")
+const NOW = Date.UTC(2026, 10, 30, 12, 0, 0)
+
+const layer = (reply?: (request: ZegoMock.RecordedRequest) => ZegoMock.Reply) =>
+  Layer.mergeAll(StreamTracker.layer(), Callback.layer({ secret: SECRET })).pipe(
+    Layer.provideMerge(ZegoMock.layerServices({
+      appId: 12345,
+      serverSecret: Redacted.make("server-secret"),
+      ...(reply === undefined ? {} : { handler: reply })
+    }))
+  )
+
+const router = Endpoints.router({
+  authorize: (request) =>
+    Effect.succeed(
+      request.headers.authorization === "Bearer yes"
+        ? Option.fromNullable(new URL(request.url, "http://app").searchParams.get("stream"))
+        : Option.none()
+    )
+})
+
+/** Sends one request through the router; its status, headers and JSON body. */
+const send = (path: string, init?: RequestInit, remoteAddress?: string) =>
+  Effect.gen(function*() {
+    const web = HttpServerRequest.fromWeb(new Request(`http://app.test${path}`, init))
+    const request = remoteAddress === undefined ? web : web.modify({ remoteAddress })
+    const response = yield* router.pipe(Effect.provideService(HttpServerRequest.HttpServerRequest, request))
+    const answer = HttpServerResponse.toWeb(response)
+    return {
+      status: answer.status,
+      headers: answer.headers,
+      json: (yield* Effect.promise(() => answer.json())) as Record<string, unknown>
+    }
+  })
+
+let nonceCounter = 0
+/** A signed `stream_create` or `stream_close` body, every value a string but `room_session_id`. */
+const callbackBody = (
+  event: "stream_create" | "stream_close",
+  streamId: string,
+  seq: number,
+  options: { readonly timestamp?: number; readonly nonce?: string; readonly signature?: string } = {}
+) => {
+  const timestamp = String(options.timestamp ?? Math.floor(NOW / 1000))
+  const nonce = options.nonce ?? `n${++nonceCounter}`
+  const fields: Record<string, string> = {
+    event,
+    appid: "12345",
+    timestamp,
+    nonce,
+    signature: options.signature ?? Callback.signature(SECRET, timestamp, nonce),
+    stream_id: streamId,
+    room_id: "",
+    stream_seq: String(seq),
+    create_time: String(Math.floor(NOW / 1000)),
+    create_time_ms: String(NOW),
+    ...(event === "stream_close" ? { type: "0", destroy_timemillis: String(NOW + seq) } : {})
+  }
+  return JSON.stringify(fields).replace(/^\{/, "{\"room_session_id\":858012925204410400,")
+}
+
+const post = (body: string) =>
+  send("/zego/callback", { method: "POST", body, headers: { "content-type": "application/json" } })
+
+describe("POST /zego/callback", () => {
+  it.effect("applies a verified create, then answers a replay 2xx without applying it again", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const body = callbackBody("stream_create", "match-42", 1)
+      const first = yield* post(body)
+      assert.strictEqual(first.status, 200)
+      const tracker = yield* StreamTracker.StreamTracker
+      assert.strictEqual((yield* tracker.peek("match-42"))?.state, "live")
+      const replay = yield* post(body)
+      assert.strictEqual(replay.status, 200)
+      assert.strictEqual(replay.json.replay, true)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("401 for a bad signature or a stale timestamp, 400 for a body that is not a callback", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const forged = yield* post(callbackBody("stream_create", "match-42", 1, { signature: "0".repeat(40) }))
+      assert.strictEqual(forged.status, 401)
+      assert.strictEqual(forged.json.error, "CallbackSignatureError")
+      const stale = yield* post(callbackBody("stream_create", "match-42", 1, { timestamp: NOW / 1000 - 3600 }))
+      assert.strictEqual(stale.status, 401)
+      assert.strictEqual(stale.json.error, "CallbackExpiredError")
+      const junk = yield* post("{\"event\":")
+      assert.strictEqual(junk.status, 400)
+      assert.strictEqual(junk.json.error, "CallbackDecodeError")
+      // Nothing was applied, and nothing of the secret or the body is in an answer.
+      assert.isUndefined(yield* (yield* StreamTracker.StreamTracker).peek("match-42"))
+      for (const answer of [forged, stale, junk]) assert.notInclude(JSON.stringify(answer.json), "callback-secret")
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("a close after the create: closed with its reason; an older create after it changes nothing", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      assert.strictEqual((yield* post(callbackBody("stream_close", "match-42", 2))).status, 200)
+      assert.strictEqual((yield* post(callbackBody("stream_create", "match-42", 1))).status, 200)
+      const status = yield* (yield* StreamTracker.StreamTracker).peek("match-42")
+      assert.strictEqual(status?.state, "closed")
+      assert.strictEqual(status?.state === "closed" ? status.reason : undefined, "normal")
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("an event the tracker cannot apply is answered 500 and its nonce given back for ZEGOCLOUD's retry", () => {
+    let fail = true
+    const failing = Layer.succeed(StreamTracker.StreamTracker, {
+      apply: () => (fail ? Effect.die("store down") : Effect.void),
+      observe: () => Effect.void,
+      get: () => Effect.succeed(undefined),
+      peek: () => Effect.succeed(undefined),
+      live: Effect.succeed([]),
+      changes: Stream.empty,
+      subscribe: Effect.succeed(Stream.empty)
+    })
+    return Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const body = callbackBody("stream_create", "match-42", 1)
+      assert.strictEqual((yield* post(body)).status, 500)
+      fail = false
+      const retry = yield* post(body)
+      assert.strictEqual(retry.status, 200)
+      assert.isUndefined(retry.json.replay)
+    }).pipe(Effect.provide(Layer.merge(failing, Callback.layer({ secret: SECRET }))), Effect.provide(layer()))
+  })
+})
+
+describe("POST /obs/ingest", () => {
+  it.effect("refuses what authorize refuses, and sends nothing", () =>
+    Effect.gen(function*() {
+      const answer = yield* send("/obs/ingest?stream=match-42", { method: "POST" })
+      assert.strictEqual(answer.status, 403)
+      assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 0)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("dispatches a push for the authorized stream: server, streamKey, url, useBy = now + 2 h", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const answer = yield* send(
+        "/obs/ingest?stream=match-42",
+        { method: "POST", headers: { authorization: "Bearer yes" } },
+        "::ffff:203.0.113.7"
+      )
+      assert.strictEqual(answer.status, 200)
+      assert.deepStrictEqual(answer.json, {
+        server: "rtmp://127.0.0.1:1935/live/",
+        streamKey: "match-42",
+        url: "rtmp://127.0.0.1:1935/live/match-42",
+        useBy: new Date(NOW + 2 * 3600_000).toISOString()
+      })
+      const [request] = yield* (yield* ZegoMock.ZegoMock).requests
+      assert.strictEqual(request?.action, "RTMPDispatchV2")
+      assert.strictEqual(request?.params.Type, "push")
+      assert.strictEqual(request?.params.ClientIP, "203.0.113.7")
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("a real IPv6 peer is left out of the dispatch (the server takes IPv4 only)", () =>
+    Effect.gen(function*() {
+      const answer = yield* send(
+        "/obs/ingest?stream=match-42",
+        { method: "POST", headers: { authorization: "Bearer yes" } },
+        "2001:db8::1"
+      )
+      assert.strictEqual(answer.status, 200)
+      const [request] = yield* (yield* ZegoMock.ZegoMock).requests
+      assert.isUndefined(request?.params.ClientIP)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("still rate limited after the retries: 503 with Retry-After", () =>
+    Effect.gen(function*() {
+      const answer = yield* send("/obs/ingest?stream=match-42", {
+        method: "POST",
+        headers: { authorization: "Bearer yes" }
+      }).pipe(Effect.fork, Effect.tap(() => TestClock.adjust("1 minute")), Effect.flatMap((fiber) => fiber.await))
+      assert.strictEqual(answer._tag, "Success")
+      if (answer._tag !== "Success") return
+      assert.strictEqual(answer.value.status, 503)
+      assert.strictEqual(answer.value.json.error, "RateLimitedError")
+      assert.strictEqual(answer.value.headers.get("retry-after"), "1")
+    }).pipe(Effect.provide(layer(() => ZegoMock.code(1010)))))
+
+  it.effect("an invalid stream id from authorize is a 400 and sends nothing", () =>
+    Effect.gen(function*() {
+      const answer = yield* send("/obs/ingest?stream=not%20valid", {
+        method: "POST",
+        headers: { authorization: "Bearer yes" }
+      })
+      assert.strictEqual(answer.status, 400)
+      assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 0)
+    }).pipe(Effect.provide(layer())))
+})
+
+describe("GET /streams/:streamId", () => {
+  it.effect("an unknown stream is asked of DescribeRTCStreamState; a known fresh one is not", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const answer = yield* send("/streams/match-42")
+      assert.strictEqual(answer.status, 200)
+      assert.strictEqual(answer.json.state, "live")
+      assert.strictEqual(answer.json.source, "describe")
+      yield* send("/streams/match-42")
+      const actions = (yield* (yield* ZegoMock.ZegoMock).requests).map((request) => request.action)
+      assert.deepStrictEqual(actions, ["DescribeRTCStreamState"])
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("41004: absent; an invalid id: 400 and nothing sent", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* send("/streams/match-42")).json.state, "absent")
+      assert.strictEqual((yield* send("/streams/a%20b")).status, 400)
+      assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 1)
+    }).pipe(Effect.provide(layer(() => ZegoMock.code(41004)))))
+})
+
+describe("ipv4Of", () => {
+  it.prop("an IPv4 address, bare or IPv4-mapped, is kept; IPv6 and junk are left out", [FastCheck.ipV4()], ([ip]) => {
+    assert.strictEqual(Endpoints.ipv4Of(ip), ip)
+    assert.strictEqual(Endpoints.ipv4Of(`::ffff:${ip}`), ip)
+    assert.strictEqual(Endpoints.ipv4Of(`::FFFF:${ip}`), ip)
+  })
+  it.prop("IPv6 is left out", [FastCheck.ipV6()], ([ip]) => {
+    const mapped = /^::ffff:\d/i.test(ip)
+    if (!mapped) assert.isUndefined(Endpoints.ipv4Of(ip))
+  })
+})

@@ -1,0 +1,40 @@
+/**
+ * Bundles each example into `build/run/<name>.mjs`, straight from the TypeScript sources of the workspace packages
+ * (no build of theirs needed), so that an example runs as the program it is: `node build/run/obsLive.mjs`.
+ *
+ * Usage: `node packages/examples/scripts/bundle.mjs` (from anywhere); the tests' global setup calls it too.
+ */
+import * as esbuild from "esbuild"
+import * as path from "node:path"
+import process from "node:process"
+import { fileURLToPath } from "node:url"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const packages = path.resolve(root, "..")
+
+/** `@effect-zego/<name>` → its `src/index.ts`. */
+const workspaceSources = {
+  name: "workspace-sources",
+  setup(build) {
+    build.onResolve({ filter: /^@effect-zego\/[a-z-]+$/ }, (args) => ({
+      path: path.join(packages, args.path.slice("@effect-zego/".length), "src/index.ts")
+    }))
+  }
+}
+
+export const bundle = () =>
+  esbuild.build({
+    entryPoints: { obsLive: path.join(root, "src/obsLive.ts") },
+    outdir: path.join(root, "build/run"),
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    // A CommonJS dependency's `require` of a Node built-in needs a real `require` in an ES module.
+    banner: { js: "import { createRequire as __cr } from \"node:module\"\nconst require = __cr(import.meta.url)" },
+    plugins: [workspaceSources],
+    logLevel: "warning"
+  })
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundle()

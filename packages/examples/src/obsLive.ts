@@ -1,0 +1,43 @@
+// An app that hands OBS its ingest settings and knows when each stream is live: the three endpoints of
+// `Endpoints.router` on a Node HTTP server. Configure ZEGO_APP_ID, ZEGO_SERVER_SECRET, ZEGO_CALLBACK_SECRET and
+// INGEST_TOKEN (and ZEGO_BASE_URL for the emulator), then enter http://<this host>:PORT/zego/callback as the
+// project's callback URL in the ZEGOCLOUD console.
+import { Callback, Endpoints, StreamTracker } from "@effect-zego/core"
+import { NodeZego } from "@effect-zego/node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { createServer } from "node:http"
+
+const Server = Layer.unwrapEffect(Effect.gen(function*() {
+  const token = yield* Config.redacted("INGEST_TOKEN")
+  const host = yield* Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+  const port = yield* Config.port("PORT").pipe(Config.withDefault(3000))
+  const router = Endpoints.router({
+    // Who may publish as what: here, the bearer of INGEST_TOKEN as the stream named by `?stream=`. Use your own
+    // sessions; whoever gets an answer can publish as that stream.
+    authorize: (request) =>
+      Effect.sync(() =>
+        request.headers.authorization === `Bearer ${Redacted.value(token)}`
+          ? Option.fromNullable(new URL(request.url, "http://app").searchParams.get("stream"))
+          : Option.none()
+      )
+  })
+  return HttpServer.serve(router).pipe(
+    HttpServer.withLogAddress,
+    Layer.provide(NodeHttpServer.layer(createServer, { host, port }))
+  )
+}))
+
+const App = Server.pipe(
+  Layer.provide(StreamTracker.layer()), // repairs lost callbacks with StreamState
+  Layer.provide(Callback.layerConfig()), // ZEGO_CALLBACK_SECRET
+  Layer.provide(NodeZego.layer) // ZEGO_APP_ID, ZEGO_SERVER_SECRET, …
+)
+
+NodeRuntime.runMain(Layer.launch(App))
