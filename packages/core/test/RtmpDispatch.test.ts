@@ -315,7 +315,9 @@ describe("retry", () => {
       assert.lengthOf(yield* requests, 1)
       yield* TestClock.adjust("100 millis") // 250 ms: the first retry (200 ms ± 20 % jitter) has gone
       assert.lengthOf(yield* requests, 2)
-      yield* TestClock.adjust("250 millis") // 500 ms: the second (400 ms more) has not
+      // 450 ms: the second has not gone. Jitter is ± 20 %: the first retry comes at 160 ms at the earliest and the
+      // second 320 ms after it (400 ms - 20 %), so not before 480 ms.
+      yield* TestClock.adjust("200 millis")
       assert.lengthOf(yield* requests, 2)
       yield* TestClock.adjust("10 seconds")
       assert.lengthOf(yield* requests, 4)
