@@ -85,15 +85,18 @@ const callbackStatus: Record<Callback.CallbackError["_tag"], number> = {
   CallbackReplayError: 200
 }
 
+const tooLarge = (max: number) =>
+  problem(413, "CallbackDecodeError", `the body could not be read whole (larger than ${max} bytes, or cut off)`)
+
 const receiveCallback = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   const receiver = yield* Callback.CallbackReceiver
   const tracker = yield* StreamTracker.StreamTracker
+  // A declared length past the cap is answered before reading, so that the caller gets its 413 rather than a reset.
+  if (Number(request.headers["content-length"]) > receiver.maxBodyBytes) return tooLarge(receiver.maxBodyBytes)
   const body = yield* HttpIncomingMessage.withMaxBodySize(request.arrayBuffer, Option.some(receiver.maxBodyBytes))
     .pipe(Effect.either)
-  if (body._tag === "Left") {
-    return problem(413, "CallbackDecodeError", "the body could not be read whole (too large or cut off)")
-  }
+  if (body._tag === "Left") return tooLarge(receiver.maxBodyBytes)
   const received = yield* receiver.receive({
     body: new Uint8Array(body.right),
     contentType: request.headers["content-type"]
