@@ -14,10 +14,10 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
+import { urlAndPrefix } from "./internal/config.js"
 
 /** Options of the Redis nonce store. */
 export interface Options {
@@ -122,10 +122,10 @@ export const layer = (
   Layer.scoped(Callback.CallbackNonceStore, make(options))
 
 /** The options read from `ZEGO_CALLBACK_REDIS_URL` and `ZEGO_CALLBACK_REDIS_PREFIX`. */
-export const configFromEnv: Config.Config<Options> = Config.all({
-  url: Config.string("ZEGO_CALLBACK_REDIS_URL"),
-  keyPrefix: Config.option(Config.string("ZEGO_CALLBACK_REDIS_PREFIX"))
-}).pipe(Config.map(({ keyPrefix, url }) => ({ url, keyPrefix: Option.getOrUndefined(keyPrefix) })))
+export const configFromEnv: Config.Config<Options> = urlAndPrefix(
+  "ZEGO_CALLBACK_REDIS_URL",
+  "ZEGO_CALLBACK_REDIS_PREFIX"
+)
 
 /** The store with its options read through Effect `Config` (by default {@link configFromEnv}). */
 export const layerConfig = (

@@ -39,10 +39,10 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Redis, ReplyError } from "ioredis"
+import { urlAndPrefix } from "./internal/config.js"
 
 /** Options of the Redis store. */
 export interface Options {
@@ -324,10 +324,10 @@ export const layer = (options: Options): Layer.Layer<RateLimit.RateLimitStore, Z
   Layer.scoped(RateLimit.RateLimitStore, make(options))
 
 /** The options read from `ZEGO_RATE_LIMIT_REDIS_URL` and `ZEGO_RATE_LIMIT_REDIS_PREFIX`. */
-export const configFromEnv: Config.Config<Options> = Config.all({
-  url: Config.string("ZEGO_RATE_LIMIT_REDIS_URL"),
-  keyPrefix: Config.option(Config.string("ZEGO_RATE_LIMIT_REDIS_PREFIX"))
-}).pipe(Config.map(({ keyPrefix, url }) => ({ url, keyPrefix: Option.getOrUndefined(keyPrefix) })))
+export const configFromEnv: Config.Config<Options> = urlAndPrefix(
+  "ZEGO_RATE_LIMIT_REDIS_URL",
+  "ZEGO_RATE_LIMIT_REDIS_PREFIX"
+)
 
 /** The store with its options read through Effect `Config` (by default {@link configFromEnv}). */
 export const layerConfig = (
