@@ -60,7 +60,9 @@ export interface Options {
 
 /** Calls that went through the in-process bucket because Redis failed or was too slow. */
 export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
-  description: "Rate-limit tokens taken from the in-process bucket because Redis failed or was too slow"
+  description: "Rate-limit tokens taken from the in-process bucket because Redis failed or was too slow",
+  // Only goes up: exported to OpenTelemetry as a monotonic COUNTER.
+  incremental: true
 })
 
 const NOW = `

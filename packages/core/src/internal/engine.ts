@@ -113,14 +113,17 @@ export const MAX_DURATION = Duration.hours(1)
 const HTTP_DATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/
 
+// Incremental: it only goes up, so OpenTelemetry exports it as a monotonic COUNTER, not an UP_DOWN_COUNTER.
 const responses = Metric.counter("zego_rtmp_dispatch_responses", {
-  description: "RTMP dispatch attempts by action and return code (transport / decode when there was none)"
+  description: "RTMP dispatch attempts by action and return code (transport / decode when there was none)",
+  incremental: true
 })
+// Effect metrics have no unit field: @effect/opentelemetry reads the unit from a `unit` tag (UCUM `ms`).
 const latency = Metric.histogram(
   "zego_rtmp_dispatch_latency_ms",
   MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 }),
   "Round trip of one RTMP dispatch attempt, in milliseconds"
-)
+).pipe(Metric.tagged("unit", "ms"))
 // Each tagged metric is built once. A metric tagged twice per update unions its labels into a new array every time,
 // which misses Effect's per-labels cache and hashes the whole key into the registry on each update.
 // The `action` label takes only the declared actions' names.
