@@ -41,6 +41,9 @@ export const resolveTarget = (
 
 const invalid = (parameter: string, detail: string) => new ZegoError.InvalidRequestError({ parameter, detail })
 
+/** The largest `--sequence`: ZEGOCLOUD's Sequence is an Int64. */
+const INT64_MAX = 2n ** 63n - 1n
+
 const decodeRequest = Schema.decodeUnknownEither(Params.DispatchRequest, { onExcessProperty: "error" })
 
 /** The request the flags describe, checked as the core checks it, so that invalid input starts nothing. */
@@ -55,6 +58,10 @@ export const toRequest = (
         return yield* Either.left(invalid("sequence", "must be a non-negative integer, e.g. a millisecond timestamp"))
       }
       const value = BigInt(text)
+      // Checked here: past 2^53 the value is a bigint, which the schema's number branch reports as the wrong type.
+      if (value > INT64_MAX) {
+        return yield* Either.left(invalid("sequence", `must fit in a non-negative Int64 (at most ${INT64_MAX})`))
+      }
       sequence = value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
     }
     const request: Params.DispatchRequest = {
