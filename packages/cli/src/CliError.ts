@@ -133,7 +133,9 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
     case "MissingData":
       return `${error.path.join(".")} is not set`
     case "InvalidData":
-      return `${error.path.join(".")}: ${error.message === "<redacted>" ? "invalid (its value is secret)" : error.message}`
+      return `${error.path.join(".")}: ${
+        error.message === "<redacted>" ? "invalid (its value is secret)" : error.message
+      }`
     case "SourceUnavailable":
     case "Unsupported":
       return `${error.path.join(".")}: ${error.message}`
@@ -177,7 +179,9 @@ const describeTagged = (
     const parameter = String(error.parameter)
     const detail = Predicate.hasProperty(error, "detail") ? String(error.detail) : "invalid"
     const source = PARAMETER_SOURCES[parameter] ?? parameter
-    return `InvalidRequestError: ${Untrusted.escapeText(source)}: ${Untrusted.escapeText(detail)} (nothing was sent). ` +
+    return `InvalidRequestError: ${Untrusted.escapeText(source)}: ${
+      Untrusted.escapeText(detail)
+    } (nothing was sent). ` +
       help(command)
   }
   // Escaped before folding: a line break a server put in its message shows as `\n` instead of a space.
