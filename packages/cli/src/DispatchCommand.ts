@@ -133,7 +133,7 @@ export const embeddedLayer = (
  * listens at the node it hands out (unless the user runs an RTMP server there), so publishing to it fails.
  */
 export const embeddedNote =
-  "The embedded emulator only dispatches: no RTMP server listens at the nodes it hands out, so ffmpeg or OBS gets " +
+  "The embedded emulator only dispatches: no RTMP server listens at the nodes it hands out, so ffmpeg, ffplay or a broadcaster gets " +
   "\"Connection refused\". For a live node, run zego-rtmp emulator --media-node (it needs nginx with its RTMP " +
   "module) and, in another shell, the export line it prints, then dispatch again."
 
