@@ -16,7 +16,7 @@ const isHelp = (arg: string) => arg === "--help" || arg === "-h"
  * The arguments (after node and the script) rewritten for @effect/cli: with `--help` or `-h` anywhere, only the
  * subcommand's path and `--help` (so that the help shows whatever else is on the line); else `--log-level LEVEL`
  * (or `--log-level=LEVEL`) moved to the front, where it is read. Fails with a message for `--wizard` without a
- * terminal on stdin.
+ * terminal on stdin. A flag's value spelled `--help` or `-h` asks for help too: no value of ours looks like that.
  */
 export const prepare = (
   args: ReadonlyArray<string>,
