@@ -7,12 +7,17 @@
  */
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
-import type * as ValidationError from "@effect/cli/ValidationError"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Span from "@effect/cli/HelpDoc/Span"
+import * as ValidationError from "@effect/cli/ValidationError"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type * as DispatchCommand from "./DispatchCommand.js"
 import type * as EmulatorCommand from "./EmulatorCommand.js"
+import * as Argv from "./internal/argv.js"
 import * as CommandFlags from "./internal/flags.js"
+import * as Help from "./internal/help.js"
 import type * as RoomCommand from "./RoomCommand.js"
 import type * as StreamCommand from "./StreamCommand.js"
 
@@ -88,10 +93,40 @@ const command = Command.make(name).pipe(
   Command.withSubcommands([dispatch, emulator, stream, room])
 )
 
-/** Runs the tool on `process.argv` (the first two elements are node and the script). */
-export const run: (
-  argv: ReadonlyArray<string>
-) => Effect.Effect<
+/**
+ * The exit statuses, at the end of every `--help` (the numbers are `CliError`'s, which this module does not load:
+ * a test keeps them equal).
+ */
+const exitStatuses = HelpDoc.sequence(
+  HelpDoc.h1("EXIT STATUS"),
+  HelpDoc.descriptionList([
+    [Span.text("0"), HelpDoc.p("Done; for emulator, also when stopped by Ctrl-C or SIGTERM.")],
+    [Span.text("1"), HelpDoc.p("A server answer, the network, or anything else failed.")],
+    [Span.text("2"), HelpDoc.p("Invalid input: a flag, a ZEGO_* variable, or a request value.")],
+    [Span.text("130, 143"), HelpDoc.p("Stopped by SIGINT (Ctrl-C) or SIGTERM before it was done.")]
+  ])
+)
+
+const cli = Command.run(command, { name, version, footer: exitStatuses })
+
+/** Tidies the help the run prints ({@link Help.tidy}) for the subcommand `path`. */
+const tidyHelp = (path: string | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.consoleWith((console) =>
+    Effect.withConsole(effect, {
+      ...console,
+      log: (...args) => console.log(...args.map((arg) => typeof arg === "string" ? Help.tidy(arg, path) : arg))
+    })
+  )
+
+/**
+ * Runs the tool on `process.argv` (the first two elements are node and the script), rewritten by {@link Argv.prepare}
+ * (`--help` and `--log-level` anywhere on the line). `stdinIsTerminal` (default: `process.stdin`'s) decides whether
+ * `--wizard` may ask its questions.
+ */
+export const run = (
+  argv: ReadonlyArray<string>,
+  options: { readonly stdinIsTerminal?: boolean | undefined } = {}
+): Effect.Effect<
   void,
   | DispatchCommand.DispatchCommandError
   | EmulatorCommand.EmulatorCommandError
@@ -99,4 +134,11 @@ export const run: (
   | RoomCommand.RoomCommandError
   | ValidationError.ValidationError,
   CliApp.CliApp.Environment
-> = Command.run(command, { name, version })
+> => {
+  const args = argv.slice(2)
+  const prepared = Argv.prepare(args, { stdinIsTerminal: options.stdinIsTerminal ?? process.stdin.isTTY === true })
+  return Either.match(prepared, {
+    onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
+    onRight: (rewritten) => cli([...argv.slice(0, 2), ...rewritten]).pipe(tidyHelp(CommandFlags.commandOf(args)))
+  })
+}

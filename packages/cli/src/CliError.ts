@@ -116,7 +116,58 @@ export const oneLine = (text: string): string =>
 
 const settingsHint =
   "Check the ZEGO_* environment variables: ZEGO_APP_ID is decimal digits, ZEGO_IS_TEST true or false, " +
-  "ZEGO_REGION one of unified, sha, hkg, fra, lax, bom, sgp."
+  "ZEGO_REGION one of unified, sha, hkg, fra, lax, bom, sgp, ZEGO_RATE_LIMIT a positive integer or off, " +
+  "ZEGO_RATE_LIMIT_WINDOW a duration such as 1 second."
+
+/**
+ * A configuration error as `VARIABLE: what is wrong`, each variable named once. Effect's own rendering quotes the
+ * message, and for a secret (`Config.redacted`) the message of a missing variable is `<redacted>`: a missing
+ * variable is said to be not set instead.
+ */
+const describeConfigError = (error: ConfigError.ConfigError): string => {
+  switch (error._op) {
+    case "And":
+      return `${describeConfigError(error.left)}; ${describeConfigError(error.right)}`
+    case "Or":
+      return `${describeConfigError(error.left)}, or ${describeConfigError(error.right)}`
+    case "MissingData":
+      return `${error.path.join(".")} is not set`
+    case "InvalidData":
+      return `${error.path.join(".")}: ${
+        error.message === "<redacted>" ? "invalid (its value is secret)" : error.message
+      }`
+    case "SourceUnavailable":
+    case "Unsupported":
+      return `${error.path.join(".")}: ${error.message}`
+  }
+}
+
+/**
+ * The flag or variable each request field of an `InvalidRequestError` comes from, so that the line names what the
+ * user typed (`--stream-id`, not `streamId`).
+ */
+const PARAMETER_SOURCES: Readonly<Record<string, string>> = {
+  streamId: "--stream-id",
+  type: "--type",
+  clientIp: "--client-ip",
+  sequence: "--sequence",
+  roomId: "--room-id",
+  userId: "--user-id",
+  userName: "--user-name",
+  title: "--title",
+  extraInfo: "--extra-info",
+  baseUrl: "--base-url or ZEGO_BASE_URL",
+  region: "--region or ZEGO_REGION",
+  appId: "ZEGO_APP_ID",
+  serverSecret: "ZEGO_SERVER_SECRET",
+  rateLimit: "ZEGO_RATE_LIMIT",
+  "rateLimit.limit": "ZEGO_RATE_LIMIT",
+  "rateLimit.window": "ZEGO_RATE_LIMIT_WINDOW"
+}
+
+/** `tag: message`, or the message alone when it already starts with the tag (as the core's errors' do). */
+const tagged = (tag: string, message: string): string =>
+  message === tag || message.startsWith(`${tag}:`) || message.startsWith(`${tag} `) ? message : `${tag}: ${message}`
 
 const help = (command: string | undefined) => `See zego-rtmp${command ? ` ${command}` : ""} --help.`
 
@@ -124,12 +175,19 @@ const describeTagged = (
   error: { readonly _tag: string; readonly message?: unknown },
   command: string | undefined
 ): string => {
+  if (error._tag === "InvalidRequestError" && Predicate.hasProperty(error, "parameter")) {
+    const parameter = String(error.parameter)
+    const detail = Predicate.hasProperty(error, "detail") ? String(error.detail) : "invalid"
+    const source = PARAMETER_SOURCES[parameter] ?? parameter
+    return `InvalidRequestError: ${Untrusted.escapeText(source)}: ${
+      Untrusted.escapeText(detail)
+    } (nothing was sent). ` +
+      help(command)
+  }
   // Escaped before folding: a line break a server put in its message shows as `\n` instead of a space.
   const message = typeof error.message === "string" ? Untrusted.escapeText(error.message) : ""
-  const text = message.startsWith(error._tag) ? message : `${error._tag}: ${message || "failed"}`
+  const text = tagged(error._tag, message || "failed")
   switch (error._tag) {
-    case "InvalidRequestError":
-      return `${text}. ${help(command)}`
     case "TransportError":
       return `${text}. Check the network and the API address (--region, --base-url or ZEGO_BASE_URL).`
     case "ResponseDecodeError":
@@ -162,13 +220,13 @@ const describeRaw = (error: unknown, command: string | undefined): string => {
     return `ValidationError (${error._tag}): ${text}. ${help(command)}`
   }
   if (ConfigError.isConfigError(error)) {
-    return `ConfigError: ${oneLine(text(error)).replace(/^\(|\)$/g, "")}. ${settingsHint}`
+    return `ConfigError: ${oneLine(describeConfigError(error)).replace(/\.$/, "")}. ${settingsHint}`
   }
   if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {
     return oneLine(describeTagged(error as { readonly _tag: string; readonly message?: unknown }, command))
   }
-  if (error instanceof Error) return oneLine(`${text(error.name)}: ${text(error.message)}`)
-  return oneLine(`Error: ${text(error)}`)
+  if (error instanceof Error) return oneLine(tagged(text(error.name), text(error.message)))
+  return oneLine(tagged("Error", text(error)))
 }
 
 /** The line for a run stopped by a signal before it was done. */

@@ -41,6 +41,9 @@ export const resolveTarget = (
 
 const invalid = (parameter: string, detail: string) => new ZegoError.InvalidRequestError({ parameter, detail })
 
+/** The largest `--sequence`: ZEGOCLOUD's Sequence is an Int64. */
+const INT64_MAX = 2n ** 63n - 1n
+
 const decodeRequest = Schema.decodeUnknownEither(Params.DispatchRequest, { onExcessProperty: "error" })
 
 /** The request the flags describe, checked as the core checks it, so that invalid input starts nothing. */
@@ -55,6 +58,10 @@ export const toRequest = (
         return yield* Either.left(invalid("sequence", "must be a non-negative integer, e.g. a millisecond timestamp"))
       }
       const value = BigInt(text)
+      // Checked here: past 2^53 the value is a bigint, which the schema's number branch reports as the wrong type.
+      if (value > INT64_MAX) {
+        return yield* Either.left(invalid("sequence", `must fit in a non-negative Int64 (at most ${INT64_MAX})`))
+      }
       sequence = value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
     }
     const request: Params.DispatchRequest = {
@@ -121,6 +128,15 @@ export const embeddedLayer = (
     return Layer.provide(dispatch, quietly(emulator))
   }))
 
+/**
+ * What a dispatch against the embedded emulator says about its node: the emulator only dispatches, and nothing
+ * listens at the node it hands out (unless the user runs an RTMP server there), so publishing to it fails.
+ */
+export const embeddedNote =
+  "The embedded emulator only dispatches: no RTMP server listens at the nodes it hands out, so ffmpeg, ffplay or a broadcaster gets " +
+  "\"Connection refused\". For a live node, run zego-rtmp emulator --media-node (it needs nginx with its RTMP " +
+  "module) and, in another shell, the export line it prints, then dispatch again."
+
 /** Every way `zego-rtmp dispatch` can fail. */
 export type DispatchCommandError =
   | ZegoError.ZegoError
@@ -146,7 +162,11 @@ export const handler = (flags: Flags): Effect.Effect<void, DispatchCommandError>
       const result = yield* service.dispatch(request)
       return flags.json ? Output.json(Output.dispatchedJson(result)) : Output.dispatchedText(result)
     }).pipe(Effect.provide(layer))
-    yield* Stdio.out(text)
+    if (target._tag !== "Embedded") return yield* Stdio.out(text)
+    // In text mode the note ends the output it is about; with --json it goes to stderr, so stdout stays one document.
+    yield* flags.json ?
+      Stdio.out(text).pipe(Effect.zipRight(Stdio.err(`zego-rtmp: ${embeddedNote}`))) :
+      Stdio.out(`${text}\n\n${embeddedNote}`)
   })
 
 /** The `dispatch` subcommand. */

@@ -5,8 +5,9 @@
  * command stopped before it is done (`dispatch` waiting for the server) prints one line on stderr and exits with
  * 130 (SIGINT) or 143 (SIGTERM); `emulator`, a server that runs until stopped, says it stopped and exits with 0.
  *
- * What ships as the `zego-rtmp` bin is `dist/bin.js`: this module bundled with its imports by `scripts/bundle.mjs`,
- * the dispatch stack and the emulator in chunks of their own, loaded by the subcommands that need them.
+ * What the `zego-rtmp` bin (`bin/zego-rtmp.js`) runs is `dist/bin.js`: this module bundled with its imports by
+ * `scripts/bundle.mjs`, the dispatch stack and the emulator in chunks of their own, loaded by the subcommands that
+ * need them.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"

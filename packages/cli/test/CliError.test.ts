@@ -2,7 +2,11 @@ import { Untrusted, ZegoError } from "@effect-zego/core"
 import { EmulatorError } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as CliError from "../src/CliError.js"
 
@@ -86,5 +90,48 @@ describe("CliError", () => {
   it("reports a defect as a bug", () => {
     const defect = CliError.describeCause(Cause.die(new TypeError("x is undefined")))
     assert.deepStrictEqual(defect._tag === "Some" && defect.value.startsWith("Unexpected defect"), true)
+  })
+
+  it.effect("a missing secret variable is said to be not set, never <redacted>", () =>
+    Effect.gen(function*() {
+      // The error Effect's own Config.redacted gives for a missing variable: its message is "<redacted>".
+      const error = yield* Effect.flip(
+        Config.all([Config.redacted("ZEGO_SERVER_SECRET"), Config.string("ZEGO_BASE_URL")]).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+        )
+      )
+      const line = CliError.describe(error)
+      assert.match(line, /^ConfigError: ZEGO_SERVER_SECRET is not set; ZEGO_BASE_URL is not set\. Check the ZEGO_\*/)
+      assert.notInclude(line, "redacted")
+    }))
+
+  it("prints an error's tag once, whether or not its message starts with it", () => {
+    class Boom extends Data.TaggedError("Boom")<{ readonly message: string }> {}
+    const cases: ReadonlyArray<readonly [unknown, string]> = [
+      [new Boom({ message: "Boom: it broke" }), "Boom: it broke"],
+      [new Boom({ message: "it broke" }), "Boom: it broke"],
+      [new RangeError("RangeError: out of range"), "RangeError: out of range"],
+      [new RangeError("out of range"), "RangeError: out of range"],
+      ["Error: a thrown string", "Error: a thrown string"]
+    ]
+    for (const [error, line] of cases) {
+      assert.strictEqual(CliError.describe(error), line)
+      assert.strictEqual(
+        Option.getOrThrow(CliError.describeCause(Cause.die(error))),
+        `Unexpected defect (a bug in zego-rtmp, please report it): ${line}`
+      )
+    }
+  })
+
+  it("names the flag or variable an InvalidRequestError is about", () => {
+    const line = (parameter: string) =>
+      CliError.describe(new ZegoError.InvalidRequestError({ parameter, detail: "bad" }), "dispatch")
+    assert.strictEqual(
+      line("streamId"),
+      "InvalidRequestError: --stream-id: bad (nothing was sent). See zego-rtmp dispatch --help."
+    )
+    assert.match(line("extraInfo"), /^InvalidRequestError: --extra-info: bad/)
+    assert.match(line("rateLimit.window"), /^InvalidRequestError: ZEGO_RATE_LIMIT_WINDOW: bad/)
+    assert.match(line("somethingElse"), /^InvalidRequestError: somethingElse: bad/)
   })
 })

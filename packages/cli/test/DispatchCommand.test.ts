@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -107,5 +108,27 @@ describe("DispatchCommand", () => {
         const result = yield* target(env)
         assert.isTrue(Either.isLeft(result) && result.left._tag === "ConfigError", JSON.stringify(env))
       }
+    }))
+
+  it("a --sequence up to 2^63 - 1 is a bigint past 2^53; one more is refused naming sequence", () => {
+    const max = request({ sequence: Option.some("9223372036854775807") })
+    assert.deepStrictEqual(Either.map(max, (r) => r.sequence), Either.right(9223372036854775807n))
+    const over = request({ sequence: Option.some("9223372036854775808") })
+    assert.isTrue(Either.isLeft(over) && over.left.parameter === "sequence" && /Int64/.test(over.left.detail))
+  })
+
+  it.effect("ZEGO_RATE_LIMIT and ZEGO_RATE_LIMIT_WINDOW reach the options as the library reads them", () =>
+    Effect.gen(function*() {
+      const credentials = { ZEGO_APP_ID: "42", ZEGO_SERVER_SECRET: "s3cr3t" }
+      const rateLimit = (env: Record<string, string>) =>
+        Effect.map(target({ ...credentials, ...env }), (result) => {
+          if (Either.isLeft(result) || result.right._tag !== "Remote") return assert.fail(String(result))
+          return result.right.options.rateLimit
+        })
+      const set = yield* rateLimit({ ZEGO_RATE_LIMIT: "5", ZEGO_RATE_LIMIT_WINDOW: "2 seconds" })
+      assert.isTrue(set !== false && set !== undefined && set.limit === 5)
+      assert.strictEqual(set && Duration.toMillis(Duration.decode(set.window)), 2000)
+      assert.strictEqual(yield* rateLimit({ ZEGO_RATE_LIMIT: "off" }), false)
+      assert.strictEqual(yield* rateLimit({}), undefined, "unset: the action's own default")
     }))
 })

@@ -2,6 +2,7 @@ import { Emulator } from "@effect-zego/emulator"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as DispatchCommand from "../src/DispatchCommand.js"
 import * as MediaCommands from "../src/MediaCommands.js"
 import type * as Output from "../src/Output.js"
 import * as Bin from "./utils/bin.js"
@@ -17,7 +18,7 @@ const assertNoSecret = (result: Bin.Result, secret: string) => {
 const EMBEDDED_NOTICE = /^zego-rtmp: .*embedded ZEGOCLOUD emulator at http:\/\/127\.0\.0\.1:\d+ \(demo app (\d+)\)/
 
 describe.concurrent("dispatch on the embedded emulator (no credentials)", () => {
-  it.live("prints the push node, its OBS settings and an ffmpeg publish command; one notice line on stderr", () =>
+  it.live("prints the push node, its OBS settings, an ffmpeg publish command and that nothing listens there", () =>
     Effect.gen(function*() {
       const result = yield* Bin.run(["dispatch", "--type", "push", "--stream-id", "demo"])
       assert.strictEqual(result.code, 0, result.stderr)
@@ -28,6 +29,10 @@ describe.concurrent("dispatch on the embedded emulator (no credentials)", () => 
       assert.include(stdout, "OBS Server:      rtmp://127.0.0.1:1935/live/")
       assert.include(stdout, "OBS Stream key:  demo")
       assert.include(stdout, MediaCommands.publishCommand(url))
+      // Nothing listens at the embedded emulator's node: the output ends by saying so, and how to get a live one.
+      assert.strictEqual(stdout.at(-1), DispatchCommand.embeddedNote)
+      assert.include(DispatchCommand.embeddedNote, "Connection refused")
+      assert.include(DispatchCommand.embeddedNote, "zego-rtmp emulator --media-node")
       const stderr = Bin.lines(result.stderr)
       assert.strictEqual(stderr.length, 1, result.stderr)
       assert.strictEqual(EMBEDDED_NOTICE.exec(stderr[0]!)?.[1], String(Emulator.demoApp.appId))
@@ -67,7 +72,8 @@ describe.concurrent("dispatch on the embedded emulator (no credentials)", () => 
           obsStreamKey: "demo_1"
         }]
       })
-      assert.strictEqual(Bin.lines(result.stderr).length, 1)
+      // stdout stays one document: the note that nothing listens at the node goes to stderr.
+      assert.deepStrictEqual(Bin.lines(result.stderr).slice(1), [`zego-rtmp: ${DispatchCommand.embeddedNote}`])
       assertNoSecret(result, DEMO_SECRET)
     }))
 

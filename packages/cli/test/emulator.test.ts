@@ -124,7 +124,7 @@ describe.concurrent("zego-rtmp emulator", () => {
 
       const badPort = yield* runInProcess(["emulator", "--port", "70000"])
       assert.strictEqual(badPort.code, 2, badPort.line)
-      assert.match(badPort.line ?? "", /^ValidationError \(InvalidValue\): the port must be 0 to 65535/)
+      assert.match(badPort.line ?? "", /^ValidationError \(InvalidValue\): --port must be 0 to 65535/)
     }))
 
   it.scopedLive("--callback-url: the demo app's stream callbacks go there, signed with ZEGO_CALLBACK_SECRET", () =>

@@ -41,18 +41,26 @@ describe.concurrent("invalid input: exit status 2, one line, nothing started", (
   it.live("an invalid stream id is an InvalidRequestError", () =>
     Effect.gen(function*() {
       const result = yield* Bin.run(push("bad.id"))
-      assertFailure(result, 2, /^InvalidRequestError: streamId: /, /nothing was sent/, /zego-rtmp dispatch --help/)
+      assertFailure(result, 2, /^InvalidRequestError: --stream-id: /, /nothing was sent/, /zego-rtmp dispatch --help/)
     }))
 
   it.live("an IPv6 client IP is an InvalidRequestError", () =>
     Effect.gen(function*() {
-      assertFailed(yield* runInProcess(push("demo", "--client-ip", "::1")), 2, /^InvalidRequestError: clientIp: .*IPv4/)
+      assertFailed(
+        yield* runInProcess(push("demo", "--client-ip", "::1")),
+        2,
+        /^InvalidRequestError: --client-ip: .*IPv4/
+      )
     }))
 
   it.live("a bad flag value, a missing flag and an unknown command are ValidationErrors", () =>
     Effect.gen(function*() {
       const badType = yield* Bin.run(["dispatch", "--type", "sideways", "--stream-id", "demo"])
-      assertFailure(badType, 2, /^ValidationError \(InvalidValue\): .*push, pull, publish/)
+      assertFailure(
+        badType,
+        2,
+        /^ValidationError \(InvalidValue\): --type must be one of push, pull, publish, not "sideways"/
+      )
       const missing = yield* runInProcess(["dispatch", "--type", "push"])
       assertFailed(missing, 2, /^ValidationError \(MissingValue\): .*'--stream-id'/)
       assertFailed(yield* runInProcess(["dispatsh"]), 2, /^ValidationError/, /'dispatch', 'emulator'/)
@@ -84,7 +92,61 @@ describe.concurrent("invalid input: exit status 2, one line, nothing started", (
     Effect.gen(function*() {
       const remote = { ZEGO_APP_ID: "12", ZEGO_SERVER_SECRET: "topsecret-value" }
       const http = yield* runInProcess(push("demo", "--base-url", "http://example.com"), remote)
-      assertFailed(http, 2, /^InvalidRequestError: baseUrl: must be https/)
+      assertFailed(http, 2, /^InvalidRequestError: --base-url or ZEGO_BASE_URL: must be https/)
+    }))
+})
+
+// What a new user gets wrong first: each line names the flag or the variable to fix.
+describe.concurrent("errors name the flag or variable", () => {
+  it.live("--type, --region: the flag, its values and what was given", () =>
+    Effect.gen(function*() {
+      assertFailed(
+        yield* runInProcess(push("demo", "--region", "mars")),
+        2,
+        /^ValidationError \(InvalidValue\): --region must be one of unified, sha, hkg, fra, lax, bom, sgp, not "mars"\./
+      )
+      assertFailed(
+        yield* runInProcess(["stream", "state", "--stream-id", "demo", "--region=mars"]),
+        2,
+        /--region must be one of .*, not "mars"\. See zego-rtmp stream state --help\.$/
+      )
+      assertFailed(yield* runInProcess(["dispatch", "--type=up", "--stream-id", "demo"]), 2, /--type must be .*"up"/)
+    }))
+
+  it.live("a --sequence past Int64 (20 digits) names --sequence and the bound", () =>
+    Effect.gen(function*() {
+      const line = assertFailed(
+        yield* runInProcess(push("demo", "--sequence", "99999999999999999999")),
+        2,
+        /^InvalidRequestError: --sequence: must fit in a non-negative Int64 \(at most 9223372036854775807\)/
+      )
+      assert.notInclude(line, "Expected number")
+      assertFailed(yield* runInProcess(push("demo", "--sequence", "-1")), 2, /^InvalidRequestError: --sequence: /)
+    }))
+
+  it.live("ZEGO_APP_ID=-1 and a bad ZEGO_RATE_LIMIT or ZEGO_RATE_LIMIT_WINDOW: the variable, once", () =>
+    Effect.gen(function*() {
+      const secret = { ZEGO_SERVER_SECRET: "topsecret-value" }
+      const appId = assertFailed(
+        yield* runInProcess(push("demo"), { ...secret, ZEGO_APP_ID: "-1" }),
+        2,
+        /^ConfigError: ZEGO_APP_ID: Expected decimal digits only .*got "-1"\. Check the ZEGO_\* environment variables/
+      )
+      assert.strictEqual(appId.split("ZEGO_APP_ID:").length, 2, appId)
+      const credentials = { ...secret, ZEGO_APP_ID: "12", ZEGO_BASE_URL: "http://127.0.0.1:9" }
+      assertFailed(
+        yield* runInProcess(push("demo"), { ...credentials, ZEGO_RATE_LIMIT: "lots" }),
+        2,
+        /^ConfigError: ZEGO_RATE_LIMIT: Expected a positive integer or off/
+      )
+      assertFailed(
+        yield* runInProcess(["stream", "state", "--stream-id", "demo"], {
+          ...credentials,
+          ZEGO_RATE_LIMIT_WINDOW: "x"
+        }),
+        2,
+        /^ConfigError: ZEGO_RATE_LIMIT_WINDOW: Expected a duration/
+      )
     }))
 })
 

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
+import * as CliError from "../src/CliError.js"
+import * as Argv from "../src/internal/argv.js"
 import * as Bin from "./utils/bin.js"
 import { runInProcess } from "./utils/inProcess.js"
 
@@ -84,5 +86,89 @@ describe.concurrent("--help and --version", () => {
       const result = yield* runInProcess(["--version"])
       assert.strictEqual(result.code, 0)
       assert.strictEqual(result.console.trim(), pkg.version)
+    }))
+
+  // The real bin: the rewrite of the line happens in Cli.run, before @effect/cli, and what a user sees is its output.
+  it.live("--help anywhere on the line: the subcommand's help, even with a flag missing or invalid before it", () =>
+    Effect.gen(function*() {
+      const cases = [
+        [["dispatch", "--type", "push", "--help"], "$ zego-rtmp dispatch --type"],
+        [["dispatch", "--type", "sideways", "--stream-id", "x", "-h"], "$ zego-rtmp dispatch --type"],
+        [["stream", "state", "--json", "--help"], "$ zego-rtmp stream state --stream-id ID"]
+      ] as const
+      for (const [args, usage] of cases) {
+        const result = yield* Bin.run(args)
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.strictEqual(result.stderr, "")
+        assert.include(result.stdout, usage, args.join(" "))
+        assert.include(result.stdout, "EXIT STATUS")
+      }
+    }))
+
+  it.live("--wizard without a terminal on stdin fails at once with one line and status 2", () =>
+    Effect.gen(function*() {
+      // stdin is /dev/null: @effect/cli would wait for answers there; the hang guard is far above a normal run.
+      for (const args of [["--wizard"], ["dispatch", "--wizard"]]) {
+        const result = yield* Bin.run(args, { timeout: "30 seconds" })
+        assert.strictEqual(result.code, 2, result.stderr)
+        assert.strictEqual(result.stdout, "")
+        assert.deepStrictEqual(Bin.lines(result.stderr), [
+          `ValidationError (InvalidValue): ${Argv.wizardNeedsTerminal}. See zego-rtmp${
+            args.length > 1 ? " dispatch" : ""
+          } --help.`
+        ])
+      }
+    }))
+
+  it.live("--log-level after the command's flags sets the level, as before them", () =>
+    Effect.gen(function*() {
+      for (const args of [["--log-level", "debug"], ["--log-level=debug"]]) {
+        const result = yield* Bin.run(["dispatch", "--type", "push", "--stream-id", "demo", ...args])
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.include(result.stderr, "DEBUG")
+        assert.include(result.stdout, "Node 1: rtmp://127.0.0.1:1935/live/demo")
+      }
+    }))
+
+  it.live("every flag's help says what it is; every usage line starts with zego-rtmp; exit statuses listed", () =>
+    Effect.gen(function*() {
+      const pages = [
+        [],
+        ["dispatch"],
+        ["emulator"],
+        ["stream"],
+        ["stream", "state"],
+        ["stream", "forbid"],
+        ["stream", "resume"],
+        ["room"],
+        ["room", "announce"],
+        ["room", "withdraw"]
+      ]
+      for (const page of pages) {
+        const result = yield* runInProcess([...page, "--help"])
+        assert.strictEqual(result.code, 0, result.line)
+        const help = result.console
+        assert.notInclude(help, "A user-defined piece of text", page.join(" "))
+        assert.notInclude(help, "A true or false value", page.join(" "))
+        const usages = help.split("\n").filter((line) => line.startsWith("$ "))
+        assert.isNotEmpty(usages)
+        for (const usage of usages) {
+          assert.match(
+            usage,
+            new RegExp(`^\\$ zego-rtmp${page.map((w) => ` ${w}`).join("")}`)
+          )
+        }
+        // Each flag heading is followed by its own description, not by another heading.
+        const lines = help.split("\n").filter((line) => line.trim() !== "")
+        lines.forEach((line, index) => {
+          if (/^--[a-z]/.test(line)) assert.match(lines[index + 1] ?? "", /^ {2}\S/, `${page.join(" ")}: ${line}`)
+        })
+        const statuses = help.slice(help.indexOf("EXIT STATUS"))
+        for (
+          const code of [CliError.EXIT_INVALID_INPUT, CliError.EXIT_FAILURE, ...Object.values(CliError.SIGNAL_EXIT)]
+        ) {
+          assert.match(statuses, new RegExp(`(^|\\n|, )${code}(\\n|,)`), `${page.join(" ")}: exit status ${code}`)
+        }
+      }
     }))
 })

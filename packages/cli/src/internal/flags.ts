@@ -9,10 +9,30 @@ import * as Schema from "effect/Schema"
 /** The ZEGOCLOUD API regions `--region` and `ZEGO_REGION` name. */
 export const REGIONS = ["unified", "sha", "hkg", "fra", "lax", "bom", "sgp"] as const
 
+/**
+ * A flag that takes one of `values`, shown as `--name a | b | c`. Not `Options.choice`: its error ("Expected one of
+ * the following cases: …") does not say which flag it is about.
+ */
+const choice = <const Values extends readonly [string, ...Array<string>]>(name: string, values: Values) =>
+  Options.text(name).pipe(
+    Options.withSchema(
+      Schema.Literal(...values).annotations({
+        // `override`: one line for the flag, not one per value it is not.
+        message: (issue) => ({
+          message: `--${name} must be one of ${values.join(", ")}, not ${
+            JSON.stringify(String(issue.actual).slice(0, 40))
+          }`,
+          override: true
+        })
+      })
+    ),
+    Options.withPseudoName(values.join(" | "))
+  )
+
 /** The flags of `zego-rtmp dispatch`. */
 export const dispatch = {
-  type: Options.choice("type", ["push", "pull", "publish"]).pipe(
-    Options.withDescription("push for a publish node (publish is an alias), pull for a pull node.")
+  type: choice("type", ["push", "pull", "publish"]).pipe(
+    Options.withDescription("The node to get: push for a publish node (publish is an alias), pull for a pull node.")
   ),
   streamId: Options.text("stream-id").pipe(
     Options.withPseudoName("ID"),
@@ -36,7 +56,7 @@ export const dispatch = {
   json: Options.boolean("json").pipe(
     Options.withDescription("Print one JSON document (request id and, per node, URL, host, port, app, OBS fields).")
   ),
-  region: Options.choice("region", REGIONS).pipe(
+  region: choice("region", REGIONS).pipe(
     Options.withDescription("The ZEGOCLOUD API region (default ZEGO_REGION, else unified). Needs credentials."),
     Options.optional
   ),
@@ -64,7 +84,7 @@ export const dispatchDescription =
 /** The flags of `zego-rtmp emulator`. */
 export const emulator = {
   port: Options.integer("port").pipe(
-    Options.withSchema(Schema.Int.pipe(Schema.between(0, 65535, { message: () => "the port must be 0 to 65535" }))),
+    Options.withSchema(Schema.Int.pipe(Schema.between(0, 65535, { message: () => "--port must be 0 to 65535" }))),
     Options.withPseudoName("N"),
     Options.withDescription("The port to listen on at 127.0.0.1. Default: the config file's, else a free port."),
     Options.optional

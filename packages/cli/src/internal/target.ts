@@ -51,7 +51,8 @@ const useEmulator = "start zego-rtmp emulator and set the ZEGO_* variables it pr
  * Chooses the target from the flags and the `ZEGO_*` environment (flags win). No credentials at all: the embedded
  * emulator for `embedded`, unless a server is named (`--base-url`, `--region` or their variables), which is a
  * {@link MissingCredentialsError}, as it always is for `server`. Half of the credentials without the other half is
- * one too.
+ * one too. A server's options are those the library reads (`RtmpDispatch.configFromEnv`, with the rate limit of
+ * `ZEGO_RATE_LIMIT` and `ZEGO_RATE_LIMIT_WINDOW`), with the flags on top.
  */
 export const resolve = (
   flags: TargetFlags,
@@ -100,11 +101,12 @@ export const resolve = (
         otherwise: embedded ? `unset ${set} to dispatch against the embedded emulator` : useEmulator
       })
     }
+    // The library's own reading of the environment (ZEGO_RATE_LIMIT and ZEGO_RATE_LIMIT_WINDOW too), flags on top.
+    const fromEnv = yield* RtmpDispatch.configFromEnv
     const options: RtmpDispatch.Options = {
-      appId: env.appId.value,
-      serverSecret: env.serverSecret.value,
-      region: Option.getOrUndefined(region),
-      baseUrl: Option.getOrUndefined(baseUrl),
+      ...fromEnv,
+      region: Option.getOrElse(region, () => fromEnv.region),
+      baseUrl: Option.getOrElse(baseUrl, () => fromEnv.baseUrl),
       isTest
     }
     return { _tag: "Remote", options } as const

@@ -35,7 +35,8 @@ export const runInProcess = (
 ): Effect.Effect<InProcessResult> => {
   const command = CommandFlags.commandOf(args)
   const logged: Array<string> = []
-  return Cli.run(["node", Cli.name, ...args]).pipe(
+  // stdin is never a terminal here: `--wizard` would otherwise wait for answers in a test run from one.
+  return Cli.run(["node", Cli.name, ...args], { stdinIsTerminal: false }).pipe(
     (effect) =>
       Effect.consoleWith((console) =>
         Effect.withConsole(effect, {
