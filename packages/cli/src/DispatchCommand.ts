@@ -187,8 +187,9 @@ const quietly = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
  *   (dispatch) => dispatch.dispatch({ streamId: "demo", type: "push" })
  * )
  *
- * const result = await Effect.runPromise(program.pipe(Effect.provide(DispatchCommand.embeddedLayer(false))))
- * assert.strictEqual(result.nodes[0].url, "rtmp://127.0.0.1:1935/live/demo")
+ * Effect.runPromise(program.pipe(Effect.provide(DispatchCommand.embeddedLayer(false)))).then((result) =>
+ *   assert.strictEqual(result.nodes[0].url, "rtmp://127.0.0.1:1935/live/demo")
+ * )
  * ```
  *
  * @since 0.1.0

@@ -719,8 +719,9 @@ export interface Service {
  *   return emulator.baseUrl
  * })
  *
- * const baseUrl = await Effect.runPromise(program.pipe(Effect.provide(Emulator.layer({ apps: [Emulator.demoApp] }))))
- * assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+ * Effect.runPromise(program.pipe(Effect.provide(Emulator.layer({ apps: [Emulator.demoApp] })))).then((baseUrl) =>
+ *   assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+ * )
  * ```
  *
  * @since 0.1.0
@@ -1128,8 +1129,7 @@ const readBody = (
  *   return yield* emulator.publish("demo")
  * }))
  *
- * const decision = await Effect.runPromise(program)
- * assert.strictEqual(decision.allowed, true)
+ * Effect.runPromise(program).then((decision) => assert.strictEqual(decision.allowed, true))
  * ```
  *
  * @since 0.1.0
@@ -1514,13 +1514,14 @@ export const make = (
  *   return result.nodes[0].url
  * })
  *
- * const url = await Effect.runPromise(program.pipe(
- *   Effect.provide(Dispatch.pipe(
- *     Layer.provide(Emulator.layer({ apps: [Emulator.demoApp] })),
- *     Layer.provide(FetchHttpClient.layer)
- *   ))
- * ))
- * assert.strictEqual(url, "rtmp://127.0.0.1:1935/live/demo")
+ * const DispatchLive = Dispatch.pipe(
+ *   Layer.provide(Emulator.layer({ apps: [Emulator.demoApp] })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(DispatchLive))).then((url) =>
+ *   assert.strictEqual(url, "rtmp://127.0.0.1:1935/live/demo")
+ * )
  * ```
  *
  * @since 0.1.0

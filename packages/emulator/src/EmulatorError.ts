@@ -14,9 +14,10 @@ import * as Schema from "effect/Schema"
  * import { Emulator } from "@effect-zego/emulator"
  * import * as Effect from "effect/Effect"
  *
- * const error = await Effect.runPromise(Effect.flip(Effect.scoped(Emulator.make({ apps: [] }))))
- * assert.strictEqual(error._tag, "InvalidOptionsError")
- * assert.match(error.message, /at least one app is needed/)
+ * Effect.runPromise(Effect.flip(Effect.scoped(Emulator.make({ apps: [] })))).then((error) => {
+ *   assert.strictEqual(error._tag, "InvalidOptionsError")
+ *   assert.match(error.message, /at least one app is needed/)
+ * })
  * ```
  *
  * @since 0.1.0
@@ -39,11 +40,12 @@ export class InvalidOptionsError extends Schema.TaggedError<InvalidOptionsError>
  * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
  * import * as Effect from "effect/Effect"
  *
- * const error = await Effect.runPromise(
- *   Effect.flip(Emulator.loadOptions("/no/such/emulator.json")).pipe(Effect.provide(NodeFileSystem.layer))
- * )
- * assert.strictEqual(error._tag, "ConfigFileError")
- * assert.strictEqual(error.reason, "Read")
+ * const program = Effect.flip(Emulator.loadOptions("/no/such/emulator.json"))
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(NodeFileSystem.layer))).then((error) => {
+ *   assert.strictEqual(error._tag, "ConfigFileError")
+ *   assert.strictEqual(error.reason, "Read")
+ * })
  * ```
  *
  * @since 0.1.0

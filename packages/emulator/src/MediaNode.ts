@@ -248,8 +248,7 @@ export const config = (settings: ConfigSettings): string => {
  * import { MediaNode } from "@effect-zego/emulator"
  * import * as Effect from "effect/Effect"
  *
- * const port = await Effect.runPromise(MediaNode.freePort())
- * assert.ok(port > 0 && port < 65536)
+ * Effect.runPromise(MediaNode.freePort()).then((port) => assert.ok(port > 0 && port < 65536))
  * ```
  *
  * @since 0.1.0
