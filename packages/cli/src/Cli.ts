@@ -4,6 +4,8 @@
  * The tree holds the flags and descriptions only; a subcommand's handler module (with the dispatch stack, or the
  * emulator) is imported when that subcommand runs, so that `--version`, `--help` and an invalid command line load
  * neither.
+ *
+ * @since 0.1.0
  */
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
@@ -21,10 +23,34 @@ import * as Help from "./internal/help.js"
 import type * as RoomCommand from "./RoomCommand.js"
 import type * as StreamCommand from "./StreamCommand.js"
 
-/** The name the tool is invoked by. */
+/**
+ * The name the tool is invoked by.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(Cli.name, "zego-rtmp")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const name = "zego-rtmp"
 
-/** The version `--version` prints; a test keeps it equal to package.json's. */
+/**
+ * The version `--version` prints; a test keeps it equal to package.json's.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-zego/cli"
+ *
+ * assert.match(Cli.version, /^\d+\.\d+\.\d+/)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const version = "0.1.0"
 
 /** `zego-rtmp dispatch`, its handler loaded when it runs. */
@@ -122,6 +148,20 @@ const tidyHelp = (path: string | undefined) => <A, E, R>(effect: Effect.Effect<A
  * Runs the tool on `process.argv` (the first two elements are node and the script), rewritten by {@link Argv.prepare}
  * (`--help` and `--log-level` anywhere on the line). `stdinIsTerminal` (default: `process.stdin`'s) decides whether
  * `--wizard` may ask its questions.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-zego/cli"
+ * import * as NodeContext from "@effect/platform-node/NodeContext"
+ * import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The bin: the command line of this process, with Node's file system, path and terminal.
+ * const main = () => NodeRuntime.runMain(Cli.run(process.argv).pipe(Effect.provide(NodeContext.layer)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category running
  */
 export const run = (
   argv: ReadonlyArray<string>,

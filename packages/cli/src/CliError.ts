@@ -6,6 +6,8 @@
  * The line quotes what a server sent (its message, its request id) and what a user typed: every control, bidi and
  * line-separator character in it is written visibly (`\x1b`, `\u202e`, `\n`), so that it cannot forge lines or
  * rewrite the terminal, and it is at most {@link MAX_LINE} characters long.
+ *
+ * @since 0.1.0
  */
 import { Untrusted } from "@effect-zego/core"
 import * as HelpDoc from "@effect/cli/HelpDoc"
@@ -19,7 +21,25 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Ansi from "./internal/ansi.js"
 
-/** Credentials are needed (a base URL or region points at a real server, or only half of them is set) but missing. */
+/**
+ * Credentials are needed (a base URL or region points at a real server, or only half of them is set) but missing.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ *
+ * const error = new CliError.MissingCredentialsError({
+ *   missing: ["ZEGO_SERVER_SECRET"],
+ *   because: "ZEGO_APP_ID is set",
+ *   otherwise: "unset ZEGO_APP_ID to use the embedded emulator"
+ * })
+ * assert.ok(CliError.isInvalidInput(error))
+ * assert.match(error.message, /but ZEGO_SERVER_SECRET is not set/)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class MissingCredentialsError extends Schema.TaggedError<MissingCredentialsError>()("MissingCredentialsError", {
   /** The environment variables to set. */
   missing: Schema.Array(Schema.String),
@@ -35,19 +55,91 @@ export class MissingCredentialsError extends Schema.TaggedError<MissingCredentia
   }
 }
 
-/** The exit status for invalid input: bad flags, invalid request values, missing or malformed settings. */
+/**
+ * The exit status for invalid input: bad flags, invalid request values, missing or malformed settings.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ * import * as Cause from "effect/Cause"
+ *
+ * const error = new CliError.MissingCredentialsError({ missing: ["ZEGO_APP_ID"], because: "b", otherwise: "o" })
+ * assert.strictEqual(CliError.exitCode(Cause.fail(error)), CliError.EXIT_INVALID_INPUT)
+ * ```
+ *
+ * @since 0.1.0
+ * @category exit statuses
+ */
 export const EXIT_INVALID_INPUT = 2
 
-/** The exit status for everything else that fails: server answers, transport, the emulator failing to start. */
+/**
+ * The exit status for everything else that fails: server answers, transport, the emulator failing to start.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ * import * as Cause from "effect/Cause"
+ *
+ * assert.strictEqual(CliError.exitCode(Cause.die(new Error("bug"))), CliError.EXIT_FAILURE)
+ * ```
+ *
+ * @since 0.1.0
+ * @category exit statuses
+ */
 export const EXIT_FAILURE = 1
 
-/** The signals that stop `zego-rtmp`, each with the exit status it gives: 128 + its number, as shells report it. */
+/**
+ * The signals that stop `zego-rtmp`, each with the exit status it gives: 128 + its number, as shells report it.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ * import * as Cause from "effect/Cause"
+ * import * as FiberId from "effect/FiberId"
+ *
+ * const stopped = Cause.interrupt(FiberId.none)
+ * assert.strictEqual(CliError.exitCode(stopped, { signal: "SIGTERM" }), CliError.SIGNAL_EXIT.SIGTERM)
+ * assert.strictEqual(CliError.SIGNAL_EXIT.SIGINT, 130)
+ * ```
+ *
+ * @since 0.1.0
+ * @category exit statuses
+ */
 export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const
 
-/** A signal that stops `zego-rtmp`. */
+/**
+ * A signal that stops `zego-rtmp`.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ *
+ * let received: CliError.StopSignal | undefined
+ * process.once("SIGINT", () => (received = "SIGINT"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StopSignal = keyof typeof SIGNAL_EXIT
 
-/** How a run was interrupted: by which signal, if one arrived, and in which subcommand. */
+/**
+ * How a run was interrupted: by which signal, if one arrived, and in which subcommand.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ * import * as Cause from "effect/Cause"
+ * import * as FiberId from "effect/FiberId"
+ *
+ * // Stopping the emulator, a server, is how it ends: status 0.
+ * const interruption: CliError.Interruption = { signal: "SIGINT", command: "emulator" }
+ * assert.strictEqual(CliError.exitCode(Cause.interrupt(FiberId.none), interruption), 0)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Interruption {
   readonly signal?: StopSignal | undefined
   readonly command?: string | undefined
@@ -67,7 +159,21 @@ const INVALID_INPUT_TAGS: ReadonlySet<string> = new Set([
   "ConfigFileError"
 ])
 
-/** Whether an error is the caller's input at fault (exit status 2). */
+/**
+ * Whether an error is the caller's input at fault (exit status 2).
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.ok(CliError.isInvalidInput(new ZegoError.InvalidRequestError({ parameter: "streamId", detail: "empty" })))
+ * assert.ok(!CliError.isInvalidInput(new Error("socket hang up")))
+ * ```
+ *
+ * @since 0.1.0
+ * @category exit statuses
+ */
 export const isInvalidInput = (error: unknown): boolean =>
   ValidationError.isValidationError(error) || ConfigError.isConfigError(error) ||
   (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && INVALID_INPUT_TAGS.has(error._tag))
@@ -75,6 +181,20 @@ export const isInvalidInput = (error: unknown): boolean =>
 /**
  * The exit status a failed run ends with: 2 for invalid input, 1 for any other failure. Interrupted: 0 for the
  * emulator (stopping is how a server ends), else 130 for SIGINT, 143 for SIGTERM, 1 with no signal.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ * import { ZegoError } from "@effect-zego/core"
+ * import * as Cause from "effect/Cause"
+ *
+ * const invalid = new ZegoError.InvalidRequestError({ parameter: "type", detail: "must be push or pull" })
+ * assert.strictEqual(CliError.exitCode(Cause.fail(invalid)), 2)
+ * assert.strictEqual(CliError.exitCode(Cause.fail(new Error("refused"))), 1)
+ * ```
+ *
+ * @since 0.1.0
+ * @category exit statuses
  */
 export const exitCode = (cause: Cause.Cause<unknown>, interruption: Interruption = {}): number => {
   if (Cause.isInterruptedOnly(cause)) {
@@ -88,15 +208,50 @@ export const exitCode = (cause: Cause.Cause<unknown>, interruption: Interruption
   })
 }
 
-/** Removes ANSI colour codes. */
+/**
+ * Removes ANSI colour codes.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(CliError.stripAnsi("\u001b[1mbold\u001b[0m"), "bold")
+ * ```
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
 export const stripAnsi: (text: string) => string = Ansi.stripAnsi
 
-/** The longest line a failure prints; a longer one keeps its start and its end (the request id and the advice). */
+/**
+ * The longest line a failure prints; a longer one keeps its start and its end (the request id and the advice).
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(CliError.safeLine("x".repeat(5000)).length <= CliError.MAX_LINE, true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
 export const MAX_LINE = 1000
 
 /**
  * A line safe to print on a terminal: every control, bidi and line-separator character written visibly, and at
  * most {@link MAX_LINE} characters (its middle left out when longer).
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ *
+ * // A server's text cannot clear the screen or reverse the line: the characters are shown, not obeyed.
+ * assert.strictEqual(CliError.safeLine("a\u001b[2Jb\u202e"), "a\\x1b[2Jb\\u202e")
+ * ```
+ *
+ * @since 0.1.0
+ * @category formatting
  */
 export const safeLine = (text: string): string => {
   const escaped = Untrusted.escapeText(text)
@@ -106,7 +261,22 @@ export const safeLine = (text: string): string => {
   return `${escaped.slice(0, head)} …(${escaped.length - head - tail} characters left out)… ${escaped.slice(-tail)}`
 }
 
-/** Folds text into one line: no ANSI colours; paragraphs joined with `; `, other line breaks with spaces. */
+/**
+ * Folds text into one line: no ANSI colours; paragraphs joined with `; `, other line breaks with spaces.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(
+ *   CliError.oneLine("Missing flag\n  --stream-id\n\nSee --help"),
+ *   "Missing flag --stream-id; See --help"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
 export const oneLine = (text: string): string =>
   stripAnsi(text)
     .split(/\n\s*\n/)
@@ -211,6 +381,19 @@ const text = (value: unknown): string => {
  * The one line a failure prints on stderr: the error tag and, for ZEGOCLOUD errors, the code, the request id and
  * what to do (the core errors' messages carry that hint). `command` is the subcommand, for the `--help` pointer.
  * What a server or a user sent is escaped ({@link safeLine}).
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const line = CliError.describe(new ZegoError.InvalidRequestError({ parameter: "type", detail: "x" }), "dispatch")
+ * assert.ok(line.startsWith("InvalidRequestError"))
+ * assert.ok(line.endsWith("See zego-rtmp dispatch --help."))
+ * ```
+ *
+ * @since 0.1.0
+ * @category formatting
  */
 export const describe = (error: unknown, command?: string): string => safeLine(describeRaw(error, command))
 
@@ -243,6 +426,21 @@ const interruptedLine = (interruption: Interruption): string =>
 /**
  * The line for a failed run: none when the emulator was stopped (it prints its own line), one that names the signal
  * when another command was interrupted.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@effect-zego/cli"
+ * import * as Cause from "effect/Cause"
+ * import * as FiberId from "effect/FiberId"
+ * import * as Option from "effect/Option"
+ *
+ * const stopped = Cause.interrupt(FiberId.none)
+ * assert.ok(Option.isSome(CliError.describeCause(stopped, "dispatch", "SIGINT")))
+ * assert.ok(Option.isNone(CliError.describeCause(stopped, "emulator", "SIGINT")))
+ * ```
+ *
+ * @since 0.1.0
+ * @category formatting
  */
 export const describeCause = (
   cause: Cause.Cause<unknown>,
@@ -270,6 +468,25 @@ export const describeCause = (
  * rather than in the program: a fiber interrupted by a signal runs no error handler.) A failed run sets
  * `process.exitCode` and lets Node exit once stdout and stderr are flushed (pipes are asynchronous on some
  * systems), forcing the exit after a second if something still holds the event loop.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-zego/cli"
+ * import { CliError } from "@effect-zego/cli"
+ * import * as NodeContext from "@effect/platform-node/NodeContext"
+ * import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+ * import * as Effect from "effect/Effect"
+ *
+ * let signal: CliError.StopSignal | undefined
+ * process.once("SIGTERM", () => (signal = "SIGTERM"))
+ * const main = () =>
+ *   NodeRuntime.runMain(Cli.run(process.argv).pipe(Effect.provide(NodeContext.layer)), {
+ *     teardown: CliError.makeTeardown({ command: process.argv[2], signal: () => signal })
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category running
  */
 export const makeTeardown = (options: {
   readonly command?: string | undefined

@@ -1,6 +1,8 @@
 /**
  * `zego-rtmp dispatch`: asks ZEGOCLOUD (or, with no credentials set, an emulator started in-process) for a publish
  * or pull node and prints it for a human (URL, OBS settings, ffmpeg / ffplay commands) or as JSON.
+ *
+ * @since 0.1.0
  */
 import { Params, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
 import type { EmulatorError } from "@effect-zego/emulator"
@@ -20,19 +22,78 @@ import * as Stdio from "./internal/stdio.js"
 import * as CommandTarget from "./internal/target.js"
 import * as Output from "./Output.js"
 
-/** The flags of `zego-rtmp dispatch`. */
+/**
+ * The flags of `zego-rtmp dispatch`.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ * import * as Command from "@effect/cli/Command"
+ * import * as Console from "effect/Console"
+ *
+ * // The same flags, another handler: print the stream id only.
+ * const echo = Command.make("echo", DispatchCommand.flags, (flags) => Console.log(flags.streamId))
+ * ```
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const flags = CommandFlags.dispatch
 
-/** The parsed flags. */
+/**
+ * The parsed flags.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ *
+ * const describe = (flags: DispatchCommand.Flags): string => `${flags.type} ${flags.streamId}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Flags = CommandFlags.DispatchFlags
 
-/** Where to dispatch: the embedded emulator, or a server with the user's credentials. */
+/**
+ * Where to dispatch: the embedded emulator, or a server with the user's credentials.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ *
+ * const where = (target: DispatchCommand.Target): string =>
+ *   target._tag === "Embedded" ? "the embedded emulator" : `ZEGOCLOUD app ${target.options.appId}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Target = CommandTarget.Target
 
 /**
  * Chooses the target from the flags and the `ZEGO_*` environment (flags win): no credentials at all and no server
  * named means the embedded emulator; a server named (`--base-url`, `--region` or their variables) or half of the
  * credentials without the other half is a {@link MissingCredentialsError}.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * // No ZEGO_* variable set and no server named: the embedded emulator.
+ * const target = Effect.runSync(
+ *   DispatchCommand.resolveTarget({ region: Option.none(), baseUrl: Option.none(), testEnv: false }).pipe(
+ *     Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+ *   )
+ * )
+ * assert.strictEqual(target._tag, "Embedded")
+ * ```
+ *
+ * @since 0.1.0
+ * @category targets
  */
 export const resolveTarget = (
   flags: Pick<Flags, "region" | "baseUrl" | "testEnv">
@@ -46,7 +107,27 @@ const INT64_MAX = 2n ** 63n - 1n
 
 const decodeRequest = Schema.decodeUnknownEither(Params.DispatchRequest, { onExcessProperty: "error" })
 
-/** The request the flags describe, checked as the core checks it, so that invalid input starts nothing. */
+/**
+ * The request the flags describe, checked as the core checks it, so that invalid input starts nothing.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ * import * as Either from "effect/Either"
+ * import * as Option from "effect/Option"
+ *
+ * const request = DispatchCommand.toRequest({
+ *   type: "push",
+ *   streamId: "demo",
+ *   clientIp: Option.none(),
+ *   sequence: Option.some("1700000000000")
+ * })
+ * assert.deepStrictEqual(Either.getOrThrow(request), { streamId: "demo", type: "push", sequence: 1700000000000 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category requests
+ */
 export const toRequest = (
   flags: Pick<Flags, "type" | "streamId" | "clientIp" | "sequence">
 ): Either.Either<Params.DispatchRequest, ZegoError.InvalidRequestError> =>
@@ -101,6 +182,25 @@ const quietly = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
  * The dispatch service against an emulator started on a free loopback port with the two demo apps: the
  * test-environment one when `isTest` is true, else the production one. The emulator's modules (an HTTP server) are
  * loaded only then.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.flatMap(
+ *   RtmpDispatch.RtmpDispatch,
+ *   (dispatch) => dispatch.dispatch({ streamId: "demo", type: "push" })
+ * )
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(DispatchCommand.embeddedLayer(false)))).then((result) =>
+ *   assert.strictEqual(result.nodes[0].url, "rtmp://127.0.0.1:1935/live/demo")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category targets
  */
 export const embeddedLayer = (
   isTest: boolean | undefined
@@ -131,13 +231,37 @@ export const embeddedLayer = (
 /**
  * What a dispatch against the embedded emulator says about its node: the emulator only dispatches, and nothing
  * listens at the node it hands out (unless the user runs an RTMP server there), so publishing to it fails.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ *
+ * console.log(DispatchCommand.embeddedNote.includes("--media-node")) // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category output
  */
 export const embeddedNote =
   "The embedded emulator only dispatches: no RTMP server listens at the nodes it hands out, so ffmpeg, ffplay or a broadcaster gets " +
   "\"Connection refused\". For a live node, run zego-rtmp emulator --media-node (it needs nginx with its RTMP " +
   "module) and, in another shell, the export line it prints, then dispatch again."
 
-/** Every way `zego-rtmp dispatch` can fail. */
+/**
+ * Every way `zego-rtmp dispatch` can fail.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ * import * as Effect from "effect/Effect"
+ *
+ * const orNothing = <A>(effect: Effect.Effect<A, DispatchCommand.DispatchCommandError>) =>
+ *   Effect.catchTag(effect, "MissingCredentialsError", () => Effect.void)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type DispatchCommandError =
   | ZegoError.ZegoError
   | ConfigError.ConfigError
@@ -145,7 +269,31 @@ export type DispatchCommandError =
   | EmulatorError.InvalidOptionsError
   | EmulatorError.StartError
 
-/** Runs `zego-rtmp dispatch` with parsed flags. */
+/**
+ * Runs `zego-rtmp dispatch` with parsed flags.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ * import * as Option from "effect/Option"
+ *
+ * // What `zego-rtmp dispatch --type pull --stream-id demo --json` runs.
+ * const program = DispatchCommand.handler({
+ *   type: "pull",
+ *   streamId: "demo",
+ *   clientIp: Option.none(),
+ *   sequence: Option.none(),
+ *   v1: false,
+ *   json: true,
+ *   region: Option.none(),
+ *   baseUrl: Option.none(),
+ *   testEnv: false
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const handler = (flags: Flags): Effect.Effect<void, DispatchCommandError> =>
   Effect.gen(function*() {
     const request = yield* toRequest(flags)
@@ -169,7 +317,23 @@ export const handler = (flags: Flags): Effect.Effect<void, DispatchCommandError>
       Stdio.out(`${text}\n\n${embeddedNote}`)
   })
 
-/** The `dispatch` subcommand. */
+/**
+ * The `dispatch` subcommand.
+ *
+ * @example
+ * ```ts
+ * import { DispatchCommand } from "@effect-zego/cli"
+ * import * as Command from "@effect/cli/Command"
+ *
+ * const run = Command.run(Command.make("my-tool").pipe(Command.withSubcommands([DispatchCommand.command])), {
+ *   name: "my-tool",
+ *   version: "1.0.0"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const command: Command.Command<"dispatch", never, DispatchCommandError, Flags> = Command.make(
   "dispatch",
   flags,

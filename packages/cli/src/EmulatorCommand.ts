@@ -4,6 +4,8 @@
  * `--media-node` it also runs a local RTMP media node (nginx-rtmp) that its pools point at, so that the URLs it
  * dispatches can be published to with OBS or ffmpeg and played. With `--callback-url` (and the secret in
  * `ZEGO_CALLBACK_SECRET`) it sends ZEGOCLOUD's stream callbacks to a receiver on this machine.
+ *
+ * @since 0.1.0
  */
 import { Untrusted } from "@effect-zego/core"
 import type { Emulator, EmulatorError } from "@effect-zego/emulator"
@@ -17,13 +19,55 @@ import * as CommandFlags from "./internal/flags.js"
 import * as Stdio from "./internal/stdio.js"
 import { shellArg } from "./MediaCommands.js"
 
-/** The flags of `zego-rtmp emulator`. */
+/**
+ * The flags of `zego-rtmp emulator`.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import * as Command from "@effect/cli/Command"
+ * import * as Console from "effect/Console"
+ *
+ * const ports = Command.make("ports", EmulatorCommand.flags, (flags) => Console.log(flags.port))
+ * ```
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const flags = CommandFlags.emulator
 
-/** The parsed flags. */
+/**
+ * The parsed flags.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ *
+ * const withMediaNode = (flags: EmulatorCommand.Flags): boolean => flags.mediaNode
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Flags = CommandFlags.EmulatorFlags
 
-/** Whether an app is one of the demo apps (same AppId and secret), so that its secret may be shown. */
+/**
+ * Whether an app is one of the demo apps (same AppId and secret), so that its secret may be shown.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const demoApps = [Emulator.demoApp, Emulator.demoTestApp]
+ * assert.ok(EmulatorCommand.isDemoApp(Emulator.demoApp, demoApps))
+ * assert.ok(!EmulatorCommand.isDemoApp({ appId: 1234567890, serverSecret: Redacted.make("another") }, demoApps))
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const isDemoApp = (app: Emulator.AppConfig, demoApps: ReadonlyArray<Emulator.AppConfig>): boolean =>
   demoApps.some((demo) =>
     demo.appId === app.appId && Redacted.value(demo.serverSecret) === Redacted.value(app.serverSecret)
@@ -33,6 +77,26 @@ export const isDemoApp = (app: Emulator.AppConfig, demoApps: ReadonlyArray<Emula
  * The shell lines that point a client at the emulator, one app each: the first an `export` a user can paste, the
  * others commented out. Only the secret of one of `demoApps` (public demo data) is printed; for another app the
  * line says where the secret is.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * const lines = EmulatorCommand.environmentLines({
+ *   baseUrl: "http://127.0.0.1:8080",
+ *   apps: [Emulator.demoApp],
+ *   demoApps: [Emulator.demoApp]
+ * })
+ * assert.deepStrictEqual(lines, [
+ *   "# Demo app 1234567890 (production), public demo credentials:",
+ *   "export ZEGO_APP_ID=1234567890 ZEGO_SERVER_SECRET=0123456789abcdef0123456789abcdef " +
+ *   "ZEGO_BASE_URL=http://127.0.0.1:8080"
+ * ])
+ * ```
+ *
+ * @since 0.1.0
+ * @category output
  */
 export const environmentLines = (options: {
   readonly baseUrl: string
@@ -63,12 +127,41 @@ export const environmentLines = (options: {
 /**
  * The environment variable holding the callback secret for `--callback-url`. A variable, not a flag: a command line
  * is visible to every user of the machine (`ps`), and lands in shell histories.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(EmulatorCommand.CALLBACK_SECRET_ENV, "ZEGO_CALLBACK_SECRET")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
  */
 export const CALLBACK_SECRET_ENV = "ZEGO_CALLBACK_SECRET"
 
 /**
  * The apps with `--callback-url` applied: each app without a callback URL of its own gets it and `secret`. Fails when
  * an app would get the URL but there is no secret.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import { Emulator, EmulatorError } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const apps = Effect.runSync(EmulatorCommand.withCallbackUrl(
+ *   [Emulator.demoApp],
+ *   "http://127.0.0.1:3000/zego/callback",
+ *   Redacted.make("callback-secret"),
+ *   (detail) => new EmulatorError.InvalidOptionsError({ detail })
+ * ))
+ * assert.strictEqual(apps[0]?.callbackUrl, "http://127.0.0.1:3000/zego/callback")
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const withCallbackUrl = (
   apps: ReadonlyArray<Emulator.AppConfig>,
@@ -85,7 +178,22 @@ export const withCallbackUrl = (
   )
 }
 
-/** The lines that say where each app's callbacks go (escaped: a URL from a file or a flag is outside text). */
+/**
+ * The lines that say where each app's callbacks go (escaped: a URL from a file or a flag is outside text).
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const app = { ...Emulator.demoApp, callbackUrl: "http://127.0.0.1:3000/cb", callbackSecret: Redacted.make("s") }
+ * assert.match(EmulatorCommand.callbackLines([app])[0] ?? "", /go to http:\/\/127\.0\.0\.1:3000\/cb, signed/)
+ * ```
+ *
+ * @since 0.1.0
+ * @category output
+ */
 export const callbackLines = (apps: ReadonlyArray<Emulator.AppConfig>): ReadonlyArray<string> =>
   apps.flatMap((app) =>
     app.callbackUrl === undefined ? [] : [
@@ -95,10 +203,45 @@ export const callbackLines = (apps: ReadonlyArray<Emulator.AppConfig>): Readonly
     ]
   )
 
-/** Every way `zego-rtmp emulator` can fail. */
+/**
+ * Every way `zego-rtmp emulator` can fail.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import * as Effect from "effect/Effect"
+ *
+ * const reason = (error: EmulatorCommand.EmulatorCommandError): string =>
+ *   error._tag === "MediaNodeError" ? error.reason : error._tag
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type EmulatorCommandError = EmulatorError.EmulatorError | EmulatorError.MediaNodeError
 
-/** Runs `zego-rtmp emulator` with parsed flags: serves until interrupted. */
+/**
+ * Runs `zego-rtmp emulator` with parsed flags: serves until interrupted.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * // What `zego-rtmp emulator --port 8080` runs: it serves until interrupted.
+ * const program = EmulatorCommand.handler({
+ *   port: Option.some(8080),
+ *   config: Option.none(),
+ *   callbackUrl: Option.none(),
+ *   mediaNode: false
+ * }).pipe(Effect.provide(NodeFileSystem.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const { Emulator, EmulatorError: Errors, MediaNode } = yield* Effect.promise(() => import("@effect-zego/emulator"))
@@ -158,7 +301,23 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
     )
   })
 
-/** The `emulator` subcommand. */
+/**
+ * The `emulator` subcommand.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import * as Command from "@effect/cli/Command"
+ *
+ * const run = Command.run(Command.make("my-tool").pipe(Command.withSubcommands([EmulatorCommand.command])), {
+ *   name: "my-tool",
+ *   version: "1.0.0"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const command: Command.Command<
   "emulator",
   FileSystem.FileSystem,

@@ -7,12 +7,27 @@
  * cannot forge a line or make a printed command look like another; such a string is shown, not reproduced. The JSON
  * document keeps every string exact: `JSON.stringify` escapes C0 controls, and {@link json} also escapes DEL, C1
  * controls, bidi controls and U+2028 / U+2029 as `\uXXXX`, which any JSON parser reads back as the same string.
+ *
+ * @since 0.1.0
  */
 import { Untrusted } from "@effect-zego/core"
 import type { RoomStreams, RtmpDispatch, StreamControl, StreamState } from "@effect-zego/core"
 import * as MediaCommands from "./MediaCommands.js"
 
-/** One node of an `RTMPDispatchV2` answer in the JSON output. */
+/**
+ * One node of an `RTMPDispatchV2` answer in the JSON output.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const urls = (document: Output.DispatchJson): ReadonlyArray<string> =>
+ *   document.nodes.flatMap((node) => "url" in node ? [(node as Output.NodeJson).url] : [])
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface NodeJson {
   readonly url: string
   readonly host: string
@@ -23,14 +38,43 @@ export interface NodeJson {
   readonly obsStreamKey: string
 }
 
-/** One address of an `RTMPDispatch` (V1) answer in the JSON output. */
+/**
+ * One address of an `RTMPDispatch` (V1) answer in the JSON output.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const addresses = (document: Output.DispatchJson): ReadonlyArray<string> =>
+ *   document.nodes.flatMap((node) => "address" in node ? [(node as Output.AddressJson).address] : [])
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface AddressJson {
   readonly address: string
   readonly host: string
   readonly port: number
 }
 
-/** The JSON document of `zego-rtmp dispatch --json`. */
+/**
+ * The JSON document of `zego-rtmp dispatch --json`.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ * import { execFileSync } from "node:child_process"
+ *
+ * const readNodes = (): Output.DispatchJson =>
+ *   JSON.parse(
+ *     execFileSync("zego-rtmp", ["dispatch", "--type", "push", "--stream-id", "demo", "--json"], { encoding: "utf8" })
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DispatchJson {
   readonly requestId: string
   readonly action: "RTMPDispatchV2" | "RTMPDispatch"
@@ -40,7 +84,32 @@ export interface DispatchJson {
   readonly nodes: ReadonlyArray<NodeJson | AddressJson>
 }
 
-/** The JSON document of an `RTMPDispatchV2` answer. */
+/**
+ * The JSON document of an `RTMPDispatchV2` answer.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ * import { RtmpDispatch, RtmpNode } from "@effect-zego/core"
+ *
+ * const node = RtmpNode.parseRtmpUrl("rtmp://127.0.0.1:1935/live/demo")!
+ * const result: RtmpDispatch.Dispatched = { requestId: "1", streamId: "demo", type: "push", nodes: [node] }
+ * const document = Output.dispatchedJson(result)
+ * assert.strictEqual(document.action, "RTMPDispatchV2")
+ * assert.deepStrictEqual(document.nodes[0], {
+ *   url: "rtmp://127.0.0.1:1935/live/demo",
+ *   host: "127.0.0.1",
+ *   port: 1935,
+ *   app: "live",
+ *   streamName: "demo",
+ *   obsServer: "rtmp://127.0.0.1:1935/live/",
+ *   obsStreamKey: "demo"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category JSON
+ */
 export const dispatchedJson = (result: RtmpDispatch.Dispatched): DispatchJson => ({
   requestId: result.requestId,
   action: "RTMPDispatchV2",
@@ -57,7 +126,29 @@ export const dispatchedJson = (result: RtmpDispatch.Dispatched): DispatchJson =>
   }))
 })
 
-/** The JSON document of an `RTMPDispatch` (V1) answer. */
+/**
+ * The JSON document of an `RTMPDispatch` (V1) answer.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ * import { RtmpDispatch, RtmpNode } from "@effect-zego/core"
+ *
+ * const address = RtmpNode.parseNodeAddress("127.0.0.1:1935")!
+ * const result: RtmpDispatch.DispatchedAddresses = {
+ *   requestId: "1",
+ *   streamId: "demo",
+ *   type: "pull",
+ *   addresses: [address]
+ * }
+ * assert.deepStrictEqual(Output.addressesJson(result).nodes, [
+ *   { address: "127.0.0.1:1935", host: "127.0.0.1", port: 1935 }
+ * ])
+ * ```
+ *
+ * @since 0.1.0
+ * @category JSON
+ */
 export const addressesJson = (result: RtmpDispatch.DispatchedAddresses): DispatchJson => ({
   requestId: result.requestId,
   action: "RTMPDispatch",
@@ -71,6 +162,18 @@ const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u
 /**
  * A JSON document as text, two-space indented, with every character a terminal would obey escaped: C0 controls by
  * `JSON.stringify`, and DEL, C1, bidi controls and line separators as `\uXXXX` (they can only be inside strings).
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const text = Output.json({ requestId: "1", action: "ForbidRTCStream", streamId: "a\u202eb", state: "forbidden" })
+ * assert.ok(text.includes("a\\u202eb"))
+ * assert.strictEqual(JSON.parse(text).streamId, "a\u202eb")
+ * ```
+ *
+ * @since 0.1.0
+ * @category JSON
  */
 export const json = (document: DispatchJson | StreamStateJson | ControlledJson | RoomJson): string =>
   JSON.stringify(document, null, 2).replace(
@@ -87,7 +190,24 @@ const header = (action: string, result: { type: string; streamId: string; reques
   `${result.type === "push" ? "Publish (push)" : "Pull"}: ${count} for stream ${result.streamId} ` +
   `(${action}, RequestId ${result.requestId})`
 
-/** The human text of an `RTMPDispatchV2` answer: each node's URL, then OBS settings and ffmpeg for push, players for pull. */
+/**
+ * The human text of an `RTMPDispatchV2` answer: each node's URL, then OBS settings and ffmpeg for push, players for pull.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ * import { RtmpDispatch, RtmpNode } from "@effect-zego/core"
+ *
+ * const node = RtmpNode.parseRtmpUrl("rtmp://127.0.0.1:1935/live/demo")!
+ * const result: RtmpDispatch.Dispatched = { requestId: "1", streamId: "demo", type: "push", nodes: [node] }
+ * const text = Output.dispatchedText(result)
+ * assert.ok(text.startsWith("Publish (push): 1 node for stream demo (RTMPDispatchV2, RequestId 1)"))
+ * assert.ok(text.includes("OBS Stream key:  demo"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category text
+ */
 export const dispatchedText = (result: RtmpDispatch.Dispatched): string => {
   const lines = [header("RTMPDispatchV2", result, plural(result.nodes.length, "node")), ""]
   result.nodes.forEach((node, index) => {
@@ -114,7 +234,27 @@ export const dispatchedText = (result: RtmpDispatch.Dispatched): string => {
   return text(lines)
 }
 
-/** The human text of an `RTMPDispatch` (V1) answer: each `host:port` address. */
+/**
+ * The human text of an `RTMPDispatch` (V1) answer: each `host:port` address.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ * import { RtmpDispatch, RtmpNode } from "@effect-zego/core"
+ *
+ * const address = RtmpNode.parseNodeAddress("127.0.0.1:1935")!
+ * const result: RtmpDispatch.DispatchedAddresses = {
+ *   requestId: "1",
+ *   streamId: "demo",
+ *   type: "pull",
+ *   addresses: [address]
+ * }
+ * assert.ok(Output.addressesText(result).includes("Node 1: 127.0.0.1:1935"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category text
+ */
 export const addressesText = (result: RtmpDispatch.DispatchedAddresses): string => {
   const lines = [header("RTMPDispatch", result, plural(result.addresses.length, "address")), ""]
   result.addresses.forEach((address, index) => lines.push(`Node ${index + 1}: ${address.address}`))
@@ -126,12 +266,36 @@ export const addressesText = (result: RtmpDispatch.DispatchedAddresses): string 
   return text(lines)
 }
 
-/** What `stream state` learnt: the service's answer, or that the server knows no such stream (41004). */
+/**
+ * What `stream state` learnt: the service's answer, or that the server knows no such stream (41004).
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const result: Output.StreamStateResult = { state: "not-found", requestId: "1", streamId: "demo" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StreamStateResult =
   | StreamState.State
   | { readonly state: "not-found"; readonly requestId: string; readonly streamId: string }
 
-/** The JSON document of `zego-rtmp stream state --json`: times as ISO 8601. */
+/**
+ * The JSON document of `zego-rtmp stream state --json`: times as ISO 8601.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const isLive = (document: Output.StreamStateJson): boolean => document.state === "active"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamStateJson {
   readonly requestId: string
   readonly action: "DescribeRTCStreamState"
@@ -141,7 +305,31 @@ export interface StreamStateJson {
   readonly closedAt?: string
 }
 
-/** The JSON document of a stream state. */
+/**
+ * The JSON document of a stream state.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const document = Output.streamStateJson({
+ *   state: "active",
+ *   requestId: "1",
+ *   streamId: "demo",
+ *   createdAt: new Date("2026-01-01T00:00:00Z")
+ * })
+ * assert.deepStrictEqual(document, {
+ *   requestId: "1",
+ *   action: "DescribeRTCStreamState",
+ *   streamId: "demo",
+ *   state: "active",
+ *   createdAt: "2026-01-01T00:00:00.000Z"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category JSON
+ */
 export const streamStateJson = (result: StreamStateResult): StreamStateJson => ({
   requestId: result.requestId,
   action: "DescribeRTCStreamState",
@@ -151,7 +339,22 @@ export const streamStateJson = (result: StreamStateResult): StreamStateJson => (
   ...(result.state === "closed" ? { closedAt: result.closedAt.toISOString() } : {})
 })
 
-/** The human line of a stream state. */
+/**
+ * The human line of a stream state.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(
+ *   Output.streamStateText({ state: "not-found", requestId: "1", streamId: "demo" }),
+ *   "Stream demo: not found (never published, or closed too long ago) (DescribeRTCStreamState, RequestId 1)"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category text
+ */
 export const streamStateText = (result: StreamStateResult): string => {
   const state = result.state === "active"
     ? `active since ${result.createdAt.toISOString()}`
@@ -161,7 +364,19 @@ export const streamStateText = (result: StreamStateResult): string => {
   return text([`Stream ${result.streamId}: ${state} (DescribeRTCStreamState, RequestId ${result.requestId})`])
 }
 
-/** The JSON document of `zego-rtmp stream forbid|resume --json`. */
+/**
+ * The JSON document of `zego-rtmp stream forbid|resume --json`.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const forbidden = (document: Output.ControlledJson): boolean => document.state === "forbidden"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ControlledJson {
   readonly requestId: string
   readonly action: "ForbidRTCStream" | "ResumeRTCStream"
@@ -169,7 +384,24 @@ export interface ControlledJson {
   readonly state: "forbidden" | "resumed"
 }
 
-/** The JSON document of a forbid or resume. */
+/**
+ * The JSON document of a forbid or resume.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * assert.deepStrictEqual(Output.controlledJson("forbid", { requestId: "1", streamId: "demo" }), {
+ *   requestId: "1",
+ *   action: "ForbidRTCStream",
+ *   streamId: "demo",
+ *   state: "forbidden"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category JSON
+ */
 export const controlledJson = (action: "forbid" | "resume", result: StreamControl.Controlled): ControlledJson => ({
   requestId: result.requestId,
   action: action === "forbid" ? "ForbidRTCStream" : "ResumeRTCStream",
@@ -177,7 +409,19 @@ export const controlledJson = (action: "forbid" | "resume", result: StreamContro
   state: action === "forbid" ? "forbidden" : "resumed"
 })
 
-/** The human line of a forbid or resume. */
+/**
+ * The human line of a forbid or resume.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * assert.ok(Output.controlledText("resume", { requestId: "1", streamId: "demo" }).startsWith("Stream demo: resumed"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category text
+ */
 export const controlledText = (action: "forbid" | "resume", result: StreamControl.Controlled): string =>
   text([
     action === "forbid"
@@ -186,7 +430,19 @@ export const controlledText = (action: "forbid" | "resume", result: StreamContro
       : `Stream ${result.streamId}: resumed; it may be published again (ResumeRTCStream, RequestId ${result.requestId})`
   ])
 
-/** The JSON document of `zego-rtmp room announce|withdraw --json`. */
+/**
+ * The JSON document of `zego-rtmp room announce|withdraw --json`.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const where = (document: Output.RoomJson): string => `${document.streamId} in ${document.roomId}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RoomJson {
   readonly requestId: string
   readonly action: "AddStream" | "DeleteStream"
@@ -194,7 +450,24 @@ export interface RoomJson {
   readonly streamId: string
 }
 
-/** The JSON document of an announce or withdraw. */
+/**
+ * The JSON document of an announce or withdraw.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * assert.deepStrictEqual(Output.roomJson("announce", { requestId: "1", roomId: "lobby", streamId: "demo" }), {
+ *   requestId: "1",
+ *   action: "AddStream",
+ *   roomId: "lobby",
+ *   streamId: "demo"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category JSON
+ */
 export const roomJson = (action: "announce" | "withdraw", result: RoomStreams.Announced): RoomJson => ({
   requestId: result.requestId,
   action: action === "announce" ? "AddStream" : "DeleteStream",
@@ -202,7 +475,22 @@ export const roomJson = (action: "announce" | "withdraw", result: RoomStreams.An
   streamId: result.streamId
 })
 
-/** The human line of an announce or withdraw. */
+/**
+ * The human line of an announce or withdraw.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(
+ *   Output.roomText("withdraw", { requestId: "1", roomId: "lobby", streamId: "demo" }),
+ *   "Stream demo: withdrawn from room lobby (DeleteStream, RequestId 1)"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category text
+ */
 export const roomText = (action: "announce" | "withdraw", result: RoomStreams.Announced): string =>
   text([
     action === "announce"

@@ -17,6 +17,8 @@
  * ZEGOCLOUD's schedule, with their own fault rules (`callbackFaults`) and a record (`callbacks`).
  *
  * It answers over plain http on loopback only; the core accepts an http base URL for a loopback host.
+ *
+ * @since 0.1.0
  */
 import { Params } from "@effect-zego/core"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -51,7 +53,24 @@ import * as PublishGrants from "./internal/publishGrants.js"
 import * as Rooms from "./internal/rooms.js"
 import * as Streams from "./internal/streams.js"
 
-/** An app the emulator knows: its AppId, its server secret, and whether it lives in the test environment. */
+/**
+ * An app the emulator knows: its AppId, its server secret, and whether it lives in the test environment.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const app: Emulator.AppConfig = {
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("0123456789abcdef0123456789abcdef"),
+ *   isTest: false
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface AppConfig {
   readonly appId: number
   readonly serverSecret: Redacted.Redacted<string>
@@ -70,14 +89,43 @@ export interface AppConfig {
   readonly callbackSecret?: Redacted.Redacted<string> | undefined
 }
 
-/** An RTMP node of a pool: `rtmp://<host>:<port>/<app>/<StreamId>`. */
+/**
+ * An RTMP node of a pool: `rtmp://<host>:<port>/<app>/<StreamId>`.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * const node: Emulator.NodeSpec = { host: "127.0.0.1", port: 1935, app: "live" }
+ * const options: Emulator.Options = { apps: [Emulator.demoApp], nodes: { push: [node], pull: [node] } }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface NodeSpec {
   readonly host: string
   readonly port: number
   readonly app: string
 }
 
-/** How the emulator behaves. */
+/**
+ * How the emulator behaves.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * const options: Emulator.Options = {
+ *   apps: [Emulator.demoApp, Emulator.demoTestApp],
+ *   rateLimit: { limit: 10, window: "1 second" },
+ *   rooms: ["lobby"]
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   readonly apps: ReadonlyArray<AppConfig>
   /** The node pools per type; an empty pool answers 1002 / 1003. Default: `127.0.0.1:1935`, app `live`, for each. */
@@ -115,26 +163,107 @@ export interface Options {
   readonly callbackMaxInFlight?: number | undefined
 }
 
-/** An action the emulator answers. */
+/**
+ * An action the emulator answers.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * const action: Emulator.Action = "RTMPDispatchV2"
+ * assert.ok(Emulator.actions.includes(action))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Action = Dispatcher.ActionName
 
-/** A stream action (not a dispatch): each has its own documented rate limit. */
+/**
+ * A stream action (not a dispatch): each has its own documented rate limit.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * const action: Emulator.StreamAction = "ForbidRTCStream"
+ * assert.deepStrictEqual(Emulator.streamActionLimits[action], { production: 20, test: 5 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StreamAction = Dispatcher.StreamAction
 
-/** Every action the emulator answers: the dispatch actions, then the stream actions. */
+/**
+ * Every action the emulator answers: the dispatch actions, then the stream actions.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.deepStrictEqual(Emulator.actions.slice(0, 2), ["RTMPDispatchV2", "RTMPDispatch"])
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const actions: ReadonlyArray<Action> = Dispatcher.ACTIONS
 
-/** The documented rate limit per AppId per second of each stream action, in production and in the test environment. */
+/**
+ * The documented rate limit per AppId per second of each stream action, in production and in the test environment.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.streamActionLimits.DescribeRTCStreamState.production, 40)
+ * assert.strictEqual(Emulator.streamActionLimits.AddStream.test, 1)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const streamActionLimits: Readonly<
   Record<StreamAction, { readonly production: number; readonly test: number }>
 > = Dispatcher.STREAM_ACTION_LIMITS
 
-/** A stream announced in a room by `AddStream` and not deleted since. */
+/**
+ * A stream announced in a room by `AddStream` and not deleted since.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const inLobby: Effect.Effect<ReadonlyArray<Emulator.Announced>, never, Emulator.Emulator> = Effect.map(
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.announced),
+ *   (streams) => streams.filter((stream) => stream.roomId === "lobby")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Announced = Rooms.Announced
 
 /**
  * An `AddStream` or `DeleteStream` that took effect, with its request id and time: the announcement's fields
  * (`streamTitle`, `extraInfo` and `censorFlag` for `AddStream` only).
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const withdrawn: Effect.Effect<ReadonlyArray<Emulator.AnnouncementRecord>, never, Emulator.Emulator> = Effect.map(
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.announcements),
+ *   (records) => records.filter((record) => record.action === "DeleteStream")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface AnnouncementRecord extends Omit<Announced, "announcedAt"> {
   readonly requestId: string
@@ -143,25 +272,121 @@ export interface AnnouncementRecord extends Omit<Announced, "announcedAt"> {
   readonly time: DateTime.Utc
 }
 
-/** A stream callback the emulator sent (or meant to), with its attempts and outcome. */
+/**
+ * A stream callback the emulator sent (or meant to), with its attempts and outcome.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const lost: Effect.Effect<ReadonlyArray<Emulator.CallbackRecord>, never, Emulator.Emulator> = Effect.map(
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.callbacks),
+ *   (callbacks) => callbacks.filter((callback) => callback.status === "lost")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type CallbackRecord = Callbacks.CallbackRecord
 
-/** One attempt to deliver a callback. */
+/**
+ * One attempt to deliver a callback.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * const refused = (record: Emulator.CallbackRecord): ReadonlyArray<Emulator.CallbackAttempt> =>
+ *   record.attempts.filter((attempt) => attempt.status === undefined)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type CallbackAttempt = Callbacks.CallbackAttempt
 
-/** The waits before each callback retry, in seconds, before `callbackRetryScale`. */
+/**
+ * The waits before each callback retry, in seconds, before `callbackRetryScale`.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.deepStrictEqual(Emulator.callbackRetrySeconds, [2, 4, 8, 16, 32])
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const callbackRetrySeconds: ReadonlyArray<number> = Callbacks.RETRY_SECONDS
 
-/** The default time limit of one callback attempt: 5 seconds. */
+/**
+ * The default time limit of one callback attempt: 5 seconds.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toSeconds(Emulator.defaultCallbackTimeout), 5)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultCallbackTimeout: Duration.Duration = Duration.seconds(5)
 
-/** The default most callbacks under way at once: 1000. */
+/**
+ * The default most callbacks under way at once: 1000.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.defaultCallbackMaxInFlight, 1000)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultCallbackMaxInFlight = 1000
 
-/** The state of a stream id: published now, closed (within the history window), or unknown. */
+/**
+ * The state of a stream id: published now, closed (within the history window), or unknown.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const isLive = (streamId: string): Effect.Effect<boolean, never, Emulator.Emulator> =>
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.streamState(streamId)).pipe(
+ *     Effect.map((state: Emulator.StreamState | undefined) => state?._tag === "Active")
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StreamState = Streams.State
 
-/** What a simulated publish was told: allowed, or refused (a forbidden stream id) and why. */
+/**
+ * What a simulated publish was told: allowed, or refused (a forbidden stream id) and why.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const goLive = (streamId: string): Effect.Effect<Emulator.PublishDecision, never, Emulator.Emulator> =>
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.publish(streamId))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PublishDecision {
   readonly allowed: boolean
   readonly reason: string
@@ -170,6 +395,20 @@ export interface PublishDecision {
 /**
  * A call of nginx-rtmp's `on_publish_done` or `on_update` hook and its answer (the `on_publish` calls are
  * {@link PublishCheck}s). Fields kept short as in a {@link PublishCheck}.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const dropped: Effect.Effect<ReadonlyArray<Emulator.StreamHookCall>, never, Emulator.Emulator> = Effect.map(
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.streamHooks),
+ *   (calls) => calls.filter((call) => call.hook === "on_update" && call.status === 403)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface StreamHookCall {
   readonly receivedAt: number
@@ -182,7 +421,24 @@ export interface StreamHookCall {
   readonly reason: string
 }
 
-/** A node the emulator handed out. */
+/**
+ * A node the emulator handed out.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const pushUrls: Effect.Effect<ReadonlyArray<string>, never, Emulator.Emulator> = Effect.map(
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.dispatched),
+ *   (records: ReadonlyArray<Emulator.DispatchRecord>) =>
+ *     records.filter((record) => record.type === "push").map((record) => record.node)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DispatchRecord {
   readonly requestId: string
   readonly appId: number
@@ -204,6 +460,17 @@ export interface DispatchRecord {
 /**
  * The most of `times` (milliseconds, e.g. the `receivedAt` of {@link RequestRecord}s) that fall in any one window
  * of `windowMillis`: what a rate limit is judged by.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * // 0, 100 and 900 ms fall in one second; 1000 starts a new one.
+ * assert.strictEqual(Emulator.busiestWindow([0, 100, 900, 1000, 1100], 1000), 3)
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const busiestWindow = (times: ReadonlyArray<number>, windowMillis: number): number => {
   const sorted = [...times].sort((a, b) => a - b)
@@ -218,6 +485,20 @@ export const busiestWindow = (times: ReadonlyArray<number>, windowMillis: number
 /**
  * A request the emulator received, whatever it answered. Its strings are kept short (`AppId` 16 characters,
  * `Action` 32, `StreamId` 256, `SignatureNonce` 64; a longer one is cut, ending in `...`), whatever the query.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const rateLimited: Effect.Effect<ReadonlyArray<Emulator.RequestRecord>, never, Emulator.Emulator> = Effect.map(
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.requests),
+ *   (requests) => requests.filter((request) => request.code === 1010)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface RequestRecord {
   readonly requestId: string
@@ -239,6 +520,20 @@ export interface RequestRecord {
 /**
  * A call of the `on_publish` check and its answer. Its fields are kept short (`call` 32 characters, `app` 128, `name`
  * 300, `addr` 64; a longer one is cut, ending in `...`).
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const refused: Effect.Effect<ReadonlyArray<Emulator.PublishCheck>, never, Emulator.Emulator> = Effect.map(
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.publishChecks),
+ *   (checks) => checks.filter((check) => !check.allowed)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface PublishCheck {
   /** When it arrived, by the emulator's `Clock`, in milliseconds. */
@@ -258,24 +553,105 @@ export interface PublishCheck {
   readonly reason: string
 }
 
-/** The path of the `on_publish` check. */
+/**
+ * The path of the `on_publish` check.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.ON_PUBLISH_PATH, "/rtmp/on_publish")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const ON_PUBLISH_PATH = "/rtmp/on_publish"
 
-/** The path of nginx-rtmp's `on_publish_done` hook: a publisher left. */
+/**
+ * The path of nginx-rtmp's `on_publish_done` hook: a publisher left.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.ON_PUBLISH_DONE_PATH, "/rtmp/on_publish_done")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const ON_PUBLISH_DONE_PATH = "/rtmp/on_publish_done"
 
-/** The path of nginx-rtmp's `on_update` hook: a live publisher may go on (2xx) or is dropped (any other answer). */
+/**
+ * The path of nginx-rtmp's `on_update` hook: a live publisher may go on (2xx) or is dropped (any other answer).
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.ON_UPDATE_PATH, "/rtmp/on_update")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const ON_UPDATE_PATH = "/rtmp/on_update"
 
 const HOOK_PATHS = new Set([ON_PUBLISH_PATH, ON_PUBLISH_DONE_PATH, ON_UPDATE_PATH])
 
-/** The default history window of closed streams: 10 minutes. */
+/**
+ * The default history window of closed streams: 10 minutes.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toMinutes(Emulator.defaultStreamHistory), 10)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultStreamHistory: Duration.Duration = Duration.minutes(10)
 
-/** The default publish window: 2 hours. */
+/**
+ * The default publish window: 2 hours.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toHours(Emulator.defaultPublishWindow), 2)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultPublishWindow: Duration.Duration = Duration.hours(2)
 
-/** The running emulator. */
+/**
+ * The running emulator.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import { Fault } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The next dispatch is answered 1010 (rate limited); then the stream's state.
+ * const program = Effect.gen(function*() {
+ *   const emulator: Emulator.Service = yield* Emulator.Emulator
+ *   yield* emulator.addFault({ fault: Fault.code(1010), next: 1, action: "RTMPDispatchV2" })
+ *   return yield* emulator.streamState("demo")
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /** Where it answers, e.g. `http://127.0.0.1:43123`: the `baseUrl` for the client. */
   readonly baseUrl: string
@@ -330,12 +706,43 @@ export interface Service {
   readonly callbacks: Effect.Effect<ReadonlyArray<CallbackRecord>>
 }
 
-/** The service tag. */
+/**
+ * The service tag.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator.Emulator
+ *   return emulator.baseUrl
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(Emulator.layer({ apps: [Emulator.demoApp] })))).then((baseUrl) =>
+ *   assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Emulator extends Context.Tag("@effect-zego/emulator/Emulator")<Emulator, Service>() {}
 
 /**
  * A demo production app. Public demo data, not a secret: it exists only in this emulator, so that the CLI and
  * the examples work on a machine with no ZEGOCLOUD account.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.demoApp.appId, 1234567890)
+ * assert.strictEqual(Emulator.demoApp.isTest, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category demo apps
  */
 export const demoApp: AppConfig = {
   appId: 1234567890,
@@ -343,14 +750,39 @@ export const demoApp: AppConfig = {
   isTest: false
 }
 
-/** A demo test-environment app (public demo data, like {@link demoApp}). */
+/**
+ * A demo test-environment app (public demo data, like {@link demoApp}).
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.demoTestApp.appId, 1234567891)
+ * assert.strictEqual(Emulator.demoTestApp.isTest, true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category demo apps
+ */
 export const demoTestApp: AppConfig = {
   appId: 1234567891,
   serverSecret: Redacted.make("fedcba9876543210fedcba9876543210"),
   isTest: true
 }
 
-/** The pools when none are configured: one node on loopback, app `live`, for push and for pull. */
+/**
+ * The pools when none are configured: one node on loopback, app `live`, for push and for pull.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.deepStrictEqual(Emulator.defaultNodes.push, [{ host: "127.0.0.1", port: 1935, app: "live" }])
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultNodes: { readonly push: ReadonlyArray<NodeSpec>; readonly pull: ReadonlyArray<NodeSpec> } = {
   push: [{ host: "127.0.0.1", port: 1935, app: "live" }],
   pull: [{ host: "127.0.0.1", port: 1935, app: "live" }]
@@ -359,7 +791,21 @@ export const defaultNodes: { readonly push: ReadonlyArray<NodeSpec>; readonly pu
 const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
 const LOOPBACK_V4 = new RegExp(`^127(\\.${OCTET}){3}$`)
 
-/** Whether `host` is a loopback address or `localhost`. */
+/**
+ * Whether `host` is a loopback address or `localhost`.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.ok(Emulator.isLoopback("127.0.0.1"))
+ * assert.ok(Emulator.isLoopback("::1"))
+ * assert.ok(!Emulator.isLoopback("192.168.1.10"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || LOOPBACK_V4.test(host)
 
 const secretMessage = () => ({ message: "serverSecret must be a non-empty string", override: true })
@@ -408,6 +854,23 @@ const NodeSpecSchema = Schema.Struct({
 /**
  * The options as a schema: a JSON file decodes with it (secrets as strings, durations as milliseconds or text
  * such as `"1 second"`), and options given in code are validated with it.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Duration from "effect/Duration"
+ * import * as Schema from "effect/Schema"
+ *
+ * const options = Schema.decodeUnknownSync(Emulator.OptionsSchema)({
+ *   apps: [{ appId: 1234567890, serverSecret: "0123456789abcdef0123456789abcdef" }],
+ *   rateLimit: { limit: 10, window: "1 second" }
+ * })
+ * assert.ok(options.rateLimit !== undefined && options.rateLimit !== false)
+ * assert.strictEqual(Duration.toMillis(options.rateLimit.window), 1000)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
  */
 export const OptionsSchema = Schema.Struct({
   apps: Schema.Array(AppConfigSchema).pipe(
@@ -509,7 +972,22 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, Emulator
   }).pipe(Either.mapLeft((error) => new EmulatorError.InvalidOptionsError({ detail: formatIssues(error) })))
 }
 
-/** Reads the options from a JSON file (same fields as {@link Options}; secrets as strings, redacted once read). */
+/**
+ * Reads the options from a JSON file (same fields as {@link Options}; secrets as strings, redacted once read).
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The file: { "apps": [{ "appId": 1234567890, "serverSecret": "…" }], "port": 8080 }
+ * const options = Emulator.loadOptions("emulator.json").pipe(Effect.provide(NodeFileSystem.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const loadOptions = (
   path: string
 ): Effect.Effect<Options, EmulatorError.ConfigFileError, FileSystem.FileSystem> =>
@@ -541,10 +1019,34 @@ export const loadOptions = (
 
 const MAX_RECORDS = 100_000
 
-/** The longest request target (path and query) answered; a longer one gets 414, as nginx answers past 8 KiB. */
+/**
+ * The longest request target (path and query) answered; a longer one gets 414, as nginx answers past 8 KiB.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.MAX_TARGET_LENGTH, 8192)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_TARGET_LENGTH = 8 * 1024
 
-/** The largest `on_publish` body read (nginx-rtmp sends a few hundred bytes); a larger one gets 413. */
+/**
+ * The largest `on_publish` body read (nginx-rtmp sends a few hundred bytes); a larger one gets 413.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(Emulator.MAX_PUBLISH_BODY, 65536)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_PUBLISH_BODY = 64 * 1024
 
 /** The request target as a URL, if it is one. */
@@ -614,7 +1116,25 @@ const readBody = (
     return Effect.sync(stop)
   })
 
-/** Starts the emulator in the current scope; the server stops when the scope closes. */
+/**
+ * Starts the emulator in the current scope; the server stops when the scope closes.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const emulator = yield* Emulator.make({ apps: [Emulator.demoApp] })
+ *   return yield* emulator.publish("demo")
+ * }))
+ *
+ * Effect.runPromise(program).then((decision) => assert.strictEqual(decision.allowed, true))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (
   options: Options
 ): Effect.Effect<Service, EmulatorError.InvalidOptionsError | EmulatorError.StartError, Scope.Scope> =>
@@ -969,13 +1489,64 @@ export const make = (
     })
   })
 
-/** The emulator as a layer: it listens while the layer's scope is open. */
+/**
+ * The emulator as a layer: it listens while the layer's scope is open.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * // The core's dispatch service pointed at the emulator, with the demo app's credentials.
+ * const Dispatch = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
+ *   RtmpDispatch.layer({
+ *     appId: Emulator.demoApp.appId,
+ *     serverSecret: Emulator.demoApp.serverSecret,
+ *     baseUrl: emulator.baseUrl
+ *   })))
+ *
+ * const program = Effect.gen(function*() {
+ *   const dispatch = yield* RtmpDispatch.RtmpDispatch
+ *   const result = yield* dispatch.dispatch({ streamId: "demo", type: "push" })
+ *   return result.nodes[0].url
+ * })
+ *
+ * const DispatchLive = Dispatch.pipe(
+ *   Layer.provide(Emulator.layer({ apps: [Emulator.demoApp] })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(DispatchLive))).then((url) =>
+ *   assert.strictEqual(url, "rtmp://127.0.0.1:1935/live/demo")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (
   options: Options
 ): Layer.Layer<Emulator, EmulatorError.InvalidOptionsError | EmulatorError.StartError> =>
   Layer.scoped(Emulator, make(options))
 
-/** The emulator configured from a JSON file (see {@link loadOptions}). */
+/**
+ * The emulator configured from a JSON file (see {@link loadOptions}).
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+ * import * as Layer from "effect/Layer"
+ *
+ * const EmulatorLive = Emulator.layerFile("emulator.json").pipe(Layer.provide(NodeFileSystem.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerFile = (
   path: string
 ): Layer.Layer<Emulator, EmulatorError.EmulatorError, FileSystem.FileSystem> =>

@@ -10,6 +10,8 @@
  * Every file it writes (the pid file, the error log, the RTMP access log) is in the temporary folder, removed at the
  * end; the error log is also given on the command line (`-e`), so that a build whose default error log is a system
  * path (upstream's `logs/error.log`, some distributions' `/var/log/nginx/error.log`) does not open it at startup.
+ *
+ * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -25,10 +27,34 @@ import * as path from "node:path"
 import type { NodeSpec } from "./Emulator.js"
 import { MediaNodeError } from "./EmulatorError.js"
 
-/** Where Debian's `libnginx-mod-rtmp` installs the RTMP module. */
+/**
+ * Where Debian's `libnginx-mod-rtmp` installs the RTMP module.
+ *
+ * @example
+ * ```ts
+ * import { MediaNode } from "@effect-zego/emulator"
+ *
+ * assert.strictEqual(MediaNode.DEFAULT_RTMP_MODULE, "/usr/lib/nginx/modules/ngx_rtmp_module.so")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
-/** How a media node runs. */
+/**
+ * How a media node runs.
+ *
+ * @example
+ * ```ts
+ * import { MediaNode } from "@effect-zego/emulator"
+ *
+ * const options: MediaNode.Options = { app: "live", onPublish: "http://127.0.0.1:8080/rtmp/on_publish" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** The RTMP port; 0 or absent: a free one (see {@link freePort}). */
   readonly port?: number | undefined
@@ -61,7 +87,21 @@ export interface Options {
   readonly startTimeout?: Duration.DurationInput | undefined
 }
 
-/** A running media node. */
+/**
+ * A running media node.
+ *
+ * @example
+ * ```ts
+ * import { MediaNode } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The sessions nginx-rtmp logged: one line per finished publish or play.
+ * const sessions = Effect.flatMap(MediaNode.MediaNode, (node: MediaNode.Service) => node.accessLog)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   readonly host: string
   readonly port: number
@@ -88,10 +128,46 @@ export interface Service {
   readonly accessLog: Effect.Effect<string>
 }
 
-/** The service tag, for {@link layer}. */
+/**
+ * The service tag, for {@link layer}.
+ *
+ * @example
+ * ```ts
+ * import { MediaNode } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const node = yield* MediaNode.MediaNode
+ *   return `${node.url}demo`
+ * })
+ * const runnable = program.pipe(Effect.provide(MediaNode.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class MediaNode extends Context.Tag("@effect-zego/emulator/MediaNode")<MediaNode, Service>() {}
 
-/** What {@link config} writes. */
+/**
+ * What {@link config} writes.
+ *
+ * @example
+ * ```ts
+ * import { MediaNode } from "@effect-zego/emulator"
+ *
+ * const settings: MediaNode.ConfigSettings = {
+ *   rtmpModule: MediaNode.DEFAULT_RTMP_MODULE,
+ *   directory: "/tmp/media-node",
+ *   host: "127.0.0.1",
+ *   port: 1935,
+ *   app: "live",
+ *   onPublish: undefined
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ConfigSettings {
   readonly rtmpModule: string
   /** The folder of the pid file and the logs. */
@@ -110,6 +186,25 @@ export interface ConfigSettings {
  * The nginx configuration of a media node: the RTMP module, one foreground process, the pid file and logs in
  * `directory`, and one live application (no recording; a player that joins mid-stream starts at a key frame),
  * with `on_publish`, `on_publish_done` and `on_update` (and its `notify_update_timeout`) when given.
+ *
+ * @example
+ * ```ts
+ * import { MediaNode } from "@effect-zego/emulator"
+ *
+ * const text = MediaNode.config({
+ *   rtmpModule: MediaNode.DEFAULT_RTMP_MODULE,
+ *   directory: "/tmp/media-node",
+ *   host: "127.0.0.1",
+ *   port: 1935,
+ *   app: "live",
+ *   onPublish: "http://127.0.0.1:8080/rtmp/on_publish"
+ * })
+ * assert.ok(text.includes("listen 127.0.0.1:1935;"))
+ * assert.ok(text.includes("on_publish \"http://127.0.0.1:8080/rtmp/on_publish\";"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const config = (settings: ConfigSettings): string => {
   const file = (name: string) => `"${path.join(settings.directory, name)}"`
@@ -145,7 +240,20 @@ export const config = (settings: ConfigSettings): string => {
   ].join("\n")
 }
 
-/** A TCP port that was free on `host` a moment ago (the kernel's pick for port 0). */
+/**
+ * A TCP port that was free on `host` a moment ago (the kernel's pick for port 0).
+ *
+ * @example
+ * ```ts
+ * import { MediaNode } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * Effect.runPromise(MediaNode.freePort()).then((port) => assert.ok(port > 0 && port < 65536))
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const freePort = (host = "127.0.0.1"): Effect.Effect<number, MediaNodeError> =>
   Effect.async<number, MediaNodeError>((resume) => {
     const server = Net.createServer()
@@ -282,6 +390,24 @@ const testConfig = (nginx: string, directory: string, configPath: string): Effec
  * Starts a media node in the current scope: checks that nginx and the RTMP module are installed, writes the
  * configuration into a new temporary folder, has nginx test it, starts nginx and waits until the port accepts
  * connections. Closing the scope stops nginx (by its PID) and removes the folder.
+ *
+ * @example
+ * ```ts
+ * import { Emulator, MediaNode } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * // A media node the emulator dispatches and checks: only streams dispatched for push may publish to it.
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const port = yield* MediaNode.freePort()
+ *   const spec = { host: "127.0.0.1", port, app: "live" }
+ *   const emulator = yield* Emulator.make({ apps: [Emulator.demoApp], nodes: { push: [spec], pull: [spec] } })
+ *   const node = yield* MediaNode.make({ ...spec, onPublish: emulator.onPublishUrl })
+ *   return node.url
+ * }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<Service, MediaNodeError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -428,6 +554,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, MediaNodeErr
     })
   })
 
-/** A media node as a layer: it runs while the layer's scope is open. */
+/**
+ * A media node as a layer: it runs while the layer's scope is open.
+ *
+ * @example
+ * ```ts
+ * import { MediaNode } from "@effect-zego/emulator"
+ *
+ * const MediaNodeLive = MediaNode.layer({ port: 1935 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: Options = {}): Layer.Layer<MediaNode, MediaNodeError> =>
   Layer.scoped(MediaNode, make(options))
