@@ -17,7 +17,6 @@ import { publishable } from "./publishable.js"
 
 const run = promisify(execFile)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const here = path.join(root, "packages/packaging")
 
 type Manifest = {
   readonly name: string
@@ -76,7 +75,7 @@ describe.concurrent("the packed tarballs", () => {
   for (const name of publishable) {
     it(`${name}: attw finds no problem in any resolution profile`, async () => {
       const result = await run(path.join(root, "node_modules/.bin/attw"), [tarball(name), "--format", "ascii"], {
-        cwd: here,
+        cwd: root,
         maxBuffer: 16 * 1024 * 1024
       }).catch((error: { stdout?: string; stderr?: string }) => assert.fail(`${error.stdout}${error.stderr}`))
       assert.match(result.stdout, /No problems found/)
@@ -129,44 +128,50 @@ describe.concurrent("the packed tarballs", () => {
   }
 })
 
-/** Loads every entry point of the package through `require` and through `import`, in a plain Node process. */
+/**
+ * Loads every entry point given through `require` and through `import`, in a plain Node process started in the
+ * package's folder: a package can name itself, so Node resolves its exports map as it does for a user.
+ */
 const loadBoth = `
 import { createRequire } from "node:module"
 import * as path from "node:path"
 const require = createRequire(path.join(process.cwd(), "package.json"))
+const keys = (o) => Object.keys(o).filter((key) => key !== "default").sort()
 const out = {}
 for (const specifier of JSON.parse(process.argv[1])) {
   const cjs = require(specifier)
   const esm = await import(specifier)
-  const keys = (o) => Object.keys(o).filter((key) => key !== "default").sort()
   out[specifier] = { cjs: keys(cjs), esm: keys(esm), inner: keys(cjs).map((key) => [key, keys(cjs[key]), keys(esm[key])]) }
 }
 process.stdout.write(JSON.stringify(out))
 `
 
-describe("the entry points", () => {
-  it("each loads through require and through import, with the same exports", async () => {
-    const specifiers = publishable.flatMap((name) =>
-      ["", ...modulesOf(name)].map((module) => `@effect-zego/${name}${module ? `/${module}` : ""}`)
-    )
-    const { stdout } = await run(
-      process.execPath,
-      ["--input-type=module", "-e", loadBoth, JSON.stringify(specifiers)],
-      {
-        cwd: here,
+type Loaded = Record<
+  string,
+  { cjs: Array<string>; esm: Array<string>; inner: Array<[string, Array<string>, Array<string>]> }
+>
+
+describe.concurrent("the entry points", () => {
+  for (const name of publishable) {
+    it(`${name}: each loads through require and through import, with the same exports`, async () => {
+      const specifiers = ["", ...modulesOf(name)].map((module) => `@effect-zego/${name}${module ? `/${module}` : ""}`)
+      const { stdout } = await run(process.execPath, [
+        "--input-type=module",
+        "-e",
+        loadBoth,
+        JSON.stringify(specifiers)
+      ], {
+        cwd: path.join(root, "packages", name),
         maxBuffer: 16 * 1024 * 1024
+      })
+      const loaded = JSON.parse(stdout) as Loaded
+      for (const specifier of specifiers) {
+        const { cjs, esm, inner } = loaded[specifier]!
+        assert.isAbove(esm.length, 0, `${specifier} exports something`)
+        assert.deepStrictEqual(cjs, esm, specifier)
+        // An index re-exports namespaces: each must be the same from both halves.
+        for (const [key, fromCjs, fromEsm] of inner) assert.deepStrictEqual(fromCjs, fromEsm, `${specifier} ${key}`)
       }
-    )
-    const loaded = JSON.parse(stdout) as Record<
-      string,
-      { cjs: Array<string>; esm: Array<string>; inner: Array<[string, Array<string>, Array<string>]> }
-    >
-    for (const specifier of specifiers) {
-      const { cjs, esm, inner } = loaded[specifier]!
-      assert.isAbove(esm.length, 0, `${specifier} exports something`)
-      assert.deepStrictEqual(cjs, esm, specifier)
-      // A package's index re-exports namespaces: each must be the same from both halves.
-      for (const [key, fromCjs, fromEsm] of inner) assert.deepStrictEqual(fromCjs, fromEsm, `${specifier} ${key}`)
-    }
-  })
+    })
+  }
 })
