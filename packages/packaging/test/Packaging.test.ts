@@ -94,7 +94,8 @@ describe.concurrent("the packed tarballs", () => {
       const modules = modulesOf(name)
       assert.deepStrictEqual(
         Object.keys(manifest.exports).sort(),
-        [".", "./internal/*", "./package.json", ...modules.map((module) => `./${module}`)].sort()
+        [".", "./internal/*", "./package.json", ...modules.map((module) => `./${module}`)].sort(),
+        "an entry point per public module (`node scripts/sync-exports.mjs` writes them)"
       )
       assert.strictEqual(manifest.exports["./internal/*"], null)
       assert.deepStrictEqual(Object.keys(manifest.typesVersions["*"]).sort(), [...modules].sort())
