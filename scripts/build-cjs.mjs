@@ -24,7 +24,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const walk = (dir, skip = new Set()) =>
   fs.readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    // `parentPath` from Node 20.12 on, `path` before.
+    .map((entry) => path.relative(dir, path.join(entry.parentPath ?? entry.path, entry.name)))
     .filter((file) => !skip.has(file.split(path.sep)[0]))
 
 const buildPackage = async (name) => {
