@@ -14,6 +14,8 @@ export const shared: UserConfig = {
   },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 30_000
+    // A hang guard, not a speed target: CPU-heavy properties take a few seconds here and must pass on a machine
+    // ten times slower (or as loaded as CI's two cores with every project running).
+    testTimeout: 120_000
   }
 }

@@ -348,7 +348,9 @@ describe("delivery", () => {
   it.scopedLive("no answer within callbackTimeout, or nobody listening: an attempt with an error, retried", () =>
     Effect.gen(function*() {
       const { received, url } = yield* receiver((n) => (n === 1 ? "hang" : 200))
-      const emulator = yield* emulatorFor(url, { callbackRetryScale: 0.01, callbackTimeout: "200 millis" })
+      // 2 s: the first attempt hangs until then; the second is answered at once, which even a machine a hundred
+      // times slower does within the limit.
+      const emulator = yield* emulatorFor(url, { callbackRetryScale: 0.01, callbackTimeout: "2 seconds" })
       yield* emulator.publish("cam-slow")
       yield* eventually(Effect.map(emulator.callbacks, (records) => records[0]?.status === "delivered"), "delivered")
       const [record] = yield* emulator.callbacks

@@ -54,17 +54,18 @@ const serverWith = (handler: (req: Http.IncomingMessage, res: Http.ServerRespons
     ({ server }) => Effect.sync(() => server.closeAllConnections())
   )
 
-/** A loopback server that never answers; resolves `closed` when a request's connection goes away. */
+/**
+ * A loopback server that never answers; resolves `closed` when a connection goes away. It watches the connection,
+ * not the request: on a busy machine the client may give up before the server has even parsed the request.
+ */
 const silentServer = Effect.acquireRelease(
   Effect.async<{ baseUrl: string; requested: Promise<void>; closed: Promise<void>; server: Http.Server }>((resume) => {
     let onRequest = () => {}
     let onClose = () => {}
     const requested = new Promise<void>((resolve) => (onRequest = resolve))
     const closed = new Promise<void>((resolve) => (onClose = resolve))
-    const server = Http.createServer((req) => {
-      onRequest()
-      req.socket.once("close", onClose)
-    })
+    const server = Http.createServer(() => onRequest())
+    server.on("connection", (socket) => socket.once("close", onClose))
     server.listen(0, "127.0.0.1", () =>
       resume(Effect.succeed({
         baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
