@@ -95,6 +95,10 @@ export const callbackLines = (apps: ReadonlyArray<Emulator.AppConfig>): Readonly
     ]
   )
 
+/** The origins of `--cors`, each repeated flag split at its commas. */
+export const corsOrigins = (flags: ReadonlyArray<string>): ReadonlyArray<string> =>
+  flags.flatMap((flag) => flag.split(",")).map((origin) => origin.trim()).filter((origin) => origin !== "")
+
 /** Every way `zego-rtmp emulator` can fail. */
 export type EmulatorCommandError = EmulatorError.EmulatorError | EmulatorError.MediaNodeError
 
@@ -124,7 +128,8 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
       ...(fromFile ?? {}),
       apps,
       ...(mediaNode === undefined ? {} : { nodes: { push: [mediaNode], pull: [mediaNode] } }),
-      port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0)
+      port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0),
+      ...Option.match(flags.cors, { onNone: () => ({}), onSome: (cors) => ({ cors: corsOrigins(cors) }) })
     }
     yield* Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
@@ -140,6 +145,11 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
           ]),
           ...environmentLines({ baseUrl: emulator.baseUrl, apps: emulator.apps, demoApps, configPath }),
           ...callbackLines(emulator.apps),
+          ...(options.cors === undefined || options.cors.length === 0 ? [] : [
+            `# CORS: browser pages from ${
+              Untrusted.escapeText(options.cors.join(", "))
+            } may call it (for local tools and tests: a server secret never belongs in a browser)`
+          ]),
           "# then, in that shell: zego-rtmp dispatch --type push --stream-id demo"
         ].join("\n")
       )
