@@ -53,7 +53,7 @@ export const make = (origins: ReadonlyArray<string>): Cors => {
       return {
         "access-control-allow-origin": origin,
         "access-control-allow-methods": ALLOWED_METHODS,
-        // The client's own headers (`accept`, trace propagation's `traceparent` and `b3`): whatever the page asks.
+        // Whatever headers the page asks for: the emulator reads none of them but the query.
         ...(requested === undefined ? {} : { "access-control-allow-headers": requested }),
         "access-control-max-age": MAX_AGE,
         vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
