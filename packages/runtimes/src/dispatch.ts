@@ -1,15 +1,11 @@
-/**
- * The program every runtime runs: one publish dispatch through the core, over `FetchHttpClient`, as a user of that
- * runtime writes it. The platform is imported by module path, not through the `@effect/platform` barrel: under
- * restricted Deno the barrel asks for an environment permission for a module the core never uses.
- */
+// One dispatch through the core over the platform's fetch: the same program in Node, Bun, Deno, a Worker and a page.
 import { RtmpDispatch } from "@effect-zego/core"
+// By module path: under restricted Deno the @effect/platform barrel asks for an environment permission.
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 
-/** What the test hands a runtime: an app of the emulator, where it listens, and the stream to dispatch. */
 export interface Input {
   readonly appId: number
   readonly serverSecret: string
@@ -17,21 +13,15 @@ export interface Input {
   readonly streamId: string
 }
 
-/** What a runtime hands back: the dispatched node, or the error it got. */
 export type Output =
   | { readonly _tag: "Dispatched"; readonly requestId: string; readonly urls: ReadonlyArray<string> }
   | { readonly _tag: "Failed"; readonly error: string }
 
-/** Dispatches `input.streamId` for push against `input.baseUrl`. */
 export const dispatchOnce = (input: Input): Promise<Output> =>
   Effect.gen(function*() {
-    const dispatch = yield* RtmpDispatch.RtmpDispatch
-    const dispatched = yield* dispatch.dispatch({ streamId: input.streamId, type: "push" })
-    return {
-      _tag: "Dispatched" as const,
-      requestId: dispatched.requestId,
-      urls: dispatched.nodes.map((node) => node.url)
-    }
+    const zego = yield* RtmpDispatch.RtmpDispatch
+    const { nodes, requestId } = yield* zego.dispatch({ streamId: input.streamId, type: "push" })
+    return { _tag: "Dispatched" as const, requestId, urls: nodes.map((node) => node.url) }
   }).pipe(
     Effect.provide(
       RtmpDispatch.layer({
