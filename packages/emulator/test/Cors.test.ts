@@ -4,8 +4,12 @@
  * `Access-Control-Allow-Origin`. Another origin gets nothing a browser would accept.
  */
 import { Emulator } from "@effect-zego/emulator"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { prodApp, signedParams, withEmulator } from "./utils.js"
 
 const PAGE = "http://127.0.0.1:5173"
@@ -86,4 +90,21 @@ describe("CORS", () => {
         assert.include(error.message, "CORS origin")
       }
     }))
+
+  it.effect("the configuration file's cors", () =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "zego-emulator-"))),
+        (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+      )
+      const load = (cors: unknown) => {
+        const file = path.join(dir, "emulator.json")
+        fs.writeFileSync(file, JSON.stringify({ apps: [{ appId: 1, serverSecret: "s" }], cors }))
+        return Emulator.loadOptions(file).pipe(Effect.provide(NodeFileSystem.layer))
+      }
+      assert.deepStrictEqual((yield* load([PAGE, OTHER])).cors, [PAGE, OTHER])
+      const error = yield* Effect.flip(load(["http://127.0.0.1:5173/page"]))
+      assert.strictEqual(error.reason, "Invalid")
+      assert.include(error.detail, "cors.0: a CORS origin is scheme://host[:port]")
+    }).pipe(Effect.scoped))
 })
