@@ -204,6 +204,23 @@ export const callbackLines = (apps: ReadonlyArray<Emulator.AppConfig>): Readonly
   )
 
 /**
+ * The origins of `--cors`, each repeated flag split at its commas.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ *
+ * console.log(EmulatorCommand.corsOrigins(["http://127.0.0.1:5173,http://localhost:5173"]))
+ * // [ "http://127.0.0.1:5173", "http://localhost:5173" ]
+ * ```
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const corsOrigins = (flags: ReadonlyArray<string>): ReadonlyArray<string> =>
+  flags.flatMap((flag) => flag.split(",")).map((origin) => origin.trim()).filter((origin) => origin !== "")
+
+/**
  * Every way `zego-rtmp emulator` can fail.
  *
  * @example
@@ -235,6 +252,7 @@ export type EmulatorCommandError = EmulatorError.EmulatorError | EmulatorError.M
  *   port: Option.some(8080),
  *   config: Option.none(),
  *   callbackUrl: Option.none(),
+ *   cors: Option.none(),
  *   mediaNode: false
  * }).pipe(Effect.provide(NodeFileSystem.layer))
  * ```
@@ -267,7 +285,8 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
       ...(fromFile ?? {}),
       apps,
       ...(mediaNode === undefined ? {} : { nodes: { push: [mediaNode], pull: [mediaNode] } }),
-      port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0)
+      port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0),
+      ...Option.match(flags.cors, { onNone: () => ({}), onSome: (cors) => ({ cors: corsOrigins(cors) }) })
     }
     yield* Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
@@ -283,6 +302,11 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
           ]),
           ...environmentLines({ baseUrl: emulator.baseUrl, apps: emulator.apps, demoApps, configPath }),
           ...callbackLines(emulator.apps),
+          ...(options.cors === undefined || options.cors.length === 0 ? [] : [
+            `# CORS: browser pages from ${
+              Untrusted.escapeText(options.cors.join(", "))
+            } may call it (for local tools and tests: a server secret never belongs in a browser)`
+          ]),
           "# then, in that shell: zego-rtmp dispatch --type push --stream-id demo"
         ].join("\n")
       )

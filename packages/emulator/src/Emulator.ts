@@ -46,6 +46,7 @@ import * as Fault from "./Fault.js"
 import * as Bounded from "./internal/bounded.js"
 import * as Callbacks from "./internal/callbacks.js"
 import * as Codes from "./internal/codes.js"
+import * as Cors from "./internal/cors.js"
 import * as Dispatcher from "./internal/dispatcher.js"
 import { PositiveDurationFromJson } from "./internal/duration.js"
 import * as Faults from "./internal/faults.js"
@@ -161,6 +162,13 @@ export interface Options {
   readonly callbackTimeout?: Duration.DurationInput | undefined
   /** The most callbacks under way at once; past that a callback is dropped (and recorded so). Default 1000. */
   readonly callbackMaxInFlight?: number | undefined
+  /**
+   * The origins a browser page may call the emulator from (CORS), e.g. `["http://127.0.0.1:5173"]`: for local tools
+   * and tests only, since a server secret never belongs in a browser. It answers their preflight `OPTIONS` itself
+   * (not an API call, not rate limited) and adds `Access-Control-Allow-Origin` for them only. Default none: no CORS
+   * headers at all.
+   */
+  readonly cors?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -914,7 +922,12 @@ export const OptionsSchema = Schema.Struct({
   callbackTimeout: Schema.optional(PositiveDurationFromJson),
   callbackMaxInFlight: Schema.optional(
     Schema.Int.pipe(Schema.positive({ message: () => "callbackMaxInFlight must be a positive integer" }))
-  )
+  ),
+  cors: Schema.optional(Schema.Array(
+    Schema.String.pipe(Schema.filter(Cors.isOrigin, {
+      message: () => "a CORS origin is scheme://host[:port], e.g. http://127.0.0.1:5173, with no path"
+    }))
+  ))
 }).annotations({ identifier: "EmulatorOptions" })
 
 type ValidOptions = typeof OptionsSchema.Type
@@ -1169,6 +1182,7 @@ export const make = (
       rooms
     })
     const faults = Faults.make(valid.faults ?? [])
+    const cors = Cors.make(valid.cors ?? [])
     const grants = PublishGrants.make(Duration.toMillis(valid.publishWindow ?? defaultPublishWindow))
     let records: Array<DispatchRecord> = []
     let received: Array<RequestRecord> = []
@@ -1408,7 +1422,7 @@ export const make = (
         })
       })
 
-    const app = Effect.gen(function*() {
+    const api = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const receivedAt = yield* Clock.currentTimeMillis
       const requestId = newRequestId()
@@ -1445,6 +1459,23 @@ export const make = (
     }).pipe(
       Effect.withSpan("ZegoEmulator.request", { kind: "server" })
     )
+
+    // A preflight is the browser's question, not a call: answered here, before any record or rate limit.
+    const app = Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (cors.isPreflight(request.method, request.headers)) {
+        const headers = cors.preflight(request.headers)
+        yield* Effect.logDebug(
+          Bounded.printable(
+            `OPTIONS preflight from ${Bounded.keep(request.headers["origin"] ?? "-", 256)}: ${
+              "access-control-allow-origin" in headers ? "allowed" : "origin not allowed"
+            }`
+          )
+        )
+        return HttpServerResponse.empty({ status: 204, headers })
+      }
+      return HttpServerResponse.setHeaders(yield* api, cors.headers(request.headers))
+    })
 
     // The platform's own server span records the full URL, Signature included: ours records nothing secret.
     yield* Effect.locally(server.serve(app), HttpMiddleware.currentTracerDisabledWhen, () => true)

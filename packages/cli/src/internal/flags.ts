@@ -106,6 +106,16 @@ export const emulator = {
     ),
     Options.optional
   ),
+  cors: Options.text("cors").pipe(
+    Options.withPseudoName("ORIGIN"),
+    Options.withDescription(
+      "Let a browser page from this origin (e.g. http://127.0.0.1:5173) call the emulator (CORS), for local tools " +
+        "and tests: a server secret never belongs in a browser. Repeat it or separate origins with commas. Default: " +
+        "the config file's, else none (no CORS headers)."
+    ),
+    Options.repeated,
+    Options.optional
+  ),
   mediaNode: Options.boolean("media-node").pipe(
     Options.withDescription(
       "Also run a local RTMP media node: nginx with its RTMP module (Debian packages nginx and libnginx-mod-rtmp) " +
