@@ -202,6 +202,47 @@ describe.concurrent("zego-rtmp emulator", () => {
       assert.notInclude(remote.line, "cli-secret-value")
     }))
 
+  it.scopedLive("--cors: the origins, repeated or comma-separated, get the preflight and the allow header", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Bin.spawnBin([
+        "emulator",
+        "--port",
+        "0",
+        "--cors",
+        "http://127.0.0.1:5173, http://localhost:5173",
+        "--cors",
+        "http://[::1]:8080"
+      ])
+      const [line] = yield* emulator.waitFor(EXPORT_LINE)
+      const baseUrl = exported(line).ZEGO_BASE_URL!
+      assert.include(
+        yield* emulator.stdout,
+        "http://127.0.0.1:5173, http://localhost:5173, http://[::1]:8080",
+        "the start output names the origins"
+      )
+      const preflight = (origin: string) =>
+        Effect.promise(() =>
+          fetch(`${baseUrl}/?Action=RTMPDispatchV2`, {
+            method: "OPTIONS",
+            headers: { origin, "access-control-request-method": "GET" }
+          })
+        )
+      for (const origin of ["http://localhost:5173", "http://[::1]:8080"]) {
+        const answer = yield* preflight(origin)
+        assert.strictEqual(answer.status, 204, origin)
+        assert.strictEqual(answer.headers.get("access-control-allow-origin"), origin)
+      }
+      const other = yield* preflight("http://127.0.0.1:9999")
+      assert.isNull(other.headers.get("access-control-allow-origin"))
+    }))
+
+  it.live("--cors with something that is not an origin: InvalidOptionsError (exit status 2)", () =>
+    Effect.gen(function*() {
+      const result = yield* runInProcess(["emulator", "--cors", "http://127.0.0.1:5173/path"])
+      assert.strictEqual(result.code, 2, result.line)
+      assert.match(result.line ?? "", /^InvalidOptionsError: .*cors/)
+    }))
+
   it.live("a port already taken is a StartError (exit status 1)", () =>
     Effect.acquireUseRelease(
       Effect.async<Net.Server>((resume) => {
