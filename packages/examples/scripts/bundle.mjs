@@ -24,7 +24,11 @@ const workspaceSources = {
 
 export const bundle = () =>
   esbuild.build({
-    entryPoints: { obsLive: path.join(root, "src/obsLive.ts") },
+    entryPoints: {
+      obsLive: path.join(root, "src/obsLive.ts"),
+      emulatorDemo: path.join(root, "src/emulatorDemo.ts"),
+      library: path.join(root, "src/library.ts")
+    },
     outdir: path.join(root, "build/run"),
     outExtension: { ".js": ".mjs" },
     bundle: true,

@@ -1,14 +1,78 @@
-// The README shows the example app whole: the block after "A whole app" must be the file the e2e test runs.
-import { assert, it } from "@effect/vitest"
+// Every example of the root README is a file that runs (as a program or as a test): each README block must be that
+// file, character for character, so that the README shows only what runs.
+import { Emulator } from "@effect-zego/emulator"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import { execFile, execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, "../../..")
+const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
 
-it("the README's app is src/obsLive.ts, character for character", () => {
-  const readme = fs.readFileSync(path.resolve(here, "../../../README.md"), "utf8")
-  const section = readme.slice(readme.indexOf("A whole app, run as a test"))
-  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1]
-  assert.strictEqual(block, fs.readFileSync(path.resolve(here, "../src/obsLive.ts"), "utf8"))
+/** The first ```ts block after `marker` in the README. */
+const blockAfter = (marker: string): string | undefined => {
+  const at = readme.indexOf(marker)
+  return at === -1 ? undefined : /```ts\n([\s\S]*?)```/.exec(readme.slice(at))?.[1]
+}
+
+/** A file's text; a test file's without its leading `//` comment lines (it says why it exists; the README need not). */
+const source = (file: string): string => {
+  const text = fs.readFileSync(path.join(root, file), "utf8")
+  return file.endsWith(".test.ts") ? text.replace(/^(\/\/.*\n)+/, "") : text
+}
+
+describe("the README's examples are the files that run", () => {
+  for (
+    const [marker, file] of [
+      ["## The library", "packages/examples/src/library.ts"],
+      ["A whole app, run as a test", "packages/examples/src/obsLive.ts"],
+      ["## The local emulator", "packages/examples/src/emulatorDemo.ts"],
+      ["### Testing your code with the mock layer", "packages/core/test/ReadmeExample.test.ts"],
+      ["## After the dispatch", "packages/core/test/ReadmeAfterDispatch.test.ts"]
+    ] as const
+  ) {
+    it(`${marker} → ${file}`, () => {
+      const block = blockAfter(marker)
+      assert.isDefined(block, `no ts block after ${marker}`)
+      if (file.endsWith(".test.ts") && marker === "## After the dispatch") {
+        // Its blocks are fragments of one test: each line of each must be in the test.
+        for (const line of block!.split("\n").filter((line) => line.trim() !== "" && !line.trim().startsWith("//"))) {
+          assert.include(source(file), line.trim().replace(/ \/\/.*$/, ""), `${file} lacks: ${line}`)
+        }
+      } else {
+        assert.strictEqual(block, source(file))
+      }
+    })
+  }
+
+  it("the emulator example runs as a program and prints its node", () => {
+    const out = execFileSync(process.execPath, [path.resolve(here, "../build/run/emulatorDemo.mjs")], {
+      encoding: "utf8",
+      timeout: 60_000
+    })
+    // The emulator logs each request on the way; the program's own output is the last line.
+    assert.strictEqual(out.trimEnd().split("\n").at(-1), "rtmp://127.0.0.1:1935/live/s")
+  })
+
+  it.scopedLive("the library example runs as a program on ZEGO_* and logs the OBS settings", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ apps: [Emulator.demoApp] })
+      const out = yield* Effect.async<string>((resume) => {
+        execFile(process.execPath, [path.resolve(here, "../build/run/library.mjs")], {
+          encoding: "utf8",
+          timeout: 60_000,
+          env: {
+            PATH: process.env.PATH,
+            ZEGO_APP_ID: String(Emulator.demoApp.appId),
+            ZEGO_SERVER_SECRET: Redacted.value(Emulator.demoApp.serverSecret),
+            ZEGO_BASE_URL: emulator.baseUrl
+          }
+        }, (error, stdout, stderr) => resume(Effect.succeed(error === null ? stdout : `${error.message} ${stderr}`)))
+      })
+      assert.include(out, "OBS server rtmp://127.0.0.1:1935/live/, stream key match-42 (", out)
+    }))
 })
