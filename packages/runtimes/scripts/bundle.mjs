@@ -9,19 +9,9 @@ import * as esbuild from "esbuild"
 import * as path from "node:path"
 import process from "node:process"
 import { fileURLToPath } from "node:url"
+import { workspaceSources } from "../../../scripts/workspace-sources.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-const packages = path.resolve(root, "..")
-
-/** `@effect-zego/<name>` → its `src/index.ts`. */
-const workspaceSources = {
-  name: "workspace-sources",
-  setup(build) {
-    build.onResolve({ filter: /^@effect-zego\/[a-z-]+$/ }, (args) => ({
-      path: path.join(packages, args.path.slice("@effect-zego/".length), "src/index.ts")
-    }))
-  }
-}
 
 const common = {
   bundle: true,
