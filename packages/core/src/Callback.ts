@@ -10,6 +10,8 @@
  * A receiver answers by the error: `CallbackDecodeError` 400, `CallbackSignatureError` and `CallbackExpiredError`
  * 401, `CallbackUnavailableError` 503 (ZEGOCLOUD retries), and `CallbackReplayError` a 2xx when the first delivery
  * was applied (ZEGOCLOUD retries until it gets one). An event that could not be applied: `release` it, answer 5xx.
+ *
+ * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -31,7 +33,12 @@ import { InvalidRequestError } from "./ZegoError.js"
 // Errors. None carries the secret, the signature or the body: only what the receiver decided and why.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The `signature` is missing or does not match the callback secret, `timestamp` and `nonce`. Answer 401. */
+/**
+ * The `signature` is missing or does not match the callback secret, `timestamp` and `nonce`. Answer 401.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackSignatureError extends Schema.TaggedError<CallbackSignatureError>()("CallbackSignatureError", {
   reason: Schema.Literal("missing", "mismatch")
 }) {
@@ -42,7 +49,12 @@ export class CallbackSignatureError extends Schema.TaggedError<CallbackSignature
   }
 }
 
-/** The callback's `timestamp` lies outside the freshness window (past or future). Answer 401. */
+/**
+ * The callback's `timestamp` lies outside the freshness window (past or future). Answer 401.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackExpiredError extends Schema.TaggedError<CallbackExpiredError>()("CallbackExpiredError", {
   /** The callback's `timestamp`, Unix seconds. */
   timestamp: Schema.Number,
@@ -57,14 +69,24 @@ export class CallbackExpiredError extends Schema.TaggedError<CallbackExpiredErro
   }
 }
 
-/** The callback's `nonce` was already taken within the window: a replay (or a retry of one already applied). */
+/**
+ * The callback's `nonce` was already taken within the window: a replay (or a retry of one already applied).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackReplayError extends Schema.TaggedError<CallbackReplayError>()("CallbackReplayError", {}) {
   override get message() {
     return "CallbackReplayError: this callback's nonce was already received within the freshness window."
   }
 }
 
-/** The body is not a callback: not JSON or a form, too large or deep, or a field missing or malformed. Answer 400. */
+/**
+ * The body is not a callback: not JSON or a form, too large or deep, or a field missing or malformed. Answer 400.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackDecodeError extends Schema.TaggedError<CallbackDecodeError>()("CallbackDecodeError", {
   /** What is wrong, in our words (never the body's text). */
   reason: Schema.String
@@ -74,7 +96,12 @@ export class CallbackDecodeError extends Schema.TaggedError<CallbackDecodeError>
   }
 }
 
-/** The nonce store is full of unexpired nonces (or unreachable): refuse for now so that ZEGOCLOUD retries. 503. */
+/**
+ * The nonce store is full of unexpired nonces (or unreachable): refuse for now so that ZEGOCLOUD retries. 503.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackUnavailableError
   extends Schema.TaggedError<CallbackUnavailableError>()("CallbackUnavailableError", {
     reason: Schema.String
@@ -85,7 +112,12 @@ export class CallbackUnavailableError
   }
 }
 
-/** Every error of receiving a callback. */
+/**
+ * Every error of receiving a callback.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type CallbackError =
   | CallbackSignatureError
   | CallbackExpiredError
@@ -97,7 +129,12 @@ export type CallbackError =
 // Signature
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The signature ZEGOCLOUD puts in a callback: SHA-1 of the sorted secret, timestamp and nonce, lowercase hex. */
+/**
+ * The signature ZEGOCLOUD puts in a callback: SHA-1 of the sorted secret, timestamp and nonce, lowercase hex.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const signature = (secret: Redacted.Redacted<string>, timestamp: string, nonce: string): string =>
   sha1([Redacted.value(secret), timestamp, nonce].sort().join(""))
 
@@ -105,7 +142,12 @@ export const signature = (secret: Redacted.Redacted<string>, timestamp: string, 
 // Events
 // ---------------------------------------------------------------------------------------------------------------
 
-/** `stream_close`'s `type`, named: 0 … 5, and 100 (`DeleteStream`); any other code is `unknown`. */
+/**
+ * `stream_close`'s `type`, named: 0 … 5, and 100 (`DeleteStream`); any other code is `unknown`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const CloseReason = Schema.Literal(
   "normal",
   "heartbeatTimeout",
@@ -116,9 +158,18 @@ export const CloseReason = Schema.Literal(
   "deletedByServer",
   "unknown"
 )
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type CloseReason = typeof CloseReason.Type
 
-/** What every verified callback carries. */
+/**
+ * What every verified callback carries.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Common {
   /** The `event` field as sent (`stream_create`, `stream_close`, …). */
   readonly event: string
@@ -128,7 +179,12 @@ export interface Common {
   readonly nonce: string
 }
 
-/** What both stream events carry. */
+/**
+ * What both stream events carry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamFields extends Common {
   readonly streamId: string
   /** `""` when the callback has none (a stream ingested over RTMP may have no room). */
@@ -144,7 +200,12 @@ export interface StreamFields extends Common {
   readonly streamAlias: string
 }
 
-/** `stream_create`: a publisher started. */
+/**
+ * `stream_create`: a publisher started.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamCreated extends StreamFields {
   readonly _tag: "StreamCreated"
   /** `create_time_ms` (or `create_time` seconds when that is all there is). */
@@ -161,7 +222,12 @@ export interface StreamCreated extends StreamFields {
   readonly picUrls: ReadonlyArray<string>
 }
 
-/** `stream_close`: a stream ended. */
+/**
+ * `stream_close`: a stream ended.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamClosed extends StreamFields {
   readonly _tag: "StreamClosed"
   readonly reason: CloseReason
@@ -174,13 +240,23 @@ export interface StreamClosed extends StreamFields {
   readonly thirdDefineData: string
 }
 
-/** Any other event: kept, not failed, with its fields as strings (bounded in number and length). */
+/**
+ * Any other event: kept, not failed, with its fields as strings (bounded in number and length).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface UnknownEvent extends Common {
   readonly _tag: "UnknownEvent"
   readonly fields: Readonly<Record<string, string>>
 }
 
-/** A verified, decoded callback. */
+/**
+ * A verified, decoded callback.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Event = StreamCreated | StreamClosed | UnknownEvent
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -190,6 +266,9 @@ export type Event = StreamCreated | StreamClosed | UnknownEvent
 /**
  * Where taken nonces are kept for the freshness window. The in-memory {@link memoryNonceStore} is the default; the
  * Redis package offers one shared by several processes.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface NonceStore {
   /** Takes `nonce` until `expiresAt` (epoch ms): `true` the first time, `false` if it is taken. */
@@ -202,7 +281,12 @@ export interface NonceStore {
 // Receiving
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Options of {@link makeReceiver}. */
+/**
+ * Options of {@link makeReceiver}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ReceiverOptions {
   /** The project's callback secret (ZEGOCLOUD console). */
   readonly secret: Redacted.Redacted<string>
@@ -214,14 +298,24 @@ export interface ReceiverOptions {
   readonly maxBodyBytes?: number | undefined
 }
 
-/** A callback's body as it arrived. */
+/**
+ * A callback's body as it arrived.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Incoming {
   readonly body: string | Uint8Array
   /** The `Content-Type` header, if any. */
   readonly contentType?: string | undefined
 }
 
-/** Receives callbacks: verifies (signature, freshness, nonce), then decodes. */
+/**
+ * Receives callbacks: verifies (signature, freshness, nonce), then decodes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Receiver {
   /** Verified and decoded, its nonce taken; fails with the first check that does not hold. */
   readonly receive: (incoming: Incoming) => Effect.Effect<Event, CallbackError>
@@ -241,22 +335,50 @@ export interface Receiver {
  * so `rtmp_url[]` and `rtmp_url` are the same field whichever way the body came. A nested object (or an object
  * in an array) is kept as its exact JSON text, so that `stream_attr` reads the same as an object or as a string.
  * The record has no prototype: `__proto__` is an ordinary key.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type Fields = Readonly<Record<string, string | ReadonlyArray<string>>>
 
-/** Options of {@link parse}. */
+/**
+ * Options of {@link parse}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ParseOptions {
   /** The largest body read, in bytes. Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined
 }
 
-/** The default of {@link ParseOptions.maxBodyBytes}. */
+/**
+ * The default of {@link ParseOptions.maxBodyBytes}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
-/** The deepest nesting a JSON body may have (the body's own object is 1; `stream_attr` as an object is 2). */
+/**
+ * The deepest nesting a JSON body may have (the body's own object is 1; `stream_attr` as an object is 2).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_DEPTH = 8
-/** The most fields a body may have. */
+/**
+ * The most fields a body may have.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_FIELDS = 256
-/** The most values (fields, list items, nested values) in one body. */
+/**
+ * The most values (fields, list items, nested values) in one body.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_VALUES = 4096
 
 const decodeError = (reason: string) => new CallbackDecodeError({ reason })
@@ -366,7 +488,12 @@ const parseEither = (incoming: Incoming, options?: ParseOptions): Either.Either<
   }
 }
 
-/** The body's fields, whichever of JSON, URL-encoded JSON or a form it is (see {@link Fields}). */
+/**
+ * The body's fields, whichever of JSON, URL-encoded JSON or a form it is (see {@link Fields}).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const parse = (incoming: Incoming, options?: ParseOptions): Effect.Effect<Fields, CallbackDecodeError> =>
   Effect.suspend(() => parseEither(incoming, options))
 
@@ -374,12 +501,27 @@ export const parse = (incoming: Incoming, options?: ParseOptions): Effect.Effect
 // Verifying: signature, freshness, nonce
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The default freshness window. */
+/**
+ * The default freshness window.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_WINDOW = Duration.minutes(5)
-/** The longest freshness window accepted: a nonce store must keep each nonce that long. */
+/**
+ * The longest freshness window accepted: a nonce store must keep each nonce that long.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_WINDOW = Duration.hours(1)
 
-/** A callback whose signature held, whose timestamp was fresh and whose nonce is now taken. */
+/**
+ * A callback whose signature held, whose timestamp was fresh and whose nonce is now taken.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Verified {
   readonly fields: Fields
   /** Unix seconds. */
@@ -437,7 +579,12 @@ const isNonceStore = (u: unknown): u is NonceStore =>
   typeof u === "object" && u !== null && typeof (u as NonceStore).take === "function" &&
   typeof (u as NonceStore).release === "function"
 
-/** What verifying can fail with (beyond invalid options). */
+/**
+ * What verifying can fail with (beyond invalid options).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type VerifyError = CallbackSignatureError | CallbackExpiredError | CallbackReplayError | CallbackUnavailableError
 
 const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect<Verified, VerifyError> =>
@@ -479,6 +626,9 @@ const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect
  * store), then the timestamp against the window (Effect's `Clock`), then takes the nonce until the timestamp plus
  * the window. A `timestamp` that is not Unix-seconds digits, or an empty or over-long `nonce`, counts as missing.
  * Fails with `InvalidRequestError` only for invalid options (a window that is not positive or longer than an hour).
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const verify = (
   fields: Fields,
@@ -498,9 +648,19 @@ export const verify = (
 // Decoding: verified fields into an event
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The most fields an {@link UnknownEvent} keeps (in the body's order). */
+/**
+ * The most fields an {@link UnknownEvent} keeps (in the body's order).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_UNKNOWN_FIELDS = 64
-/** The longest value an {@link UnknownEvent} keeps; a list is joined with `,` before it is cut. */
+/**
+ * The longest value an {@link UnknownEvent} keeps; a list is joined with `,` before it is cut.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_UNKNOWN_VALUE = 1024
 
 const closeReasons: Record<string, CloseReason> = {
@@ -675,6 +835,9 @@ const unknownFields = (fields: Fields): Record<string, string> => {
  * no room). A `stream_attr` that is not a JSON object with an integer `cid` leaves `codec` undefined. Free text
  * (`user_name`, `extra_info`, `title`, `third_define_data`, the URLs) is kept as sent, at most 16 KiB a value:
  * escape it (`Untrusted.escapeText`) before a terminal shows it.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError> => {
   try {
@@ -692,7 +855,12 @@ export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError
 // The in-memory nonce store
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The default capacity of {@link memoryNonceStore}. */
+/**
+ * The default capacity of {@link memoryNonceStore}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_NONCE_CAPACITY = 100_000
 
 /**
@@ -701,6 +869,9 @@ export const DEFAULT_NONCE_CAPACITY = 100_000
  * full, by one pass that is not repeated before the earliest live nonce can have expired. A store full of live
  * nonces refuses (`CallbackUnavailableError`, so ZEGOCLOUD retries) rather than evict one, which would let its
  * replay through. Time is Effect's `Clock`.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const memoryNonceStore = (
   options?: { readonly capacity?: number | undefined }
@@ -752,7 +923,12 @@ export const memoryNonceStore = (
     return Effect.succeed({ take, release })
   })
 
-/** A {@link NonceStore} to use instead of the in-memory one (the Redis package provides one shared by processes). */
+/**
+ * A {@link NonceStore} to use instead of the in-memory one (the Redis package provides one shared by processes).
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class CallbackNonceStore extends Context.Tag("@effect-zego/core/CallbackNonceStore")<
   CallbackNonceStore,
   NonceStore
@@ -767,6 +943,9 @@ export class CallbackNonceStore extends Context.Tag("@effect-zego/core/CallbackN
  * signed body whose stream fields are malformed is 400, and its nonce is given back). The nonce store is
  * `options.nonces`, else the {@link CallbackNonceStore} service if provided, else a new {@link memoryNonceStore}.
  * Fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, InvalidRequestError> =>
   Effect.gen(function*() {
@@ -805,20 +984,40 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
     return { receive, release, maxBodyBytes }
   })
 
-/** The receiver as a service. */
+/**
+ * The receiver as a service.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class CallbackReceiver extends Context.Tag("@effect-zego/core/CallbackReceiver")<CallbackReceiver, Receiver>() {}
 
-/** The options read from `ZEGO_CALLBACK_SECRET` (required) and `ZEGO_CALLBACK_WINDOW` (a duration, optional). */
+/**
+ * The options read from `ZEGO_CALLBACK_SECRET` (required) and `ZEGO_CALLBACK_WINDOW` (a duration, optional).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const configFromEnv: Config.Config<ReceiverOptions> = Config.all({
   secret: Config.redacted("ZEGO_CALLBACK_SECRET"),
   window: Config.option(Config.duration("ZEGO_CALLBACK_WINDOW"))
 }).pipe(Config.map(({ secret, window }) => ({ secret, window: Option.getOrUndefined(window) })))
 
-/** The receiver as a layer. */
+/**
+ * The receiver as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: ReceiverOptions): Layer.Layer<CallbackReceiver, InvalidRequestError> =>
   Layer.effect(CallbackReceiver, makeReceiver(options))
 
-/** The receiver as a layer, its options read through Effect `Config` (by default {@link configFromEnv}). */
+/**
+ * The receiver as a layer, its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   config: Config.Config.Wrap<ReceiverOptions> = configFromEnv as Config.Config.Wrap<ReceiverOptions>
 ): Layer.Layer<CallbackReceiver, ConfigError.ConfigError | InvalidRequestError> =>

@@ -8,14 +8,30 @@
  * (or any `HttpClient` combinator, which builds a new client object) goes through `HttpClient.execute`, and the
  * core then enforces the time limit and the body cap itself. The capability lives on the client object, never in
  * what is sent to the server.
+ *
+ * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 
-/** The key of the capability on a client object. */
+/**
+ * The key of the capability on a client object.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const TypeId: unique symbol = Symbol.for("@effect-zego/core/DirectExchange")
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type TypeId = typeof TypeId
 
-/** One GET, as `RtmpDispatch` asks for it. */
+/**
+ * One GET, as `RtmpDispatch` asks for it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Request {
   /** `http://127.0.0.1:8080`, `https://rtc-api.zego.im`: the scheme, host and port. */
   readonly origin: string
@@ -27,7 +43,12 @@ export interface Request {
   readonly maxBodyBytes: number
 }
 
-/** How an exchange ended. */
+/**
+ * How an exchange ended.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Result =
   | {
     readonly _tag: "Response"
@@ -42,7 +63,12 @@ export type Result =
   /** `Transport`: no response; `Decode`: the response's body could not be read. */
   | { readonly _tag: "Failed"; readonly reason: "Transport" | "Decode"; readonly cause: unknown }
 
-/** What a client carrying the capability implements. */
+/**
+ * What a client carrying the capability implements.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DirectExchange {
   /**
    * Starts a GET and calls `done` once with how it ended, unless the returned function is called first: that one
@@ -51,12 +77,22 @@ export interface DirectExchange {
   readonly get: (request: Request, done: (result: Result) => void) => () => void
 }
 
-/** A client that carries the capability. */
+/**
+ * A client that carries the capability.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface WithDirectExchange {
   readonly [TypeId]: DirectExchange
 }
 
-/** The capability of a client, if it carries one. */
+/**
+ * The capability of a client, if it carries one.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const get = (client: HttpClient.HttpClient): DirectExchange | undefined => {
   const direct = (client as Partial<WithDirectExchange>)[TypeId]
   return typeof direct === "object" && direct !== null && typeof direct.get === "function" ? direct : undefined

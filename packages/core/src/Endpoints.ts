@@ -9,6 +9,8 @@
  * - `GET /streams/:streamId`: the tracker's status of a stream (re-checked with the server when unknown or old).
  *
  * The router needs `RtmpDispatch`, `StreamTracker` and `CallbackReceiver`; serve it with any `HttpServer`.
+ *
+ * @since 0.1.0
  */
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -23,17 +25,32 @@ import { StreamId } from "./Params.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
 import * as StreamTracker from "./StreamTracker.js"
 
-/** The default paths. */
+/**
+ * The default paths.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultPaths = {
   callback: "/zego/callback",
   ingest: "/obs/ingest",
   streams: "/streams/:streamId"
 } as const
 
-/** How long OBS has to start publishing after an ingest: ZEGOCLOUD's dispatched URLs are valid for 2 hours. */
+/**
+ * How long OBS has to start publishing after an ingest: ZEGOCLOUD's dispatched URLs are valid for 2 hours.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const INGEST_VALIDITY_MILLIS = 2 * 60 * 60 * 1000
 
-/** Options of {@link router}. */
+/**
+ * Options of {@link router}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options<R = never> {
   /**
    * Decides whether the request may get a publish node, and for which stream id: `Option.none()` refuses (403).
@@ -51,7 +68,12 @@ export interface Options<R = never> {
   readonly paths?: Partial<typeof defaultPaths> | undefined
 }
 
-/** What `POST /obs/ingest` answers: OBS's two fields, the whole URL, and until when to start publishing. */
+/**
+ * What `POST /obs/ingest` answers: OBS's two fields, the whole URL, and until when to start publishing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Ingest {
   readonly server: string
   readonly streamKey: string
@@ -62,7 +84,12 @@ export interface Ingest {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 
-/** The IPv4 address in a socket's remote address (`::ffff:a.b.c.d` unwrapped); `undefined` for IPv6 or junk. */
+/**
+ * The IPv4 address in a socket's remote address (`::ffff:a.b.c.d` unwrapped); `undefined` for IPv6 or junk.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const ipv4Of = (address: string | undefined): string | undefined => {
   if (address === undefined) return undefined
   const unwrapped = address.toLowerCase().startsWith("::ffff:") ? address.slice(7) : address
@@ -174,7 +201,12 @@ const ingest = <R>(options: Options<R>) =>
 
 // --- GET /streams/:streamId -----------------------------------------------------------------------------------
 
-/** A status as JSON: its times as ISO 8601 strings. */
+/**
+ * A status as JSON: its times as ISO 8601 strings.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const statusJson = (status: StreamTracker.Status): Record<string, string> => {
   const json: Record<string, string> = {}
   for (const [key, value] of Object.entries(status)) {
@@ -197,7 +229,12 @@ const streamStatus = Effect.gen(function*() {
     : HttpServerResponse.unsafeJson(statusJson(status))
 })
 
-/** The three endpoints as one router, to serve or to mount in the app's own. */
+/**
+ * The three endpoints as one router, to serve or to mount in the app's own.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const router = <R = never>(options: Options<R>) => {
   const paths = { ...defaultPaths, ...options.paths }
   return HttpRouter.empty.pipe(

@@ -1,9 +1,16 @@
 /**
  * The response envelope every ZEGOCLOUD server API call answers with, whatever the outcome.
+ *
+ * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 
-/** `{ Code, Message, RequestId, Data }`; `Message` and `RequestId` default to `""` when the server leaves them out. */
+/**
+ * `{ Code, Message, RequestId, Data }`; `Message` and `RequestId` default to `""` when the server leaves them out.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Envelope = Schema.Struct({
   Code: Schema.Int,
   Message: Schema.optionalWith(Schema.String, { default: () => "" }),
@@ -11,7 +18,16 @@ export const Envelope = Schema.Struct({
   Data: Schema.optional(Schema.Unknown)
 }).annotations({ identifier: "Envelope" })
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Envelope = typeof Envelope.Type
 
-/** The envelope as JSON text. */
+/**
+ * The envelope as JSON text.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const EnvelopeFromJson = Schema.parseJson(Envelope)

@@ -10,6 +10,8 @@
  *
  * Where the tokens live is a {@link Store}: in this process by default, or shared by several processes (the
  * Redis store of `@effect-zego/redis`) when provided as {@link RateLimitStore}.
+ *
+ * @since 0.1.0
  */
 import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -17,21 +19,41 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 
-/** At most `limit` calls in any `window`. */
+/**
+ * At most `limit` calls in any `window`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RateLimit {
   readonly limit: number
   readonly window: Duration.DurationInput
 }
 
-/** ZEGOCLOUD's quota for the dispatch actions: 40 calls per second per AppId. */
+/**
+ * ZEGOCLOUD's quota for the dispatch actions: 40 calls per second per AppId.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultRateLimit: RateLimit = { limit: 40, window: "1 second" }
 
-/** Runs a call once the limit allows it. */
+/**
+ * Runs a call once the limit allows it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Limiter {
   readonly withPermit: <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
-/** Where the tokens of a key (an AppId) live. */
+/**
+ * Where the tokens of a key (an AppId) live.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Store {
   readonly limiter: (options: {
     readonly key: string
@@ -40,7 +62,12 @@ export interface Store {
   }) => Effect.Effect<Limiter>
 }
 
-/** The store `RtmpDispatch` uses when one is provided; without it, {@link inProcess}. */
+/**
+ * The store `RtmpDispatch` uses when one is provided; without it, {@link inProcess}.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class RateLimitStore extends Context.Tag("@effect-zego/core/RateLimitStore")<RateLimitStore, Store>() {}
 
 /** A caller waiting for a token, in a doubly linked FIFO queue so that an interrupted one leaves in O(1). */
@@ -62,6 +89,9 @@ interface Waiter {
  * token the first waiter needs) admit the waiters that may go now, with constant work each. The memory kept is
  * the queue and the calls whose token has not returned (running, or ended within the last window): nothing per
  * call made.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const makeInProcess = (limit: number, windowMillis: number): Effect.Effect<Limiter> =>
   Effect.sync(() => {
@@ -210,13 +240,28 @@ export const makeInProcess = (limit: number, windowMillis: number): Effect.Effec
     return { withPermit }
   })
 
-/** Tokens kept in this process: each `RtmpDispatch` layer has its own bucket. */
+/**
+ * Tokens kept in this process: each `RtmpDispatch` layer has its own bucket.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const inProcess: Store = {
   limiter: ({ limit, windowMillis }) => makeInProcess(limit, windowMillis)
 }
 
-/** A limiter that never waits. */
+/**
+ * A limiter that never waits.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const unlimited: Limiter = { withPermit: (call) => call }
 
-/** Provides a store to the `RtmpDispatch` layers built with it. */
+/**
+ * Provides a store to the `RtmpDispatch` layers built with it.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerStore = (store: Store): Layer.Layer<RateLimitStore> => Layer.succeed(RateLimitStore, store)

@@ -5,6 +5,8 @@
  *
  * The announcing user is a server user (`Server-Administrator` by default, as ZEGOCLOUD advises), not a real one.
  * The byte limits (`StreamTitle` 127, `ExtraInfo` 1024, in UTF-8) are checked here: past them nothing is sent.
+ *
+ * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
@@ -24,18 +26,43 @@ import type {
   StreamUpdateFailedError
 } from "./ZegoError.js"
 
-/** The service tag. */
+/**
+ * The service tag.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<RoomStreams, Service>() {}
 
-/** Every error `announce` can fail with: the global table's, 123 (retried) and 1012 (several users, one stream). */
+/**
+ * Every error `announce` can fail with: the global table's, 123 (retried) and 1012 (several users, one stream).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type AnnounceError = CommonError | StreamUpdateFailedError | StreamConflictError
-/** Every error `withdraw` can fail with: the global table's, 124 (retried) and 138 (not announced). */
+/**
+ * Every error `withdraw` can fail with: the global table's, 124 (retried) and 138 (not announced).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type WithdrawError = CommonError | StreamUpdateFailedError | StreamInfoNotFoundError
 
-/** The server user announcing streams unless the options or the call name another. */
+/**
+ * The server user announcing streams unless the options or the call name another.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultServerUserId = "Server-Administrator"
 
-/** What `announce` takes. */
+/**
+ * What `announce` takes.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Announcement = Schema.Struct({
   roomId: RoomId,
   streamId: StreamId,
@@ -49,18 +76,36 @@ export const Announcement = Schema.Struct({
   /** `CensorFlag`: whether ZEGOCLOUD's content moderation reviews the stream. */
   censor: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "Announcement" })
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Announcement = typeof Announcement.Encoded
 
-/** What `withdraw` takes. */
+/**
+ * What `withdraw` takes.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Withdrawal = Schema.Struct({
   roomId: RoomId,
   streamId: StreamId,
   userId: Schema.optional(UserId),
   userName: Schema.optional(UserName)
 }).annotations({ identifier: "Withdrawal" })
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Withdrawal = typeof Withdrawal.Encoded
 
-/** A stream announced or withdrawn. */
+/**
+ * A stream announced or withdrawn.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Announced {
   readonly requestId: string
   readonly roomId: string
@@ -68,12 +113,22 @@ export interface Announced {
   readonly streamId: string
 }
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CallOptions<E> {
   readonly retry?: Engine.CallOptions<E>["retry"]
 }
 
-/** The service. */
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   readonly appId: number
   readonly baseUrl: string
@@ -94,6 +149,9 @@ export interface Service {
 /**
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 10/s, 1/s in test),
  * and the server user.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Options extends Engine.Options {
   /** The `UserId` sent when a call names none. Default {@link defaultServerUserId}. */
@@ -112,7 +170,12 @@ const budget = {
 const answer = (envelope: { readonly RequestId: string }, roomId: string, streamId: string) =>
   Either.right({ requestId: envelope.RequestId, roomId, streamId })
 
-/** `AddStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment). */
+/**
+ * `AddStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const addStream = (
   serverUserId: string,
   serverUserName: string | undefined
@@ -135,7 +198,12 @@ export const addStream = (
   answer: (envelope, request, streamId) => answer(envelope, request.roomId, streamId)
 })
 
-/** `DeleteStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment). */
+/**
+ * `DeleteStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const deleteStream = (
   serverUserId: string,
   serverUserName: string | undefined
@@ -159,7 +227,12 @@ export const deleteStream = (
 const decodeUserId = Schema.decodeUnknownEither(UserId)
 const decodeUserName = Schema.decodeUnknownEither(Schema.UndefinedOr(UserName))
 
-/** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
+/**
+ * Builds the service; fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const engine = yield* Engine.make(options)
@@ -190,11 +263,21 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
 
 const layers = Engine.layers(RoomStreams, make, Engine.configFromEnv)
 
-/** The service as a layer; it needs an `HttpClient`. */
+/**
+ * The service as a layer; it needs an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const layer: (options: Options) => Layer.Layer<RoomStreams, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer
 
-/** The service as a layer, its options read through Effect `Config` (by default from the environment). */
+/**
+ * The service as a layer, its options read through Effect `Config` (by default from the environment).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig: (
   config?: Config.Config.Wrap<Options>
 ) => Layer.Layer<RoomStreams, ConfigError.ConfigError | InvalidRequestError, HttpClient.HttpClient> = layers.layerConfig

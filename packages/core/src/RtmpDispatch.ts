@@ -8,6 +8,8 @@
  *
  * The service needs only `HttpClient.HttpClient`: `@effect-zego/node` provides one, `@effect-zego/core/testing`
  * provides a mock that speaks the ZEGOCLOUD protocol.
+ *
+ * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Arr from "effect/Array"
@@ -37,24 +39,64 @@ import type {
 import { NoPublishNodeError, NoPullNodeError } from "./ZegoError.js"
 
 export {
-  /** The options read from the environment (see `Engine.configFromEnv`). */
+  /**
+   * The options read from the environment (see `Engine.configFromEnv`).
+   *
+   * @since 0.1.0
+   * @category config
+   */
   configFromEnv,
-  /** A variable holding a non-negative integer in decimal digits. */
+  /**
+   * A variable holding a non-negative integer in decimal digits.
+   *
+   * @since 0.1.0
+   * @category config
+   */
   decimalConfig,
-  /** Exponential back-off from 200 ms with jitter, each delay capped at 2 s, at most 3 retries. */
+  /**
+   * Exponential back-off from 200 ms with jitter, each delay capped at 2 s, at most 3 retries.
+   *
+   * @since 0.1.0
+   * @category constants
+   */
   defaultRetrySchedule,
-  /** The largest clock offset adopted from a server's `Date`. */
+  /**
+   * The largest clock offset adopted from a server's `Date`.
+   *
+   * @since 0.1.0
+   * @category constants
+   */
   MAX_CLOCK_OFFSET,
-  /** The longest per-attempt `timeout` and rate-limit `window` accepted. */
+  /**
+   * The longest per-attempt `timeout` and rate-limit `window` accepted.
+   *
+   * @since 0.1.0
+   * @category constants
+   */
   MAX_DURATION,
-  /** Checks a base URL: https, or http on a loopback host. */
+  /**
+   * Checks a base URL: https, or http on a loopback host.
+   *
+   * @since 0.1.0
+   * @category utils
+   */
   validateBaseUrl
 } from "./internal/engine.js"
 
-/** The service tag. */
+/**
+ * The service tag.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class RtmpDispatch extends Context.Tag("@effect-zego/core/RtmpDispatch")<RtmpDispatch, Service>() {}
 
-/** Every error a dispatch method can fail with: the global table's, the dispatch codes', an empty answer. */
+/**
+ * Every error a dispatch method can fail with: the global table's, the dispatch codes', an empty answer.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type DispatchError =
   | CommonError
   | DispatchFailedError
@@ -64,7 +106,12 @@ export type DispatchError =
   | InvalidDispatchTypeError
   | InvalidClientIpError
 
-/** A successful `RTMPDispatchV2`: the parsed RTMP nodes, best first as the server ordered them. */
+/**
+ * A successful `RTMPDispatchV2`: the parsed RTMP nodes, best first as the server ordered them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Dispatched {
   readonly requestId: string
   /** The stream id that was sent (with the `zegotest-<AppId>-` prefix in the test environment). */
@@ -73,7 +120,12 @@ export interface Dispatched {
   readonly nodes: Arr.NonEmptyReadonlyArray<RtmpNode>
 }
 
-/** A successful `RTMPDispatch`: `host:port` addresses. */
+/**
+ * A successful `RTMPDispatch`: `host:port` addresses.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DispatchedAddresses {
   readonly requestId: string
   readonly streamId: string
@@ -81,13 +133,23 @@ export interface DispatchedAddresses {
   readonly addresses: Arr.NonEmptyReadonlyArray<NodeAddress>
 }
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CallOptions {
   /** Overrides the layer's retry schedule for this call (`Schedule.stop` for no retry). */
   readonly retry?: Schedule.Schedule<unknown, DispatchError> | undefined
 }
 
-/** The service. */
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   readonly appId: number
   /** The base URL calls go to. */
@@ -101,7 +163,12 @@ export interface Service {
   ) => Effect.Effect<DispatchedAddresses, DispatchError>
 }
 
-/** Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40 per second). */
+/**
+ * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40 per second).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Options = Engine.Options
 
 /** Reads every item of `data` with `parse`; if one does not parse, the schema gives the error. */
@@ -189,14 +256,24 @@ const declare = <A, B>(
     )
 })
 
-/** `RTMPDispatchV2`, declared. */
+/**
+ * `RTMPDispatchV2`, declared.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const dispatchV2: Engine.Declaration<Request, Dispatched, DispatchError> = declare(
   "RTMPDispatchV2",
   UrlsData,
   decodeUrls,
   (requestId, streamId, type, nodes) => ({ requestId, streamId, type, nodes })
 )
-/** `RTMPDispatch`, declared. */
+/**
+ * `RTMPDispatch`, declared.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const dispatchV1: Engine.Declaration<Request, DispatchedAddresses, DispatchError> = declare(
   "RTMPDispatch",
   AddressesData,
@@ -204,7 +281,12 @@ export const dispatchV1: Engine.Declaration<Request, DispatchedAddresses, Dispat
   (requestId, streamId, type, addresses) => ({ requestId, streamId, type, addresses })
 )
 
-/** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
+/**
+ * Builds the service; fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const engine = yield* Engine.make(options)
@@ -218,11 +300,21 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
 
 const layers = Engine.layers(RtmpDispatch, make, Engine.configFromEnv)
 
-/** The service as a layer; it needs an `HttpClient`. */
+/**
+ * The service as a layer; it needs an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const layer: (options: Options) => Layer.Layer<RtmpDispatch, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer
 
-/** The service as a layer, its options read through Effect `Config` (by default {@link configFromEnv}). */
+/**
+ * The service as a layer, its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig: (
   config?: Config.Config.Wrap<Options>
 ) => Layer.Layer<RtmpDispatch, ConfigError.ConfigError | InvalidRequestError, HttpClient.HttpClient> =

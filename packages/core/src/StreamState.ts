@@ -1,6 +1,8 @@
 /**
  * The state of a stream (`DescribeRTCStreamState`): whether ZEGOCLOUD sees it publishing now, or saw it and it has
  * closed, or knows no such stream. What a backend asks after a dispatch to learn that OBS is really live.
+ *
+ * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
@@ -14,13 +16,28 @@ import * as Engine from "./internal/engine.js"
 import { Sequence, StreamId } from "./Params.js"
 import type { CommonError, InvalidRequestError, StreamNotFoundError } from "./ZegoError.js"
 
-/** The service tag. */
+/**
+ * The service tag.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class StreamState extends Context.Tag("@effect-zego/core/StreamState")<StreamState, Service>() {}
 
-/** Every error `describe` can fail with: the global table's, and 41004 (no such stream). */
+/**
+ * Every error `describe` can fail with: the global table's, and 41004 (no such stream).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type DescribeError = CommonError | StreamNotFoundError
 
-/** A stream's state: `active` (Code 0) or `closed` (Code 41006). */
+/**
+ * A stream's state: `active` (Code 0) or `closed` (Code 41006).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type State =
   | {
     readonly state: "active"
@@ -37,13 +54,23 @@ export type State =
     readonly closedAt: Date
   }
 
-/** Per-call options: the retry schedule, and a `Sequence` of the caller's (by default the process's counter). */
+/**
+ * Per-call options: the retry schedule, and a `Sequence` of the caller's (by default the process's counter).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CallOptions {
   readonly retry?: Engine.CallOptions<DescribeError>["retry"]
   readonly sequence?: Sequence | undefined
 }
 
-/** The service. */
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   readonly appId: number
   readonly baseUrl: string
@@ -56,16 +83,29 @@ export interface Service {
   readonly describe: (streamId: string, options?: CallOptions) => Effect.Effect<State, DescribeError>
 }
 
-/** Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40/s, 10/s in test). */
+/**
+ * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40/s, 10/s in test).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Options = Engine.Options
 
-/** The parameters of the stream actions that take only a stream: `StreamId`, `Sequence`. */
+/**
+ * The parameters of the stream actions that take only a stream: `StreamId`, `Sequence`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const StreamRequest = Schema.Struct({ streamId: StreamId, sequence: Schema.optional(Sequence) })
   .annotations({ identifier: "StreamRequest" })
 
 /**
  * A time of `DescribeRTCStreamState`'s `Data`: Unix seconds, as a string of decimal digits (the docs call them
  * strings; the callbacks' `create_time` is seconds) or an integer. Anything else is a `ResponseDecodeError`.
+ *
+ * @since 0.1.0
+ * @category schemas
  */
 export const UnixSeconds = Schema.transform(
   Schema.Union(
@@ -80,16 +120,31 @@ export const UnixSeconds = Schema.transform(
   }
 ).annotations({ identifier: "UnixSeconds" })
 
-/** `Data` of an active stream. */
+/**
+ * `Data` of an active stream.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ActiveData = Schema.Struct({ create_time: UnixSeconds })
-/** `Data` of a closed stream (Code 41006). */
+/**
+ * `Data` of a closed stream (Code 41006).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ClosedData = Schema.Struct({ create_time: UnixSeconds, close_time: UnixSeconds })
 
 const CLOSED = 41006
 const readActive = Engine.decodeData(ActiveData)
 const readClosed = Engine.decodeData(ClosedData)
 
-/** `DescribeRTCStreamState`, declared: 40 calls per second per AppId (10 in the test environment). */
+/**
+ * `DescribeRTCStreamState`, declared: 40 calls per second per AppId (10 in the test environment).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const describeStreamState: Engine.Declaration<typeof StreamRequest.Type, State, DescribeError> = {
   action: "DescribeRTCStreamState",
   spanName: "StreamState.DescribeRTCStreamState",
@@ -118,7 +173,12 @@ export const describeStreamState: Engine.Declaration<typeof StreamRequest.Type, 
       }))
 }
 
-/** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
+/**
+ * Builds the service; fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const engine = yield* Engine.make(options)
@@ -137,11 +197,21 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
 
 const layers = Engine.layers(StreamState, make, Engine.configFromEnv)
 
-/** The service as a layer; it needs an `HttpClient`. */
+/**
+ * The service as a layer; it needs an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const layer: (options: Options) => Layer.Layer<StreamState, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer
 
-/** The service as a layer, its options read through Effect `Config` (by default from the environment). */
+/**
+ * The service as a layer, its options read through Effect `Config` (by default from the environment).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig: (
   config?: Config.Config.Wrap<Options>
 ) => Layer.Layer<StreamState, ConfigError.ConfigError | InvalidRequestError, HttpClient.HttpClient> = layers.layerConfig

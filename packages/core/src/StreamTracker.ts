@@ -17,6 +17,8 @@
  *   until the next callback. An exact callback time refines a describe time of the same second.
  * - 41004 (no such stream): a known closed stream stays closed (the server forgets closed streams); a live one learnt
  *   less than `maxAge` ago stays live (the server may not have caught up); anything else becomes `absent`.
+ *
+ * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -32,10 +34,20 @@ import type * as Callback from "./Callback.js"
 import * as TrackerStore from "./internal/trackerStore.js"
 import * as StreamState from "./StreamState.js"
 
-/** Where a status was learnt: a callback, or a `DescribeRTCStreamState` answer. */
+/**
+ * Where a status was learnt: a callback, or a `DescribeRTCStreamState` answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Source = "callback" | "describe"
 
-/** A stream's status. */
+/**
+ * A stream's status.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Status =
   | {
     readonly state: "live"
@@ -63,10 +75,20 @@ export type Status =
     readonly checkedAt: Date
   }
 
-/** A change of a stream's state, as published on {@link Service.changes}. */
+/**
+ * A change of a stream's state, as published on {@link Service.changes}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Change = Status
 
-/** The service. */
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /** Applies a verified stream event; `UnknownEvent` changes nothing. Idempotent. */
   readonly apply: (event: Callback.Event) => Effect.Effect<void>
@@ -94,7 +116,12 @@ export interface Service {
   readonly subscribe: Effect.Effect<Stream.Stream<Change>, never, Scope.Scope>
 }
 
-/** Options of the tracker. */
+/**
+ * Options of the tracker.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** A status older than this is re-checked by `get`. Default 30 seconds. */
   readonly maxAge?: Duration.DurationInput | undefined
@@ -107,7 +134,12 @@ export interface Options {
   readonly store?: Store | undefined
 }
 
-/** Where a status came from in the server's order of events: what the tracker compares the next event with. */
+/**
+ * Where a status came from in the server's order of events: what the tracker compares the next event with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Key {
   readonly kind: "create" | "close"
   /** The callback's room session; `undefined` for `DescribeRTCStreamState` (which has none). */
@@ -122,14 +154,24 @@ export interface Key {
   readonly exact: boolean
 }
 
-/** What the tracker keeps per stream. */
+/**
+ * What the tracker keeps per stream.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Entry {
   readonly status: Status
   /** What the status follows from; `undefined` for `absent`. */
   readonly key: Key | undefined
 }
 
-/** The tracker's storage. Bounding it is the store's business (the default forgets as {@link Options.capacity} says). */
+/**
+ * The tracker's storage. Bounding it is the store's business (the default forgets as {@link Options.capacity} says).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Store {
   readonly get: (streamId: string) => Effect.Effect<Entry | undefined>
   readonly set: (streamId: string, entry: Entry) => Effect.Effect<void>
@@ -137,10 +179,20 @@ export interface Store {
   readonly list: Effect.Effect<ReadonlyArray<readonly [string, Entry]>>
 }
 
-/** The in-memory store, bounded to `capacity` streams (the default store). */
+/**
+ * The in-memory store, bounded to `capacity` streams (the default store).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const memoryStore: (capacity: number) => Store = TrackerStore.memory
 
-/** The service tag. */
+/**
+ * The service tag.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class StreamTracker extends Context.Tag("@effect-zego/core/StreamTracker")<StreamTracker, Service>() {}
 
 const DEFAULT_MAX_AGE = Duration.seconds(30)
@@ -158,7 +210,12 @@ const createAfterClose = (create: Key, close: Key): boolean => {
   return create.exact && close.exact ? create.time > other : second(create.time) > second(other)
 }
 
-/** Whether `next` is later in the stream's history than `current` (the module's comment says why each rule). */
+/**
+ * Whether `next` is later in the stream's history than `current` (the module's comment says why each rule).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const supersedes = (next: Key, current: Key): boolean => {
   if (next.roomSessionId !== undefined && next.roomSessionId === current.roomSessionId) {
     if (next.streamSeq !== current.streamSeq) return next.streamSeq! > current.streamSeq!
@@ -233,7 +290,12 @@ const stripeOf = (streamId: string): number => {
   return (hash >>> 0) % STRIPES
 }
 
-/** Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). */
+/**
+ * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options = {}): Effect.Effect<Service, never, StreamState.StreamState | Scope.Scope> =>
   Effect.gen(function*() {
     const streamState = yield* StreamState.StreamState
@@ -346,6 +408,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Strea
     })
   })
 
-/** The tracker as a layer over a `StreamState` service. */
+/**
+ * The tracker as a layer over a `StreamState` service.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options?: Options): Layer.Layer<StreamTracker, never, StreamState.StreamState> =>
   Layer.scoped(StreamTracker, make(options))

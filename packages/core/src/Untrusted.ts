@@ -5,6 +5,8 @@
  *
  * Effect's own formatters print a failed value in full and recursively: a body nested 3 000 levels deep overflows
  * the stack, and a long one floods the log. Every message of this library goes through here instead.
+ *
+ * @since 0.1.0
  */
 import * as ParseResult from "effect/ParseResult"
 
@@ -13,10 +15,20 @@ import * as ParseResult from "effect/ParseResult"
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g")
 
-/** Whether `text` holds a character that a terminal would obey (a control, a bidi override, a line separator). */
+/**
+ * Whether `text` holds a character that a terminal would obey (a control, a bidi override, a line separator).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const hasUnsafeCharacters = (text: string): boolean => UNSAFE.test(text)
 
-/** `text` with every unsafe character written visibly (`\x1b`, `\n`, `\u202e`), so a terminal shows it as it is. */
+/**
+ * `text` with every unsafe character written visibly (`\x1b`, `\n`, `\u202e`), so a terminal shows it as it is.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const escapeText = (text: string): string =>
   text.replace(UNSAFE_ALL, (c) => {
     const code = c.charCodeAt(0)
@@ -29,6 +41,9 @@ export const escapeText = (text: string): string =>
 /**
  * A string from outside, for a message or a terminal line: escaped as {@link escapeText} does, at most `max`
  * characters, ending in `…` when it was cut (the text is cut before it is escaped, so a huge one costs little).
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const quote = (text: string, max: number): string => {
   const escaped = escapeText(text.length > max ? text.slice(0, max) : text)
@@ -83,7 +98,12 @@ const render = (value: unknown, depth: number): string => {
   }
 }
 
-/** A short, flat excerpt of any value, for a message: at most `maxLength` characters, one line, nothing obeyed. */
+/**
+ * A short, flat excerpt of any value, for a message: at most `maxLength` characters, one line, nothing obeyed.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const excerpt = (value: unknown, maxLength = 80): string => {
   const text = escapeText(render(value, 0))
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text
@@ -138,6 +158,9 @@ const MAX_MESSAGE = 300
 /**
  * Every problem of a parse error (at most `maxIssues`), each as `{ path, message }` (path `""` at the top): no value
  * is quoted past a short excerpt, and each message is one line of at most 300 characters.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const describeParseIssues = (
   error: ParseResult.ParseError | ParseResult.ParseIssue,
@@ -157,7 +180,12 @@ export const describeParseIssues = (
   }))
 }
 
-/** The first problem of a parse error, as {@link describeParseIssues} describes it. */
+/**
+ * The first problem of a parse error, as {@link describeParseIssues} describes it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const describeParseError = (
   error: ParseResult.ParseError | ParseResult.ParseIssue
 ): { readonly path: string; readonly message: string } =>

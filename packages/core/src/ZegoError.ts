@@ -3,6 +3,8 @@
  * happen before or around the server (invalid input, transport, undecodable response).
  *
  * The tags are public API: handle them with `Effect.catchTag("RateLimitedError", …)`.
+ *
+ * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 import { Action } from "./Params.js"
@@ -44,14 +46,24 @@ const rateHints: Record<Action, string> = {
   DeleteStream: "10 DeleteStream calls (1 in the test environment)"
 }
 
-/** 1010, 30002, 5007: called too often. Retried with back-off. */
+/**
+ * 1010, 30002, 5007: called too often. Retried with back-off.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("RateLimitedError", serverFields) {
   override get message() {
     return describe(this, `Slow down: the limit is ${rateHints[this.action]} per second per AppId.`)
   }
 }
 
-/** 1001: dispatch failed. Retried a few times. */
+/**
+ * 1001: dispatch failed. Retried a few times.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class DispatchFailedError
   extends Schema.TaggedError<DispatchFailedError>()("DispatchFailedError", serverFields)
 {
@@ -60,28 +72,48 @@ export class DispatchFailedError
   }
 }
 
-/** 1002 (or an empty answer to a push): no publish node. */
+/**
+ * 1002 (or an empty answer to a push): no publish node.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class NoPublishNodeError extends Schema.TaggedError<NoPublishNodeError>()("NoPublishNodeError", serverFields) {
   override get message() {
     return describe(this, "No publish node is available: contact ZEGOCLOUD support with the RequestId.")
   }
 }
 
-/** 1003 (or an empty answer to a pull): no pull node. */
+/**
+ * 1003 (or an empty answer to a pull): no pull node.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class NoPullNodeError extends Schema.TaggedError<NoPullNodeError>()("NoPullNodeError", serverFields) {
   override get message() {
     return describe(this, "No pull node is available: contact ZEGOCLOUD support with the RequestId.")
   }
 }
 
-/** 1005: the app is not online. */
+/**
+ * 1005: the app is not online.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class AppNotOnlineError extends Schema.TaggedError<AppNotOnlineError>()("AppNotOnlineError", serverFields) {
   override get message() {
     return describe(this, "The app is not online for RTMP dispatch: ask ZEGOCLOUD support to enable it.")
   }
 }
 
-/** 1006: the server found a parameter invalid. */
+/**
+ * 1006: the server found a parameter invalid.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidParameterError
   extends Schema.TaggedError<InvalidParameterError>()("InvalidParameterError", serverFields)
 {
@@ -90,28 +122,48 @@ export class InvalidParameterError
   }
 }
 
-/** 30003, 3001, 5000–5002, 5006: internal error on ZEGOCLOUD's side. Retried. */
+/**
+ * 30003, 3001, 5000–5002, 5006: internal error on ZEGOCLOUD's side. Retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ZegoInternalError extends Schema.TaggedError<ZegoInternalError>()("ZegoInternalError", serverFields) {
   override get message() {
     return describe(this, "A ZEGOCLOUD internal error: retry later, or contact support with the RequestId.")
   }
 }
 
-/** 30004: wrong `IsTest`. */
+/**
+ * 30004: wrong `IsTest`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidIsTestError extends Schema.TaggedError<InvalidIsTestError>()("InvalidIsTestError", serverFields) {
   override get message() {
     return describe(this, "Check isTest (ZEGO_IS_TEST): it must match the app's environment.")
   }
 }
 
-/** 30005: the AppId is not valid for this service. */
+/**
+ * 30005: the AppId is not valid for this service.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidAppIdError extends Schema.TaggedError<InvalidAppIdError>()("InvalidAppIdError", serverFields) {
   override get message() {
     return describe(this, "Check the AppId (ZEGO_APP_ID).")
   }
 }
 
-/** 30009: the server refused the stream id (in the test environment: the `zegotest-<AppId>-` prefix). */
+/**
+ * 30009: the server refused the stream id (in the test environment: the `zegotest-<AppId>-` prefix).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidStreamIdError
   extends Schema.TaggedError<InvalidStreamIdError>()("InvalidStreamIdError", serverFields)
 {
@@ -120,7 +172,12 @@ export class InvalidStreamIdError
   }
 }
 
-/** 30010: the server refused the dispatch type. */
+/**
+ * 30010: the server refused the dispatch type.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidDispatchTypeError
   extends Schema.TaggedError<InvalidDispatchTypeError>()("InvalidDispatchTypeError", serverFields)
 {
@@ -129,7 +186,12 @@ export class InvalidDispatchTypeError
   }
 }
 
-/** 30011: the server refused the client IP. */
+/**
+ * 30011: the server refused the client IP.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidClientIpError
   extends Schema.TaggedError<InvalidClientIpError>()("InvalidClientIpError", serverFields)
 {
@@ -138,7 +200,12 @@ export class InvalidClientIpError
   }
 }
 
-/** 100000004: the signature expired, usually because this machine's clock is off. */
+/**
+ * 100000004: the signature expired, usually because this machine's clock is off.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class SignatureExpiredError
   extends Schema.TaggedError<SignatureExpiredError>()("SignatureExpiredError", serverFields)
 {
@@ -147,7 +214,12 @@ export class SignatureExpiredError
   }
 }
 
-/** 100000005: the signature is wrong, usually a wrong server secret. */
+/**
+ * 100000005: the signature is wrong, usually a wrong server secret.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class SignatureInvalidError
   extends Schema.TaggedError<SignatureInvalidError>()("SignatureInvalidError", serverFields)
 {
@@ -156,7 +228,12 @@ export class SignatureInvalidError
   }
 }
 
-/** Any other gateway code (1000000xx): host, AppId format, missing parameters, app config, service. */
+/**
+ * Any other gateway code (1000000xx): host, AppId format, missing parameters, app config, service.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayError", serverFields) {
   override get message() {
     return describe(this, gatewayHints[this.code] ?? "See the ZEGOCLOUD gateway return codes.")
@@ -182,7 +259,12 @@ const gatewayHints: Record<number, string> = {
   100000017: "The service is not enabled for this app: ask ZEGOCLOUD support."
 }
 
-/** 3003, 40005: authentication failed, or the app has no token configured for the server API. */
+/**
+ * 3003, 40005: authentication failed, or the app has no token configured for the server API.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class AuthenticationError
   extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", serverFields)
 {
@@ -191,7 +273,12 @@ export class AuthenticationError
   }
 }
 
-/** 41004 (`DescribeRTCStreamState`): no stream with this id is known. */
+/**
+ * 41004 (`DescribeRTCStreamState`): no stream with this id is known.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class StreamNotFoundError
   extends Schema.TaggedError<StreamNotFoundError>()("StreamNotFoundError", serverFields)
 {
@@ -200,7 +287,12 @@ export class StreamNotFoundError
   }
 }
 
-/** 138 (`DeleteStream`): the stream's information does not exist in the room. */
+/**
+ * 138 (`DeleteStream`): the stream's information does not exist in the room.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class StreamInfoNotFoundError
   extends Schema.TaggedError<StreamInfoNotFoundError>()("StreamInfoNotFoundError", serverFields)
 {
@@ -209,7 +301,12 @@ export class StreamInfoNotFoundError
   }
 }
 
-/** 1012 (`AddStream`): several users operate one stream. */
+/**
+ * 1012 (`AddStream`): several users operate one stream.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class StreamConflictError
   extends Schema.TaggedError<StreamConflictError>()("StreamConflictError", serverFields)
 {
@@ -218,7 +315,12 @@ export class StreamConflictError
   }
 }
 
-/** 123 (`AddStream`: setting the stream info failed), 124 (`DeleteStream`: deleting it failed). Retried. */
+/**
+ * 123 (`AddStream`: setting the stream info failed), 124 (`DeleteStream`: deleting it failed). Retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class StreamUpdateFailedError
   extends Schema.TaggedError<StreamUpdateFailedError>()("StreamUpdateFailedError", serverFields)
 {
@@ -227,14 +329,24 @@ export class StreamUpdateFailedError
   }
 }
 
-/** Any code this library does not know: the code, message and request id are kept. */
+/**
+ * Any code this library does not know: the code, message and request id are kept.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class UnknownCodeError extends Schema.TaggedError<UnknownCodeError>()("UnknownCodeError", serverFields) {
   override get message() {
     return describe(this, "An undocumented code: contact ZEGOCLOUD support with the RequestId.")
   }
 }
 
-/** No usable response: the connection failed, the attempt timed out, or an HTTP error status came without an envelope. */
+/**
+ * No usable response: the connection failed, the attempt timed out, or an HTTP error status came without an envelope.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   action: Action,
   reason: Schema.Literal("Connection", "Timeout", "HttpStatus"),
@@ -248,7 +360,12 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   }
 }
 
-/** The body is not the ZEGOCLOUD envelope, or its `Data` is malformed. */
+/**
+ * The body is not the ZEGOCLOUD envelope, or its `Data` is malformed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
   action: Action,
   status: Schema.Int,
@@ -263,7 +380,12 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
   }
 }
 
-/** The caller's input failed validation; nothing was sent. */
+/**
+ * The caller's input failed validation; nothing was sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
   /** Which input: a request field (`streamId`, …) or an option (`baseUrl`, …). */
   parameter: Schema.String,
@@ -274,7 +396,12 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
   }
 }
 
-/** The classes of the errors that carry a ZEGOCLOUD return code. */
+/**
+ * The classes of the errors that carry a ZEGOCLOUD return code.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const ServerErrors = [
   RateLimitedError,
   DispatchFailedError,
@@ -299,10 +426,20 @@ export const ServerErrors = [
   UnknownCodeError
 ] as const
 
-/** An error that carries a ZEGOCLOUD return code. */
+/**
+ * An error that carries a ZEGOCLOUD return code.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ZegoServerError = InstanceType<(typeof ServerErrors)[number]>
 
-/** The server errors every action may answer (the global table). */
+/**
+ * The server errors every action may answer (the global table).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type CommonServerError =
   | RateLimitedError
   | InvalidParameterError
@@ -316,23 +453,48 @@ export type CommonServerError =
   | AuthenticationError
   | UnknownCodeError
 
-/** The errors every action may fail with: the global table's, and those before or around the server. */
+/**
+ * The errors every action may fail with: the global table's, and those before or around the server.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type CommonError = CommonServerError | TransportError | ResponseDecodeError | InvalidRequestError
 
-/** Every error of this library (the union of every action's errors). */
+/**
+ * Every error of this library (the union of every action's errors).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ZegoError = ZegoServerError | TransportError | ResponseDecodeError | InvalidRequestError
 
-/** The schema of every error a dispatch can fail with (to send them over the wire or persist them). */
+/**
+ * The schema of every error a dispatch can fail with (to send them over the wire or persist them).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const ZegoError: Schema.Union<
   [...typeof ServerErrors, typeof TransportError, typeof ResponseDecodeError, typeof InvalidRequestError]
 > = Schema.Union(...ServerErrors, TransportError, ResponseDecodeError, InvalidRequestError)
 
-/** Whether a value is one of this library's errors. */
+/**
+ * Whether a value is one of this library's errors.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const isZegoError = (u: unknown): u is ZegoError => ZegoError.members.some((member) => u instanceof member)
 
 type ServerErrorClass = (typeof ServerErrors)[number]
 
-/** A table from return codes to error classes, with the retry decision of each code. */
+/**
+ * A table from return codes to error classes, with the retry decision of each code.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type CodeTable = ReadonlyMap<number, readonly [ServerErrorClass, boolean]>
 
 /**
@@ -362,7 +524,12 @@ for (let code = 100000000; code <= 100000099; code++) {
   if (!codeTable.has(code)) entry([code], GatewayError, code === 100000015)
 }
 
-/** Builds an action's own code table. */
+/**
+ * Builds an action's own code table.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const codes = (
   entries: ReadonlyArray<readonly [ReadonlyArray<number>, ServerErrorClass, boolean]>
 ): CodeTable => {
@@ -382,7 +549,12 @@ const dispatchCodes = codes([
   [[30011], InvalidClientIpError, false]
 ])
 
-/** Each action's own codes, beyond the global table. */
+/**
+ * Each action's own codes, beyond the global table.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const actionCodes: Readonly<Record<Action, CodeTable>> = {
   RTMPDispatchV2: dispatchCodes,
   RTMPDispatch: dispatchCodes,
@@ -393,12 +565,22 @@ export const actionCodes: Readonly<Record<Action, CodeTable>> = {
   DeleteStream: codes([[[124], StreamUpdateFailedError, true], [[138], StreamInfoNotFoundError, false]])
 }
 
-/** The codes the tables know (the global one and every action's), for tests and documentation. */
+/**
+ * The codes the tables know (the global one and every action's), for tests and documentation.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const knownCodes: ReadonlyArray<number> = [
   ...new Set([...codeTable.keys(), ...Object.values(actionCodes).flatMap((table) => [...table.keys()])])
 ]
 
-/** The error for a non-zero return code of an action: its own table first, then the global one. */
+/**
+ * The error for a non-zero return code of an action: its own table first, then the global one.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const fromCode = (fields: {
   readonly code: number
   readonly serverMessage: string
@@ -410,5 +592,10 @@ export const fromCode = (fields: {
   return new errorClass({ ...fields, retryable })
 }
 
-/** Whether the default policy retries an error. */
+/**
+ * Whether the default policy retries an error.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isRetryable = (error: ZegoError): boolean => "retryable" in error && error.retryable

@@ -7,6 +7,8 @@
  * records the requests, and answers from a script of replies or a handler. It speaks every action of this library,
  * checking each one's own parameters (those it requires, `Sequence` where one is due, the byte limits); by default
  * a dispatch answers one node on loopback, `DescribeRTCStreamState` an active stream, the others a bare success.
+ *
+ * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -29,7 +31,12 @@ import * as StreamControl from "./StreamControl.js"
 import * as StreamState from "./StreamState.js"
 import type { InvalidRequestError } from "./ZegoError.js"
 
-/** A request as the mock received it. */
+/**
+ * A request as the mock received it.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export interface RecordedRequest {
   readonly action: Action
   /** Every query parameter, public ones included. */
@@ -40,7 +47,12 @@ export interface RecordedRequest {
   readonly receivedAt: number
 }
 
-/** What the mock answers. */
+/**
+ * What the mock answers.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export type Reply =
   | {
     readonly _tag: "Envelope"
@@ -55,7 +67,12 @@ export type Reply =
   | { readonly _tag: "NetworkError"; readonly detail: string }
   | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput; readonly reply: Reply }
 
-/** A success; `data` defaults to one loopback node for the request's stream (URL for V2, `host:port` for V1). */
+/**
+ * A success; `data` defaults to one loopback node for the request's stream (URL for V2, `host:port` for V1).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const success = (data?: unknown): Reply => ({
   _tag: "Envelope",
   code: 0,
@@ -64,7 +81,12 @@ export const success = (data?: unknown): Reply => ({
   ...(data === undefined ? {} : { data })
 })
 
-/** An envelope with a non-zero return code (HTTP 200, as the real server answers). */
+/**
+ * An envelope with a non-zero return code (HTTP 200, as the real server answers).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const code = (code: number, message = `mock error ${code}`, options?: {
   readonly status?: number
   readonly headers?: Readonly<Record<string, string>>
@@ -76,7 +98,12 @@ export const code = (code: number, message = `mock error ${code}`, options?: {
   ...(options?.headers ? { headers: options.headers } : {})
 })
 
-/** A raw HTTP answer, e.g. a 502 page or a body that is not JSON. */
+/**
+ * A raw HTTP answer, e.g. a 502 page or a body that is not JSON.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const raw = (status: number, body: string, headers?: Record<string, string>): Reply => ({
   _tag: "Raw",
   status,
@@ -84,13 +111,28 @@ export const raw = (status: number, body: string, headers?: Record<string, strin
   ...(headers ? { headers } : {})
 })
 
-/** The connection fails (refused, reset). */
+/**
+ * The connection fails (refused, reset).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const networkError = (detail = "connection reset by mock"): Reply => ({ _tag: "NetworkError", detail })
 
-/** Answers `reply` after `duration` (of the `Clock`: under `TestClock`, adjust it). */
+/**
+ * Answers `reply` after `duration` (of the `Clock`: under `TestClock`, adjust it).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const delay = (duration: Duration.DurationInput, reply: Reply): Reply => ({ _tag: "Delay", duration, reply })
 
-/** Options of the mock. */
+/**
+ * Options of the mock.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export interface Options {
   readonly appId: number
   readonly serverSecret: Redacted.Redacted<string>
@@ -102,7 +144,12 @@ export interface Options {
   readonly serverClockOffset?: Duration.DurationInput | undefined
 }
 
-/** The recorded requests. */
+/**
+ * The recorded requests.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export class ZegoMock extends Context.Tag("@effect-zego/core/ZegoMock")<ZegoMock, {
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
 }>() {}
@@ -232,7 +279,12 @@ const respond = (
   }
 }
 
-/** The mock `HttpClient` and the {@link ZegoMock} recorder. */
+/**
+ * The mock `HttpClient` and the {@link ZegoMock} recorder.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient | ZegoMock> =>
   Layer.effectContext(Effect.gen(function*() {
     const requests = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
@@ -275,7 +327,12 @@ export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient | Zeg
     )
   }))
 
-/** `RtmpDispatch` over the mock, with the same AppId and secret: what a user's test provides. */
+/**
+ * `RtmpDispatch` over the mock, with the same AppId and secret: what a user's test provides.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const layerDispatch = (
   options: Options & { readonly dispatch?: Partial<RtmpDispatch.Options> | undefined }
 ): Layer.Layer<RtmpDispatch.RtmpDispatch | ZegoMock, InvalidRequestError> =>
@@ -286,7 +343,12 @@ export const layerDispatch = (
     serverSecret: options.serverSecret
   }).pipe(Layer.provideMerge(layer(options)))
 
-/** Every service over the mock (one engine each, one mock client), with the same AppId and secret. */
+/**
+ * Every service over the mock (one engine each, one mock client), with the same AppId and secret.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const layerServices = (
   options: Options & { readonly services?: Partial<RoomStreams.Options> | undefined }
 ): Layer.Layer<

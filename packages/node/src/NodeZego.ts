@@ -7,6 +7,8 @@
  * secret, region, …) and should share their connections, and a program that uses only some of them pays nothing
  * for the others but building them (no connection is opened until a call). `NodeRtmpDispatch` stays for a program
  * that only dispatches.
+ *
+ * @since 0.1.0
  */
 import { RoomStreams, RtmpDispatch, StreamControl, StreamState } from "@effect-zego/core"
 import type { ZegoError } from "@effect-zego/core"
@@ -16,14 +18,24 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { layerHttpClient } from "./NodeRtmpDispatch.js"
 
-/** The services this layer provides. */
+/**
+ * The services this layer provides.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Services =
   | RtmpDispatch.RtmpDispatch
   | StreamState.StreamState
   | StreamControl.StreamControl
   | RoomStreams.RoomStreams
 
-/** The options of every service (and the server user of `RoomStreams`). */
+/**
+ * The options of every service (and the server user of `RoomStreams`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Options = RoomStreams.Options
 
 const services = (options: Options) =>
@@ -34,11 +46,21 @@ const services = (options: Options) =>
     RoomStreams.layer(options)
   )
 
-/** The four services with options given in code, over one client. */
+/**
+ * The four services with options given in code, over one client.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerOptions = (options: Options): Layer.Layer<Services, ZegoError.InvalidRequestError> =>
   services(options).pipe(Layer.provide(layerHttpClient))
 
-/** The four services with options read through Effect `Config` (read once), over one client. */
+/**
+ * The four services with options read through Effect `Config` (read once), over one client.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<Services, ConfigError.ConfigError | ZegoError.InvalidRequestError> =>
@@ -47,6 +69,9 @@ export const layerConfig = (
 /**
  * The four services configured from `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET`, `ZEGO_REGION`, `ZEGO_BASE_URL`,
  * `ZEGO_IS_TEST`, `ZEGO_RATE_LIMIT` and `ZEGO_RATE_LIMIT_WINDOW` (a rate limit set there applies to every action).
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layer: Layer.Layer<Services, ConfigError.ConfigError | ZegoError.InvalidRequestError> = layerConfig(
   RtmpDispatch.configFromEnv

@@ -7,6 +7,8 @@
  *
  * Anything else (`execute`, `get`, … or the client after `transformClient` or any `HttpClient` combinator) goes
  * through `@effect/platform-node`'s undici client over the same agent.
+ *
+ * @since 0.1.0
  */
 import { DirectExchange } from "@effect-zego/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -116,7 +118,12 @@ class Exchange {
   }
 }
 
-/** The core's `DirectExchange` over an undici dispatcher. */
+/**
+ * The core's `DirectExchange` over an undici dispatcher.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const makeDirectExchange = (dispatcher: Undici.Dispatcher): DirectExchange.DirectExchange => ({
   get: (request, done) => {
     const exchange = new Exchange(request.maxBodyBytes, done)
@@ -144,15 +151,28 @@ export const makeDirectExchange = (dispatcher: Undici.Dispatcher): DirectExchang
 /**
  * An `HttpClient` over an undici dispatcher: `@effect/platform-node`'s undici client for `execute`, carrying the
  * core's `DirectExchange` for `RtmpDispatch`.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
   Object.assign(NodeHttpClient.makeUndici(dispatcher), { [DirectExchange.TypeId]: makeDirectExchange(dispatcher) })
 
-/** The client over a dispatcher provided as `NodeHttpClient.Dispatcher`. */
+/**
+ * The client over a dispatcher provided as `NodeHttpClient.Dispatcher`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerWithoutDispatcher: Layer.Layer<HttpClient.HttpClient, never, NodeHttpClient.Dispatcher> = Layer
   .effect(HttpClient.HttpClient, Effect.map(NodeHttpClient.Dispatcher, make))
 
-/** The client with its own undici `Agent` (keep-alive, default options), destroyed with the layer. */
+/**
+ * The client with its own undici `Agent` (keep-alive, default options), destroyed with the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
   HttpClient.HttpClient,
   Effect.map(NodeHttpClient.makeDispatcher, make)

@@ -28,6 +28,8 @@
  *
  * When Redis is unreachable or slow, calls go on under that in-process bucket alone: a warning is logged once
  * per outage, a counter counts the fallbacks, and Redis is tried again after `retryInterval`.
+ *
+ * @since 0.1.0
  */
 import { RateLimit, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
@@ -44,7 +46,12 @@ import type * as Scope from "effect/Scope"
 import { Redis, ReplyError } from "ioredis"
 import { urlAndPrefix } from "./internal/config.js"
 
-/** Options of the Redis store. */
+/**
+ * Options of the Redis store.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** `redis://[user:password@]host:port[/db]`. */
   readonly url: string
@@ -58,7 +65,12 @@ export interface Options {
   readonly retryInterval?: Duration.DurationInput | undefined
 }
 
-/** Calls that went through the in-process bucket because Redis failed or was too slow. */
+/**
+ * Calls that went through the in-process bucket because Redis failed or was too slow.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
   description: "Rate-limit tokens taken from the in-process bucket because Redis failed or was too slow"
 })
@@ -149,7 +161,12 @@ const failure = (error: unknown): Failure => ({
   answered: error instanceof ReplyError
 })
 
-/** The store; the Redis connection is closed with the scope. */
+/**
+ * The store; the Redis connection is closed with the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (
   options: Options
 ): Effect.Effect<RateLimit.Store, ZegoError.InvalidRequestError, Scope.Scope> =>
@@ -319,17 +336,32 @@ export const make = (
     return { limiter }
   })
 
-/** The store as a layer: provide it to the `RtmpDispatch` layers that should share the budget. */
+/**
+ * The store as a layer: provide it to the `RtmpDispatch` layers that should share the budget.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: Options): Layer.Layer<RateLimit.RateLimitStore, ZegoError.InvalidRequestError> =>
   Layer.scoped(RateLimit.RateLimitStore, make(options))
 
-/** The options read from `ZEGO_RATE_LIMIT_REDIS_URL` and `ZEGO_RATE_LIMIT_REDIS_PREFIX`. */
+/**
+ * The options read from `ZEGO_RATE_LIMIT_REDIS_URL` and `ZEGO_RATE_LIMIT_REDIS_PREFIX`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const configFromEnv: Config.Config<Options> = urlAndPrefix(
   "ZEGO_RATE_LIMIT_REDIS_URL",
   "ZEGO_RATE_LIMIT_REDIS_PREFIX"
 )
 
-/** The store with its options read through Effect `Config` (by default {@link configFromEnv}). */
+/**
+ * The store with its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   config: Config.Config<Options> = configFromEnv
 ): Layer.Layer<RateLimit.RateLimitStore, ConfigError.ConfigError | ZegoError.InvalidRequestError> =>
