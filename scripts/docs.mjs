@@ -2,12 +2,14 @@
 //
 //   node scripts/docs.mjs                 build packages/<name>/docs (git-ignored) for core, node, redis
 //   node scripts/docs.mjs --check [name…]  the test command's check: every export has @since, @category and an
-//                                          @example; the examples type-check and run; nothing is kept
+//                                          @example, and every example type-checks and runs; nothing is kept
 //
-// docgen runs in a staging folder under the package's build/, not in the package itself: its examples import
-// `../../src` relative to their folder, it needs a `homepage` in package.json, and it must not write into the
-// package while a `pnpm docs` runs there too. Examples import `@effect-zego/*` from the sources (as the tests do,
-// through `paths`), so no build is needed first.
+// docgen runs in a staging folder under the package's build/, not in the package itself: it needs a `homepage` in
+// package.json, and it must not write into the package while a `pnpm docs` runs there too.
+//
+// The examples are checked here rather than by docgen, which skips those of classes (every service tag and error)
+// and of re-exports: each `@example` becomes a file, one `tsc` checks them all, and one `tsx` runs them all.
+// Examples import `@effect-zego/*` from the sources (as the tests do, through `paths`), so no build is needed.
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -35,7 +37,6 @@ const run = (cwd, argv) =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
       cwd,
-      // docgen starts `tsc` and `tsx` by name.
       env: { ...process.env, PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` },
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -45,10 +46,50 @@ const run = (cwd, argv) =>
     child.on("close", (code) => resolve({ code, output }))
   })
 
+const bin = (name, file) => path.join(root, "node_modules", name, file)
+
+// Every `@example` of the package's public modules, as { file, line, code }.
+const examplesOf = async (packageDir) => {
+  const srcDir = path.join(packageDir, "src")
+  const files = (await fs.readdir(srcDir)).filter((file) => file.endsWith(".ts"))
+  const examples = []
+  for (const file of files) {
+    const lines = (await fs.readFile(path.join(srcDir, file), "utf8")).split("\n")
+    for (let i = 0; i < lines.length; i++) {
+      if (!/^\s*\* @example$/.test(lines[i]) || !/^\s*\* ```ts$/.test(lines[i + 1] ?? "")) continue
+      const code = []
+      let j = i + 2
+      for (; j < lines.length && !/^\s*\* ```$/.test(lines[j]); j++) code.push(lines[j].replace(/^\s*\*( |$)/, ""))
+      examples.push({ file, line: i + 1, code: code.join("\n") })
+      i = j
+    }
+  }
+  return examples
+}
+
+// Type-checks and runs the examples in `dir`, one file each; says which example a failure is in.
+const checkExamples = async (name, dir, examples, compilerOptions) => {
+  await fs.mkdir(dir, { recursive: true })
+  const names = examples.map(({ file, line }) => `${path.basename(file, ".ts")}-${line}.ts`)
+  await Promise.all(examples.map(({ code }, i) => fs.writeFile(path.join(dir, names[i]), `${code}\n`)))
+  // Run one after another, in one process; a rejected promise or a throw fails the run.
+  await fs.writeFile(path.join(dir, "index.ts"), names.map((file) => `import "./${file}"`).join("\n") + "\n")
+  await fs.writeFile(
+    path.join(dir, "tsconfig.json"),
+    JSON.stringify({ compilerOptions: { ...compilerOptions, paths: sourcePaths }, include: ["*.ts"] })
+  )
+  const where = (output) => output.replace(/([\w-]+)-(\d+)\.ts/g, `packages/${name}/src/$1.ts (example at line $2) `)
+  const tsc = await run(dir, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "tsconfig.json"])
+  if (tsc.code !== 0) return { code: tsc.code, output: `the examples do not type-check:\n${where(tsc.output)}` }
+  const tsx = await run(dir, [bin("tsx", "dist/cli.mjs"), "--tsconfig", "tsconfig.json", "index.ts"])
+  if (tsx.code !== 0) return { code: tsx.code, output: `the examples fail when run:\n${where(tsx.output)}` }
+  return { code: 0, output: "" }
+}
+
 const docgen = async (name) => {
   const packageDir = path.join(packagesDir, name)
   const packageJson = await readJson(path.join(packageDir, "package.json"))
-  const config = await readJson(path.join(packageDir, "docgen.json"))
+  const { $schema: _, examplesCompilerOptions, ...config } = await readJson(path.join(packageDir, "docgen.json"))
   await fs.mkdir(path.join(packageDir, "build"), { recursive: true })
   const stage = await fs.mkdtemp(path.join(packageDir, "build", "docgen-"))
   try {
@@ -60,26 +101,20 @@ const docgen = async (name) => {
         homepage: packageJson.homepage ?? `https://github.com/effect-zego/effect-zego/tree/main/packages/${name}`
       })
     )
-    const { $schema: _, ...rest } = config
-    await fs.writeFile(
-      path.join(stage, "docgen.json"),
-      JSON.stringify({
-        ...rest,
-        outDir: "docs",
-        examplesCompilerOptions: {
-          ...config.examplesCompilerOptions,
-          paths: { ...sourcePaths, ...config.examplesCompilerOptions?.paths }
-        }
-      })
-    )
-    const bin = path.join(root, "node_modules", "@effect/docgen", "bin.cjs")
-    const { code, output } = await run(stage, [bin])
-    if (process.env.DOCS_VERBOSE) process.stderr.write(output)
-    if (code === 0 && !check) {
+    await fs.writeFile(path.join(stage, "docgen.json"), JSON.stringify({ ...config, outDir: "docs" }))
+    const [docs, examples] = await Promise.all([
+      run(stage, [bin("@effect/docgen", "bin.cjs"), "--no-run-examples"]),
+      examplesOf(packageDir).then((examples) =>
+        checkExamples(name, path.join(stage, "examples"), examples, examplesCompilerOptions)
+      )
+    ])
+    if (process.env.DOCS_VERBOSE) process.stderr.write(docs.output)
+    if (docs.code === 0 && examples.code === 0 && !check) {
       await fs.rm(path.join(packageDir, "docs"), { recursive: true, force: true })
       await fs.cp(path.join(stage, "docs"), path.join(packageDir, "docs"), { recursive: true })
     }
-    return { name, code, output }
+    const failed = [docs, examples].filter(({ code }) => code !== 0)
+    return { name, code: failed.length === 0 ? 0 : 1, output: failed.map(({ output }) => output).join("\n") }
   } finally {
     await fs.rm(stage, { recursive: true, force: true })
   }
@@ -87,15 +122,10 @@ const docgen = async (name) => {
 
 const started = Date.now()
 const results = await Promise.all(names.map(docgen))
-let failed = false
-for (const { code, name, output } of results) {
-  if (code !== 0) {
-    failed = true
-    process.stderr.write(`docgen failed for @effect-zego/${name}:\n${output}\n`)
-  }
-}
+const failed = results.filter(({ code }) => code !== 0)
+for (const { name, output } of failed) process.stderr.write(`docs failed for @effect-zego/${name}:\n${output}\n`)
 const seconds = ((Date.now() - started) / 1000).toFixed(1)
-process.stdout.write(
-  failed ? "" : `docs ${check ? "checked" : "built"} for ${names.join(", ")} in ${seconds} s\n`
-)
-process.exitCode = failed ? 1 : 0
+if (failed.length === 0) {
+  process.stdout.write(`docs ${check ? "checked" : "built"} for ${names.join(", ")} in ${seconds} s\n`)
+}
+process.exitCode = failed.length === 0 ? 0 : 1
