@@ -71,8 +71,10 @@ const examplesOf = async (packageDir) => {
 const checkExamples = async (name, dir, examples, compilerOptions) => {
   await fs.mkdir(dir, { recursive: true })
   const names = examples.map(({ file, line }) => `${path.basename(file, ".ts")}-${line}.ts`)
-  await Promise.all(examples.map(({ code }, i) => fs.writeFile(path.join(dir, names[i]), `${code}\n`)))
-  // Run one after another, in one process; a rejected promise or a throw fails the run.
+  // As docgen does: an example may use `assert` without importing it.
+  const withAssert = (code) => /\bassert\./.test(code) ? `import * as assert from "node:assert"\n${code}` : code
+  await Promise.all(examples.map(({ code }, i) => fs.writeFile(path.join(dir, names[i]), `${withAssert(code)}\n`)))
+  // All run in one process; a throw or a rejected promise fails the run.
   await fs.writeFile(path.join(dir, "index.ts"), names.map((file) => `import "./${file}"`).join("\n") + "\n")
   await fs.writeFile(
     path.join(dir, "tsconfig.json"),

@@ -8,6 +8,15 @@ import * as Schema from "effect/Schema"
 /**
  * `{ Code, Message, RequestId, Data }`; `Message` and `RequestId` default to `""` when the server leaves them out.
  *
+ * @example
+ * ```ts
+ * import { Envelope } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const envelope = Schema.decodeUnknownSync(Envelope.Envelope)({ Code: 0 })
+ * assert.deepStrictEqual(envelope, { Code: 0, Message: "", RequestId: "" })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -19,6 +28,13 @@ export const Envelope = Schema.Struct({
 }).annotations({ identifier: "Envelope" })
 
 /**
+ * @example
+ * ```ts
+ * import type { Envelope } from "@effect-zego/core"
+ *
+ * const succeeded = (envelope: Envelope.Envelope): boolean => envelope.Code === 0
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -26,6 +42,15 @@ export type Envelope = typeof Envelope.Type
 
 /**
  * The envelope as JSON text.
+ *
+ * @example
+ * ```ts
+ * import { Envelope } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const envelope = Schema.decodeSync(Envelope.EnvelopeFromJson)(`{"Code":0,"RequestId":"r1","Data":[]}`)
+ * assert.strictEqual(envelope.RequestId, "r1")
+ * ```
  *
  * @since 0.1.0
  * @category schemas

@@ -13,6 +13,14 @@ const INT64_MAX = 9_223_372_036_854_775_807n
  * `RTMPDispatch` answers `host:port`) and the actions around a stream (its state, forbidding and resuming it,
  * announcing it in a room and withdrawing it).
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.Action)("DescribeRTCStreamState"), true)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -26,6 +34,13 @@ export const Action = Schema.Literal(
   "DeleteStream"
 ).annotations({ identifier: "Action" })
 /**
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const isDispatch = (action: Params.Action): boolean => action === "RTMPDispatchV2" || action === "RTMPDispatch"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -34,6 +49,14 @@ export type Action = typeof Action.Type
 /**
  * The dispatch actions alone.
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.DispatchAction)("AddStream"), false)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -41,6 +64,13 @@ export const DispatchAction = Schema.Literal("RTMPDispatchV2", "RTMPDispatch").a
   identifier: "DispatchAction"
 })
 /**
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const answersUrls = (action: Params.DispatchAction): boolean => action === "RTMPDispatchV2"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -48,6 +78,15 @@ export type DispatchAction = typeof DispatchAction.Type
 
 /**
  * A ZEGOCLOUD AppId: an unsigned 32-bit integer.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.AppId)(1234567890), true)
+ * assert.strictEqual(Schema.is(Params.AppId)(-1), false)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -60,6 +99,15 @@ export const AppId = Schema.Number.pipe(
 
 /**
  * A stream id: 1 to 256 ASCII letters, digits, `-` or `_`.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.StreamId)("room1-host_2"), true)
+ * assert.strictEqual(Schema.is(Params.StreamId)("room 1"), false)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -83,11 +131,26 @@ export const StreamId = Schema.String.pipe(
 /**
  * The dispatch mode as the server takes it.
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.DispatchType)("pull"), true)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const DispatchType = Schema.Literal("push", "pull").annotations({ identifier: "DispatchType" })
 /**
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const verb = (type: Params.DispatchType): string => type === "push" ? "publish to" : "play from"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -95,6 +158,14 @@ export type DispatchType = typeof DispatchType.Type
 
 /**
  * The dispatch mode a caller may pass: `publish` (the old page's word) is accepted and normalised to `push`.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.decodeSync(Params.DispatchTypeInput)("publish"), "push")
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -112,6 +183,15 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 /**
  * A client IP: an IPv4 dotted quad. The server does not support IPv6.
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.ClientIp)("203.0.113.7"), true)
+ * assert.strictEqual(Schema.is(Params.ClientIp)("::1"), false)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -127,6 +207,15 @@ export const ClientIp = Schema.String.pipe(
 /**
  * A sequence number for reconciliation: a non-negative Int64, as a safe integer or a bigint.
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.Sequence)(42), true)
+ * assert.strictEqual(Schema.is(Params.Sequence)(9_223_372_036_854_775_807n), true)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -141,6 +230,13 @@ export const Sequence = Schema.Union(
   ).annotations({ arbitrary: () => (fc) => fc.bigInt({ min: 0n, max: INT64_MAX }) })
 ).annotations({ identifier: "Sequence" })
 /**
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const next = (sequence: Params.Sequence): Params.Sequence => BigInt(sequence) + 1n
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -148,6 +244,15 @@ export type Sequence = typeof Sequence.Type
 
 /**
  * What a caller passes to a dispatch.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const request = Schema.decodeUnknownSync(Params.DispatchRequest)({ streamId: "s1", type: "publish" })
+ * assert.strictEqual(request.type, "push")
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -162,6 +267,13 @@ export const DispatchRequest = Schema.Struct({
 /**
  * A dispatch request as a caller writes it (`type` may be `publish`).
  *
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const request: Params.DispatchRequest = { streamId: "room1-host", type: "pull", clientIp: "203.0.113.7" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -169,6 +281,14 @@ export type DispatchRequest = typeof DispatchRequest.Encoded
 
 /**
  * The ZEGOCLOUD API regions; `unified` is the global entry point.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.Region)("fra"), true)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -178,6 +298,13 @@ export const Region = Schema.Literal("unified", "sha", "hkg", "fra", "lax", "bom
   message: () => "Region must be one of unified, sha, hkg, fra, lax, bom, sgp"
 })
 /**
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const nearest: Params.Region = "sgp"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -185,6 +312,14 @@ export type Region = typeof Region.Type
 
 /**
  * The https base URL of a region.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.regionBaseUrl("unified"), "https://rtc-api.zego.im")
+ * assert.strictEqual(Params.regionBaseUrl("fra"), "https://rtc-api-fra.zego.im")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -194,6 +329,13 @@ export const regionBaseUrl = (region: Region): string =>
 
 /**
  * The prefix ZEGOCLOUD's test environment requires on every stream id of an app.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.testStreamPrefix(1234567890), "zegotest-1234567890-")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -205,6 +347,13 @@ const encoder = new TextEncoder()
 /**
  * The length of a text in UTF-8 bytes, as the server counts its limits.
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.utf8Bytes("é"), 2)
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -215,6 +364,16 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /**
  * A text parameter: well-formed (a lone surrogate has no UTF-8 form, so it could not be sent) and at most `max`
  * UTF-8 bytes, `min` characters at least.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const Nickname = Params.Utf8Text("Nickname", { min: 1, maxBytes: 32 })
+ * assert.strictEqual(Schema.is(Nickname)("Ada"), true)
+ * assert.strictEqual(Schema.is(Nickname)(""), false)
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -236,12 +395,28 @@ export const Utf8Text = (name: string, options: { readonly min: number; readonly
 /**
  * A room id (`RoomId`): non-empty text, at most 1024 UTF-8 bytes (this library's bound: the docs give none).
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.RoomId)("room-1"), true)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const RoomId = Utf8Text("RoomId", { min: 1, maxBytes: 1024 })
 /**
  * A user id (`UserId`): non-empty text, at most 1024 UTF-8 bytes (this library's bound: the docs give none).
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.UserId)(""), false)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -250,6 +425,14 @@ export const UserId = Utf8Text("UserId", { min: 1, maxBytes: 1024 })
 /**
  * A user name (`UserName`): at most 1024 UTF-8 bytes (this library's bound: the docs give none).
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.UserName)("Ada Lovelace"), true)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -257,12 +440,28 @@ export const UserName = Utf8Text("UserName", { min: 0, maxBytes: 1024 })
 /**
  * A stream title (`StreamTitle`): at most 127 UTF-8 bytes.
  *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.StreamTitle)("x".repeat(128)), false)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const StreamTitle = Utf8Text("StreamTitle", { min: 0, maxBytes: 127 })
 /**
  * A stream's extra information (`ExtraInfo`): at most 1024 UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.ExtraInfo)(JSON.stringify({ camera: "front" })), true)
+ * ```
  *
  * @since 0.1.0
  * @category schemas

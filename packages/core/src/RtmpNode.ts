@@ -11,6 +11,15 @@ import * as Untrusted from "./Untrusted.js"
 /**
  * An RTMP node URL taken apart: where to connect, and the two fields OBS asks for.
  *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ *
+ * const node = RtmpNode.parseRtmpUrl("rtmp://81.69.49.115:1935/1540531164/caodantest")!
+ * assert.strictEqual(node.obsServer, "rtmp://81.69.49.115:1935/1540531164/")
+ * assert.strictEqual(node.obsStreamKey, "caodantest")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -61,6 +70,15 @@ const parsePort = (text: string | undefined, fallback: number): number | undefin
 /**
  * Parses an RTMP URL string into a {@link RtmpNode}; anything that is not `rtmp://host[:port]/app/stream` fails.
  *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ *
+ * const node = RtmpNode.parseRtmpUrl("rtmp://81.69.49.115/live/stream1")
+ * assert.strictEqual(node?.port, 1935)
+ * assert.strictEqual(RtmpNode.parseRtmpUrl("http://example.com/live/stream1"), undefined)
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -95,6 +113,15 @@ export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
 /**
  * Decodes the URL string of a V2 answer into a {@link RtmpNode}.
  *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const nodes = Schema.decodeUnknownSync(Schema.Array(RtmpNode.RtmpNodeFromUrl))(["rtmp://127.0.0.1:1935/live/s1"])
+ * assert.strictEqual(nodes[0]?.app, "live")
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -112,6 +139,14 @@ export const RtmpNodeFromUrl = Schema.transformOrFail(Schema.String, Schema.type
 /**
  * A `host:port` node address, as `RTMPDispatch` (V1) answers it.
  *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ *
+ * const address = RtmpNode.parseNodeAddress("81.69.49.115:1935")
+ * assert.strictEqual(address instanceof RtmpNode.NodeAddress, true)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -127,6 +162,14 @@ const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/
 /**
  * Parses `host:port` into a {@link NodeAddress}.
  *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ *
+ * const address = RtmpNode.parseNodeAddress("81.69.49.115:1935")
+ * assert.deepStrictEqual([address?.host, address?.port], ["81.69.49.115", 1935])
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -141,6 +184,15 @@ export const parseNodeAddress = (address: string): NodeAddress | undefined => {
 
 /**
  * Decodes the string of a V1 answer into a {@link NodeAddress}.
+ *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const address = Schema.decodeUnknownSync(RtmpNode.NodeAddressFromString)("127.0.0.1:1935")
+ * assert.strictEqual(address.port, 1935)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
