@@ -33,11 +33,15 @@ const sourcePaths = Object.fromEntries(documented.flatMap((name) => [
   [`@effect-zego/${name}/*`, [path.join(packagesDir, name, "src", "*.ts")]]
 ]))
 
-const run = (cwd, argv) =>
+const run = (cwd, argv, env = {}) =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
       cwd,
-      env: { ...process.env, PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` },
+      env: {
+        ...process.env,
+        ...env,
+        PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}`
+      },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let output = ""
@@ -105,7 +109,7 @@ const docgen = async (name) => {
     )
     await fs.writeFile(path.join(stage, "docgen.json"), JSON.stringify({ ...config, outDir: "docs" }))
     const [docs, examples] = await Promise.all([
-      run(stage, [bin("@effect/docgen", "bin.cjs"), "--no-run-examples"]),
+      run(stage, [bin("@effect/docgen", "bin.cjs")], { DOCGEN_RUN_EXAMPLES: "false" }),
       examplesOf(packageDir).then((examples) =>
         checkExamples(name, path.join(stage, "examples"), examples, examplesCompilerOptions)
       )

@@ -16,11 +16,26 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 /**
  * The key of the capability on a client object.
  *
+ * @example
+ * ```ts
+ * import { DirectExchange } from "@effect-zego/core"
+ *
+ * assert.strictEqual(DirectExchange.TypeId, Symbol.for("@effect-zego/core/DirectExchange"))
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
 export const TypeId: unique symbol = Symbol.for("@effect-zego/core/DirectExchange")
 /**
+ * @example
+ * ```ts
+ * import type { DirectExchange } from "@effect-zego/core"
+ *
+ * const carries = (client: object): client is { readonly [K in DirectExchange.TypeId]: DirectExchange.DirectExchange } =>
+ *   Object.getOwnPropertySymbols(client).length > 0
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -28,6 +43,18 @@ export type TypeId = typeof TypeId
 
 /**
  * One GET, as `RtmpDispatch` asks for it.
+ *
+ * @example
+ * ```ts
+ * import type { DirectExchange } from "@effect-zego/core"
+ *
+ * const request: DirectExchange.Request = {
+ *   origin: "http://127.0.0.1:8080",
+ *   path: "/?Action=RTMPDispatchV2",
+ *   timeoutMillis: 5000,
+ *   maxBodyBytes: 256 * 1024
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -45,6 +72,14 @@ export interface Request {
 
 /**
  * How an exchange ended.
+ *
+ * @example
+ * ```ts
+ * import type { DirectExchange } from "@effect-zego/core"
+ *
+ * const describe = (result: DirectExchange.Result): string =>
+ *   result._tag === "Response" ? `HTTP ${result.status}` : result._tag
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -66,6 +101,19 @@ export type Result =
 /**
  * What a client carrying the capability implements.
  *
+ * @example
+ * ```ts
+ * import type { DirectExchange } from "@effect-zego/core"
+ *
+ * // An exchange that always answers the same envelope, at once.
+ * const canned: DirectExchange.DirectExchange = {
+ *   get: (_request, done) => {
+ *     done({ _tag: "Response", status: 200, date: undefined, body: `{"Code":0,"Data":[]}` })
+ *     return () => {}
+ *   }
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -80,6 +128,26 @@ export interface DirectExchange {
 /**
  * A client that carries the capability.
  *
+ * @example
+ * ```ts
+ * import { DirectExchange } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as HttpClient from "@effect/platform/HttpClient"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Any client can be given the capability; `DirectExchange.get` then finds it.
+ * const program = Effect.gen(function*() {
+ *   const client = yield* HttpClient.HttpClient
+ *   const direct: DirectExchange.DirectExchange = { get: (_request, done) => (done({ _tag: "Timeout" }), () => {}) }
+ *   const withDirect: HttpClient.HttpClient & DirectExchange.WithDirectExchange = Object.assign(
+ *     Object.create(client),
+ *     { [DirectExchange.TypeId]: direct }
+ *   )
+ *   return DirectExchange.get(withDirect) === direct
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(FetchHttpClient.layer))).then((found) => assert.strictEqual(found, true))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -89,6 +157,18 @@ export interface WithDirectExchange {
 
 /**
  * The capability of a client, if it carries one.
+ *
+ * @example
+ * ```ts
+ * import { DirectExchange } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as HttpClient from "@effect/platform/HttpClient"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The fetch client carries no direct exchange: RtmpDispatch goes through `HttpClient.execute`.
+ * const program = Effect.map(HttpClient.HttpClient, DirectExchange.get)
+ * Effect.runPromise(program.pipe(Effect.provide(FetchHttpClient.layer))).then((d) => assert.strictEqual(d, undefined))
+ * ```
  *
  * @since 0.1.0
  * @category utils

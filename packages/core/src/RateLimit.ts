@@ -22,6 +22,14 @@ import * as Layer from "effect/Layer"
 /**
  * At most `limit` calls in any `window`.
  *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ *
+ * // Half ZEGOCLOUD's quota, to leave room for another service on the same AppId.
+ * const half: RateLimit.RateLimit = { limit: 20, window: "1 second" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -33,6 +41,13 @@ export interface RateLimit {
 /**
  * ZEGOCLOUD's quota for the dispatch actions: 40 calls per second per AppId.
  *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ *
+ * assert.deepStrictEqual(RateLimit.defaultRateLimit, { limit: 40, window: "1 second" })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -40,6 +55,14 @@ export const defaultRateLimit: RateLimit = { limit: 40, window: "1 second" }
 
 /**
  * Runs a call once the limit allows it.
+ *
+ * @example
+ * ```ts
+ * import type { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const limited = (limiter: RateLimit.Limiter) => limiter.withPermit(Effect.log("one call"))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -50,6 +73,21 @@ export interface Limiter {
 
 /**
  * Where the tokens of a key (an AppId) live.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // A store that logs the buckets it hands out, and keeps their tokens in this process.
+ * const logged: RateLimit.Store = {
+ *   limiter: (options) =>
+ *     Effect.zipRight(
+ *       Effect.log(`bucket ${options.key}: ${options.limit} per ${options.windowMillis} ms`),
+ *       RateLimit.inProcess.limiter(options)
+ *     )
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -64,6 +102,18 @@ export interface Store {
 
 /**
  * The store `RtmpDispatch` uses when one is provided; without it, {@link inProcess}.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit, RtmpDispatch } from "@effect-zego/core"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Every RtmpDispatch layer below takes its tokens from this store (here the in-process one).
+ * const DispatchLive = RtmpDispatch.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(Layer.succeed(RateLimit.RateLimitStore, RateLimit.inProcess))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category services
@@ -89,6 +139,18 @@ interface Waiter {
  * token the first waiter needs) admit the waiters that may go now, with constant work each. The memory kept is
  * the queue and the calls whose token has not returned (running, or ended within the last window): nothing per
  * call made.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Two calls per second: the third waits for the first one's token.
+ * const program = Effect.gen(function*() {
+ *   const limiter = yield* RateLimit.makeInProcess(2, 1000)
+ *   yield* Effect.all([1, 2, 3].map((n) => limiter.withPermit(Effect.log(`call ${n}`))), { concurrency: "unbounded" })
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -243,6 +305,15 @@ export const makeInProcess = (limit: number, windowMillis: number): Effect.Effec
 /**
  * Tokens kept in this process: each `RtmpDispatch` layer has its own bucket.
  *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const limiter = Effect.runSync(RateLimit.inProcess.limiter({ key: "1234567890", limit: 40, windowMillis: 1000 }))
+ * assert.strictEqual(Effect.runSync(limiter.withPermit(Effect.succeed("sent"))), "sent")
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -253,6 +324,14 @@ export const inProcess: Store = {
 /**
  * A limiter that never waits.
  *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * assert.strictEqual(Effect.runSync(RateLimit.unlimited.withPermit(Effect.succeed(1))), 1)
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -260,6 +339,18 @@ export const unlimited: Limiter = { withPermit: (call) => call }
 
 /**
  * Provides a store to the `RtmpDispatch` layers built with it.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit, RtmpDispatch } from "@effect-zego/core"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // With @effect-zego/redis, pass `RedisRateLimit.layer(…)` instead to share the budget across processes.
+ * const DispatchLive = RtmpDispatch.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(RateLimit.layerStore(RateLimit.inProcess))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers

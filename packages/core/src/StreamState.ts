@@ -19,6 +19,23 @@ import type { CommonError, InvalidRequestError, StreamNotFoundError } from "./Ze
 /**
  * The service tag.
  *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Is OBS really live on this stream?
+ * const isLive = (streamId: string) =>
+ *   Effect.flatMap(StreamState.StreamState, (s) => s.describe(streamId)).pipe(
+ *     Effect.map((state) => state.state === "active"),
+ *     Effect.catchTag("StreamNotFoundError", () => Effect.succeed(false))
+ *   )
+ * const TestLive = ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * Effect.runPromise(isLive("s1").pipe(Effect.provide(TestLive))).then((live) => assert.strictEqual(live, true))
+ * ```
+ *
  * @since 0.1.0
  * @category services
  */
@@ -27,6 +44,13 @@ export class StreamState extends Context.Tag("@effect-zego/core/StreamState")<St
 /**
  * Every error `describe` can fail with: the global table's, and 41004 (no such stream).
  *
+ * @example
+ * ```ts
+ * import type { StreamState } from "@effect-zego/core"
+ *
+ * const unknownStream = (error: StreamState.DescribeError): boolean => error._tag === "StreamNotFoundError"
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -34,6 +58,16 @@ export type DescribeError = CommonError | StreamNotFoundError
 
 /**
  * A stream's state: `active` (Code 0) or `closed` (Code 41006).
+ *
+ * @example
+ * ```ts
+ * import type { StreamState } from "@effect-zego/core"
+ *
+ * const summary = (state: StreamState.State): string =>
+ *   state.state === "active"
+ *     ? `live since ${state.createdAt.toISOString()}`
+ *     : `closed at ${state.closedAt.toISOString()}`
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -57,6 +91,16 @@ export type State =
 /**
  * Per-call options: the retry schedule, and a `Sequence` of the caller's (by default the process's counter).
  *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Schedule from "effect/Schedule"
+ *
+ * const options: StreamState.CallOptions = { retry: Schedule.stop, sequence: 42 }
+ * const program = Effect.flatMap(StreamState.StreamState, (s) => s.describe("s1", options))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -67,6 +111,16 @@ export interface CallOptions {
 
 /**
  * The service.
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The id the callbacks will carry for a stream (prefixed in the test environment).
+ * const callbackId = (streamId: string) =>
+ *   Effect.map(StreamState.StreamState, (service: StreamState.Service) => service.streamIdAsSent(streamId))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -86,6 +140,14 @@ export interface Service {
 /**
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40/s, 10/s in test).
  *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: StreamState.Options = { appId: 1234567890, serverSecret: Redacted.make("secret"), isTest: true }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -93,6 +155,14 @@ export type Options = Engine.Options
 
 /**
  * The parameters of the stream actions that take only a stream: `StreamId`, `Sequence`.
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(StreamState.StreamRequest)({ streamId: "s1", sequence: 7 }), true)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -103,6 +173,15 @@ export const StreamRequest = Schema.Struct({ streamId: StreamId, sequence: Schem
 /**
  * A time of `DescribeRTCStreamState`'s `Data`: Unix seconds, as a string of decimal digits (the docs call them
  * strings; the callbacks' `create_time` is seconds) or an integer. Anything else is a `ResponseDecodeError`.
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const date = Schema.decodeUnknownSync(StreamState.UnixSeconds)("1700000000")
+ * assert.strictEqual(date.toISOString(), "2023-11-14T22:13:20.000Z")
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -123,12 +202,30 @@ export const UnixSeconds = Schema.transform(
 /**
  * `Data` of an active stream.
  *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const data = Schema.decodeUnknownSync(StreamState.ActiveData)({ create_time: "1700000000" })
+ * assert.strictEqual(data.create_time.getTime(), 1_700_000_000_000)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const ActiveData = Schema.Struct({ create_time: UnixSeconds })
 /**
  * `Data` of a closed stream (Code 41006).
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const data = Schema.decodeUnknownSync(StreamState.ClosedData)({ create_time: 1700000000, close_time: 1700000060 })
+ * assert.strictEqual(data.close_time.getTime() - data.create_time.getTime(), 60_000)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -141,6 +238,13 @@ const readClosed = Engine.decodeData(ClosedData)
 
 /**
  * `DescribeRTCStreamState`, declared: 40 calls per second per AppId (10 in the test environment).
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ *
+ * assert.strictEqual(StreamState.describeStreamState.action, "DescribeRTCStreamState")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -176,6 +280,22 @@ export const describeStreamState: Engine.Declaration<typeof StreamRequest.Type, 
 /**
  * Builds the service; fails with `InvalidRequestError` when an option is invalid.
  *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const serverSecret = Redacted.make("secret")
+ * const program = Effect.gen(function*() {
+ *   const service = yield* StreamState.make({ appId: 1234567890, serverSecret, baseUrl: "http://127.0.0.1:1" })
+ *   return yield* service.describe("s1")
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(ZegoMock.layer({ appId: 1234567890, serverSecret }))))
+ *   .then((result) => assert.strictEqual(result.state, "active"))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -200,6 +320,18 @@ const layers = Engine.layers(StreamState, make, Engine.configFromEnv)
 /**
  * The service as a layer; it needs an `HttpClient`.
  *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const StreamStateLive = StreamState.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -208,6 +340,16 @@ export const layer: (options: Options) => Layer.Layer<StreamState, InvalidReques
 
 /**
  * The service as a layer, its options read through Effect `Config` (by default from the environment).
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_APP_ID, ZEGO_SERVER_SECRET and the optional ZEGO_* variables, as `RtmpDispatch.configFromEnv` reads them.
+ * const StreamStateLive = StreamState.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -18,6 +18,14 @@ const UNSAFE_ALL = new RegExp(UNSAFE.source, "g")
 /**
  * Whether `text` holds a character that a terminal would obey (a control, a bidi override, a line separator).
  *
+ * @example
+ * ```ts
+ * import { Untrusted } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Untrusted.hasUnsafeCharacters("rtmp://host/live/s1"), false)
+ * assert.strictEqual(Untrusted.hasUnsafeCharacters("s1\u202e4pm.exe"), true)
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -25,6 +33,13 @@ export const hasUnsafeCharacters = (text: string): boolean => UNSAFE.test(text)
 
 /**
  * `text` with every unsafe character written visibly (`\x1b`, `\n`, `\u202e`), so a terminal shows it as it is.
+ *
+ * @example
+ * ```ts
+ * import { Untrusted } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Untrusted.escapeText("a\nb\u001b[2J"), "a\\nb\\x1b[2J")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -41,6 +56,14 @@ export const escapeText = (text: string): string =>
 /**
  * A string from outside, for a message or a terminal line: escaped as {@link escapeText} does, at most `max`
  * characters, ending in `…` when it was cut (the text is cut before it is escaped, so a huge one costs little).
+ *
+ * @example
+ * ```ts
+ * import { Untrusted } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Untrusted.quote("hello world", 6), "hello…")
+ * assert.strictEqual(Untrusted.quote("ok", 6), "ok")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -101,6 +124,14 @@ const render = (value: unknown, depth: number): string => {
 /**
  * A short, flat excerpt of any value, for a message: at most `maxLength` characters, one line, nothing obeyed.
  *
+ * @example
+ * ```ts
+ * import { Untrusted } from "@effect-zego/core"
+ *
+ * const text = Untrusted.excerpt({ Code: 0, Data: ["rtmp://host/live/s1"] }, 30)
+ * assert.ok(text.length <= 30 && !text.includes("\n"))
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -159,6 +190,18 @@ const MAX_MESSAGE = 300
  * Every problem of a parse error (at most `maxIssues`), each as `{ path, message }` (path `""` at the top): no value
  * is quoted past a short excerpt, and each message is one line of at most 300 characters.
  *
+ * @example
+ * ```ts
+ * import { Params, Untrusted } from "@effect-zego/core"
+ * import * as Either from "effect/Either"
+ * import * as Schema from "effect/Schema"
+ *
+ * const result = Schema.decodeUnknownEither(Params.DispatchRequest)({ streamId: "", type: "sideways" })
+ * if (Either.isLeft(result)) {
+ *   for (const { message, path } of Untrusted.describeParseIssues(result.left)) console.log(`${path}: ${message}`)
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -182,6 +225,17 @@ export const describeParseIssues = (
 
 /**
  * The first problem of a parse error, as {@link describeParseIssues} describes it.
+ *
+ * @example
+ * ```ts
+ * import { Params, Untrusted } from "@effect-zego/core"
+ * import * as Either from "effect/Either"
+ * import * as Schema from "effect/Schema"
+ *
+ * const result = Schema.decodeUnknownEither(Params.DispatchRequest)({ streamId: "s1", type: "sideways" })
+ * assert.ok(Either.isLeft(result))
+ * assert.strictEqual(Untrusted.describeParseError(result.left).path, "type")
+ * ```
  *
  * @since 0.1.0
  * @category errors

@@ -49,6 +49,18 @@ const rateHints: Record<Action, string> = {
 /**
  * 1010, 30002, 5007: called too often. Retried with back-off.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1010, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.RateLimitedError)
+ * assert.strictEqual(error.retryable, true)
+ *
+ * // Handled by its tag, like every error of this library:
+ * // program.pipe(Effect.catchTag("RateLimitedError", (e) => Effect.logWarning(e.message)))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -60,6 +72,15 @@ export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("Ra
 
 /**
  * 1001: dispatch failed. Retried a few times.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1001, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.DispatchFailedError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -75,6 +96,15 @@ export class DispatchFailedError
 /**
  * 1002 (or an empty answer to a push): no publish node.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1002, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.NoPublishNodeError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -86,6 +116,15 @@ export class NoPublishNodeError extends Schema.TaggedError<NoPublishNodeError>()
 
 /**
  * 1003 (or an empty answer to a pull): no pull node.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1003, serverMessage: "", requestId: "r1", action: "RTMPDispatch" })
+ * assert.ok(error instanceof ZegoError.NoPullNodeError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -99,6 +138,15 @@ export class NoPullNodeError extends Schema.TaggedError<NoPullNodeError>()("NoPu
 /**
  * 1005: the app is not online.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.AppNotOnlineError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -110,6 +158,15 @@ export class AppNotOnlineError extends Schema.TaggedError<AppNotOnlineError>()("
 
 /**
  * 1006: the server found a parameter invalid.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1006, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.InvalidParameterError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -125,6 +182,15 @@ export class InvalidParameterError
 /**
  * 30003, 3001, 5000–5002, 5006: internal error on ZEGOCLOUD's side. Retried.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30003, serverMessage: "", requestId: "r1", action: "DescribeRTCStreamState" })
+ * assert.ok(error instanceof ZegoError.ZegoInternalError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -136,6 +202,15 @@ export class ZegoInternalError extends Schema.TaggedError<ZegoInternalError>()("
 
 /**
  * 30004: wrong `IsTest`.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30004, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.InvalidIsTestError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -149,6 +224,15 @@ export class InvalidIsTestError extends Schema.TaggedError<InvalidIsTestError>()
 /**
  * 30005: the AppId is not valid for this service.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.InvalidAppIdError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -160,6 +244,15 @@ export class InvalidAppIdError extends Schema.TaggedError<InvalidAppIdError>()("
 
 /**
  * 30009: the server refused the stream id (in the test environment: the `zegotest-<AppId>-` prefix).
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30009, serverMessage: "", requestId: "r1", action: "ForbidRTCStream" })
+ * assert.ok(error instanceof ZegoError.InvalidStreamIdError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -175,6 +268,15 @@ export class InvalidStreamIdError
 /**
  * 30010: the server refused the dispatch type.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30010, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.InvalidDispatchTypeError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -188,6 +290,15 @@ export class InvalidDispatchTypeError
 
 /**
  * 30011: the server refused the client IP.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30011, serverMessage: "", requestId: "r1", action: "RTMPDispatch" })
+ * assert.ok(error instanceof ZegoError.InvalidClientIpError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -203,6 +314,15 @@ export class InvalidClientIpError
 /**
  * 100000004: the signature expired, usually because this machine's clock is off.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 100000004, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.SignatureExpiredError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -217,6 +337,15 @@ export class SignatureExpiredError
 /**
  * 100000005: the signature is wrong, usually a wrong server secret.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 100000005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.SignatureInvalidError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -230,6 +359,15 @@ export class SignatureInvalidError
 
 /**
  * Any other gateway code (1000000xx): host, AppId format, missing parameters, app config, service.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 100000015, serverMessage: "", requestId: "r1", action: "ResumeRTCStream" })
+ * assert.ok(error instanceof ZegoError.GatewayError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -262,6 +400,15 @@ const gatewayHints: Record<number, string> = {
 /**
  * 3003, 40005: authentication failed, or the app has no token configured for the server API.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 40005, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.AuthenticationError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -275,6 +422,15 @@ export class AuthenticationError
 
 /**
  * 41004 (`DescribeRTCStreamState`): no stream with this id is known.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 41004, serverMessage: "", requestId: "r1", action: "DescribeRTCStreamState" })
+ * assert.ok(error instanceof ZegoError.StreamNotFoundError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -290,6 +446,15 @@ export class StreamNotFoundError
 /**
  * 138 (`DeleteStream`): the stream's information does not exist in the room.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 138, serverMessage: "", requestId: "r1", action: "DeleteStream" })
+ * assert.ok(error instanceof ZegoError.StreamInfoNotFoundError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -303,6 +468,15 @@ export class StreamInfoNotFoundError
 
 /**
  * 1012 (`AddStream`): several users operate one stream.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1012, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.StreamConflictError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -318,6 +492,15 @@ export class StreamConflictError
 /**
  * 123 (`AddStream`: setting the stream info failed), 124 (`DeleteStream`: deleting it failed). Retried.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 123, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.StreamUpdateFailedError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -332,6 +515,15 @@ export class StreamUpdateFailedError
 /**
  * Any code this library does not know: the code, message and request id are kept.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 424242, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.UnknownCodeError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -343,6 +535,19 @@ export class UnknownCodeError extends Schema.TaggedError<UnknownCodeError>()("Un
 
 /**
  * No usable response: the connection failed, the attempt timed out, or an HTTP error status came without an envelope.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = new ZegoError.TransportError({
+ *   action: "RTMPDispatchV2",
+ *   reason: "Timeout",
+ *   detail: "no answer within 5 seconds",
+ *   retryable: true
+ * })
+ * assert.strictEqual(error.message, "TransportError (Timeout) calling RTMPDispatchV2: no answer within 5 seconds")
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -362,6 +567,14 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 
 /**
  * The body is not the ZEGOCLOUD envelope, or its `Data` is malformed.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = new ZegoError.ResponseDecodeError({ action: "RTMPDispatch", status: 502, detail: "not JSON" })
+ * assert.strictEqual(ZegoError.isRetryable(error), false)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -383,6 +596,21 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
 /**
  * The caller's input failed validation; nothing was sent.
  *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Rejected before anything is sent: a stream id holds only letters, digits, `-` and `_`.
+ * const program = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "room 1", type: "push" })).pipe(
+ *   Effect.catchTag("InvalidRequestError", (error) => Effect.succeed(error.parameter)),
+ *   Effect.provide(ZegoMock.layerDispatch({ appId: 1234567890, serverSecret: Redacted.make("secret") }))
+ * )
+ * Effect.runPromise(program).then((parameter) => assert.strictEqual(parameter, "streamId"))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -398,6 +626,13 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
 
 /**
  * The classes of the errors that carry a ZEGOCLOUD return code.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.ok(ZegoError.ServerErrors.includes(ZegoError.NoPublishNodeError))
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -429,6 +664,13 @@ export const ServerErrors = [
 /**
  * An error that carries a ZEGOCLOUD return code.
  *
+ * @example
+ * ```ts
+ * import type { ZegoError } from "@effect-zego/core"
+ *
+ * const forSupport = (error: ZegoError.ZegoServerError): string => `code ${error.code}, RequestId ${error.requestId}`
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -436,6 +678,14 @@ export type ZegoServerError = InstanceType<(typeof ServerErrors)[number]>
 
 /**
  * The server errors every action may answer (the global table).
+ *
+ * @example
+ * ```ts
+ * import type { ZegoError } from "@effect-zego/core"
+ *
+ * const isOurFault = (error: ZegoError.CommonServerError): boolean =>
+ *   error._tag === "SignatureInvalidError" || error._tag === "InvalidAppIdError"
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -456,6 +706,13 @@ export type CommonServerError =
 /**
  * The errors every action may fail with: the global table's, and those before or around the server.
  *
+ * @example
+ * ```ts
+ * import type { ZegoError } from "@effect-zego/core"
+ *
+ * const worthAlerting = (error: ZegoError.CommonError): boolean => error._tag === "AuthenticationError"
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -464,6 +721,17 @@ export type CommonError = CommonServerError | TransportError | ResponseDecodeErr
 /**
  * Every error of this library (the union of every action's errors).
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * // Sent over the wire and read back as the same class.
+ * const error = new ZegoError.InvalidRequestError({ parameter: "streamId", detail: "must not be empty" })
+ * const decoded = Schema.decodeUnknownSync(ZegoError.ZegoError)(Schema.encodeSync(ZegoError.ZegoError)(error))
+ * assert.ok(decoded instanceof ZegoError.InvalidRequestError)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -471,6 +739,13 @@ export type ZegoError = ZegoServerError | TransportError | ResponseDecodeError |
 
 /**
  * The schema of every error a dispatch can fail with (to send them over the wire or persist them).
+ *
+ * @example
+ * ```ts
+ * import type { ZegoError } from "@effect-zego/core"
+ *
+ * const tagOf = (error: ZegoError.ZegoError): string => error._tag
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -482,6 +757,14 @@ export const ZegoError: Schema.Union<
 /**
  * Whether a value is one of this library's errors.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.strictEqual(ZegoError.isZegoError(new ZegoError.InvalidRequestError({ parameter: "appId", detail: "" })), true)
+ * assert.strictEqual(ZegoError.isZegoError(new Error("other")), false)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -491,6 +774,14 @@ type ServerErrorClass = (typeof ServerErrors)[number]
 
 /**
  * A table from return codes to error classes, with the retry decision of each code.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const table: ZegoError.CodeTable = ZegoError.actionCodes.DescribeRTCStreamState
+ * assert.strictEqual(table.get(41004)?.[0], ZegoError.StreamNotFoundError)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -527,6 +818,14 @@ for (let code = 100000000; code <= 100000099; code++) {
 /**
  * Builds an action's own code table.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const table = ZegoError.codes([[[1002], ZegoError.NoPublishNodeError, false]])
+ * assert.deepStrictEqual(table.get(1002), [ZegoError.NoPublishNodeError, false])
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -552,6 +851,14 @@ const dispatchCodes = codes([
 /**
  * Each action's own codes, beyond the global table.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.strictEqual(ZegoError.actionCodes.RTMPDispatchV2.has(1002), true)
+ * assert.strictEqual(ZegoError.actionCodes.AddStream.has(1002), false)
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -568,6 +875,13 @@ export const actionCodes: Readonly<Record<Action, CodeTable>> = {
 /**
  * The codes the tables know (the global one and every action's), for tests and documentation.
  *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.ok(ZegoError.knownCodes.includes(1010))
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -577,6 +891,16 @@ export const knownCodes: ReadonlyArray<number> = [
 
 /**
  * The error for a non-zero return code of an action: its own table first, then the global one.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * // 1002 means "no publish node" from a dispatch, but nothing known from AddStream.
+ * const fields = { code: 1002, serverMessage: "", requestId: "r1" } as const
+ * assert.strictEqual(ZegoError.fromCode({ ...fields, action: "RTMPDispatchV2" })._tag, "NoPublishNodeError")
+ * assert.strictEqual(ZegoError.fromCode({ ...fields, action: "AddStream" })._tag, "UnknownCodeError")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -594,6 +918,14 @@ export const fromCode = (fields: {
 
 /**
  * Whether the default policy retries an error.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1001, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.strictEqual(ZegoError.isRetryable(error), true)
+ * ```
  *
  * @since 0.1.0
  * @category guards

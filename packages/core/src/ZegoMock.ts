@@ -34,6 +34,13 @@ import type { InvalidRequestError } from "./ZegoError.js"
 /**
  * A request as the mock received it.
  *
+ * @example
+ * ```ts
+ * import type { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * const streamIds = (requests: ReadonlyArray<ZegoMock.RecordedRequest>) => requests.map((r) => r.params.StreamId)
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -49,6 +56,14 @@ export interface RecordedRequest {
 
 /**
  * What the mock answers.
+ *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * // A busy server, then a success.
+ * const script: ReadonlyArray<ZegoMock.Reply> = [ZegoMock.code(1010, "too many calls"), ZegoMock.success()]
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -70,6 +85,22 @@ export type Reply =
 /**
  * A success; `data` defaults to one loopback node for the request's stream (URL for V2, `host:port` for V1).
  *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const MockLive = ZegoMock.layerDispatch({
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   script: [ZegoMock.success(["rtmp://203.0.113.7:1935/live/s1", "rtmp://203.0.113.8:1935/live/s1"])]
+ * })
+ * const program = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s1", type: "pull" }))
+ * Effect.runPromise(program.pipe(Effect.provide(MockLive))).then(({ nodes }) => assert.strictEqual(nodes.length, 2))
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -83,6 +114,24 @@ export const success = (data?: unknown): Reply => ({
 
 /**
  * An envelope with a non-zero return code (HTTP 200, as the real server answers).
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const MockLive = ZegoMock.layerDispatch({
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   script: [ZegoMock.code(1002, "no publish node")]
+ * })
+ * const program = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s1", type: "push" })).pipe(
+ *   Effect.flip
+ * )
+ * Effect.runPromise(program.pipe(Effect.provide(MockLive))).then((e) => assert.strictEqual(e._tag, "NoPublishNodeError"))
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -101,6 +150,14 @@ export const code = (code: number, message = `mock error ${code}`, options?: {
 /**
  * A raw HTTP answer, e.g. a 502 page or a body that is not JSON.
  *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * // What a proxy in front of the API may answer.
+ * const badGateway = ZegoMock.raw(502, "<html>502 Bad Gateway</html>", { "content-type": "text/html" })
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -114,6 +171,14 @@ export const raw = (status: number, body: string, headers?: Record<string, strin
 /**
  * The connection fails (refused, reset).
  *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * // The connection fails once, then the retry succeeds.
+ * const script = [ZegoMock.networkError(), ZegoMock.success()]
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -122,6 +187,14 @@ export const networkError = (detail = "connection reset by mock"): Reply => ({ _
 /**
  * Answers `reply` after `duration` (of the `Clock`: under `TestClock`, adjust it).
  *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * // Slower than the default 5-second attempt limit: under `TestClock`, adjust the clock past it.
+ * const slow = ZegoMock.delay("6 seconds", ZegoMock.success())
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -129,6 +202,19 @@ export const delay = (duration: Duration.DurationInput, reply: Reply): Reply => 
 
 /**
  * Options of the mock.
+ *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Every pull finds no node; every push succeeds.
+ * const options: ZegoMock.Options = {
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   handler: (request) => request.params.Type === "pull" ? ZegoMock.code(1003) : ZegoMock.success()
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -146,6 +232,24 @@ export interface Options {
 
 /**
  * The recorded requests.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const program = Effect.gen(function*() {
+ *   const dispatch = yield* RtmpDispatch.RtmpDispatch
+ *   yield* dispatch.dispatch({ streamId: "s1", type: "push" })
+ *   const mock = yield* ZegoMock.ZegoMock
+ *   return yield* mock.requests
+ * })
+ * Effect.runPromise(
+ *   program.pipe(Effect.provide(ZegoMock.layerDispatch({ appId: 1234567890, serverSecret: Redacted.make("secret") })))
+ * ).then((requests) => assert.deepStrictEqual(requests.map((r) => r.action), ["RTMPDispatchV2"]))
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -282,6 +386,19 @@ const respond = (
 /**
  * The mock `HttpClient` and the {@link ZegoMock} recorder.
  *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Your own layer over the mock client: the mock checks every signature with the same secret.
+ * const serverSecret = Redacted.make("secret")
+ * const TestLive = RtmpDispatch.layer({ appId: 1234567890, serverSecret, baseUrl: "http://127.0.0.1:1" })
+ *   .pipe(Layer.provideMerge(ZegoMock.layer({ appId: 1234567890, serverSecret })))
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -330,6 +447,21 @@ export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient | Zeg
 /**
  * `RtmpDispatch` over the mock, with the same AppId and secret: what a user's test provides.
  *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // In a test of your own code (with `it.effect` of @effect/vitest, say).
+ * const TestLive = ZegoMock.layerDispatch({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * const program = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s1", type: "push" }))
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then(({ nodes }) =>
+ *   assert.strictEqual(nodes[0].url, "rtmp://127.0.0.1:1935/live/s1")
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -345,6 +477,18 @@ export const layerDispatch = (
 
 /**
  * Every service over the mock (one engine each, one mock client), with the same AppId and secret.
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const TestLive = ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * const program = Effect.flatMap(StreamState.StreamState, (s) => s.describe("s1"))
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then((state) => assert.strictEqual(state.state, "active"))
+ * ```
  *
  * @since 0.1.0
  * @category testing
