@@ -28,6 +28,13 @@ import * as StreamTracker from "./StreamTracker.js"
 /**
  * The default paths.
  *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Endpoints.defaultPaths.callback, "/zego/callback")
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -40,6 +47,13 @@ export const defaultPaths = {
 /**
  * How long OBS has to start publishing after an ingest: ZEGOCLOUD's dispatched URLs are valid for 2 hours.
  *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ *
+ * const useBy = new Date(Date.now() + Endpoints.INGEST_VALIDITY_MILLIS)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -47,6 +61,20 @@ export const INGEST_VALIDITY_MILLIS = 2 * 60 * 60 * 1000
 
 /**
  * Options of {@link router}.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * // A signed-in user publishes as `user-<id>`; behind a proxy, the client's address is in its header.
+ * const options: Endpoints.Options = {
+ *   authorize: (request) =>
+ *     Effect.succeed(Option.map(Option.fromNullable(request.headers["x-user-id"]), (id) => `user-${id}`)),
+ *   clientIp: (request) => request.headers["x-real-ip"]
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -71,6 +99,13 @@ export interface Options<R = never> {
 /**
  * What `POST /obs/ingest` answers: OBS's two fields, the whole URL, and until when to start publishing.
  *
+ * @example
+ * ```ts
+ * import type { Endpoints } from "@effect-zego/core"
+ *
+ * const obsSettings = (ingest: Endpoints.Ingest): string => `Server: ${ingest.server}\nStream key: ${ingest.streamKey}`
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -86,6 +121,14 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 
 /**
  * The IPv4 address in a socket's remote address (`::ffff:a.b.c.d` unwrapped); `undefined` for IPv6 or junk.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Endpoints.ipv4Of("::ffff:203.0.113.7"), "203.0.113.7")
+ * assert.strictEqual(Endpoints.ipv4Of("2001:db8::1"), undefined)
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -204,6 +247,14 @@ const ingest = <R>(options: Options<R>) =>
 /**
  * A status as JSON: its times as ISO 8601 strings.
  *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ *
+ * const json = Endpoints.statusJson({ state: "absent", streamId: "s1", source: "describe", checkedAt: new Date(0) })
+ * assert.deepStrictEqual(json, { state: "absent", streamId: "s1", source: "describe", checkedAt: "1970-01-01T00:00:00.000Z" })
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -231,6 +282,20 @@ const streamStatus = Effect.gen(function*() {
 
 /**
  * The three endpoints as one router, to serve or to mount in the app's own.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ * import * as HttpRouter from "@effect/platform/HttpRouter"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * // Mounted under /api in the app's own router; serve it with any HttpServer (NodeHttpServer, say), with
+ * // RtmpDispatch, StreamTracker and CallbackReceiver provided.
+ * const app = HttpRouter.empty.pipe(
+ *   HttpRouter.mount("/api", Endpoints.router({ authorize: () => Effect.succeed(Option.some("studio-1")) }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category utils

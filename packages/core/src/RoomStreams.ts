@@ -29,6 +29,22 @@ import type {
 /**
  * The service tag.
  *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Tell the SDK viewers of room-1 that an OBS stream is there.
+ * const program = Effect.flatMap(
+ *   RoomStreams.RoomStreams,
+ *   (rooms) => rooms.announce({ roomId: "room-1", streamId: "s1", title: "Live from OBS" })
+ * )
+ * const TestLive = ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then(({ roomId }) => assert.strictEqual(roomId, "room-1"))
+ * ```
+ *
  * @since 0.1.0
  * @category services
  */
@@ -37,12 +53,26 @@ export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<Ro
 /**
  * Every error `announce` can fail with: the global table's, 123 (retried) and 1012 (several users, one stream).
  *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const someoneElsesStream = (error: RoomStreams.AnnounceError): boolean => error._tag === "StreamConflictError"
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
 export type AnnounceError = CommonError | StreamUpdateFailedError | StreamConflictError
 /**
  * Every error `withdraw` can fail with: the global table's, 124 (retried) and 138 (not announced).
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const alreadyGone = (error: RoomStreams.WithdrawError): boolean => error._tag === "StreamInfoNotFoundError"
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -52,6 +82,13 @@ export type WithdrawError = CommonError | StreamUpdateFailedError | StreamInfoNo
 /**
  * The server user announcing streams unless the options or the call name another.
  *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ *
+ * assert.strictEqual(RoomStreams.defaultServerUserId, "Server-Administrator")
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -59,6 +96,16 @@ export const defaultServerUserId = "Server-Administrator"
 
 /**
  * What `announce` takes.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * // A title past 127 UTF-8 bytes is refused before anything is sent.
+ * const valid = Schema.is(RoomStreams.Announcement)
+ * assert.strictEqual(valid({ roomId: "room-1", streamId: "s1", title: "é".repeat(64) }), false)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -77,6 +124,13 @@ export const Announcement = Schema.Struct({
   censor: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "Announcement" })
 /**
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const announcement: RoomStreams.Announcement = { roomId: "room-1", streamId: "s1", censor: true }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -84,6 +138,14 @@ export type Announcement = typeof Announcement.Encoded
 
 /**
  * What `withdraw` takes.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(RoomStreams.Withdrawal)({ roomId: "room-1", streamId: "s1" }), true)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -95,6 +157,13 @@ export const Withdrawal = Schema.Struct({
   userName: Schema.optional(UserName)
 }).annotations({ identifier: "Withdrawal" })
 /**
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const withdrawal: RoomStreams.Withdrawal = { roomId: "room-1", streamId: "s1", userId: "host-7" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -102,6 +171,13 @@ export type Withdrawal = typeof Withdrawal.Encoded
 
 /**
  * A stream announced or withdrawn.
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const logLine = (announced: RoomStreams.Announced): string => `${announced.streamId} in ${announced.roomId}`
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -116,6 +192,14 @@ export interface Announced {
 /**
  * Per-call options.
  *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ * import * as Schedule from "effect/Schedule"
+ *
+ * const noRetry: RoomStreams.CallOptions<RoomStreams.AnnounceError> = { retry: Schedule.stop }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -125,6 +209,22 @@ export interface CallOptions<E> {
 
 /**
  * The service.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Announce for the length of a scope: withdrawn when the scope closes.
+ * const announced = (roomId: string, streamId: string) =>
+ *   Effect.gen(function*() {
+ *     const rooms: RoomStreams.Service = yield* RoomStreams.RoomStreams
+ *     return yield* Effect.acquireRelease(
+ *       rooms.announce({ roomId, streamId }),
+ *       () => Effect.ignore(rooms.withdraw({ roomId, streamId }))
+ *     )
+ *   })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -150,6 +250,19 @@ export interface Service {
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 10/s, 1/s in test),
  * and the server user.
  *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: RoomStreams.Options = {
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   serverUserId: "backend",
+ *   serverUserName: "Backend"
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -172,6 +285,13 @@ const answer = (envelope: { readonly RequestId: string }, roomId: string, stream
 
 /**
  * `AddStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ *
+ * assert.strictEqual(RoomStreams.addStream("Server-Administrator", undefined).action, "AddStream")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -201,6 +321,13 @@ export const addStream = (
 /**
  * `DeleteStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
  *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ *
+ * assert.strictEqual(RoomStreams.deleteStream("Server-Administrator", undefined).action, "DeleteStream")
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -229,6 +356,22 @@ const decodeUserName = Schema.decodeUnknownEither(Schema.UndefinedOr(UserName))
 
 /**
  * Builds the service; fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const serverSecret = Redacted.make("secret")
+ * const program = Effect.gen(function*() {
+ *   const rooms = yield* RoomStreams.make({ appId: 1234567890, serverSecret, baseUrl: "http://127.0.0.1:1" })
+ *   return yield* rooms.withdraw({ roomId: "room-1", streamId: "s1" })
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(ZegoMock.layer({ appId: 1234567890, serverSecret }))))
+ *   .then((withdrawn) => assert.strictEqual(withdrawn.streamId, "s1"))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -266,6 +409,18 @@ const layers = Engine.layers(RoomStreams, make, Engine.configFromEnv)
 /**
  * The service as a layer; it needs an `HttpClient`.
  *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const RoomStreamsLive = RoomStreams.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -274,6 +429,16 @@ export const layer: (options: Options) => Layer.Layer<RoomStreams, InvalidReques
 
 /**
  * The service as a layer, its options read through Effect `Config` (by default from the environment).
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_APP_ID, ZEGO_SERVER_SECRET and the optional ZEGO_* variables.
+ * const RoomStreamsLive = RoomStreams.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.1.0
  * @category layers

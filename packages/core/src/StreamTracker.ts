@@ -37,6 +37,13 @@ import * as StreamState from "./StreamState.js"
 /**
  * Where a status was learnt: a callback, or a `DescribeRTCStreamState` answer.
  *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const fromServerQuery = (source: StreamTracker.Source): boolean => source === "describe"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -44,6 +51,22 @@ export type Source = "callback" | "describe"
 
 /**
  * A stream's status.
+ *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const describe = (status: StreamTracker.Status): string => {
+ *   switch (status.state) {
+ *     case "live":
+ *       return `live since ${status.since.toISOString()}`
+ *     case "closed":
+ *       return `closed (${status.reason})`
+ *     case "absent":
+ *       return "unknown to ZEGOCLOUD"
+ *   }
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -78,6 +101,19 @@ export type Status =
 /**
  * A change of a stream's state, as published on {@link Service.changes}.
  *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Stream from "effect/Stream"
+ *
+ * // Log every stream that goes live or closes.
+ * const watch = Effect.flatMap(StreamTracker.StreamTracker, (tracker) =>
+ *   tracker.changes.pipe(
+ *     Stream.runForEach((change: StreamTracker.Change) => Effect.log(`${change.streamId}: ${change.state}`))
+ *   ))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -85,6 +121,22 @@ export type Change = Status
 
 /**
  * The service.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Not known yet: the tracker asks DescribeRTCStreamState (the mock answers "active").
+ * const program = Effect.flatMap(StreamTracker.StreamTracker, (tracker: StreamTracker.Service) => tracker.get("s1"))
+ * const TestLive = StreamTracker.layer().pipe(
+ *   Layer.provide(ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") }))
+ * )
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then((status) => assert.strictEqual(status?.state, "live"))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -119,6 +171,14 @@ export interface Service {
 /**
  * Options of the tracker.
  *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ *
+ * // Re-check a status older than 10 seconds; keep at most 1 000 streams.
+ * const TrackerLive = StreamTracker.layer({ maxAge: "10 seconds", capacity: 1000 })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -136,6 +196,20 @@ export interface Options {
 
 /**
  * Where a status came from in the server's order of events: what the tracker compares the next event with.
+ *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const closeAt = (time: number): StreamTracker.Key => ({
+ *   kind: "close",
+ *   roomSessionId: 1n,
+ *   streamSeq: 3n,
+ *   time,
+ *   createdAt: undefined,
+ *   exact: true
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -157,6 +231,13 @@ export interface Key {
 /**
  * What the tracker keeps per stream.
  *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const isLive = (entry: StreamTracker.Entry | undefined): boolean => entry?.status.state === "live"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -168,6 +249,19 @@ export interface Entry {
 
 /**
  * The tracker's storage. Bounding it is the store's business (the default forgets as {@link Options.capacity} says).
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The in-memory store, with every write logged.
+ * const logged = (store: StreamTracker.Store): StreamTracker.Store => ({
+ *   ...store,
+ *   set: (streamId, entry) => Effect.zipRight(Effect.log(`${streamId}: ${entry.status.state}`), store.set(streamId, entry))
+ * })
+ * const TrackerLive = StreamTracker.layer({ store: logged(StreamTracker.memoryStore(10_000)) })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -182,6 +276,17 @@ export interface Store {
 /**
  * The in-memory store, bounded to `capacity` streams (the default store).
  *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const store = StreamTracker.memoryStore(100)
+ * const status = { state: "absent", streamId: "s1", source: "describe", checkedAt: new Date(0) } as const
+ * Effect.runSync(store.set("s1", { status, key: undefined }))
+ * assert.strictEqual(Effect.runSync(store.get("s1"))?.status.state, "absent")
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -189,6 +294,16 @@ export const memoryStore: (capacity: number) => Store = TrackerStore.memory
 
 /**
  * The service tag.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // What a page's "is the stream live?" endpoint asks.
+ * const isLive = (streamId: string) =>
+ *   Effect.map(StreamTracker.StreamTracker.pipe(Effect.flatMap((t) => t.get(streamId))), (s) => s?.state === "live")
+ * ```
  *
  * @since 0.1.0
  * @category services
@@ -212,6 +327,23 @@ const createAfterClose = (create: Key, close: Key): boolean => {
 
 /**
  * Whether `next` is later in the stream's history than `current` (the module's comment says why each rule).
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ *
+ * const event = (kind: "create" | "close", streamSeq: bigint): StreamTracker.Key => ({
+ *   kind,
+ *   roomSessionId: 1n,
+ *   streamSeq,
+ *   time: 0,
+ *   createdAt: undefined,
+ *   exact: true
+ * })
+ * // Within a room session, the larger stream_seq wins, and at an equal one the close does.
+ * assert.strictEqual(StreamTracker.supersedes(event("create", 2n), event("close", 1n)), true)
+ * assert.strictEqual(StreamTracker.supersedes(event("create", 1n), event("close", 1n)), false)
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -292,6 +424,21 @@ const stripeOf = (streamId: string): number => {
 
 /**
  * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub).
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const tracker = yield* StreamTracker.make({ maxAge: "1 minute" })
+ *   return yield* tracker.peek("s1")
+ * }))
+ * const TestLive = ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then((status) => assert.strictEqual(status, undefined))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -410,6 +557,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Strea
 
 /**
  * The tracker as a layer over a `StreamState` service.
+ *
+ * @example
+ * ```ts
+ * import { StreamState, StreamTracker } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * const TrackerLive = StreamTracker.layer().pipe(
+ *   Layer.provide(StreamState.layerConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
