@@ -36,6 +36,22 @@ import { InvalidRequestError } from "./ZegoError.js"
 /**
  * The `signature` is missing or does not match the callback secret, `timestamp` and `nonce`. Answer 401.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Signed with another secret: refused before anything else is looked at.
+ * const program = Effect.gen(function*() {
+ *   const receiver = yield* Callback.makeReceiver({ secret: Redacted.make("callback-secret") })
+ *   const timestamp = String(Math.floor(Date.now() / 1000))
+ *   const signature = Callback.signature(Redacted.make("wrong"), timestamp, "n1")
+ *   return yield* Effect.flip(receiver.receive({ body: JSON.stringify({ event: "x", timestamp, nonce: "n1", signature }) }))
+ * })
+ * Effect.runPromise(program).then((error) => assert.strictEqual(error._tag, "CallbackSignatureError"))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -51,6 +67,14 @@ export class CallbackSignatureError extends Schema.TaggedError<CallbackSignature
 
 /**
  * The callback's `timestamp` lies outside the freshness window (past or future). Answer 401.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * const error = new Callback.CallbackExpiredError({ timestamp: 1_700_000_000, now: 1_700_001_000, windowSeconds: 300 })
+ * console.log(error.message)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -72,6 +96,16 @@ export class CallbackExpiredError extends Schema.TaggedError<CallbackExpiredErro
 /**
  * The callback's `nonce` was already taken within the window: a replay (or a retry of one already applied).
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * // An HTTP handler answers a replay as a success: the first delivery was applied.
+ * const status = (error: Callback.CallbackError): number =>
+ *   error._tag === "CallbackReplayError" ? 200 : error._tag === "CallbackUnavailableError" ? 503 : 400
+ * assert.strictEqual(status(new Callback.CallbackReplayError()), 200)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -83,6 +117,15 @@ export class CallbackReplayError extends Schema.TaggedError<CallbackReplayError>
 
 /**
  * The body is not a callback: not JSON or a form, too large or deep, or a field missing or malformed. Answer 400.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.flip(Callback.parse({ body: "not a callback {", contentType: "application/json" }))
+ * Effect.runPromise(program).then((error) => assert.strictEqual(error._tag, "CallbackDecodeError"))
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -99,6 +142,14 @@ export class CallbackDecodeError extends Schema.TaggedError<CallbackDecodeError>
 /**
  * The nonce store is full of unexpired nonces (or unreachable): refuse for now so that ZEGOCLOUD retries. 503.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * const error = new Callback.CallbackUnavailableError({ reason: "the nonce store is full" })
+ * assert.strictEqual(error.message, "CallbackUnavailableError: the nonce store is full; ZEGOCLOUD will retry.")
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -114,6 +165,25 @@ export class CallbackUnavailableError
 
 /**
  * Every error of receiving a callback.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const httpStatus = (error: Callback.CallbackError): number => {
+ *   switch (error._tag) {
+ *     case "CallbackDecodeError":
+ *       return 400
+ *     case "CallbackSignatureError":
+ *     case "CallbackExpiredError":
+ *       return 401
+ *     case "CallbackReplayError":
+ *       return 200
+ *     case "CallbackUnavailableError":
+ *       return 503
+ *   }
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -132,6 +202,18 @@ export type CallbackError =
 /**
  * The signature ZEGOCLOUD puts in a callback: SHA-1 of the sorted secret, timestamp and nonce, lowercase hex.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // ZEGOCLOUD's own example.
+ * assert.strictEqual(
+ *   Callback.signature(Redacted.make("secret"), "1470820198", "123412"),
+ *   "5bd59fd62953a8059fb7eaba95720f66d19e4517"
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -144,6 +226,14 @@ export const signature = (secret: Redacted.Redacted<string>, timestamp: string, 
 
 /**
  * `stream_close`'s `type`, named: 0 … 5, and 100 (`DeleteStream`); any other code is `unknown`.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Callback.CloseReason)("heartbeatTimeout"), true)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -159,6 +249,13 @@ export const CloseReason = Schema.Literal(
   "unknown"
 )
 /**
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const expected = (reason: Callback.CloseReason): boolean => reason === "normal" || reason === "deletedByServer"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -166,6 +263,13 @@ export type CloseReason = typeof CloseReason.Type
 
 /**
  * What every verified callback carries.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const logLine = (event: Callback.Common): string => `${event.event} for AppId ${event.appId} at ${event.timestamp}`
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -181,6 +285,13 @@ export interface Common {
 
 /**
  * What both stream events carry.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const where = (event: Callback.StreamFields): string => `${event.streamId} in room ${event.roomId || "(none)"}`
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -202,6 +313,13 @@ export interface StreamFields extends Common {
 
 /**
  * `stream_create`: a publisher started.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const playback = (event: Callback.StreamCreated): string | undefined => event.hlsUrls[0] ?? event.rtmpUrls[0]
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -225,6 +343,14 @@ export interface StreamCreated extends StreamFields {
 /**
  * `stream_close`: a stream ended.
  *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const dropped = (event: Callback.StreamClosed): boolean =>
+ *   event.reason === "heartbeatTimeout" || event.reason === "tcpDisconnect"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -243,6 +369,13 @@ export interface StreamClosed extends StreamFields {
 /**
  * Any other event: kept, not failed, with its fields as strings (bounded in number and length).
  *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const roomOf = (event: Callback.UnknownEvent): string | undefined => event.fields.room_id
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -253,6 +386,22 @@ export interface UnknownEvent extends Common {
 
 /**
  * A verified, decoded callback.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const describe = (event: Callback.Event): string => {
+ *   switch (event._tag) {
+ *     case "StreamCreated":
+ *       return `${event.streamId} is live`
+ *     case "StreamClosed":
+ *       return `${event.streamId} closed (${event.reason})`
+ *     case "UnknownEvent":
+ *       return `ignored ${event.event}`
+ *   }
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -266,6 +415,17 @@ export type Event = StreamCreated | StreamClosed | UnknownEvent
 /**
  * Where taken nonces are kept for the freshness window. The in-memory {@link memoryNonceStore} is the default; the
  * Redis package offers one shared by several processes.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // A store that keeps nothing: every nonce is new (replays get through: for a test only).
+ * const forgetful: Callback.NonceStore = { take: () => Effect.succeed(true), release: () => Effect.void }
+ * const ReceiverTest = Callback.layer({ secret: Redacted.make("callback-secret"), nonces: forgetful })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -284,6 +444,18 @@ export interface NonceStore {
 /**
  * Options of {@link makeReceiver}.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: Callback.ReceiverOptions = {
+ *   secret: Redacted.make("callback-secret"),
+ *   window: "2 minutes",
+ *   maxBodyBytes: 16 * 1024
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -301,6 +473,13 @@ export interface ReceiverOptions {
 /**
  * A callback's body as it arrived.
  *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const fromForm = (body: string): Callback.Incoming => ({ body, contentType: "application/x-www-form-urlencoded" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -312,6 +491,31 @@ export interface Incoming {
 
 /**
  * Receives callbacks: verifies (signature, freshness, nonce), then decodes.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const secret = Redacted.make("callback-secret")
+ * const timestamp = String(Math.floor(Date.now() / 1000))
+ * const body = JSON.stringify({
+ *   event: "room_create",
+ *   appid: "1234567890",
+ *   timestamp,
+ *   nonce: "123412",
+ *   signature: Callback.signature(secret, timestamp, "123412")
+ * })
+ * const program = Effect.gen(function*() {
+ *   const receiver: Callback.Receiver = yield* Callback.makeReceiver({ secret })
+ *   const event = yield* receiver.receive({ body, contentType: "application/json" })
+ *   // Could not apply it? Give the nonce back so that ZEGOCLOUD's retry gets through.
+ *   yield* receiver.release(event)
+ *   return event
+ * })
+ * Effect.runPromise(program).then((event) => assert.strictEqual(event._tag, "UnknownEvent"))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -336,6 +540,15 @@ export interface Receiver {
  * in an array) is kept as its exact JSON text, so that `stream_attr` reads the same as an object or as a string.
  * The record has no prototype: `__proto__` is an ordinary key.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const fields: Callback.Fields = Effect.runSync(Callback.parse({ body: "rtmp_url[]=a&rtmp_url[]=b&stream_id=s1" }))
+ * assert.deepStrictEqual(fields.rtmp_url, ["a", "b"])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -343,6 +556,16 @@ export type Fields = Readonly<Record<string, string | ReadonlyArray<string>>>
 
 /**
  * Options of {@link parse}.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const options: Callback.ParseOptions = { maxBodyBytes: 8 * 1024 }
+ * const result = Effect.runSync(Effect.either(Callback.parse({ body: "x".repeat(10_000) }, options)))
+ * assert.strictEqual(result._tag, "Left")
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -355,12 +578,29 @@ export interface ParseOptions {
 /**
  * The default of {@link ParseOptions.maxBodyBytes}.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.DEFAULT_MAX_BODY_BYTES, 65536)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 /**
  * The deepest nesting a JSON body may have (the body's own object is 1; `stream_attr` as an object is 2).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const deep = "[".repeat(Callback.MAX_DEPTH + 1) + "]".repeat(Callback.MAX_DEPTH + 1)
+ * const result = Effect.runSync(Effect.either(Callback.parse({ body: `{"a":${deep}}`, contentType: "application/json" })))
+ * assert.strictEqual(result._tag, "Left")
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -369,12 +609,26 @@ export const MAX_DEPTH = 8
 /**
  * The most fields a body may have.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * const tooMany = Array.from({ length: Callback.MAX_FIELDS + 1 }, (_, i) => `f${i}=1`).join("&")
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const MAX_FIELDS = 256
 /**
  * The most values (fields, list items, nested values) in one body.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.MAX_VALUES, 4096)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -491,6 +745,16 @@ const parseEither = (incoming: Incoming, options?: ParseOptions): Either.Either<
 /**
  * The body's fields, whichever of JSON, URL-encoded JSON or a form it is (see {@link Fields}).
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Numbers are kept as written: a room_session_id past 2^53 stays whole.
+ * const fields = Effect.runSync(Callback.parse({ body: `{"room_session_id":858012925204410400}` }))
+ * assert.strictEqual(fields.room_session_id, "858012925204410400")
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -504,12 +768,28 @@ export const parse = (incoming: Incoming, options?: ParseOptions): Effect.Effect
 /**
  * The default freshness window.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toMinutes(Callback.DEFAULT_WINDOW), 5)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const DEFAULT_WINDOW = Duration.minutes(5)
 /**
  * The longest freshness window accepted: a nonce store must keep each nonce that long.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toHours(Callback.MAX_WINDOW), 1)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -518,6 +798,13 @@ export const MAX_WINDOW = Duration.hours(1)
 
 /**
  * A callback whose signature held, whose timestamp was fresh and whose nonce is now taken.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const ageSeconds = (verified: Callback.Verified, nowSeconds: number): number => nowSeconds - verified.timestamp
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -582,6 +869,13 @@ const isNonceStore = (u: unknown): u is NonceStore =>
 /**
  * What verifying can fail with (beyond invalid options).
  *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const isForgery = (error: Callback.VerifyError): boolean => error._tag === "CallbackSignatureError"
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -627,6 +921,31 @@ const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect
  * the window. A `timestamp` that is not Unix-seconds digits, or an empty or over-long `nonce`, counts as missing.
  * Fails with `InvalidRequestError` only for invalid options (a window that is not positive or longer than an hour).
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const secret = Redacted.make("callback-secret")
+ * const timestamp = String(Math.floor(Date.now() / 1000))
+ * const body = JSON.stringify({
+ *   event: "room_create",
+ *   appid: "1234567890",
+ *   timestamp,
+ *   nonce: "123412",
+ *   signature: Callback.signature(secret, timestamp, "123412")
+ * })
+ * const program = Effect.gen(function*() {
+ *   const nonces = yield* Callback.memoryNonceStore()
+ *   const fields = yield* Callback.parse({ body })
+ *   yield* Callback.verify(fields, { secret, nonces })
+ *   // The same callback again is a replay.
+ *   return yield* Effect.flip(Callback.verify(fields, { secret, nonces }))
+ * })
+ * Effect.runPromise(program).then((error) => assert.strictEqual(error._tag, "CallbackReplayError"))
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -651,12 +970,26 @@ export const verify = (
 /**
  * The most fields an {@link UnknownEvent} keeps (in the body's order).
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.MAX_UNKNOWN_FIELDS, 64)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const MAX_UNKNOWN_FIELDS = 64
 /**
  * The longest value an {@link UnknownEvent} keeps; a list is joined with `,` before it is cut.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.MAX_UNKNOWN_VALUE, 1024)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -836,6 +1169,15 @@ const unknownFields = (fields: Fields): Record<string, string> => {
  * (`user_name`, `extra_info`, `title`, `third_define_data`, the URLs) is kept as sent, at most 16 KiB a value:
  * escape it (`Untrusted.escapeText`) before a terminal shows it.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Either from "effect/Either"
+ *
+ * const event = Callback.decode({ event: "room_create", appid: "1234567890", timestamp: "1700000000", nonce: "n1" })
+ * assert.ok(Either.isRight(event) && event.right._tag === "UnknownEvent")
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -858,6 +1200,13 @@ export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError
 /**
  * The default capacity of {@link memoryNonceStore}.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.DEFAULT_NONCE_CAPACITY, 100_000)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -869,6 +1218,19 @@ export const DEFAULT_NONCE_CAPACITY = 100_000
  * full, by one pass that is not repeated before the earliest live nonce can have expired. A store full of live
  * nonces refuses (`CallbackUnavailableError`, so ZEGOCLOUD retries) rather than evict one, which would let its
  * replay through. Time is Effect's `Clock`.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const nonces = yield* Callback.memoryNonceStore({ capacity: 1000 })
+ *   const expiresAt = Date.now() + 60_000
+ *   return [yield* nonces.take("n1", expiresAt), yield* nonces.take("n1", expiresAt)]
+ * })
+ * Effect.runPromise(program).then((taken) => assert.deepStrictEqual(taken, [true, false]))
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -926,6 +1288,18 @@ export const memoryNonceStore = (
 /**
  * A {@link NonceStore} to use instead of the in-memory one (the Redis package provides one shared by processes).
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Every receiver built below takes its nonces from this store (with @effect-zego/redis: `RedisNonceStore.layer`).
+ * const NoncesLive = Layer.effect(Callback.CallbackNonceStore, Callback.memoryNonceStore({ capacity: 10_000 }))
+ * const ReceiverLive = Callback.layer({ secret: Redacted.make("callback-secret") }).pipe(Layer.provide(NoncesLive))
+ * ```
+ *
  * @since 0.1.0
  * @category services
  */
@@ -943,6 +1317,28 @@ export class CallbackNonceStore extends Context.Tag("@effect-zego/core/CallbackN
  * signed body whose stream fields are malformed is 400, and its nonce is given back). The nonce store is
  * `options.nonces`, else the {@link CallbackNonceStore} service if provided, else a new {@link memoryNonceStore}.
  * Fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const secret = Redacted.make("callback-secret")
+ * const timestamp = String(Math.floor(Date.now() / 1000))
+ * const body = JSON.stringify({
+ *   event: "room_create",
+ *   appid: "1234567890",
+ *   timestamp,
+ *   nonce: "123412",
+ *   signature: Callback.signature(secret, timestamp, "123412")
+ * })
+ * const program = Effect.flatMap(
+ *   Callback.makeReceiver({ secret, window: "1 minute" }),
+ *   (receiver) => receiver.receive({ body })
+ * )
+ * Effect.runPromise(program).then((event) => assert.strictEqual(event.event, "room_create"))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -987,6 +1383,16 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
 /**
  * The receiver as a service.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // An HTTP handler's core: the body in, the event out (or the error that says the status).
+ * const handle = (body: Uint8Array, contentType: string | undefined) =>
+ *   Effect.flatMap(Callback.CallbackReceiver, (receiver) => receiver.receive({ body, contentType }))
+ * ```
+ *
  * @since 0.1.0
  * @category services
  */
@@ -994,6 +1400,20 @@ export class CallbackReceiver extends Context.Tag("@effect-zego/core/CallbackRec
 
 /**
  * The options read from `ZEGO_CALLBACK_SECRET` (required) and `ZEGO_CALLBACK_WINDOW` (a duration, optional).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ *
+ * const options = Callback.configFromEnv.pipe(
+ *   Effect.withConfigProvider(
+ *     ConfigProvider.fromMap(new Map([["ZEGO_CALLBACK_SECRET", "s"], ["ZEGO_CALLBACK_WINDOW", "2 minutes"]]))
+ *   )
+ * )
+ * Effect.runPromise(options).then((o) => assert.strictEqual(o.window !== undefined, true))
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -1006,6 +1426,14 @@ export const configFromEnv: Config.Config<ReceiverOptions> = Config.all({
 /**
  * The receiver as a layer.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const ReceiverLive = Callback.layer({ secret: Redacted.make("callback-secret"), window: "2 minutes" })
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -1014,6 +1442,17 @@ export const layer = (options: ReceiverOptions): Layer.Layer<CallbackReceiver, I
 
 /**
  * The receiver as a layer, its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Config from "effect/Config"
+ *
+ * // From ZEGO_CALLBACK_SECRET and ZEGO_CALLBACK_WINDOW …
+ * const ReceiverLive = Callback.layerConfig()
+ * // … or from a variable of your own.
+ * const OwnLive = Callback.layerConfig({ secret: Config.redacted("MY_CALLBACK_SECRET") })
+ * ```
  *
  * @since 0.1.0
  * @category layers
