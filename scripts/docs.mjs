@@ -71,6 +71,23 @@ const examplesOf = async (packageDir) => {
   return examples
 }
 
+// docgen enforces `@since` and `@example` but not `@category`: every documented export (each doc block with a
+// `@since`, past the module's own) must name one.
+const missingCategories = async (packageDir) => {
+  const srcDir = path.join(packageDir, "src")
+  const files = (await fs.readdir(srcDir)).filter((file) => file.endsWith(".ts"))
+  const missing = []
+  for (const file of files) {
+    const blocks = (await fs.readFile(path.join(srcDir, file), "utf8")).match(/\/\*\*[\s\S]*?\*\//g) ?? []
+    blocks.forEach((block, i) => {
+      if (i > 0 && block.includes("@since") && !block.includes("@category")) {
+        missing.push(`src/${file}: ${block.split("\n")[1]?.trim() ?? block}`)
+      }
+    })
+  }
+  return missing
+}
+
 // Type-checks and runs the examples in `dir`, one file each; says which example a failure is in.
 const checkExamples = async (name, dir, examples, compilerOptions) => {
   await fs.mkdir(dir, { recursive: true })
@@ -119,7 +136,11 @@ const docgen = async (name) => {
       await fs.rm(path.join(packageDir, "docs"), { recursive: true, force: true })
       await fs.cp(path.join(stage, "docs"), path.join(packageDir, "docs"), { recursive: true })
     }
-    const failed = [docs, examples].filter(({ code }) => code !== 0)
+    const uncategorised = await missingCategories(packageDir)
+    const categories = uncategorised.length === 0
+      ? { code: 0, output: "" }
+      : { code: 1, output: `@category missing:\n${uncategorised.join("\n")}` }
+    const failed = [docs, examples, categories].filter(({ code }) => code !== 0)
     return { name, code: failed.length === 0 ? 0 : 1, output: failed.map(({ output }) => output).join("\n") }
   } finally {
     await fs.rm(stage, { recursive: true, force: true })

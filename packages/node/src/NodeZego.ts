@@ -21,6 +21,18 @@ import { layerHttpClient } from "./NodeRtmpDispatch.js"
 /**
  * The services this layer provides.
  *
+ * @example
+ * ```ts
+ * import { StreamControl } from "@effect-zego/core"
+ * import type { NodeZego } from "@effect-zego/node"
+ * import * as Effect from "effect/Effect"
+ *
+ * // A program that may use any of the four services.
+ * const stop: Effect.Effect<void, unknown, NodeZego.Services> = Effect.asVoid(
+ *   Effect.flatMap(StreamControl.StreamControl, (control) => control.forbid("s1"))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -32,6 +44,18 @@ export type Services =
 
 /**
  * The options of every service (and the server user of `RoomStreams`).
+ *
+ * @example
+ * ```ts
+ * import type { NodeZego } from "@effect-zego/node"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: NodeZego.Options = {
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   serverUserId: "backend"
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -49,6 +73,14 @@ const services = (options: Options) =>
 /**
  * The four services with options given in code, over one client.
  *
+ * @example
+ * ```ts
+ * import { NodeZego } from "@effect-zego/node"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const ZegoLive = NodeZego.layerOptions({ appId: 1234567890, serverSecret: Redacted.make("secret"), isTest: true })
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -57,6 +89,18 @@ export const layerOptions = (options: Options): Layer.Layer<Services, ZegoError.
 
 /**
  * The four services with options read through Effect `Config` (read once), over one client.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { NodeZego } from "@effect-zego/node"
+ * import * as Config from "effect/Config"
+ *
+ * // The variables the core reads, plus a server user of your own for `RoomStreams`.
+ * const ZegoLive = NodeZego.layerConfig(
+ *   Config.map(RtmpDispatch.configFromEnv, (options) => ({ ...options, serverUserId: "backend" }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -69,6 +113,21 @@ export const layerConfig = (
 /**
  * The four services configured from `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET`, `ZEGO_REGION`, `ZEGO_BASE_URL`,
  * `ZEGO_IS_TEST`, `ZEGO_RATE_LIMIT` and `ZEGO_RATE_LIMIT_WINDOW` (a rate limit set there applies to every action).
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch, StreamState } from "@effect-zego/core"
+ * import { NodeZego } from "@effect-zego/node"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Dispatch, then ask whether OBS is live: one `Effect.provide` for both services.
+ * const program = Effect.gen(function*() {
+ *   const { nodes } = yield* Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s1", type: "push" }))
+ *   yield* Effect.log(`publish to ${nodes[0].url}`)
+ *   return yield* Effect.flatMap(StreamState.StreamState, (s) => s.describe("s1"))
+ * })
+ * const main = program.pipe(Effect.provide(NodeZego.layer))
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -121,6 +121,16 @@ class Exchange {
 /**
  * The core's `DirectExchange` over an undici dispatcher.
  *
+ * @example
+ * ```ts
+ * import { NodeZegoHttpClient } from "@effect-zego/node"
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import * as Effect from "effect/Effect"
+ *
+ * const exchange = Effect.map(NodeHttpClient.makeDispatcher, NodeZegoHttpClient.makeDirectExchange)
+ * Effect.runPromise(Effect.scoped(exchange)).then((direct) => assert.strictEqual(typeof direct.get, "function"))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -152,6 +162,18 @@ export const makeDirectExchange = (dispatcher: Undici.Dispatcher): DirectExchang
  * An `HttpClient` over an undici dispatcher: `@effect/platform-node`'s undici client for `execute`, carrying the
  * core's `DirectExchange` for `RtmpDispatch`.
  *
+ * @example
+ * ```ts
+ * import { DirectExchange } from "@effect-zego/core"
+ * import { NodeZegoHttpClient } from "@effect-zego/node"
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The client carries the direct exchange `RtmpDispatch` looks for.
+ * const client = Effect.map(NodeHttpClient.makeDispatcher, NodeZegoHttpClient.make)
+ * Effect.runPromise(Effect.scoped(client)).then((c) => assert.notStrictEqual(DirectExchange.get(c), undefined))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -161,6 +183,16 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
 /**
  * The client over a dispatcher provided as `NodeHttpClient.Dispatcher`.
  *
+ * @example
+ * ```ts
+ * import { NodeZegoHttpClient } from "@effect-zego/node"
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * // On undici's global dispatcher (shared with `fetch`) instead of an agent of its own.
+ * const ClientLive = NodeZegoHttpClient.layerWithoutDispatcher.pipe(Layer.provide(NodeHttpClient.dispatcherLayerGlobal))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -169,6 +201,19 @@ export const layerWithoutDispatcher: Layer.Layer<HttpClient.HttpClient, never, N
 
 /**
  * The client with its own undici `Agent` (keep-alive, default options), destroyed with the layer.
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import { NodeZegoHttpClient } from "@effect-zego/node"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Any core service over the node client.
+ * const StreamStateLive = StreamState.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(NodeZegoHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers

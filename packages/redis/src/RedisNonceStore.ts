@@ -24,6 +24,13 @@ import { urlAndPrefix } from "./internal/config.js"
 /**
  * Options of the Redis nonce store.
  *
+ * @example
+ * ```ts
+ * import type { RedisNonceStore } from "@effect-zego/redis"
+ *
+ * const options: RedisNonceStore.Options = { url: "redis://127.0.0.1:6379/1", commandTimeout: "200 millis" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -59,6 +66,20 @@ const reasonOf = (error: unknown): string =>
 
 /**
  * The store; the Redis connection is closed with the scope.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import { RedisNonceStore } from "@effect-zego/redis"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // A receiver with the Redis store passed explicitly (the connection closes with the scope).
+ * const receiver = Effect.gen(function*() {
+ *   const nonces = yield* RedisNonceStore.make({ url: "redis://127.0.0.1:6379" })
+ *   return yield* Callback.makeReceiver({ secret: Redacted.make("callback-secret"), nonces })
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -130,6 +151,19 @@ export const make = (
 /**
  * The store as a layer: a `Callback` receiver built where it is provided uses it.
  *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import { RedisNonceStore } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // A callback retried to another process is still refused as a replay there.
+ * const ReceiverLive = Callback.layer({ secret: Redacted.make("callback-secret") }).pipe(
+ *   Layer.provide(RedisNonceStore.layer({ url: "redis://127.0.0.1:6379" }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -141,6 +175,18 @@ export const layer = (
 /**
  * The options read from `ZEGO_CALLBACK_REDIS_URL` and `ZEGO_CALLBACK_REDIS_PREFIX`.
  *
+ * @example
+ * ```ts
+ * import { RedisNonceStore } from "@effect-zego/redis"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ *
+ * const options = RedisNonceStore.configFromEnv.pipe(
+ *   Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["ZEGO_CALLBACK_REDIS_URL", "redis://127.0.0.1:6379"]])))
+ * )
+ * Effect.runPromise(options).then((o) => assert.strictEqual(o.keyPrefix, undefined))
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -151,6 +197,16 @@ export const configFromEnv: Config.Config<Options> = urlAndPrefix(
 
 /**
  * The store with its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import { RedisNonceStore } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_CALLBACK_SECRET, ZEGO_CALLBACK_REDIS_URL, and optionally ZEGO_CALLBACK_REDIS_PREFIX.
+ * const ReceiverLive = Callback.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
+ * ```
  *
  * @since 0.1.0
  * @category layers

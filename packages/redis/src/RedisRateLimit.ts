@@ -49,6 +49,17 @@ import { urlAndPrefix } from "./internal/config.js"
 /**
  * Options of the Redis store.
  *
+ * @example
+ * ```ts
+ * import type { RedisRateLimit } from "@effect-zego/redis"
+ *
+ * const options: RedisRateLimit.Options = {
+ *   url: "redis://127.0.0.1:6379/0",
+ *   keyPrefix: "my-app:rtmp:",
+ *   commandTimeout: "250 millis"
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -67,6 +78,16 @@ export interface Options {
 
 /**
  * Calls that went through the in-process bucket because Redis failed or was too slow.
+ *
+ * @example
+ * ```ts
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as Effect from "effect/Effect"
+ * import * as Metric from "effect/Metric"
+ *
+ * // How often Redis was not there and the in-process bucket stood in.
+ * const fallbackCount = Effect.map(Metric.value(RedisRateLimit.fallbacks), (state) => state.count)
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -163,6 +184,16 @@ const failure = (error: unknown): Failure => ({
 
 /**
  * The store; the Redis connection is closed with the scope.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // As `layer` does: the store for as long as the layer lives.
+ * const StoreLive = Layer.scoped(RateLimit.RateLimitStore, RedisRateLimit.make({ url: "redis://127.0.0.1:6379" }))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -339,6 +370,18 @@ export const make = (
 /**
  * The store as a layer: provide it to the `RtmpDispatch` layers that should share the budget.
  *
+ * @example
+ * ```ts
+ * import { NodeRtmpDispatch } from "@effect-zego/node"
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // Every process that runs this shares the AppId's 40 dispatches per second.
+ * const DispatchLive = NodeRtmpDispatch.layer.pipe(
+ *   Layer.provide(RedisRateLimit.layer({ url: "redis://127.0.0.1:6379" }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -347,6 +390,18 @@ export const layer = (options: Options): Layer.Layer<RateLimit.RateLimitStore, Z
 
 /**
  * The options read from `ZEGO_RATE_LIMIT_REDIS_URL` and `ZEGO_RATE_LIMIT_REDIS_PREFIX`.
+ *
+ * @example
+ * ```ts
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ *
+ * const options = RedisRateLimit.configFromEnv.pipe(
+ *   Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["ZEGO_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379"]])))
+ * )
+ * Effect.runPromise(options).then((o) => assert.strictEqual(o.url, "redis://127.0.0.1:6379"))
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -358,6 +413,16 @@ export const configFromEnv: Config.Config<Options> = urlAndPrefix(
 
 /**
  * The store with its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @example
+ * ```ts
+ * import { NodeRtmpDispatch } from "@effect-zego/node"
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_RATE_LIMIT_REDIS_URL, and optionally ZEGO_RATE_LIMIT_REDIS_PREFIX.
+ * const DispatchLive = NodeRtmpDispatch.layer.pipe(Layer.provide(RedisRateLimit.layerConfig()))
+ * ```
  *
  * @since 0.1.0
  * @category layers
