@@ -215,7 +215,7 @@ export type CallbackError =
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category signature
  */
 export const signature = (secret: Redacted.Redacted<string>, timestamp: string, nonce: string): string =>
   sha1([Redacted.value(secret), timestamp, nonce].sort().join(""))
@@ -756,7 +756,7 @@ const parseEither = (incoming: Incoming, options?: ParseOptions): Either.Either<
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category receiving
  */
 export const parse = (incoming: Incoming, options?: ParseOptions): Effect.Effect<Fields, CallbackDecodeError> =>
   Effect.suspend(() => parseEither(incoming, options))
@@ -947,7 +947,7 @@ const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category receiving
  */
 export const verify = (
   fields: Fields,
@@ -1179,7 +1179,7 @@ const unknownFields = (fields: Fields): Record<string, string> => {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category receiving
  */
 export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError> => {
   try {
@@ -1233,7 +1233,7 @@ export const DEFAULT_NONCE_CAPACITY = 100_000
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category constructors
  */
 export const memoryNonceStore = (
   options?: { readonly capacity?: number | undefined }
@@ -1416,7 +1416,7 @@ export class CallbackReceiver extends Context.Tag("@effect-zego/core/CallbackRec
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category config
  */
 export const configFromEnv: Config.Config<ReceiverOptions> = Config.all({
   secret: Config.redacted("ZEGO_CALLBACK_SECRET"),

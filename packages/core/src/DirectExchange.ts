@@ -24,7 +24,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category symbols
  */
 export const TypeId: unique symbol = Symbol.for("@effect-zego/core/DirectExchange")
 /**
@@ -37,7 +37,7 @@ export const TypeId: unique symbol = Symbol.for("@effect-zego/core/DirectExchang
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category symbols
  */
 export type TypeId = typeof TypeId
 

@@ -298,7 +298,7 @@ const streamStatus = Effect.gen(function*() {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category routers
  */
 export const router = <R = never>(options: Options<R>) => {
   const paths = { ...defaultPaths, ...options.paths }

@@ -376,7 +376,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category schemas
  */
 export const Utf8Text = (name: string, options: { readonly min: number; readonly maxBytes: number }) =>
   Schema.String.pipe(

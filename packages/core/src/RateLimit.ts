@@ -315,7 +315,7 @@ export const makeInProcess = (limit: number, windowMillis: number): Effect.Effec
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category stores
  */
 export const inProcess: Store = {
   limiter: ({ limit, windowMillis }) => makeInProcess(limit, windowMillis)
@@ -333,7 +333,7 @@ export const inProcess: Store = {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category limiters
  */
 export const unlimited: Limiter = { withPermit: (call) => call }
 

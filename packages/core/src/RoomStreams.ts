@@ -294,7 +294,7 @@ const answer = (envelope: { readonly RequestId: string }, roomId: string, stream
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category declarations
  */
 export const addStream = (
   serverUserId: string,
@@ -329,7 +329,7 @@ export const addStream = (
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category declarations
  */
 export const deleteStream = (
   serverUserId: string,
@@ -422,7 +422,7 @@ const layers = Engine.layers(RoomStreams, make, Engine.configFromEnv)
  * ```
  *
  * @since 0.1.0
- * @category errors
+ * @category layers
  */
 export const layer: (options: Options) => Layer.Layer<RoomStreams, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer

@@ -423,7 +423,7 @@ const declare = <A, B>(
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category declarations
  */
 export const dispatchV2: Engine.Declaration<Request, Dispatched, DispatchError> = declare(
   "RTMPDispatchV2",
@@ -443,7 +443,7 @@ export const dispatchV2: Engine.Declaration<Request, Dispatched, DispatchError> 
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category declarations
  */
 export const dispatchV1: Engine.Declaration<Request, DispatchedAddresses, DispatchError> = declare(
   "RTMPDispatch",
@@ -505,7 +505,7 @@ const layers = Engine.layers(RtmpDispatch, make, Engine.configFromEnv)
  * ```
  *
  * @since 0.1.0
- * @category errors
+ * @category layers
  */
 export const layer: (options: Options) => Layer.Layer<RtmpDispatch, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer

@@ -80,7 +80,7 @@ const parsePort = (text: string | undefined, fallback: number): number | undefin
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category constructors
  */
 export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
   // A control or bidi character would let a hostile server rewrite what a terminal shows of the URL.
@@ -171,7 +171,7 @@ const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category constructors
  */
 export const parseNodeAddress = (address: string): NodeAddress | undefined => {
   const match = HOST_PORT.exec(address)

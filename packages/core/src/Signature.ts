@@ -74,7 +74,7 @@ export interface SignatureInput {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category signature
  */
 export const sign = (input: SignatureInput): string =>
   md5.hex(`${input.appId}${input.nonce}${Redacted.value(input.serverSecret)}${input.timestamp}`)
@@ -116,7 +116,7 @@ const bytesToHex = (bytes: Uint8Array): string => {
  * ```
  *
  * @since 0.1.0
- * @category constructors
+ * @category signature
  */
 export const makeNonce: Effect.Effect<string> = Effect.sync(() => bytesToHex(randomBytes8()))
 
@@ -156,7 +156,7 @@ export interface PublicParams {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category signature
  */
 export const publicParamsAt = (options: {
   readonly appId: number
@@ -189,7 +189,7 @@ export const publicParamsAt = (options: {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category signature
  */
 export const publicParams = (options: {
   readonly appId: number

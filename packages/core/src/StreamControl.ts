@@ -171,7 +171,7 @@ const declare = (
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category declarations
  */
 export const forbidStream = declare("ForbidRTCStream")
 /**
@@ -185,7 +185,7 @@ export const forbidStream = declare("ForbidRTCStream")
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category declarations
  */
 export const resumeStream = declare("ResumeRTCStream")
 
@@ -244,7 +244,7 @@ const layers = Engine.layers(StreamControl, make, Engine.configFromEnv)
  * ```
  *
  * @since 0.1.0
- * @category errors
+ * @category layers
  */
 export const layer: (options: Options) => Layer.Layer<StreamControl, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer

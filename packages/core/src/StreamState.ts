@@ -247,7 +247,7 @@ const readClosed = Engine.decodeData(ClosedData)
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category declarations
  */
 export const describeStreamState: Engine.Declaration<typeof StreamRequest.Type, State, DescribeError> = {
   action: "DescribeRTCStreamState",
@@ -333,7 +333,7 @@ const layers = Engine.layers(StreamState, make, Engine.configFromEnv)
  * ```
  *
  * @since 0.1.0
- * @category errors
+ * @category layers
  */
 export const layer: (options: Options) => Layer.Layer<StreamState, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer

@@ -288,7 +288,7 @@ export interface Store {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category constructors
  */
 export const memoryStore: (capacity: number) => Store = TrackerStore.memory
 

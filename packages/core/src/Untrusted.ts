@@ -238,7 +238,7 @@ export const describeParseIssues = (
  * ```
  *
  * @since 0.1.0
- * @category errors
+ * @category utils
  */
 export const describeParseError = (
   error: ParseResult.ParseError | ParseResult.ParseIssue

@@ -635,7 +635,7 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category errors
  */
 export const ServerErrors = [
   RateLimitedError,
@@ -766,7 +766,7 @@ export const ZegoError: Schema.Union<
  * ```
  *
  * @since 0.1.0
- * @category errors
+ * @category guards
  */
 export const isZegoError = (u: unknown): u is ZegoError => ZegoError.members.some((member) => u instanceof member)
 
@@ -784,7 +784,7 @@ type ServerErrorClass = (typeof ServerErrors)[number]
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category codes
  */
 export type CodeTable = ReadonlyMap<number, readonly [ServerErrorClass, boolean]>
 
@@ -827,7 +827,7 @@ for (let code = 100000000; code <= 100000099; code++) {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category codes
  */
 export const codes = (
   entries: ReadonlyArray<readonly [ReadonlyArray<number>, ServerErrorClass, boolean]>
@@ -860,7 +860,7 @@ const dispatchCodes = codes([
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category codes
  */
 export const actionCodes: Readonly<Record<Action, CodeTable>> = {
   RTMPDispatchV2: dispatchCodes,
@@ -883,7 +883,7 @@ export const actionCodes: Readonly<Record<Action, CodeTable>> = {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category codes
  */
 export const knownCodes: ReadonlyArray<number> = [
   ...new Set([...codeTable.keys(), ...Object.values(actionCodes).flatMap((table) => [...table.keys()])])
@@ -903,7 +903,7 @@ export const knownCodes: ReadonlyArray<number> = [
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category codes
  */
 export const fromCode = (fields: {
   readonly code: number

@@ -53,7 +53,7 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = NodeZegoHttpC
  * ```
  *
  * @since 0.1.0
- * @category errors
+ * @category layers
  */
 export const layer: Layer.Layer<RtmpDispatch.RtmpDispatch, ConfigError.ConfigError | ZegoError.InvalidRequestError> =
   RtmpDispatch.layerConfig().pipe(Layer.provide(layerHttpClient))

@@ -188,7 +188,7 @@ export const layer = (
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category config
  */
 export const configFromEnv: Config.Config<Options> = urlAndPrefix(
   "ZEGO_CALLBACK_REDIS_URL",

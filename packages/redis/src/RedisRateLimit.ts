@@ -90,7 +90,7 @@ export interface Options {
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category metrics
  */
 export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
   description: "Rate-limit tokens taken from the in-process bucket because Redis failed or was too slow"
@@ -404,7 +404,7 @@ export const layer = (options: Options): Layer.Layer<RateLimit.RateLimitStore, Z
  * ```
  *
  * @since 0.1.0
- * @category utils
+ * @category config
  */
 export const configFromEnv: Config.Config<Options> = urlAndPrefix(
   "ZEGO_RATE_LIMIT_REDIS_URL",
