@@ -47,7 +47,17 @@ const run = (cwd, argv, env = {}) =>
     let output = ""
     child.stdout.on("data", (chunk) => (output += chunk))
     child.stderr.on("data", (chunk) => (output += chunk))
-    child.on("close", (code) => resolve({ code, output }))
+    const started = Date.now()
+    child.on("close", (code) => {
+      if (process.env.DOCS_VERBOSE) {
+        process.stderr.write(
+          `${path.basename(argv[0] === process.execPath ? argv[1] : argv[0])} ${argv.at(-1)}: ${
+            Date.now() - started
+          } ms\n`
+        )
+      }
+      resolve({ code, output })
+    })
   })
 
 const bin = (name, file) => path.join(root, "node_modules", name, file)
@@ -88,20 +98,38 @@ const missingCategories = async (packageDir) => {
   return missing
 }
 
-// Type-checks and runs the examples in `dir`, one file each; says which example a failure is in.
-const checkExamples = async (name, dir, examples, compilerOptions) => {
-  await fs.mkdir(dir, { recursive: true })
-  const names = examples.map(({ file, line }) => `${path.basename(file, ".ts")}-${line}.ts`)
-  // As docgen does: an example may use `assert` without importing it.
-  const withAssert = (code) => /\bassert\./.test(code) ? `import * as assert from "node:assert"\n${code}` : code
-  await Promise.all(examples.map(({ code }, i) => fs.writeFile(path.join(dir, names[i]), `${withAssert(code)}\n`)))
-  // All run in one process; a throw or a rejected promise fails the run.
-  await fs.writeFile(path.join(dir, "index.ts"), names.map((file) => `import "./${file}"`).join("\n") + "\n")
+// Writes each package's examples into its stage (so that they resolve their imports as that package does), then
+// type-checks all of them with one `tsc` and runs all of them in one `tsx` process (a throw or a rejected promise
+// fails the run). One `tsc` for every package: each run would otherwise load Effect's types again.
+const checkExamples = async (stages, compilerOptions) => {
+  const files = []
+  for (const { name, packageDir, stage } of stages) {
+    const dir = path.join(stage, "examples")
+    await fs.mkdir(dir, { recursive: true })
+    for (const { code, file, line } of await examplesOf(packageDir)) {
+      const target = path.join(dir, `${name}--${path.basename(file, ".ts")}-${line}.ts`)
+      // As docgen does, an example may use `assert` without importing it: imported on the example's first line, so
+      // that the line numbers of an error are the example's own.
+      const assert = /\bassert\./.test(code) ? `import * as assert from "node:assert"; ` : ""
+      await fs.writeFile(target, `${assert}${code}\n`)
+      files.push({ name, target })
+    }
+  }
+  const dir = path.join(stages[0].stage, "examples")
+  await fs.writeFile(
+    path.join(dir, "index.ts"),
+    files.map(({ target }) => `import ${JSON.stringify(target)}`).join("\n")
+  )
   await fs.writeFile(
     path.join(dir, "tsconfig.json"),
-    JSON.stringify({ compilerOptions: { ...compilerOptions, paths: sourcePaths }, include: ["*.ts"] })
+    JSON.stringify({
+      compilerOptions: { ...compilerOptions, paths: sourcePaths },
+      files: [...files.map(({ target }) => target), path.join(dir, "index.ts")]
+    })
   )
-  const where = (output) => output.replace(/([\w-]+)-(\d+)\.ts/g, `packages/${name}/src/$1.ts (example at line $2) `)
+  // A failure names the package, the file and the line of the `@example` it is in.
+  const where = (output) =>
+    output.replace(/(?:[^\s(]*\/)?([a-z]+)--(\w+)-(\d+)\.ts/g, "packages/$1/src/$2.ts (the example at line $3) ")
   const tsc = await run(dir, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "tsconfig.json"])
   if (tsc.code !== 0) return { code: tsc.code, output: `the examples do not type-check:\n${where(tsc.output)}` }
   const tsx = await run(dir, [bin("tsx", "dist/cli.mjs"), "--tsconfig", "tsconfig.json", "index.ts"])
@@ -109,46 +137,52 @@ const checkExamples = async (name, dir, examples, compilerOptions) => {
   return { code: 0, output: "" }
 }
 
-const docgen = async (name) => {
+// A staging folder for docgen: its own package.json and docgen.json, and the package's sources linked in.
+const prepare = async (name) => {
   const packageDir = path.join(packagesDir, name)
   const packageJson = await readJson(path.join(packageDir, "package.json"))
   const { $schema: _, examplesCompilerOptions, ...config } = await readJson(path.join(packageDir, "docgen.json"))
   await fs.mkdir(path.join(packageDir, "build"), { recursive: true })
   const stage = await fs.mkdtemp(path.join(packageDir, "build", "docgen-"))
-  try {
-    await fs.symlink(path.join(packageDir, "src"), path.join(stage, "src"), "dir")
-    await fs.writeFile(
-      path.join(stage, "package.json"),
-      JSON.stringify({
-        name: packageJson.name,
-        homepage: packageJson.homepage ?? `https://github.com/effect-zego/effect-zego/tree/main/packages/${name}`
-      })
-    )
-    await fs.writeFile(path.join(stage, "docgen.json"), JSON.stringify({ ...config, outDir: "docs" }))
-    const [docs, examples] = await Promise.all([
-      run(stage, [bin("@effect/docgen", "bin.cjs")], { DOCGEN_RUN_EXAMPLES: "false" }),
-      examplesOf(packageDir).then((examples) =>
-        checkExamples(name, path.join(stage, "examples"), examples, examplesCompilerOptions)
-      )
-    ])
-    if (process.env.DOCS_VERBOSE) process.stderr.write(docs.output)
-    if (docs.code === 0 && examples.code === 0 && !check) {
-      await fs.rm(path.join(packageDir, "docs"), { recursive: true, force: true })
-      await fs.cp(path.join(stage, "docs"), path.join(packageDir, "docs"), { recursive: true })
-    }
-    const uncategorised = await missingCategories(packageDir)
-    const categories = uncategorised.length === 0
-      ? { code: 0, output: "" }
-      : { code: 1, output: `@category missing:\n${uncategorised.join("\n")}` }
-    const failed = [docs, examples, categories].filter(({ code }) => code !== 0)
-    return { name, code: failed.length === 0 ? 0 : 1, output: failed.map(({ output }) => output).join("\n") }
-  } finally {
-    await fs.rm(stage, { recursive: true, force: true })
-  }
+  await fs.symlink(path.join(packageDir, "src"), path.join(stage, "src"), "dir")
+  await fs.writeFile(
+    path.join(stage, "package.json"),
+    JSON.stringify({
+      name: packageJson.name,
+      homepage: packageJson.homepage ?? `https://github.com/effect-zego/effect-zego/tree/main/packages/${name}`
+    })
+  )
+  await fs.writeFile(path.join(stage, "docgen.json"), JSON.stringify({ ...config, outDir: "docs" }))
+  return { name, packageDir, stage, examplesCompilerOptions }
+}
+
+// docgen itself (the markdown; `@since` and `@example` on every export), and the `@category` check.
+const docgen = async ({ name, packageDir, stage }) => {
+  const docs = await run(stage, [bin("@effect/docgen", "bin.cjs")], { DOCGEN_RUN_EXAMPLES: "false" })
+  if (process.env.DOCS_VERBOSE) process.stderr.write(docs.output)
+  const uncategorised = await missingCategories(packageDir)
+  const categories = uncategorised.length === 0
+    ? { code: 0, output: "" }
+    : { code: 1, output: `@category missing:\n${uncategorised.join("\n")}` }
+  const failed = [docs, categories].filter(({ code }) => code !== 0)
+  return { name, code: failed.length === 0 ? 0 : 1, output: failed.map(({ output }) => output).join("\n") }
 }
 
 const started = Date.now()
-const results = await Promise.all(names.map(docgen))
+const stages = await Promise.all(names.map(prepare))
+let results
+try {
+  const examples = checkExamples(stages, stages[0].examplesCompilerOptions)
+  results = [...await Promise.all(stages.map(docgen)), { name: names.join(", "), ...await examples }]
+  if (!check && results.every(({ code }) => code === 0)) {
+    for (const { packageDir, stage } of stages) {
+      await fs.rm(path.join(packageDir, "docs"), { recursive: true, force: true })
+      await fs.cp(path.join(stage, "docs"), path.join(packageDir, "docs"), { recursive: true })
+    }
+  }
+} finally {
+  await Promise.all(stages.map(({ stage }) => fs.rm(stage, { recursive: true, force: true })))
+}
 const failed = results.filter(({ code }) => code !== 0)
 for (const { name, output } of failed) process.stderr.write(`docs failed for @effect-zego/${name}:\n${output}\n`)
 const seconds = ((Date.now() - started) / 1000).toFixed(1)

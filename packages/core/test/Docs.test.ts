@@ -1,5 +1,6 @@
-// The API docs check of the test command: every export of @effect-zego/core has `@since`, `@category` and an
-// `@example`, and the examples type-check and run (@effect/docgen, in a staging folder; see scripts/docs.mjs).
+// The API docs check of the test command, for the three published library packages (core, node, redis): every
+// export has `@since`, `@category` and an `@example` (docgen), and every example type-checks and runs. One test for
+// the three: one `tsc` loads Effect's types once for all their examples. See scripts/docs.mjs.
 import { assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import * as path from "node:path"
@@ -8,8 +9,8 @@ import { fileURLToPath } from "node:url"
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 
 describe("API docs", () => {
-  it("docgen checks every export and its example", () => {
-    const result = spawnSync(process.execPath, [path.join(root, "scripts/docs.mjs"), "--check", "core"], {
+  it("docgen checks every export of core, node and redis, and every example type-checks and runs", () => {
+    const result = spawnSync(process.execPath, [path.join(root, "scripts/docs.mjs"), "--check"], {
       cwd: root,
       encoding: "utf8",
       // A hang guard only: the check takes seconds.
