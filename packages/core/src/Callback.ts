@@ -249,6 +249,8 @@ export const CloseReason = Schema.Literal(
   "unknown"
 )
 /**
+ * A close reason, as a string.
+ *
  * @example
  * ```ts
  * import type { Callback } from "@effect-zego/core"

@@ -28,6 +28,8 @@ import type * as HttpClient from "@effect/platform/HttpClient"
  */
 export const TypeId: unique symbol = Symbol.for("@effect-zego/core/DirectExchange")
 /**
+ * The type of {@link TypeId}.
+ *
  * @example
  * ```ts
  * import type { DirectExchange } from "@effect-zego/core"

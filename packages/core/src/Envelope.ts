@@ -28,6 +28,8 @@ export const Envelope = Schema.Struct({
 }).annotations({ identifier: "Envelope" })
 
 /**
+ * A decoded envelope.
+ *
  * @example
  * ```ts
  * import type { Envelope } from "@effect-zego/core"

@@ -34,6 +34,8 @@ export const Action = Schema.Literal(
   "DeleteStream"
 ).annotations({ identifier: "Action" })
 /**
+ * An action name.
+ *
  * @example
  * ```ts
  * import type { Params } from "@effect-zego/core"
@@ -64,6 +66,8 @@ export const DispatchAction = Schema.Literal("RTMPDispatchV2", "RTMPDispatch").a
   identifier: "DispatchAction"
 })
 /**
+ * A dispatch action name.
+ *
  * @example
  * ```ts
  * import type { Params } from "@effect-zego/core"
@@ -144,6 +148,8 @@ export const StreamId = Schema.String.pipe(
  */
 export const DispatchType = Schema.Literal("push", "pull").annotations({ identifier: "DispatchType" })
 /**
+ * `push` or `pull`.
+ *
  * @example
  * ```ts
  * import type { Params } from "@effect-zego/core"
@@ -230,6 +236,8 @@ export const Sequence = Schema.Union(
   ).annotations({ arbitrary: () => (fc) => fc.bigInt({ min: 0n, max: INT64_MAX }) })
 ).annotations({ identifier: "Sequence" })
 /**
+ * A sequence number: a safe integer or a bigint.
+ *
  * @example
  * ```ts
  * import type { Params } from "@effect-zego/core"
@@ -298,6 +306,8 @@ export const Region = Schema.Literal("unified", "sha", "hkg", "fra", "lax", "bom
   message: () => "Region must be one of unified, sha, hkg, fra, lax, bom, sgp"
 })
 /**
+ * A region name.
+ *
  * @example
  * ```ts
  * import type { Params } from "@effect-zego/core"

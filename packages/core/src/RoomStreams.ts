@@ -124,6 +124,8 @@ export const Announcement = Schema.Struct({
   censor: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "Announcement" })
 /**
+ * An announcement as a caller writes it.
+ *
  * @example
  * ```ts
  * import type { RoomStreams } from "@effect-zego/core"
@@ -157,6 +159,8 @@ export const Withdrawal = Schema.Struct({
   userName: Schema.optional(UserName)
 }).annotations({ identifier: "Withdrawal" })
 /**
+ * A withdrawal as a caller writes it.
+ *
  * @example
  * ```ts
  * import type { RoomStreams } from "@effect-zego/core"
