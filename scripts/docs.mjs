@@ -5,7 +5,8 @@
 //                                          @example, and every example type-checks and runs; nothing is kept
 //
 // docgen runs in a staging folder under the package's build/, not in the package itself: it needs a `homepage` in
-// package.json, and it must not write into the package while a `pnpm docs` runs there too.
+// package.json, and it must not write into the package while a `pnpm run docs` runs there too. (`pnpm docs`, without
+// `run`, is pnpm's own command that opens a package's homepage.)
 //
 // The examples are checked here rather than by docgen, which skips those of classes (every service tag and error)
 // and of re-exports: each `@example` becomes a file, one `tsc` checks them all, and one `tsx` runs them all.
