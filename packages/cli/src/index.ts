@@ -12,6 +12,7 @@
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as Cli from "./Cli.js"
 /**
@@ -25,6 +26,7 @@ export * as Cli from "./Cli.js"
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as CliError from "./CliError.js"
 /**
@@ -39,6 +41,7 @@ export * as CliError from "./CliError.js"
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as DispatchCommand from "./DispatchCommand.js"
 /**
@@ -53,6 +56,7 @@ export * as DispatchCommand from "./DispatchCommand.js"
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as EmulatorCommand from "./EmulatorCommand.js"
 /**
@@ -69,6 +73,7 @@ export * as EmulatorCommand from "./EmulatorCommand.js"
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as MediaCommands from "./MediaCommands.js"
 /**
@@ -85,5 +90,6 @@ export * as MediaCommands from "./MediaCommands.js"
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as Output from "./Output.js"

@@ -10,6 +10,8 @@
  * A receiver answers by the error: `CallbackDecodeError` 400, `CallbackSignatureError` and `CallbackExpiredError`
  * 401, `CallbackUnavailableError` 503 (ZEGOCLOUD retries), and `CallbackReplayError` a 2xx when the first delivery
  * was applied (ZEGOCLOUD retries until it gets one). An event that could not be applied: `release` it, answer 5xx.
+ *
+ * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -31,7 +33,28 @@ import { InvalidRequestError } from "./ZegoError.js"
 // Errors. None carries the secret, the signature or the body: only what the receiver decided and why.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The `signature` is missing or does not match the callback secret, `timestamp` and `nonce`. Answer 401. */
+/**
+ * The `signature` is missing or does not match the callback secret, `timestamp` and `nonce`. Answer 401.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Signed with another secret: refused before anything else is looked at.
+ * const program = Effect.gen(function*() {
+ *   const receiver = yield* Callback.makeReceiver({ secret: Redacted.make("callback-secret") })
+ *   const timestamp = String(Math.floor(Date.now() / 1000))
+ *   const signature = Callback.signature(Redacted.make("wrong"), timestamp, "n1")
+ *   return yield* Effect.flip(receiver.receive({ body: JSON.stringify({ event: "x", timestamp, nonce: "n1", signature }) }))
+ * })
+ * Effect.runPromise(program).then((error) => assert.strictEqual(error._tag, "CallbackSignatureError"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackSignatureError extends Schema.TaggedError<CallbackSignatureError>()("CallbackSignatureError", {
   reason: Schema.Literal("missing", "mismatch")
 }) {
@@ -42,7 +65,20 @@ export class CallbackSignatureError extends Schema.TaggedError<CallbackSignature
   }
 }
 
-/** The callback's `timestamp` lies outside the freshness window (past or future). Answer 401. */
+/**
+ * The callback's `timestamp` lies outside the freshness window (past or future). Answer 401.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * const error = new Callback.CallbackExpiredError({ timestamp: 1_700_000_000, now: 1_700_001_000, windowSeconds: 300 })
+ * console.log(error.message)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackExpiredError extends Schema.TaggedError<CallbackExpiredError>()("CallbackExpiredError", {
   /** The callback's `timestamp`, Unix seconds. */
   timestamp: Schema.Number,
@@ -57,14 +93,43 @@ export class CallbackExpiredError extends Schema.TaggedError<CallbackExpiredErro
   }
 }
 
-/** The callback's `nonce` was already taken within the window: a replay (or a retry of one already applied). */
+/**
+ * The callback's `nonce` was already taken within the window: a replay (or a retry of one already applied).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * // An HTTP handler answers a replay as a success: the first delivery was applied.
+ * const status = (error: Callback.CallbackError): number =>
+ *   error._tag === "CallbackReplayError" ? 200 : error._tag === "CallbackUnavailableError" ? 503 : 400
+ * assert.strictEqual(status(new Callback.CallbackReplayError()), 200)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackReplayError extends Schema.TaggedError<CallbackReplayError>()("CallbackReplayError", {}) {
   override get message() {
     return "CallbackReplayError: this callback's nonce was already received within the freshness window."
   }
 }
 
-/** The body is not a callback: not JSON or a form, too large or deep, or a field missing or malformed. Answer 400. */
+/**
+ * The body is not a callback: not JSON or a form, too large or deep, or a field missing or malformed. Answer 400.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.flip(Callback.parse({ body: "not a callback {", contentType: "application/json" }))
+ * Effect.runPromise(program).then((error) => assert.strictEqual(error._tag, "CallbackDecodeError"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackDecodeError extends Schema.TaggedError<CallbackDecodeError>()("CallbackDecodeError", {
   /** What is wrong, in our words (never the body's text). */
   reason: Schema.String
@@ -74,7 +139,20 @@ export class CallbackDecodeError extends Schema.TaggedError<CallbackDecodeError>
   }
 }
 
-/** The nonce store is full of unexpired nonces (or unreachable): refuse for now so that ZEGOCLOUD retries. 503. */
+/**
+ * The nonce store is full of unexpired nonces (or unreachable): refuse for now so that ZEGOCLOUD retries. 503.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * const error = new Callback.CallbackUnavailableError({ reason: "the nonce store is full" })
+ * assert.strictEqual(error.message, "CallbackUnavailableError: the nonce store is full; ZEGOCLOUD will retry.")
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CallbackUnavailableError
   extends Schema.TaggedError<CallbackUnavailableError>()("CallbackUnavailableError", {
     reason: Schema.String
@@ -85,7 +163,31 @@ export class CallbackUnavailableError
   }
 }
 
-/** Every error of receiving a callback. */
+/**
+ * Every error of receiving a callback.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const httpStatus = (error: Callback.CallbackError): number => {
+ *   switch (error._tag) {
+ *     case "CallbackDecodeError":
+ *       return 400
+ *     case "CallbackSignatureError":
+ *     case "CallbackExpiredError":
+ *       return 401
+ *     case "CallbackReplayError":
+ *       return 200
+ *     case "CallbackUnavailableError":
+ *       return 503
+ *   }
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type CallbackError =
   | CallbackSignatureError
   | CallbackExpiredError
@@ -97,7 +199,24 @@ export type CallbackError =
 // Signature
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The signature ZEGOCLOUD puts in a callback: SHA-1 of the sorted secret, timestamp and nonce, lowercase hex. */
+/**
+ * The signature ZEGOCLOUD puts in a callback: SHA-1 of the sorted secret, timestamp and nonce, lowercase hex.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // ZEGOCLOUD's own example.
+ * assert.strictEqual(
+ *   Callback.signature(Redacted.make("secret"), "1470820198", "123412"),
+ *   "5bd59fd62953a8059fb7eaba95720f66d19e4517"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category signature
+ */
 export const signature = (secret: Redacted.Redacted<string>, timestamp: string, nonce: string): string =>
   sha1([Redacted.value(secret), timestamp, nonce].sort().join(""))
 
@@ -105,7 +224,20 @@ export const signature = (secret: Redacted.Redacted<string>, timestamp: string, 
 // Events
 // ---------------------------------------------------------------------------------------------------------------
 
-/** `stream_close`'s `type`, named: 0 … 5, and 100 (`DeleteStream`); any other code is `unknown`. */
+/**
+ * `stream_close`'s `type`, named: 0 … 5, and 100 (`DeleteStream`); any other code is `unknown`.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Callback.CloseReason)("heartbeatTimeout"), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const CloseReason = Schema.Literal(
   "normal",
   "heartbeatTimeout",
@@ -116,9 +248,34 @@ export const CloseReason = Schema.Literal(
   "deletedByServer",
   "unknown"
 )
+/**
+ * A close reason, as a string.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const expected = (reason: Callback.CloseReason): boolean => reason === "normal" || reason === "deletedByServer"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type CloseReason = typeof CloseReason.Type
 
-/** What every verified callback carries. */
+/**
+ * What every verified callback carries.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const logLine = (event: Callback.Common): string => `${event.event} for AppId ${event.appId} at ${event.timestamp}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Common {
   /** The `event` field as sent (`stream_create`, `stream_close`, …). */
   readonly event: string
@@ -128,7 +285,19 @@ export interface Common {
   readonly nonce: string
 }
 
-/** What both stream events carry. */
+/**
+ * What both stream events carry.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const where = (event: Callback.StreamFields): string => `${event.streamId} in room ${event.roomId || "(none)"}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamFields extends Common {
   readonly streamId: string
   /** `""` when the callback has none (a stream ingested over RTMP may have no room). */
@@ -144,7 +313,19 @@ export interface StreamFields extends Common {
   readonly streamAlias: string
 }
 
-/** `stream_create`: a publisher started. */
+/**
+ * `stream_create`: a publisher started.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const playback = (event: Callback.StreamCreated): string | undefined => event.hlsUrls[0] ?? event.rtmpUrls[0]
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamCreated extends StreamFields {
   readonly _tag: "StreamCreated"
   /** `create_time_ms` (or `create_time` seconds when that is all there is). */
@@ -161,7 +342,20 @@ export interface StreamCreated extends StreamFields {
   readonly picUrls: ReadonlyArray<string>
 }
 
-/** `stream_close`: a stream ended. */
+/**
+ * `stream_close`: a stream ended.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const dropped = (event: Callback.StreamClosed): boolean =>
+ *   event.reason === "heartbeatTimeout" || event.reason === "tcpDisconnect"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamClosed extends StreamFields {
   readonly _tag: "StreamClosed"
   readonly reason: CloseReason
@@ -174,13 +368,46 @@ export interface StreamClosed extends StreamFields {
   readonly thirdDefineData: string
 }
 
-/** Any other event: kept, not failed, with its fields as strings (bounded in number and length). */
+/**
+ * Any other event: kept, not failed, with its fields as strings (bounded in number and length).
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const roomOf = (event: Callback.UnknownEvent): string | undefined => event.fields.room_id
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface UnknownEvent extends Common {
   readonly _tag: "UnknownEvent"
   readonly fields: Readonly<Record<string, string>>
 }
 
-/** A verified, decoded callback. */
+/**
+ * A verified, decoded callback.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const describe = (event: Callback.Event): string => {
+ *   switch (event._tag) {
+ *     case "StreamCreated":
+ *       return `${event.streamId} is live`
+ *     case "StreamClosed":
+ *       return `${event.streamId} closed (${event.reason})`
+ *     case "UnknownEvent":
+ *       return `ignored ${event.event}`
+ *   }
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Event = StreamCreated | StreamClosed | UnknownEvent
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -190,6 +417,20 @@ export type Event = StreamCreated | StreamClosed | UnknownEvent
 /**
  * Where taken nonces are kept for the freshness window. The in-memory {@link memoryNonceStore} is the default; the
  * Redis package offers one shared by several processes.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // A store that keeps nothing: every nonce is new (replays get through: for a test only).
+ * const forgetful: Callback.NonceStore = { take: () => Effect.succeed(true), release: () => Effect.void }
+ * const ReceiverTest = Callback.layer({ secret: Redacted.make("callback-secret"), nonces: forgetful })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface NonceStore {
   /** Takes `nonce` until `expiresAt` (epoch ms): `true` the first time, `false` if it is taken. */
@@ -202,7 +443,24 @@ export interface NonceStore {
 // Receiving
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Options of {@link makeReceiver}. */
+/**
+ * Options of {@link makeReceiver}.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: Callback.ReceiverOptions = {
+ *   secret: Redacted.make("callback-secret"),
+ *   window: "2 minutes",
+ *   maxBodyBytes: 16 * 1024
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ReceiverOptions {
   /** The project's callback secret (ZEGOCLOUD console). */
   readonly secret: Redacted.Redacted<string>
@@ -214,14 +472,56 @@ export interface ReceiverOptions {
   readonly maxBodyBytes?: number | undefined
 }
 
-/** A callback's body as it arrived. */
+/**
+ * A callback's body as it arrived.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const fromForm = (body: string): Callback.Incoming => ({ body, contentType: "application/x-www-form-urlencoded" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Incoming {
   readonly body: string | Uint8Array
   /** The `Content-Type` header, if any. */
   readonly contentType?: string | undefined
 }
 
-/** Receives callbacks: verifies (signature, freshness, nonce), then decodes. */
+/**
+ * Receives callbacks: verifies (signature, freshness, nonce), then decodes.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const secret = Redacted.make("callback-secret")
+ * const timestamp = String(Math.floor(Date.now() / 1000))
+ * const body = JSON.stringify({
+ *   event: "room_create",
+ *   appid: "1234567890",
+ *   timestamp,
+ *   nonce: "123412",
+ *   signature: Callback.signature(secret, timestamp, "123412")
+ * })
+ * const program = Effect.gen(function*() {
+ *   const receiver: Callback.Receiver = yield* Callback.makeReceiver({ secret })
+ *   const event = yield* receiver.receive({ body, contentType: "application/json" })
+ *   // Could not apply it? Give the nonce back so that ZEGOCLOUD's retry gets through.
+ *   yield* receiver.release(event)
+ *   return event
+ * })
+ * Effect.runPromise(program).then((event) => assert.strictEqual(event._tag, "UnknownEvent"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Receiver {
   /** Verified and decoded, its nonce taken; fails with the first check that does not hold. */
   readonly receive: (incoming: Incoming) => Effect.Effect<Event, CallbackError>
@@ -241,22 +541,100 @@ export interface Receiver {
  * so `rtmp_url[]` and `rtmp_url` are the same field whichever way the body came. A nested object (or an object
  * in an array) is kept as its exact JSON text, so that `stream_attr` reads the same as an object or as a string.
  * The record has no prototype: `__proto__` is an ordinary key.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const fields: Callback.Fields = Effect.runSync(Callback.parse({ body: "rtmp_url[]=a&rtmp_url[]=b&stream_id=s1" }))
+ * assert.deepStrictEqual(fields.rtmp_url, ["a", "b"])
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type Fields = Readonly<Record<string, string | ReadonlyArray<string>>>
 
-/** Options of {@link parse}. */
+/**
+ * Options of {@link parse}.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const options: Callback.ParseOptions = { maxBodyBytes: 8 * 1024 }
+ * const result = Effect.runSync(Effect.either(Callback.parse({ body: "x".repeat(10_000) }, options)))
+ * assert.strictEqual(result._tag, "Left")
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ParseOptions {
   /** The largest body read, in bytes. Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined
 }
 
-/** The default of {@link ParseOptions.maxBodyBytes}. */
+/**
+ * The default of {@link ParseOptions.maxBodyBytes}.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.DEFAULT_MAX_BODY_BYTES, 65536)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
-/** The deepest nesting a JSON body may have (the body's own object is 1; `stream_attr` as an object is 2). */
+/**
+ * The deepest nesting a JSON body may have (the body's own object is 1; `stream_attr` as an object is 2).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const deep = "[".repeat(Callback.MAX_DEPTH + 1) + "]".repeat(Callback.MAX_DEPTH + 1)
+ * const result = Effect.runSync(Effect.either(Callback.parse({ body: `{"a":${deep}}`, contentType: "application/json" })))
+ * assert.strictEqual(result._tag, "Left")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_DEPTH = 8
-/** The most fields a body may have. */
+/**
+ * The most fields a body may have.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * const tooMany = Array.from({ length: Callback.MAX_FIELDS + 1 }, (_, i) => `f${i}=1`).join("&")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_FIELDS = 256
-/** The most values (fields, list items, nested values) in one body. */
+/**
+ * The most values (fields, list items, nested values) in one body.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.MAX_VALUES, 4096)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_VALUES = 4096
 
 const decodeError = (reason: string) => new CallbackDecodeError({ reason })
@@ -366,7 +744,22 @@ const parseEither = (incoming: Incoming, options?: ParseOptions): Either.Either<
   }
 }
 
-/** The body's fields, whichever of JSON, URL-encoded JSON or a form it is (see {@link Fields}). */
+/**
+ * The body's fields, whichever of JSON, URL-encoded JSON or a form it is (see {@link Fields}).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Numbers are kept as written: a room_session_id past 2^53 stays whole.
+ * const fields = Effect.runSync(Callback.parse({ body: `{"room_session_id":858012925204410400}` }))
+ * assert.strictEqual(fields.room_session_id, "858012925204410400")
+ * ```
+ *
+ * @since 0.1.0
+ * @category receiving
+ */
 export const parse = (incoming: Incoming, options?: ParseOptions): Effect.Effect<Fields, CallbackDecodeError> =>
   Effect.suspend(() => parseEither(incoming, options))
 
@@ -374,12 +767,50 @@ export const parse = (incoming: Incoming, options?: ParseOptions): Effect.Effect
 // Verifying: signature, freshness, nonce
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The default freshness window. */
+/**
+ * The default freshness window.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toMinutes(Callback.DEFAULT_WINDOW), 5)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_WINDOW = Duration.minutes(5)
-/** The longest freshness window accepted: a nonce store must keep each nonce that long. */
+/**
+ * The longest freshness window accepted: a nonce store must keep each nonce that long.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toHours(Callback.MAX_WINDOW), 1)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_WINDOW = Duration.hours(1)
 
-/** A callback whose signature held, whose timestamp was fresh and whose nonce is now taken. */
+/**
+ * A callback whose signature held, whose timestamp was fresh and whose nonce is now taken.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const ageSeconds = (verified: Callback.Verified, nowSeconds: number): number => nowSeconds - verified.timestamp
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Verified {
   readonly fields: Fields
   /** Unix seconds. */
@@ -437,7 +868,19 @@ const isNonceStore = (u: unknown): u is NonceStore =>
   typeof u === "object" && u !== null && typeof (u as NonceStore).take === "function" &&
   typeof (u as NonceStore).release === "function"
 
-/** What verifying can fail with (beyond invalid options). */
+/**
+ * What verifying can fail with (beyond invalid options).
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const isForgery = (error: Callback.VerifyError): boolean => error._tag === "CallbackSignatureError"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type VerifyError = CallbackSignatureError | CallbackExpiredError | CallbackReplayError | CallbackUnavailableError
 
 const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect<Verified, VerifyError> =>
@@ -479,6 +922,34 @@ const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect
  * store), then the timestamp against the window (Effect's `Clock`), then takes the nonce until the timestamp plus
  * the window. A `timestamp` that is not Unix-seconds digits, or an empty or over-long `nonce`, counts as missing.
  * Fails with `InvalidRequestError` only for invalid options (a window that is not positive or longer than an hour).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const secret = Redacted.make("callback-secret")
+ * const timestamp = String(Math.floor(Date.now() / 1000))
+ * const body = JSON.stringify({
+ *   event: "room_create",
+ *   appid: "1234567890",
+ *   timestamp,
+ *   nonce: "123412",
+ *   signature: Callback.signature(secret, timestamp, "123412")
+ * })
+ * const program = Effect.gen(function*() {
+ *   const nonces = yield* Callback.memoryNonceStore()
+ *   const fields = yield* Callback.parse({ body })
+ *   yield* Callback.verify(fields, { secret, nonces })
+ *   // The same callback again is a replay.
+ *   return yield* Effect.flip(Callback.verify(fields, { secret, nonces }))
+ * })
+ * Effect.runPromise(program).then((error) => assert.strictEqual(error._tag, "CallbackReplayError"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category receiving
  */
 export const verify = (
   fields: Fields,
@@ -498,9 +969,33 @@ export const verify = (
 // Decoding: verified fields into an event
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The most fields an {@link UnknownEvent} keeps (in the body's order). */
+/**
+ * The most fields an {@link UnknownEvent} keeps (in the body's order).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.MAX_UNKNOWN_FIELDS, 64)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_UNKNOWN_FIELDS = 64
-/** The longest value an {@link UnknownEvent} keeps; a list is joined with `,` before it is cut. */
+/**
+ * The longest value an {@link UnknownEvent} keeps; a list is joined with `,` before it is cut.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.MAX_UNKNOWN_VALUE, 1024)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_UNKNOWN_VALUE = 1024
 
 const closeReasons: Record<string, CloseReason> = {
@@ -675,6 +1170,18 @@ const unknownFields = (fields: Fields): Record<string, string> => {
  * no room). A `stream_attr` that is not a JSON object with an integer `cid` leaves `codec` undefined. Free text
  * (`user_name`, `extra_info`, `title`, `third_define_data`, the URLs) is kept as sent, at most 16 KiB a value:
  * escape it (`Untrusted.escapeText`) before a terminal shows it.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Either from "effect/Either"
+ *
+ * const event = Callback.decode({ event: "room_create", appid: "1234567890", timestamp: "1700000000", nonce: "n1" })
+ * assert.ok(Either.isRight(event) && event.right._tag === "UnknownEvent")
+ * ```
+ *
+ * @since 0.1.0
+ * @category receiving
  */
 export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError> => {
   try {
@@ -692,7 +1199,19 @@ export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError
 // The in-memory nonce store
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The default capacity of {@link memoryNonceStore}. */
+/**
+ * The default capacity of {@link memoryNonceStore}.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.DEFAULT_NONCE_CAPACITY, 100_000)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_NONCE_CAPACITY = 100_000
 
 /**
@@ -701,6 +1220,22 @@ export const DEFAULT_NONCE_CAPACITY = 100_000
  * full, by one pass that is not repeated before the earliest live nonce can have expired. A store full of live
  * nonces refuses (`CallbackUnavailableError`, so ZEGOCLOUD retries) rather than evict one, which would let its
  * replay through. Time is Effect's `Clock`.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const nonces = yield* Callback.memoryNonceStore({ capacity: 1000 })
+ *   const expiresAt = Date.now() + 60_000
+ *   return [yield* nonces.take("n1", expiresAt), yield* nonces.take("n1", expiresAt)]
+ * })
+ * Effect.runPromise(program).then((taken) => assert.deepStrictEqual(taken, [true, false]))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const memoryNonceStore = (
   options?: { readonly capacity?: number | undefined }
@@ -752,7 +1287,24 @@ export const memoryNonceStore = (
     return Effect.succeed({ take, release })
   })
 
-/** A {@link NonceStore} to use instead of the in-memory one (the Redis package provides one shared by processes). */
+/**
+ * A {@link NonceStore} to use instead of the in-memory one (the Redis package provides one shared by processes).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Every receiver built below takes its nonces from this store (with @effect-zego/redis: `RedisNonceStore.layer`).
+ * const NoncesLive = Layer.effect(Callback.CallbackNonceStore, Callback.memoryNonceStore({ capacity: 10_000 }))
+ * const ReceiverLive = Callback.layer({ secret: Redacted.make("callback-secret") }).pipe(Layer.provide(NoncesLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class CallbackNonceStore extends Context.Tag("@effect-zego/core/CallbackNonceStore")<
   CallbackNonceStore,
   NonceStore
@@ -767,6 +1319,31 @@ export class CallbackNonceStore extends Context.Tag("@effect-zego/core/CallbackN
  * signed body whose stream fields are malformed is 400, and its nonce is given back). The nonce store is
  * `options.nonces`, else the {@link CallbackNonceStore} service if provided, else a new {@link memoryNonceStore}.
  * Fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const secret = Redacted.make("callback-secret")
+ * const timestamp = String(Math.floor(Date.now() / 1000))
+ * const body = JSON.stringify({
+ *   event: "room_create",
+ *   appid: "1234567890",
+ *   timestamp,
+ *   nonce: "123412",
+ *   signature: Callback.signature(secret, timestamp, "123412")
+ * })
+ * const program = Effect.flatMap(
+ *   Callback.makeReceiver({ secret, window: "1 minute" }),
+ *   (receiver) => receiver.receive({ body })
+ * )
+ * Effect.runPromise(program).then((event) => assert.strictEqual(event.event, "room_create"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, InvalidRequestError> =>
   Effect.gen(function*() {
@@ -805,20 +1382,83 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
     return { receive, release, maxBodyBytes }
   })
 
-/** The receiver as a service. */
+/**
+ * The receiver as a service.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // An HTTP handler's core: the body in, the event out (or the error that says the status).
+ * const handle = (body: Uint8Array, contentType: string | undefined) =>
+ *   Effect.flatMap(Callback.CallbackReceiver, (receiver) => receiver.receive({ body, contentType }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class CallbackReceiver extends Context.Tag("@effect-zego/core/CallbackReceiver")<CallbackReceiver, Receiver>() {}
 
-/** The options read from `ZEGO_CALLBACK_SECRET` (required) and `ZEGO_CALLBACK_WINDOW` (a duration, optional). */
+/**
+ * The options read from `ZEGO_CALLBACK_SECRET` (required) and `ZEGO_CALLBACK_WINDOW` (a duration, optional).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ *
+ * const options = Callback.configFromEnv.pipe(
+ *   Effect.withConfigProvider(
+ *     ConfigProvider.fromMap(new Map([["ZEGO_CALLBACK_SECRET", "s"], ["ZEGO_CALLBACK_WINDOW", "2 minutes"]]))
+ *   )
+ * )
+ * Effect.runPromise(options).then((o) => assert.strictEqual(o.window !== undefined, true))
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const configFromEnv: Config.Config<ReceiverOptions> = Config.all({
   secret: Config.redacted("ZEGO_CALLBACK_SECRET"),
   window: Config.option(Config.duration("ZEGO_CALLBACK_WINDOW"))
 }).pipe(Config.map(({ secret, window }) => ({ secret, window: Option.getOrUndefined(window) })))
 
-/** The receiver as a layer. */
+/**
+ * The receiver as a layer.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const ReceiverLive = Callback.layer({ secret: Redacted.make("callback-secret"), window: "2 minutes" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: ReceiverOptions): Layer.Layer<CallbackReceiver, InvalidRequestError> =>
   Layer.effect(CallbackReceiver, makeReceiver(options))
 
-/** The receiver as a layer, its options read through Effect `Config` (by default {@link configFromEnv}). */
+/**
+ * The receiver as a layer, its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Config from "effect/Config"
+ *
+ * // From ZEGO_CALLBACK_SECRET and ZEGO_CALLBACK_WINDOW …
+ * const ReceiverLive = Callback.layerConfig()
+ * // … or from a variable of your own.
+ * const OwnLive = Callback.layerConfig({ secret: Config.redacted("MY_CALLBACK_SECRET") })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   config: Config.Config.Wrap<ReceiverOptions> = configFromEnv as Config.Config.Wrap<ReceiverOptions>
 ): Layer.Layer<CallbackReceiver, ConfigError.ConfigError | InvalidRequestError> =>

@@ -9,6 +9,8 @@
  * - `GET /streams/:streamId`: the tracker's status of a stream (re-checked with the server when unknown or old).
  *
  * The router needs `RtmpDispatch`, `StreamTracker` and `CallbackReceiver`; serve it with any `HttpServer`.
+ *
+ * @since 0.1.0
  */
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -23,17 +25,60 @@ import { StreamId } from "./Params.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
 import * as StreamTracker from "./StreamTracker.js"
 
-/** The default paths. */
+/**
+ * The default paths.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Endpoints.defaultPaths.callback, "/zego/callback")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultPaths = {
   callback: "/zego/callback",
   ingest: "/obs/ingest",
   streams: "/streams/:streamId"
 } as const
 
-/** How long OBS has to start publishing after an ingest: ZEGOCLOUD's dispatched URLs are valid for 2 hours. */
+/**
+ * How long OBS has to start publishing after an ingest: ZEGOCLOUD's dispatched URLs are valid for 2 hours.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ *
+ * const useBy = new Date(Date.now() + Endpoints.INGEST_VALIDITY_MILLIS)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const INGEST_VALIDITY_MILLIS = 2 * 60 * 60 * 1000
 
-/** Options of {@link router}. */
+/**
+ * Options of {@link router}.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * // A signed-in user publishes as `user-<id>`; behind a proxy, the client's address is in its header.
+ * const options: Endpoints.Options = {
+ *   authorize: (request) =>
+ *     Effect.succeed(Option.map(Option.fromNullable(request.headers["x-user-id"]), (id) => `user-${id}`)),
+ *   clientIp: (request) => request.headers["x-real-ip"]
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options<R = never> {
   /**
    * Decides whether the request may get a publish node, and for which stream id: `Option.none()` refuses (403).
@@ -47,11 +92,27 @@ export interface Options<R = never> {
    * remote address when it is IPv4 (an IPv4-mapped IPv6 address unwrapped); behind a proxy, read its header here.
    */
   readonly clientIp?: ((request: HttpServerRequest.HttpServerRequest) => string | undefined) | undefined
-  /** Other paths than {@link defaultPaths}. */
-  readonly paths?: Partial<typeof defaultPaths> | undefined
+  /** Other paths than {@link defaultPaths} (the streams path must keep its `:streamId`). */
+  readonly paths?: {
+    readonly callback?: `/${string}` | undefined
+    readonly ingest?: `/${string}` | undefined
+    readonly streams?: `/${string}` | undefined
+  } | undefined
 }
 
-/** What `POST /obs/ingest` answers: OBS's two fields, the whole URL, and until when to start publishing. */
+/**
+ * What `POST /obs/ingest` answers: OBS's two fields, the whole URL, and until when to start publishing.
+ *
+ * @example
+ * ```ts
+ * import type { Endpoints } from "@effect-zego/core"
+ *
+ * const obsSettings = (ingest: Endpoints.Ingest): string => `Server: ${ingest.server}\nStream key: ${ingest.streamKey}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Ingest {
   readonly server: string
   readonly streamKey: string
@@ -62,7 +123,20 @@ export interface Ingest {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 
-/** The IPv4 address in a socket's remote address (`::ffff:a.b.c.d` unwrapped); `undefined` for IPv6 or junk. */
+/**
+ * The IPv4 address in a socket's remote address (`::ffff:a.b.c.d` unwrapped); `undefined` for IPv6 or junk.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Endpoints.ipv4Of("::ffff:203.0.113.7"), "203.0.113.7")
+ * assert.strictEqual(Endpoints.ipv4Of("2001:db8::1"), undefined)
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const ipv4Of = (address: string | undefined): string | undefined => {
   if (address === undefined) return undefined
   const unwrapped = address.toLowerCase().startsWith("::ffff:") ? address.slice(7) : address
@@ -174,7 +248,20 @@ const ingest = <R>(options: Options<R>) =>
 
 // --- GET /streams/:streamId -----------------------------------------------------------------------------------
 
-/** A status as JSON: its times as ISO 8601 strings. */
+/**
+ * A status as JSON: its times as ISO 8601 strings.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ *
+ * const json = Endpoints.statusJson({ state: "absent", streamId: "s1", source: "describe", checkedAt: new Date(0) })
+ * assert.deepStrictEqual(json, { state: "absent", streamId: "s1", source: "describe", checkedAt: "1970-01-01T00:00:00.000Z" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const statusJson = (status: StreamTracker.Status): Record<string, string> => {
   const json: Record<string, string> = {}
   for (const [key, value] of Object.entries(status)) {
@@ -197,9 +284,32 @@ const streamStatus = Effect.gen(function*() {
     : HttpServerResponse.unsafeJson(statusJson(status))
 })
 
-/** The three endpoints as one router, to serve or to mount in the app's own. */
+/**
+ * The three endpoints as one router, to serve or to mount in the app's own.
+ *
+ * @example
+ * ```ts
+ * import { Endpoints } from "@effect-zego/core"
+ * import * as HttpRouter from "@effect/platform/HttpRouter"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * // Mounted under /api in the app's own router; serve it with any HttpServer (NodeHttpServer, say), with
+ * // RtmpDispatch, StreamTracker and CallbackReceiver provided.
+ * const app = HttpRouter.empty.pipe(
+ *   HttpRouter.mount("/api", Endpoints.router({ authorize: () => Effect.succeed(Option.some("studio-1")) }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category routers
+ */
 export const router = <R = never>(options: Options<R>) => {
-  const paths = { ...defaultPaths, ...options.paths }
+  const paths = {
+    callback: options.paths?.callback ?? defaultPaths.callback,
+    ingest: options.paths?.ingest ?? defaultPaths.ingest,
+    streams: options.paths?.streams ?? defaultPaths.streams
+  }
   return HttpRouter.empty.pipe(
     HttpRouter.post(paths.callback, receiveCallback),
     HttpRouter.post(paths.ingest, ingest(options)),

@@ -1,5 +1,7 @@
 /**
  * Schemas of the parameters of an RTMP dispatch call: what a caller may pass, checked before anything is sent.
+ *
+ * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 
@@ -10,6 +12,17 @@ const INT64_MAX = 9_223_372_036_854_775_807n
  * The server API actions this library calls: the two dispatch actions (`RTMPDispatchV2` answers RTMP URLs,
  * `RTMPDispatch` answers `host:port`) and the actions around a stream (its state, forbidding and resuming it,
  * announcing it in a room and withdrawing it).
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.Action)("DescribeRTCStreamState"), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
  */
 export const Action = Schema.Literal(
   "RTMPDispatchV2",
@@ -20,22 +33,89 @@ export const Action = Schema.Literal(
   "AddStream",
   "DeleteStream"
 ).annotations({ identifier: "Action" })
+/**
+ * An action name.
+ *
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const isDispatch = (action: Params.Action): boolean => action === "RTMPDispatchV2" || action === "RTMPDispatch"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Action = typeof Action.Type
 
-/** The dispatch actions alone. */
+/**
+ * The dispatch actions alone.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.DispatchAction)("AddStream"), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const DispatchAction = Schema.Literal("RTMPDispatchV2", "RTMPDispatch").annotations({
   identifier: "DispatchAction"
 })
+/**
+ * A dispatch action name.
+ *
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const answersUrls = (action: Params.DispatchAction): boolean => action === "RTMPDispatchV2"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type DispatchAction = typeof DispatchAction.Type
 
-/** A ZEGOCLOUD AppId: an unsigned 32-bit integer. */
+/**
+ * A ZEGOCLOUD AppId: an unsigned 32-bit integer.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.AppId)(1234567890), true)
+ * assert.strictEqual(Schema.is(Params.AppId)(-1), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const AppId = Schema.Number.pipe(
   Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= UINT32_MAX, {
     message: () => `AppId must be an unsigned 32-bit integer (0 to ${UINT32_MAX})`
   })
 ).annotations({ identifier: "AppId", arbitrary: () => (fc) => fc.integer({ min: 0, max: UINT32_MAX }) })
 
-/** A stream id: 1 to 256 ASCII letters, digits, `-` or `_`. */
+/**
+ * A stream id: 1 to 256 ASCII letters, digits, `-` or `_`.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.StreamId)("room1-host_2"), true)
+ * assert.strictEqual(Schema.is(Params.StreamId)("room 1"), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const StreamId = Schema.String.pipe(
   Schema.filter((s) => /^[A-Za-z0-9_-]{1,256}$/.test(s), {
     message: (issue) => {
@@ -52,11 +132,50 @@ export const StreamId = Schema.String.pipe(
   arbitrary: () => (fc) => fc.stringMatching(/^[A-Za-z0-9_-]{1,256}$/)
 })
 
-/** The dispatch mode as the server takes it. */
+/**
+ * The dispatch mode as the server takes it.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.DispatchType)("pull"), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const DispatchType = Schema.Literal("push", "pull").annotations({ identifier: "DispatchType" })
+/**
+ * `push` or `pull`.
+ *
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const verb = (type: Params.DispatchType): string => type === "push" ? "publish to" : "play from"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type DispatchType = typeof DispatchType.Type
 
-/** The dispatch mode a caller may pass: `publish` (the old page's word) is accepted and normalised to `push`. */
+/**
+ * The dispatch mode a caller may pass: `publish` (the old page's word) is accepted and normalised to `push`.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.decodeSync(Params.DispatchTypeInput)("publish"), "push")
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const DispatchTypeInput = Schema.transform(
   Schema.Literal("push", "pull", "publish").annotations({
     message: () => "Type must be \"push\" (or its alias \"publish\") or \"pull\""
@@ -67,7 +186,21 @@ export const DispatchTypeInput = Schema.transform(
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 
-/** A client IP: an IPv4 dotted quad. The server does not support IPv6. */
+/**
+ * A client IP: an IPv4 dotted quad. The server does not support IPv6.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.ClientIp)("203.0.113.7"), true)
+ * assert.strictEqual(Schema.is(Params.ClientIp)("::1"), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ClientIp = Schema.String.pipe(
   Schema.filter((s) => IPV4.test(s), {
     message: (issue) =>
@@ -77,7 +210,21 @@ export const ClientIp = Schema.String.pipe(
   })
 ).annotations({ identifier: "ClientIp", arbitrary: () => (fc) => fc.ipV4() })
 
-/** A sequence number for reconciliation: a non-negative Int64, as a safe integer or a bigint. */
+/**
+ * A sequence number for reconciliation: a non-negative Int64, as a safe integer or a bigint.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.Sequence)(42), true)
+ * assert.strictEqual(Schema.is(Params.Sequence)(9_223_372_036_854_775_807n), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Sequence = Schema.Union(
   Schema.Number.pipe(
     Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, {
@@ -88,9 +235,36 @@ export const Sequence = Schema.Union(
     Schema.filter((n) => n >= 0n && n <= INT64_MAX, { message: () => "Sequence must fit in a non-negative Int64" })
   ).annotations({ arbitrary: () => (fc) => fc.bigInt({ min: 0n, max: INT64_MAX }) })
 ).annotations({ identifier: "Sequence" })
+/**
+ * A sequence number: a safe integer or a bigint.
+ *
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const next = (sequence: Params.Sequence): Params.Sequence => BigInt(sequence) + 1n
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Sequence = typeof Sequence.Type
 
-/** What a caller passes to a dispatch. */
+/**
+ * What a caller passes to a dispatch.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const request = Schema.decodeUnknownSync(Params.DispatchRequest)({ streamId: "s1", type: "publish" })
+ * assert.strictEqual(request.type, "push")
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const DispatchRequest = Schema.Struct({
   streamId: StreamId,
   type: DispatchTypeInput,
@@ -98,26 +272,101 @@ export const DispatchRequest = Schema.Struct({
   sequence: Schema.optional(Sequence)
 }).annotations({ identifier: "DispatchRequest" })
 
-/** A dispatch request as a caller writes it (`type` may be `publish`). */
+/**
+ * A dispatch request as a caller writes it (`type` may be `publish`).
+ *
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const request: Params.DispatchRequest = { streamId: "room1-host", type: "pull", clientIp: "203.0.113.7" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type DispatchRequest = typeof DispatchRequest.Encoded
 
-/** The ZEGOCLOUD API regions; `unified` is the global entry point. */
+/**
+ * The ZEGOCLOUD API regions; `unified` is the global entry point.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.Region)("fra"), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Region = Schema.Literal("unified", "sha", "hkg", "fra", "lax", "bom", "sgp").annotations({
   identifier: "Region",
   message: () => "Region must be one of unified, sha, hkg, fra, lax, bom, sgp"
 })
+/**
+ * A region name.
+ *
+ * @example
+ * ```ts
+ * import type { Params } from "@effect-zego/core"
+ *
+ * const nearest: Params.Region = "sgp"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Region = typeof Region.Type
 
-/** The https base URL of a region. */
+/**
+ * The https base URL of a region.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.regionBaseUrl("unified"), "https://rtc-api.zego.im")
+ * assert.strictEqual(Params.regionBaseUrl("fra"), "https://rtc-api-fra.zego.im")
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const regionBaseUrl = (region: Region): string =>
   region === "unified" ? "https://rtc-api.zego.im" : `https://rtc-api-${region}.zego.im`
 
-/** The prefix ZEGOCLOUD's test environment requires on every stream id of an app. */
+/**
+ * The prefix ZEGOCLOUD's test environment requires on every stream id of an app.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.testStreamPrefix(1234567890), "zegotest-1234567890-")
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const testStreamPrefix = (appId: number): string => `zegotest-${appId}-`
 
 const encoder = new TextEncoder()
 
-/** The length of a text in UTF-8 bytes, as the server counts its limits. */
+/**
+ * The length of a text in UTF-8 bytes, as the server counts its limits.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.utf8Bytes("é"), 2)
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const utf8Bytes = (text: string): number => encoder.encode(text).length
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
@@ -125,6 +374,19 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /**
  * A text parameter: well-formed (a lone surrogate has no UTF-8 form, so it could not be sent) and at most `max`
  * UTF-8 bytes, `min` characters at least.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const Nickname = Params.Utf8Text("Nickname", { min: 1, maxBytes: 32 })
+ * assert.strictEqual(Schema.is(Nickname)("Ada"), true)
+ * assert.strictEqual(Schema.is(Nickname)(""), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
  */
 export const Utf8Text = (name: string, options: { readonly min: number; readonly maxBytes: number }) =>
   Schema.String.pipe(
@@ -140,13 +402,78 @@ export const Utf8Text = (name: string, options: { readonly min: number; readonly
       fc.string({ minLength: Math.max(options.min, 1), maxLength: Math.floor(options.maxBytes / 4) })
   })
 
-/** A room id (`RoomId`): non-empty text, at most 1024 UTF-8 bytes (this library's bound: the docs give none). */
+/**
+ * A room id (`RoomId`): non-empty text, at most 1024 UTF-8 bytes (this library's bound: the docs give none).
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.RoomId)("room-1"), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const RoomId = Utf8Text("RoomId", { min: 1, maxBytes: 1024 })
-/** A user id (`UserId`): non-empty text, at most 1024 UTF-8 bytes (this library's bound: the docs give none). */
+/**
+ * A user id (`UserId`): non-empty text, at most 1024 UTF-8 bytes (this library's bound: the docs give none).
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.UserId)(""), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const UserId = Utf8Text("UserId", { min: 1, maxBytes: 1024 })
-/** A user name (`UserName`): at most 1024 UTF-8 bytes (this library's bound: the docs give none). */
+/**
+ * A user name (`UserName`): at most 1024 UTF-8 bytes (this library's bound: the docs give none).
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.UserName)("Ada Lovelace"), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const UserName = Utf8Text("UserName", { min: 0, maxBytes: 1024 })
-/** A stream title (`StreamTitle`): at most 127 UTF-8 bytes. */
+/**
+ * A stream title (`StreamTitle`): at most 127 UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.StreamTitle)("x".repeat(128)), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const StreamTitle = Utf8Text("StreamTitle", { min: 0, maxBytes: 127 })
-/** A stream's extra information (`ExtraInfo`): at most 1024 UTF-8 bytes. */
+/**
+ * A stream's extra information (`ExtraInfo`): at most 1024 UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.ExtraInfo)(JSON.stringify({ camera: "front" })), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ExtraInfo = Utf8Text("ExtraInfo", { min: 0, maxBytes: 1024 })

@@ -10,6 +10,8 @@
  *
  * Where the tokens live is a {@link Store}: in this process by default, or shared by several processes (the
  * Redis store of `@effect-zego/redis`) when provided as {@link RateLimitStore}.
+ *
+ * @since 0.1.0
  */
 import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -17,21 +19,79 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 
-/** At most `limit` calls in any `window`. */
+/**
+ * At most `limit` calls in any `window`.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ *
+ * // Half ZEGOCLOUD's quota, to leave room for another service on the same AppId.
+ * const half: RateLimit.RateLimit = { limit: 20, window: "1 second" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RateLimit {
   readonly limit: number
   readonly window: Duration.DurationInput
 }
 
-/** ZEGOCLOUD's quota for the dispatch actions: 40 calls per second per AppId. */
+/**
+ * ZEGOCLOUD's quota for the dispatch actions: 40 calls per second per AppId.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ *
+ * assert.deepStrictEqual(RateLimit.defaultRateLimit, { limit: 40, window: "1 second" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultRateLimit: RateLimit = { limit: 40, window: "1 second" }
 
-/** Runs a call once the limit allows it. */
+/**
+ * Runs a call once the limit allows it.
+ *
+ * @example
+ * ```ts
+ * import type { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const limited = (limiter: RateLimit.Limiter) => limiter.withPermit(Effect.log("one call"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Limiter {
   readonly withPermit: <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
-/** Where the tokens of a key (an AppId) live. */
+/**
+ * Where the tokens of a key (an AppId) live.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // A store that logs the buckets it hands out, and keeps their tokens in this process.
+ * const logged: RateLimit.Store = {
+ *   limiter: (options) =>
+ *     Effect.zipRight(
+ *       Effect.log(`bucket ${options.key}: ${options.limit} per ${options.windowMillis} ms`),
+ *       RateLimit.inProcess.limiter(options)
+ *     )
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Store {
   readonly limiter: (options: {
     readonly key: string
@@ -40,7 +100,24 @@ export interface Store {
   }) => Effect.Effect<Limiter>
 }
 
-/** The store `RtmpDispatch` uses when one is provided; without it, {@link inProcess}. */
+/**
+ * The store `RtmpDispatch` uses when one is provided; without it, {@link inProcess}.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit, RtmpDispatch } from "@effect-zego/core"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Every RtmpDispatch layer below takes its tokens from this store (here the in-process one).
+ * const DispatchLive = RtmpDispatch.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(Layer.succeed(RateLimit.RateLimitStore, RateLimit.inProcess))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class RateLimitStore extends Context.Tag("@effect-zego/core/RateLimitStore")<RateLimitStore, Store>() {}
 
 /** A caller waiting for a token, in a doubly linked FIFO queue so that an interrupted one leaves in O(1). */
@@ -62,6 +139,21 @@ interface Waiter {
  * token the first waiter needs) admit the waiters that may go now, with constant work each. The memory kept is
  * the queue and the calls whose token has not returned (running, or ended within the last window): nothing per
  * call made.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Two calls per second: the third waits for the first one's token.
+ * const program = Effect.gen(function*() {
+ *   const limiter = yield* RateLimit.makeInProcess(2, 1000)
+ *   yield* Effect.all([1, 2, 3].map((n) => limiter.withPermit(Effect.log(`call ${n}`))), { concurrency: "unbounded" })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const makeInProcess = (limit: number, windowMillis: number): Effect.Effect<Limiter> =>
   Effect.sync(() => {
@@ -210,13 +302,57 @@ export const makeInProcess = (limit: number, windowMillis: number): Effect.Effec
     return { withPermit }
   })
 
-/** Tokens kept in this process: each `RtmpDispatch` layer has its own bucket. */
+/**
+ * Tokens kept in this process: each `RtmpDispatch` layer has its own bucket.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const limiter = Effect.runSync(RateLimit.inProcess.limiter({ key: "1234567890", limit: 40, windowMillis: 1000 }))
+ * assert.strictEqual(Effect.runSync(limiter.withPermit(Effect.succeed("sent"))), "sent")
+ * ```
+ *
+ * @since 0.1.0
+ * @category stores
+ */
 export const inProcess: Store = {
   limiter: ({ limit, windowMillis }) => makeInProcess(limit, windowMillis)
 }
 
-/** A limiter that never waits. */
+/**
+ * A limiter that never waits.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * assert.strictEqual(Effect.runSync(RateLimit.unlimited.withPermit(Effect.succeed(1))), 1)
+ * ```
+ *
+ * @since 0.1.0
+ * @category limiters
+ */
 export const unlimited: Limiter = { withPermit: (call) => call }
 
-/** Provides a store to the `RtmpDispatch` layers built with it. */
+/**
+ * Provides a store to the `RtmpDispatch` layers built with it.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit, RtmpDispatch } from "@effect-zego/core"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // With @effect-zego/redis, pass `RedisRateLimit.layer(…)` instead to share the budget across processes.
+ * const DispatchLive = RtmpDispatch.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(RateLimit.layerStore(RateLimit.inProcess))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerStore = (store: Store): Layer.Layer<RateLimitStore> => Layer.succeed(RateLimitStore, store)

@@ -5,6 +5,8 @@
  *
  * The announcing user is a server user (`Server-Administrator` by default, as ZEGOCLOUD advises), not a real one.
  * The byte limits (`StreamTitle` 127, `ExtraInfo` 1024, in UTF-8) are checked here: past them nothing is sent.
+ *
+ * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
@@ -24,18 +26,90 @@ import type {
   StreamUpdateFailedError
 } from "./ZegoError.js"
 
-/** The service tag. */
+/**
+ * The service tag.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Tell the SDK viewers of room-1 that an OBS stream is there.
+ * const program = Effect.flatMap(
+ *   RoomStreams.RoomStreams,
+ *   (rooms) => rooms.announce({ roomId: "room-1", streamId: "s1", title: "Live from OBS" })
+ * )
+ * const TestLive = ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then(({ roomId }) => assert.strictEqual(roomId, "room-1"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<RoomStreams, Service>() {}
 
-/** Every error `announce` can fail with: the global table's, 123 (retried) and 1012 (several users, one stream). */
+/**
+ * Every error `announce` can fail with: the global table's, 123 (retried) and 1012 (several users, one stream).
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const someoneElsesStream = (error: RoomStreams.AnnounceError): boolean => error._tag === "StreamConflictError"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type AnnounceError = CommonError | StreamUpdateFailedError | StreamConflictError
-/** Every error `withdraw` can fail with: the global table's, 124 (retried) and 138 (not announced). */
+/**
+ * Every error `withdraw` can fail with: the global table's, 124 (retried) and 138 (not announced).
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const alreadyGone = (error: RoomStreams.WithdrawError): boolean => error._tag === "StreamInfoNotFoundError"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type WithdrawError = CommonError | StreamUpdateFailedError | StreamInfoNotFoundError
 
-/** The server user announcing streams unless the options or the call name another. */
+/**
+ * The server user announcing streams unless the options or the call name another.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ *
+ * assert.strictEqual(RoomStreams.defaultServerUserId, "Server-Administrator")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultServerUserId = "Server-Administrator"
 
-/** What `announce` takes. */
+/**
+ * What `announce` takes.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * // A title past 127 UTF-8 bytes is refused before anything is sent.
+ * const valid = Schema.is(RoomStreams.Announcement)
+ * assert.strictEqual(valid({ roomId: "room-1", streamId: "s1", title: "é".repeat(64) }), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Announcement = Schema.Struct({
   roomId: RoomId,
   streamId: StreamId,
@@ -49,18 +123,69 @@ export const Announcement = Schema.Struct({
   /** `CensorFlag`: whether ZEGOCLOUD's content moderation reviews the stream. */
   censor: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "Announcement" })
+/**
+ * An announcement as a caller writes it.
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const announcement: RoomStreams.Announcement = { roomId: "room-1", streamId: "s1", censor: true }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Announcement = typeof Announcement.Encoded
 
-/** What `withdraw` takes. */
+/**
+ * What `withdraw` takes.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(RoomStreams.Withdrawal)({ roomId: "room-1", streamId: "s1" }), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Withdrawal = Schema.Struct({
   roomId: RoomId,
   streamId: StreamId,
   userId: Schema.optional(UserId),
   userName: Schema.optional(UserName)
 }).annotations({ identifier: "Withdrawal" })
+/**
+ * A withdrawal as a caller writes it.
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const withdrawal: RoomStreams.Withdrawal = { roomId: "room-1", streamId: "s1", userId: "host-7" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Withdrawal = typeof Withdrawal.Encoded
 
-/** A stream announced or withdrawn. */
+/**
+ * A stream announced or withdrawn.
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const logLine = (announced: RoomStreams.Announced): string => `${announced.streamId} in ${announced.roomId}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Announced {
   readonly requestId: string
   readonly roomId: string
@@ -68,12 +193,46 @@ export interface Announced {
   readonly streamId: string
 }
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ * import * as Schedule from "effect/Schedule"
+ *
+ * const noRetry: RoomStreams.CallOptions<RoomStreams.AnnounceError> = { retry: Schedule.stop }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CallOptions<E> {
   readonly retry?: Engine.CallOptions<E>["retry"]
 }
 
-/** The service. */
+/**
+ * The service.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Announce for the length of a scope: withdrawn when the scope closes.
+ * const announced = (roomId: string, streamId: string) =>
+ *   Effect.gen(function*() {
+ *     const rooms: RoomStreams.Service = yield* RoomStreams.RoomStreams
+ *     return yield* Effect.acquireRelease(
+ *       rooms.announce({ roomId, streamId }),
+ *       () => Effect.ignore(rooms.withdraw({ roomId, streamId }))
+ *     )
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   readonly appId: number
   readonly baseUrl: string
@@ -94,6 +253,22 @@ export interface Service {
 /**
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 10/s, 1/s in test),
  * and the server user.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: RoomStreams.Options = {
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   serverUserId: "backend",
+ *   serverUserName: "Backend"
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Options extends Engine.Options {
   /** The `UserId` sent when a call names none. Default {@link defaultServerUserId}. */
@@ -112,7 +287,19 @@ const budget = {
 const answer = (envelope: { readonly RequestId: string }, roomId: string, streamId: string) =>
   Either.right({ requestId: envelope.RequestId, roomId, streamId })
 
-/** `AddStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment). */
+/**
+ * `AddStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ *
+ * assert.strictEqual(RoomStreams.addStream("Server-Administrator", undefined).action, "AddStream")
+ * ```
+ *
+ * @since 0.1.0
+ * @category declarations
+ */
 export const addStream = (
   serverUserId: string,
   serverUserName: string | undefined
@@ -135,7 +322,19 @@ export const addStream = (
   answer: (envelope, request, streamId) => answer(envelope, request.roomId, streamId)
 })
 
-/** `DeleteStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment). */
+/**
+ * `DeleteStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ *
+ * assert.strictEqual(RoomStreams.deleteStream("Server-Administrator", undefined).action, "DeleteStream")
+ * ```
+ *
+ * @since 0.1.0
+ * @category declarations
+ */
 export const deleteStream = (
   serverUserId: string,
   serverUserName: string | undefined
@@ -159,7 +358,28 @@ export const deleteStream = (
 const decodeUserId = Schema.decodeUnknownEither(UserId)
 const decodeUserName = Schema.decodeUnknownEither(Schema.UndefinedOr(UserName))
 
-/** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
+/**
+ * Builds the service; fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const serverSecret = Redacted.make("secret")
+ * const program = Effect.gen(function*() {
+ *   const rooms = yield* RoomStreams.make({ appId: 1234567890, serverSecret, baseUrl: "http://127.0.0.1:1" })
+ *   return yield* rooms.withdraw({ roomId: "room-1", streamId: "s1" })
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(ZegoMock.layer({ appId: 1234567890, serverSecret }))))
+ *   .then((withdrawn) => assert.strictEqual(withdrawn.streamId, "s1"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const engine = yield* Engine.make(options)
@@ -190,11 +410,43 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
 
 const layers = Engine.layers(RoomStreams, make, Engine.configFromEnv)
 
-/** The service as a layer; it needs an `HttpClient`. */
+/**
+ * The service as a layer; it needs an `HttpClient`.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const RoomStreamsLive = RoomStreams.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: (options: Options) => Layer.Layer<RoomStreams, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer
 
-/** The service as a layer, its options read through Effect `Config` (by default from the environment). */
+/**
+ * The service as a layer, its options read through Effect `Config` (by default from the environment).
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_APP_ID, ZEGO_SERVER_SECRET and the optional ZEGO_* variables.
+ * const RoomStreamsLive = RoomStreams.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig: (
   config?: Config.Config.Wrap<Options>
 ) => Layer.Layer<RoomStreams, ConfigError.ConfigError | InvalidRequestError, HttpClient.HttpClient> = layers.layerConfig

@@ -8,6 +8,8 @@
  *
  * The service needs only `HttpClient.HttpClient`: `@effect-zego/node` provides one, `@effect-zego/core/testing`
  * provides a mock that speaks the ZEGOCLOUD protocol.
+ *
+ * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Arr from "effect/Array"
@@ -37,24 +39,162 @@ import type {
 import { NoPublishNodeError, NoPullNodeError } from "./ZegoError.js"
 
 export {
-  /** The options read from the environment (see `Engine.configFromEnv`). */
+  /**
+   * The options read from the environment (see `Engine.configFromEnv`).
+   *
+   * @example
+   * ```ts
+   * import { RtmpDispatch } from "@effect-zego/core"
+   * import * as ConfigProvider from "effect/ConfigProvider"
+   * import * as Effect from "effect/Effect"
+   *
+   * // Reads ZEGO_APP_ID, ZEGO_SERVER_SECRET and the optional ZEGO_* variables.
+   * const options = RtmpDispatch.configFromEnv.pipe(
+   *   Effect.withConfigProvider(
+   *     ConfigProvider.fromMap(new Map([["ZEGO_APP_ID", "1234567890"], ["ZEGO_SERVER_SECRET", "secret"]]))
+   *   )
+   * )
+   * Effect.runPromise(options).then((o) => console.log(o.appId))
+   * // Output: 1234567890
+   * ```
+   *
+   * @since 0.1.0
+   * @category config
+   */
   configFromEnv,
-  /** A variable holding a non-negative integer in decimal digits. */
+  /**
+   * A variable holding a non-negative integer in decimal digits.
+   *
+   * @example
+   * ```ts
+   * import { RtmpDispatch } from "@effect-zego/core"
+   * import * as ConfigProvider from "effect/ConfigProvider"
+   * import * as Effect from "effect/Effect"
+   *
+   * const port = RtmpDispatch.decimalConfig("PORT").pipe(
+   *   Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["PORT", "8080"]])))
+   * )
+   * Effect.runPromise(port).then(console.log)
+   * // Output: 8080
+   * ```
+   *
+   * @since 0.1.0
+   * @category config
+   */
   decimalConfig,
-  /** Exponential back-off from 200 ms with jitter, each delay capped at 2 s, at most 3 retries. */
+  /**
+   * Exponential back-off from 200 ms with jitter, each delay capped at 2 s, at most 3 retries.
+   *
+   * @example
+   * ```ts
+   * import { RtmpDispatch } from "@effect-zego/core"
+   * import * as Redacted from "effect/Redacted"
+   * import * as Schedule from "effect/Schedule"
+   *
+   * // Retry up to 5 times, 100 ms apart, instead of the default back-off.
+   * const layer = RtmpDispatch.layer({
+   *   appId: 1234567890,
+   *   serverSecret: Redacted.make("secret"),
+   *   retry: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
+   * })
+   * console.log(Schedule.ScheduleTypeId in RtmpDispatch.defaultRetrySchedule, typeof layer)
+   * // Output: true object
+   * ```
+   *
+   * @since 0.1.0
+   * @category constants
+   */
   defaultRetrySchedule,
-  /** The largest clock offset adopted from a server's `Date`. */
+  /**
+   * The largest clock offset adopted from a server's `Date`.
+   *
+   * @example
+   * ```ts
+   * import { RtmpDispatch } from "@effect-zego/core"
+   * import * as Duration from "effect/Duration"
+   *
+   * console.log(Duration.toHours(RtmpDispatch.MAX_CLOCK_OFFSET))
+   * // Output: 24
+   * ```
+   *
+   * @since 0.1.0
+   * @category constants
+   */
   MAX_CLOCK_OFFSET,
-  /** The longest per-attempt `timeout` and rate-limit `window` accepted. */
+  /**
+   * The longest per-attempt `timeout` and rate-limit `window` accepted.
+   *
+   * @example
+   * ```ts
+   * import { RtmpDispatch } from "@effect-zego/core"
+   * import * as Duration from "effect/Duration"
+   *
+   * const timeout = Duration.seconds(10)
+   * console.log(Duration.lessThanOrEqualTo(timeout, RtmpDispatch.MAX_DURATION))
+   * // Output: true
+   * ```
+   *
+   * @since 0.1.0
+   * @category constants
+   */
   MAX_DURATION,
-  /** Checks a base URL: https, or http on a loopback host. */
+  /**
+   * Checks a base URL: https, or http on a loopback host.
+   *
+   * @example
+   * ```ts
+   * import { RtmpDispatch } from "@effect-zego/core"
+   *
+   * console.log(RtmpDispatch.validateBaseUrl("http://127.0.0.1:8080"))
+   * ```
+   *
+   * @since 0.1.0
+   * @category utils
+   */
   validateBaseUrl
 } from "./internal/engine.js"
 
-/** The service tag. */
+/**
+ * The service tag.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const program = Effect.gen(function*() {
+ *   const dispatch = yield* RtmpDispatch.RtmpDispatch
+ *   const { nodes } = yield* dispatch.dispatch({ streamId: "room1-host", type: "push" })
+ *   return nodes[0].url
+ * })
+ *
+ * Effect.runPromise(
+ *   program.pipe(Effect.provide(ZegoMock.layerDispatch({ appId: 1234567890, serverSecret: Redacted.make("secret") })))
+ * ).then(console.log)
+ * // Output: rtmp://127.0.0.1:1935/live/room1-host
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class RtmpDispatch extends Context.Tag("@effect-zego/core/RtmpDispatch")<RtmpDispatch, Service>() {}
 
-/** Every error a dispatch method can fail with: the global table's, the dispatch codes', an empty answer. */
+/**
+ * Every error a dispatch method can fail with: the global table's, the dispatch codes', an empty answer.
+ *
+ * @example
+ * ```ts
+ * import type { RtmpDispatch } from "@effect-zego/core"
+ *
+ * const describe = (error: RtmpDispatch.DispatchError): string =>
+ *   error._tag === "NoPublishNodeError" ? "no node free, try later" : error.message
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type DispatchError =
   | CommonError
   | DispatchFailedError
@@ -64,7 +204,19 @@ export type DispatchError =
   | InvalidDispatchTypeError
   | InvalidClientIpError
 
-/** A successful `RTMPDispatchV2`: the parsed RTMP nodes, best first as the server ordered them. */
+/**
+ * A successful `RTMPDispatchV2`: the parsed RTMP nodes, best first as the server ordered them.
+ *
+ * @example
+ * ```ts
+ * import type { RtmpDispatch } from "@effect-zego/core"
+ *
+ * const firstUrl = (dispatched: RtmpDispatch.Dispatched): string => dispatched.nodes[0].url
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Dispatched {
   readonly requestId: string
   /** The stream id that was sent (with the `zegotest-<AppId>-` prefix in the test environment). */
@@ -73,7 +225,20 @@ export interface Dispatched {
   readonly nodes: Arr.NonEmptyReadonlyArray<RtmpNode>
 }
 
-/** A successful `RTMPDispatch`: `host:port` addresses. */
+/**
+ * A successful `RTMPDispatch`: `host:port` addresses.
+ *
+ * @example
+ * ```ts
+ * import type { RtmpDispatch } from "@effect-zego/core"
+ *
+ * const hosts = (dispatched: RtmpDispatch.DispatchedAddresses): ReadonlyArray<string> =>
+ *   dispatched.addresses.map((address) => `${address.host}:${address.port}`)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DispatchedAddresses {
   readonly requestId: string
   readonly streamId: string
@@ -81,13 +246,50 @@ export interface DispatchedAddresses {
   readonly addresses: Arr.NonEmptyReadonlyArray<NodeAddress>
 }
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Schedule from "effect/Schedule"
+ *
+ * // One attempt only, whatever the layer's retry schedule.
+ * const noRetry: RtmpDispatch.CallOptions = { retry: Schedule.stop }
+ * const program = Effect.flatMap(
+ *   RtmpDispatch.RtmpDispatch,
+ *   (dispatch) => dispatch.dispatch({ streamId: "room1-host", type: "pull" }, noRetry)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CallOptions {
   /** Overrides the layer's retry schedule for this call (`Schedule.stop` for no retry). */
   readonly retry?: Schedule.Schedule<unknown, DispatchError> | undefined
 }
 
-/** The service. */
+/**
+ * The service.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // A `host:port` for a publish, with the service's AppId for the log.
+ * const program = Effect.gen(function*() {
+ *   const service: RtmpDispatch.Service = yield* RtmpDispatch.RtmpDispatch
+ *   const { addresses } = yield* service.dispatchAddresses({ streamId: "room1-host", type: "push" })
+ *   yield* Effect.log(`AppId ${service.appId}: ${addresses[0].host}`)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   readonly appId: number
   /** The base URL calls go to. */
@@ -101,7 +303,27 @@ export interface Service {
   ) => Effect.Effect<DispatchedAddresses, DispatchError>
 }
 
-/** Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40 per second). */
+/**
+ * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40 per second).
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: RtmpDispatch.Options = {
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   region: "fra",
+ *   isTest: true,
+ *   timeout: "3 seconds"
+ * }
+ * const layer = RtmpDispatch.layer(options)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Options = Engine.Options
 
 /** Reads every item of `data` with `parse`; if one does not parse, the schema gives the error. */
@@ -189,14 +411,40 @@ const declare = <A, B>(
     )
 })
 
-/** `RTMPDispatchV2`, declared. */
+/**
+ * `RTMPDispatchV2`, declared.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ *
+ * console.log(RtmpDispatch.dispatchV2.action)
+ * // Output: RTMPDispatchV2
+ * ```
+ *
+ * @since 0.1.0
+ * @category declarations
+ */
 export const dispatchV2: Engine.Declaration<Request, Dispatched, DispatchError> = declare(
   "RTMPDispatchV2",
   UrlsData,
   decodeUrls,
   (requestId, streamId, type, nodes) => ({ requestId, streamId, type, nodes })
 )
-/** `RTMPDispatch`, declared. */
+/**
+ * `RTMPDispatch`, declared.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ *
+ * console.log(RtmpDispatch.dispatchV1.action)
+ * // Output: RTMPDispatch
+ * ```
+ *
+ * @since 0.1.0
+ * @category declarations
+ */
 export const dispatchV1: Engine.Declaration<Request, DispatchedAddresses, DispatchError> = declare(
   "RTMPDispatch",
   AddressesData,
@@ -204,7 +452,29 @@ export const dispatchV1: Engine.Declaration<Request, DispatchedAddresses, Dispat
   (requestId, streamId, type, addresses) => ({ requestId, streamId, type, addresses })
 )
 
-/** Builds the service; fails with `InvalidRequestError` when an option is invalid. */
+/**
+ * Builds the service; fails with `InvalidRequestError` when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const serverSecret = Redacted.make("secret")
+ * const program = Effect.gen(function*() {
+ *   const dispatch = yield* RtmpDispatch.make({ appId: 1234567890, serverSecret, baseUrl: "http://127.0.0.1:1" })
+ *   return yield* dispatch.dispatch({ streamId: "s1", type: "pull" })
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(ZegoMock.layer({ appId: 1234567890, serverSecret }))))
+ *   .then((dispatched) => console.log(dispatched.nodes.length))
+ * // Output: 1
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, InvalidRequestError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const engine = yield* Engine.make(options)
@@ -218,11 +488,51 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
 
 const layers = Engine.layers(RtmpDispatch, make, Engine.configFromEnv)
 
-/** The service as a layer; it needs an `HttpClient`. */
+/**
+ * The service as a layer; it needs an `HttpClient`.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // On any runtime with `fetch`; on Node.js, @effect-zego/node gives a keep-alive client.
+ * const DispatchLive = RtmpDispatch.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: (options: Options) => Layer.Layer<RtmpDispatch, InvalidRequestError, HttpClient.HttpClient> =
   layers.layer
 
-/** The service as a layer, its options read through Effect `Config` (by default {@link configFromEnv}). */
+/**
+ * The service as a layer, its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Config from "effect/Config"
+ * import * as Layer from "effect/Layer"
+ *
+ * // From ZEGO_APP_ID, ZEGO_SERVER_SECRET, …
+ * const FromEnv = RtmpDispatch.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ *
+ * // Or from variables of your own.
+ * const FromOwn = RtmpDispatch.layerConfig({
+ *   appId: Config.integer("MY_APP_ID"),
+ *   serverSecret: Config.redacted("MY_SERVER_SECRET")
+ * }).pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig: (
   config?: Config.Config.Wrap<Options>
 ) => Layer.Layer<RtmpDispatch, ConfigError.ConfigError | InvalidRequestError, HttpClient.HttpClient> =

@@ -1,12 +1,28 @@
 /**
  * The nodes a dispatch returns: an RTMP URL (`RTMPDispatchV2`) parsed into the parts OBS and players need,
  * and a `host:port` address (`RTMPDispatch`).
+ *
+ * @since 0.1.0
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Untrusted from "./Untrusted.js"
 
-/** An RTMP node URL taken apart: where to connect, and the two fields OBS asks for. */
+/**
+ * An RTMP node URL taken apart: where to connect, and the two fields OBS asks for.
+ *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ *
+ * const node = RtmpNode.parseRtmpUrl("rtmp://81.69.49.115:1935/1540531164/caodantest")!
+ * assert.strictEqual(node.obsServer, "rtmp://81.69.49.115:1935/1540531164/")
+ * assert.strictEqual(node.obsStreamKey, "caodantest")
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class RtmpNode extends Schema.Class<RtmpNode>("RtmpNode")({
   /** The URL as the server sent it, e.g. `rtmp://81.69.49.115:1935/1540531164/caodantest`. */
   url: Schema.String,
@@ -51,7 +67,21 @@ const parsePort = (text: string | undefined, fallback: number): number | undefin
   return port >= 1 && port <= 65535 ? port : undefined
 }
 
-/** Parses an RTMP URL string into a {@link RtmpNode}; anything that is not `rtmp://host[:port]/app/stream` fails. */
+/**
+ * Parses an RTMP URL string into a {@link RtmpNode}; anything that is not `rtmp://host[:port]/app/stream` fails.
+ *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ *
+ * const node = RtmpNode.parseRtmpUrl("rtmp://81.69.49.115/live/stream1")
+ * assert.strictEqual(node?.port, 1935)
+ * assert.strictEqual(RtmpNode.parseRtmpUrl("http://example.com/live/stream1"), undefined)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
   // A control or bidi character would let a hostile server rewrite what a terminal shows of the URL.
   if (Untrusted.hasUnsafeCharacters(url)) return undefined
@@ -80,7 +110,21 @@ export const parseRtmpUrl = (url: string): RtmpNode | undefined => {
   }, true)
 }
 
-/** Decodes the URL string of a V2 answer into a {@link RtmpNode}. */
+/**
+ * Decodes the URL string of a V2 answer into a {@link RtmpNode}.
+ *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const nodes = Schema.decodeUnknownSync(Schema.Array(RtmpNode.RtmpNodeFromUrl))(["rtmp://127.0.0.1:1935/live/s1"])
+ * assert.strictEqual(nodes[0]?.app, "live")
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const RtmpNodeFromUrl = Schema.transformOrFail(Schema.String, Schema.typeSchema(RtmpNode), {
   strict: true,
   decode: (url, _, ast) => {
@@ -92,7 +136,20 @@ export const RtmpNodeFromUrl = Schema.transformOrFail(Schema.String, Schema.type
   encode: (node) => ParseResult.succeed(node.url)
 }).annotations({ identifier: "RtmpNodeFromUrl" })
 
-/** A `host:port` node address, as `RTMPDispatch` (V1) answers it. */
+/**
+ * A `host:port` node address, as `RTMPDispatch` (V1) answers it.
+ *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ *
+ * const address = RtmpNode.parseNodeAddress("81.69.49.115:1935")
+ * assert.strictEqual(address instanceof RtmpNode.NodeAddress, true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class NodeAddress extends Schema.Class<NodeAddress>("NodeAddress")({
   /** The address as the server sent it, e.g. `81.69.49.115:1935`. */
   address: Schema.String,
@@ -102,7 +159,20 @@ export class NodeAddress extends Schema.Class<NodeAddress>("NodeAddress")({
 
 const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/
 
-/** Parses `host:port` into a {@link NodeAddress}. */
+/**
+ * Parses `host:port` into a {@link NodeAddress}.
+ *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ *
+ * const address = RtmpNode.parseNodeAddress("81.69.49.115:1935")
+ * assert.deepStrictEqual([address?.host, address?.port], ["81.69.49.115", 1935])
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const parseNodeAddress = (address: string): NodeAddress | undefined => {
   const match = HOST_PORT.exec(address)
   if (match === null) return undefined
@@ -112,7 +182,21 @@ export const parseNodeAddress = (address: string): NodeAddress | undefined => {
   return new NodeAddress({ address, host: host.startsWith("[") ? host.slice(1, -1) : host, port }, true)
 }
 
-/** Decodes the string of a V1 answer into a {@link NodeAddress}. */
+/**
+ * Decodes the string of a V1 answer into a {@link NodeAddress}.
+ *
+ * @example
+ * ```ts
+ * import { RtmpNode } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const address = Schema.decodeUnknownSync(RtmpNode.NodeAddressFromString)("127.0.0.1:1935")
+ * assert.strictEqual(address.port, 1935)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const NodeAddressFromString = Schema.transformOrFail(Schema.String, Schema.typeSchema(NodeAddress), {
   strict: true,
   decode: (address, _, ast) => {

@@ -17,6 +17,8 @@
  *   until the next callback. An exact callback time refines a describe time of the same second.
  * - 41004 (no such stream): a known closed stream stays closed (the server forgets closed streams); a live one learnt
  *   less than `maxAge` ago stays live (the server may not have caught up); anything else becomes `absent`.
+ *
+ * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -32,10 +34,43 @@ import type * as Callback from "./Callback.js"
 import * as TrackerStore from "./internal/trackerStore.js"
 import * as StreamState from "./StreamState.js"
 
-/** Where a status was learnt: a callback, or a `DescribeRTCStreamState` answer. */
+/**
+ * Where a status was learnt: a callback, or a `DescribeRTCStreamState` answer.
+ *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const fromServerQuery = (source: StreamTracker.Source): boolean => source === "describe"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Source = "callback" | "describe"
 
-/** A stream's status. */
+/**
+ * A stream's status.
+ *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const describe = (status: StreamTracker.Status): string => {
+ *   switch (status.state) {
+ *     case "live":
+ *       return `live since ${status.since.toISOString()}`
+ *     case "closed":
+ *       return `closed (${status.reason})`
+ *     case "absent":
+ *       return "unknown to ZEGOCLOUD"
+ *   }
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Status =
   | {
     readonly state: "live"
@@ -63,10 +98,49 @@ export type Status =
     readonly checkedAt: Date
   }
 
-/** A change of a stream's state, as published on {@link Service.changes}. */
+/**
+ * A change of a stream's state, as published on {@link Service.changes}.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ * import * as Stream from "effect/Stream"
+ *
+ * // Log every stream that goes live or closes.
+ * const watch = Effect.flatMap(StreamTracker.StreamTracker, (tracker) =>
+ *   tracker.changes.pipe(
+ *     Stream.runForEach((change: StreamTracker.Change) => Effect.log(`${change.streamId}: ${change.state}`))
+ *   ))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Change = Status
 
-/** The service. */
+/**
+ * The service.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Not known yet: the tracker asks DescribeRTCStreamState (the mock answers "active").
+ * const program = Effect.flatMap(StreamTracker.StreamTracker, (tracker: StreamTracker.Service) => tracker.get("s1"))
+ * const TestLive = StreamTracker.layer().pipe(
+ *   Layer.provide(ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") }))
+ * )
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then((status) => assert.strictEqual(status?.state, "live"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /** Applies a verified stream event; `UnknownEvent` changes nothing. Idempotent. */
   readonly apply: (event: Callback.Event) => Effect.Effect<void>
@@ -94,7 +168,20 @@ export interface Service {
   readonly subscribe: Effect.Effect<Stream.Stream<Change>, never, Scope.Scope>
 }
 
-/** Options of the tracker. */
+/**
+ * Options of the tracker.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ *
+ * // Re-check a status older than 10 seconds; keep at most 1 000 streams.
+ * const TrackerLive = StreamTracker.layer({ maxAge: "10 seconds", capacity: 1000 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** A status older than this is re-checked by `get`. Default 30 seconds. */
   readonly maxAge?: Duration.DurationInput | undefined
@@ -107,7 +194,26 @@ export interface Options {
   readonly store?: Store | undefined
 }
 
-/** Where a status came from in the server's order of events: what the tracker compares the next event with. */
+/**
+ * Where a status came from in the server's order of events: what the tracker compares the next event with.
+ *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const closeAt = (time: number): StreamTracker.Key => ({
+ *   kind: "close",
+ *   roomSessionId: 1n,
+ *   streamSeq: 3n,
+ *   time,
+ *   createdAt: undefined,
+ *   exact: true
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Key {
   readonly kind: "create" | "close"
   /** The callback's room session; `undefined` for `DescribeRTCStreamState` (which has none). */
@@ -122,14 +228,44 @@ export interface Key {
   readonly exact: boolean
 }
 
-/** What the tracker keeps per stream. */
+/**
+ * What the tracker keeps per stream.
+ *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const isLive = (entry: StreamTracker.Entry | undefined): boolean => entry?.status.state === "live"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Entry {
   readonly status: Status
   /** What the status follows from; `undefined` for `absent`. */
   readonly key: Key | undefined
 }
 
-/** The tracker's storage. Bounding it is the store's business (the default forgets as {@link Options.capacity} says). */
+/**
+ * The tracker's storage. Bounding it is the store's business (the default forgets as {@link Options.capacity} says).
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The in-memory store, with every write logged.
+ * const logged = (store: StreamTracker.Store): StreamTracker.Store => ({
+ *   ...store,
+ *   set: (streamId, entry) => Effect.zipRight(Effect.log(`${streamId}: ${entry.status.state}`), store.set(streamId, entry))
+ * })
+ * const TrackerLive = StreamTracker.layer({ store: logged(StreamTracker.memoryStore(10_000)) })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Store {
   readonly get: (streamId: string) => Effect.Effect<Entry | undefined>
   readonly set: (streamId: string, entry: Entry) => Effect.Effect<void>
@@ -137,10 +273,41 @@ export interface Store {
   readonly list: Effect.Effect<ReadonlyArray<readonly [string, Entry]>>
 }
 
-/** The in-memory store, bounded to `capacity` streams (the default store). */
+/**
+ * The in-memory store, bounded to `capacity` streams (the default store).
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const store = StreamTracker.memoryStore(100)
+ * const status = { state: "absent", streamId: "s1", source: "describe", checkedAt: new Date(0) } as const
+ * Effect.runSync(store.set("s1", { status, key: undefined }))
+ * assert.strictEqual(Effect.runSync(store.get("s1"))?.status.state, "absent")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const memoryStore: (capacity: number) => Store = TrackerStore.memory
 
-/** The service tag. */
+/**
+ * The service tag.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // What a page's "is the stream live?" endpoint asks.
+ * const isLive = (streamId: string) =>
+ *   Effect.map(StreamTracker.StreamTracker.pipe(Effect.flatMap((t) => t.get(streamId))), (s) => s?.state === "live")
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class StreamTracker extends Context.Tag("@effect-zego/core/StreamTracker")<StreamTracker, Service>() {}
 
 const DEFAULT_MAX_AGE = Duration.seconds(30)
@@ -158,7 +325,29 @@ const createAfterClose = (create: Key, close: Key): boolean => {
   return create.exact && close.exact ? create.time > other : second(create.time) > second(other)
 }
 
-/** Whether `next` is later in the stream's history than `current` (the module's comment says why each rule). */
+/**
+ * Whether `next` is later in the stream's history than `current` (the module's comment says why each rule).
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ *
+ * const event = (kind: "create" | "close", streamSeq: bigint): StreamTracker.Key => ({
+ *   kind,
+ *   roomSessionId: 1n,
+ *   streamSeq,
+ *   time: 0,
+ *   createdAt: undefined,
+ *   exact: true
+ * })
+ * // Within a room session, the larger stream_seq wins, and at an equal one the close does.
+ * assert.strictEqual(StreamTracker.supersedes(event("create", 2n), event("close", 1n)), true)
+ * assert.strictEqual(StreamTracker.supersedes(event("create", 1n), event("close", 1n)), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const supersedes = (next: Key, current: Key): boolean => {
   if (next.roomSessionId !== undefined && next.roomSessionId === current.roomSessionId) {
     if (next.streamSeq !== current.streamSeq) return next.streamSeq! > current.streamSeq!
@@ -233,7 +422,27 @@ const stripeOf = (streamId: string): number => {
   return (hash >>> 0) % STRIPES
 }
 
-/** Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). */
+/**
+ * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub).
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const tracker = yield* StreamTracker.make({ maxAge: "1 minute" })
+ *   return yield* tracker.peek("s1")
+ * }))
+ * const TestLive = ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then((status) => assert.strictEqual(status, undefined))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options = {}): Effect.Effect<Service, never, StreamState.StreamState | Scope.Scope> =>
   Effect.gen(function*() {
     const streamState = yield* StreamState.StreamState
@@ -346,6 +555,23 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Strea
     })
   })
 
-/** The tracker as a layer over a `StreamState` service. */
+/**
+ * The tracker as a layer over a `StreamState` service.
+ *
+ * @example
+ * ```ts
+ * import { StreamState, StreamTracker } from "@effect-zego/core"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * const TrackerLive = StreamTracker.layer().pipe(
+ *   Layer.provide(StreamState.layerConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options?: Options): Layer.Layer<StreamTracker, never, StreamState.StreamState> =>
   Layer.scoped(StreamTracker, make(options))

@@ -5,6 +5,8 @@
  *
  * Effect's own formatters print a failed value in full and recursively: a body nested 3 000 levels deep overflows
  * the stack, and a long one floods the log. Every message of this library goes through here instead.
+ *
+ * @since 0.1.0
  */
 import * as ParseResult from "effect/ParseResult"
 
@@ -13,10 +15,35 @@ import * as ParseResult from "effect/ParseResult"
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g")
 
-/** Whether `text` holds a character that a terminal would obey (a control, a bidi override, a line separator). */
+/**
+ * Whether `text` holds a character that a terminal would obey (a control, a bidi override, a line separator).
+ *
+ * @example
+ * ```ts
+ * import { Untrusted } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Untrusted.hasUnsafeCharacters("rtmp://host/live/s1"), false)
+ * assert.strictEqual(Untrusted.hasUnsafeCharacters("s1\u202e4pm.exe"), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const hasUnsafeCharacters = (text: string): boolean => UNSAFE.test(text)
 
-/** `text` with every unsafe character written visibly (`\x1b`, `\n`, `\u202e`), so a terminal shows it as it is. */
+/**
+ * `text` with every unsafe character written visibly (`\x1b`, `\n`, `\u202e`), so a terminal shows it as it is.
+ *
+ * @example
+ * ```ts
+ * import { Untrusted } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Untrusted.escapeText("a\nb\u001b[2J"), "a\\nb\\x1b[2J")
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const escapeText = (text: string): string =>
   text.replace(UNSAFE_ALL, (c) => {
     const code = c.charCodeAt(0)
@@ -29,6 +56,17 @@ export const escapeText = (text: string): string =>
 /**
  * A string from outside, for a message or a terminal line: escaped as {@link escapeText} does, at most `max`
  * characters, ending in `…` when it was cut (the text is cut before it is escaped, so a huge one costs little).
+ *
+ * @example
+ * ```ts
+ * import { Untrusted } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Untrusted.quote("hello world", 6), "hello…")
+ * assert.strictEqual(Untrusted.quote("ok", 6), "ok")
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const quote = (text: string, max: number): string => {
   const escaped = escapeText(text.length > max ? text.slice(0, max) : text)
@@ -83,7 +121,20 @@ const render = (value: unknown, depth: number): string => {
   }
 }
 
-/** A short, flat excerpt of any value, for a message: at most `maxLength` characters, one line, nothing obeyed. */
+/**
+ * A short, flat excerpt of any value, for a message: at most `maxLength` characters, one line, nothing obeyed.
+ *
+ * @example
+ * ```ts
+ * import { Untrusted } from "@effect-zego/core"
+ *
+ * const text = Untrusted.excerpt({ Code: 0, Data: ["rtmp://host/live/s1"] }, 30)
+ * assert.ok(text.length <= 30 && !text.includes("\n"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const excerpt = (value: unknown, maxLength = 80): string => {
   const text = escapeText(render(value, 0))
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text
@@ -138,6 +189,21 @@ const MAX_MESSAGE = 300
 /**
  * Every problem of a parse error (at most `maxIssues`), each as `{ path, message }` (path `""` at the top): no value
  * is quoted past a short excerpt, and each message is one line of at most 300 characters.
+ *
+ * @example
+ * ```ts
+ * import { Params, Untrusted } from "@effect-zego/core"
+ * import * as Either from "effect/Either"
+ * import * as Schema from "effect/Schema"
+ *
+ * const result = Schema.decodeUnknownEither(Params.DispatchRequest)({ streamId: "", type: "sideways" })
+ * if (Either.isLeft(result)) {
+ *   for (const { message, path } of Untrusted.describeParseIssues(result.left)) console.log(`${path}: ${message}`)
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const describeParseIssues = (
   error: ParseResult.ParseError | ParseResult.ParseIssue,
@@ -157,7 +223,23 @@ export const describeParseIssues = (
   }))
 }
 
-/** The first problem of a parse error, as {@link describeParseIssues} describes it. */
+/**
+ * The first problem of a parse error, as {@link describeParseIssues} describes it.
+ *
+ * @example
+ * ```ts
+ * import { Params, Untrusted } from "@effect-zego/core"
+ * import * as Either from "effect/Either"
+ * import * as Schema from "effect/Schema"
+ *
+ * const result = Schema.decodeUnknownEither(Params.DispatchRequest)({ streamId: "s1", type: "sideways" })
+ * assert.ok(Either.isLeft(result))
+ * assert.strictEqual(Untrusted.describeParseError(result.left).path, "type")
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const describeParseError = (
   error: ParseResult.ParseError | ParseResult.ParseIssue
 ): { readonly path: string; readonly message: string } =>

@@ -3,6 +3,8 @@
  * happen before or around the server (invalid input, transport, undecodable response).
  *
  * The tags are public API: handle them with `Effect.catchTag("RateLimitedError", …)`.
+ *
+ * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 import { Action } from "./Params.js"
@@ -44,14 +46,45 @@ const rateHints: Record<Action, string> = {
   DeleteStream: "10 DeleteStream calls (1 in the test environment)"
 }
 
-/** 1010, 30002, 5007: called too often. Retried with back-off. */
+/**
+ * 1010, 30002, 5007: called too often. Retried with back-off.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1010, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.RateLimitedError)
+ * assert.strictEqual(error.retryable, true)
+ *
+ * // Handled by its tag, like every error of this library:
+ * // program.pipe(Effect.catchTag("RateLimitedError", (e) => Effect.logWarning(e.message)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("RateLimitedError", serverFields) {
   override get message() {
     return describe(this, `Slow down: the limit is ${rateHints[this.action]} per second per AppId.`)
   }
 }
 
-/** 1001: dispatch failed. Retried a few times. */
+/**
+ * 1001: dispatch failed. Retried a few times.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1001, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.DispatchFailedError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class DispatchFailedError
   extends Schema.TaggedError<DispatchFailedError>()("DispatchFailedError", serverFields)
 {
@@ -60,28 +93,84 @@ export class DispatchFailedError
   }
 }
 
-/** 1002 (or an empty answer to a push): no publish node. */
+/**
+ * 1002 (or an empty answer to a push): no publish node.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1002, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.NoPublishNodeError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class NoPublishNodeError extends Schema.TaggedError<NoPublishNodeError>()("NoPublishNodeError", serverFields) {
   override get message() {
     return describe(this, "No publish node is available: contact ZEGOCLOUD support with the RequestId.")
   }
 }
 
-/** 1003 (or an empty answer to a pull): no pull node. */
+/**
+ * 1003 (or an empty answer to a pull): no pull node.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1003, serverMessage: "", requestId: "r1", action: "RTMPDispatch" })
+ * assert.ok(error instanceof ZegoError.NoPullNodeError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class NoPullNodeError extends Schema.TaggedError<NoPullNodeError>()("NoPullNodeError", serverFields) {
   override get message() {
     return describe(this, "No pull node is available: contact ZEGOCLOUD support with the RequestId.")
   }
 }
 
-/** 1005: the app is not online. */
+/**
+ * 1005: the app is not online.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.AppNotOnlineError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class AppNotOnlineError extends Schema.TaggedError<AppNotOnlineError>()("AppNotOnlineError", serverFields) {
   override get message() {
     return describe(this, "The app is not online for RTMP dispatch: ask ZEGOCLOUD support to enable it.")
   }
 }
 
-/** 1006: the server found a parameter invalid. */
+/**
+ * 1006: the server found a parameter invalid.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1006, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.InvalidParameterError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidParameterError
   extends Schema.TaggedError<InvalidParameterError>()("InvalidParameterError", serverFields)
 {
@@ -90,28 +179,84 @@ export class InvalidParameterError
   }
 }
 
-/** 30003, 3001, 5000–5002, 5006: internal error on ZEGOCLOUD's side. Retried. */
+/**
+ * 30003, 3001, 5000–5002, 5006: internal error on ZEGOCLOUD's side. Retried.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30003, serverMessage: "", requestId: "r1", action: "DescribeRTCStreamState" })
+ * assert.ok(error instanceof ZegoError.ZegoInternalError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ZegoInternalError extends Schema.TaggedError<ZegoInternalError>()("ZegoInternalError", serverFields) {
   override get message() {
     return describe(this, "A ZEGOCLOUD internal error: retry later, or contact support with the RequestId.")
   }
 }
 
-/** 30004: wrong `IsTest`. */
+/**
+ * 30004: wrong `IsTest`.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30004, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.InvalidIsTestError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidIsTestError extends Schema.TaggedError<InvalidIsTestError>()("InvalidIsTestError", serverFields) {
   override get message() {
     return describe(this, "Check isTest (ZEGO_IS_TEST): it must match the app's environment.")
   }
 }
 
-/** 30005: the AppId is not valid for this service. */
+/**
+ * 30005: the AppId is not valid for this service.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.InvalidAppIdError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidAppIdError extends Schema.TaggedError<InvalidAppIdError>()("InvalidAppIdError", serverFields) {
   override get message() {
     return describe(this, "Check the AppId (ZEGO_APP_ID).")
   }
 }
 
-/** 30009: the server refused the stream id (in the test environment: the `zegotest-<AppId>-` prefix). */
+/**
+ * 30009: the server refused the stream id (in the test environment: the `zegotest-<AppId>-` prefix).
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30009, serverMessage: "", requestId: "r1", action: "ForbidRTCStream" })
+ * assert.ok(error instanceof ZegoError.InvalidStreamIdError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidStreamIdError
   extends Schema.TaggedError<InvalidStreamIdError>()("InvalidStreamIdError", serverFields)
 {
@@ -120,7 +265,21 @@ export class InvalidStreamIdError
   }
 }
 
-/** 30010: the server refused the dispatch type. */
+/**
+ * 30010: the server refused the dispatch type.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30010, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.InvalidDispatchTypeError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidDispatchTypeError
   extends Schema.TaggedError<InvalidDispatchTypeError>()("InvalidDispatchTypeError", serverFields)
 {
@@ -129,7 +288,21 @@ export class InvalidDispatchTypeError
   }
 }
 
-/** 30011: the server refused the client IP. */
+/**
+ * 30011: the server refused the client IP.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 30011, serverMessage: "", requestId: "r1", action: "RTMPDispatch" })
+ * assert.ok(error instanceof ZegoError.InvalidClientIpError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidClientIpError
   extends Schema.TaggedError<InvalidClientIpError>()("InvalidClientIpError", serverFields)
 {
@@ -138,7 +311,21 @@ export class InvalidClientIpError
   }
 }
 
-/** 100000004: the signature expired, usually because this machine's clock is off. */
+/**
+ * 100000004: the signature expired, usually because this machine's clock is off.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 100000004, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.SignatureExpiredError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class SignatureExpiredError
   extends Schema.TaggedError<SignatureExpiredError>()("SignatureExpiredError", serverFields)
 {
@@ -147,7 +334,21 @@ export class SignatureExpiredError
   }
 }
 
-/** 100000005: the signature is wrong, usually a wrong server secret. */
+/**
+ * 100000005: the signature is wrong, usually a wrong server secret.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 100000005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.SignatureInvalidError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class SignatureInvalidError
   extends Schema.TaggedError<SignatureInvalidError>()("SignatureInvalidError", serverFields)
 {
@@ -156,7 +357,21 @@ export class SignatureInvalidError
   }
 }
 
-/** Any other gateway code (1000000xx): host, AppId format, missing parameters, app config, service. */
+/**
+ * Any other gateway code (1000000xx): host, AppId format, missing parameters, app config, service.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 100000015, serverMessage: "", requestId: "r1", action: "ResumeRTCStream" })
+ * assert.ok(error instanceof ZegoError.GatewayError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayError", serverFields) {
   override get message() {
     return describe(this, gatewayHints[this.code] ?? "See the ZEGOCLOUD gateway return codes.")
@@ -182,7 +397,21 @@ const gatewayHints: Record<number, string> = {
   100000017: "The service is not enabled for this app: ask ZEGOCLOUD support."
 }
 
-/** 3003, 40005: authentication failed, or the app has no token configured for the server API. */
+/**
+ * 3003, 40005: authentication failed, or the app has no token configured for the server API.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 40005, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.AuthenticationError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class AuthenticationError
   extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", serverFields)
 {
@@ -191,7 +420,21 @@ export class AuthenticationError
   }
 }
 
-/** 41004 (`DescribeRTCStreamState`): no stream with this id is known. */
+/**
+ * 41004 (`DescribeRTCStreamState`): no stream with this id is known.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 41004, serverMessage: "", requestId: "r1", action: "DescribeRTCStreamState" })
+ * assert.ok(error instanceof ZegoError.StreamNotFoundError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class StreamNotFoundError
   extends Schema.TaggedError<StreamNotFoundError>()("StreamNotFoundError", serverFields)
 {
@@ -200,7 +443,21 @@ export class StreamNotFoundError
   }
 }
 
-/** 138 (`DeleteStream`): the stream's information does not exist in the room. */
+/**
+ * 138 (`DeleteStream`): the stream's information does not exist in the room.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 138, serverMessage: "", requestId: "r1", action: "DeleteStream" })
+ * assert.ok(error instanceof ZegoError.StreamInfoNotFoundError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class StreamInfoNotFoundError
   extends Schema.TaggedError<StreamInfoNotFoundError>()("StreamInfoNotFoundError", serverFields)
 {
@@ -209,7 +466,21 @@ export class StreamInfoNotFoundError
   }
 }
 
-/** 1012 (`AddStream`): several users operate one stream. */
+/**
+ * 1012 (`AddStream`): several users operate one stream.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1012, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.StreamConflictError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class StreamConflictError
   extends Schema.TaggedError<StreamConflictError>()("StreamConflictError", serverFields)
 {
@@ -218,7 +489,21 @@ export class StreamConflictError
   }
 }
 
-/** 123 (`AddStream`: setting the stream info failed), 124 (`DeleteStream`: deleting it failed). Retried. */
+/**
+ * 123 (`AddStream`: setting the stream info failed), 124 (`DeleteStream`: deleting it failed). Retried.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 123, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.StreamUpdateFailedError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class StreamUpdateFailedError
   extends Schema.TaggedError<StreamUpdateFailedError>()("StreamUpdateFailedError", serverFields)
 {
@@ -227,14 +512,46 @@ export class StreamUpdateFailedError
   }
 }
 
-/** Any code this library does not know: the code, message and request id are kept. */
+/**
+ * Any code this library does not know: the code, message and request id are kept.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 424242, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.ok(error instanceof ZegoError.UnknownCodeError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class UnknownCodeError extends Schema.TaggedError<UnknownCodeError>()("UnknownCodeError", serverFields) {
   override get message() {
     return describe(this, "An undocumented code: contact ZEGOCLOUD support with the RequestId.")
   }
 }
 
-/** No usable response: the connection failed, the attempt timed out, or an HTTP error status came without an envelope. */
+/**
+ * No usable response: the connection failed, the attempt timed out, or an HTTP error status came without an envelope.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = new ZegoError.TransportError({
+ *   action: "RTMPDispatchV2",
+ *   reason: "Timeout",
+ *   detail: "no answer within 5 seconds",
+ *   retryable: true
+ * })
+ * assert.strictEqual(error.message, "TransportError (Timeout) calling RTMPDispatchV2: no answer within 5 seconds")
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   action: Action,
   reason: Schema.Literal("Connection", "Timeout", "HttpStatus"),
@@ -248,7 +565,20 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   }
 }
 
-/** The body is not the ZEGOCLOUD envelope, or its `Data` is malformed. */
+/**
+ * The body is not the ZEGOCLOUD envelope, or its `Data` is malformed.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = new ZegoError.ResponseDecodeError({ action: "RTMPDispatch", status: 502, detail: "not JSON" })
+ * assert.strictEqual(ZegoError.isRetryable(error), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
   action: Action,
   status: Schema.Int,
@@ -263,7 +593,27 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
   }
 }
 
-/** The caller's input failed validation; nothing was sent. */
+/**
+ * The caller's input failed validation; nothing was sent.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Rejected before anything is sent: a stream id holds only letters, digits, `-` and `_`.
+ * const program = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "room 1", type: "push" })).pipe(
+ *   Effect.catchTag("InvalidRequestError", (error) => Effect.succeed(error.parameter)),
+ *   Effect.provide(ZegoMock.layerDispatch({ appId: 1234567890, serverSecret: Redacted.make("secret") }))
+ * )
+ * Effect.runPromise(program).then((parameter) => assert.strictEqual(parameter, "streamId"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
   /** Which input: a request field (`streamId`, …) or an option (`baseUrl`, …). */
   parameter: Schema.String,
@@ -274,7 +624,19 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
   }
 }
 
-/** The classes of the errors that carry a ZEGOCLOUD return code. */
+/**
+ * The classes of the errors that carry a ZEGOCLOUD return code.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.ok(ZegoError.ServerErrors.includes(ZegoError.NoPublishNodeError))
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const ServerErrors = [
   RateLimitedError,
   DispatchFailedError,
@@ -299,10 +661,35 @@ export const ServerErrors = [
   UnknownCodeError
 ] as const
 
-/** An error that carries a ZEGOCLOUD return code. */
+/**
+ * An error that carries a ZEGOCLOUD return code.
+ *
+ * @example
+ * ```ts
+ * import type { ZegoError } from "@effect-zego/core"
+ *
+ * const forSupport = (error: ZegoError.ZegoServerError): string => `code ${error.code}, RequestId ${error.requestId}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ZegoServerError = InstanceType<(typeof ServerErrors)[number]>
 
-/** The server errors every action may answer (the global table). */
+/**
+ * The server errors every action may answer (the global table).
+ *
+ * @example
+ * ```ts
+ * import type { ZegoError } from "@effect-zego/core"
+ *
+ * const isOurFault = (error: ZegoError.CommonServerError): boolean =>
+ *   error._tag === "SignatureInvalidError" || error._tag === "InvalidAppIdError"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type CommonServerError =
   | RateLimitedError
   | InvalidParameterError
@@ -316,23 +703,89 @@ export type CommonServerError =
   | AuthenticationError
   | UnknownCodeError
 
-/** The errors every action may fail with: the global table's, and those before or around the server. */
+/**
+ * The errors every action may fail with: the global table's, and those before or around the server.
+ *
+ * @example
+ * ```ts
+ * import type { ZegoError } from "@effect-zego/core"
+ *
+ * const worthAlerting = (error: ZegoError.CommonError): boolean => error._tag === "AuthenticationError"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type CommonError = CommonServerError | TransportError | ResponseDecodeError | InvalidRequestError
 
-/** Every error of this library (the union of every action's errors). */
+/**
+ * Every error of this library (the union of every action's errors).
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * // Sent over the wire and read back as the same class.
+ * const error = new ZegoError.InvalidRequestError({ parameter: "streamId", detail: "must not be empty" })
+ * const decoded = Schema.decodeUnknownSync(ZegoError.ZegoError)(Schema.encodeSync(ZegoError.ZegoError)(error))
+ * assert.ok(decoded instanceof ZegoError.InvalidRequestError)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ZegoError = ZegoServerError | TransportError | ResponseDecodeError | InvalidRequestError
 
-/** The schema of every error a dispatch can fail with (to send them over the wire or persist them). */
+/**
+ * The schema of every error a dispatch can fail with (to send them over the wire or persist them).
+ *
+ * @example
+ * ```ts
+ * import type { ZegoError } from "@effect-zego/core"
+ *
+ * const tagOf = (error: ZegoError.ZegoError): string => error._tag
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const ZegoError: Schema.Union<
   [...typeof ServerErrors, typeof TransportError, typeof ResponseDecodeError, typeof InvalidRequestError]
 > = Schema.Union(...ServerErrors, TransportError, ResponseDecodeError, InvalidRequestError)
 
-/** Whether a value is one of this library's errors. */
+/**
+ * Whether a value is one of this library's errors.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.strictEqual(ZegoError.isZegoError(new ZegoError.InvalidRequestError({ parameter: "appId", detail: "" })), true)
+ * assert.strictEqual(ZegoError.isZegoError(new Error("other")), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isZegoError = (u: unknown): u is ZegoError => ZegoError.members.some((member) => u instanceof member)
 
 type ServerErrorClass = (typeof ServerErrors)[number]
 
-/** A table from return codes to error classes, with the retry decision of each code. */
+/**
+ * A table from return codes to error classes, with the retry decision of each code.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const table: ZegoError.CodeTable = ZegoError.actionCodes.DescribeRTCStreamState
+ * assert.strictEqual(table.get(41004)?.[0], ZegoError.StreamNotFoundError)
+ * ```
+ *
+ * @since 0.1.0
+ * @category codes
+ */
 export type CodeTable = ReadonlyMap<number, readonly [ServerErrorClass, boolean]>
 
 /**
@@ -362,7 +815,20 @@ for (let code = 100000000; code <= 100000099; code++) {
   if (!codeTable.has(code)) entry([code], GatewayError, code === 100000015)
 }
 
-/** Builds an action's own code table. */
+/**
+ * Builds an action's own code table.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const table = ZegoError.codes([[[1002], ZegoError.NoPublishNodeError, false]])
+ * assert.deepStrictEqual(table.get(1002), [ZegoError.NoPublishNodeError, false])
+ * ```
+ *
+ * @since 0.1.0
+ * @category codes
+ */
 export const codes = (
   entries: ReadonlyArray<readonly [ReadonlyArray<number>, ServerErrorClass, boolean]>
 ): CodeTable => {
@@ -382,7 +848,20 @@ const dispatchCodes = codes([
   [[30011], InvalidClientIpError, false]
 ])
 
-/** Each action's own codes, beyond the global table. */
+/**
+ * Each action's own codes, beyond the global table.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.strictEqual(ZegoError.actionCodes.RTMPDispatchV2.has(1002), true)
+ * assert.strictEqual(ZegoError.actionCodes.AddStream.has(1002), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category codes
+ */
 export const actionCodes: Readonly<Record<Action, CodeTable>> = {
   RTMPDispatchV2: dispatchCodes,
   RTMPDispatch: dispatchCodes,
@@ -393,12 +872,39 @@ export const actionCodes: Readonly<Record<Action, CodeTable>> = {
   DeleteStream: codes([[[124], StreamUpdateFailedError, true], [[138], StreamInfoNotFoundError, false]])
 }
 
-/** The codes the tables know (the global one and every action's), for tests and documentation. */
+/**
+ * The codes the tables know (the global one and every action's), for tests and documentation.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * assert.ok(ZegoError.knownCodes.includes(1010))
+ * ```
+ *
+ * @since 0.1.0
+ * @category codes
+ */
 export const knownCodes: ReadonlyArray<number> = [
   ...new Set([...codeTable.keys(), ...Object.values(actionCodes).flatMap((table) => [...table.keys()])])
 ]
 
-/** The error for a non-zero return code of an action: its own table first, then the global one. */
+/**
+ * The error for a non-zero return code of an action: its own table first, then the global one.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * // 1002 means "no publish node" from a dispatch, but nothing known from AddStream.
+ * const fields = { code: 1002, serverMessage: "", requestId: "r1" } as const
+ * assert.strictEqual(ZegoError.fromCode({ ...fields, action: "RTMPDispatchV2" })._tag, "NoPublishNodeError")
+ * assert.strictEqual(ZegoError.fromCode({ ...fields, action: "AddStream" })._tag, "UnknownCodeError")
+ * ```
+ *
+ * @since 0.1.0
+ * @category codes
+ */
 export const fromCode = (fields: {
   readonly code: number
   readonly serverMessage: string
@@ -410,5 +916,18 @@ export const fromCode = (fields: {
   return new errorClass({ ...fields, retryable })
 }
 
-/** Whether the default policy retries an error. */
+/**
+ * Whether the default policy retries an error.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 1001, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
+ * assert.strictEqual(ZegoError.isRetryable(error), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isRetryable = (error: ZegoError): boolean => "retryable" in error && error.retryable

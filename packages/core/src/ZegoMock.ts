@@ -7,6 +7,8 @@
  * records the requests, and answers from a script of replies or a handler. It speaks every action of this library,
  * checking each one's own parameters (those it requires, `Sequence` where one is due, the byte limits); by default
  * a dispatch answers one node on loopback, `DescribeRTCStreamState` an active stream, the others a bare success.
+ *
+ * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -29,7 +31,19 @@ import * as StreamControl from "./StreamControl.js"
 import * as StreamState from "./StreamState.js"
 import type { InvalidRequestError } from "./ZegoError.js"
 
-/** A request as the mock received it. */
+/**
+ * A request as the mock received it.
+ *
+ * @example
+ * ```ts
+ * import type { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * const streamIds = (requests: ReadonlyArray<ZegoMock.RecordedRequest>) => requests.map((r) => r.params.StreamId)
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export interface RecordedRequest {
   readonly action: Action
   /** Every query parameter, public ones included. */
@@ -40,7 +54,20 @@ export interface RecordedRequest {
   readonly receivedAt: number
 }
 
-/** What the mock answers. */
+/**
+ * What the mock answers.
+ *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * // A busy server, then a success.
+ * const script: ReadonlyArray<ZegoMock.Reply> = [ZegoMock.code(1010, "too many calls"), ZegoMock.success()]
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export type Reply =
   | {
     readonly _tag: "Envelope"
@@ -55,7 +82,28 @@ export type Reply =
   | { readonly _tag: "NetworkError"; readonly detail: string }
   | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput; readonly reply: Reply }
 
-/** A success; `data` defaults to one loopback node for the request's stream (URL for V2, `host:port` for V1). */
+/**
+ * A success; `data` defaults to one loopback node for the request's stream (URL for V2, `host:port` for V1).
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const MockLive = ZegoMock.layerDispatch({
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   script: [ZegoMock.success(["rtmp://203.0.113.7:1935/live/s1", "rtmp://203.0.113.8:1935/live/s1"])]
+ * })
+ * const program = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s1", type: "pull" }))
+ * Effect.runPromise(program.pipe(Effect.provide(MockLive))).then(({ nodes }) => assert.strictEqual(nodes.length, 2))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const success = (data?: unknown): Reply => ({
   _tag: "Envelope",
   code: 0,
@@ -64,7 +112,30 @@ export const success = (data?: unknown): Reply => ({
   ...(data === undefined ? {} : { data })
 })
 
-/** An envelope with a non-zero return code (HTTP 200, as the real server answers). */
+/**
+ * An envelope with a non-zero return code (HTTP 200, as the real server answers).
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const MockLive = ZegoMock.layerDispatch({
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   script: [ZegoMock.code(1002, "no publish node")]
+ * })
+ * const program = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s1", type: "push" })).pipe(
+ *   Effect.flip
+ * )
+ * Effect.runPromise(program.pipe(Effect.provide(MockLive))).then((e) => assert.strictEqual(e._tag, "NoPublishNodeError"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const code = (code: number, message = `mock error ${code}`, options?: {
   readonly status?: number
   readonly headers?: Readonly<Record<string, string>>
@@ -76,7 +147,20 @@ export const code = (code: number, message = `mock error ${code}`, options?: {
   ...(options?.headers ? { headers: options.headers } : {})
 })
 
-/** A raw HTTP answer, e.g. a 502 page or a body that is not JSON. */
+/**
+ * A raw HTTP answer, e.g. a 502 page or a body that is not JSON.
+ *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * // What a proxy in front of the API may answer.
+ * const badGateway = ZegoMock.raw(502, "<html>502 Bad Gateway</html>", { "content-type": "text/html" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const raw = (status: number, body: string, headers?: Record<string, string>): Reply => ({
   _tag: "Raw",
   status,
@@ -84,13 +168,57 @@ export const raw = (status: number, body: string, headers?: Record<string, strin
   ...(headers ? { headers } : {})
 })
 
-/** The connection fails (refused, reset). */
+/**
+ * The connection fails (refused, reset).
+ *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * // The connection fails once, then the retry succeeds.
+ * const script = [ZegoMock.networkError(), ZegoMock.success()]
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const networkError = (detail = "connection reset by mock"): Reply => ({ _tag: "NetworkError", detail })
 
-/** Answers `reply` after `duration` (of the `Clock`: under `TestClock`, adjust it). */
+/**
+ * Answers `reply` after `duration` (of the `Clock`: under `TestClock`, adjust it).
+ *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ *
+ * // Slower than the default 5-second attempt limit: under `TestClock`, adjust the clock past it.
+ * const slow = ZegoMock.delay("6 seconds", ZegoMock.success())
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const delay = (duration: Duration.DurationInput, reply: Reply): Reply => ({ _tag: "Delay", duration, reply })
 
-/** Options of the mock. */
+/**
+ * Options of the mock.
+ *
+ * @example
+ * ```ts
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Every pull finds no node; every push succeeds.
+ * const options: ZegoMock.Options = {
+ *   appId: 1234567890,
+ *   serverSecret: Redacted.make("secret"),
+ *   handler: (request) => request.params.Type === "pull" ? ZegoMock.code(1003) : ZegoMock.success()
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export interface Options {
   readonly appId: number
   readonly serverSecret: Redacted.Redacted<string>
@@ -102,7 +230,30 @@ export interface Options {
   readonly serverClockOffset?: Duration.DurationInput | undefined
 }
 
-/** The recorded requests. */
+/**
+ * The recorded requests.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const program = Effect.gen(function*() {
+ *   const dispatch = yield* RtmpDispatch.RtmpDispatch
+ *   yield* dispatch.dispatch({ streamId: "s1", type: "push" })
+ *   const mock = yield* ZegoMock.ZegoMock
+ *   return yield* mock.requests
+ * })
+ * Effect.runPromise(
+ *   program.pipe(Effect.provide(ZegoMock.layerDispatch({ appId: 1234567890, serverSecret: Redacted.make("secret") })))
+ * ).then((requests) => assert.deepStrictEqual(requests.map((r) => r.action), ["RTMPDispatchV2"]))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export class ZegoMock extends Context.Tag("@effect-zego/core/ZegoMock")<ZegoMock, {
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
 }>() {}
@@ -232,7 +383,25 @@ const respond = (
   }
 }
 
-/** The mock `HttpClient` and the {@link ZegoMock} recorder. */
+/**
+ * The mock `HttpClient` and the {@link ZegoMock} recorder.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Your own layer over the mock client: the mock checks every signature with the same secret.
+ * const serverSecret = Redacted.make("secret")
+ * const TestLive = RtmpDispatch.layer({ appId: 1234567890, serverSecret, baseUrl: "http://127.0.0.1:1" })
+ *   .pipe(Layer.provideMerge(ZegoMock.layer({ appId: 1234567890, serverSecret })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient | ZegoMock> =>
   Layer.effectContext(Effect.gen(function*() {
     const requests = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
@@ -275,7 +444,27 @@ export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient | Zeg
     )
   }))
 
-/** `RtmpDispatch` over the mock, with the same AppId and secret: what a user's test provides. */
+/**
+ * `RtmpDispatch` over the mock, with the same AppId and secret: what a user's test provides.
+ *
+ * @example
+ * ```ts
+ * import { RtmpDispatch } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // In a test of your own code (with `it.effect` of @effect/vitest, say).
+ * const TestLive = ZegoMock.layerDispatch({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * const program = Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch({ streamId: "s1", type: "push" }))
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then(({ nodes }) =>
+ *   assert.strictEqual(nodes[0].url, "rtmp://127.0.0.1:1935/live/s1")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const layerDispatch = (
   options: Options & { readonly dispatch?: Partial<RtmpDispatch.Options> | undefined }
 ): Layer.Layer<RtmpDispatch.RtmpDispatch | ZegoMock, InvalidRequestError> =>
@@ -286,7 +475,24 @@ export const layerDispatch = (
     serverSecret: options.serverSecret
   }).pipe(Layer.provideMerge(layer(options)))
 
-/** Every service over the mock (one engine each, one mock client), with the same AppId and secret. */
+/**
+ * Every service over the mock (one engine each, one mock client), with the same AppId and secret.
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import { ZegoMock } from "@effect-zego/core/testing"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const TestLive = ZegoMock.layerServices({ appId: 1234567890, serverSecret: Redacted.make("secret") })
+ * const program = Effect.flatMap(StreamState.StreamState, (s) => s.describe("s1"))
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive))).then((state) => assert.strictEqual(state.state, "active"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const layerServices = (
   options: Options & { readonly services?: Partial<RoomStreams.Options> | undefined }
 ): Layer.Layer<

@@ -238,3 +238,25 @@ describe("ipv4Of", () => {
     if (!mapped) assert.isUndefined(Endpoints.ipv4Of(ip))
   })
 })
+
+describe("paths", () => {
+  it.effect("an app's own paths replace the defaults", () =>
+    Effect.gen(function*() {
+      const custom = Endpoints.router({
+        authorize: () => Effect.succeed(Option.none()),
+        paths: { callback: "/hooks/zego", streams: "/live/:streamId" }
+      })
+      const status = (path: string) =>
+        custom.pipe(
+          Effect.provideService(
+            HttpServerRequest.HttpServerRequest,
+            HttpServerRequest.fromWeb(new Request(`http://app.test${path}`, { method: "POST", body: "{" }))
+          ),
+          Effect.map((response) => response.status),
+          Effect.catchTag("RouteNotFound", () => Effect.succeed(404))
+        )
+      assert.strictEqual(yield* status("/hooks/zego"), 400)
+      assert.strictEqual(yield* status("/zego/callback"), 404)
+      assert.strictEqual(yield* status("/obs/ingest"), 403)
+    }).pipe(Effect.provide(layer())))
+})

@@ -11,6 +11,7 @@
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as Emulator from "./Emulator.js"
 /**
@@ -24,6 +25,7 @@ export * as Emulator from "./Emulator.js"
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as EmulatorError from "./EmulatorError.js"
 /**
@@ -37,6 +39,7 @@ export * as EmulatorError from "./EmulatorError.js"
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as Fault from "./Fault.js"
 /**
@@ -50,5 +53,6 @@ export * as Fault from "./Fault.js"
  * ```
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as MediaNode from "./MediaNode.js"

@@ -7,6 +7,8 @@
  *
  * Anything else (`execute`, `get`, … or the client after `transformClient` or any `HttpClient` combinator) goes
  * through `@effect/platform-node`'s undici client over the same agent.
+ *
+ * @since 0.1.0
  */
 import { DirectExchange } from "@effect-zego/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -116,7 +118,22 @@ class Exchange {
   }
 }
 
-/** The core's `DirectExchange` over an undici dispatcher. */
+/**
+ * The core's `DirectExchange` over an undici dispatcher.
+ *
+ * @example
+ * ```ts
+ * import { NodeZegoHttpClient } from "@effect-zego/node"
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import * as Effect from "effect/Effect"
+ *
+ * const exchange = Effect.map(NodeHttpClient.makeDispatcher, NodeZegoHttpClient.makeDirectExchange)
+ * Effect.runPromise(Effect.scoped(exchange)).then((direct) => assert.strictEqual(typeof direct.get, "function"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const makeDirectExchange = (dispatcher: Undici.Dispatcher): DirectExchange.DirectExchange => ({
   get: (request, done) => {
     const exchange = new Exchange(request.maxBodyBytes, done)
@@ -144,15 +161,63 @@ export const makeDirectExchange = (dispatcher: Undici.Dispatcher): DirectExchang
 /**
  * An `HttpClient` over an undici dispatcher: `@effect/platform-node`'s undici client for `execute`, carrying the
  * core's `DirectExchange` for `RtmpDispatch`.
+ *
+ * @example
+ * ```ts
+ * import { DirectExchange } from "@effect-zego/core"
+ * import { NodeZegoHttpClient } from "@effect-zego/node"
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The client carries the direct exchange `RtmpDispatch` looks for.
+ * const client = Effect.map(NodeHttpClient.makeDispatcher, NodeZegoHttpClient.make)
+ * Effect.runPromise(Effect.scoped(client)).then((c) => assert.notStrictEqual(DirectExchange.get(c), undefined))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
   Object.assign(NodeHttpClient.makeUndici(dispatcher), { [DirectExchange.TypeId]: makeDirectExchange(dispatcher) })
 
-/** The client over a dispatcher provided as `NodeHttpClient.Dispatcher`. */
+/**
+ * The client over a dispatcher provided as `NodeHttpClient.Dispatcher`.
+ *
+ * @example
+ * ```ts
+ * import { NodeZegoHttpClient } from "@effect-zego/node"
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * // On undici's global dispatcher (shared with `fetch`) instead of an agent of its own.
+ * const ClientLive = NodeZegoHttpClient.layerWithoutDispatcher.pipe(Layer.provide(NodeHttpClient.dispatcherLayerGlobal))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerWithoutDispatcher: Layer.Layer<HttpClient.HttpClient, never, NodeHttpClient.Dispatcher> = Layer
   .effect(HttpClient.HttpClient, Effect.map(NodeHttpClient.Dispatcher, make))
 
-/** The client with its own undici `Agent` (keep-alive, default options), destroyed with the layer. */
+/**
+ * The client with its own undici `Agent` (keep-alive, default options), destroyed with the layer.
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "@effect-zego/core"
+ * import { NodeZegoHttpClient } from "@effect-zego/node"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // Any core service over the node client.
+ * const StreamStateLive = StreamState.layer({ appId: 1234567890, serverSecret: Redacted.make("secret") }).pipe(
+ *   Layer.provide(NodeZegoHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
   HttpClient.HttpClient,
   Effect.map(NodeHttpClient.makeDispatcher, make)

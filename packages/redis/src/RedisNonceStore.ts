@@ -6,6 +6,8 @@
  * and the nonce's SHA-256 (a nonce is caller-controlled text: hashed, it cannot make keys long or odd), kept until
  * the callback's timestamp plus the window. `release` is a `DEL`. When Redis fails or is slow, `take` fails with
  * `CallbackUnavailableError` (answer 503, and ZEGOCLOUD retries): a store that cannot tell must not let a replay in.
+ *
+ * @since 0.1.0
  */
 import { Callback, Untrusted, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
@@ -19,7 +21,19 @@ import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
 
-/** Options of the Redis nonce store. */
+/**
+ * Options of the Redis nonce store.
+ *
+ * @example
+ * ```ts
+ * import type { RedisNonceStore } from "@effect-zego/redis"
+ *
+ * const options: RedisNonceStore.Options = { url: "redis://127.0.0.1:6379/1", commandTimeout: "200 millis" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** `redis://[user:password@]host:port[/db]`. */
   readonly url: string
@@ -50,7 +64,26 @@ const validateUrl = (url: unknown): Effect.Effect<void, ZegoError.InvalidRequest
 const reasonOf = (error: unknown): string =>
   `Redis nonce store failed (${Untrusted.quote(error instanceof Error ? error.message : String(error), 120)})`
 
-/** The store; the Redis connection is closed with the scope. */
+/**
+ * The store; the Redis connection is closed with the scope.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import { RedisNonceStore } from "@effect-zego/redis"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // A receiver with the Redis store passed explicitly (the connection closes with the scope).
+ * const receiver = Effect.gen(function*() {
+ *   const nonces = yield* RedisNonceStore.make({ url: "redis://127.0.0.1:6379" })
+ *   return yield* Callback.makeReceiver({ secret: Redacted.make("callback-secret"), nonces })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (
   options: Options
 ): Effect.Effect<Callback.NonceStore, ZegoError.InvalidRequestError, Scope.Scope> =>
@@ -115,19 +148,69 @@ export const make = (
     return { take, release }
   })
 
-/** The store as a layer: a `Callback` receiver built where it is provided uses it. */
+/**
+ * The store as a layer: a `Callback` receiver built where it is provided uses it.
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import { RedisNonceStore } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // A callback retried to another process is still refused as a replay there.
+ * const ReceiverLive = Callback.layer({ secret: Redacted.make("callback-secret") }).pipe(
+ *   Layer.provide(RedisNonceStore.layer({ url: "redis://127.0.0.1:6379" }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (
   options: Options
 ): Layer.Layer<Callback.CallbackNonceStore, ZegoError.InvalidRequestError> =>
   Layer.scoped(Callback.CallbackNonceStore, make(options))
 
-/** The options read from `ZEGO_CALLBACK_REDIS_URL` and `ZEGO_CALLBACK_REDIS_PREFIX`. */
+/**
+ * The options read from `ZEGO_CALLBACK_REDIS_URL` and `ZEGO_CALLBACK_REDIS_PREFIX`.
+ *
+ * @example
+ * ```ts
+ * import { RedisNonceStore } from "@effect-zego/redis"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ *
+ * const options = RedisNonceStore.configFromEnv.pipe(
+ *   Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["ZEGO_CALLBACK_REDIS_URL", "redis://127.0.0.1:6379"]])))
+ * )
+ * Effect.runPromise(options).then((o) => assert.strictEqual(o.keyPrefix, undefined))
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const configFromEnv: Config.Config<Options> = urlAndPrefix(
   "ZEGO_CALLBACK_REDIS_URL",
   "ZEGO_CALLBACK_REDIS_PREFIX"
 )
 
-/** The store with its options read through Effect `Config` (by default {@link configFromEnv}). */
+/**
+ * The store with its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import { RedisNonceStore } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_CALLBACK_SECRET, ZEGO_CALLBACK_REDIS_URL, and optionally ZEGO_CALLBACK_REDIS_PREFIX.
+ * const ReceiverLive = Callback.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   config: Config.Config<Options> = configFromEnv
 ): Layer.Layer<Callback.CallbackNonceStore, ConfigError.ConfigError | ZegoError.InvalidRequestError> =>

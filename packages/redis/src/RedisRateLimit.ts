@@ -28,6 +28,8 @@
  *
  * When Redis is unreachable or slow, calls go on under that in-process bucket alone: a warning is logged once
  * per outage, a counter counts the fallbacks, and Redis is tried again after `retryInterval`.
+ *
+ * @since 0.1.0
  */
 import { RateLimit, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
@@ -44,7 +46,23 @@ import type * as Scope from "effect/Scope"
 import { Redis, ReplyError } from "ioredis"
 import { urlAndPrefix } from "./internal/config.js"
 
-/** Options of the Redis store. */
+/**
+ * Options of the Redis store.
+ *
+ * @example
+ * ```ts
+ * import type { RedisRateLimit } from "@effect-zego/redis"
+ *
+ * const options: RedisRateLimit.Options = {
+ *   url: "redis://127.0.0.1:6379/0",
+ *   keyPrefix: "my-app:rtmp:",
+ *   commandTimeout: "250 millis"
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** `redis://[user:password@]host:port[/db]`. */
   readonly url: string
@@ -58,7 +76,22 @@ export interface Options {
   readonly retryInterval?: Duration.DurationInput | undefined
 }
 
-/** Calls that went through the in-process bucket because Redis failed or was too slow. */
+/**
+ * Calls that went through the in-process bucket because Redis failed or was too slow.
+ *
+ * @example
+ * ```ts
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as Effect from "effect/Effect"
+ * import * as Metric from "effect/Metric"
+ *
+ * // How often Redis was not there and the in-process bucket stood in.
+ * const fallbackCount = Effect.map(Metric.value(RedisRateLimit.fallbacks), (state) => state.count)
+ * ```
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
 export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
   description: "Rate-limit tokens taken from the in-process bucket because Redis failed or was too slow",
   // Only goes up: exported to OpenTelemetry as a monotonic COUNTER.
@@ -151,7 +184,22 @@ const failure = (error: unknown): Failure => ({
   answered: error instanceof ReplyError
 })
 
-/** The store; the Redis connection is closed with the scope. */
+/**
+ * The store; the Redis connection is closed with the scope.
+ *
+ * @example
+ * ```ts
+ * import { RateLimit } from "@effect-zego/core"
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // As `layer` does: the store for as long as the layer lives.
+ * const StoreLive = Layer.scoped(RateLimit.RateLimitStore, RedisRateLimit.make({ url: "redis://127.0.0.1:6379" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (
   options: Options
 ): Effect.Effect<RateLimit.Store, ZegoError.InvalidRequestError, Scope.Scope> =>
@@ -321,17 +369,66 @@ export const make = (
     return { limiter }
   })
 
-/** The store as a layer: provide it to the `RtmpDispatch` layers that should share the budget. */
+/**
+ * The store as a layer: provide it to the `RtmpDispatch` layers that should share the budget.
+ *
+ * @example
+ * ```ts
+ * import { NodeRtmpDispatch } from "@effect-zego/node"
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // Every process that runs this shares the AppId's 40 dispatches per second.
+ * const DispatchLive = NodeRtmpDispatch.layer.pipe(
+ *   Layer.provide(RedisRateLimit.layer({ url: "redis://127.0.0.1:6379" }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: Options): Layer.Layer<RateLimit.RateLimitStore, ZegoError.InvalidRequestError> =>
   Layer.scoped(RateLimit.RateLimitStore, make(options))
 
-/** The options read from `ZEGO_RATE_LIMIT_REDIS_URL` and `ZEGO_RATE_LIMIT_REDIS_PREFIX`. */
+/**
+ * The options read from `ZEGO_RATE_LIMIT_REDIS_URL` and `ZEGO_RATE_LIMIT_REDIS_PREFIX`.
+ *
+ * @example
+ * ```ts
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ *
+ * const options = RedisRateLimit.configFromEnv.pipe(
+ *   Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["ZEGO_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379"]])))
+ * )
+ * Effect.runPromise(options).then((o) => assert.strictEqual(o.url, "redis://127.0.0.1:6379"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const configFromEnv: Config.Config<Options> = urlAndPrefix(
   "ZEGO_RATE_LIMIT_REDIS_URL",
   "ZEGO_RATE_LIMIT_REDIS_PREFIX"
 )
 
-/** The store with its options read through Effect `Config` (by default {@link configFromEnv}). */
+/**
+ * The store with its options read through Effect `Config` (by default {@link configFromEnv}).
+ *
+ * @example
+ * ```ts
+ * import { NodeRtmpDispatch } from "@effect-zego/node"
+ * import { RedisRateLimit } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_RATE_LIMIT_REDIS_URL, and optionally ZEGO_RATE_LIMIT_REDIS_PREFIX.
+ * const DispatchLive = NodeRtmpDispatch.layer.pipe(Layer.provide(RedisRateLimit.layerConfig()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   config: Config.Config<Options> = configFromEnv
 ): Layer.Layer<RateLimit.RateLimitStore, ConfigError.ConfigError | ZegoError.InvalidRequestError> =>
