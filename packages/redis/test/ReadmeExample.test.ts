@@ -1,8 +1,8 @@
-// The root README's Redis example, run against a redis-server and an emulator on loopback.
-import { RtmpDispatch } from "@effect-zego/core"
+// The Redis examples of the READMEs (the root one and the package's), run against a redis-server and an emulator on loopback.
+import { Callback, RtmpDispatch } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
 import { NodeRtmpDispatch } from "@effect-zego/node"
-import { RedisRateLimit } from "@effect-zego/redis"
+import { RedisNonceStore, RedisRateLimit } from "@effect-zego/redis"
 import { assert, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Logger, LogLevel, Metric, Redacted } from "effect"
 import { startRedis } from "./redisServer.js"
@@ -31,4 +31,38 @@ it.live("the README's layer shares the budget through the Redis of ZEGO_RATE_LIM
       .pipe(Effect.provide(ZegoLive), Effect.provide(Layer.setConfigProvider(env)))
     assert.strictEqual(result.nodes[0].streamName, "r")
     assert.strictEqual(yield* fallbacks, before, "the call went through Redis")
+  }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
+
+it.live("the redis README's receiver refuses, through the Redis of ZEGO_CALLBACK_REDIS_URL, a nonce another took", () =>
+  Effect.gen(function*() {
+    const redis = yield* startRedis
+    const secret = Redacted.make("readme-callback-secret")
+    const env = ConfigProvider.fromMap(
+      new Map([
+        ["ZEGO_CALLBACK_SECRET", Redacted.value(secret)],
+        ["ZEGO_CALLBACK_REDIS_URL", redis.url]
+      ])
+    )
+    const ReceiverLive = Callback.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    const body = JSON.stringify({
+      event: "stream_create",
+      appid: "1",
+      timestamp,
+      nonce: "readme-nonce",
+      signature: Callback.signature(secret, timestamp, "readme-nonce"),
+      stream_id: "r",
+      room_session_id: "858012925204410400",
+      stream_seq: "1",
+      create_time_ms: String(Date.now())
+    })
+    // Two receivers, as two processes behind one callback URL would be: the second sees the first's nonce.
+    const receive = Effect.flatMap(Callback.CallbackReceiver, (receiver) => receiver.receive({ body })).pipe(
+      Effect.provide(ReceiverLive),
+      Effect.provide(Layer.setConfigProvider(env))
+    )
+    const first = yield* receive
+    assert.strictEqual(first._tag, "StreamCreated")
+    const second = yield* Effect.flip(receive)
+    assert.strictEqual(second._tag, "CallbackReplayError")
   }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
