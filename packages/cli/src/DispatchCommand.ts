@@ -206,7 +206,10 @@ export const embeddedLayer = (
   isTest: boolean | undefined
 ): Layer.Layer<
   RtmpDispatch.RtmpDispatch,
-  EmulatorError.InvalidOptionsError | EmulatorError.StartError | ZegoError.InvalidRequestError
+  | EmulatorError.InvalidOptionsError
+  | EmulatorError.StartError
+  | ZegoError.InvalidRequestError
+  | ConfigError.ConfigError
 > =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const { Emulator } = yield* Effect.promise(() => import("@effect-zego/emulator"))
@@ -217,11 +220,14 @@ export const embeddedLayer = (
         `zego-rtmp: ZEGO_APP_ID and ZEGO_SERVER_SECRET are not set, so this dispatch goes to the embedded ` +
           `ZEGOCLOUD emulator at ${emulator.baseUrl} (demo app ${app.appId}); set them to use ZEGOCLOUD.`
       )
+      // The rate limit of ZEGO_RATE_LIMIT / ZEGO_RATE_LIMIT_WINDOW applies here too, as with a server of one's own.
+      const rateLimit = yield* RtmpDispatch.rateLimitFromEnv
       return dispatchLayer({
         appId: app.appId,
         serverSecret: app.serverSecret,
         baseUrl: emulator.baseUrl,
-        isTest: isTest ?? app.isTest
+        isTest: isTest ?? app.isTest,
+        rateLimit
       })
     }))
     const emulator = Emulator.layer({ apps: [Emulator.demoApp, Emulator.demoTestApp], host: "127.0.0.1" })

@@ -147,6 +147,12 @@ describe.concurrent("errors name the flag or variable", () => {
         2,
         /^ConfigError: ZEGO_RATE_LIMIT_WINDOW: Expected a duration/
       )
+      // Without credentials (the embedded emulator) the variables are read too.
+      assertFailed(
+        yield* runInProcess(push("demo"), { ZEGO_RATE_LIMIT: "lots" }),
+        2,
+        /^ConfigError: ZEGO_RATE_LIMIT: Expected a positive integer or off/
+      )
     }))
 })
 

@@ -139,6 +139,27 @@ export {
    */
   MAX_DURATION,
   /**
+   * The `rateLimit` option alone, from `ZEGO_RATE_LIMIT` and `ZEGO_RATE_LIMIT_WINDOW` (as {@link configFromEnv}
+   * reads it), for a program that takes its other options elsewhere.
+   *
+   * @example
+   * ```ts
+   * import { RtmpDispatch } from "@effect-zego/core"
+   * import * as ConfigProvider from "effect/ConfigProvider"
+   * import * as Effect from "effect/Effect"
+   *
+   * const rateLimit = RtmpDispatch.rateLimitFromEnv.pipe(
+   *   Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["ZEGO_RATE_LIMIT", "10"]])))
+   * )
+   * Effect.runPromise(rateLimit).then((limit) => console.log(limit))
+   * // Output: { limit: 10, window: "1 second" } (the default window)
+   * ```
+   *
+   * @since 0.1.0
+   * @category config
+   */
+  rateLimitFromEnv,
+  /**
    * Checks a base URL: https, or http on a loopback host.
    *
    * @example

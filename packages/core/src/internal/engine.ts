@@ -906,6 +906,23 @@ const rateLimitConfig: Config.Config<number | false | undefined> = Config.string
 )
 
 /**
+ * The `rateLimit` option read from `ZEGO_RATE_LIMIT` (a positive integer, or `off`) and `ZEGO_RATE_LIMIT_WINDOW` (a
+ * duration): `undefined` (each action's own limit) when neither is set; either one alone keeps the default of the
+ * other.
+ */
+export const rateLimitFromEnv: Config.Config<RateLimit.RateLimit | false | undefined> = Config.all({
+  limit: rateLimitConfig,
+  window: Config.option(Config.duration("ZEGO_RATE_LIMIT_WINDOW"))
+}).pipe(
+  Config.map(({ limit, window }) =>
+    limit === false ? false : limit === undefined && Option.isNone(window) ? undefined : {
+      limit: limit ?? RateLimit.defaultRateLimit.limit,
+      window: Option.getOrElse(window, () => RateLimit.defaultRateLimit.window)
+    }
+  )
+)
+
+/**
  * The options read from `ZEGO_APP_ID`, `ZEGO_SERVER_SECRET`, `ZEGO_REGION`, `ZEGO_BASE_URL`, `ZEGO_IS_TEST`,
  * `ZEGO_RATE_LIMIT` and `ZEGO_RATE_LIMIT_WINDOW`.
  */
@@ -917,19 +934,12 @@ export const configFromEnv: Config.Config<Options> = Config.all({
   ),
   baseUrl: Config.option(Config.string("ZEGO_BASE_URL")),
   isTest: Config.option(Config.boolean("ZEGO_IS_TEST")),
-  rateLimit: rateLimitConfig,
-  rateLimitWindow: Config.option(Config.duration("ZEGO_RATE_LIMIT_WINDOW"))
+  rateLimit: rateLimitFromEnv
 }).pipe(
-  Config.map(({ baseUrl, isTest, rateLimit, rateLimitWindow, ...rest }): Options => ({
+  Config.map(({ baseUrl, isTest, ...rest }): Options => ({
     ...rest,
     baseUrl: Option.getOrUndefined(baseUrl),
-    isTest: Option.getOrUndefined(isTest),
-    rateLimit: rateLimit === false ? false : rateLimit === undefined && Option.isNone(rateLimitWindow)
-      ? undefined
-      : {
-        limit: rateLimit ?? RateLimit.defaultRateLimit.limit,
-        window: Option.getOrElse(rateLimitWindow, () => RateLimit.defaultRateLimit.window)
-      }
+    isTest: Option.getOrUndefined(isTest)
   }))
 )
 
