@@ -17,9 +17,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
+import { connect, validateUrl } from "./internal/connection.js"
 
 /**
  * Options of the Redis nonce store.
@@ -43,21 +43,6 @@ export interface Options {
   readonly commandTimeout?: Duration.DurationInput | undefined
   /** How long `make` waits for the first connection. Default 3 s. */
   readonly connectTimeout?: Duration.DurationInput | undefined
-}
-
-const validateUrl = (url: unknown): Effect.Effect<void, ZegoError.InvalidRequestError> => {
-  const invalid = new ZegoError.InvalidRequestError({
-    parameter: "url",
-    detail: "the Redis URL must look like redis://host:port (or rediss:// for TLS)"
-  })
-  try {
-    const parsed = new URL(String(url))
-    return (parsed.protocol === "redis:" || parsed.protocol === "rediss:") && parsed.hostname !== ""
-      ? Effect.void
-      : Effect.fail(invalid)
-  } catch {
-    return Effect.fail(invalid)
-  }
 }
 
 /** Why a Redis call failed, short (an ioredis message holds no secret, but may be long). */
@@ -92,28 +77,7 @@ export const make = (
     const timeout = Duration.decode(options.commandTimeout ?? "500 millis")
     const connectTimeout = Duration.decode(options.connectTimeout ?? "3 seconds")
     const prefix = options.keyPrefix ?? "effect-zego:callback-nonce:"
-    const redis = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const client = new Redis(options.url, {
-          // Fail at once while disconnected instead of queueing: the callback is refused and retried later.
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 0,
-          connectTimeout: Duration.toMillis(connectTimeout),
-          commandTimeout: Duration.toMillis(timeout),
-          retryStrategy: (attempt) => Math.min(attempt * 100, 1000)
-        })
-        // Failures reach each call as a rejected command; the connection's own events would only repeat them.
-        client.on("error", () => {})
-        return client
-      }),
-      (client) => Effect.sync(() => client.disconnect())
-    )
-    yield* Effect.async<void>((resume) => {
-      if (redis.status === "ready") return resume(Effect.void)
-      const done = () => resume(Effect.void)
-      redis.once("ready", done)
-      redis.once("error", done)
-    }).pipe(Effect.timeout(connectTimeout), Effect.ignore)
+    const redis = yield* connect(options.url, { commandTimeout: timeout, connectTimeout })
 
     const keyOf = (nonce: string) => prefix + createHash("sha256").update(nonce, "utf8").digest("hex")
 

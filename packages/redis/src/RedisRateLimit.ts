@@ -45,6 +45,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Redis, ReplyError } from "ioredis"
 import { urlAndPrefix } from "./internal/config.js"
+import { connect, validateUrl } from "./internal/connection.js"
 
 /**
  * Options of the Redis store.
@@ -157,22 +158,6 @@ interface RedisWithScripts extends Redis {
   zegoRelease(key: string, windowMillis: number, member: string): Promise<number>
 }
 
-/** Checks the URL's form; the URL itself is never echoed, since it may hold a password. */
-const validateUrl = (url: string): Effect.Effect<void, ZegoError.InvalidRequestError> => {
-  const invalid = new ZegoError.InvalidRequestError({
-    parameter: "url",
-    detail: "the Redis URL must look like redis://host:port (or rediss:// for TLS)"
-  })
-  try {
-    const parsed = new URL(url)
-    return (parsed.protocol === "redis:" || parsed.protocol === "rediss:") && parsed.hostname !== ""
-      ? Effect.void
-      : Effect.fail(invalid)
-  } catch {
-    return Effect.fail(invalid)
-  }
-}
-
 /** A Redis call that failed: why, and whether Redis answered (then a script did not run unseen). */
 interface Failure {
   readonly reason: string
@@ -211,32 +196,10 @@ export const make = (
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
     // Background work (releases, removals, renewals) ends with the store.
     const scope = yield* Effect.scope
-    const redis = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const client = new Redis(options.url, {
-          // Fail at once while disconnected instead of queueing: the caller then uses its in-process bucket.
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 0,
-          connectTimeout: Duration.toMillis(connectTimeout),
-          commandTimeout: Duration.toMillis(timeout),
-          retryStrategy: (attempt) => Math.min(attempt * 100, 1000)
-        }) as RedisWithScripts
-        client.defineCommand("zegoAcquire", { numberOfKeys: 1, lua: ACQUIRE })
-        client.defineCommand("zegoRenew", { numberOfKeys: 1, lua: RENEW })
-        client.defineCommand("zegoRelease", { numberOfKeys: 1, lua: RELEASE })
-        // Failures reach each call as a rejected command; the connection's own events would only repeat them.
-        client.on("error", () => {})
-        return client
-      }),
-      (client) => Effect.sync(() => client.disconnect())
-    )
-    // Give the first connection a moment, so that a store that starts with Redis up uses it from the first call.
-    yield* Effect.async<void>((resume) => {
-      if (redis.status === "ready") return resume(Effect.void)
-      const done = () => resume(Effect.void)
-      redis.once("ready", done)
-      redis.once("error", done)
-    }).pipe(Effect.timeout(connectTimeout), Effect.ignore)
+    const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithScripts
+    redis.defineCommand("zegoAcquire", { numberOfKeys: 1, lua: ACQUIRE })
+    redis.defineCommand("zegoRenew", { numberOfKeys: 1, lua: RENEW })
+    redis.defineCommand("zegoRelease", { numberOfKeys: 1, lua: RELEASE })
 
     // On the monotonic clock, so that a step of the wall clock does not stretch or skip the retry interval.
     const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1_000_000)

@@ -1,0 +1,56 @@
+/** The Redis connection both services open: checked URL, fail-fast client, closed with the scope. */
+import { ZegoError } from "@effect-zego/core"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { Redis } from "ioredis"
+
+/** Checks the URL's form; the URL itself is never echoed, since it may hold a password. */
+export const validateUrl = (url: unknown): Effect.Effect<void, ZegoError.InvalidRequestError> => {
+  const invalid = new ZegoError.InvalidRequestError({
+    parameter: "url",
+    detail: "the Redis URL must look like redis://host:port (or rediss:// for TLS)"
+  })
+  try {
+    const parsed = new URL(String(url))
+    return (parsed.protocol === "redis:" || parsed.protocol === "rediss:") && parsed.hostname !== ""
+      ? Effect.void
+      : Effect.fail(invalid)
+  } catch {
+    return Effect.fail(invalid)
+  }
+}
+
+/**
+ * A client of `url` that fails a call at once while disconnected instead of queueing it (the caller has its own
+ * way out: a fallback bucket, or a refused callback that ZEGOCLOUD retries), closed with the scope. It waits up to
+ * `connectTimeout` for the first connection, so that a service that starts with Redis up uses it from the first call.
+ */
+export const connect = (
+  url: string,
+  options: { readonly commandTimeout: Duration.Duration; readonly connectTimeout: Duration.Duration }
+): Effect.Effect<Redis, never, Scope.Scope> =>
+  Effect.tap(
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const client = new Redis(url, {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+          connectTimeout: Duration.toMillis(options.connectTimeout),
+          commandTimeout: Duration.toMillis(options.commandTimeout),
+          retryStrategy: (attempt) => Math.min(attempt * 100, 1000)
+        })
+        // Failures reach each call as a rejected command; the connection's own events would only repeat them.
+        client.on("error", () => {})
+        return client
+      }),
+      (client) => Effect.sync(() => client.disconnect())
+    ),
+    (redis) =>
+      Effect.async<void>((resume) => {
+        if (redis.status === "ready") return resume(Effect.void)
+        const done = () => resume(Effect.void)
+        redis.once("ready", done)
+        redis.once("error", done)
+      }).pipe(Effect.timeout(options.connectTimeout), Effect.ignore)
+  )
