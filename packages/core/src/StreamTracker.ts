@@ -26,6 +26,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
@@ -33,6 +34,7 @@ import * as Stream from "effect/Stream"
 import type * as Callback from "./Callback.js"
 import * as TrackerStore from "./internal/trackerStore.js"
 import * as StreamState from "./StreamState.js"
+import { InvalidRequestError } from "./ZegoError.js"
 
 /**
  * Where a status was learnt: a callback, or a `DescribeRTCStreamState` answer.
@@ -128,6 +130,7 @@ export type Change = Status
  * import { ZegoMock } from "@effect-zego/core/testing"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
  * import * as Redacted from "effect/Redacted"
  *
  * // Not known yet: the tracker asks DescribeRTCStreamState (the mock answers "active").
@@ -422,8 +425,25 @@ const stripeOf = (streamId: string): number => {
   return (hash >>> 0) % STRIPES
 }
 
+const invalid = (parameter: string, detail: string) => new InvalidRequestError({ parameter, detail })
+
+/** `maxAge` a positive, finite duration and `capacity` a positive integer: anything else would be unbounded. */
+const validateOptions = (options: Options) =>
+  Effect.gen(function*() {
+    const maxAge = options.maxAge === undefined ? Option.some(DEFAULT_MAX_AGE) : Duration.decodeUnknown(options.maxAge)
+    if (
+      Option.isNone(maxAge) || !Duration.isFinite(maxAge.value) || !Duration.greaterThan(maxAge.value, Duration.zero)
+    ) {
+      return yield* invalid("maxAge", "must be a positive, finite duration")
+    }
+    const capacity = options.capacity ?? DEFAULT_CAPACITY
+    if (!Number.isSafeInteger(capacity) || capacity < 1) return yield* invalid("capacity", "must be a positive integer")
+    return { maxAgeMillis: Duration.toMillis(maxAge.value), capacity }
+  })
+
 /**
- * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub).
+ * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Fails with
+ * `InvalidRequestError` when `maxAge` is not a positive, finite duration or `capacity` not a positive integer.
  *
  * @example
  * ```ts
@@ -443,12 +463,14 @@ const stripeOf = (streamId: string): number => {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<Service, never, StreamState.StreamState | Scope.Scope> =>
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, InvalidRequestError, StreamState.StreamState | Scope.Scope> =>
   Effect.gen(function*() {
+    const { capacity, maxAgeMillis } = yield* validateOptions(options)
     const streamState = yield* StreamState.StreamState
     const scope = yield* Effect.scope
-    const maxAgeMillis = Duration.toMillis(options.maxAge ?? DEFAULT_MAX_AGE)
-    const store = options.store ?? memoryStore(options.capacity ?? DEFAULT_CAPACITY)
+    const store = options.store ?? memoryStore(capacity)
     const hub = yield* Effect.acquireRelease(PubSub.sliding<Change>(CHANGES_BUFFER), PubSub.shutdown)
     const locks = yield* Effect.forEach(Array.from({ length: STRIPES }), () => Effect.makeSemaphore(1))
     const inflight = yield* Ref.make(new Map<string, Deferred.Deferred<Status | undefined>>())
@@ -563,6 +585,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Strea
  * import { StreamState, StreamTracker } from "@effect-zego/core"
  * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
  *
  * const TrackerLive = StreamTracker.layer().pipe(
  *   Layer.provide(StreamState.layerConfig()),
@@ -573,5 +596,5 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Strea
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<StreamTracker, never, StreamState.StreamState> =>
+export const layer = (options?: Options): Layer.Layer<StreamTracker, InvalidRequestError, StreamState.StreamState> =>
   Layer.scoped(StreamTracker, make(options))

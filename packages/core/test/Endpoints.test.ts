@@ -149,6 +149,19 @@ describe("POST /obs/ingest", () => {
       assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 0)
     }).pipe(Effect.provide(layer())))
 
+  it.effect("a router built without authorize (from JavaScript) serves nothing: 403, and sends nothing", () =>
+    Effect.gen(function*() {
+      const bare = Endpoints.router({} as unknown as Endpoints.Options)
+      const response = yield* bare.pipe(
+        Effect.provideService(
+          HttpServerRequest.HttpServerRequest,
+          HttpServerRequest.fromWeb(new Request("http://app.test/obs/ingest?stream=s", { method: "POST" }))
+        )
+      )
+      assert.strictEqual(response.status, 403)
+      assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 0)
+    }).pipe(Effect.provide(layer())))
+
   it.effect("dispatches a push for the authorized stream: server, streamKey, url, useBy = now + 2 h", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

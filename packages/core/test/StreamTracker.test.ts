@@ -2,6 +2,7 @@ import { Callback, StreamState, StreamTracker, ZegoError } from "@effect-zego/co
 import { ZegoMock } from "@effect-zego/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
@@ -548,4 +549,29 @@ describe("StreamTracker: capacity and layers", () => {
         Layer.provideMerge(ZegoMock.layerServices({ appId: APP_ID, serverSecret: SECRET, services: { isTest: true } }))
       )
     )))
+  it.effect("options that would leave it unbounded are an InvalidRequestError; memoryStore is bounded whatever it gets", () =>
+    Effect.gen(function*() {
+      const services = ZegoMock.layerServices({ appId: APP_ID, serverSecret: SECRET })
+      for (
+        const [options, parameter] of [
+          [{ capacity: Number.NaN }, "capacity"],
+          [{ capacity: 0 }, "capacity"],
+          [{ capacity: 1.5 }, "capacity"],
+          [{ maxAge: Duration.infinity }, "maxAge"],
+          [{ maxAge: "-1 second" }, "maxAge"],
+          [{ maxAge: "soon" as Duration.DurationInput }, "maxAge"]
+        ] as const
+      ) {
+        const error = yield* Effect.flip(Effect.scoped(StreamTracker.make(options)).pipe(Effect.provide(services)))
+        assert.strictEqual(error._tag, "InvalidRequestError")
+        assert.strictEqual(error.parameter, parameter)
+      }
+      const store = StreamTracker.memoryStore(Number.NaN)
+      const entry = (streamId: string): StreamTracker.Entry => ({
+        status: { state: "absent", streamId, source: "describe", checkedAt: new Date(0) },
+        key: undefined
+      })
+      for (const id of ["a", "b", "c"]) yield* store.set(id, entry(id))
+      assert.lengthOf(yield* store.list, 1)
+    }))
 })

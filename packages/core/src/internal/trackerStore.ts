@@ -9,7 +9,8 @@ import type { Entry, Store } from "../StreamTracker.js"
 export const memory = (capacity: number): Store => {
   const settled = new Map<string, Entry>()
   const live = new Map<string, Entry>()
-  const max = Math.max(1, Math.floor(capacity))
+  // Bounded whatever it is given: NaN, a negative or an infinite capacity would otherwise keep every stream.
+  const max = Number.isSafeInteger(Math.floor(capacity)) && capacity >= 1 ? Math.floor(capacity) : 1
 
   // The oldest key of `map` other than `keep` (the entry just set is never the one forgotten).
   const oldest = (map: Map<string, Entry>, keep: string): string | undefined => {
