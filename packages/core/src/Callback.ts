@@ -26,6 +26,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { sha1 } from "js-sha1"
 import * as LosslessJson from "./internal/losslessJson.js"
+import { utf8Bytes } from "./Params.js"
 import { hasUnsafeCharacters, quote } from "./Untrusted.js"
 import { InvalidRequestError } from "./ZegoError.js"
 
@@ -641,28 +642,11 @@ const decodeError = (reason: string) => new CallbackDecodeError({ reason })
 
 const JSON_LIMITS: LosslessJson.Limits = { maxDepth: MAX_DEPTH, maxValues: MAX_VALUES }
 
-const utf8Length = (text: string): number => {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) bytes += 1
-    else if (c < 0x800) bytes += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
-}
-
 const bodyText = (body: string | Uint8Array, maxBytes: number): Either.Either<string, CallbackDecodeError> => {
   const tooLarge = () => Either.left(decodeError(`the body is larger than ${maxBytes} bytes`))
   if (typeof body === "string") {
     // A string's UTF-8 form is at least as long as it, and at most three times.
-    if (body.length > maxBytes || (body.length * 3 > maxBytes && utf8Length(body) > maxBytes)) return tooLarge()
+    if (body.length > maxBytes || (body.length * 3 > maxBytes && utf8Bytes(body) > maxBytes)) return tooLarge()
     return Either.right(body)
   }
   if (!(body instanceof Uint8Array)) return Either.left(decodeError("the body must be a string or a Uint8Array"))
