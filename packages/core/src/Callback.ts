@@ -25,6 +25,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { sha1 } from "js-sha1"
+import { boundedDuration, MAX_DURATION } from "./internal/engine.js"
 import * as LosslessJson from "./internal/losslessJson.js"
 import { utf8Bytes } from "./Params.js"
 import { hasUnsafeCharacters, quote } from "./Untrusted.js"
@@ -780,7 +781,7 @@ export const DEFAULT_WINDOW = Duration.minutes(5)
  * @since 0.1.0
  * @category constants
  */
-export const MAX_WINDOW = Duration.hours(1)
+export const MAX_WINDOW: Duration.Duration = MAX_DURATION
 
 /**
  * A callback whose signature held, whose timestamp was fresh and whose nonce is now taken.
@@ -827,16 +828,8 @@ interface ValidVerifyOptions {
 
 const invalid = (parameter: string, detail: string) => new InvalidRequestError({ parameter, detail })
 
-const validateWindow = (input: Duration.DurationInput | undefined): Either.Either<number, InvalidRequestError> => {
-  const window = input === undefined ? Option.some(DEFAULT_WINDOW) : Duration.decodeUnknown(input)
-  if (Option.isNone(window) || !Duration.greaterThan(window.value, Duration.zero)) {
-    return Either.left(invalid("window", "must be a positive duration"))
-  }
-  if (Duration.greaterThan(window.value, MAX_WINDOW)) {
-    return Either.left(invalid("window", `must be at most ${Duration.format(MAX_WINDOW)}`))
-  }
-  return Either.right(Duration.toMillis(window.value))
-}
+const validateWindow = (input: Duration.DurationInput | undefined): Either.Either<number, InvalidRequestError> =>
+  Either.map(boundedDuration("window", input ?? DEFAULT_WINDOW), Duration.toMillis)
 
 const validateSecret = (secret: unknown): Either.Either<Redacted.Redacted<string>, InvalidRequestError> => {
   if (!Redacted.isRedacted(secret)) {

@@ -26,12 +26,12 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Callback from "./Callback.js"
+import * as Engine from "./internal/engine.js"
 import * as TrackerStore from "./internal/trackerStore.js"
 import * as StreamState from "./StreamState.js"
 import { InvalidRequestError } from "./ZegoError.js"
@@ -130,7 +130,6 @@ export type Change = Status
  * import { ZegoMock } from "@effect-zego/core/testing"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
  * import * as Redacted from "effect/Redacted"
  *
  * // Not known yet: the tracker asks DescribeRTCStreamState (the mock answers "active").
@@ -186,7 +185,7 @@ export interface Service {
  * @category models
  */
 export interface Options {
-  /** A status older than this is re-checked by `get`. Default 30 seconds. */
+  /** A status older than this is re-checked by `get`. Default 30 seconds; at most 1 hour. */
   readonly maxAge?: Duration.DurationInput | undefined
   /**
    * How many streams the default store keeps: when full it forgets the least recently updated closed or absent
@@ -425,25 +424,21 @@ const stripeOf = (streamId: string): number => {
   return (hash >>> 0) % STRIPES
 }
 
-const invalid = (parameter: string, detail: string) => new InvalidRequestError({ parameter, detail })
-
-/** `maxAge` a positive, finite duration and `capacity` a positive integer: anything else would be unbounded. */
+/** `maxAge` a positive duration of at most an hour and `capacity` a positive integer: anything else is unbounded. */
 const validateOptions = (options: Options) =>
   Effect.gen(function*() {
-    const maxAge = options.maxAge === undefined ? Option.some(DEFAULT_MAX_AGE) : Duration.decodeUnknown(options.maxAge)
-    if (
-      Option.isNone(maxAge) || !Duration.isFinite(maxAge.value) || !Duration.greaterThan(maxAge.value, Duration.zero)
-    ) {
-      return yield* invalid("maxAge", "must be a positive, finite duration")
-    }
+    const maxAge = yield* Engine.boundedDuration("maxAge", options.maxAge ?? DEFAULT_MAX_AGE)
     const capacity = options.capacity ?? DEFAULT_CAPACITY
-    if (!Number.isSafeInteger(capacity) || capacity < 1) return yield* invalid("capacity", "must be a positive integer")
-    return { maxAgeMillis: Duration.toMillis(maxAge.value), capacity }
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      return yield* new InvalidRequestError({ parameter: "capacity", detail: "must be a positive integer" })
+    }
+    return { maxAgeMillis: Duration.toMillis(maxAge), capacity }
   })
 
 /**
  * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Fails with
- * `InvalidRequestError` when `maxAge` is not a positive, finite duration or `capacity` not a positive integer.
+ * `InvalidRequestError` when `maxAge` is not a positive duration of at most an hour or `capacity` not a positive
+ * integer.
  *
  * @example
  * ```ts
@@ -585,7 +580,6 @@ export const make = (
  * import { StreamState, StreamTracker } from "@effect-zego/core"
  * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
  *
  * const TrackerLive = StreamTracker.layer().pipe(
  *   Layer.provide(StreamState.layerConfig()),

@@ -558,6 +558,7 @@ describe("StreamTracker: capacity and layers", () => {
           [{ capacity: 0 }, "capacity"],
           [{ capacity: 1.5 }, "capacity"],
           [{ maxAge: Duration.infinity }, "maxAge"],
+          [{ maxAge: "2 hours" }, "maxAge"],
           [{ maxAge: "-1 second" }, "maxAge"],
           [{ maxAge: "soon" as Duration.DurationInput }, "maxAge"]
         ] as const

@@ -262,7 +262,7 @@ const validateOptions = (options: Options): Either.Either<ValidOptions, InvalidR
   readInput("options", () => validateOptionsUnsafe(options))
 
 /** A duration option: positive, and at most {@link MAX_DURATION}. */
-const boundedDuration = (
+export const boundedDuration = (
   parameter: string,
   input: unknown
 ): Either.Either<Duration.Duration, InvalidRequestError> => {
