@@ -79,7 +79,7 @@ export type DispatchFlags = Command.Command.ParseConfig<typeof dispatch>
 export const dispatchDescription =
   "Get a ZEGOCLOUD RTMP publish (push) or pull node, with OBS settings and an ffmpeg command. Credentials come " +
   "from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, ZEGO_IS_TEST); without them, the " +
-  "dispatch goes to an emulator started in-process."
+  "dispatch goes to an emulator started in-process. ZEGO_RATE_LIMIT and ZEGO_RATE_LIMIT_WINDOW apply either way."
 
 /** The flags of `zego-rtmp emulator`. */
 export const emulator = {
