@@ -10,7 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import * as Tracer from "effect/Tracer"
+import { recordSpans } from "./utils.js"
 
 type Raw = Record<string, string | ReadonlyArray<string>>
 
@@ -712,16 +712,7 @@ describe("Callback", () => {
 
   describe("observability", () => {
     it.effect("receive is a server span naming the event's kind or the error's tag, and nothing of the body", () => {
-      const spans: Array<Tracer.Span> = []
-      const tracing = Layer.unwrapEffect(Effect.map(Effect.tracer, (native) =>
-        Layer.setTracer(Tracer.make({
-          span: (...args) => {
-            const span = native.span(...args)
-            spans.push(span)
-            return span
-          },
-          context: native.context
-        }))))
+      const { layer: tracing, spans } = recordSpans()
       return Effect.gen(function*() {
         const r = yield* receiver()
         yield* r.receive({ body: json(createFields()) })

@@ -13,27 +13,18 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricState from "effect/MetricState"
 import * as Option from "effect/Option"
-import * as Tracer from "effect/Tracer"
-import { APP_ID, mockLayer, requests, SECRET, SECRET_TEXT, service, withTime } from "./utils.js"
+import { APP_ID, mockLayer, recordSpans, requests, SECRET, SECRET_TEXT, service, withTime } from "./utils.js"
 
 /** Records every log line (logfmt, all levels) and every span. */
 const capture = () => {
   const logs: Array<string> = []
-  const spans: Array<Tracer.Span> = []
+  const tracing = recordSpans()
   const layer = Layer.mergeAll(
     Logger.replace(Logger.defaultLogger, Logger.make((options) => logs.push(Logger.logfmtLogger.log(options)))),
     Logger.minimumLogLevel(LogLevel.All),
-    Layer.unwrapEffect(Effect.map(Effect.tracer, (native) =>
-      Layer.setTracer(Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      }))))
+    tracing.layer
   )
-  return { logs, spans, layer }
+  return { logs, spans: tracing.spans, layer }
 }
 
 const responseCount = (code: string) =>

@@ -2,8 +2,10 @@ import { RtmpDispatch } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as Tracer from "effect/Tracer"
 
 export const APP_ID = 12345
 export const SECRET_TEXT = "9193cc662a4c0ec135ec71fb57194b38"
@@ -28,3 +30,18 @@ export const withTime = <A, E, R>(
     yield* TestClock.adjust(time)
     return yield* Fiber.join(fiber)
   })
+
+/** A tracer layer that records every span it makes (the native tracer's spans, kept in `spans`). */
+export const recordSpans = () => {
+  const spans: Array<Tracer.Span> = []
+  const layer = Layer.unwrapEffect(Effect.map(Effect.tracer, (native) =>
+    Layer.setTracer(Tracer.make({
+      span: (...args) => {
+        const span = native.span(...args)
+        spans.push(span)
+        return span
+      },
+      context: native.context
+    }))))
+  return { spans, layer }
+}
