@@ -8,8 +8,10 @@
  * digest is asynchronous and the core must not import `node:crypto`.
  *
  * A receiver answers by the error: `CallbackDecodeError` 400, `CallbackSignatureError` and `CallbackExpiredError`
- * 401, `CallbackUnavailableError` 503 (ZEGOCLOUD retries), and `CallbackReplayError` a 2xx when the first delivery
- * was applied (ZEGOCLOUD retries until it gets one). An event that could not be applied: `release` it, answer 5xx.
+ * 401, `CallbackUnavailableError` 503 (ZEGOCLOUD retries: the store is full or down, or an earlier delivery of the
+ * callback is still being applied), and `CallbackReplayError` a 2xx (an earlier delivery was applied and
+ * committed). A received event is applied, then `commit`ted and answered 2xx; one that could not be applied is
+ * `release`d and answered 5xx, so that ZEGOCLOUD's retry is let through.
  *
  * @since 0.1.0
  */
@@ -96,7 +98,7 @@ export class CallbackExpiredError extends Schema.TaggedError<CallbackExpiredErro
 }
 
 /**
- * The callback's `nonce` was already taken within the window: a replay (or a retry of one already applied).
+ * The callback's `nonce` was committed within the window: a replay (or a retry) of an event already applied.
  *
  * @example
  * ```ts
@@ -142,7 +144,8 @@ export class CallbackDecodeError extends Schema.TaggedError<CallbackDecodeError>
 }
 
 /**
- * The nonce store is full of unexpired nonces (or unreachable): refuse for now so that ZEGOCLOUD retries. 503.
+ * The nonce store is full of unexpired nonces or unreachable, or an earlier delivery of the callback is still being
+ * applied: refuse for now so that ZEGOCLOUD retries. 503.
  *
  * @example
  * ```ts
@@ -417,8 +420,35 @@ export type Event = StreamCreated | StreamClosed | UnknownEvent
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * Where taken nonces are kept for the freshness window. The in-memory {@link memoryNonceStore} is the default; the
- * Redis package offers one shared by several processes.
+ * What a {@link NonceStore} answers a delivery that asks for its nonce:
+ *
+ * - `Claimed`: this delivery holds the nonce. Apply its event, then `commit` (its replays are then acknowledged) or
+ *   `release` (a retry is let through). A claim settled neither way lapses after the store's pending timeout, so
+ *   that a process that died mid-apply does not lose the event: ZEGOCLOUD's next retry is applied.
+ * - `Applied`: an earlier delivery's event was applied: a replay, to acknowledge (2xx).
+ * - `Pending`: an earlier delivery holds the nonce and has not applied its event yet: answer 503, so that
+ *   ZEGOCLOUD retries and learns the outcome (it must not get a 2xx for an event that may still fail).
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * const status = (claim: Callback.Claim): number =>
+ *   claim._tag === "Claimed" ? 202 : claim._tag === "Applied" ? 200 : 503
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Claim =
+  | { readonly _tag: "Claimed"; readonly token: string }
+  | { readonly _tag: "Applied" }
+  | { readonly _tag: "Pending" }
+
+/**
+ * Where nonces are kept for the freshness window, each either claimed by a delivery that is being applied or
+ * applied. The in-memory {@link memoryNonceStore} is the default; the Redis package offers one shared by several
+ * processes.
  *
  * @example
  * ```ts
@@ -426,8 +456,12 @@ export type Event = StreamCreated | StreamClosed | UnknownEvent
  * import * as Effect from "effect/Effect"
  * import * as Redacted from "effect/Redacted"
  *
- * // A store that keeps nothing: every nonce is new (replays get through: for a test only).
- * const forgetful: Callback.NonceStore = { take: () => Effect.succeed(true), release: () => Effect.void }
+ * // A store that keeps nothing: every delivery claims its nonce (replays get through: for a test only).
+ * const forgetful: Callback.NonceStore = {
+ *   claim: () => Effect.succeed({ _tag: "Claimed", token: "t" }),
+ *   commit: () => Effect.void,
+ *   release: () => Effect.void
+ * }
  * const ReceiverTest = Callback.layer({ secret: Redacted.make("callback-secret"), nonces: forgetful })
  * ```
  *
@@ -435,10 +469,12 @@ export type Event = StreamCreated | StreamClosed | UnknownEvent
  * @category models
  */
 export interface NonceStore {
-  /** Takes `nonce` until `expiresAt` (epoch ms): `true` the first time, `false` if it is taken. */
-  readonly take: (nonce: string, expiresAt: number) => Effect.Effect<boolean, CallbackUnavailableError>
-  /** Gives a taken nonce back (the event could not be applied, so ZEGOCLOUD's retry must be let through). */
-  readonly release: (nonce: string) => Effect.Effect<void>
+  /** Claims `nonce` for one delivery, to be kept until `expiresAt` (epoch ms) once applied. See {@link Claim}. */
+  readonly claim: (nonce: string, expiresAt: number) => Effect.Effect<Claim, CallbackUnavailableError>
+  /** Marks the claim's event applied: until `expiresAt`, later deliveries of the nonce are `Applied`. */
+  readonly commit: (nonce: string, token: string, expiresAt: number) => Effect.Effect<void, CallbackUnavailableError>
+  /** Gives a claim back (its event could not be applied), so that ZEGOCLOUD's retry is let through. */
+  readonly release: (nonce: string, token: string) => Effect.Effect<void>
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -468,8 +504,17 @@ export interface ReceiverOptions {
   readonly secret: Redacted.Redacted<string>
   /** How far a `timestamp` may be from this clock, either way. Default 5 minutes. */
   readonly window?: Duration.DurationInput | undefined
-  /** Default: {@link memoryNonceStore} with its default capacity. */
+  /**
+   * Default: a {@link memoryNonceStore} sized for `rate` over the window (or the {@link CallbackNonceStore} service,
+   * when provided).
+   */
   readonly nonces?: NonceStore | undefined
+  /**
+   * The sustained callbacks per second the default in-memory nonce store takes: it holds `rate` × (the window's
+   * seconds + 1) nonces (301 000 by default, about 24 MB), and answers 503 past that. Default
+   * {@link DEFAULT_CALLBACK_RATE}. Not used with `nonces` or a provided store.
+   */
+  readonly rate?: number | undefined
   /** The largest body read, in bytes. Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined
 }
@@ -514,8 +559,8 @@ export interface Incoming {
  * const program = Effect.gen(function*() {
  *   const receiver: Callback.Receiver = yield* Callback.makeReceiver({ secret })
  *   const event = yield* receiver.receive({ body, contentType: "application/json" })
- *   // Could not apply it? Give the nonce back so that ZEGOCLOUD's retry gets through.
- *   yield* receiver.release(event)
+ *   // Applied it? Commit, so that its replays are acknowledged. Could not? Release, so that a retry gets through.
+ *   yield* receiver.commit(event)
  *   return event
  * })
  * Effect.runPromise(program).then((event) => assert.strictEqual(event._tag, "UnknownEvent"))
@@ -525,9 +570,16 @@ export interface Incoming {
  * @category models
  */
 export interface Receiver {
-  /** Verified and decoded, its nonce taken; fails with the first check that does not hold. */
+  /**
+   * Verified and decoded, its nonce claimed for this delivery; fails with the first check that does not hold. A
+   * delivery whose nonce another is still applying fails with `CallbackUnavailableError` (503), one whose event
+   * was applied with `CallbackReplayError` (2xx). Settle each event with `commit` or `release`; one settled neither
+   * way lapses after the nonce store's pending timeout (and ZEGOCLOUD's retry is then received again).
+   */
   readonly receive: (incoming: Incoming) => Effect.Effect<Event, CallbackError>
-  /** Gives an event's nonce back, for a receiver that could not apply it (so that a retry is let through). */
+  /** The event was applied: later deliveries of it are replays. Ignores an event this receiver did not return. */
+  readonly commit: (event: Event) => Effect.Effect<void, CallbackUnavailableError>
+  /** The event could not be applied: gives its nonce back, so that ZEGOCLOUD's retry is let through. */
   readonly release: (event: Event) => Effect.Effect<void>
   /** The largest body `receive` reads: an HTTP server stops reading a body past it. */
   readonly maxBodyBytes: number
@@ -784,7 +836,8 @@ export const DEFAULT_WINDOW = Duration.minutes(5)
 export const MAX_WINDOW: Duration.Duration = MAX_DURATION
 
 /**
- * A callback whose signature held, whose timestamp was fresh and whose nonce is now taken.
+ * A callback whose signature held, whose timestamp was fresh and whose nonce this delivery now holds: settle it
+ * with the store's `commit` (applied) or `release` (not applied), passing `token` (and `expiresAt` to `commit`).
  *
  * @example
  * ```ts
@@ -801,6 +854,10 @@ export interface Verified {
   /** Unix seconds. */
   readonly timestamp: number
   readonly nonce: string
+  /** This delivery's claim on the nonce. */
+  readonly token: string
+  /** Until when (epoch ms) the nonce is kept once committed: the timestamp plus the window. */
+  readonly expiresAt: number
 }
 
 /** One string field, or `undefined` when it is absent or a list. */
@@ -842,8 +899,8 @@ const validateSecret = (secret: unknown): Either.Either<Redacted.Redacted<string
 }
 
 const isNonceStore = (u: unknown): u is NonceStore =>
-  typeof u === "object" && u !== null && typeof (u as NonceStore).take === "function" &&
-  typeof (u as NonceStore).release === "function"
+  typeof u === "object" && u !== null && typeof (u as NonceStore).claim === "function" &&
+  typeof (u as NonceStore).commit === "function" && typeof (u as NonceStore).release === "function"
 
 /**
  * What verifying can fail with (beyond invalid options).
@@ -887,18 +944,32 @@ const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect
           })
         )
       }
-      return Effect.flatMap(
-        options.nonces.take(nonce, timestamp * 1000 + options.windowMillis),
-        (taken) => taken ? Effect.succeed({ fields, timestamp, nonce }) : Effect.fail(new CallbackReplayError())
-      )
+      const expiresAt = timestamp * 1000 + options.windowMillis
+      return Effect.flatMap(options.nonces.claim(nonce, expiresAt), (claim): Effect.Effect<
+        Verified,
+        CallbackReplayError | CallbackUnavailableError
+      > => {
+        switch (claim._tag) {
+          case "Claimed":
+            return Effect.succeed({ fields, timestamp, nonce, token: claim.token, expiresAt })
+          case "Applied":
+            return Effect.fail(new CallbackReplayError())
+          case "Pending":
+            return Effect.fail(
+              new CallbackUnavailableError({ reason: "an earlier delivery of this callback is still being applied" })
+            )
+        }
+      })
     })
   })
 
 /**
  * Verifies a callback's fields: the signature first (so that an unsigned request takes nothing from the nonce
- * store), then the timestamp against the window (Effect's `Clock`), then takes the nonce until the timestamp plus
- * the window. A `timestamp` that is not Unix-seconds digits, or an empty or over-long `nonce`, counts as missing.
- * Fails with `InvalidRequestError` only for invalid options (a window that is not positive or longer than an hour).
+ * store), then the timestamp against the window (Effect's `Clock`), then claims the nonce for this delivery (see
+ * {@link Claim}: a nonce already applied is `CallbackReplayError`, one still being applied
+ * `CallbackUnavailableError`). A `timestamp` that is not Unix-seconds digits, or an empty or over-long `nonce`,
+ * counts as missing. Fails with `InvalidRequestError` only for invalid options (a window that is not positive or
+ * longer than an hour).
  *
  * @example
  * ```ts
@@ -918,7 +989,9 @@ const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect
  * const program = Effect.gen(function*() {
  *   const nonces = yield* Callback.memoryNonceStore()
  *   const fields = yield* Callback.parse({ body })
- *   yield* Callback.verify(fields, { secret, nonces })
+ *   const verified = yield* Callback.verify(fields, { secret, nonces })
+ *   // … its event applied:
+ *   yield* nonces.commit(verified.nonce, verified.token, verified.expiresAt)
  *   // The same callback again is a replay.
  *   return yield* Effect.flip(Callback.verify(fields, { secret, nonces }))
  * })
@@ -937,7 +1010,7 @@ export const verify = (
       Either.flatMap((valid) =>
         isNonceStore(options.nonces)
           ? Either.right({ ...valid, nonces: options.nonces })
-          : Either.left(invalid("nonces", "must be a NonceStore"))
+          : Either.left(invalid("nonces", "must be a NonceStore (claim, commit and release)"))
       )
     )
   ).pipe(Effect.flatMap((valid) => verifyValid(fields, valid)))
@@ -1177,23 +1250,100 @@ export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The default capacity of {@link memoryNonceStore}.
+ * The sustained callbacks per second that the default nonce store takes, over its whole window.
  *
  * @example
  * ```ts
  * import { Callback } from "@effect-zego/core"
  *
- * assert.strictEqual(Callback.DEFAULT_NONCE_CAPACITY, 100_000)
+ * assert.strictEqual(Callback.DEFAULT_CALLBACK_RATE, 1000)
  * ```
  *
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_NONCE_CAPACITY = 100_000
+export const DEFAULT_CALLBACK_RATE = 1000
+
+/** Nonces held at `rate` a second: each is held for the window, and through the second that ends it. */
+function capacityFor(rate: number, windowMillis: number): number {
+  return Math.ceil(rate * (windowMillis / 1000 + 1))
+}
 
 /**
- * Nonces in this process's memory, at most `capacity` (default 100 000). Expired ones are swept lazily: from the
- * front of an insertion-ordered map (expiry follows arrival give or take the window), and, only when the store is
+ * The default capacity of {@link memoryNonceStore}: {@link DEFAULT_CALLBACK_RATE} over the default window and the
+ * second that ends it (a callback stamped exactly one window ago is still fresh, so its nonce is still held).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Callback.DEFAULT_NONCE_CAPACITY, 301_000)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_NONCE_CAPACITY = capacityFor(DEFAULT_CALLBACK_RATE, Duration.toMillis(DEFAULT_WINDOW))
+
+/**
+ * How long a claim may stay neither committed nor released before another delivery may claim the nonce: longer
+ * than an apply takes, well within ZEGOCLOUD's retries (2, 6, 14, 30 and 62 s after the first delivery).
+ *
+ * @example
+ * ```ts
+ * import { Callback } from "@effect-zego/core"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toSeconds(Callback.DEFAULT_PENDING_TIMEOUT), 10)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_PENDING_TIMEOUT: Duration.Duration = Duration.seconds(10)
+
+/**
+ * Options of {@link memoryNonceStore}.
+ *
+ * @example
+ * ```ts
+ * import type { Callback } from "@effect-zego/core"
+ *
+ * // Sized for 5 000 callbacks a second over a 2-minute window: 600 000 nonces.
+ * const options: Callback.MemoryNonceStoreOptions = { rate: 5000, window: "2 minutes" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MemoryNonceStoreOptions {
+  /** Sustained callbacks per second to hold for the whole window. Default {@link DEFAULT_CALLBACK_RATE}. */
+  readonly rate?: number | undefined
+  /** The receiver's freshness window: a nonce is held until its timestamp plus it. Default 5 minutes. */
+  readonly window?: Duration.DurationInput | undefined
+  /** The most nonces held, when given: instead of `rate` × (the window's seconds + 1). */
+  readonly capacity?: number | undefined
+  /** See {@link DEFAULT_PENDING_TIMEOUT} (the default). */
+  readonly pendingTimeout?: Duration.DurationInput | undefined
+}
+
+/** The highest `rate` accepted: a million nonces a second is more than a process takes. */
+const MAX_CALLBACK_RATE = 1_000_000
+const APPLIED: Claim = { _tag: "Applied" }
+const PENDING: Claim = { _tag: "Pending" }
+const claimed = (token: number): Claim => ({ _tag: "Claimed", token: String(token) })
+
+/** A claim not yet settled. */
+interface Pending {
+  readonly token: number
+  /** Epoch ms after which another delivery may claim the nonce. */
+  readonly until: number
+}
+
+/**
+ * Nonces in this process's memory, at most `capacity` (by default `rate` × (the window's seconds + 1): 301 000,
+ * each about 80 bytes with a nonce of 16 characters, so about 24 MB when full). Expired ones are swept lazily: from the
+ * front of insertion-ordered maps (expiry follows arrival give or take the window), and, only when the store is
  * full, by one pass that is not repeated before the earliest live nonce can have expired. A store full of live
  * nonces refuses (`CallbackUnavailableError`, so ZEGOCLOUD retries) rather than evict one, which would let its
  * replay through. Time is Effect's `Clock`.
@@ -1206,62 +1356,101 @@ export const DEFAULT_NONCE_CAPACITY = 100_000
  * const program = Effect.gen(function*() {
  *   const nonces = yield* Callback.memoryNonceStore({ capacity: 1000 })
  *   const expiresAt = Date.now() + 60_000
- *   return [yield* nonces.take("n1", expiresAt), yield* nonces.take("n1", expiresAt)]
+ *   const first = yield* nonces.claim("n1", expiresAt)
+ *   // While the first delivery is being applied, a second one is told to come back later.
+ *   const during = yield* nonces.claim("n1", expiresAt)
+ *   if (first._tag === "Claimed") yield* nonces.commit("n1", first.token, expiresAt)
+ *   return [first._tag, during._tag, (yield* nonces.claim("n1", expiresAt))._tag]
  * })
- * Effect.runPromise(program).then((taken) => assert.deepStrictEqual(taken, [true, false]))
+ * Effect.runPromise(program).then((tags) => assert.deepStrictEqual(tags, ["Claimed", "Pending", "Applied"]))
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
 export const memoryNonceStore = (
-  options?: { readonly capacity?: number | undefined }
+  options?: MemoryNonceStoreOptions
 ): Effect.Effect<NonceStore, InvalidRequestError> =>
-  Effect.suspend(() => {
-    const capacity = options?.capacity ?? DEFAULT_NONCE_CAPACITY
-    if (!Number.isSafeInteger(capacity) || capacity < 1) {
-      return Effect.fail(invalid("capacity", "must be a positive integer"))
+  Effect.gen(function*() {
+    const windowMillis = yield* validateWindow(options?.window)
+    const rate = options?.rate ?? DEFAULT_CALLBACK_RATE
+    if (typeof rate !== "number" || !(rate > 0) || rate > MAX_CALLBACK_RATE) {
+      return yield* invalid("rate", `must be a positive number of callbacks per second, at most ${MAX_CALLBACK_RATE}`)
     }
-    /** Nonce → expiry (epoch ms), in the order taken. */
-    const taken = new Map<string, number>()
-    /** No live nonce expires before this: a full pass before it would free nothing. */
+    const capacity = options?.capacity ?? capacityFor(rate, windowMillis)
+    if (!Number.isSafeInteger(capacity) || capacity < 1) return yield* invalid("capacity", "must be a positive integer")
+    const pendingMillis = Duration.toMillis(
+      yield* boundedDuration("pendingTimeout", options?.pendingTimeout ?? DEFAULT_PENDING_TIMEOUT)
+    )
+    // Expiries are kept as whole seconds from the store's start: small integers, which V8 keeps without a box.
+    const origin = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+    const secondsOf = (epochMillis: number) => Math.ceil(epochMillis / 1000) - origin
+    const millisOf = (seconds: number) => (seconds + origin) * 1000
+
+    /** Applied nonce → expiry (seconds from origin), in the order applied. */
+    const applied = new Map<string, number>()
+    /** Claimed nonce → its claim, in the order claimed (so by `until`, the timeout being one for all). */
+    const pending = new Map<string, Pending>()
+    let lastToken = 0
+    /** No live applied nonce expires before this (epoch ms): a full pass before it would free nothing. */
     let earliest = Infinity
 
     const sweepFront = (now: number) => {
-      for (const [nonce, expiresAt] of taken) {
-        if (expiresAt >= now) return
-        taken.delete(nonce)
+      for (const [nonce, expiry] of applied) {
+        if (millisOf(expiry) >= now) break
+        applied.delete(nonce)
+      }
+      for (const [nonce, claim] of pending) {
+        if (claim.until >= now) break
+        pending.delete(nonce)
       }
     }
     const sweepAll = (now: number) => {
       earliest = Infinity
-      for (const [nonce, expiresAt] of taken) {
-        if (expiresAt < now) taken.delete(nonce)
+      for (const [nonce, expiry] of applied) {
+        const expiresAt = millisOf(expiry)
+        if (expiresAt < now) applied.delete(nonce)
         else earliest = Math.min(earliest, expiresAt)
       }
     }
 
-    const take: NonceStore["take"] = (nonce, expiresAt) =>
+    const claim: NonceStore["claim"] = (nonce, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         sweepFront(now)
-        const seen = taken.get(nonce)
-        if (seen !== undefined && seen >= now) return Effect.succeed(false)
-        taken.delete(nonce)
+        const expiry = applied.get(nonce)
+        if (expiry !== undefined && millisOf(expiry) >= now) return Effect.succeed(APPLIED)
+        const held = pending.get(nonce)
+        if (held !== undefined && held.until >= now) return Effect.succeed(PENDING)
+        const token = ++lastToken
         // Past its window already: the freshness check refuses any replay of it, so it need not be kept.
-        if (expiresAt < now) return Effect.succeed(true)
-        if (taken.size >= capacity && now > earliest) sweepAll(now)
-        if (taken.size >= capacity) {
+        if (expiresAt < now) return Effect.succeed(claimed(token))
+        if (applied.size + pending.size >= capacity && now > earliest) sweepAll(now)
+        if (applied.size + pending.size >= capacity) {
           return Effect.fail(
             new CallbackUnavailableError({ reason: `the nonce store is full (${capacity} unexpired nonces)` })
           )
         }
-        taken.set(nonce, expiresAt)
-        earliest = Math.min(earliest, expiresAt)
-        return Effect.succeed(true)
+        // Deleted first, so that a lapsed claim's nonce goes to the back, in `until` order.
+        pending.delete(nonce)
+        pending.set(nonce, { token, until: now + pendingMillis })
+        return Effect.succeed(claimed(token))
       })
 
-    const release: NonceStore["release"] = (nonce) => Effect.sync(() => void taken.delete(nonce))
-    return Effect.succeed({ take, release })
+    const commit: NonceStore["commit"] = (nonce, token, expiresAt) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (pending.get(nonce)?.token === Number(token)) pending.delete(nonce)
+        if (expiresAt < now) return Effect.void
+        applied.delete(nonce)
+        applied.set(nonce, secondsOf(expiresAt))
+        earliest = Math.min(earliest, millisOf(secondsOf(expiresAt)))
+        return Effect.void
+      })
+
+    const release: NonceStore["release"] = (nonce, token) =>
+      Effect.sync(() => {
+        if (pending.get(nonce)?.token === Number(token)) pending.delete(nonce)
+      })
+    return { claim, commit, release }
   })
 
 /**
@@ -1332,19 +1521,26 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
       return yield* invalid("maxBodyBytes", "must be a positive integer")
     }
     if (options.nonces !== undefined && !isNonceStore(options.nonces)) {
-      return yield* invalid("nonces", "must be a NonceStore (take and release)")
+      return yield* invalid("nonces", "must be a NonceStore (claim, commit and release)")
     }
     const provided = yield* Effect.serviceOption(CallbackNonceStore)
-    const nonces = options.nonces ?? (Option.isSome(provided) ? provided.value : yield* memoryNonceStore())
+    const nonces = options.nonces ??
+      (Option.isSome(provided)
+        ? provided.value
+        : yield* memoryNonceStore({ rate: options.rate, window: Duration.millis(windowMillis) }))
     const valid: ValidVerifyOptions = { secret, windowMillis, nonces }
     const parseOptions: ParseOptions = { maxBodyBytes }
+    /** Each event returned and not yet settled → its claim (gone with the event if it is never settled). */
+    const claims = new WeakMap<Event, Verified>()
 
     const verifyAndDecode = (fields: Fields) =>
       Effect.flatMap(verifyValid(fields, valid), (verified) => {
         const event = decode(verified.fields)
-        return Either.isRight(event)
-          ? Effect.succeed(event.right)
-          : Effect.zipRight(nonces.release(verified.nonce), Effect.fail(event.left))
+        if (Either.isLeft(event)) {
+          return Effect.zipRight(nonces.release(verified.nonce, verified.token), Effect.fail(event.left))
+        }
+        claims.set(event.right, verified)
+        return Effect.succeed(event.right)
       })
 
     // The span says what was decided (the event's kind, or the error's tag), never a field of the body.
@@ -1355,8 +1551,17 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
         Effect.withSpan("Callback.receive", { kind: "server" })
       )
 
-    const release: Receiver["release"] = (event) => nonces.release(event.nonce)
-    return { receive, release, maxBodyBytes }
+    const settle = <E>(event: Event, how: (claim: Verified) => Effect.Effect<void, E>): Effect.Effect<void, E> =>
+      Effect.suspend(() => {
+        const claim = claims.get(event)
+        if (claim === undefined) return Effect.void
+        claims.delete(event)
+        return how(claim)
+      })
+    const commit: Receiver["commit"] = (event) =>
+      settle(event, (claim) => nonces.commit(claim.nonce, claim.token, claim.expiresAt))
+    const release: Receiver["release"] = (event) => settle(event, (claim) => nonces.release(claim.nonce, claim.token))
+    return { receive, commit, release, maxBodyBytes }
   })
 
 /**
@@ -1378,7 +1583,8 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
 export class CallbackReceiver extends Context.Tag("@effect-zego/core/CallbackReceiver")<CallbackReceiver, Receiver>() {}
 
 /**
- * The options read from `ZEGO_CALLBACK_SECRET` (required) and `ZEGO_CALLBACK_WINDOW` (a duration, optional).
+ * The options read from `ZEGO_CALLBACK_SECRET` (required), `ZEGO_CALLBACK_WINDOW` (a duration, optional) and
+ * `ZEGO_CALLBACK_RATE` (callbacks per second the default nonce store takes, optional).
  *
  * @example
  * ```ts
@@ -1399,8 +1605,15 @@ export class CallbackReceiver extends Context.Tag("@effect-zego/core/CallbackRec
  */
 export const configFromEnv: Config.Config<ReceiverOptions> = Config.all({
   secret: Config.redacted("ZEGO_CALLBACK_SECRET"),
-  window: Config.option(Config.duration("ZEGO_CALLBACK_WINDOW"))
-}).pipe(Config.map(({ secret, window }) => ({ secret, window: Option.getOrUndefined(window) })))
+  window: Config.option(Config.duration("ZEGO_CALLBACK_WINDOW")),
+  rate: Config.option(Config.number("ZEGO_CALLBACK_RATE"))
+}).pipe(
+  Config.map(({ rate, secret, window }) => ({
+    secret,
+    window: Option.getOrUndefined(window),
+    rate: Option.getOrUndefined(rate)
+  }))
+)
 
 /**
  * The receiver as a layer.

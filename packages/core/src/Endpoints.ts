@@ -2,8 +2,10 @@
  * The HTTP endpoints a backend mounts to follow its OBS streams, as an `@effect/platform` `HttpRouter`:
  *
  * - `POST /zego/callback`: ZEGOCLOUD's server callbacks, verified, decoded and applied to the `StreamTracker`; 2xx
- *   only once the event is applied (or was already: a replayed nonce), 401 for a bad signature or a stale timestamp,
- *   400 for a body that is not a callback, 503 when the nonce store cannot take it (ZEGOCLOUD retries).
+ *   only once the event is applied (or was already: a replayed nonce whose event was applied), 401 for a bad
+ *   signature or a stale timestamp, 400 for a body that is not a callback, 503 while another delivery of the same
+ *   callback is still being applied or when the nonce store cannot take it (ZEGOCLOUD retries), 500 when the
+ *   event could not be applied (its nonce is given back, so that the retry is applied).
  * - `POST /obs/ingest`: a publish node for the stream id the app's `authorize` decides (nothing is served without
  *   it), as `{ server, streamKey, url, useBy }` for OBS.
  * - `GET /streams/:streamId`: the tracker's status of a stream (re-checked with the server when unknown or old).
@@ -18,6 +20,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Callback from "./Callback.js"
@@ -177,23 +180,31 @@ const receiveCallback = Effect.gen(function*() {
   }).pipe(Effect.either)
   if (received._tag === "Left") {
     const error = received.left
-    // A replay was applied when it first came (or is being applied now): say so, so that ZEGOCLOUD stops.
+    // A replay of an event that was applied and committed: say so, so that ZEGOCLOUD stops.
     if (error._tag === "CallbackReplayError") return HttpServerResponse.unsafeJson({ ok: true, replay: true })
     yield* Effect.logDebug(error.message)
     return problem(callbackStatus[error._tag], error._tag, error.message)
   }
   const event = received.right
-  // Not applied means not answered 2xx: give the nonce back so that ZEGOCLOUD's retry is let through.
-  return yield* tracker.apply(event).pipe(
-    Effect.as(HttpServerResponse.unsafeJson({ ok: true })),
-    Effect.catchAllCause((cause) =>
-      receiver.release(event).pipe(
-        Effect.zipRight(Effect.logError("a callback could not be applied; ZEGOCLOUD will retry it", cause)),
-        Effect.as(problem(500, "CallbackNotApplied", "the event could not be applied; retry"))
-      )
-    )
+  // Applied: committed, so that its replays are acknowledged. Not applied (failed or interrupted): not answered
+  // 2xx, and the nonce given back so that ZEGOCLOUD's retry is let through.
+  const applied = yield* tracker.apply(event).pipe(
+    Effect.onExit((exit) => Exit.isSuccess(exit) ? commit(receiver, event) : receiver.release(event)),
+    Effect.exit
   )
+  if (Exit.isSuccess(applied)) return HttpServerResponse.unsafeJson({ ok: true })
+  yield* Effect.logError("a callback could not be applied; ZEGOCLOUD will retry it", applied.cause)
+  return problem(500, "CallbackNotApplied", "the event could not be applied; retry")
 })
+
+/**
+ * Commits an applied event. A commit that fails leaves the claim to lapse: the event is applied all the same (so
+ * the answer is 2xx), and a later delivery of it is applied again, which the tracker's ordering makes harmless.
+ */
+const commit = (receiver: Callback.Receiver, event: Callback.Event) =>
+  receiver.commit(event).pipe(
+    Effect.catchAll((error) => Effect.logWarning(`${error.reason}: an applied callback's nonce was not committed`))
+  )
 
 // --- POST /obs/ingest -----------------------------------------------------------------------------------------
 

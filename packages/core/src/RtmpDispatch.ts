@@ -40,6 +40,25 @@ import { NoPublishNodeError, NoPullNodeError } from "./ZegoError.js"
 
 export {
   /**
+   * Checks a duration option as the services check theirs: a `DurationInput` that decodes, positive and at most
+   * {@link MAX_DURATION}; otherwise an `InvalidRequestError` naming the parameter (never a defect).
+   *
+   * @example
+   * ```ts
+   * import { RtmpDispatch } from "@effect-zego/core"
+   * import * as Either from "effect/Either"
+   *
+   * console.log(Either.isRight(RtmpDispatch.boundedDuration("timeout", "500 millis")))
+   * // Output: true
+   * console.log(Either.isLeft(RtmpDispatch.boundedDuration("timeout", "soon")))
+   * // Output: true
+   * ```
+   *
+   * @since 0.1.0
+   * @category utils
+   */
+  boundedDuration,
+  /**
    * The options read from the environment (see `Engine.configFromEnv`).
    *
    * @example

@@ -2,6 +2,7 @@ import { Callback, Untrusted } from "@effect-zego/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -197,9 +198,9 @@ describe("Callback", () => {
         const takes: Array<string> = []
         const memory = yield* Callback.memoryNonceStore({ capacity: 1 })
         const nonces: Callback.NonceStore = {
-          take: (nonce, expiresAt) =>
-            Effect.zipRight(Effect.sync(() => takes.push(nonce)), memory.take(nonce, expiresAt)),
-          release: memory.release
+          ...memory,
+          claim: (nonce, expiresAt) =>
+            Effect.zipRight(Effect.sync(() => takes.push(nonce)), memory.claim(nonce, expiresAt))
         }
         const r = yield* receiver({ nonces })
         const forged = { ...createFields(), signature: "0".repeat(40) }
@@ -213,17 +214,46 @@ describe("Callback", () => {
   })
 
   describe("freshness and replay", () => {
-    it.effect("a replayed nonce within the window is refused, and accepted again after release", () =>
+    it.effect("a replay of a committed event within the window is refused as a replay", () =>
       Effect.gen(function*() {
         const r = yield* receiver()
         const body = json(createFields())
         const event = yield* r.receive({ body })
+        yield* r.commit(event)
         const replay = yield* failure(r.receive({ body }))
         assert.strictEqual(replay._tag, "CallbackReplayError")
         yield* TestClock.adjust("4 minutes")
         assert.strictEqual((yield* failure(r.receive({ body })))._tag, "CallbackReplayError")
+        // Settled already: a later release changes nothing.
         yield* r.release(event)
-        assert.deepStrictEqual(yield* r.receive({ body }), event)
+        assert.strictEqual((yield* failure(r.receive({ body })))._tag, "CallbackReplayError")
+      }).pipe(at))
+
+    it.effect("a delivery while the first is still being applied is unavailable (503), never a replay (2xx)", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const body = json(createFields())
+        const event = yield* r.receive({ body })
+        const during = yield* failure(r.receive({ body }))
+        assert.strictEqual(during._tag, "CallbackUnavailableError")
+        assert.include(during.message, "still being applied")
+        // The first could not be applied: given back, the retry is received (and may be applied).
+        yield* r.release(event)
+        const retry = yield* r.receive({ body })
+        assert.deepStrictEqual(retry, event)
+        yield* r.commit(retry)
+        assert.strictEqual((yield* failure(r.receive({ body })))._tag, "CallbackReplayError")
+      }).pipe(at))
+
+    it.effect("an event neither committed nor released lapses after the pending timeout: the retry is received", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const body = json(createFields())
+        yield* r.receive({ body })
+        yield* TestClock.adjust(Duration.toMillis(Callback.DEFAULT_PENDING_TIMEOUT) - 1)
+        assert.strictEqual((yield* failure(r.receive({ body })))._tag, "CallbackUnavailableError")
+        yield* TestClock.adjust(2)
+        assert.strictEqual((yield* r.receive({ body }))._tag, "StreamCreated")
       }).pipe(at))
 
     it.effect.prop(
@@ -628,9 +658,9 @@ describe("Callback", () => {
           const good = createFields({ user_name: sentinel, extra_info: sentinel })
           const goodSigned = signed(good, key)
           const full = yield* Effect.orDie(Callback.memoryNonceStore({ capacity: 1 }))
-          yield* full.take("other", (T + 300) * 1000)
+          yield* full.claim("other", (T + 300) * 1000)
           const fullReceiver = yield* Effect.orDie(Callback.makeReceiver({ secret: key, nonces: full }))
-          yield* r.receive({ body: json(goodSigned) })
+          yield* r.commit(yield* r.receive({ body: json(goodSigned) }))
           const errors = [
             yield* failure(r.receive({ body: json(good) })),
             yield* failure(r.receive({ body: json(goodSigned) })),
@@ -661,28 +691,99 @@ describe("Callback", () => {
   })
 
   describe("memoryNonceStore", () => {
+    /** Claims and commits `nonce`: its tag, `Claimed` when it was new. */
+    const apply = (store: Callback.NonceStore, nonce: string, expiresAt: number) =>
+      Effect.map(
+        Effect.tap(store.claim(nonce, expiresAt), (claim) =>
+          claim._tag === "Claimed" ? store.commit(nonce, claim.token, expiresAt) : Effect.void),
+        (claim) =>
+          claim._tag
+      )
+
     it.effect("refuses when full of live nonces, never evicting one, and sweeps expired ones", () =>
       Effect.gen(function*() {
         const store = yield* Callback.memoryNonceStore({ capacity: 2 })
-        // The first taken expires last: the front sweep stops at it, the full pass does not.
-        assert.isTrue(yield* store.take("a", 10_000))
-        assert.isTrue(yield* store.take("b", 1_000))
-        const full = yield* failure(store.take("c", 10_000))
+        // The first applied expires last: the front sweep stops at it, the full pass does not.
+        assert.strictEqual(yield* apply(store, "a", 10_000), "Claimed")
+        assert.strictEqual(yield* apply(store, "b", 1_000), "Claimed")
+        const full = yield* failure(store.claim("c", 10_000))
         assert.strictEqual(full._tag, "CallbackUnavailableError")
         assert.include(full.message, "ZEGOCLOUD will retry")
-        assert.isFalse(yield* store.take("a", 10_000))
-        assert.isFalse(yield* store.take("b", 1_000))
+        assert.strictEqual(yield* apply(store, "a", 10_000), "Applied")
+        assert.strictEqual(yield* apply(store, "b", 1_000), "Applied")
         yield* TestClock.setTime(1_001)
-        assert.isTrue(yield* store.take("c", 20_000))
+        assert.strictEqual(yield* apply(store, "c", 20_000), "Claimed")
         // `a` is live until 10 000: still full.
-        assert.strictEqual((yield* failure(store.take("b", 20_000)))._tag, "CallbackUnavailableError")
+        assert.strictEqual((yield* failure(store.claim("b", 20_000)))._tag, "CallbackUnavailableError")
         yield* TestClock.setTime(10_001)
-        assert.isTrue(yield* store.take("a", 30_000))
-        yield* store.release("a")
-        assert.isTrue(yield* store.take("a", 30_000))
+        const claim = yield* store.claim("a", 30_000)
+        assert.strictEqual(claim._tag, "Claimed")
+        if (claim._tag === "Claimed") yield* store.release("a", claim.token)
+        assert.strictEqual(yield* apply(store, "a", 30_000), "Claimed")
         // Already expired: accepted and not kept (freshness refuses its replays).
-        assert.isTrue(yield* store.take("old", 5))
-        assert.isTrue(yield* store.take("old", 5))
+        assert.strictEqual(yield* apply(store, "old", 5), "Claimed")
+        assert.strictEqual(yield* apply(store, "old", 5), "Claimed")
+      }))
+
+    it.effect("pending claims count toward the capacity, and lapse after the pending timeout", () =>
+      Effect.gen(function*() {
+        const store = yield* Callback.memoryNonceStore({ capacity: 2, pendingTimeout: "1 second" })
+        const a = yield* store.claim("a", 60_000)
+        yield* store.claim("b", 60_000)
+        assert.strictEqual((yield* failure(store.claim("c", 60_000)))._tag, "CallbackUnavailableError")
+        assert.strictEqual((yield* store.claim("a", 60_000))._tag, "Pending")
+        yield* TestClock.setTime(1_001)
+        // Both lapsed: `a` may be claimed anew, and the stale first claim's release leaves the new one alone.
+        const again = yield* store.claim("a", 60_000)
+        assert.strictEqual(again._tag, "Claimed")
+        if (a._tag === "Claimed") yield* store.release("a", a.token)
+        assert.strictEqual((yield* store.claim("a", 60_000))._tag, "Pending")
+        assert.strictEqual((yield* store.claim("c", 60_000))._tag, "Claimed")
+      }))
+
+    it.effect.prop(
+      "a store sized for a rate takes that many callbacks a second for as long as it runs, and refuses past it",
+      [FastCheck.integer({ min: 1, max: 40 }), FastCheck.integer({ min: 1, max: 20 })],
+      ([rate, windowSeconds]) =>
+        Effect.gen(function*() {
+          const store = yield* Callback.memoryNonceStore({ rate, window: Duration.seconds(windowSeconds) })
+          // Each second, `rate` callbacks stamped with that second, each applied; for three windows.
+          const expiry = (second: number) => (second + windowSeconds) * 1000
+          for (let second = 0; second < 3 * windowSeconds; second++) {
+            yield* TestClock.setTime(second * 1000)
+            for (let i = 0; i < rate; i++) {
+              const claim = yield* store.claim(`${second}-${i}`, expiry(second))
+              assert.strictEqual(claim._tag, "Claimed")
+              if (claim._tag === "Claimed") yield* store.commit(`${second}-${i}`, claim.token, expiry(second))
+            }
+          }
+          // One more within the same second: refused (503) rather than a live nonce forgotten.
+          const over = yield* Effect.either(store.claim("one-too-many", expiry(3 * windowSeconds)))
+          assert.isTrue(Either.isLeft(over))
+        }),
+      { fastCheck: { numRuns: 30 } }
+    )
+
+    it("the default capacity is DEFAULT_CALLBACK_RATE over the default window and its last second", () => {
+      const seconds = Duration.toSeconds(Callback.DEFAULT_WINDOW) + 1
+      assert.strictEqual(Callback.DEFAULT_NONCE_CAPACITY, Callback.DEFAULT_CALLBACK_RATE * seconds)
+    })
+
+    it.effect("rate, window, capacity and pendingTimeout are checked", () =>
+      Effect.gen(function*() {
+        for (
+          const options of [
+            { rate: 0 },
+            { rate: Number.NaN },
+            { rate: "fast" },
+            { window: "2 hours" },
+            { capacity: 1.5 },
+            { pendingTimeout: "soon" }
+          ]
+        ) {
+          const error = yield* failure(Callback.memoryNonceStore(options as Callback.MemoryNonceStoreOptions))
+          assert.strictEqual(error._tag, "InvalidRequestError")
+        }
       }))
 
     it.effect("a receiver whose nonce store is full answers CallbackUnavailableError", () =>
@@ -705,7 +806,7 @@ describe("Callback", () => {
         for (let i = 0; i < 5_000; i++) {
           const now = Math.floor(i / 10) * 100
           if (i % 10 === 0) yield* TestClock.setTime(now)
-          assert.isTrue(yield* store.take(String(i), now + 5_000))
+          assert.strictEqual(yield* apply(store, String(i), now + 5_000), "Claimed")
         }
       }))
   })
@@ -715,7 +816,7 @@ describe("Callback", () => {
       const { layer: tracing, spans } = recordSpans()
       return Effect.gen(function*() {
         const r = yield* receiver()
-        yield* r.receive({ body: json(createFields()) })
+        yield* r.commit(yield* r.receive({ body: json(createFields()) }))
         yield* Effect.exit(r.receive({ body: json(createFields()) }))
         const received = spans.filter((span) => span.name === "Callback.receive")
         assert.strictEqual(received.length, 2)
@@ -734,7 +835,9 @@ describe("Callback", () => {
       Effect.gen(function*() {
         const taken: Array<string> = []
         const store: Callback.NonceStore = {
-          take: (nonce) => Effect.sync(() => taken.push(nonce) === 1),
+          claim: (nonce) =>
+            Effect.sync(() => taken.push(nonce) === 1 ? { _tag: "Claimed", token: "t" } : { _tag: "Applied" }),
+          commit: () => Effect.void,
           release: () => Effect.void
         }
         const r = yield* Effect.provide(

@@ -7,8 +7,10 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -138,6 +140,50 @@ describe("POST /zego/callback", () => {
       assert.strictEqual(retry.status, 200)
       assert.isUndefined(retry.json.replay)
     }).pipe(Effect.provide(Layer.merge(failing, Callback.layer({ secret: SECRET }))), Effect.provide(layer()))
+  })
+})
+
+describe("POST /zego/callback while a delivery is being applied", () => {
+  it.effect("a duplicate gets 503, not a 2xx; the first then fails, and ZEGOCLOUD's retry is applied", () => {
+    const applied: Array<string> = []
+    // Each apply waits for the outcome the test gives it next: a failure (a store that died) or success.
+    const outcomes = Effect.runSync(Queue.unbounded<Effect.Effect<void>>())
+    const started = Effect.runSync(Queue.unbounded<void>())
+    const tracker = Layer.succeed(StreamTracker.StreamTracker, {
+      apply: (event) =>
+        Queue.offer(started, undefined).pipe(
+          Effect.zipRight(Effect.flatten(Queue.take(outcomes))),
+          Effect.zipRight(Effect.sync(() => applied.push(event.nonce)))
+        ),
+      observe: () => Effect.void,
+      get: () => Effect.succeed(undefined),
+      peek: () => Effect.succeed(undefined),
+      live: Effect.succeed([]),
+      changes: Stream.empty,
+      subscribe: Effect.succeed(Stream.empty)
+    })
+    return Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const body = callbackBody("stream_create", "match-42", 1)
+      const first = yield* Effect.fork(post(body))
+      yield* Queue.take(started)
+      const duplicate = yield* post(body)
+      assert.strictEqual(duplicate.status, 503)
+      assert.strictEqual(duplicate.json.error, "CallbackUnavailableError")
+      // The first delivery's apply fails: 500, and its nonce is given back.
+      yield* Queue.offer(outcomes, Effect.die("store down"))
+      assert.strictEqual((yield* Fiber.join(first)).status, 500)
+      // ZEGOCLOUD retries: applied this time, and only then is a copy acknowledged as a replay.
+      yield* Queue.offer(outcomes, Effect.void)
+      const retry = yield* post(body)
+      assert.strictEqual(retry.status, 200)
+      assert.isUndefined(retry.json.replay)
+      assert.strictEqual(applied.length, 1)
+      const replay = yield* post(body)
+      assert.strictEqual(replay.status, 200)
+      assert.strictEqual(replay.json.replay, true)
+      assert.strictEqual(applied.length, 1)
+    }).pipe(Effect.provide(Layer.merge(tracker, Callback.layer({ secret: SECRET }))), Effect.provide(layer()))
   })
 })
 

@@ -1,15 +1,21 @@
 /**
  * A callback `NonceStore` on Redis: every process behind one callback URL (a load balancer spreads ZEGOCLOUD's
- * callbacks and their retries over them) refuses a nonce that any of them took within the freshness window.
+ * callbacks and their retries over them) refuses a nonce that any of them applied within the freshness window, and
+ * answers "still being applied" (503) for one that another delivery holds.
  *
- * `take` is one `SET key 1 PX ttl NX` (atomic: of two processes racing with one nonce, one wins), the key the prefix
- * and the nonce's SHA-256 (a nonce is caller-controlled text: hashed, it cannot make keys long or odd), kept until
- * the callback's timestamp plus the window. `release` is a `DEL`. When Redis fails or is slow, `take` fails with
+ * One key per nonce: the prefix and the nonce's SHA-256 (a nonce is caller-controlled text: hashed, it cannot make
+ * keys long or odd). `claim` is one `SET key p:<token> PX pending NX` (atomic: of two processes racing with one
+ * nonce, one wins; the loser reads the key to tell applied from pending); the claim lapses after the pending
+ * timeout, so that a process that died mid-apply does not keep the event from being applied. `commit` sets the
+ * key to `a` until the callback's timestamp plus the window; `release` deletes it only while it still holds the
+ * claim's token. A claim that failed or got no answer in time is deleted the same way right after (Redis runs the
+ * delete after the late `SET`, on the same connection), and lapses anyway: it never reads as applied, so
+ * ZEGOCLOUD's retry is not taken for a replay. When Redis fails or is slow, `claim` fails with
  * `CallbackUnavailableError` (answer 503, and ZEGOCLOUD retries): a store that cannot tell must not let a replay in.
  *
  * @since 0.1.0
  */
-import { Callback, Untrusted, ZegoError } from "@effect-zego/core"
+import { Callback, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -17,9 +23,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import { createHash } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
-import { connect, validateUrl } from "./internal/connection.js"
+import { connect, validateTimeouts, validateUrl } from "./internal/connection.js"
 
 /**
  * Options of the Redis nonce store.
@@ -39,18 +45,26 @@ export interface Options {
   readonly url: string
   /** Prefix of the keys. Default `effect-zego:callback-nonce:`. */
   readonly keyPrefix?: string | undefined
-  /** The longest a Redis call may take before the callback is refused (503). Default 500 ms. */
+  /** The longest a Redis call may take before the callback is refused (503). Default 500 ms; at most an hour. */
   readonly commandTimeout?: Duration.DurationInput | undefined
-  /** How long `make` waits for the first connection. Default 3 s. */
+  /** How long `make` waits for the first connection. Default 3 s; at most an hour. */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /** How long a claim may stay unsettled. Default `Callback.DEFAULT_PENDING_TIMEOUT` (10 s); at most an hour. */
+  readonly pendingTimeout?: Duration.DurationInput | undefined
 }
 
 /** Why a Redis call failed, short (an ioredis message holds no secret, but may be long). */
 const reasonOf = (error: unknown): string =>
   `Redis nonce store failed (${Untrusted.quote(error instanceof Error ? error.message : String(error), 120)})`
 
+/** The value of an applied nonce's key; a claim's is `p:` and its token. */
+const APPLIED = "a"
+
+/** Deletes KEYS[1] only while it holds ARGV[1]: a claim given back never removes another's claim or a commit. */
+const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`
+
 /**
- * The store; the Redis connection is closed with the scope.
+ * The store; the Redis connection is closed with the scope. Fails with `InvalidRequestError` for an invalid option.
  *
  * @example
  * ```ts
@@ -74,9 +88,17 @@ export const make = (
 ): Effect.Effect<Callback.NonceStore, ZegoError.InvalidRequestError, Scope.Scope> =>
   Effect.gen(function*() {
     yield* validateUrl(options.url)
-    const timeout = Duration.decode(options.commandTimeout ?? "500 millis")
-    const connectTimeout = Duration.decode(options.connectTimeout ?? "3 seconds")
+    const { commandTimeout: timeout, connectTimeout } = yield* validateTimeouts(options)
+    const pendingMillis = Duration.toMillis(
+      yield* RtmpDispatch.boundedDuration(
+        "pendingTimeout",
+        options.pendingTimeout ?? Callback.DEFAULT_PENDING_TIMEOUT
+      )
+    )
     const prefix = options.keyPrefix ?? "effect-zego:callback-nonce:"
+    if (typeof prefix !== "string") {
+      return yield* new ZegoError.InvalidRequestError({ parameter: "keyPrefix", detail: "must be a string" })
+    }
     const redis = yield* connect(options.url, { commandTimeout: timeout, connectTimeout })
 
     const keyOf = (nonce: string) => prefix + createHash("sha256").update(nonce, "utf8").digest("hex")
@@ -95,21 +117,43 @@ export const make = (
         })
       )
 
-    const take: Callback.NonceStore["take"] = (nonce, expiresAt) =>
+    const giveBack = (key: string, token: string) => command(() => redis.eval(RELEASE, 1, key, `p:${token}`))
+
+    const claim: Callback.NonceStore["claim"] = (nonce, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const token = randomBytes(12).toString("base64url")
         const ttl = Math.ceil(expiresAt - now)
         // Past its window already: the freshness check refuses any replay of it, so it need not be kept.
-        if (ttl <= 0) return Effect.succeed(true)
-        return Effect.map(command(() => redis.set(keyOf(nonce), "1", "PX", ttl, "NX")), (answer) => answer === "OK")
+        if (ttl <= 0) return Effect.succeed<Callback.Claim>({ _tag: "Claimed", token })
+        const key = keyOf(nonce)
+        return command(() => redis.set(key, `p:${token}`, "PX", Math.min(pendingMillis, ttl), "NX")).pipe(
+          // The SET may still run (a paused or slow Redis): send the take-back now, queued behind it, without
+          // waiting for its answer, so that the late claim cannot hold off the retry.
+          Effect.tapError(() => Effect.sync(() => void redis.eval(RELEASE, 1, key, `p:${token}`).catch(() => {}))),
+          Effect.flatMap((answer): Effect.Effect<Callback.Claim, Callback.CallbackUnavailableError> =>
+            answer === "OK"
+              ? Effect.succeed({ _tag: "Claimed", token })
+              // Held: applied, or claimed by another delivery (a key gone since reads as pending: retry later).
+              : Effect.map(command(() => redis.get(key)), (value) => ({
+                _tag: value === APPLIED ? "Applied" : "Pending"
+              }))
+          )
+        )
       })
 
-    // A release that fails leaves the nonce to lapse with its window: ZEGOCLOUD's retry is then refused as a replay.
-    const release: Callback.NonceStore["release"] = (nonce) =>
-      command(() => redis.del(keyOf(nonce))).pipe(
+    const commit: Callback.NonceStore["commit"] = (nonce, _token, expiresAt) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const ttl = Math.ceil(expiresAt - now)
+        return ttl <= 0 ? Effect.void : Effect.asVoid(command(() => redis.set(keyOf(nonce), APPLIED, "PX", ttl)))
+      })
+
+    // A release that fails leaves the claim to lapse after the pending timeout; ZEGOCLOUD's retry is let in then.
+    const release: Callback.NonceStore["release"] = (nonce, token) =>
+      giveBack(keyOf(nonce), token).pipe(
         Effect.catchAll((error) => Effect.logWarning(`${error.reason}: a callback nonce was not given back`))
       )
 
-    return { take, release }
+    return { claim, commit, release }
   })
 
 /**

@@ -31,7 +31,7 @@
  *
  * @since 0.1.0
  */
-import { RateLimit, ZegoError } from "@effect-zego/core"
+import { RateLimit, RtmpDispatch, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -45,7 +45,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Redis, ReplyError } from "ioredis"
 import { urlAndPrefix } from "./internal/config.js"
-import { connect, validateUrl } from "./internal/connection.js"
+import { connect, validateTimeouts, validateUrl } from "./internal/connection.js"
 
 /**
  * Options of the Redis store.
@@ -190,9 +190,10 @@ export const make = (
 ): Effect.Effect<RateLimit.Store, ZegoError.InvalidRequestError, Scope.Scope> =>
   Effect.gen(function*() {
     yield* validateUrl(options.url)
-    const timeout = Duration.decode(options.commandTimeout ?? "500 millis")
-    const connectTimeout = Duration.decode(options.connectTimeout ?? "3 seconds")
-    const retryMillis = Duration.toMillis(options.retryInterval ?? "1 second")
+    const { commandTimeout: timeout, connectTimeout } = yield* validateTimeouts(options)
+    const retryMillis = Duration.toMillis(
+      yield* RtmpDispatch.boundedDuration("retryInterval", options.retryInterval ?? "1 second")
+    )
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
     // Background work (releases, removals, renewals) ends with the store.
     const scope = yield* Effect.scope

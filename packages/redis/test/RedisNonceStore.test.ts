@@ -1,6 +1,7 @@
 import { Callback } from "@effect-zego/core"
 import { RedisNonceStore } from "@effect-zego/redis"
 import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -11,23 +12,52 @@ import { startRedis } from "./redisServer.js"
 const inAMinute = () => Date.now() + 60_000
 
 describe("RedisNonceStore", () => {
-  it.live("takes a nonce once, refuses it again, and lets it through after release", () =>
+  /** Claims and, if claimed, commits: what a receiver does with an event it applied. */
+  const claimAndCommit = (store: Callback.NonceStore, nonce: string, expiresAt: number) =>
+    Effect.tap(
+      store.claim(nonce, expiresAt),
+      (claim) => claim._tag === "Claimed" ? store.commit(nonce, claim.token, expiresAt) : Effect.void
+    )
+  const claimed = (claim: Callback.Claim): string => {
+    assert.strictEqual(claim._tag, "Claimed")
+    return claim._tag === "Claimed" ? claim.token : ""
+  }
+
+  it.live("a claim is pending until committed (then applied) or released (then claimable again)", () =>
     Effect.gen(function*() {
       const redis = yield* startRedis
       const store = yield* RedisNonceStore.make({ url: redis.url })
-      assert.isTrue(yield* store.take("123412", inAMinute()))
-      assert.isFalse(yield* store.take("123412", inAMinute()))
-      assert.isTrue(yield* store.take("other", inAMinute()))
-      yield* store.release("123412")
-      assert.isTrue(yield* store.take("123412", inAMinute()))
+      const token = claimed(yield* store.claim("123412", inAMinute()))
+      assert.strictEqual((yield* store.claim("123412", inAMinute()))._tag, "Pending")
+      yield* store.release("123412", token)
+      const again = claimed(yield* store.claim("123412", inAMinute()))
+      yield* store.commit("123412", again, inAMinute())
+      assert.strictEqual((yield* store.claim("123412", inAMinute()))._tag, "Applied")
+      // A stale release (an old token) does not undo the commit.
+      yield* store.release("123412", token)
+      assert.strictEqual((yield* store.claim("123412", inAMinute()))._tag, "Applied")
+      assert.strictEqual((yield* store.claim("other", inAMinute()))._tag, "Claimed")
     }).pipe(Effect.scoped))
 
-  it.live("keeps a nonce until its expiry (PX), under the configured prefix, hashed", () =>
+  it.live("an unsettled claim lapses after the pending timeout; a late release leaves the new claim alone", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const store = yield* RedisNonceStore.make({ url: redis.url, pendingTimeout: "150 millis" })
+      const first = claimed(yield* store.claim("n", inAMinute()))
+      yield* Effect.sleep("400 millis")
+      const second = claimed(yield* store.claim("n", inAMinute()))
+      yield* store.release("n", first)
+      assert.strictEqual((yield* store.claim("n", inAMinute()))._tag, "Pending")
+      yield* store.commit("n", second, inAMinute())
+      assert.strictEqual((yield* store.claim("n", inAMinute()))._tag, "Applied")
+    }).pipe(Effect.scoped))
+
+  it.live("keeps an applied nonce until its expiry (PX), under the configured prefix, hashed", () =>
     Effect.gen(function*() {
       const redis = yield* startRedis
       const store = yield* RedisNonceStore.make({ url: redis.url, keyPrefix: "test:" })
       const nonce = "n".repeat(5000)
-      assert.isTrue(yield* store.take(nonce, Date.now() + 30_000))
+      assert.strictEqual((yield* claimAndCommit(store, nonce, Date.now() + 30_000))._tag, "Claimed")
       const client = yield* Effect.acquireRelease(
         Effect.sync(() => new Redis(redis.url)),
         (c) => Effect.sync(() => c.disconnect())
@@ -38,14 +68,14 @@ describe("RedisNonceStore", () => {
       const ttl = yield* Effect.promise(() => client.pttl(keys[0]!))
       assert.isAbove(ttl, 20_000)
       assert.isAtMost(ttl, 30_000)
-      // A short real expiry: gone after it, and the nonce may be taken again.
-      assert.isTrue(yield* store.take("short", Date.now() + 150))
-      assert.isFalse(yield* store.take("short", Date.now() + 150))
+      // A short real expiry: gone after it, and the nonce may be claimed again.
+      assert.strictEqual((yield* claimAndCommit(store, "short", Date.now() + 150))._tag, "Claimed")
+      assert.strictEqual((yield* store.claim("short", Date.now() + 150))._tag, "Applied")
       yield* Effect.sleep("400 millis")
-      assert.isTrue(yield* store.take("short", Date.now() + 60_000))
+      assert.strictEqual((yield* store.claim("short", Date.now() + 60_000))._tag, "Claimed")
       // Already past its expiry: nothing to keep.
-      assert.isTrue(yield* store.take("stale", Date.now() - 1))
-      assert.isTrue(yield* store.take("stale", Date.now() - 1))
+      assert.strictEqual((yield* claimAndCommit(store, "stale", Date.now() - 1))._tag, "Claimed")
+      assert.strictEqual((yield* claimAndCommit(store, "stale", Date.now() - 1))._tag, "Claimed")
     }).pipe(Effect.scoped))
 
   it.live("two stores on one Redis see each other's nonces (two processes behind one callback URL)", () =>
@@ -54,13 +84,15 @@ describe("RedisNonceStore", () => {
       const one = yield* RedisNonceStore.make({ url: redis.url })
       const two = yield* RedisNonceStore.make({ url: redis.url })
       const results = yield* Effect.all(
-        [one.take("race", inAMinute()), two.take("race", inAMinute())],
+        [one.claim("race", inAMinute()), two.claim("race", inAMinute())],
         { concurrency: 2 }
       )
-      assert.deepStrictEqual(results.filter(Boolean).length, 1)
-      yield* two.release("race")
-      assert.isTrue(yield* one.take("race", inAMinute()))
-      assert.isFalse(yield* two.take("race", inAMinute()))
+      assert.deepStrictEqual(results.map((r) => r._tag).sort(), ["Claimed", "Pending"])
+      const winner = results.findIndex((r) => r._tag === "Claimed")
+      const token = claimed(results[winner]!)
+      yield* [one, two][winner]!.commit("race", token, inAMinute())
+      assert.strictEqual((yield* one.claim("race", inAMinute()))._tag, "Applied")
+      assert.strictEqual((yield* two.claim("race", inAMinute()))._tag, "Applied")
     }).pipe(Effect.scoped))
 
   it.live("fails with CallbackUnavailableError, never a defect, when Redis is down", () =>
@@ -68,17 +100,52 @@ describe("RedisNonceStore", () => {
       const redis = yield* startRedis
       const store = yield* RedisNonceStore.make({ url: redis.url, commandTimeout: "300 millis" })
       yield* redis.stop
-      const exit = yield* Effect.exit(store.take("123412", inAMinute()))
-      assert.isTrue(Exit.isFailure(exit))
-      if (Exit.isFailure(exit)) {
-        const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      for (const attempt of [store.claim("123412", inAMinute()), store.commit("123412", "t", inAMinute())]) {
+        const error = yield* Effect.flip(attempt)
         assert.instanceOf(error, Callback.CallbackUnavailableError)
-        assert.include(error!.message, "ZEGOCLOUD will retry")
+        assert.include(error.message, "ZEGOCLOUD will retry")
       }
       // A release that fails is logged, not failed.
-      yield* store.release("123412")
+      yield* store.release("123412", "t")
       yield* redis.start
     }).pipe(Effect.scoped), { timeout: 30_000 })
+
+  it.live(
+    "a claim that timed out during a Redis pause does not hold the nonce once Redis answers again",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const store = yield* RedisNonceStore.make({ url: redis.url, commandTimeout: "200 millis" })
+        yield* redis.pause
+        const error = yield* Effect.flip(store.claim("paused", inAMinute()))
+        assert.strictEqual(error._tag, "CallbackUnavailableError")
+        // The paused server runs the late SET when it resumes; ZEGOCLOUD's retry (2 s later) must be applied.
+        // The take-back was sent behind the SET on the same connection, so Redis runs it before this claim.
+        yield* redis.resume
+        const retry = yield* store.claim("paused", inAMinute())
+        assert.strictEqual(retry._tag, "Claimed")
+      }).pipe(Effect.scoped),
+    { timeout: 30_000 }
+  )
+
+  it.effect("refuses options it cannot use with InvalidRequestError, before connecting", () =>
+    Effect.gen(function*() {
+      for (
+        const options of [
+          { commandTimeout: "soon" },
+          { connectTimeout: "soon" },
+          { commandTimeout: Duration.millis(2 ** 31 + 5) },
+          { commandTimeout: "0 millis" },
+          { pendingTimeout: "-1 seconds" },
+          { keyPrefix: 42 }
+        ]
+      ) {
+        const error = yield* Effect.flip(
+          RedisNonceStore.make({ url: "redis://127.0.0.1:1", ...options } as RedisNonceStore.Options)
+        )
+        assert.strictEqual(error._tag, "InvalidRequestError")
+      }
+    }).pipe(Effect.scoped))
 
   it.live("the layer serves a receiver: a replay through another receiver on the same Redis is refused", () =>
     Effect.gen(function*() {
@@ -99,6 +166,9 @@ describe("RedisNonceStore", () => {
       const second = yield* Effect.provide(receiver, yield* Layer.build(storeLayer))
       const event = yield* first.receive({ body })
       assert.strictEqual(event._tag, "UnknownEvent")
+      // While the first is applying it, the second is told to come back; once committed, it is a replay.
+      assert.strictEqual((yield* Effect.flip(second.receive({ body })))._tag, "CallbackUnavailableError")
+      yield* first.commit(event)
       const replay = yield* Effect.flip(second.receive({ body }))
       assert.strictEqual(replay._tag, "CallbackReplayError")
     }).pipe(Effect.scoped))

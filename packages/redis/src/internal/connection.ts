@@ -1,7 +1,8 @@
-/** The Redis connection both services open: checked URL, fail-fast client, closed with the scope. */
-import { ZegoError } from "@effect-zego/core"
+/** The Redis connection both services open: checked URL and timeouts, fail-fast client, closed with the scope. */
+import { RtmpDispatch, ZegoError } from "@effect-zego/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 
@@ -20,6 +21,19 @@ export const validateUrl = (url: unknown): Effect.Effect<void, ZegoError.Invalid
     return Effect.fail(invalid)
   }
 }
+
+/** The two timeouts of a connection, each checked as the core checks its durations (at most an hour). */
+export const validateTimeouts = (options: {
+  readonly commandTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.DurationInput | undefined
+}): Effect.Effect<
+  { readonly commandTimeout: Duration.Duration; readonly connectTimeout: Duration.Duration },
+  ZegoError.InvalidRequestError
+> =>
+  Either.all({
+    commandTimeout: RtmpDispatch.boundedDuration("commandTimeout", options.commandTimeout ?? "500 millis"),
+    connectTimeout: RtmpDispatch.boundedDuration("connectTimeout", options.connectTimeout ?? "3 seconds")
+  })
 
 /**
  * A client of `url` that fails a call at once while disconnected instead of queueing it (the caller has its own
