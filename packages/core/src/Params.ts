@@ -269,6 +269,7 @@ export const DispatchRequest = Schema.Struct({
   streamId: StreamId,
   type: DispatchTypeInput,
   clientIp: Schema.optional(ClientIp),
+  /** The first attempt's `Sequence` (a retry sends the numbers just above it); default: a fresh one per attempt. */
   sequence: Schema.optional(Sequence)
 }).annotations({ identifier: "DispatchRequest" })
 

@@ -106,6 +106,13 @@ export type State =
  */
 export interface CallOptions {
   readonly retry?: Engine.CallOptions<DescribeError>["retry"]
+  /**
+   * The `Sequence` of the first attempt; by default every attempt draws one from the process's strictly increasing
+   * millisecond counter. A retry sends the numbers just above yours (`sequence + 1`, `+ 2`, …), never yours again:
+   * the attempt before it may have been applied, and ZEGOCLOUD refuses a Sequence that does not increase per stream
+   * within 10 seconds. Leave that much room above each of yours (a millisecond timestamp does), or retry with
+   * `Schedule.stop`.
+   */
   readonly sequence?: Sequence | undefined
 }
 

@@ -125,6 +125,40 @@ describe("StreamControl", () => {
       assert.deepStrictEqual(forbidden, { requestId: "mock-1", streamId: "obs-1" })
     }).pipe(Effect.provide(services())))
 
+  it.effect("each attempt sends a Sequence of its own: a retry after a 5xx or a time-out never repeats one", () =>
+    Effect.gen(function*() {
+      // A frozen clock: the counter alone must keep the attempts apart.
+      yield* TestClock.setTime(1_700_000_000_000)
+      const control = yield* StreamControl.StreamControl
+      yield* withTime(control.forbid("obs-1"))
+      const sent = yield* requests
+      assert.lengthOf(sent, 3)
+      const sequences = sent.map((r) => BigInt(r.params.Sequence!))
+      assert.isTrue(sequences[0]! < sequences[1]! && sequences[1]! < sequences[2]!, `${sequences}`)
+    }).pipe(Effect.provide(services({
+      script: [ZegoMock.raw(503, "busy"), ZegoMock.delay("6 seconds", ZegoMock.success()), ZegoMock.success()]
+    }))))
+
+  it.effect("a caller's Sequence goes on the first attempt; each retry sends the next number up", () =>
+    Effect.gen(function*() {
+      const control = yield* StreamControl.StreamControl
+      yield* withTime(control.resume("obs-1", { sequence: 7 }))
+      // At the top of the Int64 range there is no number above: the largest is sent again.
+      yield* withTime(control.resume("obs-2", { sequence: 9_223_372_036_854_775_806n }))
+      assert.deepStrictEqual((yield* requests).map((r) => r.params.Sequence), [
+        "7",
+        "8",
+        "9",
+        "9223372036854775806",
+        "9223372036854775807",
+        "9223372036854775807"
+      ])
+    }).pipe(Effect.provide(services({
+      script: [503, 502, 0, 503, 502, 0].map((status) =>
+        status === 0 ? ZegoMock.success() : ZegoMock.raw(status, "bad gateway")
+      )
+    }))))
+
   it.effect("in the test environment: IsTest=true and the zegotest-<AppId>- prefix", () =>
     Effect.gen(function*() {
       const result = yield* (yield* StreamControl.StreamControl).forbid("obs-1")

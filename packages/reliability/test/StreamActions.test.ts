@@ -1,7 +1,8 @@
 /**
  * The stream actions end to end in process: the core's services through the node layer (`NodeZego`) against the
  * emulator over real HTTP on loopback. The two halves were written apart; this shows they agree on the parameters,
- * the signature, the Sequence rule, the time units and the codes.
+ * the signature, the Sequence rule, the time units and the codes; and that a retry after an answer lost on the way
+ * back (the action applied) succeeds.
  */
 import { RoomStreams, StreamControl, StreamState } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
@@ -10,11 +11,44 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { figures, save } from "./figures.js"
+import * as Schedule from "effect/Schedule"
+import type * as Http from "node:http"
+import { figures, held, save } from "./figures.js"
+import { query, serve } from "./loopbackServer.js"
 
 afterAll(() => save("stream-actions"))
 
 const app = Emulator.demoApp
+
+/** What the proxy does to the first call for a stream id: answers 502, or nothing, once the emulator applied it. */
+type Lost = "502" | "silence"
+
+/**
+ * A proxy on loopback in front of the emulator. It passes the calls on one at a time, in the order they came, so the
+ * emulator has applied an attempt before its retry reaches it; the first call for a stream id in `lose` is applied
+ * but its answer is lost. It records the `StreamId` and `Sequence` of each call.
+ */
+const lossyProxy = (
+  target: string,
+  lose: Map<string, Lost>,
+  sent: Array<{ readonly streamId: string; readonly sequence: string }>
+) => {
+  let queue: Promise<unknown> = Promise.resolve()
+  return serve((req: Http.IncomingMessage, res: Http.ServerResponse) => {
+    const params = query(req)
+    const streamId = params.get("StreamId") ?? ""
+    sent.push({ streamId, sequence: params.get("Sequence") ?? "" })
+    const lost = lose.get(streamId)
+    lose.delete(streamId)
+    queue = queue.then(async () => {
+      const answer = await fetch(target + (req.url ?? "/"))
+      const body = await answer.text()
+      if (lost === "502") res.writeHead(502, { "content-type": "text/html" }).end("<html>502 Bad Gateway</html>")
+      else if (lost === undefined) res.writeHead(answer.status, { "content-type": "application/json" }).end(body)
+      // "silence": never answered; the client's time limit ends the attempt, the scope closes the connection.
+    }).catch(() => void res.destroy())
+  })
+}
 
 describe("stream actions, client and emulator", () => {
   it.live(
@@ -57,6 +91,46 @@ describe("stream actions, client and emulator", () => {
         // Many calls on one stream id in a burst: the process's Sequence keeps increasing for it.
         yield* Effect.forEach(Array.from({ length: 20 }, () => 0), () => state.describe("match-42"), { discard: true })
         figures.requests += (yield* emulator.requests).length
+      }).pipe(Effect.scoped),
+    { timeout: 60_000 }
+  )
+
+  it.live(
+    "a forbid applied but answered 502, or not at all, is retried with a higher Sequence and succeeds",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ apps: [app] })
+        const lose = new Map<string, Lost>([["seq-502", "502"], ["seq-silent", "silence"], ["seq-own", "502"]])
+        const sent: Array<{ readonly streamId: string; readonly sequence: string }> = []
+        const baseUrl = yield* lossyProxy(emulator.baseUrl, lose, sent)
+        const context = yield* Layer.build(
+          NodeZego.layerOptions({ ...app, baseUrl, timeout: "500 millis", retry: Schedule.recurs(2) })
+        )
+        const control = Context.get(context, StreamControl.StreamControl)
+        const own = 1_700_000_000_000
+
+        yield* control.forbid("seq-502")
+        yield* control.forbid("seq-silent")
+        yield* control.forbid("seq-own", { sequence: own })
+
+        // Each first attempt was applied (Code 0), and so was its retry, instead of a 1006 for a repeated Sequence.
+        const ids = ["seq-502", "seq-silent", "seq-own"]
+        const codes = (yield* emulator.requests).map((r) => `${r.streamId} ${r.code}`)
+        assert.deepStrictEqual(codes, ids.flatMap((id) => [`${id} 0`, `${id} 0`]))
+        for (const id of ids) {
+          assert.isFalse((yield* emulator.publish(id)).allowed, `${id} is forbidden`)
+        }
+        const sequences = (id: string) =>
+          sent.filter((call) => call.streamId === id).map((call) => BigInt(call.sequence))
+        for (const id of ["seq-502", "seq-silent"]) {
+          const [first, retry] = sequences(id)
+          assert.isTrue(first! < retry!, `${id}: ${sequences(id)}`)
+        }
+        // The caller's Sequence goes first; the retry sends the number just above it.
+        assert.deepStrictEqual(sequences("seq-own"), [BigInt(own), BigInt(own) + 1n])
+        figures.faults += 3
+        figures.requests += sent.length
+        held("stream-action-sequence-retry")
       }).pipe(Effect.scoped),
     { timeout: 60_000 }
   )

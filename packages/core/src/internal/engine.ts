@@ -368,8 +368,9 @@ export interface Declaration<I, A, E extends ZegoError> {
   /** The stream id of a request (before the test prefix). */
   readonly streamId: (request: I) => string
   /**
-   * Whether the action takes a `Sequence`, and the caller's, if any: without one, the process's strictly increasing
-   * millisecond counter (`internal/sequence.ts`) gives it.
+   * Whether the action takes a `Sequence`, and the caller's, if any. Each attempt sends its own: without the caller's,
+   * drawn from the process's strictly increasing millisecond counter (`internal/sequence.ts`); with it, the caller's
+   * and then the numbers just above it (`Sequence.ofAttempt`).
    */
   readonly sequence: false | ((request: I) => SequenceNumber | undefined)
   /** The rest of the query after `Action`, `StreamId` and `Sequence`, each value escaped: `&Type=push`. */
@@ -661,7 +662,7 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
 
     /**
      * The second exchange of an attempt, when the server says our clock is off and tells us its time: the offset
-     * adopted (if believable), the call signed again.
+     * adopted (if believable), the call signed again (same Sequence: a refused signature applied nothing).
      */
     const correctClock = (bound: Bound, callQuery: string, first: Exchange, serverTimeMillis: number) =>
       Effect.gen(function*() {
@@ -717,12 +718,18 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         }
       }
       const sequenceOf = declaration.sequence
+      const callerSequence = sequenceOf === false ? undefined : sequenceOf(input)
       // Every value is checked (or escaped by the declaration) to need no further escaping.
-      const callQuery = `Action=${action}&StreamId=${streamId}` +
-        (sequenceOf === false
-          ? ""
-          : `&Sequence=${sequenceOf(input) ?? Sequence.nextAt(clock.unsafeCurrentTimeMillis())}`) +
-        declaration.query(input) + isTestParam
+      const head = `Action=${action}&StreamId=${streamId}`
+      const tail = declaration.query(input) + isTestParam
+      // Each attempt has a Sequence of its own: an earlier attempt may have been applied, and the server refuses a
+      // Sequence that does not increase.
+      const queryOf = (attempt: number) =>
+        sequenceOf === false ? head + tail : `${head}&Sequence=${
+          callerSequence === undefined
+            ? Sequence.nextAt(clock.unsafeCurrentTimeMillis())
+            : Sequence.ofAttempt(callerSequence, attempt)
+        }${tail}`
       if (span !== undefined) {
         span.attribute("zego.stream_id", streamId)
         if (declaration.annotate !== undefined) declaration.annotate(span, input)
@@ -732,6 +739,7 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
       const attempt = Effect.suspend(() => {
         attempts++
         if (span !== undefined) span.attribute("zego.attempts", attempts)
+        const callQuery = queryOf(attempts)
         return Effect.flatMap(exchange(bound, callQuery), (first) => {
           if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) {
             return failOnCode(action, bound.answers, first.envelope)
