@@ -2,6 +2,7 @@ import { RateLimit } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
 import { RedisRateLimit } from "@effect-zego/redis"
 import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
@@ -150,6 +151,22 @@ describe("RedisRateLimit", () => {
         assert.strictEqual(error._tag, "InvalidRequestError")
         assert.strictEqual(error.parameter, "url")
         assert.notInclude(error.message, "hunter2")
+      }
+    }).pipe(Effect.scoped))
+
+  it.effect("refuses a timeout or retry interval it cannot use (unparsable, not positive, past an hour)", () =>
+    Effect.gen(function*() {
+      for (
+        const [parameter, value] of [
+          ["commandTimeout", "soon"],
+          ["connectTimeout", "-1 seconds"],
+          ["commandTimeout", Duration.millis(2 ** 31 + 5)],
+          ["retryInterval", "0 millis"]
+        ] as const
+      ) {
+        const error = yield* Effect.flip(RedisRateLimit.make({ url: "redis://127.0.0.1:1", [parameter]: value }))
+        assert.strictEqual(error._tag, "InvalidRequestError")
+        assert.strictEqual(error.parameter, parameter)
       }
     }).pipe(Effect.scoped))
 })
