@@ -33,7 +33,7 @@ it.live("the README's layer shares the budget through the Redis of ZEGO_RATE_LIM
     assert.strictEqual(yield* fallbacks, before, "the call went through Redis")
   }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
 
-it.live("the redis README's receiver refuses, through the Redis of ZEGO_CALLBACK_REDIS_URL, a nonce another took", () =>
+it.live("the redis README's receiver refuses, through the Redis of ZEGO_CALLBACK_REDIS_URL, a nonce another applied", () =>
   Effect.gen(function*() {
     const redis = yield* startRedis
     const secret = Redacted.make("readme-callback-secret")
@@ -56,13 +56,22 @@ it.live("the redis README's receiver refuses, through the Redis of ZEGO_CALLBACK
       stream_seq: "1",
       create_time_ms: String(Date.now())
     })
-    // Two receivers, as two processes behind one callback URL would be: the second sees the first's nonce.
-    const receive = Effect.flatMap(Callback.CallbackReceiver, (receiver) => receiver.receive({ body })).pipe(
-      Effect.provide(ReceiverLive),
-      Effect.provide(Layer.setConfigProvider(env))
-    )
-    const first = yield* receive
+    // Two receivers, as two processes behind one callback URL would be: the second sees the first's nonce, as
+    // being applied, then as applied once the first commits it.
+    const receiveAndCommit = (commit: boolean) =>
+      Effect.flatMap(
+        Callback.CallbackReceiver,
+        (receiver) => Effect.tap(receiver.receive({ body }), (event) => commit ? receiver.commit(event) : Effect.void)
+      ).pipe(Effect.provide(ReceiverLive), Effect.provide(Layer.setConfigProvider(env)))
+    const first = yield* Effect.flatMap(Callback.CallbackReceiver, (receiver) =>
+      Effect.gen(function*() {
+        const event = yield* receiver.receive({ body })
+        const during = yield* Effect.flip(receiveAndCommit(true))
+        assert.strictEqual(during._tag, "CallbackUnavailableError")
+        yield* receiver.commit(event)
+        return event
+      })).pipe(Effect.provide(ReceiverLive), Effect.provide(Layer.setConfigProvider(env)))
     assert.strictEqual(first._tag, "StreamCreated")
-    const second = yield* Effect.flip(receive)
+    const second = yield* Effect.flip(receiveAndCommit(false))
     assert.strictEqual(second._tag, "CallbackReplayError")
   }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
