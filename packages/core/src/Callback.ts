@@ -25,6 +25,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { sha1 } from "js-sha1"
+import { detach } from "./internal/detach.js"
 import { boundedDuration, MAX_DURATION } from "./internal/engine.js"
 import * as LosslessJson from "./internal/losslessJson.js"
 import { utf8Bytes } from "./Params.js"
@@ -542,7 +543,8 @@ export interface Receiver {
  * words), a list (`rtmp_url[]`, a JSON array, a repeated form key) as an array. A key's trailing `[]` is dropped,
  * so `rtmp_url[]` and `rtmp_url` are the same field whichever way the body came. A nested object (or an object
  * in an array) is kept as its exact JSON text, so that `stream_attr` reads the same as an object or as a string.
- * The record has no prototype: `__proto__` is an ordinary key.
+ * The record has no prototype: `__proto__` is an ordinary key. Each value is a string of its own, so a field (or
+ * an event) kept after the request does not keep the body in memory.
  *
  * @example
  * ```ts
@@ -663,8 +665,9 @@ const bodyText = (body: string | Uint8Array, maxBytes: number): Either.Either<st
 const fieldName = (key: string): { readonly name: string; readonly list: boolean } =>
   key.endsWith("[]") ? { name: key.slice(0, -2), list: true } : { name: key, list: false }
 
+/** A value's text, copied out of the body (a field outlives the request: see `detach`). */
 const textOf = (value: LosslessJson.Value): string =>
-  value._tag === "Array" || value._tag === "Object" ? value.source : value.text
+  detach(value._tag === "Array" || value._tag === "Object" ? value.source : value.text)
 
 const fromJson = (text: string): Either.Either<Fields, CallbackDecodeError> => {
   const parsed = LosslessJson.parse(text, JSON_LIMITS)
@@ -687,9 +690,11 @@ const fromForm = (text: string): Either.Either<Fields, CallbackDecodeError> => {
   const fields: Record<string, string | Array<string>> = Object.create(null)
   let count = 0
   let names = 0
-  for (const [key, value] of new URLSearchParams(text)) {
+  for (const [key, cut] of new URLSearchParams(text)) {
     if (++count > MAX_VALUES) return Either.left(decodeError(`the form has more than ${MAX_VALUES} values`))
     const { list, name } = fieldName(key)
+    // A value is cut from the body and may outlive the request; a key becomes a property name, which is a copy.
+    const value = detach(cut)
     const seen = fields[name]
     if (seen === undefined) {
       if (++names > MAX_FIELDS) return Either.left(decodeError(`the form has more than ${MAX_FIELDS} fields`))
@@ -1135,7 +1140,7 @@ const unknownFields = (fields: Fields): Record<string, string> => {
     if (count++ >= MAX_UNKNOWN_FIELDS) break
     const value = fields[name]!
     const text = typeof value === "string" ? value : value.join(",")
-    kept[name] = text.length > MAX_UNKNOWN_VALUE ? text.slice(0, MAX_UNKNOWN_VALUE) : text
+    kept[name] = text.length > MAX_UNKNOWN_VALUE ? detach(text.slice(0, MAX_UNKNOWN_VALUE)) : text
   }
   return kept
 }
