@@ -29,7 +29,7 @@ import { detach } from "./internal/detach.js"
 import { boundedDuration, MAX_DURATION } from "./internal/engine.js"
 import * as LosslessJson from "./internal/losslessJson.js"
 import { utf8Bytes } from "./Params.js"
-import { hasUnsafeCharacters, quote } from "./Untrusted.js"
+import { hasUnsafeCharacters } from "./Untrusted.js"
 import { InvalidRequestError } from "./ZegoError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -676,10 +676,13 @@ const fromJson = (text: string): Either.Either<Fields, CallbackDecodeError> => {
   if (root._tag !== "Object") return Either.left(decodeError("the body is not a JSON object"))
   if (root.members.size > MAX_FIELDS) return Either.left(decodeError(`the body has more than ${MAX_FIELDS} fields`))
   const fields: Record<string, string | ReadonlyArray<string>> = Object.create(null)
+  let position = 0
   for (const [key, value] of root.members) {
+    position++
     const { list, name } = fieldName(key)
+    // Named by its position: an error never carries the body's text.
     if (Object.hasOwn(fields, name)) {
-      return Either.left(decodeError(`the field ${quote(name, 40)} appears twice (with and without [])`))
+      return Either.left(decodeError(`field ${position} repeats an earlier field's name (one with [], one without)`))
     }
     fields[name] = value._tag === "Array" ? value.items.map(textOf) : list ? [textOf(value)] : textOf(value)
   }
