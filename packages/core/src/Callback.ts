@@ -27,10 +27,11 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { sha1 } from "js-sha1"
+import { detach } from "./internal/detach.js"
 import { boundedDuration, MAX_DURATION } from "./internal/engine.js"
 import * as LosslessJson from "./internal/losslessJson.js"
 import { utf8Bytes } from "./Params.js"
-import { hasUnsafeCharacters, quote } from "./Untrusted.js"
+import { hasUnsafeCharacters } from "./Untrusted.js"
 import { InvalidRequestError } from "./ZegoError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -511,7 +512,7 @@ export interface ReceiverOptions {
   readonly nonces?: NonceStore | undefined
   /**
    * The sustained callbacks per second the default in-memory nonce store takes: it holds `rate` × (the window's
-   * seconds + 1) nonces (301 000 by default, about 24 MB), and answers 503 past that. Default
+   * seconds + 1) nonces (301 000 by default, about 35 MB), and answers 503 past that. Default
    * {@link DEFAULT_CALLBACK_RATE}. Not used with `nonces` or a provided store.
    */
   readonly rate?: number | undefined
@@ -594,7 +595,8 @@ export interface Receiver {
  * words), a list (`rtmp_url[]`, a JSON array, a repeated form key) as an array. A key's trailing `[]` is dropped,
  * so `rtmp_url[]` and `rtmp_url` are the same field whichever way the body came. A nested object (or an object
  * in an array) is kept as its exact JSON text, so that `stream_attr` reads the same as an object or as a string.
- * The record has no prototype: `__proto__` is an ordinary key.
+ * The record has no prototype: `__proto__` is an ordinary key. Each value is a string of its own, so a field (or
+ * an event) kept after the request does not keep the body in memory.
  *
  * @example
  * ```ts
@@ -715,8 +717,9 @@ const bodyText = (body: string | Uint8Array, maxBytes: number): Either.Either<st
 const fieldName = (key: string): { readonly name: string; readonly list: boolean } =>
   key.endsWith("[]") ? { name: key.slice(0, -2), list: true } : { name: key, list: false }
 
+/** A value's text, copied out of the body (a field outlives the request: see `detach`). */
 const textOf = (value: LosslessJson.Value): string =>
-  value._tag === "Array" || value._tag === "Object" ? value.source : value.text
+  detach(value._tag === "Array" || value._tag === "Object" ? value.source : value.text)
 
 const fromJson = (text: string): Either.Either<Fields, CallbackDecodeError> => {
   const parsed = LosslessJson.parse(text, JSON_LIMITS)
@@ -725,10 +728,13 @@ const fromJson = (text: string): Either.Either<Fields, CallbackDecodeError> => {
   if (root._tag !== "Object") return Either.left(decodeError("the body is not a JSON object"))
   if (root.members.size > MAX_FIELDS) return Either.left(decodeError(`the body has more than ${MAX_FIELDS} fields`))
   const fields: Record<string, string | ReadonlyArray<string>> = Object.create(null)
+  let position = 0
   for (const [key, value] of root.members) {
+    position++
     const { list, name } = fieldName(key)
+    // Named by its position: an error never carries the body's text.
     if (Object.hasOwn(fields, name)) {
-      return Either.left(decodeError(`the field ${quote(name, 40)} appears twice (with and without [])`))
+      return Either.left(decodeError(`field ${position} repeats an earlier field's name (one with [], one without)`))
     }
     fields[name] = value._tag === "Array" ? value.items.map(textOf) : list ? [textOf(value)] : textOf(value)
   }
@@ -739,9 +745,11 @@ const fromForm = (text: string): Either.Either<Fields, CallbackDecodeError> => {
   const fields: Record<string, string | Array<string>> = Object.create(null)
   let count = 0
   let names = 0
-  for (const [key, value] of new URLSearchParams(text)) {
+  for (const [key, cut] of new URLSearchParams(text)) {
     if (++count > MAX_VALUES) return Either.left(decodeError(`the form has more than ${MAX_VALUES} values`))
     const { list, name } = fieldName(key)
+    // A value is cut from the body and may outlive the request; a key becomes a property name, which is a copy.
+    const value = detach(cut)
     const seen = fields[name]
     if (seen === undefined) {
       if (++names > MAX_FIELDS) return Either.left(decodeError(`the form has more than ${MAX_FIELDS} fields`))
@@ -1208,7 +1216,7 @@ const unknownFields = (fields: Fields): Record<string, string> => {
     if (count++ >= MAX_UNKNOWN_FIELDS) break
     const value = fields[name]!
     const text = typeof value === "string" ? value : value.join(",")
-    kept[name] = text.length > MAX_UNKNOWN_VALUE ? text.slice(0, MAX_UNKNOWN_VALUE) : text
+    kept[name] = text.length > MAX_UNKNOWN_VALUE ? detach(text.slice(0, MAX_UNKNOWN_VALUE)) : text
   }
   return kept
 }
@@ -1342,9 +1350,9 @@ interface Pending {
 
 /**
  * Nonces in this process's memory, at most `capacity` (by default `rate` × (the window's seconds + 1): 301 000,
- * each about 80 bytes with a nonce of 16 characters, so about 24 MB when full). Expired ones are swept lazily: from the
- * front of insertion-ordered maps (expiry follows arrival give or take the window), and, only when the store is
- * full, by one pass that is not repeated before the earliest live nonce can have expired. A store full of live
+ * each about 115 bytes with a nonce of 14 characters, so about 35 MB when full). Expired ones are swept lazily:
+ * from the front of insertion-ordered maps (expiry follows arrival give or take the window), and, only when the
+ * store is full, by one pass that is not repeated before the earliest live nonce can have expired. A store full of live
  * nonces refuses (`CallbackUnavailableError`, so ZEGOCLOUD retries) rather than evict one, which would let its
  * replay through. Time is Effect's `Clock`.
  *
@@ -1530,8 +1538,11 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
         : yield* memoryNonceStore({ rate: options.rate, window: Duration.millis(windowMillis) }))
     const valid: ValidVerifyOptions = { secret, windowMillis, nonces }
     const parseOptions: ParseOptions = { maxBodyBytes }
-    /** Each event returned and not yet settled → its claim (gone with the event if it is never settled). */
-    const claims = new WeakMap<Event, Verified>()
+    /**
+     * Each event returned and not yet settled → its claim (gone with the event if it is never settled); the claim
+     * only, not the verified fields, which hold the body's values.
+     */
+    const claims = new WeakMap<Event, Pick<Verified, "nonce" | "token" | "expiresAt">>()
 
     const verifyAndDecode = (fields: Fields) =>
       Effect.flatMap(verifyValid(fields, valid), (verified) => {
@@ -1539,7 +1550,7 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
         if (Either.isLeft(event)) {
           return Effect.zipRight(nonces.release(verified.nonce, verified.token), Effect.fail(event.left))
         }
-        claims.set(event.right, verified)
+        claims.set(event.right, { nonce: verified.nonce, token: verified.token, expiresAt: verified.expiresAt })
         return Effect.succeed(event.right)
       })
 
@@ -1551,7 +1562,10 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
         Effect.withSpan("Callback.receive", { kind: "server" })
       )
 
-    const settle = <E>(event: Event, how: (claim: Verified) => Effect.Effect<void, E>): Effect.Effect<void, E> =>
+    const settle = <E>(
+      event: Event,
+      how: (claim: Pick<Verified, "nonce" | "token" | "expiresAt">) => Effect.Effect<void, E>
+    ): Effect.Effect<void, E> =>
       Effect.suspend(() => {
         const claim = claims.get(event)
         if (claim === undefined) return Effect.void

@@ -5,7 +5,10 @@
  *   only once the event is applied (or was already: a replayed nonce whose event was applied), 401 for a bad
  *   signature or a stale timestamp, 400 for a body that is not a callback, 503 while another delivery of the same
  *   callback is still being applied or when the nonce store cannot take it (ZEGOCLOUD retries), 500 when the
- *   event could not be applied (its nonce is given back, so that the retry is applied).
+ *   event could not be applied (its nonce is given back, so that the retry is applied), 413 for a body past the
+ *   receiver's `maxBodyBytes`. A body that declares its length is answered before it is read; one sent in chunks
+ *   is read and dropped up to 1 MiB past the cap, then answered 413. A longer one is not read further: the answer
+ *   says `Connection: close`, but on Node the connection is reset, so its sender sees an error, not the 413.
  * - `POST /obs/ingest`: a publish node for the stream id the app's `authorize` decides (nothing is served without
  *   it), as `{ server, streamKey, url, useBy }` for OBS.
  * - `GET /streams/:streamId`: the tracker's status of a stream (re-checked with the server when unknown or old).
@@ -14,7 +17,6 @@
  *
  * @since 0.1.0
  */
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -24,6 +26,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Callback from "./Callback.js"
+import * as BoundedBody from "./internal/boundedBody.js"
 import { StreamId } from "./Params.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
 import * as StreamTracker from "./StreamTracker.js"
@@ -162,8 +165,14 @@ const callbackStatus: Record<Callback.CallbackError["_tag"], number> = {
   CallbackReplayError: 200
 }
 
-const tooLarge = (max: number) =>
-  problem(413, "CallbackDecodeError", `the body could not be read whole (larger than ${max} bytes, or cut off)`)
+/** 413; `Connection: close` when the body was left unread, so the connection cannot serve another request. */
+const tooLarge = (max: number, unread = false) =>
+  problem(
+    413,
+    "CallbackDecodeError",
+    `the body is larger than ${max} bytes`,
+    unread ? { connection: "close" } : undefined
+  )
 
 const receiveCallback = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
@@ -171,11 +180,13 @@ const receiveCallback = Effect.gen(function*() {
   const tracker = yield* StreamTracker.StreamTracker
   // A declared length past the cap is answered before reading, so that the caller gets its 413 rather than a reset.
   if (Number(request.headers["content-length"]) > receiver.maxBodyBytes) return tooLarge(receiver.maxBodyBytes)
-  const body = yield* HttpIncomingMessage.withMaxBodySize(request.arrayBuffer, Option.some(receiver.maxBodyBytes))
-    .pipe(Effect.either)
-  if (body._tag === "Left") return tooLarge(receiver.maxBodyBytes)
+  // Any other is read from its stream: past the cap (a chunked body declares no length) the rest is read and dropped
+  // up to a bound, so that its sender gets its 413 too.
+  const body = yield* BoundedBody.read(request.stream, receiver.maxBodyBytes).pipe(Effect.either)
+  if (body._tag === "Left") return problem(400, "CallbackDecodeError", "the body could not be read to its end")
+  if (body.right._tag === "TooLarge") return tooLarge(receiver.maxBodyBytes, !body.right.drained)
   const received = yield* receiver.receive({
-    body: new Uint8Array(body.right),
+    body: body.right.bytes,
     contentType: request.headers["content-type"]
   }).pipe(Effect.either)
   if (received._tag === "Left") {

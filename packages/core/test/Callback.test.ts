@@ -549,6 +549,38 @@ describe("Callback", () => {
         assert.include(error.message, "stream_id")
       }))
 
+    it.effect.prop(
+      "no error quotes a key or a value of the body, whatever it holds",
+      [FastCheck.string({ minLength: 1, maxLength: 24 })],
+      ([text]) =>
+        Effect.gen(function*() {
+          const marker = `ZZ${text}ZZ`
+          const key = JSON.stringify(marker)
+          const r = yield* receiver()
+          const bodies = [
+            // The same name with and without [], the same key twice, a body cut off after the key.
+            `{${key}:"1",${JSON.stringify(`${marker}[]`)}:"2"}`,
+            `{${key}:1,${key}:2}`,
+            `{${key}:${key},`,
+            encodeURIComponent(`{"a":1,${key}:"1",${JSON.stringify(`${marker}[]`)}:"2"}`),
+            // Signed bodies with a malformed field.
+            json(createFields({ nonce: "m1", stream_seq: marker })),
+            json(createFields({ nonce: "m2", stream_id: `${marker}\u0007` })),
+            json(createFields({ nonce: "m3", appid: marker })),
+            form(createFields({ nonce: "m4", stream_id: [marker, marker] })),
+            // Unsigned, with the marker as keys and values.
+            form({ [marker]: marker, event: marker }),
+            json({ [marker]: [marker], event: marker, timestamp: marker, nonce: marker, signature: marker })
+          ]
+          for (const body of bodies) {
+            const error = yield* failure(r.receive({ body }))
+            for (const shown of [String(error), JSON.stringify(error), error.message]) {
+              assert.notInclude(shown, marker, `${error._tag} for ${body.slice(0, 80)}`)
+            }
+          }
+        }).pipe(at)
+    )
+
     it.effect("__proto__ is an ordinary key: nothing is polluted", () =>
       Effect.gen(function*() {
         const body = `${json(signed({ event: "x", appid: "1", timestamp: String(T), nonce: "7" })).slice(0, -1)},` +

@@ -187,6 +187,47 @@ describe("POST /zego/callback while a delivery is being applied", () => {
   })
 })
 
+describe("POST /zego/callback: the body", () => {
+  /** A body of `bytes` spaces with no declared length, as a stream; counts what the server pulled of it. */
+  const streamed = (bytes: number) => {
+    const pulled = { bytes: 0 }
+    const chunk = new Uint8Array(64 * 1024).fill(32)
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled.bytes >= bytes) return controller.close()
+        pulled.bytes += chunk.byteLength
+        controller.enqueue(chunk)
+      }
+    })
+    return { pulled, init: { method: "POST", body, duplex: "half" } as RequestInit }
+  }
+
+  it.effect("a body with no declared length past the cap is a 413, and is read no further than a bound", () =>
+    Effect.gen(function*() {
+      const cap = Callback.DEFAULT_MAX_BODY_BYTES
+      // Read and dropped to its end: the connection can serve another request.
+      const short = streamed(cap * 4)
+      const drained = yield* send("/zego/callback", short.init)
+      assert.strictEqual(drained.status, 413)
+      assert.strictEqual(drained.json.error, "CallbackDecodeError")
+      assert.isNull(drained.headers.get("connection"))
+      assert.strictEqual(short.pulled.bytes, cap * 4)
+      // Too long to drain: reading stops, and the answer says the connection is done.
+      const long = streamed(16 * 1024 * 1024)
+      const cut = yield* send("/zego/callback", long.init)
+      assert.strictEqual(cut.status, 413)
+      assert.strictEqual(cut.headers.get("connection"), "close")
+      assert.isBelow(long.pulled.bytes, cap + 2 * 1024 * 1024)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("a body that cannot be read (none at all) is a 400", () =>
+    Effect.gen(function*() {
+      const answer = yield* send("/zego/callback", { method: "POST" })
+      assert.strictEqual(answer.status, 400)
+      assert.strictEqual(answer.json.error, "CallbackDecodeError")
+    }).pipe(Effect.provide(layer())))
+})
+
 describe("POST /obs/ingest", () => {
   it.effect("refuses what authorize refuses, and sends nothing", () =>
     Effect.gen(function*() {

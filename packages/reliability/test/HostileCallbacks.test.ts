@@ -108,14 +108,31 @@ describe("hostile callers of POST /zego/callback", () => {
       assert.strictEqual(result._tag, "Success", "cause" in result ? result.cause : "")
       if (result._tag !== "Success") return
       assert.strictEqual(result.value.status, 413)
-      // Sent in chunks with no declared length: reading stops at the cap and the connection is dropped (the server
-      // cannot answer a caller that is still sending), or 413 if the answer wins the race.
+      // Sent in chunks with no declared length, and more than the server reads and drops past the cap (1 MiB): it
+      // stops reading and the connection is dropped (it cannot answer a caller that is still sending), or 413 if the
+      // answer wins the race.
       figures.badInputs++
-      const chunked = yield* observe(postChunked(url, Callback.DEFAULT_MAX_BODY_BYTES * 16), 30_000)
+      const chunked = yield* observe(postChunked(url, Callback.DEFAULT_MAX_BODY_BYTES * 64), 30_000)
       assert.strictEqual(chunked._tag, "Success", "cause" in chunked ? chunked.cause : "")
       if (chunked._tag === "Success") assert.match(String(chunked.value), /^413$|ECONNRESET|EPIPE|socket hang up/)
       yield* assertServerAnswers(url, "after-large")
       held("callback-body-cap")
+    }).pipe(Effect.provide(stack)))
+
+  it.live("a chunked body past the cap is answered 413, not reset, and the server goes on answering", () =>
+    Effect.gen(function*() {
+      const url = yield* baseUrl
+      const cap = Callback.DEFAULT_MAX_BODY_BYTES
+      // Just past the cap, and four times it: no length declared, so the cap is found while reading.
+      const sizes = [cap + 16 * 1024, cap * 4]
+      figures.badInputs += sizes.length
+      for (const size of sizes) {
+        const result = yield* observe(postChunked(url, size), 30_000)
+        assert.strictEqual(result._tag, "Success", "cause" in result ? result.cause : "")
+        if (result._tag === "Success") assert.strictEqual(result.value, 413, `a chunked body of ${size} bytes`)
+      }
+      yield* assertServerAnswers(url, "after-chunked")
+      held("chunked-callback-413")
     }).pipe(Effect.provide(stack)))
 
   it.live("a body 3 000 levels deep is a 400 with a short, flat message", () =>
