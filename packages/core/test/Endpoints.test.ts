@@ -76,6 +76,18 @@ const callbackBody = (
   return JSON.stringify(fields).replace(/^\{/, "{\"room_session_id\":858012925204410400,")
 }
 
+/** A tracker that applies with `apply` and knows no stream. */
+const trackerApplying = (apply: StreamTracker.StreamTracker["Type"]["apply"]) =>
+  Layer.succeed(StreamTracker.StreamTracker, {
+    apply,
+    observe: () => Effect.void,
+    get: () => Effect.succeed(undefined),
+    peek: () => Effect.succeed(undefined),
+    live: Effect.succeed([]),
+    changes: Stream.empty,
+    subscribe: Effect.succeed(Stream.empty)
+  })
+
 const post = (body: string) =>
   send("/zego/callback", { method: "POST", body, headers: { "content-type": "application/json" } })
 
@@ -122,15 +134,7 @@ describe("POST /zego/callback", () => {
 
   it.effect("an event the tracker cannot apply is answered 500 and its nonce given back for ZEGOCLOUD's retry", () => {
     let fail = true
-    const failing = Layer.succeed(StreamTracker.StreamTracker, {
-      apply: () => (fail ? Effect.die("store down") : Effect.void),
-      observe: () => Effect.void,
-      get: () => Effect.succeed(undefined),
-      peek: () => Effect.succeed(undefined),
-      live: Effect.succeed([]),
-      changes: Stream.empty,
-      subscribe: Effect.succeed(Stream.empty)
-    })
+    const failing = trackerApplying(() => (fail ? Effect.die("store down") : Effect.void))
     return Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const body = callbackBody("stream_create", "match-42", 1)
@@ -149,19 +153,12 @@ describe("POST /zego/callback while a delivery is being applied", () => {
     // Each apply waits for the outcome the test gives it next: a failure (a store that died) or success.
     const outcomes = Effect.runSync(Queue.unbounded<Effect.Effect<void>>())
     const started = Effect.runSync(Queue.unbounded<void>())
-    const tracker = Layer.succeed(StreamTracker.StreamTracker, {
-      apply: (event) =>
-        Queue.offer(started, undefined).pipe(
-          Effect.zipRight(Effect.flatten(Queue.take(outcomes))),
-          Effect.zipRight(Effect.sync(() => applied.push(event.nonce)))
-        ),
-      observe: () => Effect.void,
-      get: () => Effect.succeed(undefined),
-      peek: () => Effect.succeed(undefined),
-      live: Effect.succeed([]),
-      changes: Stream.empty,
-      subscribe: Effect.succeed(Stream.empty)
-    })
+    const tracker = trackerApplying((event) =>
+      Queue.offer(started, undefined).pipe(
+        Effect.zipRight(Effect.flatten(Queue.take(outcomes))),
+        Effect.zipRight(Effect.sync(() => applied.push(event.nonce)))
+      )
+    )
     return Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const body = callbackBody("stream_create", "match-42", 1)
