@@ -18,16 +18,20 @@
  * - 41004 (no such stream): a known closed stream stays closed (the server forgets closed streams); a live one learnt
  *   less than `maxAge` ago stays live (the server may not have caught up); anything else becomes `absent`.
  *
+ * Reads: one re-check per stream at a time, shared by its concurrent callers and interrupted when the last of them
+ * leaves; at most `maxPendingRechecks` of them at once, past which a read gets the last known status, or
+ * `TrackerBusyError` when there is none. Each read is a constant amount of work.
+ *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
-import * as Ref from "effect/Ref"
+import * as RcMap from "effect/RcMap"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Callback from "./Callback.js"
@@ -150,9 +154,11 @@ export interface Service {
   readonly observe: (streamId: string, state: StreamState.State | undefined) => Effect.Effect<void>
   /**
    * The stream's status; when unknown or older than `maxAge`, first re-checked with `DescribeRTCStreamState` (within
-   * that action's budget). A failed re-check leaves the last known status (or `undefined`).
+   * that action's budget). Concurrent callers of one stream share its re-check, which stops when the last of them is
+   * interrupted. A failed re-check leaves the last known status (or `undefined`). When `maxPendingRechecks` are
+   * already pending, no re-check is started: the last known status, or `TrackerBusyError` when there is none.
    */
-  readonly get: (streamId: string) => Effect.Effect<Status | undefined>
+  readonly get: (streamId: string) => Effect.Effect<Status | undefined, TrackerBusyError>
   /** The status as known, with no re-check. */
   readonly peek: (streamId: string) => Effect.Effect<Status | undefined>
   /** The streams known to be live. */
@@ -194,6 +200,37 @@ export interface Options {
   readonly capacity?: number | undefined
   /** Where entries are kept (a store shared by several processes, say). Default: in memory, bounded by `capacity`. */
   readonly store?: Store | undefined
+  /**
+   * How many re-checks (one per stream) may be pending at once, waiting for `DescribeRTCStreamState` or its budget.
+   * Past it, `get` starts none: it answers the last known status, or fails with `TrackerBusyError` when there is
+   * none. Default 100: two and a half seconds of the action's budget (40 per second).
+   */
+  readonly maxPendingRechecks?: number | undefined
+}
+
+/**
+ * `get` found nothing known of the stream and `maxPendingRechecks` re-checks already pending, so it started none:
+ * retry in a moment. `Endpoints` answers it 503 with `Retry-After`.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ *
+ * const error = new StreamTracker.TrackerBusyError({ streamId: "s1", pending: 100 })
+ * assert.strictEqual(error.message, "TrackerBusyError: 100 re-checks are already pending; retry later.")
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TrackerBusyError extends Schema.TaggedError<TrackerBusyError>()("TrackerBusyError", {
+  streamId: Schema.String,
+  /** The cap that was reached ({@link Options.maxPendingRechecks}). */
+  pending: Schema.Int
+}) {
+  override get message() {
+    return `TrackerBusyError: ${this.pending} re-checks are already pending; retry later.`
+  }
 }
 
 /**
@@ -314,6 +351,8 @@ export class StreamTracker extends Context.Tag("@effect-zego/core/StreamTracker"
 
 const DEFAULT_MAX_AGE = Duration.seconds(30)
 const DEFAULT_CAPACITY = 10_000
+/** 2.5 s of `DescribeRTCStreamState`'s 40 calls per second: the longest a re-check waits in line by default. */
+const DEFAULT_MAX_PENDING_RECHECKS = 100
 /** Changes buffered per subscriber; beyond it the oldest are dropped (sliding), never the callback path blocked. */
 const CHANGES_BUFFER = 1024
 /** Stripes of the apply lock: atomic per stream without serialising every stream behind one lock. */
@@ -424,21 +463,31 @@ const stripeOf = (streamId: string): number => {
   return (hash >>> 0) % STRIPES
 }
 
-/** `maxAge` a positive duration of at most an hour and `capacity` a positive integer: anything else is unbounded. */
+const positiveInteger = (parameter: string, value: number) =>
+  Number.isSafeInteger(value) && value >= 1
+    ? Effect.succeed(value)
+    : Effect.fail(new InvalidRequestError({ parameter, detail: "must be a positive integer" }))
+
+/** Durations positive and at most an hour, counts positive integers: anything else is unbounded. */
 const validateOptions = (options: Options) =>
   Effect.gen(function*() {
     const maxAge = yield* Engine.boundedDuration("maxAge", options.maxAge ?? DEFAULT_MAX_AGE)
-    const capacity = options.capacity ?? DEFAULT_CAPACITY
-    if (!Number.isSafeInteger(capacity) || capacity < 1) {
-      return yield* new InvalidRequestError({ parameter: "capacity", detail: "must be a positive integer" })
+    const capacity = yield* positiveInteger("capacity", options.capacity ?? DEFAULT_CAPACITY)
+    const maxPendingRechecks = yield* positiveInteger(
+      "maxPendingRechecks",
+      options.maxPendingRechecks ?? DEFAULT_MAX_PENDING_RECHECKS
+    )
+    return {
+      maxAgeMillis: Duration.toMillis(maxAge),
+      capacity,
+      maxPendingRechecks
     }
-    return { maxAgeMillis: Duration.toMillis(maxAge), capacity }
   })
 
 /**
  * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Fails with
- * `InvalidRequestError` when `maxAge` is not a positive duration of at most an hour or `capacity` not a positive
- * integer.
+ * `InvalidRequestError` when `maxAge` is not a positive duration of at most an hour, or `capacity` or
+ * `maxPendingRechecks` not a positive integer.
  *
  * @example
  * ```ts
@@ -462,13 +511,11 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Service, InvalidRequestError, StreamState.StreamState | Scope.Scope> =>
   Effect.gen(function*() {
-    const { capacity, maxAgeMillis } = yield* validateOptions(options)
+    const { capacity, maxAgeMillis, maxPendingRechecks } = yield* validateOptions(options)
     const streamState = yield* StreamState.StreamState
-    const scope = yield* Effect.scope
     const store = options.store ?? memoryStore(capacity)
     const hub = yield* Effect.acquireRelease(PubSub.sliding<Change>(CHANGES_BUFFER), PubSub.shutdown)
     const locks = yield* Effect.forEach(Array.from({ length: STRIPES }), () => Effect.makeSemaphore(1))
-    const inflight = yield* Ref.make(new Map<string, Deferred.Deferred<Status | undefined>>())
 
     const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
@@ -523,34 +570,22 @@ export const make = (
         Effect.zipRight(peek(streamId))
       )
 
-    /** One re-check per stream at a time: concurrent callers share it (the action's budget is 40/s per AppId). */
-    const shared = (streamId: string) =>
-      Effect.gen(function*() {
-        const mine = yield* Deferred.make<Status | undefined>()
-        const running = yield* Ref.modify(inflight, (map) => {
-          const existing = map.get(streamId)
-          return existing !== undefined ? [existing, map] : [undefined, new Map(map).set(streamId, mine)]
-        })
-        if (running !== undefined) return yield* Deferred.await(running)
-        // Forked into the tracker's scope: a caller that gives up does not cancel the others' answer.
-        yield* recheck(streamId).pipe(
-          Effect.ensuring(Ref.update(inflight, (map) => {
-            const rest = new Map(map)
-            rest.delete(streamId)
-            return rest
-          })),
-          Effect.intoDeferred(mine),
-          Effect.forkIn(scope)
-        )
-        return yield* Deferred.await(mine)
-      })
+    // One re-check per stream at a time, shared by its concurrent callers (the action's budget is 40/s per AppId),
+    // counted by them: when the last one leaves, the re-check is interrupted (it would serve no one), and at most
+    // `maxPendingRechecks` exist at once, so that no one can queue unbounded work.
+    const rechecks = yield* RcMap.make({ lookup: recheck, capacity: maxPendingRechecks })
 
     const get: Service["get"] = (streamId) =>
       Effect.gen(function*() {
         const status = yield* peek(streamId)
         const at = yield* Clock.currentTimeMillis
         if (status !== undefined && at - status.checkedAt.getTime() <= maxAgeMillis) return status
-        return yield* shared(streamId)
+        return yield* Effect.scoped(RcMap.get(rechecks, streamId)).pipe(
+          Effect.catchTag("ExceededCapacityException", () =>
+            status !== undefined
+              ? Effect.succeed(status)
+              : Effect.fail(new TrackerBusyError({ streamId, pending: maxPendingRechecks })))
+        )
       })
 
     const live: Service["live"] = Effect.map(
