@@ -15,8 +15,12 @@
  * - `DescribeRTCStreamState`'s times are whole seconds, so against it times are compared by the second, and a tie
  *   goes to the close: a close and a re-publish within the same second whose create was lost can read as closed
  *   until the next callback. An exact callback time refines a describe time of the same second.
+ * - Two `DescribeRTCStreamState` answers: the later one asked replaces the earlier (the server's latest word on its
+ *   own state), whatever their times.
  * - 41004 (no such stream): a known closed stream stays closed (the server forgets closed streams); a live one learnt
  *   less than `maxAge` ago stays live (the server may not have caught up); anything else becomes `absent`.
+ * - A server time more than `maxClockSkew` ahead of this clock is not believed: that callback or answer changes
+ *   nothing (a warning is logged), so that one garbage time cannot pin a stream as live.
  *
  * Reads: one re-check per stream at a time, shared by its concurrent callers and interrupted when the last of them
  * leaves; at most `maxPendingRechecks` of them at once, past which a read gets the last known status, or
@@ -150,7 +154,10 @@ export type Change = Status
 export interface Service {
   /** Applies a verified stream event; `UnknownEvent` changes nothing. Idempotent. */
   readonly apply: (event: Callback.Event) => Effect.Effect<void>
-  /** Applies what `DescribeRTCStreamState` said (or 41004, as `undefined`) at the tracker's current time. */
+  /**
+   * Applies what `DescribeRTCStreamState` said (or 41004, as `undefined`) at the tracker's current time: it replaces
+   * what an earlier answer said. An answer with a time more than `maxClockSkew` ahead changes nothing.
+   */
   readonly observe: (streamId: string, state: StreamState.State | undefined) => Effect.Effect<void>
   /**
    * The stream's status; when unknown or older than `maxAge`, first re-checked with `DescribeRTCStreamState` (within
@@ -206,6 +213,12 @@ export interface Options {
    * none. Default 100: two and a half seconds of the action's budget (40 per second).
    */
   readonly maxPendingRechecks?: number | undefined
+  /**
+   * How far ahead of this clock a server time (a callback's, or one `DescribeRTCStreamState` answered) may be. A
+   * callback or an answer with a time further ahead changes nothing (a warning is logged). Default 5 minutes, the
+   * callback's freshness window; at most 1 hour.
+   */
+  readonly maxClockSkew?: Duration.DurationInput | undefined
 }
 
 /**
@@ -353,6 +366,8 @@ const DEFAULT_MAX_AGE = Duration.seconds(30)
 const DEFAULT_CAPACITY = 10_000
 /** 2.5 s of `DescribeRTCStreamState`'s 40 calls per second: the longest a re-check waits in line by default. */
 const DEFAULT_MAX_PENDING_RECHECKS = 100
+/** The callback's default freshness window: a clock further off than that refuses the callbacks already. */
+const DEFAULT_MAX_CLOCK_SKEW = Duration.minutes(5)
 /** Changes buffered per subscriber; beyond it the oldest are dropped (sliding), never the callback path blocked. */
 const CHANGES_BUFFER = 1024
 /** Stripes of the apply lock: atomic per stream without serialising every stream behind one lock. */
@@ -472,6 +487,7 @@ const positiveInteger = (parameter: string, value: number) =>
 const validateOptions = (options: Options) =>
   Effect.gen(function*() {
     const maxAge = yield* Engine.boundedDuration("maxAge", options.maxAge ?? DEFAULT_MAX_AGE)
+    const maxClockSkew = yield* Engine.boundedDuration("maxClockSkew", options.maxClockSkew ?? DEFAULT_MAX_CLOCK_SKEW)
     const capacity = yield* positiveInteger("capacity", options.capacity ?? DEFAULT_CAPACITY)
     const maxPendingRechecks = yield* positiveInteger(
       "maxPendingRechecks",
@@ -479,15 +495,22 @@ const validateOptions = (options: Options) =>
     )
     return {
       maxAgeMillis: Duration.toMillis(maxAge),
+      maxClockSkewMillis: Duration.toMillis(maxClockSkew),
       capacity,
       maxPendingRechecks
     }
   })
 
+/** The server's times an event or an answer carries. */
+const eventTimes = (event: Callback.StreamCreated | Callback.StreamClosed): ReadonlyArray<Date | undefined> =>
+  event._tag === "StreamCreated" ? [event.createdAt] : [event.closedAt, event.createdAt]
+const stateTimes = (state: StreamState.State): ReadonlyArray<Date> =>
+  state.state === "active" ? [state.createdAt] : [state.createdAt, state.closedAt]
+
 /**
  * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Fails with
- * `InvalidRequestError` when `maxAge` is not a positive duration of at most an hour, or `capacity` or
- * `maxPendingRechecks` not a positive integer.
+ * `InvalidRequestError` when `maxAge` or `maxClockSkew` is not a positive duration of at most an hour, or `capacity`
+ * or `maxPendingRechecks` not a positive integer.
  *
  * @example
  * ```ts
@@ -511,7 +534,7 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Service, InvalidRequestError, StreamState.StreamState | Scope.Scope> =>
   Effect.gen(function*() {
-    const { capacity, maxAgeMillis, maxPendingRechecks } = yield* validateOptions(options)
+    const { capacity, maxAgeMillis, maxClockSkewMillis, maxPendingRechecks } = yield* validateOptions(options)
     const streamState = yield* StreamState.StreamState
     const store = options.store ?? memoryStore(capacity)
     const hub = yield* Effect.acquireRelease(PubSub.sliding<Change>(CHANGES_BUFFER), PubSub.shutdown)
@@ -536,25 +559,47 @@ export const make = (
       status: { ...current.status, checkedAt }
     })
 
+    /**
+     * Whether a server time lies more than `maxClockSkew` ahead: such a time would win every comparison to come (a
+     * server on local time, a garbage year), so what carries it is not believed.
+     */
+    const aheadOfClock = (times: ReadonlyArray<Date | undefined>, what: string, streamId: string) =>
+      Effect.gen(function*() {
+        const limit = (yield* Clock.currentTimeMillis) + maxClockSkewMillis
+        if (!times.some((time) => time !== undefined && time.getTime() > limit)) return false
+        yield* Effect.logWarning(`StreamTracker: ${what} has a time more than maxClockSkew ahead; ignored`).pipe(
+          Effect.annotateLogs("streamId", streamId)
+        )
+        return true
+      })
+
     const apply: Service["apply"] = (event) =>
-      event._tag === "UnknownEvent" ? Effect.void : update(event.streamId, (current, checkedAt) => {
-        const next = eventEntry(event, checkedAt)
-        return current?.key === undefined || supersedes(next.key!, current.key) ? next : undefined
+      event._tag === "UnknownEvent" ? Effect.void : Effect.gen(function*() {
+        if (yield* aheadOfClock(eventTimes(event), `a ${event.event} callback`, event.streamId)) return
+        yield* update(event.streamId, (current, checkedAt) => {
+          const next = eventEntry(event, checkedAt)
+          return current?.key === undefined || supersedes(next.key!, current.key) ? next : undefined
+        })
       })
 
     const observe: Service["observe"] = (streamId, state) =>
-      update(streamId, (current, checkedAt) => {
-        const absent: Entry = { status: { state: "absent", streamId, source: "describe", checkedAt }, key: undefined }
-        if (state === undefined) {
-          if (current === undefined || current.status.state === "absent") return absent
-          if (current.status.state === "closed") return confirmed(current, checkedAt)
-          const fresh = checkedAt.getTime() - current.status.checkedAt.getTime() < maxAgeMillis
-          return fresh ? confirmed(current, checkedAt) : absent
-        }
-        const next = describeEntry(streamId, state, checkedAt)
-        return current?.key === undefined || supersedes(next.key!, current.key)
-          ? next
-          : confirmed(current, checkedAt)
+      Effect.gen(function*() {
+        if (state !== undefined && (yield* aheadOfClock(stateTimes(state), "DescribeRTCStreamState", streamId))) return
+        yield* update(streamId, (current, checkedAt) => {
+          const absent: Entry = { status: { state: "absent", streamId, source: "describe", checkedAt }, key: undefined }
+          if (state === undefined) {
+            if (current === undefined || current.status.state === "absent") return absent
+            if (current.status.state === "closed") return confirmed(current, checkedAt)
+            const fresh = checkedAt.getTime() - current.status.checkedAt.getTime() < maxAgeMillis
+            return fresh ? confirmed(current, checkedAt) : absent
+          }
+          const next = describeEntry(streamId, state, checkedAt)
+          // A later answer is the server's later word: answers are ordered by when they came (one re-check per
+          // stream at a time), not by their times against each other.
+          const replaces = current?.key === undefined || current.status.source === "describe" ||
+            supersedes(next.key!, current.key)
+          return replaces ? next : confirmed(current, checkedAt)
+        })
       })
 
     const peek: Service["peek"] = (streamId) => Effect.map(store.get(streamId), (entry) => entry?.status)

@@ -609,6 +609,61 @@ describe("StreamTracker.observe", () => {
         yield* tracker.observe(STREAM, undefined)
         assert.strictEqual((yield* tracker.peek(STREAM))?.state, "absent")
       })))
+
+  it.effect("a describe time far ahead of this clock is not believed: after a year-33658 answer, stream_close closes", () =>
+    Effect.gen(function*() {
+      const year33658: StreamState.State = {
+        state: "active",
+        requestId: "oracle-1",
+        streamId: STREAM,
+        createdAt: new Date(999_999_999_999_000)
+      }
+      yield* withTracker(() => Effect.succeed(year33658), (tracker) =>
+        Effect.gen(function*() {
+          // The re-check's answer is refused: nothing known yet.
+          assert.isUndefined(yield* tracker.get(STREAM))
+          yield* tracker.apply(closed(2, NOW - 1000, { createdAt: NOW - 60_000 }))
+          const status = yield* tracker.peek(STREAM)
+          assert.strictEqual(status?.state, "closed")
+          assert.strictEqual(status?.source, "callback")
+        }))
+    }))
+
+  it.effect("a server on UTC+8 local time (8 hours ahead) is not believed, a few minutes ahead is; callbacks alike", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.observe(STREAM, active(NOW + 8 * 3_600_000))
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        yield* tracker.apply(created(1, NOW + 8 * 3_600_000))
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        yield* tracker.apply(closed(1, NOW + 8 * 3_600_000, { createdAt: NOW }))
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        yield* tracker.observe(STREAM, active(NOW + 4 * 60_000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      })))
+
+  it.effect("maxClockSkew sets how far ahead a time may be", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.observe(STREAM, active(NOW + 60_000))
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        yield* tracker.observe(STREAM, active(NOW + 5000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      }), { maxClockSkew: "10 seconds" }))
+
+  it.effect("a later describe replaces an earlier describe's status, whatever their times", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        // Within the skew, yet ahead of the close the next answer reports: that answer still replaces it.
+        yield* tracker.observe(STREAM, active(NOW + 4 * 60_000))
+        yield* tracker.observe(STREAM, closedState(NOW - 100_000, NOW - 50_000))
+        const status = yield* tracker.peek(STREAM)
+        assert.strictEqual(status?.state, "closed")
+        assert.deepStrictEqual(status?.state === "closed" && status.closedAt, seconds(NOW - 50_000))
+        // And back: the server's latest word.
+        yield* tracker.observe(STREAM, active(NOW - 100_000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      })))
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -695,7 +750,9 @@ describe("StreamTracker: capacity and layers", () => {
           [{ maxAge: "-1 second" }, "maxAge"],
           [{ maxAge: "soon" as Duration.DurationInput }, "maxAge"],
           [{ maxPendingRechecks: 0 }, "maxPendingRechecks"],
-          [{ maxPendingRechecks: Number.POSITIVE_INFINITY }, "maxPendingRechecks"]
+          [{ maxPendingRechecks: Number.POSITIVE_INFINITY }, "maxPendingRechecks"],
+          [{ maxClockSkew: "2 hours" }, "maxClockSkew"],
+          [{ maxClockSkew: 0 }, "maxClockSkew"]
         ] as const
       ) {
         const error = yield* Effect.flip(Effect.scoped(StreamTracker.make(options)).pipe(Effect.provide(services)))
