@@ -11,7 +11,8 @@
  *   says `Connection: close`, but on Node the connection is reset, so its sender sees an error, not the 413.
  * - `POST /obs/ingest`: a publish node for the stream id the app's `authorize` decides (nothing is served without
  *   it), as `{ server, streamKey, url, useBy }` for OBS.
- * - `GET /streams/:streamId`: the tracker's status of a stream (re-checked with the server when unknown or old).
+ * - `GET /streams/:streamId`: the tracker's status of a stream (re-checked with the server when unknown or old), to
+ *   anyone unless the app's `authorizeRead` says otherwise; 503 when too many re-checks are already pending.
  *
  * The router needs `RtmpDispatch`, `StreamTracker` and `CallbackReceiver`; serve it with any `HttpServer`.
  *
@@ -74,10 +75,12 @@ export const INGEST_VALIDITY_MILLIS = 2 * 60 * 60 * 1000
  * import * as Effect from "effect/Effect"
  * import * as Option from "effect/Option"
  *
- * // A signed-in user publishes as `user-<id>`; behind a proxy, the client's address is in its header.
+ * // A signed-in user publishes as `user-<id>` and reads only their own stream; behind a proxy, the client's address
+ * // is in its header.
  * const options: Endpoints.Options = {
  *   authorize: (request) =>
  *     Effect.succeed(Option.map(Option.fromNullable(request.headers["x-user-id"]), (id) => `user-${id}`)),
+ *   authorizeRead: (request, streamId) => Effect.succeed(streamId === `user-${request.headers["x-user-id"]}`),
  *   clientIp: (request) => request.headers["x-real-ip"]
  * }
  * ```
@@ -93,6 +96,15 @@ export interface Options<R = never> {
   readonly authorize: (
     request: HttpServerRequest.HttpServerRequest
   ) => Effect.Effect<Option.Option<string>, never, R>
+  /**
+   * Decides whether the request may read the status of `streamId` (`GET /streams/:streamId`): `false` refuses (403)
+   * and asks nothing of ZEGOCLOUD. Default: anyone may read any stream, and each unknown id costs a
+   * `DescribeRTCStreamState` call (at most the tracker's `maxPendingRechecks` pending at once, shared with every other
+   * reader): guard reads here when the ids or the budget are not everyone's business.
+   */
+  readonly authorizeRead?:
+    | ((request: HttpServerRequest.HttpServerRequest, streamId: string) => Effect.Effect<boolean, never, R>)
+    | undefined
   /**
    * The publisher's IPv4 address sent as `clientIp` (ZEGOCLOUD picks a node near it). Default: the connection's
    * remote address when it is IPv4 (an IPv4-mapped IPv6 address unwrapped); behind a proxy, read its header here.
@@ -294,20 +306,31 @@ export const statusJson = (status: StreamTracker.Status): Record<string, string>
 
 const isStreamId = Schema.is(StreamId)
 
-const streamStatus = Effect.gen(function*() {
-  const tracker = yield* StreamTracker.StreamTracker
-  const { streamId } = yield* HttpRouter.params
-  if (streamId === undefined || !isStreamId(streamId)) {
-    return problem(400, "InvalidRequestError", "the stream id must be 1 to 256 ASCII letters, digits, '-' or '_'")
-  }
-  const status = yield* tracker.get(streamId)
-  return status === undefined
-    ? HttpServerResponse.unsafeJson({ streamId, state: "unknown" }, { status: 404 })
-    : HttpServerResponse.unsafeJson(statusJson(status))
-})
+const streamStatus = <R>(options: Options<R>) =>
+  Effect.gen(function*() {
+    const tracker = yield* StreamTracker.StreamTracker
+    const { streamId } = yield* HttpRouter.params
+    if (streamId === undefined || !isStreamId(streamId)) {
+      return problem(400, "InvalidRequestError", "the stream id must be 1 to 256 ASCII letters, digits, '-' or '_'")
+    }
+    // Open by default; a guard that is not a function (from JavaScript) refuses rather than opens.
+    if (options.authorizeRead !== undefined) {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const allowed = typeof options.authorizeRead === "function" && (yield* options.authorizeRead(request, streamId))
+      if (!allowed) {
+        return problem(403, "Forbidden", "this request may not read this stream's status")
+      }
+    }
+    const status = yield* tracker.get(streamId).pipe(Effect.either)
+    if (status._tag === "Left") return problem(503, status.left._tag, status.left.message, { "retry-after": "1" })
+    return status.right === undefined
+      ? HttpServerResponse.unsafeJson({ streamId, state: "unknown" }, { status: 404 })
+      : HttpServerResponse.unsafeJson(statusJson(status.right))
+  })
 
 /**
- * The three endpoints as one router, to serve or to mount in the app's own.
+ * The three endpoints as one router, to serve or to mount in the app's own. `GET /streams/:streamId` answers anyone
+ * unless `authorizeRead` is given.
  *
  * @example
  * ```ts
@@ -335,6 +358,6 @@ export const router = <R = never>(options: Options<R>) => {
   return HttpRouter.empty.pipe(
     HttpRouter.post(paths.callback, receiveCallback),
     HttpRouter.post(paths.ingest, ingest(options)),
-    HttpRouter.get(paths.streams, streamStatus)
+    HttpRouter.get(paths.streams, streamStatus(options))
   )
 }

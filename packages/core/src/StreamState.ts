@@ -179,7 +179,8 @@ export const StreamRequest = Schema.Struct({ streamId: StreamId, sequence: Schem
 
 /**
  * A time of `DescribeRTCStreamState`'s `Data`: Unix seconds, as a string of decimal digits (the docs call them
- * strings; the callbacks' `create_time` is seconds) or an integer. Anything else is a `ResponseDecodeError`.
+ * strings; the callbacks' `create_time` is seconds) or an integer. Anything else is a `ResponseDecodeError`. The
+ * time is the server's, up to year 33658, not checked against any clock (`StreamTracker` does: see `maxClockSkew`).
  *
  * @example
  * ```ts

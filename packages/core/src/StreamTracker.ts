@@ -15,19 +15,27 @@
  * - `DescribeRTCStreamState`'s times are whole seconds, so against it times are compared by the second, and a tie
  *   goes to the close: a close and a re-publish within the same second whose create was lost can read as closed
  *   until the next callback. An exact callback time refines a describe time of the same second.
+ * - Two `DescribeRTCStreamState` answers: the later one asked replaces the earlier (the server's latest word on its
+ *   own state), whatever their times.
  * - 41004 (no such stream): a known closed stream stays closed (the server forgets closed streams); a live one learnt
  *   less than `maxAge` ago stays live (the server may not have caught up); anything else becomes `absent`.
+ * - A server time more than `maxClockSkew` ahead of this clock is not believed: that callback or answer changes
+ *   nothing (a warning is logged), so that one garbage time cannot pin a stream as live.
+ *
+ * Reads: one re-check per stream at a time, shared by its concurrent callers and interrupted when the last of them
+ * leaves; at most `maxPendingRechecks` of them at once, past which a read gets the last known status, or
+ * `TrackerBusyError` when there is none. Each read is a constant amount of work.
  *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
-import * as Ref from "effect/Ref"
+import * as RcMap from "effect/RcMap"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Callback from "./Callback.js"
@@ -146,13 +154,18 @@ export type Change = Status
 export interface Service {
   /** Applies a verified stream event; `UnknownEvent` changes nothing. Idempotent. */
   readonly apply: (event: Callback.Event) => Effect.Effect<void>
-  /** Applies what `DescribeRTCStreamState` said (or 41004, as `undefined`) at the tracker's current time. */
+  /**
+   * Applies what `DescribeRTCStreamState` said (or 41004, as `undefined`) at the tracker's current time: it replaces
+   * what an earlier answer said. An answer with a time more than `maxClockSkew` ahead changes nothing.
+   */
   readonly observe: (streamId: string, state: StreamState.State | undefined) => Effect.Effect<void>
   /**
    * The stream's status; when unknown or older than `maxAge`, first re-checked with `DescribeRTCStreamState` (within
-   * that action's budget). A failed re-check leaves the last known status (or `undefined`).
+   * that action's budget). Concurrent callers of one stream share its re-check, which stops when the last of them is
+   * interrupted. A failed re-check leaves the last known status (or `undefined`). When `maxPendingRechecks` are
+   * already pending, no re-check is started: the last known status, or `TrackerBusyError` when there is none.
    */
-  readonly get: (streamId: string) => Effect.Effect<Status | undefined>
+  readonly get: (streamId: string) => Effect.Effect<Status | undefined, TrackerBusyError>
   /** The status as known, with no re-check. */
   readonly peek: (streamId: string) => Effect.Effect<Status | undefined>
   /** The streams known to be live. */
@@ -194,6 +207,43 @@ export interface Options {
   readonly capacity?: number | undefined
   /** Where entries are kept (a store shared by several processes, say). Default: in memory, bounded by `capacity`. */
   readonly store?: Store | undefined
+  /**
+   * How many re-checks (one per stream) may be pending at once, waiting for `DescribeRTCStreamState` or its budget.
+   * Past it, `get` starts none: it answers the last known status, or fails with `TrackerBusyError` when there is
+   * none. Default 100: two and a half seconds of the action's budget (40 per second).
+   */
+  readonly maxPendingRechecks?: number | undefined
+  /**
+   * How far ahead of this clock a server time (a callback's, or one `DescribeRTCStreamState` answered) may be. A
+   * callback or an answer with a time further ahead changes nothing (a warning is logged). Default 5 minutes, the
+   * callback's freshness window; at most 1 hour.
+   */
+  readonly maxClockSkew?: Duration.DurationInput | undefined
+}
+
+/**
+ * `get` found nothing known of the stream and `maxPendingRechecks` re-checks already pending, so it started none:
+ * retry in a moment. `Endpoints` answers it 503 with `Retry-After`.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ *
+ * const error = new StreamTracker.TrackerBusyError({ streamId: "s1", pending: 100 })
+ * assert.strictEqual(error.message, "TrackerBusyError: 100 re-checks are already pending; retry later.")
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TrackerBusyError extends Schema.TaggedError<TrackerBusyError>()("TrackerBusyError", {
+  streamId: Schema.String,
+  /** The cap that was reached ({@link Options.maxPendingRechecks}). */
+  pending: Schema.Int
+}) {
+  override get message() {
+    return `TrackerBusyError: ${this.pending} re-checks are already pending; retry later.`
+  }
 }
 
 /**
@@ -314,6 +364,10 @@ export class StreamTracker extends Context.Tag("@effect-zego/core/StreamTracker"
 
 const DEFAULT_MAX_AGE = Duration.seconds(30)
 const DEFAULT_CAPACITY = 10_000
+/** 2.5 s of `DescribeRTCStreamState`'s 40 calls per second: the longest a re-check waits in line by default. */
+const DEFAULT_MAX_PENDING_RECHECKS = 100
+/** The callback's default freshness window: a clock further off than that refuses the callbacks already. */
+const DEFAULT_MAX_CLOCK_SKEW = Duration.minutes(5)
 /** Changes buffered per subscriber; beyond it the oldest are dropped (sliding), never the callback path blocked. */
 const CHANGES_BUFFER = 1024
 /** Stripes of the apply lock: atomic per stream without serialising every stream behind one lock. */
@@ -424,21 +478,39 @@ const stripeOf = (streamId: string): number => {
   return (hash >>> 0) % STRIPES
 }
 
-/** `maxAge` a positive duration of at most an hour and `capacity` a positive integer: anything else is unbounded. */
+const positiveInteger = (parameter: string, value: number) =>
+  Number.isSafeInteger(value) && value >= 1
+    ? Effect.succeed(value)
+    : Effect.fail(new InvalidRequestError({ parameter, detail: "must be a positive integer" }))
+
+/** Durations positive and at most an hour, counts positive integers: anything else is unbounded. */
 const validateOptions = (options: Options) =>
   Effect.gen(function*() {
     const maxAge = yield* Engine.boundedDuration("maxAge", options.maxAge ?? DEFAULT_MAX_AGE)
-    const capacity = options.capacity ?? DEFAULT_CAPACITY
-    if (!Number.isSafeInteger(capacity) || capacity < 1) {
-      return yield* new InvalidRequestError({ parameter: "capacity", detail: "must be a positive integer" })
+    const maxClockSkew = yield* Engine.boundedDuration("maxClockSkew", options.maxClockSkew ?? DEFAULT_MAX_CLOCK_SKEW)
+    const capacity = yield* positiveInteger("capacity", options.capacity ?? DEFAULT_CAPACITY)
+    const maxPendingRechecks = yield* positiveInteger(
+      "maxPendingRechecks",
+      options.maxPendingRechecks ?? DEFAULT_MAX_PENDING_RECHECKS
+    )
+    return {
+      maxAgeMillis: Duration.toMillis(maxAge),
+      maxClockSkewMillis: Duration.toMillis(maxClockSkew),
+      capacity,
+      maxPendingRechecks
     }
-    return { maxAgeMillis: Duration.toMillis(maxAge), capacity }
   })
+
+/** The server's times an event or an answer carries. */
+const eventTimes = (event: Callback.StreamCreated | Callback.StreamClosed): ReadonlyArray<Date | undefined> =>
+  event._tag === "StreamCreated" ? [event.createdAt] : [event.closedAt, event.createdAt]
+const stateTimes = (state: StreamState.State): ReadonlyArray<Date> =>
+  state.state === "active" ? [state.createdAt] : [state.createdAt, state.closedAt]
 
 /**
  * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Fails with
- * `InvalidRequestError` when `maxAge` is not a positive duration of at most an hour or `capacity` not a positive
- * integer.
+ * `InvalidRequestError` when `maxAge` or `maxClockSkew` is not a positive duration of at most an hour, or `capacity`
+ * or `maxPendingRechecks` not a positive integer.
  *
  * @example
  * ```ts
@@ -462,13 +534,11 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Service, InvalidRequestError, StreamState.StreamState | Scope.Scope> =>
   Effect.gen(function*() {
-    const { capacity, maxAgeMillis } = yield* validateOptions(options)
+    const { capacity, maxAgeMillis, maxClockSkewMillis, maxPendingRechecks } = yield* validateOptions(options)
     const streamState = yield* StreamState.StreamState
-    const scope = yield* Effect.scope
     const store = options.store ?? memoryStore(capacity)
     const hub = yield* Effect.acquireRelease(PubSub.sliding<Change>(CHANGES_BUFFER), PubSub.shutdown)
     const locks = yield* Effect.forEach(Array.from({ length: STRIPES }), () => Effect.makeSemaphore(1))
-    const inflight = yield* Ref.make(new Map<string, Deferred.Deferred<Status | undefined>>())
 
     const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
@@ -489,25 +559,47 @@ export const make = (
       status: { ...current.status, checkedAt }
     })
 
+    /**
+     * Whether a server time lies more than `maxClockSkew` ahead: such a time would win every comparison to come (a
+     * server on local time, a garbage year), so what carries it is not believed.
+     */
+    const aheadOfClock = (times: ReadonlyArray<Date | undefined>, what: string, streamId: string) =>
+      Effect.gen(function*() {
+        const limit = (yield* Clock.currentTimeMillis) + maxClockSkewMillis
+        if (!times.some((time) => time !== undefined && time.getTime() > limit)) return false
+        yield* Effect.logWarning(`StreamTracker: ${what} has a time more than maxClockSkew ahead; ignored`).pipe(
+          Effect.annotateLogs("streamId", streamId)
+        )
+        return true
+      })
+
     const apply: Service["apply"] = (event) =>
-      event._tag === "UnknownEvent" ? Effect.void : update(event.streamId, (current, checkedAt) => {
-        const next = eventEntry(event, checkedAt)
-        return current?.key === undefined || supersedes(next.key!, current.key) ? next : undefined
+      event._tag === "UnknownEvent" ? Effect.void : Effect.gen(function*() {
+        if (yield* aheadOfClock(eventTimes(event), `a ${event.event} callback`, event.streamId)) return
+        yield* update(event.streamId, (current, checkedAt) => {
+          const next = eventEntry(event, checkedAt)
+          return current?.key === undefined || supersedes(next.key!, current.key) ? next : undefined
+        })
       })
 
     const observe: Service["observe"] = (streamId, state) =>
-      update(streamId, (current, checkedAt) => {
-        const absent: Entry = { status: { state: "absent", streamId, source: "describe", checkedAt }, key: undefined }
-        if (state === undefined) {
-          if (current === undefined || current.status.state === "absent") return absent
-          if (current.status.state === "closed") return confirmed(current, checkedAt)
-          const fresh = checkedAt.getTime() - current.status.checkedAt.getTime() < maxAgeMillis
-          return fresh ? confirmed(current, checkedAt) : absent
-        }
-        const next = describeEntry(streamId, state, checkedAt)
-        return current?.key === undefined || supersedes(next.key!, current.key)
-          ? next
-          : confirmed(current, checkedAt)
+      Effect.gen(function*() {
+        if (state !== undefined && (yield* aheadOfClock(stateTimes(state), "DescribeRTCStreamState", streamId))) return
+        yield* update(streamId, (current, checkedAt) => {
+          const absent: Entry = { status: { state: "absent", streamId, source: "describe", checkedAt }, key: undefined }
+          if (state === undefined) {
+            if (current === undefined || current.status.state === "absent") return absent
+            if (current.status.state === "closed") return confirmed(current, checkedAt)
+            const fresh = checkedAt.getTime() - current.status.checkedAt.getTime() < maxAgeMillis
+            return fresh ? confirmed(current, checkedAt) : absent
+          }
+          const next = describeEntry(streamId, state, checkedAt)
+          // A later answer is the server's later word: answers are ordered by when they came (one re-check per
+          // stream at a time), not by their times against each other.
+          const replaces = current?.key === undefined || current.status.source === "describe" ||
+            supersedes(next.key!, current.key)
+          return replaces ? next : confirmed(current, checkedAt)
+        })
       })
 
     const peek: Service["peek"] = (streamId) => Effect.map(store.get(streamId), (entry) => entry?.status)
@@ -523,34 +615,22 @@ export const make = (
         Effect.zipRight(peek(streamId))
       )
 
-    /** One re-check per stream at a time: concurrent callers share it (the action's budget is 40/s per AppId). */
-    const shared = (streamId: string) =>
-      Effect.gen(function*() {
-        const mine = yield* Deferred.make<Status | undefined>()
-        const running = yield* Ref.modify(inflight, (map) => {
-          const existing = map.get(streamId)
-          return existing !== undefined ? [existing, map] : [undefined, new Map(map).set(streamId, mine)]
-        })
-        if (running !== undefined) return yield* Deferred.await(running)
-        // Forked into the tracker's scope: a caller that gives up does not cancel the others' answer.
-        yield* recheck(streamId).pipe(
-          Effect.ensuring(Ref.update(inflight, (map) => {
-            const rest = new Map(map)
-            rest.delete(streamId)
-            return rest
-          })),
-          Effect.intoDeferred(mine),
-          Effect.forkIn(scope)
-        )
-        return yield* Deferred.await(mine)
-      })
+    // One re-check per stream at a time, shared by its concurrent callers (the action's budget is 40/s per AppId),
+    // counted by them: when the last one leaves, the re-check is interrupted (it would serve no one), and at most
+    // `maxPendingRechecks` exist at once, so that no one can queue unbounded work.
+    const rechecks = yield* RcMap.make({ lookup: recheck, capacity: maxPendingRechecks })
 
     const get: Service["get"] = (streamId) =>
       Effect.gen(function*() {
         const status = yield* peek(streamId)
         const at = yield* Clock.currentTimeMillis
         if (status !== undefined && at - status.checkedAt.getTime() <= maxAgeMillis) return status
-        return yield* shared(streamId)
+        return yield* Effect.scoped(RcMap.get(rechecks, streamId)).pipe(
+          Effect.catchTag("ExceededCapacityException", () =>
+            status !== undefined
+              ? Effect.succeed(status)
+              : Effect.fail(new TrackerBusyError({ streamId, pending: maxPendingRechecks })))
+        )
       })
 
     const live: Service["live"] = Effect.map(

@@ -322,6 +322,59 @@ describe("GET /streams/:streamId", () => {
       assert.strictEqual((yield* send("/streams/a%20b")).status, 400)
       assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 1)
     }).pipe(Effect.provide(layer(() => ZegoMock.code(41004)))))
+
+  /** A GET of `path` through `app`: its status and headers. */
+  const get = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>, path: string) =>
+    app.pipe(
+      Effect.provideService(
+        HttpServerRequest.HttpServerRequest,
+        HttpServerRequest.fromWeb(new Request(`http://app.test${path}`, { headers: { authorization: "Bearer yes" } }))
+      ),
+      Effect.map(HttpServerResponse.toWeb)
+    )
+
+  it.effect("authorizeRead guards reads: refused is a 403 and asks nothing; allowed is answered as before", () =>
+    Effect.gen(function*() {
+      const guarded = Endpoints.router({
+        authorize: () => Effect.succeed(Option.none()),
+        authorizeRead: (request, streamId) =>
+          Effect.succeed(request.headers.authorization === "Bearer yes" && streamId === "mine")
+      })
+      assert.strictEqual((yield* get(guarded, "/streams/theirs")).status, 403)
+      assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 0)
+      const mine = yield* get(guarded, "/streams/mine")
+      assert.strictEqual(mine.status, 200)
+      assert.strictEqual(((yield* Effect.promise(() => mine.json())) as Record<string, unknown>).state, "live")
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("too many re-checks pending: 503 with Retry-After, and nothing more is asked", () =>
+    Effect.gen(function*() {
+      const open = Endpoints.router({ authorize: () => Effect.succeed(Option.none()) })
+      const waiting = yield* Effect.fork(get(open, "/streams/first"))
+      yield* TestClock.adjust(0)
+      // Forked and polled, so that a read that waits fails the test rather than hang it.
+      const second = yield* Effect.fork(get(open, "/streams/second"))
+      yield* TestClock.adjust(0)
+      const answered = yield* Fiber.poll(second)
+      assert.isTrue(answered._tag === "Some" && answered.value._tag === "Success")
+      const busy = yield* Fiber.join(second)
+      assert.strictEqual(busy.status, 503)
+      assert.strictEqual(busy.headers.get("retry-after"), "1")
+      assert.strictEqual(
+        ((yield* Effect.promise(() => busy.json())) as Record<string, unknown>).error,
+        "TrackerBusyError"
+      )
+      assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 1)
+      yield* Fiber.interrupt(waiting)
+    }).pipe(Effect.provide(
+      Layer.mergeAll(StreamTracker.layer({ maxPendingRechecks: 1 }), Callback.layer({ secret: SECRET })).pipe(
+        Layer.provideMerge(ZegoMock.layerServices({
+          appId: 12345,
+          serverSecret: Redacted.make("server-secret"),
+          handler: () => ZegoMock.delay("1 minute", ZegoMock.success())
+        }))
+      )
+    )))
 })
 
 describe("ipv4Of", () => {

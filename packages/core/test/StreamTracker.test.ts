@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -16,6 +17,8 @@ import { APP_ID, requests, SECRET } from "./utils.js"
 const STREAM = "obs-1"
 const SESSION = 858012925204410400n
 const T0 = 1_700_000_000_000
+/** The tracker's clock: an hour after the histories' times (a server time ahead of it is not believed). */
+const NOW = T0 + 3_600_000
 
 const common = { event: "", appId: APP_ID, timestamp: 1_700_000_000, nonce: "n" }
 const fields = (streamSeq: number, roomSessionId: bigint) => ({
@@ -109,7 +112,7 @@ const withTracker = <A, E>(
   body: (tracker: StreamTracker.Service) => Effect.Effect<A, E, Scope.Scope>,
   options?: StreamTracker.Options
 ) =>
-  Effect.flatMap(StreamTracker.make(options), body).pipe(
+  Effect.zipRight(TestClock.setTime(NOW), Effect.flatMap(StreamTracker.make(options), body)).pipe(
     Effect.provide(stateLayer(answer, Ref.unsafeMake(0))),
     Effect.scoped
   )
@@ -350,6 +353,7 @@ describe("StreamTracker.get", () => {
     Effect.gen(function*() {
       const calls = yield* Ref.make(0)
       yield* Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
         const tracker = yield* StreamTracker.make()
         yield* tracker.apply(created(1, T0))
         const fresh = yield* tracker.get(STREAM)
@@ -360,7 +364,7 @@ describe("StreamTracker.get", () => {
         assert.strictEqual(yield* Ref.get(calls), 1)
         // Describe confirms the same publish: the callback's exact status stays, its checkedAt moves on.
         assert.strictEqual(rechecked?.source, "callback")
-        assert.strictEqual(rechecked?.checkedAt.getTime(), 31_000)
+        assert.strictEqual(rechecked?.checkedAt.getTime(), NOW + 31_000)
       }).pipe(Effect.provide(stateLayer(() => Effect.succeed(active(T0)), calls)), Effect.scoped)
     }))
 
@@ -368,6 +372,7 @@ describe("StreamTracker.get", () => {
     Effect.gen(function*() {
       const calls = yield* Ref.make(0)
       yield* Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
         const tracker = yield* StreamTracker.make()
         const fiber = yield* Effect.fork(Effect.all(Array.from({ length: 20 }, () => tracker.get(STREAM)), {
           concurrency: "unbounded"
@@ -386,13 +391,14 @@ describe("StreamTracker.get", () => {
     Effect.gen(function*() {
       const calls = yield* Ref.make(0)
       yield* Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
         const tracker = yield* StreamTracker.make()
         assert.isUndefined(yield* tracker.get("unknown-stream"))
         yield* tracker.apply(created(1, T0))
         yield* stale
         const status = yield* tracker.get(STREAM)
         assert.strictEqual(status?.state, "live")
-        assert.strictEqual(status?.checkedAt.getTime(), 0)
+        assert.strictEqual(status?.checkedAt.getTime(), NOW)
         assert.strictEqual(yield* Ref.get(calls), 2)
       }).pipe(
         Effect.provide(stateLayer(() => Effect.fail(new ZegoError.ZegoInternalError(serverFields(5006))), calls)),
@@ -410,6 +416,131 @@ describe("StreamTracker.get", () => {
 })
 
 // ---------------------------------------------------------------------------------------------------------------
+// get under load: re-checks that outlive no one, a bounded number of them, constant work per read
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Lets every fiber of the test run until it waits (the test clock settles them before it moves). */
+const settle = TestClock.adjust(0)
+
+/** The exit of a fiber that has ended, else `undefined`: polled, so that a read that waits fails a test, not hangs it. */
+const ended = <A, E>(fiber: Fiber.Fiber<A, E>) =>
+  Effect.map(Fiber.poll(fiber), (exit) => (exit._tag === "Some" ? exit.value : undefined))
+
+/**
+ * A `describe` that waits for a single lane (the action's budget, in small), then answers after a second; `sent`
+ * counts those that got the lane, `waiting` those started and not yet ended or interrupted.
+ */
+const oneLane = Effect.gen(function*() {
+  const lane = yield* Effect.makeSemaphore(1)
+  const sent = yield* Ref.make(0)
+  const waiting = yield* Ref.make(0)
+  const describe = () =>
+    Effect.zipRight(
+      Ref.update(waiting, (n) => n + 1),
+      lane.withPermits(1)(
+        Effect.zipRight(Ref.update(sent, (n) => n + 1), Effect.delay(Effect.succeed(active(T0)), "1 second"))
+      )
+    ).pipe(Effect.ensuring(Ref.update(waiting, (n) => n - 1)))
+  return { describe, sent, waiting }
+})
+
+describe("StreamTracker.get: bounded work", () => {
+  it.effect("readers of unknown ids that leave take their re-checks with them: nothing waits, nothing more is sent", () =>
+    Effect.gen(function*() {
+      const { describe, sent, waiting } = yield* oneLane
+      yield* withTracker(describe, (tracker) =>
+        Effect.gen(function*() {
+          const readers = yield* Effect.forEach(
+            Array.from({ length: 50 }, (_, i) => `ghost-${i}`),
+            (streamId) => Effect.fork(tracker.get(streamId))
+          )
+          yield* settle
+          assert.strictEqual(yield* Ref.get(waiting), 50)
+          yield* Fiber.interruptAll(readers)
+          yield* settle
+          // Their 50 re-checks are gone: none waits for the lane, the one holding it let it go.
+          assert.strictEqual(yield* Ref.get(waiting), 0)
+          // A legitimate read is next in line: answered after its own second, not after 50.
+          const reader = yield* Effect.fork(tracker.get(STREAM))
+          yield* TestClock.adjust("1 second")
+          const answer = yield* ended(reader)
+          assert.strictEqual(answer?._tag === "Success" && answer.value?.state, "live")
+          yield* TestClock.adjust("1 minute")
+          assert.strictEqual(yield* Ref.get(sent), 2)
+        }))
+    }))
+
+  it.effect("a re-check shared by several readers goes on while one of them stays", () =>
+    Effect.gen(function*() {
+      const { describe, sent } = yield* oneLane
+      yield* withTracker(describe, (tracker) =>
+        Effect.gen(function*() {
+          const leaving = yield* Effect.fork(tracker.get(STREAM))
+          const staying = yield* Effect.fork(tracker.get(STREAM))
+          yield* settle
+          yield* Fiber.interrupt(leaving)
+          yield* TestClock.adjust("1 second")
+          assert.strictEqual((yield* Fiber.join(staying))?.state, "live")
+          assert.strictEqual(yield* Ref.get(sent), 1)
+        }))
+    }))
+
+  it.effect("past maxPendingRechecks no re-check starts: the last known status, else TrackerBusyError", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const tracker = yield* StreamTracker.make({ maxPendingRechecks: 3 })
+        yield* tracker.apply(created(1, NOW - 60_000))
+        yield* stale
+        const pending = yield* Effect.forEach(["a", "b", "c"], (streamId) => Effect.fork(tracker.get(streamId)))
+        yield* settle
+        assert.strictEqual(yield* Ref.get(calls), 3)
+        const unknown = yield* Effect.fork(tracker.get("d"))
+        const known = yield* Effect.fork(tracker.get(STREAM))
+        yield* settle
+        const busy = yield* ended(unknown)
+        assert.deepStrictEqual(busy, Exit.fail(new StreamTracker.TrackerBusyError({ streamId: "d", pending: 3 })))
+        const last = yield* ended(known)
+        const status = last?._tag === "Success" ? last.value : undefined
+        assert.strictEqual(status?.state, "live")
+        assert.strictEqual(status?.checkedAt.getTime(), NOW)
+        assert.strictEqual(yield* Ref.get(calls), 3)
+        // Once those readers leave, a read re-checks again.
+        yield* Fiber.interruptAll(pending)
+        yield* Effect.fork(tracker.get("d"))
+        yield* settle
+        assert.strictEqual(yield* Ref.get(calls), 4)
+      }).pipe(Effect.provide(stateLayer(() => Effect.never, calls)), Effect.scoped)
+    }))
+
+  it.effect("20 000 concurrent reads of distinct unknown ids: maxPendingRechecks describes, every other read busy", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const tracker = yield* StreamTracker.make()
+        const reads = yield* Effect.fork(Effect.forEach(
+          Array.from({ length: 20_000 }, (_, i) => `viewer-${i}`),
+          (streamId) => Effect.either(tracker.get(streamId)),
+          { concurrency: "unbounded" }
+        ))
+        yield* TestClock.adjust("1 second")
+        const answers = yield* Fiber.join(reads)
+        assert.strictEqual(yield* Ref.get(calls), 100)
+        assert.strictEqual(
+          answers.filter((answer) => answer._tag === "Right" && answer.right?.state === "live").length,
+          100
+        )
+        assert.isTrue(answers.every((answer) => answer._tag === "Right" || answer.left._tag === "TrackerBusyError"))
+      }).pipe(
+        Effect.provide(stateLayer(() => Effect.delay(Effect.succeed(active(T0)), "500 millis"), calls)),
+        Effect.scoped
+      )
+    }))
+})
+
+// ---------------------------------------------------------------------------------------------------------------
 // observe: reconciling DescribeRTCStreamState (whole seconds, no seq)
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -423,7 +554,7 @@ describe("StreamTracker.observe", () => {
           streamId: STREAM,
           since: new Date(T0),
           source: "describe",
-          checkedAt: new Date(0)
+          checkedAt: new Date(NOW)
         })
         yield* tracker.apply(closed(2, T0 + 5000, { createdAt: T0 + 500 }))
         // A later publish whose create was lost.
@@ -478,6 +609,61 @@ describe("StreamTracker.observe", () => {
         yield* tracker.observe(STREAM, undefined)
         assert.strictEqual((yield* tracker.peek(STREAM))?.state, "absent")
       })))
+
+  it.effect("a describe time far ahead of this clock is not believed: after a year-33658 answer, stream_close closes", () =>
+    Effect.gen(function*() {
+      const year33658: StreamState.State = {
+        state: "active",
+        requestId: "oracle-1",
+        streamId: STREAM,
+        createdAt: new Date(999_999_999_999_000)
+      }
+      yield* withTracker(() => Effect.succeed(year33658), (tracker) =>
+        Effect.gen(function*() {
+          // The re-check's answer is refused: nothing known yet.
+          assert.isUndefined(yield* tracker.get(STREAM))
+          yield* tracker.apply(closed(2, NOW - 1000, { createdAt: NOW - 60_000 }))
+          const status = yield* tracker.peek(STREAM)
+          assert.strictEqual(status?.state, "closed")
+          assert.strictEqual(status?.source, "callback")
+        }))
+    }))
+
+  it.effect("a server on UTC+8 local time (8 hours ahead) is not believed, a few minutes ahead is; callbacks alike", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.observe(STREAM, active(NOW + 8 * 3_600_000))
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        yield* tracker.apply(created(1, NOW + 8 * 3_600_000))
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        yield* tracker.apply(closed(1, NOW + 8 * 3_600_000, { createdAt: NOW }))
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        yield* tracker.observe(STREAM, active(NOW + 4 * 60_000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      })))
+
+  it.effect("maxClockSkew sets how far ahead a time may be", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        yield* tracker.observe(STREAM, active(NOW + 60_000))
+        assert.isUndefined(yield* tracker.peek(STREAM))
+        yield* tracker.observe(STREAM, active(NOW + 5000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      }), { maxClockSkew: "10 seconds" }))
+
+  it.effect("a later describe replaces an earlier describe's status, whatever their times", () =>
+    withTracker(noDescribe, (tracker) =>
+      Effect.gen(function*() {
+        // Within the skew, yet ahead of the close the next answer reports: that answer still replaces it.
+        yield* tracker.observe(STREAM, active(NOW + 4 * 60_000))
+        yield* tracker.observe(STREAM, closedState(NOW - 100_000, NOW - 50_000))
+        const status = yield* tracker.peek(STREAM)
+        assert.strictEqual(status?.state, "closed")
+        assert.deepStrictEqual(status?.state === "closed" && status.closedAt, seconds(NOW - 50_000))
+        // And back: the server's latest word.
+        yield* tracker.observe(STREAM, active(NOW - 100_000))
+        assert.strictEqual((yield* tracker.peek(STREAM))?.state, "live")
+      })))
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -502,6 +688,7 @@ describe("StreamTracker: capacity and layers", () => {
 
   it.effect("layer: the tracker over StreamState over the mock repairs a dropped create via DescribeRTCStreamState", () =>
     Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
       const tracker = yield* StreamTracker.StreamTracker
       // The earlier publish's close arrived; the next create (seq 3) was lost.
       yield* tracker.apply(closed(2, T0 + 5000, { reason: "normal", createdAt: T0 }))
@@ -512,7 +699,7 @@ describe("StreamTracker: capacity and layers", () => {
         streamId: STREAM,
         since: new Date(1_700_000_100_000),
         source: "describe",
-        checkedAt: new Date(31_000)
+        checkedAt: new Date(NOW + 31_000)
       })
       const sent = yield* requests
       assert.deepStrictEqual(sent.map((request) => [request.action, request.params.StreamId]), [[
@@ -530,6 +717,7 @@ describe("StreamTracker: capacity and layers", () => {
     )))
   it.effect("in the test environment a stream is kept under its prefixed id, as the callbacks carry it", () =>
     Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
       const tracker = yield* StreamTracker.StreamTracker
       const prefixed = `zegotest-${APP_ID}-${STREAM}`
       yield* tracker.apply({ ...created(1, T0), streamId: prefixed })
@@ -540,7 +728,7 @@ describe("StreamTracker: capacity and layers", () => {
       assert.lengthOf(yield* tracker.live, 1)
       // Stale: the re-check asks about the prefixed id (once), and its answer lands on the same entry.
       yield* stale
-      assert.strictEqual((yield* tracker.get(STREAM))?.checkedAt.getTime(), 31_000)
+      assert.strictEqual((yield* tracker.get(STREAM))?.checkedAt.getTime(), NOW + 31_000)
       const sent = yield* requests
       assert.deepStrictEqual(sent.map((request) => request.params.StreamId), [prefixed])
       assert.lengthOf(yield* tracker.live, 1)
@@ -560,7 +748,11 @@ describe("StreamTracker: capacity and layers", () => {
           [{ maxAge: Duration.infinity }, "maxAge"],
           [{ maxAge: "2 hours" }, "maxAge"],
           [{ maxAge: "-1 second" }, "maxAge"],
-          [{ maxAge: "soon" as Duration.DurationInput }, "maxAge"]
+          [{ maxAge: "soon" as Duration.DurationInput }, "maxAge"],
+          [{ maxPendingRechecks: 0 }, "maxPendingRechecks"],
+          [{ maxPendingRechecks: Number.POSITIVE_INFINITY }, "maxPendingRechecks"],
+          [{ maxClockSkew: "2 hours" }, "maxClockSkew"],
+          [{ maxClockSkew: 0 }, "maxClockSkew"]
         ] as const
       ) {
         const error = yield* Effect.flip(Effect.scoped(StreamTracker.make(options)).pipe(Effect.provide(services)))
