@@ -187,6 +187,10 @@ describe("stream_create and stream_close", () => {
       assert.strictEqual(parse(received[2]).recreate, "1")
       assert.isAbove(Number(parse(received[2]).stream_seq), Number(close.stream_seq))
 
+      // The receiver has each request before the emulator has its answer and records it delivered.
+      const delivered = (records: ReadonlyArray<{ readonly status: string }>) =>
+        records.length === 3 && records.every((record) => record.status === "delivered")
+      yield* eventually(Effect.map(emulator.callbacks, delivered), "all three recorded as delivered")
       const records = yield* emulator.callbacks
       assert.deepStrictEqual(records.map((record) => [record.event, record.status, record.closeType]), [
         ["stream_create", "delivered", undefined],
