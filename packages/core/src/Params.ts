@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as Actions from "./Actions.js"
 
 const UINT32_MAX = 4_294_967_295
 const INT64_MAX = 9_223_372_036_854_775_807n
@@ -24,15 +25,7 @@ const INT64_MAX = 9_223_372_036_854_775_807n
  * @since 0.1.0
  * @category schemas
  */
-export const Action = Schema.Literal(
-  "RTMPDispatchV2",
-  "RTMPDispatch",
-  "DescribeRTCStreamState",
-  "ForbidRTCStream",
-  "ResumeRTCStream",
-  "AddStream",
-  "DeleteStream"
-).annotations({ identifier: "Action" })
+export const Action = Schema.Literal(...Actions.names).annotations({ identifier: "Action" })
 /**
  * An action name.
  *

@@ -280,10 +280,6 @@ export interface Options extends Engine.Options {
 const param = (name: string, value: string | undefined): string =>
   value === undefined ? "" : `&${name}=${encodeURIComponent(value)}`
 
-const budget = {
-  rateLimit: { production: { limit: 10, window: "1 second" }, test: { limit: 1, window: "1 second" } }
-} as const
-
 const answer = (envelope: { readonly RequestId: string }, roomId: string, streamId: string) =>
   Either.right({ requestId: envelope.RequestId, roomId, streamId })
 
@@ -315,9 +311,6 @@ export const addStream = (
     param("UserName", request.userId === undefined ? request.userName ?? serverUserName : request.userName) +
     param("StreamTitle", request.title) + param("ExtraInfo", request.extraInfo) +
     (request.censor === undefined ? "" : `&CensorFlag=${request.censor ? 1 : 0}`),
-  ...budget,
-  budgetKey: Engine.ownBudget("AddStream"),
-  answers: [],
   annotate: (span, request) => span.attribute("zego.room_id", request.roomId),
   answer: (envelope, request, streamId) => answer(envelope, request.roomId, streamId)
 })
@@ -348,9 +341,6 @@ export const deleteStream = (
   query: (request) =>
     param("RoomId", request.roomId) + param("UserId", request.userId ?? serverUserId) +
     param("UserName", request.userId === undefined ? request.userName ?? serverUserName : request.userName),
-  ...budget,
-  budgetKey: Engine.ownBudget("DeleteStream"),
-  answers: [],
   annotate: (span, request) => span.attribute("zego.room_id", request.roomId),
   answer: (envelope, request, streamId) => answer(envelope, request.roomId, streamId)
 })

@@ -415,18 +415,6 @@ const nodesOf = <A>(
   return Either.right(nodes.right as unknown as Arr.NonEmptyReadonlyArray<A>)
 }
 
-/**
- * ZEGOCLOUD's quota is 40 calls per second per AppId "for this action". Both actions share one budget, under the key
- * the library has always used (`${appId}`): they are the same dispatch service with the same parameters, so
- * whether ZEGOCLOUD counts them together or apart, a shared budget never exceeds the quota, where two would send 80
- * per second if they are counted together; and a process upgraded alongside older ones still shares their Redis
- * bucket. The docs give no lower test-environment limit for the dispatch.
- */
-const dispatchBudget = {
-  rateLimit: { production: { limit: 40, window: "1 second" }, test: { limit: 40, window: "1 second" } },
-  budgetKey: (appId: number) => String(appId)
-} as const
-
 const declare = <A, B>(
   action: DispatchAction,
   data: Schema.Schema<ReadonlyArray<A>, ReadonlyArray<string>>,
@@ -440,8 +428,6 @@ const declare = <A, B>(
   sequence: (request) => request.sequence,
   // Every value is checked to need no escaping (letters, digits, `-`, `_`, `.`).
   query: (request) => `&Type=${request.type}` + (request.clientIp === undefined ? "" : `&ClientIP=${request.clientIp}`),
-  ...dispatchBudget,
-  answers: [],
   data,
   annotate: (span, request) => span.attribute("zego.type", request.type),
   answer: (envelope, request, streamId) =>

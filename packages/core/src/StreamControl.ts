@@ -154,9 +154,6 @@ const declare = (
   streamId: (request) => request.streamId,
   sequence: (request) => request.sequence,
   query: () => "",
-  rateLimit: { production: { limit: 20, window: "1 second" }, test: { limit: 5, window: "1 second" } },
-  budgetKey: Engine.ownBudget(action),
-  answers: [],
   answer: (envelope, _, streamId) => Either.right({ requestId: envelope.RequestId, streamId })
 })
 

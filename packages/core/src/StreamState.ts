@@ -265,9 +265,6 @@ export const describeStreamState: Engine.Declaration<typeof StreamRequest.Type, 
   streamId: (request) => request.streamId,
   sequence: (request) => request.sequence,
   query: () => "",
-  rateLimit: { production: { limit: 40, window: "1 second" }, test: { limit: 10, window: "1 second" } },
-  budgetKey: Engine.ownBudget("DescribeRTCStreamState"),
-  answers: [CLOSED],
   answer: (envelope, _, streamId) =>
     envelope.Code === CLOSED
       ? Either.map(readClosed("DescribeRTCStreamState", envelope), (data): State => ({

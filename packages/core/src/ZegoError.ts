@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as Actions from "./Actions.js"
 import { Action } from "./Params.js"
 import { quote } from "./Untrusted.js"
 
@@ -36,16 +37,6 @@ const describe = (error: ServerFields, hint: string): string =>
   `${error._tag}: ZEGO code ${error.code} (${quote(error.serverMessage, 200) || "no message"}) from ` +
   `${error.action}, RequestId ${quote(error.requestId, 100) || "none"}. ${hint}`
 
-const rateHints: Record<Action, string> = {
-  RTMPDispatchV2: "40 dispatch calls",
-  RTMPDispatch: "40 dispatch calls",
-  DescribeRTCStreamState: "40 DescribeRTCStreamState calls (10 in the test environment)",
-  ForbidRTCStream: "20 ForbidRTCStream calls (5 in the test environment)",
-  ResumeRTCStream: "20 ResumeRTCStream calls (5 in the test environment)",
-  AddStream: "10 AddStream calls (1 in the test environment)",
-  DeleteStream: "10 DeleteStream calls (1 in the test environment)"
-}
-
 /**
  * 1010, 30002, 5007: called too often. Retried with back-off.
  *
@@ -66,7 +57,7 @@ const rateHints: Record<Action, string> = {
  */
 export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("RateLimitedError", serverFields) {
   override get message() {
-    return describe(this, `Slow down: the limit is ${rateHints[this.action]} per second per AppId.`)
+    return describe(this, `Slow down: the limit is ${Actions.rateHint(this.action)} per second per AppId.`)
   }
 }
 
@@ -839,14 +830,20 @@ export const codes = (
   return table
 }
 
-const dispatchCodes = codes([
-  [[1001], DispatchFailedError, true],
-  [[1002], NoPublishNodeError, false],
-  [[1003], NoPullNodeError, false],
-  [[1005], AppNotOnlineError, false],
-  [[30010], InvalidDispatchTypeError, false],
-  [[30011], InvalidClientIpError, false]
-])
+const serverErrorByTag = new Map<string, ServerErrorClass>(ServerErrors.map((errorClass) => [
+  new errorClass({ code: 0, serverMessage: "", requestId: "", action: "RTMPDispatchV2", retryable: false })._tag,
+  errorClass
+]))
+
+/** An action's own codes, from its row of the action table. */
+const ownCodes = (action: Action): CodeTable =>
+  codes(
+    Object.entries(Actions.row(action).codes).map(([code, { error, retryable }]) => [
+      [Number(code)],
+      serverErrorByTag.get(error) ?? UnknownCodeError,
+      retryable
+    ])
+  )
 
 /**
  * Each action's own codes, beyond the global table.
@@ -862,15 +859,9 @@ const dispatchCodes = codes([
  * @since 0.1.0
  * @category codes
  */
-export const actionCodes: Readonly<Record<Action, CodeTable>> = {
-  RTMPDispatchV2: dispatchCodes,
-  RTMPDispatch: dispatchCodes,
-  DescribeRTCStreamState: codes([[[41004], StreamNotFoundError, false]]),
-  ForbidRTCStream: codes([]),
-  ResumeRTCStream: codes([]),
-  AddStream: codes([[[123], StreamUpdateFailedError, true], [[1012], StreamConflictError, false]]),
-  DeleteStream: codes([[[124], StreamUpdateFailedError, true], [[138], StreamInfoNotFoundError, false]])
-}
+export const actionCodes: Readonly<Record<Action, CodeTable>> = Object.fromEntries(
+  Actions.names.map((action) => [action, ownCodes(action)])
+) as Record<Action, CodeTable>
 
 /**
  * The codes the tables know (the global one and every action's), for tests and documentation.

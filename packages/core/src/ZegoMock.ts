@@ -22,6 +22,7 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import * as Actions from "./Actions.js"
 import * as Params from "./Params.js"
 import type { Action } from "./Params.js"
 import * as RoomStreams from "./RoomStreams.js"
@@ -277,23 +278,6 @@ const defaultData = (request: RecordedRequest): unknown => {
 
 const encoder = new TextEncoder()
 
-/** The parameters each action requires beyond the public ones, and their byte limits. */
-const actionParams: Record<
-  Action,
-  { readonly required: ReadonlyArray<string>; readonly maxBytes?: Record<string, number> }
-> = {
-  RTMPDispatchV2: { required: ["StreamId", "Sequence", "Type"] },
-  RTMPDispatch: { required: ["StreamId", "Sequence", "Type"] },
-  DescribeRTCStreamState: { required: ["StreamId", "Sequence"] },
-  ForbidRTCStream: { required: ["StreamId", "Sequence"] },
-  ResumeRTCStream: { required: ["StreamId", "Sequence"] },
-  AddStream: {
-    required: ["RoomId", "UserId", "StreamId"],
-    maxBytes: { StreamId: 256, StreamTitle: 127, ExtraInfo: 1024 }
-  },
-  DeleteStream: { required: ["RoomId", "UserId", "StreamId"], maxBytes: { StreamId: 256 } }
-}
-
 /** Checks the public parameters and the signature; a mismatch is a defect naming what differs. */
 const verify = (options: Options, params: Readonly<Record<string, string>>): Action => {
   const fail = (what: string): never => {
@@ -303,19 +287,17 @@ const verify = (options: Options, params: Readonly<Record<string, string>>): Act
     fail(`Action is ${JSON.stringify(params.Action)}, expected one of ${Params.Action.literals.join(", ")}`)
   }
   const action = params.Action as Action
-  const spec = actionParams[action]
-  for (const name of spec.required) {
-    if (params[name] === undefined || params[name] === "") fail(`${action} needs ${name}`)
-  }
-  if (
-    (action === "DescribeRTCStreamState" || action === "ForbidRTCStream" || action === "ResumeRTCStream" ||
-      action === "RTMPDispatchV2" || action === "RTMPDispatch") && !/^\d{1,19}$/.test(params.Sequence!)
-  ) {
-    fail(`Sequence is ${JSON.stringify(params.Sequence)}, expected a non-negative Int64`)
-  }
-  for (const [name, max] of Object.entries(spec.maxBytes ?? {})) {
+  // The action's parameters, `Sequence` and byte limits, as its row of the action table says.
+  const row = Actions.row(action)
+  for (const [name, parameter] of Object.entries(row.parameters)) {
     const value = params[name]
-    if (value !== undefined && encoder.encode(value).length > max) fail(`${name} is longer than ${max} UTF-8 bytes`)
+    if (parameter.required && (value === undefined || value === "")) fail(`${action} needs ${name}`)
+    if (parameter.maxBytes !== undefined && value !== undefined && encoder.encode(value).length > parameter.maxBytes) {
+      fail(`${name} is longer than ${parameter.maxBytes} UTF-8 bytes`)
+    }
+  }
+  if (row.sequence && !/^\d{1,19}$/.test(params.Sequence ?? "")) {
+    fail(`Sequence is ${JSON.stringify(params.Sequence)}, expected a non-negative Int64`)
   }
   if (params.CensorFlag !== undefined && params.CensorFlag !== "0" && params.CensorFlag !== "1") {
     fail(`CensorFlag is ${JSON.stringify(params.CensorFlag)}, expected 0 or 1`)

@@ -20,6 +20,20 @@
  * @since 0.1.0
  */
 /**
+ * The action table: every server action's parameters, `Sequence`, rate limits and codes, one row each.
+ *
+ * @example
+ * ```ts
+ * import { Actions } from "@effect-zego/core"
+ *
+ * const limit = Actions.table.ForbidRTCStream.limit.production
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as Actions from "./Actions.js"
+/**
  * ZEGOCLOUD's server callbacks (`stream_create`, `stream_close`, and any other event).
  *
  * @example

@@ -2,6 +2,7 @@
  * The flags and descriptions of the `zego-rtmp` subcommands, without their handlers: what parsing the command line
  * and printing `--help` need, so that the command tree loads without the dispatch stack or the emulator.
  */
+import * as Actions from "@effect-zego/core/Actions"
 import type * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Schema from "effect/Schema"
@@ -184,22 +185,29 @@ const needsServer = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (a
   "ZEGO_IS_TEST), as for dispatch, and are required: a stream is only known to a running server (ZEGOCLOUD, or " +
   "zego-rtmp emulator, which prints the variables to set)."
 
+/** The commands that send one server action, a row each: group → subcommand → action (whose row says what it does). */
+export const actionCommands = {
+  stream: { state: "DescribeRTCStreamState", forbid: "ForbidRTCStream", resume: "ResumeRTCStream" },
+  room: { announce: "AddStream", withdraw: "DeleteStream" }
+} as const satisfies Record<string, Record<string, Actions.Name>>
+
+/** What an action command says it does: its action's summary and name. */
+const describeAction = (action: Actions.Name): string => `${Actions.row(action).summary} (${action}). ${needsServer}`
+
+const describeGroup = <Group extends keyof typeof actionCommands>(group: Group, summary: string) =>
+  Object.fromEntries([
+    [group, summary],
+    ...Object.entries(actionCommands[group]).map(([name, action]) => [name, describeAction(action)])
+  ]) as Record<Group | keyof typeof actionCommands[Group], string>
+
 /** What `zego-rtmp stream --help` and its subcommands say they do. */
-export const streamDescriptions = {
-  stream: "Ask about or control a published stream: state, forbid, resume.",
-  state: "Tell whether a stream is live (active since when), closed (when), or not found (DescribeRTCStreamState). " +
-    needsServer,
-  forbid: "Forbid a stream id (ForbidRTCStream): its publisher is cut off and a new publish refused until " +
-    "zego-rtmp stream resume. " + needsServer,
-  resume: "Lift a forbid (ResumeRTCStream): the stream id may be published again. " + needsServer
-} as const
+export const streamDescriptions = describeGroup(
+  "stream",
+  "Ask about or control a published stream: state, forbid, resume."
+)
 
 /** What `zego-rtmp room --help` and its subcommands say they do. */
-export const roomDescriptions = {
-  room: "Announce a stream in a room or withdraw it: announce, withdraw.",
-  announce: "Announce a stream in a room (AddStream), for the room's users to play. " + needsServer,
-  withdraw: "Withdraw a stream from a room (DeleteStream). " + needsServer
-} as const
+export const roomDescriptions = describeGroup("room", "Announce a stream in a room or withdraw it: announce, withdraw.")
 
 /** The subcommand paths, from the command line: `dispatch`, `stream state`, …; `undefined` for none. */
 export const commandOf = (args: ReadonlyArray<string>): string | undefined => {
@@ -207,6 +215,6 @@ export const commandOf = (args: ReadonlyArray<string>): string | undefined => {
   if (index < 0) return undefined
   const name = args[index]!
   const next = args[index + 1]
-  const leaves = name === "stream" ? ["state", "forbid", "resume"] : name === "room" ? ["announce", "withdraw"] : []
+  const leaves = Object.hasOwn(actionCommands, name) ? Object.keys(actionCommands[name as "stream"]) : []
   return next !== undefined && leaves.includes(next) ? `${name} ${next}` : name
 }

@@ -34,6 +34,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import * as Actions from "../Actions.js"
 import * as DirectExchange from "../DirectExchange.js"
 import { EnvelopeFromJson } from "../Envelope.js"
 import type { Envelope } from "../Envelope.js"
@@ -375,20 +376,11 @@ export interface Declaration<I, A, E extends ZegoError> {
   readonly sequence: false | ((request: I) => SequenceNumber | undefined)
   /** The rest of the query after `Action`, `StreamId` and `Sequence`, each value escaped: `&Type=push`. */
   readonly query: (request: I) => string
-  /** ZEGOCLOUD's rate limit per AppId for this action, in production and in the test environment. */
-  readonly rateLimit: { readonly production: RateLimit.RateLimit; readonly test: RateLimit.RateLimit }
-  /** The rate budget's key: `${appId}:${action}` unless the action shares a quota (then its shared key). */
-  readonly budgetKey: (appId: number) => string
-  /** Non-zero codes that are answers rather than errors (41006 "closed" for `DescribeRTCStreamState`). */
-  readonly answers: ReadonlyArray<number>
   /** Extra span attributes of a request. */
   readonly annotate?: ((span: Tracer.Span, request: I) => void) | undefined
   /** What the envelope of a successful code gives. */
   readonly answer: (envelope: Envelope, request: I, streamId: string) => Either.Either<A, E>
 }
-
-/** The budget key of an action with a quota of its own: `${appId}:${action}`. */
-export const ownBudget = (action: Action) => (appId: number): string => `${appId}:${action}`
 
 /** A `ResponseDecodeError` for `Data` that did not decode. */
 export const dataError = (action: Action, envelope: Envelope, detail: string): ResponseDecodeError =>
@@ -774,11 +766,13 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
     ): Effect.Effect<Caller<A, E | CommonError>> =>
       Effect.map(
         Effect.suspend(() => {
+          // The action's own limit (its row of the action table) unless the options set one for every action.
+          const own = Actions.row(declaration.action).limit
           const rateLimit = valid.rateLimit === undefined
-            ? (valid.isTest === true ? declaration.rateLimit.test : declaration.rateLimit.production)
+            ? { limit: valid.isTest === true ? own.test : own.production, window: Duration.seconds(1) }
             : valid.rateLimit
           if (rateLimit === false) return Effect.succeed(RateLimit.unlimited)
-          const key = declaration.budgetKey(appId)
+          const key = Actions.budgetKey(declaration.action, appId)
           const windowMillis = Duration.toMillis(Duration.decode(rateLimit.window))
           // Actions sharing a budget key share one bucket here too (the in-process store makes one per `limiter`).
           const id = `${key} ${rateLimit.limit}/${windowMillis}`
@@ -790,7 +784,7 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
           )
         }),
         (limiter): Caller<A, E | CommonError> => {
-          const bound: Bound = { action: declaration.action, limiter, answers: declaration.answers }
+          const bound: Bound = { action: declaration.action, limiter, answers: Actions.row(declaration.action).answers }
           const decodeSchema = Schema.decodeUnknownEither(declaration.parameters, { onExcessProperty: "error" })
           const decodeRequest = (request: unknown) =>
             readInput("request", () => Either.mapLeft(decodeSchema(request), invalidInput))

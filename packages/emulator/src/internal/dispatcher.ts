@@ -4,7 +4,7 @@
  * that each call's checks and bookkeeping (nonces, rate limits, sequences, round robin, streams, rooms) happen as
  * one step.
  */
-import { Params, Signature, Untrusted } from "@effect-zego/core"
+import { Actions, Params, Signature, Untrusted } from "@effect-zego/core"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -17,22 +17,11 @@ import type * as Rooms from "./rooms.js"
 import * as Sequences from "./sequences.js"
 import type * as Streams from "./streams.js"
 
-/** The dispatch actions (the core's `Params.Action`). */
-export const DISPATCH_ACTIONS = ["RTMPDispatchV2", "RTMPDispatch"] as const
-
-/** The stream actions: state, forbid and resume, and the room announcements. */
-export const STREAM_ACTIONS = [
-  "DescribeRTCStreamState",
-  "ForbidRTCStream",
-  "ResumeRTCStream",
-  "AddStream",
-  "DeleteStream"
-] as const
-
-/** Every action the emulator answers; any other is 100000007. */
-export const ACTIONS = [...DISPATCH_ACTIONS, ...STREAM_ACTIONS] as const
-export type ActionName = typeof ACTIONS[number]
-export type StreamAction = typeof STREAM_ACTIONS[number]
+/** Every action the emulator answers (the core's action table); any other is 100000007. */
+export const ACTIONS = Actions.names
+export type ActionName = Actions.Name
+/** The actions beside the dispatch: each has a limit of its own per environment (its row's). */
+export type StreamAction = Exclude<ActionName, "RTMPDispatchV2" | "RTMPDispatch">
 
 /** The timestamp skew the gateway tolerates, in seconds. */
 export const MAX_SKEW_SECONDS = 600
@@ -63,13 +52,11 @@ export interface Answer {
 }
 
 /** The documented rate limit of a stream action per AppId per second, in production and in the test environment. */
-export const STREAM_ACTION_LIMITS: Record<StreamAction, { readonly production: number; readonly test: number }> = {
-  DescribeRTCStreamState: { production: 40, test: 10 },
-  ForbidRTCStream: { production: 20, test: 5 },
-  ResumeRTCStream: { production: 20, test: 5 },
-  AddStream: { production: 10, test: 1 },
-  DeleteStream: { production: 10, test: 1 }
-}
+export const STREAM_ACTION_LIMITS = Object.fromEntries(
+  ACTIONS.filter((action) => Actions.row(action).budget !== "dispatch").map((
+    action
+  ) => [action, Actions.row(action).limit])
+) as Record<StreamAction, { readonly production: number; readonly test: number }>
 
 export interface Config {
   readonly apps: ReadonlyArray<AppConfig>
@@ -279,32 +266,33 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     return ok({ announcement: { _tag: "Deleted", ...who, streamId: Bounded.keep(streamId), withdrawn: withdrawn! } })
   }
 
+  /** A stream action: its limit and its Sequence rule from its row of the action table, and its answer. */
   const stream = (action: StreamAction, answer: (call: Call) => Answer): ActionSpec => ({
-    limit: STREAM_ACTION_LIMITS[action],
+    limit: Actions.row(action).limit,
     rateLimitedCode: Codes.TOO_FREQUENT,
-    answer
+    answer: Actions.row(action).sequence ? withSequence(answer) : answer
   })
 
-  /** Every action: a new one costs a declaration here. */
+  /** Every action's handler: a new row of the action table costs one here (the type requires it). */
   const actions: Record<ActionName, ActionSpec> = {
     RTMPDispatchV2: { limit: "dispatch", rateLimitedCode: Codes.RATE_LIMITED, answer: dispatch },
     RTMPDispatch: { limit: "dispatch", rateLimitedCode: Codes.RATE_LIMITED, answer: dispatch },
-    DescribeRTCStreamState: stream("DescribeRTCStreamState", withSequence(describe)),
+    DescribeRTCStreamState: stream("DescribeRTCStreamState", describe),
     ForbidRTCStream: stream(
       "ForbidRTCStream",
-      withSequence(({ nowMillis, streamId }) => (streams.forbid(Bounded.keep(streamId), nowMillis), ok()))
+      ({ nowMillis, streamId }) => (streams.forbid(Bounded.keep(streamId), nowMillis), ok())
     ),
-    ResumeRTCStream: stream("ResumeRTCStream", withSequence(({ streamId }) => (streams.resume(streamId), ok()))),
+    ResumeRTCStream: stream("ResumeRTCStream", ({ streamId }) => (streams.resume(streamId), ok())),
     AddStream: stream("AddStream", addStream),
     DeleteStream: stream("DeleteStream", deleteStream)
   }
 
-  /** One limiter per action and environment (the dispatch actions share theirs), each counting per AppId. */
+  /** One limiter per budget and environment (the dispatch actions share theirs), each counting per AppId. */
   const limiters = new Map<string, RateLimiter.RateLimiter>()
   const limiterFor = (action: ActionName, spec: ActionSpec, app: AppConfig): RateLimiter.RateLimiter => {
     if (spec.limit === "dispatch") return dispatchLimiter
     if (config.rateLimit === false) return RateLimiter.unlimited
-    const key = `${action}:${app.isTest === true ? "test" : "production"}`
+    const key = `${Actions.row(action).budget}:${app.isTest === true ? "test" : "production"}`
     let limiter = limiters.get(key)
     if (limiter === undefined) {
       limiter = RateLimiter.make(app.isTest === true ? spec.limit.test : spec.limit.production, 1000)

@@ -1,0 +1,35 @@
+// The action table is the one place an action's facts are written: what the errors, the engine and the mock read
+// is what its rows say.
+import { Actions, Params, ZegoError } from "@effect-zego/core"
+import { assert, describe, it } from "@effect/vitest"
+
+describe("Actions.table", () => {
+  it("every code of every row maps to the error its row names, with its retry decision", () => {
+    for (const action of Actions.names) {
+      for (const [code, { error, retryable }] of Object.entries(Actions.row(action).codes)) {
+        const made = ZegoError.fromCode({ code: Number(code), serverMessage: "", requestId: "r", action })
+        assert.strictEqual(made._tag, error, `${action} ${code}`)
+        assert.strictEqual(ZegoError.isRetryable(made), retryable, `${action} ${code}`)
+      }
+    }
+  })
+
+  it("the Action literal is the table's names, and a row's answers are not its errors", () => {
+    assert.deepStrictEqual([...Params.Action.literals], [...Actions.names])
+    for (const action of Actions.names) {
+      for (const code of Actions.row(action).answers) assert.notProperty(Actions.row(action).codes, String(code))
+    }
+  })
+
+  it("a rate-limited error's hint is the row's limit", () => {
+    for (const action of Actions.names) {
+      const error = ZegoError.fromCode({ code: 1010, serverMessage: "", requestId: "r", action })
+      assert.include(error.message, `${Actions.row(action).limit.production} `)
+    }
+  })
+
+  it("isName takes the table's names only", () => {
+    assert.isTrue(Actions.isName("RTMPDispatchV2"))
+    for (const other of ["toString", "__proto__", "rtmpdispatchv2", 1]) assert.isFalse(Actions.isName(other))
+  })
+})
