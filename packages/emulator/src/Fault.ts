@@ -8,10 +8,9 @@
  *
  * @since 0.1.0
  */
-import { Params } from "@effect-zego/core"
+import { Actions, Params } from "@effect-zego/core"
 import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
-import { ACTIONS } from "./internal/dispatcher.js"
 import { DurationFromJson } from "./internal/duration.js"
 
 /**
@@ -185,7 +184,7 @@ export const FaultRule = Schema.Struct({
   /** Only calls with this `AppId`. */
   appId: Schema.optional(Params.AppId),
   /** Only calls of this action (any the emulator answers: the dispatch actions and the stream actions). */
-  action: Schema.optional(Schema.Literal(...ACTIONS))
+  action: Schema.optional(Schema.Literal(...Actions.names))
 }).annotations({ identifier: "FaultRule" })
 /**
  * A rule: when it fires and what it does.
