@@ -103,7 +103,6 @@ export const resolveTarget = (
 const invalid = (parameter: string, detail: string) => new ZegoError.InvalidRequestError({ parameter, detail })
 
 /** The largest `--sequence`: ZEGOCLOUD's Sequence is an Int64. */
-const INT64_MAX = 2n ** 63n - 1n
 
 const decodeRequest = Schema.decodeUnknownEither(Params.DispatchRequest, { onExcessProperty: "error" })
 
@@ -140,8 +139,8 @@ export const toRequest = (
       }
       const value = BigInt(text)
       // Checked here: past 2^53 the value is a bigint, which the schema's number branch reports as the wrong type.
-      if (value > INT64_MAX) {
-        return yield* Either.left(invalid("sequence", `must fit in a non-negative Int64 (at most ${INT64_MAX})`))
+      if (value > Params.INT64_MAX) {
+        return yield* Either.left(invalid("sequence", `must fit in a non-negative Int64 (at most ${Params.INT64_MAX})`))
       }
       sequence = value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
     }

@@ -28,7 +28,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Callback from "./Callback.js"
 import * as BoundedBody from "./internal/boundedBody.js"
-import { StreamId } from "./Params.js"
+import { isIpv4, StreamId } from "./Params.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
 import * as StreamTracker from "./StreamTracker.js"
 
@@ -139,8 +139,6 @@ export interface Ingest {
   readonly useBy: string
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
-
 /**
  * The IPv4 address in a socket's remote address (`::ffff:a.b.c.d` unwrapped); `undefined` for IPv6 or junk.
  *
@@ -158,7 +156,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 export const ipv4Of = (address: string | undefined): string | undefined => {
   if (address === undefined) return undefined
   const unwrapped = address.toLowerCase().startsWith("::ffff:") ? address.slice(7) : address
-  return IPV4.test(unwrapped) ? unwrapped : undefined
+  return isIpv4(unwrapped) ? unwrapped : undefined
 }
 
 const remoteIpv4 = (request: HttpServerRequest.HttpServerRequest): string | undefined =>

@@ -7,7 +7,20 @@ import * as Schema from "effect/Schema"
 import * as Actions from "./Actions.js"
 
 const UINT32_MAX = 4_294_967_295
-const INT64_MAX = 9_223_372_036_854_775_807n
+/**
+ * The largest Int64, the bound of a `Sequence`.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.INT64_MAX, 2n ** 63n - 1n)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const INT64_MAX = 9_223_372_036_854_775_807n
 
 /**
  * The server API actions this library calls: the two dispatch actions (`RTMPDispatchV2` answers RTMP URLs,
@@ -178,6 +191,22 @@ export const DispatchTypeInput = Schema.transform(
 ).annotations({ identifier: "DispatchTypeInput" })
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/**
+ * Whether `text` is a dotted-quad IPv4 address (no leading zeros, each part at most 255).
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.isIpv4("203.0.113.7"), true)
+ * assert.strictEqual(Params.isIpv4("203.0.113.07"), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const isIpv4 = (text: string): boolean => IPV4.test(text)
 
 /**
  * A client IP: an IPv4 dotted quad. The server does not support IPv6.
@@ -364,6 +393,22 @@ const encoder = new TextEncoder()
 export const utf8Bytes = (text: string): number => encoder.encode(text).length
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * Whether `text` holds a lone surrogate: it is not well-formed, has no UTF-8 form, and cannot be sent or signed.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.hasLoneSurrogate("a\uD800b"), true)
+ * assert.strictEqual(Params.hasLoneSurrogate("😀"), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const hasLoneSurrogate = (text: string): boolean => LONE_SURROGATE.test(text)
 
 /**
  * A text parameter: well-formed (a lone surrogate has no UTF-8 form, so it could not be sent) and at most `max`

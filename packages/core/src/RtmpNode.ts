@@ -6,6 +6,7 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { isIpv4 } from "./Params.js"
 import * as Untrusted from "./Untrusted.js"
 
 /**
@@ -41,7 +42,6 @@ export class RtmpNode extends Schema.Class<RtmpNode>("RtmpNode")({
 const RTMP_URL = /^(rtmps?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/([^?#\s]+)\/([^/\s]+)$/
 
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 
 /**
  * Whether a host is one: an IPv4 dotted quad, a DNS name of valid labels, or a bracketed IPv6 address that the
@@ -56,7 +56,7 @@ const isHost = (host: string): boolean => {
       return false
     }
   }
-  if (IPV4.test(host)) return true
+  if (isIpv4(host)) return true
   const labels = host.split(".")
   return host.length <= 253 && labels.every((label) => DNS_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1)!)
 }

@@ -41,6 +41,7 @@ import type { Envelope } from "../Envelope.js"
 import * as Sequence from "../internal/sequence.js"
 import * as Timeout from "../internal/timeout.js"
 import { Action, AppId, Region, regionBaseUrl, StreamId, testStreamPrefix } from "../Params.js"
+import { hasLoneSurrogate } from "../Params.js"
 import type { Sequence as SequenceNumber } from "../Params.js"
 import * as RateLimit from "../RateLimit.js"
 import * as Signature from "../Signature.js"
@@ -172,8 +173,6 @@ const causeText = (cause: unknown, depth = 0): string | undefined => {
   return (inner === undefined || own.includes(inner) ? own : `${own}: ${inner}`).slice(0, 300)
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
 export const invalid = (parameter: string, detail: string) => new InvalidRequestError({ parameter, detail })
 
 /** Checks a base URL: https, or http on a loopback host; no query or fragment. Returns it without a trailing `/`. */
@@ -287,7 +286,7 @@ const validateOptionsUnsafe = (options: Options): Either.Either<ValidOptions, In
       return yield* Either.left(invalid("serverSecret", "must be Redacted (Redacted.make or Config.redacted)"))
     }
     const secret = Redacted.value(options.serverSecret)
-    if (typeof secret !== "string" || secret === "" || LONE_SURROGATE.test(secret)) {
+    if (typeof secret !== "string" || secret === "" || hasLoneSurrogate(secret)) {
       // A lone surrogate has no UTF-8 form, so runtimes disagree on its md5: no real secret holds one.
       return yield* Either.left(invalid("serverSecret", "must be a non-empty string of well-formed text"))
     }

@@ -12,6 +12,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { INT64_MAX } from "../Params.js"
 import type { Sequence } from "../Params.js"
 
 let last = 0
@@ -23,8 +24,6 @@ export const nextAt = (now: number): number => {
 }
 
 export const next: Effect.Effect<number> = Effect.map(Clock.currentTimeMillis, nextAt)
-
-const INT64_MAX = 2n ** 63n - 1n
 
 /**
  * The Sequence of attempt `attempt` (1, 2, …) of a call given the caller's `first`: `first`, then the numbers just

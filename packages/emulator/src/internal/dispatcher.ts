@@ -80,8 +80,6 @@ const decodeStreamId = Schema.decodeUnknownEither(Params.StreamId)
 const decodeType = Schema.decodeUnknownEither(Params.DispatchType)
 const decodeClientIp = Schema.decodeUnknownEither(Params.ClientIp)
 
-const INT64_MAX = 9_223_372_036_854_775_807n
-
 /** `IsTest` as sent: absent, a boolean (case-insensitive), or something else. */
 const parseIsTest = (raw: string | null): boolean | undefined | "invalid" => {
   if (raw === null) return undefined
@@ -98,7 +96,7 @@ const sequenceOf = (params: URLSearchParams): bigint | undefined => {
   const text = params.get("Sequence") ?? ""
   if (!/^\d{1,19}$/.test(text)) return undefined
   const sequence = BigInt(text)
-  return sequence > INT64_MAX ? undefined : sequence
+  return sequence > Params.INT64_MAX ? undefined : sequence
 }
 
 /**
