@@ -3,7 +3,7 @@
  * a server (ZEGOCLOUD, or a running `zego-rtmp emulator`), and prints the answer for a human or as JSON. Like
  * `stream …`, these need credentials: the rooms and their streams are the server's.
  */
-import { RoomStreams, Untrusted, ZegoError } from "@effect-zego/core"
+import { RoomStreams, ZegoError } from "@effect-zego/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -24,10 +24,7 @@ export type RoomCommandError =
   | ConfigError.ConfigError
   | MissingCredentialsError
 
-const invalid = (error: ParseResult.ParseError) => {
-  const issue = Untrusted.describeParseError(error)
-  return new ZegoError.InvalidRequestError({ parameter: issue.path || "request", detail: issue.message })
-}
+const invalid = (error: ParseResult.ParseError) => ZegoError.InvalidRequestError.fromParseError(error)
 
 const optional = <K extends string>(key: K, value: Option.Option<string>): { readonly [P in K]?: string } =>
   (Option.isSome(value) ? { [key]: value.value } : {}) as { readonly [P in K]?: string }

@@ -5,7 +5,7 @@
  * Unlike `dispatch`, these need credentials: a stream exists only on a server that saw it published, and an emulator
  * started for one command would know none (`state` would always say "not found").
  */
-import { StreamControl, StreamState, Untrusted, ZegoError } from "@effect-zego/core"
+import { StreamControl, StreamState, ZegoError } from "@effect-zego/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -33,10 +33,7 @@ const decodeRequest = Schema.decodeUnknownEither(StreamState.StreamRequest, { on
 export const checkStreamId = (streamId: string): Either.Either<string, ZegoError.InvalidRequestError> =>
   decodeRequest({ streamId }).pipe(
     Either.mapBoth({
-      onLeft: (error) => {
-        const issue = Untrusted.describeParseError(error)
-        return new ZegoError.InvalidRequestError({ parameter: issue.path || "streamId", detail: issue.message })
-      },
+      onLeft: (error) => ZegoError.InvalidRequestError.fromParseError(error, "streamId"),
       onRight: () => streamId
     })
   )

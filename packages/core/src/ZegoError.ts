@@ -6,10 +6,11 @@
  *
  * @since 0.1.0
  */
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Actions from "./Actions.js"
 import { Action } from "./Params.js"
-import { quote } from "./Untrusted.js"
+import { describeParseError, quote } from "./Untrusted.js"
 
 /** What every error that carries a ZEGOCLOUD return code keeps. */
 const serverFields = {
@@ -612,6 +613,30 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
 }) {
   override get message() {
     return `InvalidRequestError: ${quote(this.parameter, 100)}: ${quote(this.detail, 400)} (nothing was sent)`
+  }
+
+  /**
+   * The error for input a schema refused: the first issue's path as the parameter (`parameter` when it has none)
+   * and its message, both bounded, never the value itself.
+   *
+   * @example
+   * ```ts
+   * import { Params, ZegoError } from "@effect-zego/core"
+   * import * as Either from "effect/Either"
+   * import * as Schema from "effect/Schema"
+   *
+   * const decoded = Schema.decodeUnknownEither(Params.DispatchRequest)({ streamId: "a b", type: "push" })
+   * if (Either.isLeft(decoded)) {
+   *   assert.strictEqual(ZegoError.InvalidRequestError.fromParseError(decoded.left).parameter, "streamId")
+   * }
+   * ```
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static fromParseError(error: ParseResult.ParseError, parameter = "request"): InvalidRequestError {
+    const { message, path } = describeParseError(error)
+    return new InvalidRequestError({ parameter: path || parameter, detail: message })
   }
 }
 

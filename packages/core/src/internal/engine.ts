@@ -198,10 +198,8 @@ export const formatIssue = (error: ParseResult.ParseError): { parameter: string;
   return { parameter: path || "request", detail: message }
 }
 
-export const invalidInput = (error: ParseResult.ParseError): InvalidRequestError => {
-  const { detail, parameter } = formatIssue(error)
-  return invalid(parameter, detail)
-}
+export const invalidInput = (error: ParseResult.ParseError): InvalidRequestError =>
+  InvalidRequestError.fromParseError(error)
 
 /**
  * Reads what a caller passed, even a value that fights back: a getter that throws or a Proxy whose traps do is an
