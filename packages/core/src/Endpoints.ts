@@ -26,7 +26,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as Callback from "./Callback.js"
+import type * as Callback from "./Callback.js"
+import type * as CallbackError from "./CallbackError.js"
+import * as CallbackReceiver from "./CallbackReceiver.js"
 import * as BoundedBody from "./internal/boundedBody.js"
 import { isIpv4, StreamId } from "./Params.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
@@ -167,7 +169,7 @@ const problem = (status: number, error: string, message: string, headers?: Recor
 
 // --- POST /zego/callback --------------------------------------------------------------------------------------
 
-const callbackStatus: Record<Callback.CallbackError["_tag"], number> = {
+const callbackStatus: Record<CallbackError.CallbackError["_tag"], number> = {
   CallbackSignatureError: 401,
   CallbackExpiredError: 401,
   CallbackDecodeError: 400,
@@ -186,7 +188,7 @@ const tooLarge = (max: number, unread = false) =>
 
 const receiveCallback = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
-  const receiver = yield* Callback.CallbackReceiver
+  const receiver = yield* CallbackReceiver.CallbackReceiver
   const tracker = yield* StreamTracker.StreamTracker
   // A declared length past the cap is answered before reading, so that the caller gets its 413 rather than a reset.
   if (Number(request.headers["content-length"]) > receiver.maxBodyBytes) return tooLarge(receiver.maxBodyBytes)
@@ -222,7 +224,7 @@ const receiveCallback = Effect.gen(function*() {
  * Commits an applied event. A commit that fails leaves the claim to lapse: the event is applied all the same (so
  * the answer is 2xx), and a later delivery of it is applied again, which the tracker's ordering makes harmless.
  */
-const commit = (receiver: Callback.Receiver, event: Callback.Event) =>
+const commit = (receiver: CallbackReceiver.Receiver, event: Callback.Event) =>
   receiver.commit(event).pipe(
     Effect.catchAll((error) => Effect.logWarning(`${error.reason}: an applied callback's nonce was not committed`))
   )

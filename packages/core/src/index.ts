@@ -34,19 +34,64 @@
  */
 export * as Actions from "./Actions.js"
 /**
- * ZEGOCLOUD's server callbacks (`stream_create`, `stream_close`, and any other event).
+ * ZEGOCLOUD's server callbacks (`stream_create`, `stream_close`, and any other event): their signature, their
+ * events and their decoding.
  *
  * @example
  * ```ts
  * import { Callback } from "@effect-zego/core"
+ * import * as Redacted from "effect/Redacted"
  *
- * const ReceiverLive = Callback.layerConfig()
+ * const signature = Callback.signature(Redacted.make("callback-secret"), "1470820198", "123412")
  * ```
  *
  * @since 0.1.0
  * @category modules
  */
 export * as Callback from "./Callback.js"
+/**
+ * The errors of receiving a callback, one per answer (400, 401, 503, or a 2xx for a replay).
+ *
+ * @example
+ * ```ts
+ * import { CallbackError } from "@effect-zego/core"
+ *
+ * const status = (error: CallbackError.CallbackError): number => error._tag === "CallbackReplayError" ? 200 : 400
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as CallbackError from "./CallbackError.js"
+/**
+ * Where a callback receiver keeps nonces for the freshness window, to refuse replays: in memory, or shared.
+ *
+ * @example
+ * ```ts
+ * import { CallbackNonceStore } from "@effect-zego/core"
+ * import * as Layer from "effect/Layer"
+ *
+ * const NoncesLive = Layer.effect(CallbackNonceStore.CallbackNonceStore, CallbackNonceStore.memoryNonceStore())
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as CallbackNonceStore from "./CallbackNonceStore.js"
+/**
+ * The callback receiver: parses, verifies (signature, freshness, nonce) and decodes ZEGOCLOUD's server callbacks.
+ *
+ * @example
+ * ```ts
+ * import { CallbackReceiver } from "@effect-zego/core"
+ *
+ * const ReceiverLive = CallbackReceiver.layerConfig()
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as CallbackReceiver from "./CallbackReceiver.js"
 /**
  * A capability an `HttpClient` may carry so that `RtmpDispatch` hands it a whole attempt at once.
  *

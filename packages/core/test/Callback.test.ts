@@ -1,4 +1,4 @@
-import { Callback, Untrusted } from "@effect-zego/core"
+import { Callback, CallbackError, CallbackNonceStore, CallbackReceiver, Untrusted } from "@effect-zego/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -88,8 +88,8 @@ const form = (fields: Raw): string => {
 const at = <A, E, R>(self: Effect.Effect<A, E, R>, seconds = T) =>
   Effect.zipRight(TestClock.setTime(seconds * 1000), self)
 
-const receiver = (options: Partial<Callback.ReceiverOptions> = {}) =>
-  Effect.orDie(Callback.makeReceiver({ secret, ...options }))
+const receiver = (options: Partial<CallbackReceiver.ReceiverOptions> = {}) =>
+  Effect.orDie(CallbackReceiver.makeReceiver({ secret, ...options }))
 
 /** The typed failure of `self`; fails the test on success or on a defect. */
 const failure = <A, E, R>(self: Effect.Effect<A, E, R>) =>
@@ -150,32 +150,32 @@ describe("Callback", () => {
       [inputs, inputs],
       ([a, b]) =>
         Effect.gen(function*() {
-          const nonces = yield* Callback.memoryNonceStore()
+          const nonces = yield* CallbackNonceStore.memoryNonceStore()
           const fields = {
             nonce: a.nonce,
             timestamp: a.timestamp,
             signature: Callback.signature(Redacted.make(a.secret), a.timestamp, a.nonce)
           }
-          const ok = yield* Callback.verify(fields, { secret: Redacted.make(a.secret), nonces })
+          const ok = yield* CallbackReceiver.verify(fields, { secret: Redacted.make(a.secret), nonces })
           assert.strictEqual(ok.nonce, a.nonce)
           for (const key of ["secret", "nonce", "timestamp"] as const) {
             const changed = { ...a, [key]: b[key] }
             // Another input with the same sorted concatenation is the scheme's collision, not a verification bug.
             if (concatenation(changed) === concatenation(a)) continue
             const error = yield* failure(
-              Callback.verify(
+              CallbackReceiver.verify(
                 { ...fields, nonce: changed.nonce, timestamp: changed.timestamp },
                 { secret: Redacted.make(changed.secret), nonces }
               )
             )
-            assert.deepStrictEqual(error, new Callback.CallbackSignatureError({ reason: "mismatch" }))
+            assert.deepStrictEqual(error, new CallbackError.CallbackSignatureError({ reason: "mismatch" }))
           }
         }).pipe(at)
     )
 
     it.effect("a missing signature, nonce or timestamp, or a timestamp that is not digits, is 'missing'", () =>
       Effect.gen(function*() {
-        const nonces = yield* Callback.memoryNonceStore()
+        const nonces = yield* CallbackNonceStore.memoryNonceStore()
         const base = createFields()
         for (
           const fields of [
@@ -188,16 +188,16 @@ describe("Callback", () => {
           ]
         ) {
           const cleaned = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Raw
-          const error = yield* failure(Callback.verify(cleaned, { secret, nonces }))
-          assert.deepStrictEqual(error, new Callback.CallbackSignatureError({ reason: "missing" }))
+          const error = yield* failure(CallbackReceiver.verify(cleaned, { secret, nonces }))
+          assert.deepStrictEqual(error, new CallbackError.CallbackSignatureError({ reason: "missing" }))
         }
       }).pipe(at))
 
     it.effect("a wrong signature takes nothing from the nonce store", () =>
       Effect.gen(function*() {
         const takes: Array<string> = []
-        const memory = yield* Callback.memoryNonceStore({ capacity: 1 })
-        const nonces: Callback.NonceStore = {
+        const memory = yield* CallbackNonceStore.memoryNonceStore({ capacity: 1 })
+        const nonces: CallbackNonceStore.NonceStore = {
           ...memory,
           claim: (nonce, expiresAt) =>
             Effect.zipRight(Effect.sync(() => takes.push(nonce)), memory.claim(nonce, expiresAt))
@@ -250,7 +250,7 @@ describe("Callback", () => {
         const r = yield* receiver()
         const body = json(createFields())
         yield* r.receive({ body })
-        yield* TestClock.adjust(Duration.toMillis(Callback.DEFAULT_PENDING_TIMEOUT) - 1)
+        yield* TestClock.adjust(Duration.toMillis(CallbackNonceStore.DEFAULT_PENDING_TIMEOUT) - 1)
         assert.strictEqual((yield* failure(r.receive({ body })))._tag, "CallbackUnavailableError")
         yield* TestClock.adjust(2)
         assert.strictEqual((yield* r.receive({ body }))._tag, "StreamCreated")
@@ -290,11 +290,15 @@ describe("Callback", () => {
         const error = yield* failure(r.receive({ body: json(createFields()) }))
         assert.strictEqual(error._tag, "CallbackExpiredError")
         for (const window of ["0 millis", "2 hours", "-1 seconds"] as const) {
-          const invalid = yield* failure(Callback.makeReceiver({ secret, window }))
+          const invalid = yield* failure(CallbackReceiver.makeReceiver({ secret, window }))
           assert.strictEqual(invalid._tag, "InvalidRequestError")
         }
         const standalone = yield* failure(
-          Callback.verify(createFields(), { secret, window: "2 hours", nonces: yield* Callback.memoryNonceStore() })
+          CallbackReceiver.verify(createFields(), {
+            secret,
+            window: "2 hours",
+            nonces: yield* CallbackNonceStore.memoryNonceStore()
+          })
         )
         assert.strictEqual(standalone._tag, "InvalidRequestError")
       }))
@@ -310,10 +314,15 @@ describe("Callback", () => {
             null
           ]
         ) {
-          const error = yield* failure(Callback.makeReceiver(options as unknown as Callback.ReceiverOptions))
+          const error = yield* failure(
+            CallbackReceiver.makeReceiver(options as unknown as CallbackReceiver.ReceiverOptions)
+          )
           assert.strictEqual(error._tag, "InvalidRequestError")
         }
-        assert.strictEqual((yield* failure(Callback.memoryNonceStore({ capacity: 0 })))._tag, "InvalidRequestError")
+        assert.strictEqual(
+          (yield* failure(CallbackNonceStore.memoryNonceStore({ capacity: 0 })))._tag,
+          "InvalidRequestError"
+        )
       }))
   })
 
@@ -366,7 +375,7 @@ describe("Callback", () => {
 
     it.effect("parse keeps numbers, booleans and null as their source text", () =>
       Effect.gen(function*() {
-        const fields = yield* Callback.parse({
+        const fields = yield* CallbackReceiver.parse({
           body:
             "{\"a\":858012925204410400,\"b\":1.50e+3,\"c\":true,\"d\":null,\"e\":[1,\"x\",{\"k\":2}],\"f\":{\"cid\":0}}"
         })
@@ -385,9 +394,11 @@ describe("Callback", () => {
       [FastCheck.string({ unit: "binary", maxLength: 40 }), FastCheck.string({ maxLength: 10 })],
       ([text, key]) =>
         Effect.gen(function*() {
-          const fields = yield* Callback.parse({ body: `{${JSON.stringify(`k${key}`)}:${JSON.stringify(text)}}` })
+          const fields = yield* CallbackReceiver.parse({
+            body: `{${JSON.stringify(`k${key}`)}:${JSON.stringify(text)}}`
+          })
           assert.strictEqual(fields[`k${key}`], text)
-          const escaped = yield* Callback.parse({
+          const escaped = yield* CallbackReceiver.parse({
             body: "{\"__proto__\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}"
           })
           assert.strictEqual(escaped.__proto__, "\"\\/\b\f\n\r\té😀")
@@ -588,7 +599,7 @@ describe("Callback", () => {
         const event = yield* receive(body)
         assert.strictEqual(event._tag, "UnknownEvent")
         if (event._tag === "UnknownEvent") assert.strictEqual(event.fields.__proto__, "{\"polluted\":\"yes\"}")
-        const fromForm = yield* Callback.parse({ body: "__proto__=x&__proto__[]=y&toString=z" })
+        const fromForm = yield* CallbackReceiver.parse({ body: "__proto__=x&__proto__[]=y&toString=z" })
         assert.deepStrictEqual(fromForm.__proto__, ["x", "y"])
         assert.isUndefined(({} as Record<string, unknown>).polluted)
         assert.isUndefined((Object.prototype as unknown as Record<string, unknown>).polluted)
@@ -675,7 +686,7 @@ describe("Callback", () => {
             throw new Error("boom")
           }
         }
-        const error = yield* failure(Callback.parse(throwing))
+        const error = yield* failure(CallbackReceiver.parse(throwing))
         assert.strictEqual(error._tag, "CallbackDecodeError")
       }))
 
@@ -686,12 +697,12 @@ describe("Callback", () => {
       ([secretText]) =>
         Effect.gen(function*() {
           const key = Redacted.make(secretText)
-          const r = yield* Effect.orDie(Callback.makeReceiver({ secret: key }))
+          const r = yield* Effect.orDie(CallbackReceiver.makeReceiver({ secret: key }))
           const good = createFields({ user_name: sentinel, extra_info: sentinel })
           const goodSigned = signed(good, key)
-          const full = yield* Effect.orDie(Callback.memoryNonceStore({ capacity: 1 }))
+          const full = yield* Effect.orDie(CallbackNonceStore.memoryNonceStore({ capacity: 1 }))
           yield* full.claim("other", (T + 300) * 1000)
-          const fullReceiver = yield* Effect.orDie(Callback.makeReceiver({ secret: key, nonces: full }))
+          const fullReceiver = yield* Effect.orDie(CallbackReceiver.makeReceiver({ secret: key, nonces: full }))
           yield* r.commit(yield* r.receive({ body: json(goodSigned) }))
           const errors = [
             yield* failure(r.receive({ body: json(good) })),
@@ -724,7 +735,7 @@ describe("Callback", () => {
 
   describe("memoryNonceStore", () => {
     /** Claims and commits `nonce`: its tag, `Claimed` when it was new. */
-    const apply = (store: Callback.NonceStore, nonce: string, expiresAt: number) =>
+    const apply = (store: CallbackNonceStore.NonceStore, nonce: string, expiresAt: number) =>
       Effect.map(
         Effect.tap(store.claim(nonce, expiresAt), (claim) =>
           claim._tag === "Claimed" ? store.commit(nonce, claim.token, expiresAt) : Effect.void),
@@ -734,7 +745,7 @@ describe("Callback", () => {
 
     it.effect("refuses when full of live nonces, never evicting one, and sweeps expired ones", () =>
       Effect.gen(function*() {
-        const store = yield* Callback.memoryNonceStore({ capacity: 2 })
+        const store = yield* CallbackNonceStore.memoryNonceStore({ capacity: 2 })
         // The first applied expires last: the front sweep stops at it, the full pass does not.
         assert.strictEqual(yield* apply(store, "a", 10_000), "Claimed")
         assert.strictEqual(yield* apply(store, "b", 1_000), "Claimed")
@@ -759,7 +770,7 @@ describe("Callback", () => {
 
     it.effect("pending claims count toward the capacity, and lapse after the pending timeout", () =>
       Effect.gen(function*() {
-        const store = yield* Callback.memoryNonceStore({ capacity: 2, pendingTimeout: "1 second" })
+        const store = yield* CallbackNonceStore.memoryNonceStore({ capacity: 2, pendingTimeout: "1 second" })
         const a = yield* store.claim("a", 60_000)
         yield* store.claim("b", 60_000)
         assert.strictEqual((yield* failure(store.claim("c", 60_000)))._tag, "CallbackUnavailableError")
@@ -778,7 +789,7 @@ describe("Callback", () => {
       [FastCheck.integer({ min: 1, max: 40 }), FastCheck.integer({ min: 1, max: 20 })],
       ([rate, windowSeconds]) =>
         Effect.gen(function*() {
-          const store = yield* Callback.memoryNonceStore({ rate, window: Duration.seconds(windowSeconds) })
+          const store = yield* CallbackNonceStore.memoryNonceStore({ rate, window: Duration.seconds(windowSeconds) })
           // Each second, `rate` callbacks stamped with that second, each applied; for three windows.
           const expiry = (second: number) => (second + windowSeconds) * 1000
           for (let second = 0; second < 3 * windowSeconds; second++) {
@@ -797,8 +808,8 @@ describe("Callback", () => {
     )
 
     it("the default capacity is DEFAULT_CALLBACK_RATE over the default window and its last second", () => {
-      const seconds = Duration.toSeconds(Callback.DEFAULT_WINDOW) + 1
-      assert.strictEqual(Callback.DEFAULT_NONCE_CAPACITY, Callback.DEFAULT_CALLBACK_RATE * seconds)
+      const seconds = Duration.toSeconds(CallbackReceiver.DEFAULT_WINDOW) + 1
+      assert.strictEqual(CallbackNonceStore.DEFAULT_NONCE_CAPACITY, CallbackNonceStore.DEFAULT_CALLBACK_RATE * seconds)
     })
 
     it.effect("rate, window, capacity and pendingTimeout are checked", () =>
@@ -813,14 +824,16 @@ describe("Callback", () => {
             { pendingTimeout: "soon" }
           ]
         ) {
-          const error = yield* failure(Callback.memoryNonceStore(options as Callback.MemoryNonceStoreOptions))
+          const error = yield* failure(
+            CallbackNonceStore.memoryNonceStore(options as CallbackNonceStore.MemoryNonceStoreOptions)
+          )
           assert.strictEqual(error._tag, "InvalidRequestError")
         }
       }))
 
     it.effect("a receiver whose nonce store is full answers CallbackUnavailableError", () =>
       Effect.gen(function*() {
-        const nonces = yield* Callback.memoryNonceStore({ capacity: 1 })
+        const nonces = yield* CallbackNonceStore.memoryNonceStore({ capacity: 1 })
         const r = yield* receiver({ nonces })
         yield* r.receive({ body: json(createFields()) })
         // Sent at the far edge of the window, so that it is still fresh once the first nonce has expired.
@@ -833,7 +846,7 @@ describe("Callback", () => {
 
     it.effect("stays bounded under many nonces over time (front sweep)", () =>
       Effect.gen(function*() {
-        const store = yield* Callback.memoryNonceStore({ capacity: 1000 })
+        const store = yield* CallbackNonceStore.memoryNonceStore({ capacity: 1000 })
         // 10 nonces every 100 ms, each kept 5 s: about 500 live at any time, 5 000 in all.
         for (let i = 0; i < 5_000; i++) {
           const now = Math.floor(i / 10) * 100
@@ -866,15 +879,17 @@ describe("Callback", () => {
     it.effect("layer gives the receiver; a CallbackNonceStore service is used when provided", () =>
       Effect.gen(function*() {
         const taken: Array<string> = []
-        const store: Callback.NonceStore = {
+        const store: CallbackNonceStore.NonceStore = {
           claim: (nonce) =>
             Effect.sync(() => taken.push(nonce) === 1 ? { _tag: "Claimed", token: "t" } : { _tag: "Applied" }),
           commit: () => Effect.void,
           release: () => Effect.void
         }
         const r = yield* Effect.provide(
-          Callback.CallbackReceiver,
-          Callback.layer({ secret }).pipe(Layer.provide(Layer.succeed(Callback.CallbackNonceStore, store)))
+          CallbackReceiver.CallbackReceiver,
+          CallbackReceiver.layer({ secret }).pipe(
+            Layer.provide(Layer.succeed(CallbackNonceStore.CallbackNonceStore, store))
+          )
         )
         yield* r.receive({ body: json(createFields()) })
         assert.strictEqual((yield* failure(r.receive({ body: json(createFields()) })))._tag, "CallbackReplayError")
@@ -887,8 +902,8 @@ describe("Callback", () => {
           new Map([["ZEGO_CALLBACK_SECRET", SECRET_TEXT], ["ZEGO_CALLBACK_WINDOW", "10 seconds"]])
         )
         const r = yield* Effect.provide(
-          Callback.CallbackReceiver,
-          Callback.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(provider)))
+          CallbackReceiver.CallbackReceiver,
+          CallbackReceiver.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(provider)))
         )
         yield* TestClock.setTime((T + 20) * 1000)
         assert.strictEqual((yield* failure(r.receive({ body: json(createFields()) })))._tag, "CallbackExpiredError")
@@ -896,8 +911,10 @@ describe("Callback", () => {
         assert.strictEqual((yield* r.receive({ body: json(createFields()) }))._tag, "StreamCreated")
         const missing = yield* failure(
           Effect.provide(
-            Callback.CallbackReceiver,
-            Callback.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map()))))
+            CallbackReceiver.CallbackReceiver,
+            CallbackReceiver.layerConfig().pipe(
+              Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map())))
+            )
           )
         )
         assert.strictEqual(missing._tag, "ConfigError")

@@ -1,6 +1,6 @@
 // The three endpoints as an app runs them, each request handed to the router as an HttpServerRequest, over the
 // mock (which speaks every action), the real receiver and the real tracker; time under TestClock.
-import { Callback, Endpoints, StreamTracker } from "@effect-zego/core"
+import { Callback, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -19,7 +19,7 @@ const SECRET = Redacted.make("callback-secret")
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0)
 
 const layer = (reply?: (request: ZegoMock.RecordedRequest) => ZegoMock.Reply) =>
-  Layer.mergeAll(StreamTracker.layer(), Callback.layer({ secret: SECRET })).pipe(
+  Layer.mergeAll(StreamTracker.layer(), CallbackReceiver.layer({ secret: SECRET })).pipe(
     Layer.provideMerge(ZegoMock.layerServices({
       appId: 12345,
       serverSecret: Redacted.make("server-secret"),
@@ -143,7 +143,7 @@ describe("POST /zego/callback", () => {
       const retry = yield* post(body)
       assert.strictEqual(retry.status, 200)
       assert.isUndefined(retry.json.replay)
-    }).pipe(Effect.provide(Layer.merge(failing, Callback.layer({ secret: SECRET }))), Effect.provide(layer()))
+    }).pipe(Effect.provide(Layer.merge(failing, CallbackReceiver.layer({ secret: SECRET }))), Effect.provide(layer()))
   })
 })
 
@@ -180,7 +180,7 @@ describe("POST /zego/callback while a delivery is being applied", () => {
       assert.strictEqual(replay.status, 200)
       assert.strictEqual(replay.json.replay, true)
       assert.strictEqual(applied.length, 1)
-    }).pipe(Effect.provide(Layer.merge(tracker, Callback.layer({ secret: SECRET }))), Effect.provide(layer()))
+    }).pipe(Effect.provide(Layer.merge(tracker, CallbackReceiver.layer({ secret: SECRET }))), Effect.provide(layer()))
   })
 })
 
@@ -201,7 +201,7 @@ describe("POST /zego/callback: the body", () => {
 
   it.effect("a body with no declared length past the cap is a 413, and is read no further than a bound", () =>
     Effect.gen(function*() {
-      const cap = Callback.DEFAULT_MAX_BODY_BYTES
+      const cap = CallbackReceiver.DEFAULT_MAX_BODY_BYTES
       // Read and dropped to its end: the connection can serve another request.
       const short = streamed(cap * 4)
       const drained = yield* send("/zego/callback", short.init)
@@ -367,7 +367,7 @@ describe("GET /streams/:streamId", () => {
       assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 1)
       yield* Fiber.interrupt(waiting)
     }).pipe(Effect.provide(
-      Layer.mergeAll(StreamTracker.layer({ maxPendingRechecks: 1 }), Callback.layer({ secret: SECRET })).pipe(
+      Layer.mergeAll(StreamTracker.layer({ maxPendingRechecks: 1 }), CallbackReceiver.layer({ secret: SECRET })).pipe(
         Layer.provideMerge(ZegoMock.layerServices({
           appId: 12345,
           serverSecret: Redacted.make("server-secret"),

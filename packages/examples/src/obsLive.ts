@@ -2,7 +2,7 @@
 // `Endpoints.router` on a Node HTTP server. Configure ZEGO_APP_ID, ZEGO_SERVER_SECRET, ZEGO_CALLBACK_SECRET and
 // INGEST_TOKEN (and ZEGO_BASE_URL for the emulator), then enter http://<this host>:PORT/zego/callback as the
 // project's callback URL in the ZEGOCLOUD console.
-import { Callback, Endpoints, StreamTracker } from "@effect-zego/core"
+import { CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { NodeZego } from "@effect-zego/node"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -36,7 +36,7 @@ const Server = Layer.unwrapEffect(Effect.gen(function*() {
 
 const App = Server.pipe(
   Layer.provide(StreamTracker.layer()), // repairs lost callbacks with StreamState
-  Layer.provide(Callback.layerConfig()), // ZEGO_CALLBACK_SECRET
+  Layer.provide(CallbackReceiver.layerConfig()), // ZEGO_CALLBACK_SECRET
   Layer.provide(NodeZego.layer) // ZEGO_APP_ID, ZEGO_SERVER_SECRET, …
 )
 

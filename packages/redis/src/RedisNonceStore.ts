@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Callback, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
+import { CallbackError, CallbackNonceStore, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -49,7 +49,7 @@ export interface Options {
   readonly commandTimeout?: Duration.DurationInput | undefined
   /** How long `make` waits for the first connection. Default 3 s; at most an hour. */
   readonly connectTimeout?: Duration.DurationInput | undefined
-  /** How long a claim may stay unsettled. Default `Callback.DEFAULT_PENDING_TIMEOUT` (10 s); at most an hour. */
+  /** How long a claim may stay unsettled. Default `CallbackNonceStore.DEFAULT_PENDING_TIMEOUT` (10 s); at most an hour. */
   readonly pendingTimeout?: Duration.DurationInput | undefined
 }
 
@@ -68,7 +68,7 @@ const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call
  *
  * @example
  * ```ts
- * import { Callback } from "@effect-zego/core"
+ * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Effect from "effect/Effect"
  * import * as Redacted from "effect/Redacted"
@@ -76,7 +76,7 @@ const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call
  * // A receiver with the Redis store passed explicitly (the connection closes with the scope).
  * const receiver = Effect.gen(function*() {
  *   const nonces = yield* RedisNonceStore.make({ url: "redis://127.0.0.1:6379" })
- *   return yield* Callback.makeReceiver({ secret: Redacted.make("callback-secret"), nonces })
+ *   return yield* CallbackReceiver.makeReceiver({ secret: Redacted.make("callback-secret"), nonces })
  * })
  * ```
  *
@@ -85,14 +85,14 @@ const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call
  */
 export const make = (
   options: Options
-): Effect.Effect<Callback.NonceStore, ZegoError.InvalidRequestError, Scope.Scope> =>
+): Effect.Effect<CallbackNonceStore.NonceStore, ZegoError.InvalidRequestError, Scope.Scope> =>
   Effect.gen(function*() {
     yield* validateUrl(options.url)
     const { commandTimeout: timeout, connectTimeout } = yield* validateTimeouts(options)
     const pendingMillis = Duration.toMillis(
       yield* RtmpDispatch.boundedDuration(
         "pendingTimeout",
-        options.pendingTimeout ?? Callback.DEFAULT_PENDING_TIMEOUT
+        options.pendingTimeout ?? CallbackNonceStore.DEFAULT_PENDING_TIMEOUT
       )
     )
     const prefix = options.keyPrefix ?? "effect-zego:callback-nonce:"
@@ -103,15 +103,15 @@ export const make = (
 
     const keyOf = (nonce: string) => prefix + createHash("sha256").update(nonce, "utf8").digest("hex")
 
-    const command = <A>(run: () => Promise<A>): Effect.Effect<A, Callback.CallbackUnavailableError> =>
+    const command = <A>(run: () => Promise<A>): Effect.Effect<A, CallbackError.CallbackUnavailableError> =>
       Effect.tryPromise({
         try: run,
-        catch: (error) => new Callback.CallbackUnavailableError({ reason: reasonOf(error) })
+        catch: (error) => new CallbackError.CallbackUnavailableError({ reason: reasonOf(error) })
       }).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
-            new Callback.CallbackUnavailableError({
+            new CallbackError.CallbackUnavailableError({
               reason: `Redis nonce store gave no answer within ${Duration.format(timeout)}`
             })
         })
@@ -119,18 +119,18 @@ export const make = (
 
     const giveBack = (key: string, token: string) => command(() => redis.eval(RELEASE, 1, key, `p:${token}`))
 
-    const claim: Callback.NonceStore["claim"] = (nonce, expiresAt) =>
+    const claim: CallbackNonceStore.NonceStore["claim"] = (nonce, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const token = randomBytes(12).toString("base64url")
         const ttl = Math.ceil(expiresAt - now)
         // Past its window already: the freshness check refuses any replay of it, so it need not be kept.
-        if (ttl <= 0) return Effect.succeed<Callback.Claim>({ _tag: "Claimed", token })
+        if (ttl <= 0) return Effect.succeed<CallbackNonceStore.Claim>({ _tag: "Claimed", token })
         const key = keyOf(nonce)
         return command(() => redis.set(key, `p:${token}`, "PX", Math.min(pendingMillis, ttl), "NX")).pipe(
           // The SET may still run (a paused or slow Redis): send the take-back now, queued behind it, without
           // waiting for its answer, so that the late claim cannot hold off the retry.
           Effect.tapError(() => Effect.sync(() => void redis.eval(RELEASE, 1, key, `p:${token}`).catch(() => {}))),
-          Effect.flatMap((answer): Effect.Effect<Callback.Claim, Callback.CallbackUnavailableError> =>
+          Effect.flatMap((answer): Effect.Effect<CallbackNonceStore.Claim, CallbackError.CallbackUnavailableError> =>
             answer === "OK"
               ? Effect.succeed({ _tag: "Claimed", token })
               // Held: applied, or claimed by another delivery (a key gone since reads as pending: retry later).
@@ -141,14 +141,14 @@ export const make = (
         )
       })
 
-    const commit: Callback.NonceStore["commit"] = (nonce, _token, expiresAt) =>
+    const commit: CallbackNonceStore.NonceStore["commit"] = (nonce, _token, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const ttl = Math.ceil(expiresAt - now)
         return ttl <= 0 ? Effect.void : Effect.asVoid(command(() => redis.set(keyOf(nonce), APPLIED, "PX", ttl)))
       })
 
     // A release that fails leaves the claim to lapse after the pending timeout; ZEGOCLOUD's retry is let in then.
-    const release: Callback.NonceStore["release"] = (nonce, token) =>
+    const release: CallbackNonceStore.NonceStore["release"] = (nonce, token) =>
       giveBack(keyOf(nonce), token).pipe(
         Effect.catchAll((error) => Effect.logWarning(`${error.reason}: a callback nonce was not given back`))
       )
@@ -161,13 +161,13 @@ export const make = (
  *
  * @example
  * ```ts
- * import { Callback } from "@effect-zego/core"
+ * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
  * import * as Redacted from "effect/Redacted"
  *
  * // A callback retried to another process is still refused as a replay there.
- * const ReceiverLive = Callback.layer({ secret: Redacted.make("callback-secret") }).pipe(
+ * const ReceiverLive = CallbackReceiver.layer({ secret: Redacted.make("callback-secret") }).pipe(
  *   Layer.provide(RedisNonceStore.layer({ url: "redis://127.0.0.1:6379" }))
  * )
  * ```
@@ -177,8 +177,8 @@ export const make = (
  */
 export const layer = (
   options: Options
-): Layer.Layer<Callback.CallbackNonceStore, ZegoError.InvalidRequestError> =>
-  Layer.scoped(Callback.CallbackNonceStore, make(options))
+): Layer.Layer<CallbackNonceStore.CallbackNonceStore, ZegoError.InvalidRequestError> =>
+  Layer.scoped(CallbackNonceStore.CallbackNonceStore, make(options))
 
 /**
  * The options read from `ZEGO_CALLBACK_REDIS_URL` and `ZEGO_CALLBACK_REDIS_PREFIX`.
@@ -208,12 +208,12 @@ export const configFromEnv: Config.Config<Options> = urlAndPrefix(
  *
  * @example
  * ```ts
- * import { Callback } from "@effect-zego/core"
+ * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
  *
  * // ZEGO_CALLBACK_SECRET, ZEGO_CALLBACK_REDIS_URL, and optionally ZEGO_CALLBACK_REDIS_PREFIX.
- * const ReceiverLive = Callback.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
+ * const ReceiverLive = CallbackReceiver.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
  * ```
  *
  * @since 0.1.0
@@ -221,5 +221,5 @@ export const configFromEnv: Config.Config<Options> = urlAndPrefix(
  */
 export const layerConfig = (
   config: Config.Config<Options> = configFromEnv
-): Layer.Layer<Callback.CallbackNonceStore, ConfigError.ConfigError | ZegoError.InvalidRequestError> =>
-  Layer.scoped(Callback.CallbackNonceStore, Effect.flatMap(config, make))
+): Layer.Layer<CallbackNonceStore.CallbackNonceStore, ConfigError.ConfigError | ZegoError.InvalidRequestError> =>
+  Layer.scoped(CallbackNonceStore.CallbackNonceStore, Effect.flatMap(config, make))

@@ -4,14 +4,14 @@
  *
  * @example
  * ```ts
- * import { Callback } from "@effect-zego/core"
+ * import { CallbackReceiver } from "@effect-zego/core"
  * import { NodeRtmpDispatch } from "@effect-zego/node"
  * import { RedisNonceStore, RedisRateLimit } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
  *
  * // Every process shares the AppId's dispatch budget, and refuses a callback replayed to any of them.
  * const DispatchLive = NodeRtmpDispatch.layer.pipe(Layer.provide(RedisRateLimit.layerConfig()))
- * const ReceiverLive = Callback.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
+ * const ReceiverLive = CallbackReceiver.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
  * ```
  *
  * @since 0.1.0

@@ -1,5 +1,5 @@
 // The Redis examples of the READMEs (the root one and the package's), run against a redis-server and an emulator on loopback.
-import { Callback, RtmpDispatch } from "@effect-zego/core"
+import { Callback, CallbackReceiver, RtmpDispatch } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
 import { NodeRtmpDispatch } from "@effect-zego/node"
 import { RedisNonceStore, RedisRateLimit } from "@effect-zego/redis"
@@ -43,7 +43,7 @@ it.live("the redis README's receiver refuses, through the Redis of ZEGO_CALLBACK
         ["ZEGO_CALLBACK_REDIS_URL", redis.url]
       ])
     )
-    const ReceiverLive = Callback.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
+    const ReceiverLive = CallbackReceiver.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
     const timestamp = String(Math.floor(Date.now() / 1000))
     const body = JSON.stringify({
       event: "stream_create",
@@ -60,10 +60,10 @@ it.live("the redis README's receiver refuses, through the Redis of ZEGO_CALLBACK
     // being applied, then as applied once the first commits it.
     const receiveAndCommit = (commit: boolean) =>
       Effect.flatMap(
-        Callback.CallbackReceiver,
+        CallbackReceiver.CallbackReceiver,
         (receiver) => Effect.tap(receiver.receive({ body }), (event) => commit ? receiver.commit(event) : Effect.void)
       ).pipe(Effect.provide(ReceiverLive), Effect.provide(Layer.setConfigProvider(env)))
-    const first = yield* Effect.flatMap(Callback.CallbackReceiver, (receiver) =>
+    const first = yield* Effect.flatMap(CallbackReceiver.CallbackReceiver, (receiver) =>
       Effect.gen(function*() {
         const event = yield* receiver.receive({ body })
         const during = yield* Effect.flip(receiveAndCommit(true))

@@ -1,4 +1,4 @@
-import { Callback } from "@effect-zego/core"
+import { Callback, CallbackError, CallbackNonceStore, CallbackReceiver } from "@effect-zego/core"
 import { RedisNonceStore } from "@effect-zego/redis"
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
@@ -13,12 +13,12 @@ const inAMinute = () => Date.now() + 60_000
 
 describe("RedisNonceStore", () => {
   /** Claims and, if claimed, commits: what a receiver does with an event it applied. */
-  const claimAndCommit = (store: Callback.NonceStore, nonce: string, expiresAt: number) =>
+  const claimAndCommit = (store: CallbackNonceStore.NonceStore, nonce: string, expiresAt: number) =>
     Effect.tap(
       store.claim(nonce, expiresAt),
       (claim) => claim._tag === "Claimed" ? store.commit(nonce, claim.token, expiresAt) : Effect.void
     )
-  const claimed = (claim: Callback.Claim): string => {
+  const claimed = (claim: CallbackNonceStore.Claim): string => {
     assert.strictEqual(claim._tag, "Claimed")
     return claim._tag === "Claimed" ? claim.token : ""
   }
@@ -102,7 +102,7 @@ describe("RedisNonceStore", () => {
       yield* redis.stop
       for (const attempt of [store.claim("123412", inAMinute()), store.commit("123412", "t", inAMinute())]) {
         const error = yield* Effect.flip(attempt)
-        assert.instanceOf(error, Callback.CallbackUnavailableError)
+        assert.instanceOf(error, CallbackError.CallbackUnavailableError)
         assert.include(error.message, "ZEGOCLOUD will retry")
       }
       // A release that fails is logged, not failed.
@@ -159,7 +159,7 @@ describe("RedisNonceStore", () => {
         nonce: "777",
         signature: Callback.signature(secret, timestamp, "777")
       })
-      const receiver = Callback.makeReceiver({ secret })
+      const receiver = CallbackReceiver.makeReceiver({ secret })
       const storeLayer = RedisNonceStore.layer({ url: redis.url })
       // Two builds of the layer: two connections, as two processes would have; both live as long as the test.
       const first = yield* Effect.provide(receiver, yield* Layer.build(storeLayer))

@@ -5,7 +5,7 @@
  * receiver itself, with bodies padded far past the size of what is kept, so that a body kept per callback stands out
  * of the heap's noise.
  */
-import { Callback, Endpoints, StreamTracker } from "@effect-zego/core"
+import { Callback, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -42,7 +42,7 @@ const heapUsed = Effect.sync(() => {
 
 const stack = HttpServer.serve(Endpoints.router({ authorize: () => Effect.succeed(Option.none()) })).pipe(
   Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
-  Layer.provideMerge(Layer.mergeAll(StreamTracker.layer(), Callback.layer({ secret: SECRET }))),
+  Layer.provideMerge(Layer.mergeAll(StreamTracker.layer(), CallbackReceiver.layer({ secret: SECRET }))),
   Layer.provideMerge(ZegoMock.layerServices({ appId: 424242, serverSecret: Redacted.make("server-secret") }))
 )
 
@@ -110,7 +110,7 @@ describe("memory kept per callback", () => {
       assert.strictEqual((yield* tracker.peek(`mem-stre-${String(2000).padStart(8, "0")}`))?.state, "live")
 
       // The events an app keeps, straight from a receiver: every field it decodes, an unknown event's fields cut.
-      const receiver = yield* Effect.orDie(Callback.makeReceiver({ secret: SECRET }))
+      const receiver = yield* Effect.orDie(CallbackReceiver.makeReceiver({ secret: SECRET }))
       const before = yield* heapUsed
       const kept: Array<Callback.Event> = []
       for (let i = 0; i < N; i++) {

@@ -5,7 +5,7 @@
  * clear status, apply nothing it should not, apply once what it should, leave the server answering, and never echo
  * the secret.
  */
-import { Callback, Endpoints, StreamTracker } from "@effect-zego/core"
+import { Callback, CallbackNonceStore, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -30,8 +30,8 @@ afterAll(() => save("hostile-callbacks"))
 const services = Layer.mergeAll(
   StreamTracker.layer(),
   Layer.unwrapEffect(Effect.map(
-    Callback.memoryNonceStore({ capacity: NONCE_CAPACITY }),
-    (nonces) => Callback.layer({ secret: SECRET, nonces })
+    CallbackNonceStore.memoryNonceStore({ capacity: NONCE_CAPACITY }),
+    (nonces) => CallbackReceiver.layer({ secret: SECRET, nonces })
   ))
 ).pipe(Layer.provideMerge(ZegoMock.layerServices({ appId: 424242, serverSecret: Redacted.make("server-secret") })))
 
@@ -104,7 +104,7 @@ describe("hostile callers of POST /zego/callback", () => {
     Effect.gen(function*() {
       const url = yield* baseUrl
       figures.badInputs++
-      const result = yield* observe(post(url, " ".repeat(Callback.DEFAULT_MAX_BODY_BYTES * 16)), 30_000)
+      const result = yield* observe(post(url, " ".repeat(CallbackReceiver.DEFAULT_MAX_BODY_BYTES * 16)), 30_000)
       assert.strictEqual(result._tag, "Success", "cause" in result ? result.cause : "")
       if (result._tag !== "Success") return
       assert.strictEqual(result.value.status, 413)
@@ -112,7 +112,7 @@ describe("hostile callers of POST /zego/callback", () => {
       // stops reading and the connection is dropped (it cannot answer a caller that is still sending), or 413 if the
       // answer wins the race.
       figures.badInputs++
-      const chunked = yield* observe(postChunked(url, Callback.DEFAULT_MAX_BODY_BYTES * 64), 30_000)
+      const chunked = yield* observe(postChunked(url, CallbackReceiver.DEFAULT_MAX_BODY_BYTES * 64), 30_000)
       assert.strictEqual(chunked._tag, "Success", "cause" in chunked ? chunked.cause : "")
       if (chunked._tag === "Success") assert.match(String(chunked.value), /^413$|ECONNRESET|EPIPE|socket hang up/)
       yield* assertServerAnswers(url, "after-large")
@@ -122,7 +122,7 @@ describe("hostile callers of POST /zego/callback", () => {
   it.live("a chunked body past the cap is answered 413, not reset, and the server goes on answering", () =>
     Effect.gen(function*() {
       const url = yield* baseUrl
-      const cap = Callback.DEFAULT_MAX_BODY_BYTES
+      const cap = CallbackReceiver.DEFAULT_MAX_BODY_BYTES
       // Just past the cap, and four times it: no length declared, so the cap is found while reading.
       const sizes = [cap + 16 * 1024, cap * 4]
       figures.badInputs += sizes.length

@@ -4,7 +4,7 @@
  * readers than the tracker takes at once, and a server whose answer lies far in the future. A re-check must stop
  * with its last reader, pending ones must stay within the cap, and one bad time must not pin a stream as live.
  */
-import { Callback, Endpoints, StreamTracker } from "@effect-zego/core"
+import { Callback, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { Emulator, Fault } from "@effect-zego/emulator"
 import { NodeZego } from "@effect-zego/node"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -30,7 +30,9 @@ const ghostsHang = { fault: Fault.delay("30 seconds"), action: "DescribeRTCStrea
 const stack = (zegoUrl: string, tracker?: StreamTracker.Options) =>
   HttpServer.serve(Endpoints.router({ authorize: () => Effect.succeed(Option.none()) })).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
-    Layer.provideMerge(Layer.mergeAll(StreamTracker.layer(tracker), Callback.layer({ secret: CALLBACK_SECRET }))),
+    Layer.provideMerge(
+      Layer.mergeAll(StreamTracker.layer(tracker), CallbackReceiver.layer({ secret: CALLBACK_SECRET }))
+    ),
     Layer.provideMerge(NodeZego.layerOptions({ ...app, baseUrl: zegoUrl }))
   )
 

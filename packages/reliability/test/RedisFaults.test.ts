@@ -5,7 +5,7 @@
  * was paused is applied when retried, never taken for a replay. Real time, generous deadlines.
  */
 import type { RateLimit } from "@effect-zego/core"
-import { Callback, Endpoints, StreamTracker } from "@effect-zego/core"
+import { Callback, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import { Emulator } from "@effect-zego/emulator"
 import { RedisNonceStore, RedisRateLimit } from "@effect-zego/redis"
@@ -254,7 +254,7 @@ describe("callbacks on a Redis nonce store that pauses", () => {
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
       Layer.provideMerge(Layer.mergeAll(
         StreamTracker.layer(),
-        Callback.layer({ secret: SECRET }).pipe(
+        CallbackReceiver.layer({ secret: SECRET }).pipe(
           Layer.provide(RedisNonceStore.layer({ url: redisUrl, commandTimeout: "200 millis" }))
         )
       )),
