@@ -19,6 +19,7 @@ import { sha1 } from "js-sha1"
 import { CallbackDecodeError } from "./CallbackError.js"
 import { detach } from "./internal/detach.js"
 import * as LosslessJson from "./internal/losslessJson.js"
+import { hasLoneSurrogate } from "./Params.js"
 import { hasUnsafeCharacters } from "./Untrusted.js"
 
 /**
@@ -337,7 +338,6 @@ const closeReasons: Record<string, CloseReason> = {
   "100": "deletedByServer"
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const MAX_IDENTIFIER = 1024
 const MAX_TEXT = 16 * 1024
 /** The most digits of a `*_ms` time: 8.64e15 ms is the last valid `Date`. */
@@ -369,7 +369,7 @@ class Reader {
   /** An identifier: no control, bidi or line-separator character, no lone surrogate (it may reach a log). */
   identifier(name: string, required: boolean): string {
     const value = required ? this.required(name, MAX_IDENTIFIER) : this.optional(name, MAX_IDENTIFIER) ?? ""
-    if (hasUnsafeCharacters(value) || LONE_SURROGATE.test(value)) {
+    if (hasUnsafeCharacters(value) || hasLoneSurrogate(value)) {
       return this.fail(name, "holds control or bidi characters")
     }
     return value
