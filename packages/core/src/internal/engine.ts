@@ -431,7 +431,7 @@ interface KeyedLimiter {
  * ago or more: a new limiter for that key then behaves as the old one would). The keys are caller input (room ids),
  * so without this bound a stream of distinct ones would grow the map for the life of the process.
  */
-const KEYED_LIMITERS_SWEEP_AT = 1024
+const KEYED_LIMITERS_SWEEP_AT = 256
 
 /** A call of one action, bound to an engine. */
 export type Caller<A, E> = (request: unknown, options?: CallOptions<E>) => Effect.Effect<A, E>
