@@ -537,7 +537,7 @@ export interface RoomStreamsJson {
  *
  * const stream = { streamId: "s1", userId: "u1", userName: "", createdAt: new Date(0), streamNumberId: 7 }
  * const document = Output.roomStreamsJson({ requestId: "1", roomId: "lobby", streams: [stream] })
- * assert.strictEqual(document.streams[0].createdAt, "1970-01-01T00:00:00.000Z")
+ * assert.strictEqual(document.streams[0]?.createdAt, "1970-01-01T00:00:00.000Z")
  * ```
  *
  * @since 0.1.0
