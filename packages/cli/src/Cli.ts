@@ -1,5 +1,5 @@
 /**
- * The `zego-rtmp` command tree (`dispatch`, `emulator`, `stream state|forbid|resume`, `room announce|withdraw`) and the function that runs it on a command line.
+ * The `zego-rtmp` command tree (`dispatch`, `emulator`, `stream state|forbid|resume`, `room announce|withdraw|streams`) and the function that runs it on a command line.
  *
  * The tree holds the flags and descriptions only; a subcommand's handler module (with the dispatch stack, or the
  * emulator) is imported when that subcommand runs, so that `--version`, `--help` and an invalid command line load
@@ -92,7 +92,7 @@ const stream = Command.make("stream").pipe(
   Command.withSubcommands([streamCommand("state"), streamCommand("forbid"), streamCommand("resume")])
 )
 
-/** `zego-rtmp room announce|withdraw`, their handlers loaded when they run. */
+/** `zego-rtmp room announce|withdraw|streams`, their handlers loaded when they run. */
 const room = Command.make("room").pipe(
   Command.withDescription(CommandFlags.roomDescriptions.room),
   Command.withSubcommands([
@@ -107,7 +107,13 @@ const room = Command.make("room").pipe(
       CommandFlags.roomWithdraw,
       (flags): Effect.Effect<void, RoomCommand.RoomCommandError> =>
         Effect.flatMap(Effect.promise(() => import("./RoomCommand.js")), (module) => module.withdraw(flags))
-    ).pipe(Command.withDescription(CommandFlags.roomDescriptions.withdraw))
+    ).pipe(Command.withDescription(CommandFlags.roomDescriptions.withdraw)),
+    Command.make(
+      "streams",
+      CommandFlags.roomStreams,
+      (flags): Effect.Effect<void, RoomCommand.RoomCommandError> =>
+        Effect.flatMap(Effect.promise(() => import("./RoomCommand.js")), (module) => module.streams(flags))
+    ).pipe(Command.withDescription(CommandFlags.roomDescriptions.streams))
   ])
 )
 

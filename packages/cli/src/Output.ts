@@ -1,6 +1,7 @@
 /**
  * What `zego-rtmp dispatch` prints: the nodes for a human (URL, OBS settings, a ready ffmpeg / ffplay command), or
- * one JSON document for a script; and what `stream …` and `room …` print: a line, or one JSON document.
+ * one JSON document for a script; and what `stream …` and `room …` print: a line (a list for `room streams`), or
+ * one JSON document.
  *
  * Both are safe on a terminal whatever the server sent. In the human text every control, bidi and line-separator
  * character of a server's string (request id, node URL) is written visibly (`\x1b`, `\u202e`, `\n`), so it
@@ -175,7 +176,9 @@ const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u
  * @since 0.1.0
  * @category JSON
  */
-export const json = (document: DispatchJson | StreamStateJson | ControlledJson | RoomJson): string =>
+export const json = (
+  document: DispatchJson | StreamStateJson | ControlledJson | RoomJson | RoomStreamsJson
+): string =>
   JSON.stringify(document, null, 2).replace(
     JSON_UNSAFE,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
@@ -497,3 +500,88 @@ export const roomText = (action: "announce" | "withdraw", result: RoomStreams.An
       ? `Stream ${result.streamId}: announced in room ${result.roomId} (AddStream, RequestId ${result.requestId})`
       : `Stream ${result.streamId}: withdrawn from room ${result.roomId} (DeleteStream, RequestId ${result.requestId})`
   ])
+
+/**
+ * The JSON document of `zego-rtmp room streams --json`.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const ids = (document: Output.RoomStreamsJson): ReadonlyArray<string> => document.streams.map((s) => s.streamId)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RoomStreamsJson {
+  readonly requestId: string
+  readonly action: "DescribeSimpleStreamList"
+  readonly roomId: string
+  readonly streams: ReadonlyArray<{
+    readonly streamId: string
+    readonly userId: string
+    readonly userName: string
+    /** ISO 8601, UTC. */
+    readonly createdAt: string
+    readonly streamNumberId: number
+  }>
+}
+
+/**
+ * The JSON document of a room's stream list.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const stream = { streamId: "s1", userId: "u1", userName: "", createdAt: new Date(0), streamNumberId: 7 }
+ * const document = Output.roomStreamsJson({ requestId: "1", roomId: "lobby", streams: [stream] })
+ * assert.strictEqual(document.streams[0]?.createdAt, "1970-01-01T00:00:00.000Z")
+ * ```
+ *
+ * @since 0.1.0
+ * @category JSON
+ */
+export const roomStreamsJson = (result: RoomStreams.StreamList): RoomStreamsJson => ({
+  requestId: result.requestId,
+  action: "DescribeSimpleStreamList",
+  roomId: result.roomId,
+  streams: result.streams.map((stream) => ({
+    streamId: stream.streamId,
+    userId: stream.userId,
+    userName: stream.userName,
+    createdAt: stream.createdAt.toISOString(),
+    streamNumberId: stream.streamNumberId
+  }))
+})
+
+/**
+ * The human text of a room's stream list: a heading line, then a line per stream.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const stream = { streamId: "s1", userId: "u1", userName: "OBS", createdAt: new Date(0), streamNumberId: 7 }
+ * assert.strictEqual(
+ *   Output.roomStreamsText({ requestId: "1", roomId: "lobby", streams: [stream] }),
+ *   "Room lobby: 1 stream (DescribeSimpleStreamList, RequestId 1)\n" +
+ *     "  s1  by u1 (OBS)  since 1970-01-01T00:00:00.000Z  number 7"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category text
+ */
+export const roomStreamsText = (result: RoomStreams.StreamList): string => {
+  const count = result.streams.length
+  return text([
+    `Room ${result.roomId}: ${count === 0 ? "no streams" : count === 1 ? "1 stream" : `${count} streams`} ` +
+    `(DescribeSimpleStreamList, RequestId ${result.requestId})`,
+    ...result.streams.map((stream) =>
+      `  ${stream.streamId}  by ${stream.userId}${stream.userName === "" ? "" : ` (${stream.userName})`}  since ` +
+      `${stream.createdAt.toISOString()}  number ${stream.streamNumberId}`
+    )
+  ])
+}

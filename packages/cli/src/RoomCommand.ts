@@ -1,7 +1,8 @@
 /**
- * `zego-rtmp room announce|withdraw`: announces a stream in a room (`AddStream`) or withdraws it (`DeleteStream`) on
- * a server (ZEGOCLOUD, or a running `zego-rtmp emulator`), and prints the answer for a human or as JSON. Like
- * `stream …`, these need credentials: the rooms and their streams are the server's.
+ * `zego-rtmp room announce|withdraw|streams`: announces a stream in a room (`AddStream`), withdraws it
+ * (`DeleteStream`) or lists the room's streams (`DescribeSimpleStreamList`) on a server (ZEGOCLOUD, or a running
+ * `zego-rtmp emulator`), and prints the answer for a human or as JSON. Like `stream …`, these need credentials: the
+ * rooms and their streams are the server's.
  */
 import { RoomStreams, ZegoError } from "@effect-zego/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -31,6 +32,7 @@ const optional = <K extends string>(key: K, value: Option.Option<string>): { rea
 
 const decodeWithdrawal = Schema.decodeUnknownEither(RoomStreams.Withdrawal, { onExcessProperty: "error" })
 const decodeAnnouncement = Schema.decodeUnknownEither(RoomStreams.Announcement, { onExcessProperty: "error" })
+const decodeListRequest = Schema.decodeUnknownEither(RoomStreams.ListRequest, { onExcessProperty: "error" })
 
 /** The `DeleteStream` request the flags describe, checked as the core checks it, so that invalid input sends nothing. */
 export const toWithdrawal = (
@@ -83,3 +85,14 @@ export const announce = (flags: CommandFlags.RoomAnnounceFlags): Effect.Effect<v
 /** Runs `zego-rtmp room withdraw`. */
 export const withdraw = (flags: CommandFlags.RoomWithdrawFlags): Effect.Effect<void, RoomCommandError> =>
   call("room withdraw", flags, toWithdrawal(flags), (service, request) => service.withdraw(request), "withdraw")
+
+/** Runs `zego-rtmp room streams`: the room id checked as the core checks it (invalid input sends nothing). */
+export const streams = (flags: CommandFlags.RoomStreamsFlags): Effect.Effect<void, RoomCommandError> =>
+  Effect.gen(function*() {
+    const { roomId } = yield* Either.mapLeft(decodeListRequest({ roomId: flags.roomId }), invalid)
+    const options = yield* CommandTarget.resolveServer(flags, "room streams")
+    const result = yield* Effect.flatMap(RoomStreams.RoomStreams, (service) => service.list(roomId)).pipe(
+      Effect.provide(RoomStreams.layer(options).pipe(Layer.provide(NodeHttpClient.layer)))
+    )
+    yield* Stdio.out(flags.json ? Output.json(Output.roomStreamsJson(result)) : Output.roomStreamsText(result))
+  })

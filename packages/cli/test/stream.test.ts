@@ -16,12 +16,16 @@ describe("stream and room commands without credentials", () => {
         const args of [
           ["stream", "state", "--stream-id", "cam"],
           ["stream", "forbid", "--stream-id", "cam", "--base-url", "http://127.0.0.1:9"],
-          ["room", "withdraw", "--room-id", "lobby", "--stream-id", "cam"]
+          ["room", "withdraw", "--room-id", "lobby", "--stream-id", "cam"],
+          ["room", "streams", "--room-id", "lobby"]
         ]
       ) {
         const result = yield* runInProcess(args)
         assert.strictEqual(result.code, 2, result.line)
-        assert.match(result.line!, /^MissingCredentialsError: zego-rtmp (stream state|stream forbid|room withdraw) /)
+        assert.match(
+          result.line!,
+          /^MissingCredentialsError: zego-rtmp (stream state|stream forbid|room withdraw|room streams) /
+        )
         assert.include(result.line!, "start zego-rtmp emulator")
       }
       const half = yield* runInProcess(["stream", "resume", "--stream-id", "cam"], { ZEGO_APP_ID: "1" })
@@ -133,6 +137,58 @@ describe("stream and room commands against an emulator", () =>
           assert.match(again.line!, /^StreamInfoNotFoundError/)
         }))
 
+      it.effect("room streams: the room's announced streams, as a list (server strings escaped) and as JSON", () =>
+        Effect.gen(function*() {
+          const emulator = yield* Emulator.Emulator
+          yield* emulator.createRoom("hall")
+          for (const [streamId, userName] of [["hall-a", "OBS\u001b[31m"], ["hall-b", undefined]] as const) {
+            const announced = yield* Bin.run(
+              ["room", "announce", "--room-id", "hall", "--stream-id", streamId, "--user-id", "host-1"].concat(
+                userName === undefined ? [] : ["--user-name", userName]
+              ),
+              { env: env(emulator) }
+            )
+            assert.strictEqual(announced.code, 0, announced.stderr)
+          }
+          const listed = yield* Bin.run(["room", "streams", "--room-id", "hall", "--json"], { env: env(emulator) })
+          assert.strictEqual(listed.code, 0, listed.stderr)
+          assert.isFalse(Bin.leaks(listed.stdout, SECRET))
+          const document = JSON.parse(listed.stdout) as Output.RoomStreamsJson
+          assert.strictEqual(document.action, "DescribeSimpleStreamList")
+          assert.strictEqual(document.roomId, "hall")
+          assert.deepStrictEqual(
+            document.streams.map((s) => [s.streamId, s.userId, s.userName]),
+            [["hall-a", "host-1", "OBS\u001b[31m"], ["hall-b", "host-1", ""]]
+          )
+          for (const stream of document.streams) {
+            assert.match(stream.createdAt, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/)
+            assert.isTrue(Number.isInteger(stream.streamNumberId))
+          }
+
+          // Another room (each room may be listed once per 10 s): the human list, the escape sequence shown.
+          const lobby = yield* Bin.run(["room", "streams", "--room-id", "lobby"], { env: env(emulator) })
+          assert.strictEqual(lobby.code, 0, lobby.stderr)
+          assert.match(
+            lobby.stdout,
+            /^Room lobby: (no streams|\d+ streams?) \(DescribeSimpleStreamList, RequestId \S+\)\n/
+          )
+          yield* emulator.createRoom("hall-2")
+          const moved = yield* Bin.run(
+            ["room", "announce", "--room-id", "hall-2", "--stream-id", "hall-c", "--user-name", "OBS\u001b[31m"],
+            { env: env(emulator) }
+          )
+          assert.strictEqual(moved.code, 0, moved.stderr)
+          const human = Bin.lines(
+            (yield* Bin.run(["room", "streams", "--room-id", "hall-2"], { env: env(emulator) })).stdout
+          )
+          assert.match(human[0]!, /^Room hall-2: 1 stream \(DescribeSimpleStreamList, RequestId \S+\)$/)
+          assert.match(
+            human[1]!,
+            /^ {2}hall-c {2}by Server-Administrator \(OBS\\x1b\[31m\) {2}since \S+Z {2}number \d+$/
+          )
+          assert.notInclude(human.join("\n"), "\u001b")
+        }))
+
       it.effect("an invalid stream or room id: status 2, one line, nothing sent", () =>
         Effect.gen(function*() {
           const emulator = yield* Emulator.Emulator
@@ -142,7 +198,8 @@ describe("stream and room commands against an emulator", () =>
               ["stream", "state", "--stream-id", "bad id"],
               ["stream", "forbid", "--stream-id", "x".repeat(257)],
               ["room", "announce", "--room-id", "", "--stream-id", "cam"],
-              ["room", "withdraw", "--room-id", "lobby", "--stream-id", "caf\u00e9"]
+              ["room", "withdraw", "--room-id", "lobby", "--stream-id", "caf\u00e9"],
+              ["room", "streams", "--room-id", ""]
             ]
           ) {
             const result = yield* runInProcess(args, env(emulator))

@@ -76,6 +76,31 @@ export interface Row {
   readonly codes: Readonly<Record<number, Code>>
   /** Non-zero codes that are answers rather than errors (41006 "closed" for `DescribeRTCStreamState`). */
   readonly answers: ReadonlyArray<number>
+  /**
+   * A second budget, per value of one parameter (`DescribeSimpleStreamList`: 1 call per 10 s for one `RoomId`),
+   * beside the AppId's: the same in both environments.
+   */
+  readonly perKey?: PerKey | undefined
+}
+
+/**
+ * A budget per value of one parameter of an action: at most `limit` calls in any `windowSeconds` for one value.
+ *
+ * @example
+ * ```ts
+ * import type { Actions } from "@effect-zego/core"
+ *
+ * const perRoom: Actions.PerKey = { parameter: "RoomId", limit: 1, windowSeconds: 10 }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PerKey {
+  /** The parameter whose value keys the budget. */
+  readonly parameter: string
+  readonly limit: number
+  readonly windowSeconds: number
 }
 
 const dispatchParameters = {
@@ -190,6 +215,22 @@ export const table = {
     codes: {
       124: { error: "StreamUpdateFailedError", retryable: true, meaning: "deleting the stream info failed" },
       138: { error: "StreamInfoNotFoundError", retryable: false, meaning: "the stream info does not exist" }
+    },
+    answers: []
+  },
+  DescribeSimpleStreamList: {
+    summary: "List the streams of a room: who publishes each, and since when",
+    parameters: { RoomId: { required: true } },
+    sequence: false,
+    // The docs give no lower test-environment limit: 50/s in both.
+    limit: { production: 50, test: 50 },
+    budget: "DescribeSimpleStreamList",
+    perKey: { parameter: "RoomId", limit: 1, windowSeconds: 10 },
+    codes: {
+      154: { error: "StreamListFailedError", retryable: true, meaning: "failed to get the list" },
+      // The room signalling table's "too frequent" codes: for all rooms of the AppId, and for one room.
+      206: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the AppId" },
+      207: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the room" }
     },
     answers: []
   }

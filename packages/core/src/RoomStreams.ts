@@ -1,7 +1,8 @@
 /**
  * Announcing a stream in a room and withdrawing it (`AddStream`, `DeleteStream`): SDK viewers in a room learn of a
  * stream pushed over RTMP (their `onRoomStreamUpdate`) only when the backend announces it. These calls only
- * announce; they move no media, and `AddStream` needs the room to exist.
+ * announce; they move no media, and `AddStream` needs the room to exist. Reading a room's streams back
+ * (`DescribeSimpleStreamList`) has two budgets: 50 calls per second per AppId, and 1 call per 10 seconds per room.
  *
  * The announcing user is a server user (`Server-Administrator` by default, as ZEGOCLOUD advises), not a real one.
  * The byte limits (`StreamTitle` 127, `ExtraInfo` 1024, in UTF-8) are checked here: past them nothing is sent.
@@ -17,12 +18,13 @@ import * as Either from "effect/Either"
 import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Engine from "./internal/engine.js"
-import { ExtraInfo, RoomId, StreamId, StreamTitle, UserId, UserName } from "./Params.js"
+import { ExtraInfo, RoomId, StreamId, StreamTitle, testStreamPrefix, UserId, UserName } from "./Params.js"
 import type {
   CommonError,
   InvalidRequestError,
   StreamConflictError,
   StreamInfoNotFoundError,
+  StreamListFailedError,
   StreamUpdateFailedError
 } from "./ZegoError.js"
 
@@ -78,6 +80,22 @@ export type AnnounceError = CommonError | StreamUpdateFailedError | StreamConfli
  * @category errors
  */
 export type WithdrawError = CommonError | StreamUpdateFailedError | StreamInfoNotFoundError
+
+/**
+ * Every error `list` can fail with: the global table's, 154 (retried), and 206 / 207 (too many calls for the AppId or
+ * the room: `RateLimitedError`, retried).
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const tryAgainLater = (error: RoomStreams.ListError): boolean => error._tag === "StreamListFailedError"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ListError = CommonError | StreamListFailedError
 
 /**
  * The server user announcing streams unless the options or the call name another.
@@ -194,6 +212,121 @@ export interface Announced {
 }
 
 /**
+ * One stream of a room's list.
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const line = (stream: RoomStreams.ListedStream): string =>
+ *   `${stream.streamId} by ${stream.userId} since ${stream.createdAt.toISOString()}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListedStream {
+  /** The stream id, without the `zegotest-<AppId>-` prefix in the test environment (as `announce` takes it). */
+  readonly streamId: string
+  readonly userId: string
+  /** `""` when the server sends none. */
+  readonly userName: string
+  /** When the stream was created (the server's `CreateTime`, in milliseconds). */
+  readonly createdAt: Date
+  /** The server's numeric id of the stream (a uint32). */
+  readonly streamNumberId: number
+}
+
+/**
+ * A room's streams, as `DescribeSimpleStreamList` answered.
+ *
+ * @example
+ * ```ts
+ * import type { RoomStreams } from "@effect-zego/core"
+ *
+ * const isEmpty = (list: RoomStreams.StreamList): boolean => list.streams.length === 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamList {
+  readonly requestId: string
+  readonly roomId: string
+  readonly streams: ReadonlyArray<ListedStream>
+}
+
+/** The most streams read from one answer: a room holds far fewer, and a hostile server must not make us hold more. */
+const MAX_LISTED_STREAMS = 10_000
+/** The longest text of a listed stream kept (in UTF-16 units): well past the server's own limits. */
+const MAX_LISTED_TEXT = 1024
+
+const ListedText = Schema.String.pipe(Schema.maxLength(MAX_LISTED_TEXT))
+
+/**
+ * One entry of `Data.StreamList`, as the server sends it (other fields are ignored).
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const entry = { StreamId: "s1", UserId: "u1", UserName: "", CreateTime: 1642045110123, StreamNumberId: 7 }
+ * assert.strictEqual(Schema.is(RoomStreams.ListedStreamData)(entry), true)
+ * assert.strictEqual(Schema.is(RoomStreams.ListedStreamData)({ ...entry, CreateTime: -1 }), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ListedStreamData = Schema.Struct({
+  StreamId: ListedText.pipe(Schema.minLength(1)),
+  UserId: ListedText,
+  UserName: Schema.optional(ListedText),
+  /** Milliseconds since the epoch, within the range of a `Date`. */
+  CreateTime: Schema.Int.pipe(Schema.between(0, 8_640_000_000_000_000)),
+  StreamNumberId: Schema.Int.pipe(Schema.between(0, 4_294_967_295))
+}).annotations({ identifier: "ListedStreamData" })
+
+/**
+ * `Data` of a `DescribeSimpleStreamList` answer: `StreamList` absent or `null` is an empty room; at most 10 000
+ * entries are read.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(RoomStreams.StreamListData)({ StreamList: null }), true)
+ * assert.strictEqual(Schema.is(RoomStreams.StreamListData)({ StreamList: "none" }), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const StreamListData = Schema.Struct({
+  StreamList: Schema.optional(
+    Schema.NullOr(Schema.Array(ListedStreamData).pipe(Schema.maxItems(MAX_LISTED_STREAMS)))
+  )
+}).annotations({ identifier: "StreamListData" })
+
+/**
+ * What `list` takes.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(RoomStreams.ListRequest)({ roomId: "" }), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ListRequest = Schema.Struct({ roomId: RoomId }).annotations({ identifier: "ListRequest" })
+
+/**
  * Per-call options.
  *
  * @example
@@ -248,6 +381,11 @@ export interface Service {
     withdrawal: Withdrawal,
     options?: CallOptions<WithdrawError>
   ) => Effect.Effect<Announced, WithdrawError>
+  /**
+   * `DescribeSimpleStreamList`: the room's streams. A second call for the same room within 10 seconds waits for
+   * the room's budget (a retry of a failed call too); other rooms' calls do not wait for it.
+   */
+  readonly list: (roomId: string, options?: CallOptions<ListError>) => Effect.Effect<StreamList, ListError>
 }
 
 /**
@@ -345,6 +483,50 @@ export const deleteStream = (
   answer: (envelope, request, streamId) => answer(envelope, request.roomId, streamId)
 })
 
+const readStreamList = Engine.decodeData(StreamListData)
+
+/**
+ * `DescribeSimpleStreamList`, declared: 50 calls per second per AppId, and 1 per 10 seconds per room. `testPrefix`
+ * (`zegotest-<AppId>-` in the test environment, else `""`) is taken off the stream ids it answers.
+ *
+ * @example
+ * ```ts
+ * import { RoomStreams } from "@effect-zego/core"
+ *
+ * assert.strictEqual(RoomStreams.describeSimpleStreamList("").action, "DescribeSimpleStreamList")
+ * ```
+ *
+ * @since 0.1.0
+ * @category declarations
+ */
+export const describeSimpleStreamList = (
+  testPrefix: string
+): Engine.Declaration<typeof ListRequest.Type, StreamList, ListError> => ({
+  action: "DescribeSimpleStreamList",
+  spanName: "RoomStreams.DescribeSimpleStreamList",
+  parameters: ListRequest,
+  data: StreamListData,
+  streamId: undefined,
+  perKeyValue: (request) => request.roomId,
+  sequence: false,
+  query: (request) => param("RoomId", request.roomId),
+  annotate: (span, request) => span.attribute("zego.room_id", request.roomId),
+  answer: (envelope, request) =>
+    Either.map(readStreamList("DescribeSimpleStreamList", envelope), (data) => ({
+      requestId: envelope.RequestId,
+      roomId: request.roomId,
+      streams: (data.StreamList ?? []).map((entry) => ({
+        streamId: testPrefix !== "" && entry.StreamId.startsWith(testPrefix) && entry.StreamId !== testPrefix
+          ? entry.StreamId.slice(testPrefix.length)
+          : entry.StreamId,
+        userId: entry.UserId,
+        userName: entry.UserName ?? "",
+        createdAt: new Date(entry.CreateTime),
+        streamNumberId: entry.StreamNumberId
+      }))
+    }))
+})
+
 const decodeUserId = Schema.decodeUnknownEither(UserId)
 const decodeUserName = Schema.decodeUnknownEither(Schema.UndefinedOr(UserName))
 
@@ -394,7 +576,11 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       baseUrl: engine.baseUrl,
       serverUserId,
       announce: yield* engine.bind(addStream(serverUserId, serverUserName)),
-      withdraw: yield* engine.bind(deleteStream(serverUserId, serverUserName))
+      withdraw: yield* engine.bind(deleteStream(serverUserId, serverUserName)),
+      list: yield* Effect.map(
+        engine.bind(describeSimpleStreamList(options.isTest === true ? testStreamPrefix(engine.appId) : "")),
+        (call) => (roomId: string, callOptions?: CallOptions<ListError>) => call({ roomId }, callOptions)
+      )
     })
   })
 

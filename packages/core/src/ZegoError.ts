@@ -58,7 +58,11 @@ const describe = (error: ServerFields, hint: string): string =>
  */
 export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("RateLimitedError", serverFields) {
   override get message() {
-    return describe(this, `Slow down: the limit is ${Actions.rateHint(this.action)} per second per AppId.`)
+    const perKey = Actions.row(this.action).perKey
+    const perValue = perKey === undefined
+      ? ""
+      : `, and ${perKey.limit} per ${perKey.windowSeconds} seconds per ${perKey.parameter}`
+    return describe(this, `Slow down: the limit is ${Actions.rateHint(this.action)} per second per AppId${perValue}.`)
   }
 }
 
@@ -505,6 +509,29 @@ export class StreamUpdateFailedError
 }
 
 /**
+ * 154 (`DescribeSimpleStreamList`): the server failed to get the room's stream list. Retried.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 154, serverMessage: "", requestId: "r1", action: "DescribeSimpleStreamList" })
+ * assert.ok(error instanceof ZegoError.StreamListFailedError)
+ * assert.strictEqual(error.retryable, true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StreamListFailedError
+  extends Schema.TaggedError<StreamListFailedError>()("StreamListFailedError", serverFields)
+{
+  override get message() {
+    return describe(this, "ZEGOCLOUD could not read the room's stream list: retry later (one call per room per 10 s).")
+  }
+}
+
+/**
  * Any code this library does not know: the code, message and request id are kept.
  *
  * @example
@@ -674,6 +701,7 @@ export const ServerErrors = [
   StreamInfoNotFoundError,
   StreamConflictError,
   StreamUpdateFailedError,
+  StreamListFailedError,
   UnknownCodeError
 ] as const
 

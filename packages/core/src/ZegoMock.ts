@@ -6,7 +6,8 @@
  * no), answers `100000004` with a `Date` header when the timestamp is more than 10 minutes off its clock,
  * records the requests, and answers from a script of replies or a handler. It speaks every action of this library,
  * checking each one's own parameters (those it requires, `Sequence` where one is due, the byte limits); by default
- * a dispatch answers one node on loopback, `DescribeRTCStreamState` an active stream, the others a bare success.
+ * a dispatch answers one node on loopback, `DescribeRTCStreamState` an active stream, `DescribeSimpleStreamList` an
+ * empty room, the others a bare success.
  *
  * @since 0.1.0
  */
@@ -271,6 +272,9 @@ const defaultData = (request: RecordedRequest): unknown => {
     case "DescribeRTCStreamState":
       // Active since the request arrived.
       return { create_time: String(Math.floor(request.receivedAt / 1000)), close_time: "0" }
+    case "DescribeSimpleStreamList":
+      // An empty room; a handler answers `success({ StreamList: [...] })` for another.
+      return { StreamList: [] }
     default:
       return undefined
   }

@@ -153,12 +153,11 @@ export type StreamFlags = Command.Command.ParseConfig<typeof stream>
 const optionalText = (name: string, pseudoName: string, description: string) =>
   Options.text(name).pipe(Options.withPseudoName(pseudoName), Options.withDescription(description), Options.optional)
 
+const roomId = Options.text("room-id").pipe(Options.withPseudoName("R"), Options.withDescription("The room id."))
+
 /** The flags of `zego-rtmp room withdraw`. */
 export const roomWithdraw = {
-  roomId: Options.text("room-id").pipe(
-    Options.withPseudoName("R"),
-    Options.withDescription("The room id.")
-  ),
+  roomId,
   streamId: dispatch.streamId,
   userId: optionalText("user-id", "ID", "The user the stream is announced as. Default: Server-Administrator."),
   userName: optionalText("user-name", "NAME", "That user's name. Default: none."),
@@ -181,6 +180,20 @@ export const roomAnnounce = {
 /** The parsed flags of `zego-rtmp room announce`. */
 export type RoomAnnounceFlags = Command.Command.ParseConfig<typeof roomAnnounce>
 
+/** The flags of `zego-rtmp room streams`. */
+export const roomStreams = {
+  roomId,
+  json: Options.boolean("json").pipe(
+    Options.withDescription(
+      "Print one JSON document (request id, action, room id and, per stream, its id, user, creation time, number)."
+    )
+  ),
+  ...server
+} as const
+
+/** The parsed flags of `zego-rtmp room streams`. */
+export type RoomStreamsFlags = Command.Command.ParseConfig<typeof roomStreams>
+
 const needsServer = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, " +
   "ZEGO_IS_TEST), as for dispatch, and are required: a stream is only known to a running server (ZEGOCLOUD, or " +
   "zego-rtmp emulator, which prints the variables to set)."
@@ -188,7 +201,7 @@ const needsServer = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (a
 /** The commands that send one server action, a row each: group → subcommand → action (whose row says what it does). */
 export const actionCommands = {
   stream: { state: "DescribeRTCStreamState", forbid: "ForbidRTCStream", resume: "ResumeRTCStream" },
-  room: { announce: "AddStream", withdraw: "DeleteStream" }
+  room: { announce: "AddStream", withdraw: "DeleteStream", streams: "DescribeSimpleStreamList" }
 } as const satisfies Record<string, Record<string, Actions.Name>>
 
 /** What an action command says it does: its action's summary and name. */
@@ -207,7 +220,10 @@ export const streamDescriptions = describeGroup(
 )
 
 /** What `zego-rtmp room --help` and its subcommands say they do. */
-export const roomDescriptions = describeGroup("room", "Announce a stream in a room or withdraw it: announce, withdraw.")
+export const roomDescriptions = describeGroup(
+  "room",
+  "Announce a stream in a room, withdraw it, or list a room's streams: announce, withdraw, streams."
+)
 
 /** The subcommand paths, from the command line: `dispatch`, `stream state`, …; `undefined` for none. */
 export const commandOf = (args: ReadonlyArray<string>): string | undefined => {

@@ -363,8 +363,13 @@ export interface Declaration<I, A, E extends ZegoError> {
   readonly parameters: Schema.Schema<I, any>
   /** The schema of a successful answer's `Data` (a declaration may read it faster in `answer`, to the same result). */
   readonly data: Schema.Schema.AnyNoContext
-  /** The stream id of a request (before the test prefix). */
-  readonly streamId: (request: I) => string
+  /** The stream id of a request (before the test prefix); `undefined` for an action without a `StreamId`. */
+  readonly streamId: ((request: I) => string) | undefined
+  /**
+   * The value of the row's `perKey` parameter in a request (the `RoomId` of `DescribeSimpleStreamList`): what its
+   * second budget is keyed by. Required when the action's row has a `perKey`.
+   */
+  readonly perKeyValue?: ((request: I) => string) | undefined
   /**
    * Whether the action takes a `Sequence`, and the caller's, if any. Each attempt sends its own: without the caller's,
    * drawn from the process's strictly increasing millisecond counter (`internal/sequence.ts`); with it, the caller's
@@ -375,7 +380,7 @@ export interface Declaration<I, A, E extends ZegoError> {
   readonly query: (request: I) => string
   /** Extra span attributes of a request. */
   readonly annotate?: ((span: Tracer.Span, request: I) => void) | undefined
-  /** What the envelope of a successful code gives. */
+  /** What the envelope of a successful code gives (`streamId` as sent; `""` for an action without one). */
   readonly answer: (envelope: Envelope, request: I, streamId: string) => Either.Either<A, E>
 }
 
@@ -403,7 +408,27 @@ interface Bound {
   readonly limiter: RateLimit.Limiter
   /** The declaration's answer codes (labelled by value in the metrics). */
   readonly answers: ReadonlyArray<number>
+  /** The budget per value of a parameter (its row's `perKey`), unless rate limits are off. */
+  readonly perKey: { readonly limit: number; readonly windowMillis: number } | undefined
 }
+
+/**
+ * A limiter of one key of a per-key budget, and what says whether it may be forgotten: the callers holding or
+ * waiting for its token, and when the last one ended (monotonic ms).
+ */
+interface KeyedLimiter {
+  readonly limiter: RateLimit.Limiter
+  readonly windowMillis: number
+  users: number
+  lastEnded: number
+}
+
+/**
+ * How many per-key limiters an engine keeps before it forgets the idle ones (no caller, the last call ended a window
+ * ago or more: a new limiter for that key then behaves as the old one would). The keys are caller input (room ids),
+ * so without this bound a stream of distinct ones would grow the map for the life of the process.
+ */
+const KEYED_LIMITERS_SWEEP_AT = 256
 
 /** A call of one action, bound to an engine. */
 export type Caller<A, E> = (request: unknown, options?: CallOptions<E>) => Effect.Effect<A, E>
@@ -465,6 +490,54 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
     const client = valid.transformClient === undefined ? mapped : valid.transformClient(mapped)
     const store = Option.getOrElse(yield* Effect.serviceOption(RateLimit.RateLimitStore), () => RateLimit.inProcess)
     const limiters = new Map<string, RateLimit.Limiter>()
+    const keyedLimiters = new Map<string, KeyedLimiter>()
+    let sweepAt = KEYED_LIMITERS_SWEEP_AT
+    const monotonicMillis = (clock: Clock.Clock) => Number(clock.unsafeCurrentTimeNanos()) / 1_000_000
+
+    /**
+     * The limiter of one value of an action's per-key budget (`${appId}:${action}:${value}` in the store, so that a
+     * shared store shares it too), counting its caller until the call ends. When the map reaches its sweep size, the
+     * idle limiters are forgotten first; the ones left are in use (bounded by the calls waiting or made within a
+     * window), and the next sweep waits until the map has doubled.
+     */
+    const withKeyPermit = <X, Y>(
+      bound: Bound,
+      perKey: NonNullable<Bound["perKey"]>,
+      value: string,
+      clock: Clock.Clock,
+      call: Effect.Effect<X, Y>
+    ): Effect.Effect<X, Y> =>
+      Effect.suspend(() => {
+        const key = `${appId}:${bound.action}:${value}`
+        const known = keyedLimiters.get(key)
+        const entry = known !== undefined
+          ? Effect.succeed(known)
+          : Effect.map(store.limiter({ key, limit: perKey.limit, windowMillis: perKey.windowMillis }), (limiter) => {
+            // Made concurrently by another caller meanwhile: use that one.
+            const raced = keyedLimiters.get(key)
+            if (raced !== undefined) return raced
+            if (keyedLimiters.size >= sweepAt) {
+              const now = monotonicMillis(clock)
+              for (const [old, held] of keyedLimiters) {
+                if (held.users === 0 && held.lastEnded + held.windowMillis <= now) keyedLimiters.delete(old)
+              }
+              sweepAt = Math.max(KEYED_LIMITERS_SWEEP_AT, 2 * keyedLimiters.size)
+            }
+            const made: KeyedLimiter = { limiter, windowMillis: perKey.windowMillis, users: 0, lastEnded: -Infinity }
+            keyedLimiters.set(key, made)
+            return made
+          })
+        return Effect.flatMap(entry, (held) => {
+          held.users++
+          return Effect.ensuring(
+            held.limiter.withPermit(call),
+            Effect.sync(() => {
+              held.users--
+              held.lastEnded = monotonicMillis(clock)
+            })
+          )
+        })
+      })
     /** The server's clock minus ours, learnt from a "signature expired" answer with a believable `Date`. */
     let clockOffset = 0
     const defaultRetry = valid.retry
@@ -616,8 +689,17 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         () => timeoutError(action)
       )
 
-    /** One signed HTTP exchange, under the rate limit; its outcome counted and its latency recorded as it ends. */
-    const exchange = (bound: Bound, callQuery: string) =>
+    /**
+     * One signed HTTP exchange, under the rate limit (and, for an action with a per-key budget, under its key's
+     * first: a caller waiting for its room's turn holds no token of the AppId's); its outcome counted and its
+     * latency recorded as it ends.
+     */
+    const exchange = (bound: Bound, callQuery: string, keyValue: string | undefined, clock: Clock.Clock) =>
+      bound.perKey === undefined || keyValue === undefined
+        ? limitedExchange(bound, callQuery)
+        : withKeyPermit(bound, bound.perKey, keyValue, clock, limitedExchange(bound, callQuery))
+
+    const limitedExchange = (bound: Bound, callQuery: string) =>
       bound.limiter.withPermit(Effect.withFiberRuntime<Exchange, TransportError | ResponseDecodeError>((fiber) => {
         const clock = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Clock.Clock)
         const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
@@ -653,7 +735,14 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
      * The second exchange of an attempt, when the server says our clock is off and tells us its time: the offset
      * adopted (if believable), the call signed again (same Sequence: a refused signature applied nothing).
      */
-    const correctClock = (bound: Bound, callQuery: string, first: Exchange, serverTimeMillis: number) =>
+    const correctClock = (
+      bound: Bound,
+      callQuery: string,
+      keyValue: string | undefined,
+      clock: Clock.Clock,
+      first: Exchange,
+      serverTimeMillis: number
+    ) =>
       Effect.gen(function*() {
         const offset = serverTimeMillis - (yield* Clock.currentTimeMillis)
         if (Math.abs(offset) > Duration.toMillis(MAX_CLOCK_OFFSET)) {
@@ -667,7 +756,7 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         clockOffset = offset
         yield* Effect.logWarning("ZEGOCLOUD says the signature expired: correcting the clock offset and signing again")
           .pipe(Effect.annotateLogs("clockOffsetMillis", offset))
-        const second = yield* exchange(bound, callQuery)
+        const second = yield* exchange(bound, callQuery, keyValue, clock)
         if (second.envelope.Code === SIGNATURE_EXPIRED || second.envelope.Code === TIMESTAMP_INVALID) {
           // The corrected time did not help: the Date was wrong, so later calls must not keep using it.
           clockOffset = 0
@@ -698,18 +787,20 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
       const retry = retryRead.right
       if (!Schedule.isSchedule(retry)) return refuse(invalid("retry", "must be a Schedule"))
       const input = decoded.right
-      let streamId = declaration.streamId(input)
-      if (!streamId.startsWith(prefix)) {
+      const streamIdOf = declaration.streamId
+      let streamId = streamIdOf === undefined ? "" : streamIdOf(input)
+      if (streamIdOf !== undefined && !streamId.startsWith(prefix)) {
         streamId = prefix + streamId
         const checked = decodeStreamId(streamId)
         if (Either.isLeft(checked)) {
           return refuse(invalid("streamId", `with the test prefix ${prefix}: ${formatIssue(checked.left).detail}`))
         }
       }
+      const keyValue = bound.perKey === undefined ? undefined : declaration.perKeyValue?.(input)
       const sequenceOf = declaration.sequence
       const callerSequence = sequenceOf === false ? undefined : sequenceOf(input)
       // Every value is checked (or escaped by the declaration) to need no further escaping.
-      const head = `Action=${action}&StreamId=${streamId}`
+      const head = streamIdOf === undefined ? `Action=${action}` : `Action=${action}&StreamId=${streamId}`
       const tail = declaration.query(input) + isTestParam
       // Each attempt has a Sequence of its own: an earlier attempt may have been applied, and the server refuses a
       // Sequence that does not increase.
@@ -720,7 +811,7 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
             : Sequence.ofAttempt(callerSequence, attempt)
         }${tail}`
       if (span !== undefined) {
-        span.attribute("zego.stream_id", streamId)
+        if (streamIdOf !== undefined) span.attribute("zego.stream_id", streamId)
         if (declaration.annotate !== undefined) declaration.annotate(span, input)
       }
 
@@ -729,12 +820,12 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         attempts++
         if (span !== undefined) span.attribute("zego.attempts", attempts)
         const callQuery = queryOf(attempts)
-        return Effect.flatMap(exchange(bound, callQuery), (first) => {
+        return Effect.flatMap(exchange(bound, callQuery, keyValue, clock), (first) => {
           if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) {
             return failOnCode(action, bound.answers, first.envelope)
           }
           return Effect.flatMap(
-            correctClock(bound, callQuery, first, first.serverTimeMillis),
+            correctClock(bound, callQuery, keyValue, clock, first, first.serverTimeMillis),
             (exchanged) => failOnCode(action, bound.answers, exchanged.envelope)
           )
         })
@@ -781,7 +872,19 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
           )
         }),
         (limiter): Caller<A, E | CommonError> => {
-          const bound: Bound = { action: declaration.action, limiter, answers: Actions.row(declaration.action).answers }
+          const row = Actions.row(declaration.action)
+          if (row.perKey !== undefined && declaration.perKeyValue === undefined) {
+            throw new Error(`${declaration.action} has a budget per ${row.perKey.parameter}: declare its perKeyValue`)
+          }
+          const bound: Bound = {
+            action: declaration.action,
+            limiter,
+            answers: row.answers,
+            // Rate limits turned off turn this one off too; a `rateLimit` option replaces only the AppId's.
+            perKey: row.perKey === undefined || valid.rateLimit === false
+              ? undefined
+              : { limit: row.perKey.limit, windowMillis: row.perKey.windowSeconds * 1000 }
+          }
           const decodeSchema = Schema.decodeUnknownEither(declaration.parameters, { onExcessProperty: "error" })
           const decodeRequest = (request: unknown) =>
             readInput("request", () => Either.mapLeft(decodeSchema(request), invalidInput))

@@ -1,7 +1,7 @@
 /**
  * The return codes the emulator answers, with its message for each. The gateway codes (1000000xx) are those of
  * ZEGOCLOUD's global return-code table; the action codes those of the RTMP dispatch page, of the media service
- * (stream state, forbid) and of the room signalling (`AddStream`, `DeleteStream`) tables.
+ * (stream state, forbid) and of the room signalling (`AddStream`, `DeleteStream`, `DescribeSimpleStreamList`) tables.
  */
 
 export const OK = 0
@@ -37,6 +37,9 @@ export const SET_STREAM_FAILED = 123
 export const DELETE_STREAM_FAILED = 124
 export const STREAM_INFO_NOT_FOUND = 138
 export const SEVERAL_USERS = 1012
+export const LIST_FAILED = 154
+export const APP_QPS_LIMITED = 206
+export const ROOM_QPS_LIMITED = 207
 
 const messages: Record<number, string> = {
   [OK]: "ok",
@@ -77,6 +80,9 @@ const messages: Record<number, string> = {
   [DELETE_STREAM_FAILED]: "deleting the stream info failed",
   [STREAM_INFO_NOT_FOUND]: "the stream info does not exist",
   [SEVERAL_USERS]: "several users operate the same stream",
+  [LIST_FAILED]: "failed to get the list",
+  [APP_QPS_LIMITED]: "the app's request rate is too high",
+  [ROOM_QPS_LIMITED]: "the room's request rate is too high",
   3000: "invalid app",
   3001: "internal error",
   3002: "Timestamp error",

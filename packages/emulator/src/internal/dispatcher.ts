@@ -124,11 +124,12 @@ const isAnswer = (value: { readonly value: string | undefined } | Answer): value
 /** Unix seconds as the decimal string `DescribeRTCStreamState` answers. */
 const seconds = (millis: number): string => String(Math.floor(millis / 1000))
 
-/** A call that passed the gateway, its action's rate limit and the checks every action shares (IsTest, StreamId). */
+/** A call that passed the gateway, its action's rate limits and the checks every action shares (IsTest, StreamId). */
 interface Call {
   readonly params: URLSearchParams
   readonly app: AppConfig
   readonly action: ActionName
+  /** `""` for an action without a `StreamId` (its row names none). */
   readonly streamId: string
   readonly nowMillis: number
 }
@@ -138,6 +139,8 @@ interface ActionSpec {
   /** `dispatch`: the dispatch actions' shared limit (`Config.rateLimit`); else the per-second limit per environment. */
   readonly limit: "dispatch" | { readonly production: number; readonly test: number }
   readonly rateLimitedCode: number
+  /** The code a call over its row's per-key budget answers (`DescribeSimpleStreamList`: 207, per room). */
+  readonly perKeyLimitedCode?: number
   readonly answer: (call: Call) => Answer
 }
 
@@ -264,6 +267,20 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     return ok({ announcement: { _tag: "Deleted", ...who, streamId: Bounded.keep(streamId), withdrawn: withdrawn! } })
   }
 
+  /** `DescribeSimpleStreamList`: the streams announced in the room (an empty list for a room it does not know). */
+  const list = ({ params }: Call): Answer => {
+    const roomId = textParam(params, "RoomId", 127, true)
+    if (isAnswer(roomId)) return roomId
+    const StreamList = rooms.list(roomId.value!).map(({ announced, streamNumberId }) => ({
+      StreamId: announced.streamId,
+      UserId: announced.userId,
+      UserName: announced.userName ?? "",
+      CreateTime: announced.announcedAt,
+      StreamNumberId: streamNumberId
+    }))
+    return ok({ data: { StreamList } })
+  }
+
   /** A stream action: its limit and its Sequence rule from its row of the action table, and its answer. */
   const stream = (action: StreamAction, answer: (call: Call) => Answer): ActionSpec => ({
     limit: Actions.row(action).limit,
@@ -282,7 +299,13 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     ),
     ResumeRTCStream: stream("ResumeRTCStream", ({ streamId }) => (streams.resume(streamId), ok())),
     AddStream: stream("AddStream", addStream),
-    DeleteStream: stream("DeleteStream", deleteStream)
+    DeleteStream: stream("DeleteStream", deleteStream),
+    // The room signalling table's codes: 206 the app's rate, 207 one room's.
+    DescribeSimpleStreamList: {
+      ...stream("DescribeSimpleStreamList", list),
+      rateLimitedCode: Codes.APP_QPS_LIMITED,
+      perKeyLimitedCode: Codes.ROOM_QPS_LIMITED
+    }
   }
 
   /** One limiter per budget and environment (the dispatch actions share theirs), each counting per AppId. */
@@ -295,6 +318,17 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     if (limiter === undefined) {
       limiter = RateLimiter.make(app.isTest === true ? spec.limit.test : spec.limit.production, 1000)
       limiters.set(key, limiter)
+    }
+    return limiter
+  }
+
+  /** One limiter per action with a per-key budget (its row's `perKey`), keyed by AppId and the parameter's value. */
+  const keyedLimiters = new Map<ActionName, ReturnType<typeof RateLimiter.makeKeyed>>()
+  const keyedLimiterFor = (action: ActionName, perKey: Actions.PerKey) => {
+    let limiter = keyedLimiters.get(action)
+    if (limiter === undefined) {
+      limiter = RateLimiter.makeKeyed(perKey.limit, perKey.windowSeconds * 1000)
+      keyedLimiters.set(action, limiter)
     }
     return limiter
   }
@@ -347,6 +381,20 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     if (isTest === true && app.isTest !== true) {
       return fail(Codes.INVALID_IS_TEST, "this app has no test environment: IsTest must be false or left out")
     }
+    const row = Actions.row(action)
+    const perKey = row.perKey
+    if (perKey !== undefined && config.rateLimit !== false) {
+      const value = present(params, perKey.parameter)
+      if (value === undefined) return fail(Codes.INVALID_PARAMETER, `${perKey.parameter} is missing`)
+      if (!keyedLimiterFor(action, perKey).tryTake(`${app.appId}:${value}`, nowMillis)) {
+        return fail(
+          spec.perKeyLimitedCode ?? spec.rateLimitedCode,
+          `the limit of ${action} per ${perKey.parameter} (${perKey.limit} per ${perKey.windowSeconds} s) is exceeded`
+        )
+      }
+    }
+    // An action whose row names no StreamId takes none (one sent is ignored).
+    if (!Object.hasOwn(row.parameters, "StreamId")) return spec.answer({ params, app, action, streamId: "", nowMillis })
     const streamId = decodeStreamId(params.get("StreamId") ?? "")
     if (Either.isLeft(streamId)) return fail(Codes.INVALID_STREAM_ID, firstIssue(streamId.left))
     const prefix = Params.testStreamPrefix(app.appId)

@@ -2,7 +2,8 @@
  * The rooms the emulator knows (from its options or `createRoom`) and the streams announced in them with
  * `AddStream` and withdrawn with `DeleteStream`. A stream id is announced in one room by one user at a time (stream
  * ids are unique per AppId while published): another user, or another room, operating it answers 1012. At most
- * `capacity` announcements are held; an `AddStream` past that answers 123 (setting stream info failed).
+ * `capacity` announcements are held; an `AddStream` past that answers 123 (setting stream info failed). Each
+ * announced stream has a number (`StreamNumberId` in a room's list), kept while it stays announced.
  */
 import { ROOM_NOT_FOUND, SET_STREAM_FAILED, SEVERAL_USERS, STREAM_INFO_NOT_FOUND } from "./codes.js"
 
@@ -19,6 +20,13 @@ export interface Announced {
   readonly announcedAt: number
 }
 
+/** A stream of a room's list (`DescribeSimpleStreamList`): its announcement and its number. */
+export interface Listed {
+  readonly announced: Announced
+  /** A uint32, unique among the streams announced now. */
+  readonly streamNumberId: number
+}
+
 /** What an `AddStream` / `DeleteStream` did: done, or the code it answers and why. */
 export type Outcome =
   | { readonly _tag: "Done" }
@@ -33,6 +41,8 @@ export interface Rooms {
   readonly find: (streamId: string) => Announced | undefined
   /** The streams announced now, in the order they were announced. */
   readonly announced: () => ReadonlyArray<Announced>
+  /** The streams announced now in one room, in the order they were announced (none for a room it does not know). */
+  readonly list: (roomId: string) => ReadonlyArray<Listed>
 }
 
 const refused = (code: number, reason: string): Outcome => ({ _tag: "Refused", code, reason })
@@ -41,6 +51,15 @@ export const make = (initial: ReadonlyArray<string>, capacity = 100_000): Rooms 
   const rooms = new Set(initial)
   /** stream id -> its announcement (one room at a time). */
   const streams = new Map<string, Announced>()
+  /** room id -> its streams' ids and numbers, in the order they were announced. */
+  const byRoom = new Map<string, Map<string, number>>()
+  // Numbers wrap at 2^32; with at most `capacity` streams held, a number is not reused while its stream is.
+  let nextNumber = 1
+  const unlist = (roomId: string, streamId: string) => {
+    const room = byRoom.get(roomId)
+    room?.delete(streamId)
+    if (room !== undefined && room.size === 0) byRoom.delete(roomId)
+  }
   return {
     create: (roomId) => void rooms.add(roomId),
     has: (roomId) => rooms.has(roomId),
@@ -60,6 +79,20 @@ export const make = (initial: ReadonlyArray<string>, capacity = 100_000): Rooms 
       }
       streams.delete(announced.streamId)
       streams.set(announced.streamId, announced)
+      let room = byRoom.get(announced.roomId)
+      if (room === undefined) {
+        room = new Map()
+        byRoom.set(announced.roomId, room)
+      }
+      const number = room.get(announced.streamId)
+      if (number === undefined) {
+        room.set(announced.streamId, nextNumber)
+        nextNumber = nextNumber === 4_294_967_295 ? 1 : nextNumber + 1
+      } else {
+        // Announced again: last in the order, as in `announced()`, with its number.
+        room.delete(announced.streamId)
+        room.set(announced.streamId, number)
+      }
       return { _tag: "Done" }
     },
     remove: (roomId, userId, streamId) => {
@@ -72,9 +105,15 @@ export const make = (initial: ReadonlyArray<string>, capacity = 100_000): Rooms 
         return refused(SEVERAL_USERS, `stream ${streamId} was announced by user ${current.userId}, not ${userId}`)
       }
       streams.delete(streamId)
+      unlist(roomId, streamId)
       return { _tag: "Done" }
     },
     find: (streamId) => streams.get(streamId),
-    announced: () => [...streams.values()]
+    announced: () => [...streams.values()],
+    list: (roomId) =>
+      [...(byRoom.get(roomId) ?? [])].map(([streamId, streamNumberId]) => ({
+        announced: streams.get(streamId)!,
+        streamNumberId
+      }))
   }
 }
