@@ -474,6 +474,7 @@ export const ExtraInfo = Utf8Text("ExtraInfo", { min: 0, maxBytes: 1024 })
 
 const CDN_URL_MAX_BYTES = 2048
 // Whitespace and controls: `URL` would drop some of them silently, so the address sent would not be the one given.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const URL_UNSAFE = /[\u0000-\u0020\u007f-\u009f]/
 
 /** Why a text is not a relay target, or `undefined` when it is one. */
