@@ -37,9 +37,15 @@ export const SET_STREAM_FAILED = 123
 export const DELETE_STREAM_FAILED = 124
 export const STREAM_INFO_NOT_FOUND = 138
 export const SEVERAL_USERS = 1012
+export const RELAY_AUTH_FAILED = 5003
+export const INVALID_CDN_URL = 5004
+export const RELAY_INVALID_REQUEST = 5005
 
 const messages: Record<number, string> = {
   [OK]: "ok",
+  [RELAY_AUTH_FAILED]: "authentication failed",
+  [INVALID_CDN_URL]: "invalid CDN address",
+  [RELAY_INVALID_REQUEST]: "invalid request",
   100000000: "invalid Host header",
   [APP_ID_INVALID]: "invalid AppId format",
   [TIMESTAMP_MISSING]: "Timestamp is empty",
