@@ -1,5 +1,6 @@
 /**
- * The `zego-rtmp` command tree (`dispatch`, `emulator`, `stream state|forbid|resume`, `room announce|withdraw|streams`) and the function that runs it on a command line.
+ * The `zego-rtmp` command tree (`dispatch`, `emulator`, `stream state|forbid|resume`,
+ * `room announce|withdraw|streams`, `relay start|stop|clear`) and the function that runs it on a command line.
  *
  * The tree holds the flags and descriptions only; a subcommand's handler module (with the dispatch stack, or the
  * emulator) is imported when that subcommand runs, so that `--version`, `--help` and an invalid command line load
@@ -20,6 +21,7 @@ import type * as EmulatorCommand from "./EmulatorCommand.js"
 import * as Argv from "./internal/argv.js"
 import * as CommandFlags from "./internal/flags.js"
 import * as Help from "./internal/help.js"
+import type * as RelayCommand from "./RelayCommand.js"
 import type * as RoomCommand from "./RoomCommand.js"
 import type * as StreamCommand from "./StreamCommand.js"
 
@@ -117,12 +119,36 @@ const room = Command.make("room").pipe(
   ])
 )
 
+/** A `relay` subcommand, its handler loaded when it runs. */
+const relayCommand = <Name extends "start" | "stop">(name: Name) =>
+  Command.make(
+    name,
+    CommandFlags.relay,
+    (flags): Effect.Effect<void, RelayCommand.RelayCommandError> =>
+      Effect.flatMap(Effect.promise(() => import("./RelayCommand.js")), (module) => module[name](flags))
+  ).pipe(Command.withDescription(CommandFlags.relayDescriptions[name]))
+
+/** `zego-rtmp relay start|stop|clear`. */
+const relay = Command.make("relay").pipe(
+  Command.withDescription(CommandFlags.relayDescriptions.relay),
+  Command.withSubcommands([
+    relayCommand("start"),
+    relayCommand("stop"),
+    Command.make(
+      "clear",
+      CommandFlags.relayClear,
+      (flags): Effect.Effect<void, RelayCommand.RelayCommandError> =>
+        Effect.flatMap(Effect.promise(() => import("./RelayCommand.js")), (module) => module.clear(flags))
+    ).pipe(Command.withDescription(CommandFlags.relayDescriptions.clear))
+  ])
+)
+
 /** The root command: on its own it prints the help. */
 const command = Command.make(name).pipe(
   Command.withDescription(
     "ZEGOCLOUD RTMP dispatch and stream control from the command line, and a local emulator of the API."
   ),
-  Command.withSubcommands([dispatch, emulator, stream, room])
+  Command.withSubcommands([dispatch, emulator, stream, room, relay])
 )
 
 /**
@@ -178,6 +204,7 @@ export const run = (
   | EmulatorCommand.EmulatorCommandError
   | StreamCommand.StreamCommandError
   | RoomCommand.RoomCommandError
+  | RelayCommand.RelayCommandError
   | ValidationError.ValidationError,
   CliApp.CliApp.Environment
 > => {

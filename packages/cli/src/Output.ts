@@ -1,7 +1,7 @@
 /**
  * What `zego-rtmp dispatch` prints: the nodes for a human (URL, OBS settings, a ready ffmpeg / ffplay command), or
- * one JSON document for a script; and what `stream …` and `room …` print: a line (a list for `room streams`), or
- * one JSON document.
+ * one JSON document for a script; and what `stream …`, `room …` and `relay …` print: a line (a list for
+ * `room streams`), or one JSON document.
  *
  * Both are safe on a terminal whatever the server sent. In the human text every control, bidi and line-separator
  * character of a server's string (request id, node URL) is written visibly (`\x1b`, `\u202e`, `\n`), so it
@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import { Untrusted } from "@effect-zego/core"
-import type { RoomStreams, RtmpDispatch, StreamControl, StreamState } from "@effect-zego/core"
+import type { RoomStreams, RtmpDispatch, StreamControl, StreamRelay, StreamState } from "@effect-zego/core"
 import * as MediaCommands from "./MediaCommands.js"
 
 /**
@@ -177,7 +177,7 @@ const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u
  * @category JSON
  */
 export const json = (
-  document: DispatchJson | StreamStateJson | ControlledJson | RoomJson | RoomStreamsJson
+  document: DispatchJson | StreamStateJson | ControlledJson | RoomJson | RoomStreamsJson | RelayJson
 ): string =>
   JSON.stringify(document, null, 2).replace(
     JSON_UNSAFE,
@@ -583,5 +583,86 @@ export const roomStreamsText = (result: RoomStreams.StreamList): string => {
       `  ${stream.streamId}  by ${stream.userId}${stream.userName === "" ? "" : ` (${stream.userName})`}  since ` +
       `${stream.createdAt.toISOString()}  number ${stream.streamNumberId}`
     )
+  ])
+}
+
+/**
+ * The JSON document of `zego-rtmp relay start|stop|clear --json` (`cdnUrl` for start and stop).
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const target = (document: Output.RelayJson): string => document.cdnUrl ?? "(every relay not yet started)"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RelayJson {
+  readonly requestId: string
+  readonly action: "CreatCDNTransferRule" | "DeleteCDNTransferRule" | "ClearCDNTransferRule"
+  readonly streamId: string
+  readonly cdnUrl?: string
+}
+
+const relayActions = {
+  start: "CreatCDNTransferRule",
+  stop: "DeleteCDNTransferRule",
+  clear: "ClearCDNTransferRule"
+} as const
+
+/**
+ * The JSON document of a relay start, stop or clear.
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * const result = { requestId: "1", streamId: "demo", cdnUrl: "rtmp://127.0.0.1/live/key" }
+ * assert.deepStrictEqual(Output.relayJson("start", result), { action: "CreatCDNTransferRule", ...result })
+ * ```
+ *
+ * @since 0.1.0
+ * @category JSON
+ */
+export const relayJson = (
+  action: "start" | "stop" | "clear",
+  result: StreamRelay.Relayed | StreamRelay.Cleared
+): RelayJson => ({
+  requestId: result.requestId,
+  action: relayActions[action],
+  streamId: result.streamId,
+  ...("cdnUrl" in result ? { cdnUrl: result.cdnUrl } : {})
+})
+
+/**
+ * The human line of a relay start, stop or clear (every server string escaped).
+ *
+ * @example
+ * ```ts
+ * import { Output } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(
+ *   Output.relayText("clear", { requestId: "1", streamId: "demo" }),
+ *   "Stream demo: relays not yet started dropped; running ones go on (ClearCDNTransferRule, RequestId 1)"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category text
+ */
+export const relayText = (
+  action: "start" | "stop" | "clear",
+  result: StreamRelay.Relayed | StreamRelay.Cleared
+): string => {
+  const tail = `(${relayActions[action]}, RequestId ${result.requestId})`
+  const cdnUrl = "cdnUrl" in result ? result.cdnUrl : ""
+  return text([
+    action === "start"
+      ? `Stream ${result.streamId}: relayed to ${cdnUrl} while it is live (from when it starts, if not yet) ${tail}`
+      : action === "stop"
+      ? `Stream ${result.streamId}: relay to ${cdnUrl} stopped ${tail}`
+      : `Stream ${result.streamId}: relays not yet started dropped; running ones go on ${tail}`
   ])
 }

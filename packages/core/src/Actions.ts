@@ -120,6 +120,16 @@ const dispatchCodes = {
 
 const streamParameters = { StreamId: { required: true, maxBytes: 256 } } as const
 
+// The relay actions share one budget: ZEGOCLOUD gives one limit for the three together.
+const relayLimit = { production: 10, test: 5 } as const
+
+const relayCodes = {
+  5003: { error: "AuthenticationError", retryable: false, meaning: "authentication failed (check the signature)" },
+  5005: { error: "InvalidParameterError", retryable: false, meaning: "invalid request" }
+} as const
+
+const invalidCdnUrl = { error: "InvalidCdnUrlError", retryable: false, meaning: "invalid CDN address" } as const
+
 /**
  * The table: a row per action.
  *
@@ -232,6 +242,33 @@ export const table = {
       206: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the AppId" },
       207: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the room" }
     },
+    answers: []
+  },
+  CreatCDNTransferRule: {
+    summary: "Relay a stream to a CDN (an rtmp:// or rtmps:// ingest such as YouTube's or Twitch's)",
+    parameters: { StreamId: { required: true, maxBytes: 256 }, CDNUrl: { required: true } },
+    sequence: true,
+    limit: relayLimit,
+    budget: "CDNTransferRule",
+    codes: { ...relayCodes, 5004: invalidCdnUrl, 30001: invalidCdnUrl },
+    answers: []
+  },
+  DeleteCDNTransferRule: {
+    summary: "Stop relaying a stream to a CDN (the same URL the relay was started with)",
+    parameters: { StreamId: { required: true, maxBytes: 256 }, CDNUrl: { required: true } },
+    sequence: true,
+    limit: relayLimit,
+    budget: "CDNTransferRule",
+    codes: { ...relayCodes, 5004: invalidCdnUrl },
+    answers: []
+  },
+  ClearCDNTransferRule: {
+    summary: "Drop a stream's relays not yet started (a running relay goes on)",
+    parameters: streamParameters,
+    sequence: true,
+    limit: relayLimit,
+    budget: "CDNTransferRule",
+    codes: relayCodes,
     answers: []
   }
 } as const satisfies Readonly<Record<string, Row>>

@@ -516,3 +516,52 @@ export const StreamTitle = Utf8Text("StreamTitle", { min: 0, maxBytes: 127 })
  * @category schemas
  */
 export const ExtraInfo = Utf8Text("ExtraInfo", { min: 0, maxBytes: 1024 })
+
+const CDN_URL_MAX_BYTES = 2048
+// Whitespace and controls: `URL` would drop some of them silently, so the address sent would not be the one given.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const URL_UNSAFE = /[\u0000-\u0020\u007f-\u009f]/
+
+/** Why a text is not a relay target, or `undefined` when it is one. */
+const cdnUrlProblem = (s: string): string | undefined => {
+  if (LONE_SURROGATE.test(s)) return "CDNUrl must be well-formed text (it holds a lone surrogate)"
+  if (utf8Bytes(s) > CDN_URL_MAX_BYTES) return `CDNUrl must be at most ${CDN_URL_MAX_BYTES} UTF-8 bytes`
+  if (URL_UNSAFE.test(s)) return "CDNUrl must not contain spaces or control characters"
+  let url: URL
+  try {
+    url = new URL(s)
+  } catch {
+    return "CDNUrl must be a URL such as rtmp://live.example.com/app/stream-key"
+  }
+  if (url.protocol !== "rtmp:" && url.protocol !== "rtmps:") {
+    return `CDNUrl must be an rtmp:// or rtmps:// URL (got ${url.protocol.slice(0, 16)}//)`
+  }
+  if (url.hostname === "") return "CDNUrl must name a host: rtmp://<host>[:port]/<app>/<stream key>"
+  return undefined
+}
+
+/**
+ * The target of a relay (`CDNUrl`): an `rtmp://` or `rtmps://` URL with a host, the whole ingest address (application
+ * and stream key included), at most 2048 UTF-8 bytes (this library's bound: the docs give none).
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * assert.strictEqual(Schema.is(Params.CdnUrl)("rtmp://a.rtmp.youtube.com/live2/xxxx-xxxx"), true)
+ * assert.strictEqual(Schema.is(Params.CdnUrl)("https://example.com/live"), false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CdnUrl = Schema.String.pipe(
+  Schema.filter((s) => cdnUrlProblem(s) ?? true)
+).annotations({
+  identifier: "CdnUrl",
+  arbitrary: () => (fc) =>
+    fc.tuple(fc.constantFrom("rtmp", "rtmps"), fc.domain(), fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/)).map(
+      ([scheme, host, key]) => `${scheme}://${host}/live/${key}`
+    )
+})

@@ -532,6 +532,27 @@ export class StreamListFailedError
 }
 
 /**
+ * 5004, 30001 (`CreatCDNTransferRule`, `DeleteCDNTransferRule`): the server refused the CDN address of a relay.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 5004, serverMessage: "", requestId: "r1", action: "CreatCDNTransferRule" })
+ * assert.ok(error instanceof ZegoError.InvalidCdnUrlError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCdnUrlError extends Schema.TaggedError<InvalidCdnUrlError>()("InvalidCdnUrlError", serverFields) {
+  override get message() {
+    return describe(this, "Check the CDN URL: the whole rtmp:// ingest address, application and stream key included.")
+  }
+}
+
+/**
  * Any code this library does not know: the code, message and request id are kept.
  *
  * @example
@@ -702,6 +723,7 @@ export const ServerErrors = [
   StreamConflictError,
   StreamUpdateFailedError,
   StreamListFailedError,
+  InvalidCdnUrlError,
   UnknownCodeError
 ] as const
 

@@ -30,6 +30,7 @@ import * as RoomStreams from "./RoomStreams.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
 import * as Signature from "./Signature.js"
 import * as StreamControl from "./StreamControl.js"
+import * as StreamRelay from "./StreamRelay.js"
 import * as StreamState from "./StreamState.js"
 import type { InvalidRequestError } from "./ZegoError.js"
 
@@ -485,6 +486,7 @@ export const layerServices = (
   | RtmpDispatch.RtmpDispatch
   | StreamState.StreamState
   | StreamControl.StreamControl
+  | StreamRelay.StreamRelay
   | RoomStreams.RoomStreams
   | ZegoMock,
   InvalidRequestError
@@ -499,6 +501,7 @@ export const layerServices = (
     RtmpDispatch.layer(serviceOptions),
     StreamState.layer(serviceOptions),
     StreamControl.layer(serviceOptions),
+    StreamRelay.layer(serviceOptions),
     RoomStreams.layer(serviceOptions)
   ).pipe(Layer.provideMerge(layer(options)))
 }

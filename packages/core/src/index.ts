@@ -1,6 +1,6 @@
 /**
  * @effect-zego/core: ZEGOCLOUD RTMP dispatch, and the server APIs around a stream (its state, forbidding and
- * resuming it, announcing it in a room), as Effect services.
+ * resuming it, announcing it in a room, relaying it to a CDN), as Effect services.
  *
  * @example
  * ```ts
@@ -236,6 +236,21 @@ export * as Signature from "./Signature.js"
  * @category modules
  */
 export * as StreamControl from "./StreamControl.js"
+/**
+ * Restreaming to a third-party CDN (`CreatCDNTransferRule`, `DeleteCDNTransferRule`, `ClearCDNTransferRule`).
+ *
+ * @example
+ * ```ts
+ * import { StreamRelay } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const restream = Effect.flatMap(StreamRelay.StreamRelay, (relay) => relay.start("s1", "rtmp://cdn.example.com/live/key"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as StreamRelay from "./StreamRelay.js"
 /**
  * The state of a stream (`DescribeRTCStreamState`).
  *

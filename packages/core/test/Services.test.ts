@@ -377,7 +377,8 @@ describe("budget keys in a shared store", () => {
         `${APP_ID}:ResumeRTCStream 5/1000`,
         `${APP_ID}:AddStream 1/1000`,
         `${APP_ID}:DeleteStream 1/1000`,
-        `${APP_ID}:DescribeSimpleStreamList 50/1000`
+        `${APP_ID}:DescribeSimpleStreamList 50/1000`,
+        `${APP_ID}:CDNTransferRule 5/1000`
       ])
     }))
 })

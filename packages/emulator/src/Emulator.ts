@@ -37,6 +37,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
@@ -51,6 +52,7 @@ import * as Dispatcher from "./internal/dispatcher.js"
 import { PositiveDurationFromJson } from "./internal/duration.js"
 import * as Faults from "./internal/faults.js"
 import * as PublishGrants from "./internal/publishGrants.js"
+import * as Relays from "./internal/relays.js"
 import * as Rooms from "./internal/rooms.js"
 import * as Streams from "./internal/streams.js"
 
@@ -279,6 +281,27 @@ export interface AnnouncementRecord extends Omit<Announced, "announcedAt"> {
   readonly action: "AddStream" | "DeleteStream"
   readonly time: DateTime.Utc
 }
+
+/**
+ * A relay rule (`CreatCDNTransferRule`) and what became of it: `pending` until its stream is live on a media node,
+ * `running` while ffmpeg relays it, `stopped` with the reason (`DeleteCDNTransferRule`, `ClearCDNTransferRule` before
+ * it started, the stream ended, ffmpeg exited, the emulator stopped). Times in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-zego/emulator"
+ * import * as Effect from "effect/Effect"
+ *
+ * const running: Effect.Effect<ReadonlyArray<Emulator.RelayRecord>, never, Emulator.Emulator> = Effect.map(
+ *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.relays),
+ *   (relays) => relays.filter((relay) => relay.state === "running")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RelayRecord = Relays.RelayRecord
 
 /**
  * A stream callback the emulator sent (or meant to), with its attempts and outcome.
@@ -712,6 +735,11 @@ export interface Service {
    * (`pending` ones may change). Never the secret, nor the body.
    */
   readonly callbacks: Effect.Effect<ReadonlyArray<CallbackRecord>>
+  /**
+   * Every relay rule so far (`CreatCDNTransferRule`), oldest first (the last 100 000): a snapshot, each with its state
+   * (`pending`, `running`, `stopped`), when it started and stopped, and why.
+   */
+  readonly relays: Effect.Effect<ReadonlyArray<RelayRecord>>
 }
 
 /**
@@ -1031,6 +1059,8 @@ export const loadOptions = (
   })
 
 const MAX_RECORDS = 100_000
+/** The most relay rules kept at once: each may run an ffmpeg. */
+const MAX_RELAY_RULES = 64
 
 /**
  * The longest request target (path and query) answered; a longer one gets 414, as nginx answers past 8 KiB.
@@ -1167,10 +1197,23 @@ export const make = (
       rooms,
       pullNodes: nodes.pull
     })
+    // The relays log from ffmpeg's events, outside any fiber: through this scope's runtime (its logger and level).
+    const runtime = yield* Effect.runtime<never>()
+    const relays = Relays.make({
+      ffmpeg: "ffmpeg",
+      maxRules: MAX_RELAY_RULES,
+      maxRecords: MAX_RECORDS,
+      log: (line) => Runtime.runFork(runtime)(Effect.logInfo(Bounded.printable(line, 2000)))
+    })
+    // Every relay process ends with the emulator.
+    yield* Effect.addFinalizer(() => Effect.promise(() => relays.close()))
     const streams = Streams.make(
       Duration.toMillis(valid.streamHistory ?? defaultStreamHistory),
       undefined,
-      callbacks.streamChanged
+      (change) => {
+        callbacks.streamChanged(change)
+        if (change._tag === "Closed") relays.streamEnded(change.streamId, change.atMillis)
+      }
     )
     const evaluate = Dispatcher.make({
       apps: valid.apps,
@@ -1179,7 +1222,8 @@ export const make = (
         ? false
         : { limit: rateLimit.limit, windowMillis: Duration.toMillis(rateLimit.window) },
       streams,
-      rooms
+      rooms,
+      relays
     })
     const faults = Faults.make(valid.faults ?? [])
     const cors = Cors.make(valid.cors ?? [])
@@ -1340,6 +1384,18 @@ export const make = (
       })
 
     /**
+     * Where a relay plays a stream published on a media node: the push node of that application on loopback that the
+     * publisher connected to (its `tcUrl`), else the first such node.
+     */
+    const relaySource = (app: string, name: string, tcurl: string | undefined): string | undefined => {
+      const candidates = nodes.push.filter((spec) => spec.app === app && isLoopback(spec.host))
+      const base = (spec: NodeSpec) =>
+        `rtmp://${spec.host.includes(":") ? `[${spec.host}]` : spec.host}:${spec.port}/${spec.app}`
+      const spec = candidates.find((candidate) => base(candidate) === tcurl) ?? candidates[0]
+      return spec === undefined ? undefined : `${base(spec)}/${name}`
+    }
+
+    /**
      * nginx-rtmp's hooks: it POSTs a form (`call`, `app`, `name`, `addr`, …). `on_publish`: any answer but 2xx
      * refuses the publish; `on_update`: any answer but 2xx drops the publisher; `on_publish_done`: the answer is
      * ignored.
@@ -1353,6 +1409,7 @@ export const make = (
         const field = (name: string, max: number) =>
           Bounded.keepOptional(Option.getOrUndefined(Option.flatMapNullable(form, (params) => params.get(name))), max)
         const [call, app, name, addr] = [field("call", 32), field("app", 128), field("name", 300), field("addr", 64)]
+        const tcurl = field("tcurl", 512)
         const decide = (): { readonly status: number; readonly reason: string } => {
           if (request.method !== "POST") {
             return { status: 405, reason: "only POST: this is nginx-rtmp's on_publish check" }
@@ -1396,7 +1453,10 @@ export const make = (
           const decision = grants.check(name, app, receivedAt)
           if (!decision.allowed) return { status: 403, reason: decision.reason }
           const live = streams.publish(name, "rtmp", receivedAt)
-          return live.allowed ? { status: 200, reason: decision.reason } : { status: 403, reason: live.reason }
+          if (!live.allowed) return { status: 403, reason: live.reason }
+          const source = relaySource(app, name, tcurl)
+          if (source !== undefined) relays.streamStarted(name, source, receivedAt)
+          return { status: 200, reason: decision.reason }
         }
         const { reason, status } = decide()
         const allowed = status === 200
@@ -1516,7 +1576,8 @@ export const make = (
       createRoom: (roomId) => Effect.sync(() => rooms.create(roomId)),
       announced: Effect.sync(() => rooms.announced()),
       announcements: Effect.sync(() => announcements.slice(-MAX_RECORDS)),
-      callbacks: Effect.sync(callbacks.records)
+      callbacks: Effect.sync(callbacks.records),
+      relays: Effect.sync(relays.records)
     })
   })
 

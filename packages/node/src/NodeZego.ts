@@ -1,16 +1,16 @@
 /**
- * Every service of the core on Node.js (`RtmpDispatch`, `StreamState`, `StreamControl`, `RoomStreams`) over one
- * {@link NodeZegoHttpClient}: one layer, one keep-alive agent, one `Effect.provide` for a backend that dispatches,
- * watches, stops and announces its streams.
+ * Every service of the core on Node.js (`RtmpDispatch`, `StreamState`, `StreamControl`, `StreamRelay`, `RoomStreams`)
+ * over one {@link NodeZegoHttpClient}: one layer, one keep-alive agent, one `Effect.provide` for a backend that
+ * dispatches, watches, stops, restreams and announces its streams.
  *
- * One layer for the four rather than a `Node…` module per service: the services share their options (AppId,
+ * One layer for them all rather than a `Node…` module per service: the services share their options (AppId,
  * secret, region, …) and should share their connections, and a program that uses only some of them pays nothing
  * for the others but building them (no connection is opened until a call). `NodeRtmpDispatch` stays for a program
  * that only dispatches.
  *
  * @since 0.1.0
  */
-import { RoomStreams, RtmpDispatch, StreamControl, StreamState } from "@effect-zego/core"
+import { RoomStreams, RtmpDispatch, StreamControl, StreamRelay, StreamState } from "@effect-zego/core"
 import type { ZegoError } from "@effect-zego/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -27,7 +27,7 @@ import { layerHttpClient } from "./NodeRtmpDispatch.js"
  * import type { NodeZego } from "@effect-zego/node"
  * import * as Effect from "effect/Effect"
  *
- * // A program that may use any of the four services.
+ * // A program that may use any of the services.
  * const stop: Effect.Effect<void, unknown, NodeZego.Services> = Effect.asVoid(
  *   Effect.flatMap(StreamControl.StreamControl, (control) => control.forbid("s1"))
  * )
@@ -40,6 +40,7 @@ export type Services =
   | RtmpDispatch.RtmpDispatch
   | StreamState.StreamState
   | StreamControl.StreamControl
+  | StreamRelay.StreamRelay
   | RoomStreams.RoomStreams
 
 /**
@@ -67,6 +68,7 @@ const services = (options: Options) =>
     RtmpDispatch.layer(options),
     StreamState.layer(options),
     StreamControl.layer(options),
+    StreamRelay.layer(options),
     RoomStreams.layer(options)
   )
 

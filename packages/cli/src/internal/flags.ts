@@ -150,6 +150,32 @@ export const stream = {
 /** The parsed flags of `zego-rtmp stream state|forbid|resume`. */
 export type StreamFlags = Command.Command.ParseConfig<typeof stream>
 
+/** The flags of `zego-rtmp relay clear`. */
+export const relayClear = {
+  streamId: dispatch.streamId,
+  json: Options.boolean("json").pipe(
+    Options.withDescription("Print one JSON document (request id, action, stream id and, for start and stop, CDN URL).")
+  ),
+  ...server
+} as const
+
+/** The parsed flags of `zego-rtmp relay clear`. */
+export type RelayClearFlags = Command.Command.ParseConfig<typeof relayClear>
+
+/** The flags of `zego-rtmp relay start|stop`. */
+export const relay = {
+  ...relayClear,
+  cdnUrl: Options.text("cdn-url").pipe(
+    Options.withPseudoName("URL"),
+    Options.withDescription(
+      "The CDN's RTMP ingest: rtmp:// or rtmps://, host, application and stream key (stop takes the URL start took)."
+    )
+  )
+} as const
+
+/** The parsed flags of `zego-rtmp relay start|stop`. */
+export type RelayFlags = Command.Command.ParseConfig<typeof relay>
+
 const optionalText = (name: string, pseudoName: string, description: string) =>
   Options.text(name).pipe(Options.withPseudoName(pseudoName), Options.withDescription(description), Options.optional)
 
@@ -201,7 +227,8 @@ const needsServer = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (a
 /** The commands that send one server action, a row each: group → subcommand → action (whose row says what it does). */
 export const actionCommands = {
   stream: { state: "DescribeRTCStreamState", forbid: "ForbidRTCStream", resume: "ResumeRTCStream" },
-  room: { announce: "AddStream", withdraw: "DeleteStream", streams: "DescribeSimpleStreamList" }
+  room: { announce: "AddStream", withdraw: "DeleteStream", streams: "DescribeSimpleStreamList" },
+  relay: { start: "CreatCDNTransferRule", stop: "DeleteCDNTransferRule", clear: "ClearCDNTransferRule" }
 } as const satisfies Record<string, Record<string, Actions.Name>>
 
 /** What an action command says it does: its action's summary and name. */
@@ -225,9 +252,16 @@ export const roomDescriptions = describeGroup(
   "Announce a stream in a room, withdraw it, or list a room's streams: announce, withdraw, streams."
 )
 
+/** What `zego-rtmp relay --help` and its subcommands say they do. */
+export const relayDescriptions = describeGroup(
+  "relay",
+  "Restream a stream to a CDN (YouTube, Twitch, any RTMP ingest): start, stop, clear. ZEGOCLOUD reports no relay " +
+    "state: zego-rtmp stream state tells whether the stream itself is live."
+)
+
 /** The subcommand paths, from the command line: `dispatch`, `stream state`, …; `undefined` for none. */
 export const commandOf = (args: ReadonlyArray<string>): string | undefined => {
-  const index = args.findIndex((arg) => ["dispatch", "emulator", "stream", "room"].includes(arg))
+  const index = args.findIndex((arg) => ["dispatch", "emulator", "stream", "room", "relay"].includes(arg))
   if (index < 0) return undefined
   const name = args[index]!
   const next = args[index + 1]

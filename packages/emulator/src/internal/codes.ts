@@ -40,9 +40,15 @@ export const SEVERAL_USERS = 1012
 export const LIST_FAILED = 154
 export const APP_QPS_LIMITED = 206
 export const ROOM_QPS_LIMITED = 207
+export const RELAY_AUTH_FAILED = 5003
+export const INVALID_CDN_URL = 5004
+export const RELAY_INVALID_REQUEST = 5005
 
 const messages: Record<number, string> = {
   [OK]: "ok",
+  [RELAY_AUTH_FAILED]: "authentication failed",
+  [INVALID_CDN_URL]: "invalid CDN address",
+  [RELAY_INVALID_REQUEST]: "invalid request",
   100000000: "invalid Host header",
   [APP_ID_INVALID]: "invalid AppId format",
   [TIMESTAMP_MISSING]: "Timestamp is empty",

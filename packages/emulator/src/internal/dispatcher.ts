@@ -13,6 +13,7 @@ import * as Bounded from "./bounded.js"
 import * as Codes from "./codes.js"
 import * as NonceCache from "./nonceCache.js"
 import * as RateLimiter from "./rateLimiter.js"
+import * as Relays from "./relays.js"
 import type * as Rooms from "./rooms.js"
 import * as Sequences from "./sequences.js"
 import type * as Streams from "./streams.js"
@@ -65,6 +66,7 @@ export interface Config {
   readonly rateLimit: { readonly limit: number; readonly windowMillis: number } | false
   readonly streams: Streams.Streams
   readonly rooms: Rooms.Rooms
+  readonly relays: Relays.Relays
 }
 
 const fail = (code: number, detail?: string): Answer => ({
@@ -79,6 +81,7 @@ const decodeAppId = Schema.decodeUnknownEither(Params.AppId)
 const decodeStreamId = Schema.decodeUnknownEither(Params.StreamId)
 const decodeType = Schema.decodeUnknownEither(Params.DispatchType)
 const decodeClientIp = Schema.decodeUnknownEither(Params.ClientIp)
+const decodeCdnUrl = Schema.decodeUnknownEither(Params.CdnUrl)
 
 /** `IsTest` as sent: absent, a boolean (case-insensitive), or something else. */
 const parseIsTest = (raw: string | null): boolean | undefined | "invalid" => {
@@ -152,7 +155,7 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     : RateLimiter.make(config.rateLimit.limit, config.rateLimit.windowMillis)
   const cursors = { push: 0, pull: 0 }
   const sequences = Sequences.make()
-  const { rooms, streams } = config
+  const { relays, rooms, streams } = config
 
   /** The Sequence rule of the stream actions (see the README): a non-negative Int64, increasing per StreamId. */
   const withSequence = (answer: (call: Call) => Answer) => (call: Call): Answer => {
@@ -281,6 +284,32 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
     return ok({ data: { StreamList } })
   }
 
+  /** The relay target of a rule: a URL as the core checks it, on loopback; else 5004 (the server's invalid CDN address). */
+  const cdnUrlOf = (params: URLSearchParams): { readonly value: string } | Answer => {
+    const text = present(params, "CDNUrl")
+    if (text === undefined) return fail(Codes.RELAY_INVALID_REQUEST, "CDNUrl is missing")
+    const decoded = decodeCdnUrl(text)
+    if (Either.isLeft(decoded)) return fail(Codes.INVALID_CDN_URL, firstIssue(decoded.left))
+    const refused = Relays.refuseUrl(text)
+    return refused === undefined ? { value: Bounded.keep(text, 2048) } : fail(Codes.INVALID_CDN_URL, refused)
+  }
+
+  const createRule = ({ app, nowMillis, params, streamId }: Call): Answer => {
+    const cdnUrl = cdnUrlOf(params)
+    if ("code" in cdnUrl) return cdnUrl
+    return relays.add(app.appId, Bounded.keep(streamId), cdnUrl.value, nowMillis)
+      ? ok()
+      : fail(Codes.RELAY_INVALID_REQUEST, "the emulator already keeps its most relay rules")
+  }
+
+  const deleteRule = ({ nowMillis, params, streamId }: Call): Answer => {
+    const cdnUrl = cdnUrlOf(params)
+    if ("code" in cdnUrl) return cdnUrl
+    // No such rule: a success, as deleting what is gone is done (ZEGOCLOUD documents no code for it).
+    relays.remove(streamId, cdnUrl.value, nowMillis)
+    return ok()
+  }
+
   /** A stream action: its limit and its Sequence rule from its row of the action table, and its answer. */
   const stream = (action: StreamAction, answer: (call: Call) => Answer): ActionSpec => ({
     limit: Actions.row(action).limit,
@@ -305,7 +334,13 @@ export const make = (config: Config): (params: URLSearchParams, nowMillis: numbe
       ...stream("DescribeSimpleStreamList", list),
       rateLimitedCode: Codes.APP_QPS_LIMITED,
       perKeyLimitedCode: Codes.ROOM_QPS_LIMITED
-    }
+    },
+    CreatCDNTransferRule: stream("CreatCDNTransferRule", createRule),
+    DeleteCDNTransferRule: stream("DeleteCDNTransferRule", deleteRule),
+    ClearCDNTransferRule: stream(
+      "ClearCDNTransferRule",
+      ({ nowMillis, streamId }) => (relays.clear(streamId, nowMillis), ok())
+    )
   }
 
   /** One limiter per budget and environment (the dispatch actions share theirs), each counting per AppId. */
