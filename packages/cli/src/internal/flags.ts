@@ -261,10 +261,12 @@ export const relayDescriptions = describeGroup(
 
 /** The subcommand paths, from the command line: `dispatch`, `stream state`, …; `undefined` for none. */
 export const commandOf = (args: ReadonlyArray<string>): string | undefined => {
-  const index = args.findIndex((arg) => ["dispatch", "emulator", "stream", "room", "relay"].includes(arg))
+  const index = args.findIndex((arg) => arg === "dispatch" || arg === "emulator" || Object.hasOwn(actionCommands, arg))
   if (index < 0) return undefined
   const name = args[index]!
   const next = args[index + 1]
-  const leaves = Object.hasOwn(actionCommands, name) ? Object.keys(actionCommands[name as "stream"]) : []
+  const leaves = Object.hasOwn(actionCommands, name)
+    ? Object.keys(actionCommands[name as keyof typeof actionCommands])
+    : []
   return next !== undefined && leaves.includes(next) ? `${name} ${next}` : name
 }
