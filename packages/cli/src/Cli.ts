@@ -79,69 +79,62 @@ const emulator: Command.Command<
   (flags) => Effect.flatMap(Effect.promise(() => import("./EmulatorCommand.js")), (module) => module.handler(flags))
 ).pipe(Command.withDescription(CommandFlags.emulatorDescription))
 
-/** A `stream` subcommand, its handler loaded when it runs. */
-const streamCommand = <Name extends "state" | "forbid" | "resume">(name: Name) =>
-  Command.make(
-    name,
-    CommandFlags.stream,
-    (flags): Effect.Effect<void, StreamCommand.StreamCommandError> =>
-      Effect.flatMap(Effect.promise(() => import("./StreamCommand.js")), (module) => module[name](flags))
-  ).pipe(Command.withDescription(CommandFlags.streamDescriptions[name]))
+/**
+ * What a group's handler module must export: for each of the group's rows, the function its `handler` names, taking
+ * the row's parsed flags.
+ */
+type Handlers<Rows extends Record<string, CommandFlags.ActionCommand>> = {
+  readonly [Name in keyof Rows as Rows[Name]["handler"]]: (
+    flags: Command.Command.ParseConfig<Rows[Name]["flags"]>
+  ) => Effect.Effect<void, unknown>
+}
+
+/** The rows of `group`. */
+type Rows<Group extends CommandFlags.ActionGroup> = (typeof CommandFlags.actionCommands)[Group]
+
+/** How the handlers of `Rows` can fail, from their signatures in the group's module. */
+type HandlerError<Rows extends Record<string, CommandFlags.ActionCommand>, Module> = {
+  readonly [Name in keyof Rows]: Rows[Name]["handler"] extends infer Key extends keyof Module ?
+    Module[Key] extends (flags: never) => Effect.Effect<void, infer E> ? E : never :
+    never
+}[keyof Rows]
+
+/**
+ * A group of action commands (`zego-rtmp stream|room|relay …`), a subcommand per row of its table; each loads the
+ * group's handler module with `load` when it runs, so the tree holds no handler code (a dynamic import each: the
+ * bundle's chunk per module).
+ */
+const actionGroup = <Group extends CommandFlags.ActionGroup, Module extends Handlers<Rows<Group>>>(
+  group: Group,
+  load: () => Promise<Module>
+) => {
+  const rows: Record<string, CommandFlags.ActionCommand> = CommandFlags.actionCommands[group]
+  // A row's flags are those its handler takes: `Handlers` checked that against the rows' own types.
+  type Run = (flags: Command.Command.ParseConfig<CommandFlags.ActionCommand["flags"]>) => Effect.Effect<
+    void,
+    HandlerError<Rows<Group>, Module>
+  >
+  const [first, ...rest] = Object.entries(rows).map(([name, row]) =>
+    Command.make(
+      name,
+      row.flags,
+      (flags) => Effect.flatMap(Effect.promise(load), (module) => (module[row.handler as keyof Module] as Run)(flags))
+    ).pipe(Command.withDescription(CommandFlags.describeAction(row.action)))
+  )
+  return Command.make(group).pipe(
+    Command.withDescription(CommandFlags.groupDescriptions[group]),
+    Command.withSubcommands([first!, ...rest])
+  )
+}
 
 /** `zego-rtmp stream state|forbid|resume`. */
-const stream = Command.make("stream").pipe(
-  Command.withDescription(CommandFlags.streamDescriptions.stream),
-  Command.withSubcommands([streamCommand("state"), streamCommand("forbid"), streamCommand("resume")])
-)
+const stream = actionGroup("stream", () => import("./StreamCommand.js"))
 
-/** `zego-rtmp room announce|withdraw|streams`, their handlers loaded when they run. */
-const room = Command.make("room").pipe(
-  Command.withDescription(CommandFlags.roomDescriptions.room),
-  Command.withSubcommands([
-    Command.make(
-      "announce",
-      CommandFlags.roomAnnounce,
-      (flags): Effect.Effect<void, RoomCommand.RoomCommandError> =>
-        Effect.flatMap(Effect.promise(() => import("./RoomCommand.js")), (module) => module.announce(flags))
-    ).pipe(Command.withDescription(CommandFlags.roomDescriptions.announce)),
-    Command.make(
-      "withdraw",
-      CommandFlags.roomWithdraw,
-      (flags): Effect.Effect<void, RoomCommand.RoomCommandError> =>
-        Effect.flatMap(Effect.promise(() => import("./RoomCommand.js")), (module) => module.withdraw(flags))
-    ).pipe(Command.withDescription(CommandFlags.roomDescriptions.withdraw)),
-    Command.make(
-      "streams",
-      CommandFlags.roomStreams,
-      (flags): Effect.Effect<void, RoomCommand.RoomCommandError> =>
-        Effect.flatMap(Effect.promise(() => import("./RoomCommand.js")), (module) => module.streams(flags))
-    ).pipe(Command.withDescription(CommandFlags.roomDescriptions.streams))
-  ])
-)
-
-/** A `relay` subcommand, its handler loaded when it runs. */
-const relayCommand = <Name extends "start" | "stop">(name: Name) =>
-  Command.make(
-    name,
-    CommandFlags.relay,
-    (flags): Effect.Effect<void, RelayCommand.RelayCommandError> =>
-      Effect.flatMap(Effect.promise(() => import("./RelayCommand.js")), (module) => module[name](flags))
-  ).pipe(Command.withDescription(CommandFlags.relayDescriptions[name]))
+/** `zego-rtmp room announce|withdraw|streams`. */
+const room = actionGroup("room", () => import("./RoomCommand.js"))
 
 /** `zego-rtmp relay start|stop|clear`. */
-const relay = Command.make("relay").pipe(
-  Command.withDescription(CommandFlags.relayDescriptions.relay),
-  Command.withSubcommands([
-    relayCommand("start"),
-    relayCommand("stop"),
-    Command.make(
-      "clear",
-      CommandFlags.relayClear,
-      (flags): Effect.Effect<void, RelayCommand.RelayCommandError> =>
-        Effect.flatMap(Effect.promise(() => import("./RelayCommand.js")), (module) => module.clear(flags))
-    ).pipe(Command.withDescription(CommandFlags.relayDescriptions.clear))
-  ])
-)
+const relay = actionGroup("relay", () => import("./RelayCommand.js"))
 
 /** The root command: on its own it prints the help. */
 const command = Command.make(name).pipe(

@@ -224,40 +224,59 @@ const needsServer = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (a
   "ZEGO_IS_TEST), as for dispatch, and are required: a stream is only known to a running server (ZEGOCLOUD, or " +
   "zego-rtmp emulator, which prints the variables to set)."
 
-/** The commands that send one server action, a row each: group → subcommand → action (whose row says what it does). */
+/**
+ * A command that sends one server action: the action (whose row says what it does), the command's flags, and the
+ * name of the function that runs it in its group's handler module (which this module does not load).
+ */
+export interface ActionCommand {
+  readonly action: Actions.Name
+  readonly flags: Command.Command.Config
+  readonly handler: string
+}
+
+/**
+ * The commands that send one server action, a row each: group → subcommand → row. The command tree is built from
+ * these rows, their descriptions from the action table; a new one is a row here and its handler in its group's module.
+ */
 export const actionCommands = {
-  stream: { state: "DescribeRTCStreamState", forbid: "ForbidRTCStream", resume: "ResumeRTCStream" },
-  room: { announce: "AddStream", withdraw: "DeleteStream", streams: "DescribeSimpleStreamList" },
-  relay: { start: "CreatCDNTransferRule", stop: "DeleteCDNTransferRule", clear: "ClearCDNTransferRule" }
-} as const satisfies Record<string, Record<string, Actions.Name>>
+  stream: {
+    state: { action: "DescribeRTCStreamState", flags: stream, handler: "state" },
+    forbid: { action: "ForbidRTCStream", flags: stream, handler: "forbid" },
+    resume: { action: "ResumeRTCStream", flags: stream, handler: "resume" }
+  },
+  room: {
+    announce: { action: "AddStream", flags: roomAnnounce, handler: "announce" },
+    withdraw: { action: "DeleteStream", flags: roomWithdraw, handler: "withdraw" },
+    streams: { action: "DescribeSimpleStreamList", flags: roomStreams, handler: "streams" }
+  },
+  relay: {
+    start: { action: "CreatCDNTransferRule", flags: relay, handler: "start" },
+    stop: { action: "DeleteCDNTransferRule", flags: relay, handler: "stop" },
+    clear: { action: "ClearCDNTransferRule", flags: relayClear, handler: "clear" }
+  }
+} as const satisfies Record<string, Record<string, ActionCommand>>
+
+/** The groups of action commands: `stream`, `room`, `relay`. */
+export type ActionGroup = keyof typeof actionCommands
 
 /** What an action command says it does: its action's summary and name. */
-const describeAction = (action: Actions.Name): string => `${Actions.row(action).summary} (${action}). ${needsServer}`
+export const describeAction = (action: Actions.Name): string =>
+  `${Actions.row(action).summary} (${action}). ${needsServer}`
 
-const describeGroup = <Group extends keyof typeof actionCommands>(group: Group, summary: string) =>
-  Object.fromEntries([
-    [group, summary],
-    ...Object.entries(actionCommands[group]).map(([name, action]) => [name, describeAction(action)])
-  ]) as Record<Group | keyof typeof actionCommands[Group], string>
+/** What a group says it does: `summary`, its subcommands, then `more`. */
+const describeGroup = (group: ActionGroup, summary: string, more?: string): string =>
+  [`${summary}: ${Object.keys(actionCommands[group]).join(", ")}.`, ...(more === undefined ? [] : [more])].join(" ")
 
-/** What `zego-rtmp stream --help` and its subcommands say they do. */
-export const streamDescriptions = describeGroup(
-  "stream",
-  "Ask about or control a published stream: state, forbid, resume."
-)
-
-/** What `zego-rtmp room --help` and its subcommands say they do. */
-export const roomDescriptions = describeGroup(
-  "room",
-  "Announce a stream in a room, withdraw it, or list a room's streams: announce, withdraw, streams."
-)
-
-/** What `zego-rtmp relay --help` and its subcommands say they do. */
-export const relayDescriptions = describeGroup(
-  "relay",
-  "Restream a stream to a CDN (YouTube, Twitch, any RTMP ingest): start, stop, clear. ZEGOCLOUD reports no relay " +
-    "state: zego-rtmp stream state tells whether the stream itself is live."
-)
+/** What `zego-rtmp stream|room|relay --help` says the group does. */
+export const groupDescriptions: Record<ActionGroup, string> = {
+  stream: describeGroup("stream", "Ask about or control a published stream"),
+  room: describeGroup("room", "Announce a stream in a room, withdraw it, or list a room's streams"),
+  relay: describeGroup(
+    "relay",
+    "Restream a stream to a CDN (YouTube, Twitch, any RTMP ingest)",
+    "ZEGOCLOUD reports no relay state: zego-rtmp stream state tells whether the stream itself is live."
+  )
+}
 
 /** The subcommand paths, from the command line: `dispatch`, `stream state`, …; `undefined` for none. */
 export const commandOf = (args: ReadonlyArray<string>): string | undefined => {
@@ -265,8 +284,6 @@ export const commandOf = (args: ReadonlyArray<string>): string | undefined => {
   if (index < 0) return undefined
   const name = args[index]!
   const next = args[index + 1]
-  const leaves = Object.hasOwn(actionCommands, name)
-    ? Object.keys(actionCommands[name as keyof typeof actionCommands])
-    : []
+  const leaves = Object.hasOwn(actionCommands, name) ? Object.keys(actionCommands[name as ActionGroup]) : []
   return next !== undefined && leaves.includes(next) ? `${name} ${next}` : name
 }
