@@ -12,7 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { CallbackUnavailableError } from "./CallbackError.js"
 import { DEFAULT_WINDOW, validateWindow } from "./internal/callbackWindow.js"
-import { boundedDuration } from "./internal/engine.js"
+import { boundedDuration } from "./ServerApi.js"
 import { InvalidRequestError } from "./ZegoError.js"
 
 /**

@@ -34,7 +34,7 @@ import { CallbackNonceStore, memoryNonceStore } from "./CallbackNonceStore.js"
 import type { NonceStore } from "./CallbackNonceStore.js"
 import * as CallbackBody from "./internal/callbackBody.js"
 import * as CallbackWindow from "./internal/callbackWindow.js"
-import { MAX_DURATION } from "./internal/engine.js"
+import { MAX_DURATION } from "./ServerApi.js"
 import { InvalidRequestError } from "./ZegoError.js"
 
 /**

@@ -19,6 +19,7 @@ import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Engine from "./internal/engine.js"
 import { ExtraInfo, RoomId, StreamId, StreamTitle, testStreamPrefix, UserId, UserName } from "./Params.js"
+import * as ServerApi from "./ServerApi.js"
 import type {
   CommonError,
   InvalidRequestError,
@@ -341,7 +342,7 @@ export const ListRequest = Schema.Struct({ roomId: RoomId }).annotations({ ident
  * @category models
  */
 export interface CallOptions<E> {
-  readonly retry?: Engine.CallOptions<E>["retry"]
+  readonly retry?: ServerApi.CallOptions<E>["retry"]
 }
 
 /**
@@ -408,7 +409,7 @@ export interface Service {
  * @since 0.1.0
  * @category models
  */
-export interface Options extends Engine.Options {
+export interface Options extends ServerApi.Options {
   /** The `UserId` sent when a call names none. Default {@link defaultServerUserId}. */
   readonly serverUserId?: string | undefined
   /** The `UserName` sent with it when a call names none. Default: none. */
@@ -437,7 +438,7 @@ const answer = (envelope: { readonly RequestId: string }, roomId: string, stream
 export const addStream = (
   serverUserId: string,
   serverUserName: string | undefined
-): Engine.Declaration<typeof Announcement.Type, Announced, AnnounceError> => ({
+): ServerApi.Declaration<typeof Announcement.Type, Announced, AnnounceError> => ({
   action: "AddStream",
   spanName: "RoomStreams.AddStream",
   parameters: Announcement,
@@ -469,7 +470,7 @@ export const addStream = (
 export const deleteStream = (
   serverUserId: string,
   serverUserName: string | undefined
-): Engine.Declaration<typeof Withdrawal.Type, Announced, WithdrawError> => ({
+): ServerApi.Declaration<typeof Withdrawal.Type, Announced, WithdrawError> => ({
   action: "DeleteStream",
   spanName: "RoomStreams.DeleteStream",
   parameters: Withdrawal,
@@ -501,7 +502,7 @@ const readStreamList = Engine.decodeData(StreamListData)
  */
 export const describeSimpleStreamList = (
   testPrefix: string
-): Engine.Declaration<typeof ListRequest.Type, StreamList, ListError> => ({
+): ServerApi.Declaration<typeof ListRequest.Type, StreamList, ListError> => ({
   action: "DescribeSimpleStreamList",
   spanName: "RoomStreams.DescribeSimpleStreamList",
   parameters: ListRequest,
@@ -584,7 +585,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     })
   })
 
-const layers = Engine.layers(RoomStreams, make, Engine.configFromEnv)
+const layers = Engine.layers(RoomStreams, make, ServerApi.configFromEnv)
 
 /**
  * The service as a layer; it needs an `HttpClient`.

@@ -3,8 +3,8 @@
  * node addresses (`RTMPDispatch`, `host:port`), signing every attempt afresh, retrying what is worth retrying,
  * correcting clock skew, and keeping the AppId inside its rate limit.
  *
- * Both actions are declarations run by the core's engine (`internal/engine.ts`), which every server API action of
- * this library shares.
+ * Both actions are declarations (see `ServerApi.Declaration`) run by the core's engine, which every server API action
+ * of this library shares; the options, the config readers and the limits re-exported here are `ServerApi`'s.
  *
  * The service needs only `HttpClient.HttpClient`: `@effect-zego/node` provides one, `@effect-zego/core/testing`
  * provides a mock that speaks the ZEGOCLOUD protocol.
@@ -28,6 +28,7 @@ import { DispatchRequest } from "./Params.js"
 import type { DispatchAction, DispatchType } from "./Params.js"
 import type { NodeAddress, RtmpNode } from "./RtmpNode.js"
 import { NodeAddressFromString, parseNodeAddress, parseRtmpUrl, RtmpNodeFromUrl } from "./RtmpNode.js"
+import * as ServerApi from "./ServerApi.js"
 import type {
   AppNotOnlineError,
   CommonError,
@@ -59,7 +60,7 @@ export {
    */
   boundedDuration,
   /**
-   * The options read from the environment (see `Engine.configFromEnv`).
+   * The options read from the environment (see `ServerApi.configFromEnv`).
    *
    * @example
    * ```ts
@@ -192,7 +193,7 @@ export {
    * @category utils
    */
   validateBaseUrl
-} from "./internal/engine.js"
+} from "./ServerApi.js"
 
 /**
  * The service tag.
@@ -364,7 +365,7 @@ export interface Service {
  * @since 0.1.0
  * @category models
  */
-export type Options = Engine.Options
+export type Options = ServerApi.Options
 
 /** Reads every item of `data` with `parse`; if one does not parse, the schema gives the error. */
 const readEach = <A>(
@@ -420,7 +421,7 @@ const declare = <A, B>(
   data: Schema.Schema<ReadonlyArray<A>, ReadonlyArray<string>>,
   decodeData: (data: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<A>, ParseResult.ParseError>,
   build: (requestId: string, streamId: string, type: DispatchType, nodes: Arr.NonEmptyReadonlyArray<A>) => B
-): Engine.Declaration<Request, B, DispatchError> => ({
+): ServerApi.Declaration<Request, B, DispatchError> => ({
   action,
   spanName: `RtmpDispatch.${action}`,
   parameters: DispatchRequest,
@@ -451,7 +452,7 @@ const declare = <A, B>(
  * @since 0.1.0
  * @category declarations
  */
-export const dispatchV2: Engine.Declaration<Request, Dispatched, DispatchError> = declare(
+export const dispatchV2: ServerApi.Declaration<Request, Dispatched, DispatchError> = declare(
   "RTMPDispatchV2",
   UrlsData,
   decodeUrls,
@@ -471,7 +472,7 @@ export const dispatchV2: Engine.Declaration<Request, Dispatched, DispatchError> 
  * @since 0.1.0
  * @category declarations
  */
-export const dispatchV1: Engine.Declaration<Request, DispatchedAddresses, DispatchError> = declare(
+export const dispatchV1: ServerApi.Declaration<Request, DispatchedAddresses, DispatchError> = declare(
   "RTMPDispatch",
   AddressesData,
   decodeAddresses,
@@ -512,7 +513,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     })
   })
 
-const layers = Engine.layers(RtmpDispatch, make, Engine.configFromEnv)
+const layers = Engine.layers(RtmpDispatch, make, ServerApi.configFromEnv)
 
 /**
  * The service as a layer; it needs an `HttpClient`.

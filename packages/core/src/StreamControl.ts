@@ -15,6 +15,7 @@ import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Engine from "./internal/engine.js"
 import type { Action } from "./Params.js"
+import * as ServerApi from "./ServerApi.js"
 import { StreamRequest } from "./StreamState.js"
 import type { CallOptions } from "./StreamState.js"
 import type { CommonError, InvalidRequestError } from "./ZegoError.js"
@@ -142,11 +143,11 @@ export interface Service {
  * @since 0.1.0
  * @category models
  */
-export type Options = Engine.Options
+export type Options = ServerApi.Options
 
 const declare = (
   action: Extract<Action, "ForbidRTCStream" | "ResumeRTCStream">
-): Engine.Declaration<typeof StreamRequest.Type, Controlled, ControlError> => ({
+): ServerApi.Declaration<typeof StreamRequest.Type, Controlled, ControlError> => ({
   action,
   spanName: `StreamControl.${action}`,
   parameters: StreamRequest,
@@ -223,7 +224,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     })
   })
 
-const layers = Engine.layers(StreamControl, make, Engine.configFromEnv)
+const layers = Engine.layers(StreamControl, make, ServerApi.configFromEnv)
 
 /**
  * The service as a layer; it needs an `HttpClient`.

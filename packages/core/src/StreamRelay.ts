@@ -18,6 +18,7 @@ import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Engine from "./internal/engine.js"
 import { CdnUrl, Sequence, StreamId } from "./Params.js"
+import * as ServerApi from "./ServerApi.js"
 import { StreamRequest } from "./StreamState.js"
 import type { CommonError, InvalidCdnUrlError, InvalidRequestError } from "./ZegoError.js"
 
@@ -36,7 +37,7 @@ import type { CommonError, InvalidCdnUrlError, InvalidRequestError } from "./Zeg
  * @category models
  */
 export interface CallOptions {
-  readonly retry?: Engine.CallOptions<RelayError>["retry"]
+  readonly retry?: ServerApi.CallOptions<RelayError>["retry"]
   /** The `Sequence` of the first attempt (a retry sends the numbers just above it); default: the process's counter. */
   readonly sequence?: Sequence | undefined
 }
@@ -185,7 +186,7 @@ export interface Service {
  * @since 0.1.0
  * @category models
  */
-export type Options = Engine.Options
+export type Options = ServerApi.Options
 
 /**
  * What `start` and `stop` send: a stream id, an `rtmp://` or `rtmps://` URL, and optionally a `Sequence`.
@@ -208,7 +209,7 @@ export const RelayRequest = Schema.Struct({ streamId: StreamId, cdnUrl: CdnUrl, 
 
 const relay = (
   action: "CreatCDNTransferRule" | "DeleteCDNTransferRule"
-): Engine.Declaration<typeof RelayRequest.Type, Relayed, RelayError> => ({
+): ServerApi.Declaration<typeof RelayRequest.Type, Relayed, RelayError> => ({
   action,
   spanName: `StreamRelay.${action}`,
   parameters: RelayRequest,
@@ -265,7 +266,7 @@ export const deleteRule = relay("DeleteCDNTransferRule")
  * @since 0.1.0
  * @category declarations
  */
-export const clearRules: Engine.Declaration<typeof StreamRequest.Type, Cleared, ClearError> = {
+export const clearRules: ServerApi.Declaration<typeof StreamRequest.Type, Cleared, ClearError> = {
   action: "ClearCDNTransferRule",
   spanName: "StreamRelay.ClearCDNTransferRule",
   parameters: StreamRequest,
@@ -315,7 +316,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     })
   })
 
-const layers = Engine.layers(StreamRelay, make, Engine.configFromEnv)
+const layers = Engine.layers(StreamRelay, make, ServerApi.configFromEnv)
 
 /**
  * The service as a layer; it needs an `HttpClient`.

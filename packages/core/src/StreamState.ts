@@ -14,6 +14,7 @@ import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Engine from "./internal/engine.js"
 import { Sequence, StreamId } from "./Params.js"
+import * as ServerApi from "./ServerApi.js"
 import type { CommonError, InvalidRequestError, StreamNotFoundError } from "./ZegoError.js"
 
 /**
@@ -105,7 +106,7 @@ export type State =
  * @category models
  */
 export interface CallOptions {
-  readonly retry?: Engine.CallOptions<DescribeError>["retry"]
+  readonly retry?: ServerApi.CallOptions<DescribeError>["retry"]
   /**
    * The `Sequence` of the first attempt; by default every attempt draws one from the process's strictly increasing
    * millisecond counter. A retry sends the numbers just above yours (`sequence + 1`, `+ 2`, …), never yours again:
@@ -158,7 +159,7 @@ export interface Service {
  * @since 0.1.0
  * @category models
  */
-export type Options = Engine.Options
+export type Options = ServerApi.Options
 
 /**
  * The parameters of the stream actions that take only a stream: `StreamId`, `Sequence`.
@@ -257,7 +258,7 @@ const readClosed = Engine.decodeData(ClosedData)
  * @since 0.1.0
  * @category declarations
  */
-export const describeStreamState: Engine.Declaration<typeof StreamRequest.Type, State, DescribeError> = {
+export const describeStreamState: ServerApi.Declaration<typeof StreamRequest.Type, State, DescribeError> = {
   action: "DescribeRTCStreamState",
   spanName: "StreamState.DescribeRTCStreamState",
   parameters: StreamRequest,
@@ -320,7 +321,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
     })
   })
 
-const layers = Engine.layers(StreamState, make, Engine.configFromEnv)
+const layers = Engine.layers(StreamState, make, ServerApi.configFromEnv)
 
 /**
  * The service as a layer; it needs an `HttpClient`.

@@ -39,8 +39,8 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Callback from "./Callback.js"
-import * as Engine from "./internal/engine.js"
 import * as TrackerStore from "./internal/trackerStore.js"
+import * as ServerApi from "./ServerApi.js"
 import * as StreamState from "./StreamState.js"
 import { InvalidRequestError } from "./ZegoError.js"
 
@@ -486,8 +486,11 @@ const positiveInteger = (parameter: string, value: number) =>
 /** Durations positive and at most an hour, counts positive integers: anything else is unbounded. */
 const validateOptions = (options: Options) =>
   Effect.gen(function*() {
-    const maxAge = yield* Engine.boundedDuration("maxAge", options.maxAge ?? DEFAULT_MAX_AGE)
-    const maxClockSkew = yield* Engine.boundedDuration("maxClockSkew", options.maxClockSkew ?? DEFAULT_MAX_CLOCK_SKEW)
+    const maxAge = yield* ServerApi.boundedDuration("maxAge", options.maxAge ?? DEFAULT_MAX_AGE)
+    const maxClockSkew = yield* ServerApi.boundedDuration(
+      "maxClockSkew",
+      options.maxClockSkew ?? DEFAULT_MAX_CLOCK_SKEW
+    )
     const capacity = yield* positiveInteger("capacity", options.capacity ?? DEFAULT_CAPACITY)
     const maxPendingRechecks = yield* positiveInteger(
       "maxPendingRechecks",

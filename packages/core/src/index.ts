@@ -208,6 +208,22 @@ export * as RtmpDispatch from "./RtmpDispatch.js"
  */
 export * as RtmpNode from "./RtmpNode.js"
 /**
+ * What every server API service shares: its options, the per-call options, the config readers, the limits, the
+ * default retry schedule and the declaration an action is.
+ *
+ * @example
+ * ```ts
+ * import { ServerApi } from "@effect-zego/core"
+ * import * as Duration from "effect/Duration"
+ *
+ * assert.strictEqual(Duration.toHours(ServerApi.MAX_DURATION), 1)
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as ServerApi from "./ServerApi.js"
+/**
  * The ZEGOCLOUD server API signature (version 2.0) and the public parameters that carry it.
  *
  * @example

@@ -4,8 +4,8 @@
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import { boundedDuration } from "../ServerApi.js"
 import type { InvalidRequestError } from "../ZegoError.js"
-import { boundedDuration } from "./engine.js"
 
 /** The default freshness window (public as `CallbackReceiver.DEFAULT_WINDOW`). */
 export const DEFAULT_WINDOW = Duration.minutes(5)
