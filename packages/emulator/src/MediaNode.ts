@@ -24,7 +24,7 @@ import * as fs from "node:fs"
 import * as Net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import type { NodeSpec } from "./Emulator.js"
+import type { NodeSpec } from "./EmulatorConfig.js"
 import { MediaNodeError } from "./EmulatorError.js"
 
 /**

@@ -15,6 +15,21 @@
  */
 export * as Emulator from "./Emulator.js"
 /**
+ * The emulator's configuration: apps, node pools, options, their defaults and schema, the JSON config file, the demo
+ * apps.
+ *
+ * @example
+ * ```ts
+ * import { Emulator, EmulatorConfig } from "@effect-zego/emulator"
+ *
+ * const EmulatorLive = Emulator.layer({ apps: [EmulatorConfig.demoApp], nodes: EmulatorConfig.defaultNodes })
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as EmulatorConfig from "./EmulatorConfig.js"
+/**
  * The errors of starting the emulator and the media node.
  *
  * @example

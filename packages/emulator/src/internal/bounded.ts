@@ -33,6 +33,24 @@ export const issues = (
   error: ParseResult.ParseError
 ): ReadonlyArray<{ readonly path: string; readonly message: string }> => Untrusted.describeParseIssues(error, 20)
 
+/**
+ * Every problem, by its path. A union reports each of its members: the `undefined` of an optional field and the
+ * `false` of `rateLimit` are left out when another member has something more useful to say.
+ */
+export const formatIssues = (error: ParseResult.ParseError): string => {
+  // Bounded: Effect's own formatting quotes the offending value in full, and overflows the stack on a deep one.
+  const found = issues(error)
+  return found
+    .filter((issue) =>
+      !(/^Expected (undefined|false), actual/.test(issue.message) &&
+        found.some((other) =>
+          other !== issue && (other.path === issue.path || other.path.startsWith(`${issue.path}.`))
+        ))
+    )
+    .map((issue) => `${issue.path === "" ? "options" : issue.path}: ${issue.message}`)
+    .join("; ")
+}
+
 /** Where a JSON text stops being JSON: 1-based line and column, and what went wrong in words that quote nothing. */
 export interface SyntaxErrorPosition {
   readonly line: number

@@ -17,10 +17,11 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
-import type { AppConfig, NodeSpec } from "../Emulator.js"
+import type { AppConfig, NodeSpec } from "../EmulatorConfig.js"
 import type { CallbackEvent, CallbackFault } from "../Fault.js"
 import * as Bounded from "./bounded.js"
 import type { CallbackFaults } from "./faults.js"
+import * as RecordLog from "./recordLog.js"
 import type * as Rooms from "./rooms.js"
 import type * as Streams from "./streams.js"
 
@@ -80,7 +81,9 @@ export interface Callbacks {
   readonly records: () => ReadonlyArray<CallbackRecord>
 }
 
-const MAX_RECORDS = 100_000
+/** A record as the callbacks fill it in (its status and attempts change while it is pending). */
+type LoggedRecord = { -readonly [K in keyof CallbackRecord]: CallbackRecord[K] } & { attempts: Array<CallbackAttempt> }
+
 /** How many streams' app, session and last close are remembered. */
 const MAX_REMEMBERED = 100_000
 /** The first room session id: above 2^53, as real ones are, so that a receiver must parse it losslessly. */
@@ -178,9 +181,7 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
     let inFlight = 0
     /** Callbacks a reorder fault holds back: they start once the next callback has had its first attempt. */
     let held: Array<() => void> = []
-    let records: Array<
-      { -readonly [K in keyof CallbackRecord]: CallbackRecord[K] } & { attempts: Array<CallbackAttempt> }
-    > = []
+    const records = RecordLog.make<LoggedRecord>()
 
     /** The stream's app: its test prefix's, else the calling app's, else the dispatching app's, else the first. */
     const appFor = (streamId: string, callerAppId?: number): AppConfig | undefined => {
@@ -210,7 +211,7 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
 
     /** The delivery of one body: up to six attempts, then lost. */
     const deliver = (
-      record: (typeof records)[number],
+      record: LoggedRecord,
       url: URL,
       body: string,
       contentType: string,
@@ -280,7 +281,7 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
       const [body, contentType] = fault?._tag === "FormEncode"
         ? [formBody(all), "application/x-www-form-urlencoded"]
         : [jsonBody(all), "application/json"]
-      const newRecord = (): (typeof records)[number] => {
+      const newRecord = (): LoggedRecord => {
         const record = {
           appId: app.appId,
           event,
@@ -292,8 +293,7 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
           status: "pending" as CallbackRecord["status"],
           attempts: []
         }
-        records.push(record)
-        if (records.length > MAX_RECORDS * 1.1) records = records.slice(-MAX_RECORDS)
+        records.add(record)
         return record
       }
       const record = newRecord()
@@ -412,6 +412,6 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
           nowMillis,
           withdrawn
         ),
-      records: () => records.slice(-MAX_RECORDS).map((record) => ({ ...record, attempts: [...record.attempts] }))
+      records: () => records.all().map((record) => ({ ...record, attempts: [...record.attempts] }))
     }
   })

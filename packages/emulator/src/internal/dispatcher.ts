@@ -8,7 +8,7 @@ import { Actions, Params, Signature, Untrusted } from "@effect-zego/core"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type { AppConfig, DispatchRecord, NodeSpec } from "../Emulator.js"
+import type { AppConfig, NodeSpec } from "../EmulatorConfig.js"
 import * as Bounded from "./bounded.js"
 import * as Codes from "./codes.js"
 import * as NonceCache from "./nonceCache.js"
@@ -28,7 +28,20 @@ export type StreamAction = Exclude<ActionName, "RTMPDispatchV2" | "RTMPDispatch"
 export const MAX_SKEW_SECONDS = 600
 
 /** A node handed out: the dispatch record but for its request id and time, which the server adds. */
-export type Dispatch = Omit<DispatchRecord, "requestId" | "time">
+export interface Dispatch {
+  readonly appId: number
+  readonly isTest: boolean
+  readonly action: Params.Action
+  /** The stream id as sent (with the `zegotest-<AppId>-` prefix for a test app). */
+  readonly streamId: string
+  readonly type: Params.DispatchType
+  readonly clientIp: string | undefined
+  /** What `Data` carried: the RTMP URL (`RTMPDispatchV2`) or `host:port` (`RTMPDispatch`). */
+  readonly node: string
+  readonly host: string
+  readonly port: number
+  readonly app: string
+}
 
 /** An `AddStream` or `DeleteStream` that took effect. */
 export type Announcement =

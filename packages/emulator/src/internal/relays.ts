@@ -13,6 +13,7 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
+import * as RecordLog from "./recordLog.js"
 
 /** Where a relay is: waiting for its stream, running, or over (stopped, cleared or refused to start). */
 export type RelayState = "pending" | "running" | "stopped"
@@ -101,7 +102,7 @@ export const make = (options: Options): Relays => {
   let ruleCount = 0
   /** The streams live on a media node: their source URLs. */
   const live = new Map<string, string>()
-  let records: Array<Rule["record"]> = []
+  const records = RecordLog.make<Rule["record"]>(options.maxRecords)
   const children = new Set<ChildProcess>()
 
   const over = (rule: Rule, nowMillis: number, reason: string) => {
@@ -201,8 +202,7 @@ export const make = (options: Options): Relays => {
       }
       rules.set(streamId, (byUrl ?? new Map()).set(cdnUrl, rule))
       ruleCount++
-      records.push(rule.record)
-      if (records.length > options.maxRecords * 1.1) records = records.slice(-options.maxRecords)
+      records.add(rule.record)
       const source = live.get(streamId)
       if (source !== undefined) start(rule, source, nowMillis)
       return true
@@ -239,7 +239,7 @@ export const make = (options: Options): Relays => {
         if (rule.record.state === "running") over(rule, nowMillis, "the stream ended")
       }
     },
-    records: () => records.slice(-options.maxRecords).map((record) => ({ ...record })),
+    records: () => records.all().map((record) => ({ ...record })),
     close: async () => {
       for (const byUrl of [...rules.values()]) {
         for (const rule of [...byUrl.values()]) {
