@@ -2,7 +2,8 @@
  * The published packages as a user installs them: each is packed as `pnpm publish` would pack it (workspace
  * versions replaced), and the tarball goes through `attw` (every TypeScript resolution profile: node10, node16 from
  * CommonJS, node16 from ESM, bundler) and `publint`; its manifest is checked against its sources; and every entry
- * point loads both through `require` and through `import`, with the same exports.
+ * point loads both through `require` and through `import`, with the same exports. The CLI's tarball alone is installed
+ * with `npm i -g` into a temporary prefix, as a user who only wants `zego-rtmp` does: small, and its bin runs.
  */
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
@@ -175,4 +176,53 @@ describe.concurrent("the entry points", () => {
       }
     })
   }
+})
+
+/** `npm i -g` of a file, as a user who only wants the bin does it, into a temporary prefix: nothing but that tarball. */
+const installGlobally = async (file: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zego-global-"))
+  const prefix = path.join(dir, "prefix")
+  // The test command may run under pnpm, whose `npm_config_*` variables would reach npm: only our flags count here.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)))
+  const { stdout } = await run(
+    "npm",
+    ["i", "-g", "--prefix", prefix, "--cache", path.join(dir, "cache"), "--offline", "--no-audit", "--no-fund", file],
+    { cwd: dir, env }
+  )
+  return { dir, prefix, stdout }
+}
+
+describe("the CLI installed globally from its tarball alone", () => {
+  it("pulls nothing else: no dependencies, and every peer optional (they serve code importing its modules)", () => {
+    const manifest = readJson(path.join(unpacked("cli"), "package.json"))
+    assert.isUndefined(manifest.dependencies, "the bin is one bundle: a dependency would be installed for nothing")
+    const peers = Object.keys(manifest.peerDependencies as Record<string, string>)
+    const meta = manifest.peerDependenciesMeta as Record<string, { optional?: boolean }> | undefined
+    assert.deepStrictEqual(peers.filter((peer) => meta?.[peer]?.optional !== true), [], "peers not marked optional")
+  })
+
+  it("installs offline under 10 MB, and zego-rtmp runs a dispatch on its embedded emulator", async () => {
+    const { dir, prefix, stdout } = await installGlobally(tarball("cli"))
+    try {
+      assert.match(stdout, /added 1 package/)
+      const { stdout: du } = await run("du", ["-sk", prefix])
+      const kilobytes = Number(du.split(/\s/)[0])
+      assert.isBelow(kilobytes, 10 * 1024, `the global install takes ${kilobytes} kB`)
+      const bin = path.join(prefix, "bin", "zego-rtmp")
+      // No credentials and no server named: the dispatch goes to the emulator the bin starts on loopback.
+      const env = {
+        ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("ZEGO_"))),
+        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`
+      }
+      const cli = (...args: ReadonlyArray<string>) => run(bin, args, { cwd: dir, env })
+      const version = await cli("--version")
+      assert.strictEqual(version.stdout.trim(), readJson(path.join(root, "packages/cli/package.json")).version)
+      const dispatch = await cli("dispatch", "--type", "push", "--stream-id", "demo")
+      assert.match(dispatch.stdout, /Publish \(push\): 1 node for stream demo/)
+      assert.match(dispatch.stdout, /rtmp:\/\/127\.0\.0\.1:\d+\/live\/demo/)
+      assert.match(dispatch.stderr, /embedded ZEGOCLOUD emulator at http:\/\/127\.0\.0\.1:\d+/)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
