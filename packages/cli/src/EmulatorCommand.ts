@@ -3,7 +3,8 @@
  * environment to point `zego-rtmp dispatch` (or any client) at it, and stops on Ctrl-C or SIGTERM. With
  * `--media-node` it also runs a local RTMP media node (nginx-rtmp) that its pools point at, so that the URLs it
  * dispatches can be published to with OBS or ffmpeg and played. With `--callback-url` (and the secret in
- * `ZEGO_CALLBACK_SECRET`) it sends ZEGOCLOUD's stream callbacks to a receiver on this machine.
+ * `ZEGO_CALLBACK_SECRET`) it sends ZEGOCLOUD's stream callbacks to a receiver on this machine. Its rooms are the config
+ * file's, else the demo rooms (`lobby`, `match-room`), and each `--room`.
  *
  * @since 0.1.0
  */
@@ -221,6 +222,48 @@ export const corsOrigins = (flags: ReadonlyArray<string>): ReadonlyArray<string>
   flags.flatMap((flag) => flag.split(",")).map((origin) => origin.trim()).filter((origin) => origin !== "")
 
 /**
+ * The rooms the emulator starts with: the config file's (else the demo rooms), then those of `--room`, each once.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ * import { Emulator } from "@effect-zego/emulator"
+ *
+ * assert.deepStrictEqual(EmulatorCommand.rooms(undefined, ["stage"], Emulator.demoRooms), ["lobby", "match-room", "stage"])
+ * assert.deepStrictEqual(EmulatorCommand.rooms(["hall"], ["hall"], Emulator.demoRooms), ["hall"])
+ * ```
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const rooms = (
+  fromFile: ReadonlyArray<string> | undefined,
+  flags: ReadonlyArray<string>,
+  demoRooms: ReadonlyArray<string>
+): ReadonlyArray<string> => [...new Set([...(fromFile ?? demoRooms), ...flags])]
+
+/**
+ * The banner's line about the rooms (escaped: a room id from a file or a flag is outside text).
+ *
+ * @example
+ * ```ts
+ * import { EmulatorCommand } from "@effect-zego/cli"
+ *
+ * assert.strictEqual(
+ *   EmulatorCommand.roomsLine(["lobby", "match-room"]),
+ *   "# Rooms (for zego-rtmp room announce; --room ID adds one): lobby, match-room"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const roomsLine = (roomIds: ReadonlyArray<string>): string =>
+  `# Rooms (for zego-rtmp room announce; --room ID adds one): ${
+    roomIds.length === 0 ? "none" : Untrusted.escapeText(roomIds.join(", "))
+  }`
+
+/**
  * Every way `zego-rtmp emulator` can fail.
  *
  * @example
@@ -253,6 +296,7 @@ export type EmulatorCommandError = EmulatorError.EmulatorError | EmulatorError.M
  *   config: Option.none(),
  *   callbackUrl: Option.none(),
  *   cors: Option.none(),
+ *   room: [],
  *   mediaNode: false
  * }).pipe(Effect.provide(NodeFileSystem.layer))
  * ```
@@ -286,6 +330,7 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
       apps,
       ...(mediaNode === undefined ? {} : { nodes: { push: [mediaNode], pull: [mediaNode] } }),
       port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0),
+      rooms: rooms(fromFile?.rooms, flags.room, Emulator.demoRooms),
       ...Option.match(flags.cors, { onNone: () => ({}), onSome: (cors) => ({ cors: corsOrigins(cors) }) })
     }
     yield* Effect.gen(function*() {
@@ -302,6 +347,7 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
           ]),
           ...environmentLines({ baseUrl: emulator.baseUrl, apps: emulator.apps, demoApps, configPath }),
           ...callbackLines(emulator.apps),
+          roomsLine(options.rooms ?? []),
           ...(options.cors === undefined || options.cors.length === 0 ? [] : [
             `# CORS: browser pages from ${
               Untrusted.escapeText(options.cors.join(", "))

@@ -101,6 +101,68 @@ describe.concurrent("zego-rtmp emulator", () => {
         })))
   })
 
+  it.scopedLive("the README's room example works on the default emulator; an unknown room is RoomNotFoundError", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Bin.spawnBin(["emulator", "--port", "0"])
+      const [line] = yield* emulator.waitFor(EXPORT_LINE)
+      const env = exported(line)
+      assert.include(
+        yield* emulator.stdout,
+        "# Rooms (for zego-rtmp room announce; --room ID adds one): lobby, match-room"
+      )
+      const run = (args: ReadonlyArray<string>) =>
+        Effect.tap(Bin.run(args, { env }), (result) => assert.strictEqual(result.code, 0, result.stderr))
+
+      // As packages/cli/README.md and the root README write them.
+      for (const room of ["lobby", "match-room"]) {
+        const announced = yield* run([
+          "room",
+          "announce",
+          "--room-id",
+          room,
+          "--stream-id",
+          "match-42",
+          "--title",
+          "Final"
+        ])
+        assert.match(announced.stdout, new RegExp(`^Stream match-42: announced in room ${room} \\(AddStream, `))
+        const listed = Bin.lines((yield* run(["room", "streams", "--room-id", room])).stdout)
+        assert.match(listed[0]!, new RegExp(`^Room ${room}: 1 stream \\(DescribeSimpleStreamList, `))
+        assert.match(listed[1]!, /^ {2}match-42 {2}by Server-Administrator {2}since /)
+        const withdrawn = yield* run(["room", "withdraw", "--room-id", room, "--stream-id", "match-42"])
+        assert.match(withdrawn.stdout, new RegExp(`^Stream match-42: withdrawn from room ${room} `))
+      }
+
+      const unknown = yield* Bin.run(["room", "announce", "--room-id", "nowhere", "--stream-id", "match-42"], { env })
+      assert.strictEqual(unknown.code, 1, unknown.stderr)
+      assert.strictEqual(unknown.stdout, "")
+      const lines = Bin.lines(unknown.stderr)
+      assert.strictEqual(lines.length, 1, unknown.stderr)
+      assert.match(lines[0]!, /^RoomNotFoundError: ZEGO code 104 \(the room does not exist.*\) from AddStream, /)
+      assert.include(lines[0]!, "The room must exist: AddStream cannot create one")
+      assert.notInclude(lines[0]!, "contact ZEGOCLOUD support")
+    }))
+
+  it.scopedLive("--room adds rooms; a config file of only rooms is accepted, with the demo apps", () =>
+    withConfig({ rooms: ["hall"] }, (file) =>
+      Effect.gen(function*() {
+        const emulator = yield* Bin.spawnBin(["emulator", "--config", file, "--room", "stage", "--room", "hall"])
+        const [line] = yield* emulator.waitFor(EXPORT_LINE)
+        const env = exported(line)
+        assert.strictEqual(env.ZEGO_APP_ID, String(Emulator.demoApp.appId), "the demo app: the file names none")
+        assert.include(yield* emulator.stdout, "--room ID adds one): hall, stage\n")
+        for (const room of ["hall", "stage"]) {
+          const announced = yield* Bin.run(["room", "announce", "--room-id", room, "--stream-id", `in-${room}`], {
+            env
+          })
+          assert.strictEqual(announced.code, 0, announced.stderr)
+        }
+        // The file named its rooms: the demo rooms are not added.
+        const lobby = yield* runInProcess(["room", "announce", "--room-id", "lobby", "--stream-id", "cam"], env)
+        assert.strictEqual(lobby.code, 1, lobby.line)
+        assert.match(lobby.line!, /^RoomNotFoundError: /)
+      })))
+
   // In the test's process: each fails before the emulator starts. The real bin with a file that is not JSON, and with
   // one that is not valid, is reliability's CliHostile.test.ts (exit status 2, one line on stderr, no secret).
   it.live("a configuration file that is not JSON, or not valid, is a ConfigFileError (exit status 2)", () =>

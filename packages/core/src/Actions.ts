@@ -130,6 +130,17 @@ const relayCodes = {
 
 const invalidCdnUrl = { error: "InvalidCdnUrlError", retryable: false, meaning: "invalid CDN address" } as const
 
+// The room signalling table's codes that `AddStream` and `DeleteStream` share: the room must exist (104, 5024 and
+// 50001 are one check, the table says), and its two "too frequent" codes, for all rooms of the AppId and for one room.
+const roomNotFound = { error: "RoomNotFoundError", retryable: false, meaning: "the room does not exist" } as const
+const roomCodes = {
+  104: roomNotFound,
+  5024: roomNotFound,
+  50001: roomNotFound,
+  206: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the AppId" },
+  207: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the room" }
+} as const
+
 /**
  * The table: a row per action.
  *
@@ -206,6 +217,7 @@ export const table = {
     limit: { production: 10, test: 1 },
     budget: "AddStream",
     codes: {
+      ...roomCodes,
       123: { error: "StreamUpdateFailedError", retryable: true, meaning: "setting the stream info failed" },
       1012: { error: "StreamConflictError", retryable: false, meaning: "several users operate one stream" }
     },
@@ -223,6 +235,7 @@ export const table = {
     limit: { production: 10, test: 1 },
     budget: "DeleteStream",
     codes: {
+      ...roomCodes,
       124: { error: "StreamUpdateFailedError", retryable: true, meaning: "deleting the stream info failed" },
       138: { error: "StreamInfoNotFoundError", retryable: false, meaning: "the stream info does not exist" }
     },

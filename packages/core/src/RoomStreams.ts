@@ -23,6 +23,7 @@ import * as ServerApi from "./ServerApi.js"
 import type {
   CommonError,
   InvalidRequestError,
+  RoomNotFoundError,
   StreamConflictError,
   StreamInfoNotFoundError,
   StreamListFailedError,
@@ -54,7 +55,8 @@ import type {
 export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<RoomStreams, Service>() {}
 
 /**
- * Every error `announce` can fail with: the global table's, 123 (retried) and 1012 (several users, one stream).
+ * Every error `announce` can fail with: the global table's, 104 / 5024 / 50001 (no such room), 123 (retried), 1012
+ * (several users, one stream), and 206 / 207 (too many calls for the AppId or the room: `RateLimitedError`, retried).
  *
  * @example
  * ```ts
@@ -66,9 +68,10 @@ export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<Ro
  * @since 0.1.0
  * @category errors
  */
-export type AnnounceError = CommonError | StreamUpdateFailedError | StreamConflictError
+export type AnnounceError = CommonError | RoomNotFoundError | StreamUpdateFailedError | StreamConflictError
 /**
- * Every error `withdraw` can fail with: the global table's, 124 (retried) and 138 (not announced).
+ * Every error `withdraw` can fail with: the global table's, 104 / 5024 / 50001 (no such room), 124 (retried), 138 (not
+ * announced), and 206 / 207 (`RateLimitedError`, retried).
  *
  * @example
  * ```ts
@@ -80,7 +83,7 @@ export type AnnounceError = CommonError | StreamUpdateFailedError | StreamConfli
  * @since 0.1.0
  * @category errors
  */
-export type WithdrawError = CommonError | StreamUpdateFailedError | StreamInfoNotFoundError
+export type WithdrawError = CommonError | RoomNotFoundError | StreamUpdateFailedError | StreamInfoNotFoundError
 
 /**
  * Every error `list` can fail with: the global table's, 154 (retried), and 206 / 207 (too many calls for the AppId or

@@ -463,6 +463,32 @@ export class StreamInfoNotFoundError
 }
 
 /**
+ * 104, 5024, 50001 (`AddStream`, `DeleteStream`): the room does not exist. `AddStream` cannot create one: a room
+ * exists while an SDK user is in it.
+ *
+ * @example
+ * ```ts
+ * import { ZegoError } from "@effect-zego/core"
+ *
+ * const error = ZegoError.fromCode({ code: 104, serverMessage: "", requestId: "r1", action: "AddStream" })
+ * assert.ok(error instanceof ZegoError.RoomNotFoundError)
+ * assert.strictEqual(error.retryable, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RoomNotFoundError extends Schema.TaggedError<RoomNotFoundError>()("RoomNotFoundError", serverFields) {
+  override get message() {
+    return describe(
+      this,
+      "The room must exist: AddStream cannot create one (a room lives while an SDK user is in it). On the local " +
+        "emulator, use a demo room (lobby, match-room) or start it with --room ID."
+    )
+  }
+}
+
+/**
  * 1012 (`AddStream`): several users operate one stream.
  *
  * @example
@@ -720,6 +746,7 @@ export const ServerErrors = [
   AuthenticationError,
   StreamNotFoundError,
   StreamInfoNotFoundError,
+  RoomNotFoundError,
   StreamConflictError,
   StreamUpdateFailedError,
   StreamListFailedError,

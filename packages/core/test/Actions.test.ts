@@ -28,6 +28,24 @@ describe("Actions.table", () => {
     }
   })
 
+  it("a missing room (104, 5024, 50001) is a RoomNotFoundError from AddStream and DeleteStream, never a support case", () => {
+    for (const action of ["AddStream", "DeleteStream"] as const) {
+      for (const code of [104, 5024, 50001]) {
+        const error = ZegoError.fromCode({ code, serverMessage: "room not exist", requestId: "r", action })
+        assert.instanceOf(error, ZegoError.RoomNotFoundError, `${action} ${code}`)
+        assert.isFalse(error.retryable)
+        assert.include(error.message, "The room must exist: AddStream cannot create one")
+        assert.include(error.message, "--room")
+        assert.notInclude(error.message, "contact ZEGOCLOUD support")
+      }
+      // The room signalling table's "too frequent" codes, as DescribeSimpleStreamList has them.
+      for (const code of [206, 207]) {
+        const error = ZegoError.fromCode({ code, serverMessage: "", requestId: "r", action })
+        assert.deepStrictEqual([error._tag, error.retryable], ["RateLimitedError", true], `${action} ${code}`)
+      }
+    }
+  })
+
   it("isName takes the table's names only", () => {
     assert.isTrue(Actions.isName("RTMPDispatchV2"))
     for (const other of ["toString", "__proto__", "rtmpdispatchv2", 1]) assert.isFalse(Actions.isName(other))

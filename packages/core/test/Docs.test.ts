@@ -33,3 +33,25 @@ describe("API docs", () => {
     assert.strictEqual(result.status, 0, result.output)
   }, 180_000)
 })
+
+describe("the README's Install section", () => {
+  it("opens with the Effect line the packages are for, the ERESOLVE an Effect 4 app meets, and the install for it", async () => {
+    const { readFile } = await import("node:fs/promises")
+    const readme = await readFile(path.join(root, "README.md"), "utf8")
+    const install = readme.slice(readme.indexOf("## Install"), readme.indexOf("| package | peer dependencies |"))
+    assert.include(install, "**These packages are for Effect 3**")
+    assert.include(install, "ERESOLVE")
+    assert.include(install, "no Effect 4 line of these packages is published yet")
+    const peers = { effect: "", "@effect/platform": "", "@effect/platform-node": "" } as Record<string, string>
+    for (const dir of ["core", "node"]) {
+      const manifest = JSON.parse(await readFile(path.join(root, "packages", dir, "package.json"), "utf8"))
+      for (const name of Object.keys(peers)) peers[name] = manifest.peerDependencies[name] ?? peers[name]!
+    }
+    // The command it gives installs what the packages' peers ask for.
+    assert.include(
+      install,
+      `npm i effect@${peers.effect} @effect/platform@${peers["@effect/platform"]} ` +
+        `@effect/platform-node@${peers["@effect/platform-node"]}`
+    )
+  })
+})

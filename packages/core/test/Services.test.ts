@@ -392,6 +392,12 @@ describe("the error table", () => {
       [1012, "AddStream", "StreamConflictError", false],
       [123, "AddStream", "StreamUpdateFailedError", true],
       [124, "DeleteStream", "StreamUpdateFailedError", true],
+      [104, "AddStream", "RoomNotFoundError", false],
+      [5024, "DeleteStream", "RoomNotFoundError", false],
+      [50001, "AddStream", "RoomNotFoundError", false],
+      [206, "AddStream", "RateLimitedError", true],
+      [207, "DeleteStream", "RateLimitedError", true],
+      [104, "DescribeRTCStreamState", "UnknownCodeError", false],
       [41004, "RTMPDispatchV2", "UnknownCodeError", false],
       [1002, "RTMPDispatchV2", "NoPublishNodeError", false],
       [1002, "ForbidRTCStream", "UnknownCodeError", false]

@@ -186,6 +186,20 @@ export {
    */
   demoApp,
   /**
+   * The demo rooms, there unless the options name rooms (see `EmulatorConfig.demoRooms`).
+   *
+   * @example
+   * ```ts
+   * import { Emulator } from "@effect-zego/emulator"
+   *
+   * assert.ok(Emulator.demoRooms.includes("lobby"))
+   * ```
+   *
+   * @since 0.1.0
+   * @category demo apps
+   */
+  demoRooms,
+  /**
    * A demo test-environment app (see `EmulatorConfig.demoTestApp`).
    *
    * @example
@@ -775,7 +789,7 @@ export const make = (
     const valid = yield* Options.validate(options)
     const host = valid.host ?? "127.0.0.1"
     const rateLimit = valid.rateLimit ?? { limit: 40, window: Duration.seconds(1) }
-    const rooms = Rooms.make(valid.rooms ?? [])
+    const rooms = Rooms.make(valid.rooms ?? EmulatorConfig.demoRooms)
     const callbackFaults = Faults.makeCallbackFaults(valid.callbackFaults ?? [])
     const nodes = valid.nodes ?? EmulatorConfig.defaultNodes
     const callbacks = yield* Callbacks.make({

@@ -119,7 +119,10 @@ export interface Options {
    * ZEGOCLOUD gives to use a node.
    */
   readonly publishWindow?: Duration.DurationInput | undefined
-  /** The rooms that exist from the start (`AddStream` needs one; `createRoom` adds more). Default none. */
+  /**
+   * The rooms that exist from the start (`AddStream` needs one; `createRoom` adds more). Default {@link demoRooms}
+   * (`lobby`, `match-room`, the rooms of the READMEs' examples); `[]`: none.
+   */
   readonly rooms?: ReadonlyArray<string> | undefined
   /**
    * How long a closed stream is remembered: `DescribeRTCStreamState` answers 41006 for it within this window, 41004
@@ -184,6 +187,22 @@ export const demoTestApp: AppConfig = {
   serverSecret: Redacted.make("fedcba9876543210fedcba9876543210"),
   isTest: true
 }
+
+/**
+ * The demo rooms: those the READMEs' room examples name, so that they work on an emulator started with no options
+ * for rooms. Public demo data, like {@link demoApp}.
+ *
+ * @example
+ * ```ts
+ * import { EmulatorConfig } from "@effect-zego/emulator"
+ *
+ * assert.deepStrictEqual(EmulatorConfig.demoRooms, ["lobby", "match-room"])
+ * ```
+ *
+ * @since 0.1.0
+ * @category demo apps
+ */
+export const demoRooms: ReadonlyArray<string> = ["lobby", "match-room"]
 
 /**
  * The pools when none are configured: one node on loopback, app `live`, for push and for pull.
@@ -288,13 +307,18 @@ const NodeSpecSchema = Schema.Struct({
  * @category schemas
  */
 export const OptionsSchema = Schema.Struct({
-  apps: Schema.Array(AppConfigSchema).pipe(
-    Schema.minItems(1, { message: () => "at least one app is needed" }),
-    Schema.filter((apps) => {
-      const ids = apps.map((app) => app.appId)
-      const duplicate = ids.find((id, i) => ids.indexOf(id) !== i)
-      return duplicate === undefined || `AppId ${duplicate} appears twice`
-    })
+  // Optional in a file (the demo apps then), so that a file may name only what it changes, e.g. its rooms; options
+  // given in code always name their apps.
+  apps: Schema.optionalWith(
+    Schema.Array(AppConfigSchema).pipe(
+      Schema.minItems(1, { message: () => "at least one app is needed" }),
+      Schema.filter((apps) => {
+        const ids = apps.map((app) => app.appId)
+        const duplicate = ids.find((id, i) => ids.indexOf(id) !== i)
+        return duplicate === undefined || `AppId ${duplicate} appears twice`
+      })
+    ),
+    { default: () => [demoApp, demoTestApp] }
   ),
   nodes: Schema.optional(Schema.Struct({ push: Schema.Array(NodeSpecSchema), pull: Schema.Array(NodeSpecSchema) })),
   rateLimit: Schema.optional(Schema.Union(
@@ -401,7 +425,8 @@ export const defaultStreamHistory: Duration.Duration = Duration.minutes(10)
 export const defaultPublishWindow: Duration.Duration = Duration.hours(2)
 
 /**
- * Reads the options from a JSON file (same fields as {@link Options}; secrets as strings, redacted once read).
+ * Reads the options from a JSON file (same fields as {@link Options}; secrets as strings, redacted once read; no
+ * `apps`: the demo apps).
  *
  * @example
  * ```ts

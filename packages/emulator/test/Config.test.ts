@@ -189,6 +189,20 @@ describe("rooms and streamHistory in the file", () => {
     }))
 })
 
+describe("a file that names only rooms", () => {
+  it.scopedLive("is accepted: the apps are the demo apps, the rooms its own", () =>
+    Effect.gen(function*() {
+      const options = yield* load(JSON.stringify({ rooms: ["lobby"] }))
+      assert.deepStrictEqual(options.apps, [Emulator.demoApp, Emulator.demoTestApp])
+      assert.deepStrictEqual(options.rooms, ["lobby"])
+      const empty = yield* load("{}")
+      assert.deepStrictEqual(empty.apps.map((app) => app.appId), [Emulator.demoApp.appId, Emulator.demoTestApp.appId])
+      assert.strictEqual(empty.rooms, undefined, "no rooms named: the emulator's default, the demo rooms")
+      const none = yield* Effect.flip(load(JSON.stringify({ apps: [], rooms: ["lobby"] })))
+      assert.include(none.message, "at least one app is needed")
+    }))
+})
+
 const callbackSecret = Redacted.make("the-callback-secret")
 
 describe("callbacks in the file", () => {

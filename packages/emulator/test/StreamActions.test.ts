@@ -222,6 +222,22 @@ describe("AddStream and DeleteStream", () => {
       ...params
     })
 
+  it.effect("the demo rooms (lobby, match-room) exist when the options name no rooms, as the READMEs' examples need", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(Emulator.demoRooms, ["lobby", "match-room"])
+      for (const RoomId of Emulator.demoRooms) {
+        assert.strictEqual((yield* add({ RoomId, StreamId: `in-${RoomId}` })).Code, 0, RoomId)
+        assert.strictEqual((yield* remove({ RoomId, StreamId: `in-${RoomId}` })).Code, 0, RoomId)
+      }
+    }).pipe(withEmulator()))
+
+  it.effect("rooms: [] means none, not the demo rooms: AddStream into lobby answers 104", () =>
+    Effect.gen(function*() {
+      const missing = yield* add({ RoomId: "lobby" })
+      assert.strictEqual(missing.Code, 104)
+      assert.include(missing.Message, "room lobby does not exist")
+    }).pipe(withEmulator({ ...baseOptions, rooms: [] })))
+
   it.effect("AddStream into a missing room: 104; into a room of the options or createRoom: 0, recorded", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

@@ -93,8 +93,9 @@ export const emulator = {
   config: Options.file("config", { exists: "yes" }).pipe(
     Options.withPseudoName("FILE"),
     Options.withDescription(
-      "A JSON configuration (apps, node pools, rate limit, faults, host, port; see the emulator's README). " +
-        "Default: the two demo apps, one production and one test-environment."
+      "A JSON configuration (apps, node pools, rate limit, faults, host, port, rooms; see the emulator's README). " +
+        "Default: the two demo apps, one production and one test-environment, and the demo rooms lobby and " +
+        "match-room; a file may name only what it changes."
     ),
     Options.optional
   ),
@@ -116,6 +117,14 @@ export const emulator = {
     ),
     Options.repeated,
     Options.optional
+  ),
+  room: Options.text("room").pipe(
+    Options.withPseudoName("ID"),
+    Options.withDescription(
+      "Add a room (1 to 127 bytes) for zego-rtmp room announce (AddStream needs the room to exist), beside the " +
+        "config file's rooms, else the demo rooms lobby and match-room. Repeat it for more."
+    ),
+    Options.repeated
   ),
   mediaNode: Options.boolean("media-node").pipe(
     Options.withDescription(
