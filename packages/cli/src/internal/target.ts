@@ -69,7 +69,8 @@ export const resolve = (
       if (!embedded) {
         return yield* new MissingCredentialsError({
           missing: ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"],
-          because: `zego-rtmp ${withoutCredentials.command} acts on a stream a running server knows (an emulator ` +
+          because:
+            `${Invocation.command(withoutCredentials.command)} acts on a stream a running server knows (an emulator ` +
             "started for this command alone would know none)",
           otherwise: useEmulator
         })
