@@ -37,7 +37,9 @@ const say = (line) => process.stderr.write(`zego-rtmp: ${line}\n`)
 const built = statSync(bin, { throwIfNoEntry: false })?.mtimeMs ?? 0
 if (built < Math.max(...inputs.map(newest))) {
   if (!existsSync(path.join(root, "node_modules/esbuild"))) {
-    say("the CLI's dependencies are not installed; run npx -y pnpm@10.34.9 install --prod --filter @effect-zego/cli... first.")
+    say(
+      "the CLI's dependencies are not installed; run npx -y pnpm@10.34.9 install --prod --filter @effect-zego/cli... first."
+    )
     process.exit(1)
   }
   say(`${built === 0 ? "building" : "sources changed: rebuilding"} packages/cli/dist/bin.js (esbuild, from src/)…`)
