@@ -4,11 +4,18 @@
  * dispatch stack and the emulator are imported by the subcommands that use them). Node then reads a few files
  * instead of about a thousand modules: `zego-rtmp --version` starts in a fraction of the time.
  *
- * Usage: `node packages/cli/scripts/bundle.mjs` (from anywhere).
+ * With `--sources`, the bundle is made from the TypeScript sources (`src/main.ts`, and the workspace packages'
+ * `src/`) with no `tsc` first: what the repository's `zego-rtmp` runner (scripts/zego-rtmp.mjs) does, so that a
+ * clone's first command needs neither TypeScript nor a typecheck. The bin is the same program either way; the
+ * typecheck is the test command's.
+ *
+ * Usage: `node packages/cli/scripts/bundle.mjs [--sources]` (from anywhere).
  */
 import * as esbuild from "esbuild"
 import { chmodSync, rmSync } from "node:fs"
+import process from "node:process"
 import { fileURLToPath, URL } from "node:url"
+import { workspaceSources } from "../../../scripts/workspace-sources.mjs"
 
 /** A CommonJS dependency's `require` of a Node built-in needs a real `require` in an ES module. */
 const requireShim = [
@@ -17,12 +24,14 @@ const requireShim = [
 ].join("\n")
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url))
+const fromSources = process.argv.includes("--sources")
 
 // Chunk names carry a content hash: last build's chunks go, so that dist/chunks holds only what bin.js imports.
 rmSync(`${dist}chunks`, { recursive: true, force: true })
 
 await esbuild.build({
-  entryPoints: { bin: `${dist}main.js` },
+  entryPoints: { bin: fromSources ? fileURLToPath(new URL("../src/main.ts", import.meta.url)) : `${dist}main.js` },
+  plugins: fromSources ? [workspaceSources] : [],
   outdir: dist,
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,

@@ -20,6 +20,7 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Ansi from "./internal/ansi.js"
+import * as Invocation from "./internal/invocation.js"
 
 /**
  * Credentials are needed (a base URL or region points at a real server, or only half of them is set) but missing.
@@ -339,7 +340,7 @@ const PARAMETER_SOURCES: Readonly<Record<string, string>> = {
 const tagged = (tag: string, message: string): string =>
   message === tag || message.startsWith(`${tag}:`) || message.startsWith(`${tag} `) ? message : `${tag}: ${message}`
 
-const help = (command: string | undefined) => `See zego-rtmp${command ? ` ${command}` : ""} --help.`
+const help = (command: string | undefined) => `See ${Invocation.command(`${command ? `${command} ` : ""}--help`)}.`
 
 const describeTagged = (
   error: { readonly _tag: string; readonly message?: unknown },

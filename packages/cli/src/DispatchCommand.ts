@@ -18,6 +18,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { MissingCredentialsError } from "./CliError.js"
 import * as CommandFlags from "./internal/flags.js"
+import * as Invocation from "./internal/invocation.js"
 import * as Stdio from "./internal/stdio.js"
 import * as CommandTarget from "./internal/target.js"
 import * as Output from "./Output.js"
@@ -249,7 +250,8 @@ export const embeddedLayer = (
  */
 export const embeddedNote =
   "The embedded emulator only dispatches: no RTMP server listens at the nodes it hands out, so ffmpeg, ffplay or a broadcaster gets " +
-  "\"Connection refused\". For a live node, run zego-rtmp emulator --media-node (it needs nginx with its RTMP " +
+  "\"Connection refused\". For a live node, run " + Invocation.command("emulator --media-node") +
+  " (it needs nginx with its RTMP " +
   "module) and, in another shell, the export line it prints, then dispatch again."
 
 /**

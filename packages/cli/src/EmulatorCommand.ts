@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as CommandFlags from "./internal/flags.js"
+import * as Invocation from "./internal/invocation.js"
 import * as Stdio from "./internal/stdio.js"
 import { shellArg } from "./MediaCommands.js"
 
@@ -353,7 +354,7 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
               Untrusted.escapeText(options.cors.join(", "))
             } may call it (for local tools and tests: a server secret never belongs in a browser)`
           ]),
-          "# then, in that shell: zego-rtmp dispatch --type push --stream-id demo"
+          `# then, in that shell: ${Invocation.command("dispatch --type push --stream-id demo")}`
         ].join("\n")
       )
       yield* Stdio.err(

@@ -13,6 +13,7 @@
  */
 import { Untrusted } from "@effect-zego/core"
 import type { RoomStreams, RtmpDispatch, StreamControl, StreamRelay, StreamState } from "@effect-zego/core"
+import * as Invocation from "./internal/invocation.js"
 import * as MediaCommands from "./MediaCommands.js"
 
 /**
@@ -429,7 +430,7 @@ export const controlledText = (action: "forbid" | "resume", result: StreamContro
   text([
     action === "forbid"
       ? `Stream ${result.streamId}: forbidden; its publisher is cut off and a new publish refused until ` +
-        `zego-rtmp stream resume (ForbidRTCStream, RequestId ${result.requestId})`
+        `${Invocation.command("stream resume")} (ForbidRTCStream, RequestId ${result.requestId})`
       : `Stream ${result.streamId}: resumed; it may be published again (ResumeRTCStream, RequestId ${result.requestId})`
   ])
 

@@ -6,6 +6,7 @@ import * as Actions from "@effect-zego/core/Actions"
 import type * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Schema from "effect/Schema"
+import * as Invocation from "./invocation.js"
 
 /** The ZEGOCLOUD API regions `--region` and `ZEGO_REGION` name. */
 export const REGIONS = ["unified", "sha", "hkg", "fra", "lax", "bom", "sgp"] as const
@@ -141,7 +142,8 @@ export type EmulatorFlags = Command.Command.ParseConfig<typeof emulator>
 /** What `zego-rtmp emulator --help` says the command does. */
 export const emulatorDescription =
   "Run a local emulator of the ZEGOCLOUD RTMP dispatch API in the foreground (loopback only) and print the " +
-  "environment variables that point zego-rtmp dispatch at it; with --media-node, also a local RTMP server to " +
+  "environment variables that point " + Invocation.command("dispatch") +
+  " at it; with --media-node, also a local RTMP server to " +
   "publish and play the URLs it dispatches. Ctrl-C stops it."
 
 /** The flags that name the server, as `dispatch` takes them. */
@@ -231,7 +233,7 @@ export type RoomStreamsFlags = Command.Command.ParseConfig<typeof roomStreams>
 
 const needsServer = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, " +
   "ZEGO_IS_TEST), as for dispatch, and are required: a stream is only known to a running server (ZEGOCLOUD, or " +
-  "zego-rtmp emulator, which prints the variables to set)."
+  Invocation.command("emulator") + ", which prints the variables to set)."
 
 /**
  * A command that sends one server action: the action (whose row says what it does), the command's flags, and the
@@ -283,7 +285,7 @@ export const groupDescriptions: Record<ActionGroup, string> = {
   relay: describeGroup(
     "relay",
     "Restream a stream to a CDN (YouTube, Twitch, any RTMP ingest)",
-    "ZEGOCLOUD reports no relay state: zego-rtmp stream state tells whether the stream itself is live."
+    `ZEGOCLOUD reports no relay state: ${Invocation.command("stream state")} tells whether the stream itself is live.`
   )
 }
 

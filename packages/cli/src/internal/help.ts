@@ -4,6 +4,7 @@
  * starts with the command a user types (`$ zego-rtmp stream state …`, not `$ state …`).
  */
 import * as Ansi from "./ansi.js"
+import * as Invocation from "./invocation.js"
 
 /** The parser's lines that say only which type a flag's value has. */
 const GENERIC = new Set(["A user-defined piece of text.", "A true or false value."])
@@ -25,11 +26,15 @@ export const tidy = (text: string, command: string | undefined): string => {
   return out.join("\n")
 }
 
-/** A usage line `$ last-word …` rewritten as `$ zego-rtmp the command path …`. */
+/** A usage line `$ last-word …` rewritten as `$ <how zego-rtmp was started> the command path …`. */
 const usage = (line: string, plain: string, command: string | undefined): string => {
   const rest = plain.slice(2)
-  if (rest === "zego-rtmp" || rest.startsWith("zego-rtmp ")) return line
+  if (rest === "zego-rtmp" || rest.startsWith("zego-rtmp ")) {
+    return Invocation.invocation() === "zego-rtmp"
+      ? line
+      : `$ ${Invocation.invocation()}${rest.slice("zego-rtmp".length)}`
+  }
   const path = command?.split(" ") ?? []
   const parents = path.slice(0, -1)
-  return ["$ zego-rtmp", ...parents, rest].join(" ")
+  return ["$", Invocation.invocation(), ...parents, rest].join(" ")
 }

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { MissingCredentialsError } from "../CliError.js"
 import * as CommandFlags from "./flags.js"
+import * as Invocation from "./invocation.js"
 
 /** Where to send: the embedded emulator, or a server with the user's credentials. */
 export type Target =
@@ -45,7 +46,7 @@ export type WithoutCredentials =
   | { readonly _tag: "embedded" }
   | { readonly _tag: "server"; readonly command: string }
 
-const useEmulator = "start zego-rtmp emulator and set the ZEGO_* variables it prints"
+const useEmulator = `start ${Invocation.command("emulator")} and set the ZEGO_* variables it prints`
 
 /**
  * Chooses the target from the flags and the `ZEGO_*` environment (flags win). No credentials at all: the embedded
@@ -68,7 +69,8 @@ export const resolve = (
       if (!embedded) {
         return yield* new MissingCredentialsError({
           missing: ["ZEGO_APP_ID", "ZEGO_SERVER_SECRET"],
-          because: `zego-rtmp ${withoutCredentials.command} acts on a stream a running server knows (an emulator ` +
+          because:
+            `${Invocation.command(withoutCredentials.command)} acts on a stream a running server knows (an emulator ` +
             "started for this command alone would know none)",
           otherwise: useEmulator
         })
