@@ -244,7 +244,8 @@ export const rooms = (
 ): ReadonlyArray<string> => [...new Set([...(fromFile ?? demoRooms), ...flags])]
 
 /**
- * The banner's line about the rooms (escaped: a room id from a file or a flag is outside text).
+ * The banner's line about the rooms (escaped: a room id from a file or a flag is outside text), naming the command as
+ * it runs where the banner is printed (`zego-rtmp` after a global install).
  *
  * @example
  * ```ts
@@ -260,7 +261,7 @@ export const rooms = (
  * @category output
  */
 export const roomsLine = (roomIds: ReadonlyArray<string>): string =>
-  `# Rooms (for zego-rtmp room announce; --room ID adds one): ${
+  `# Rooms (for ${Invocation.command("room announce")}; --room ID adds one): ${
     roomIds.length === 0 ? "none" : Untrusted.escapeText(roomIds.join(", "))
   }`
 
