@@ -7,6 +7,8 @@ export default defineConfig({
     // Many suites wait on real time (the 40-per-second quota, timeouts, child processes) rather than on the
     // CPU, so more test files run at once than the default (cores - 1, one file at a time on two cores).
     maxWorkers: 4,
-    minWorkers: 1
+    minWorkers: 1,
+    // The last lines name what failed (scripts/verdict-reporter.ts), below the default reporter's summary.
+    reporters: ["default", "./scripts/verdict-reporter.ts"]
   }
 })
