@@ -22,6 +22,7 @@ import type * as EmulatorCommand from "./EmulatorCommand.js"
 import * as Argv from "./internal/argv.js"
 import * as CommandFlags from "./internal/flags.js"
 import * as Help from "./internal/help.js"
+import * as Suggest from "./internal/suggest.js"
 import type * as RelayCommand from "./RelayCommand.js"
 import type * as RoomCommand from "./RoomCommand.js"
 import type * as StreamCommand from "./StreamCommand.js"
@@ -220,7 +221,10 @@ export const run = (
     onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
     onRight: (rewritten) =>
       cli(rewritten.includes("--wizard"))([...argv.slice(0, 2), ...rewritten]).pipe(
-        tidyHelp(CommandFlags.commandOf(args))
+        tidyHelp(CommandFlags.commandOf(args)),
+        Effect.mapError((error) =>
+          ValidationError.isValidationError(error) ? Suggest.withSuggestion(error, args) : error
+        )
       )
   })
 }
