@@ -12,6 +12,7 @@ import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
+import type * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
@@ -21,6 +22,7 @@ import type * as EmulatorCommand from "./EmulatorCommand.js"
 import * as Argv from "./internal/argv.js"
 import * as CommandFlags from "./internal/flags.js"
 import * as Help from "./internal/help.js"
+import * as Suggest from "./internal/suggest.js"
 import type * as RelayCommand from "./RelayCommand.js"
 import type * as RoomCommand from "./RoomCommand.js"
 import type * as StreamCommand from "./StreamCommand.js"
@@ -55,29 +57,38 @@ export const name = "zego-rtmp"
  */
 export const version = "0.1.0"
 
+/**
+ * The command tree's flags are parsed as they are given, or, with `wizard`, asked as `--wizard` asks them
+ * ({@link CommandFlags.wizardFlags}): choices as choices, yes/no flags defaulting to no.
+ */
+const flagsFor = <Config extends Record<string, Options.Options<unknown>>>(config: Config, wizard: boolean): Config =>
+  wizard ? CommandFlags.wizardFlags(config) : config
+
 /** `zego-rtmp dispatch`, its handler loaded when it runs. */
-const dispatch: Command.Command<
+const dispatch = (wizard: boolean): Command.Command<
   "dispatch",
   never,
   DispatchCommand.DispatchCommandError,
   DispatchCommand.Flags
-> = Command.make(
-  "dispatch",
-  CommandFlags.dispatch,
-  (flags) => Effect.flatMap(Effect.promise(() => import("./DispatchCommand.js")), (module) => module.handler(flags))
-).pipe(Command.withDescription(CommandFlags.dispatchDescription))
+> =>
+  Command.make(
+    "dispatch",
+    flagsFor(CommandFlags.dispatch, wizard),
+    (flags) => Effect.flatMap(Effect.promise(() => import("./DispatchCommand.js")), (module) => module.handler(flags))
+  ).pipe(Command.withDescription(CommandFlags.dispatchDescription))
 
 /** `zego-rtmp emulator`, its handler loaded when it runs. */
-const emulator: Command.Command<
+const emulator = (wizard: boolean): Command.Command<
   "emulator",
   FileSystem.FileSystem,
   EmulatorCommand.EmulatorCommandError,
   EmulatorCommand.Flags
-> = Command.make(
-  "emulator",
-  CommandFlags.emulator,
-  (flags) => Effect.flatMap(Effect.promise(() => import("./EmulatorCommand.js")), (module) => module.handler(flags))
-).pipe(Command.withDescription(CommandFlags.emulatorDescription))
+> =>
+  Command.make(
+    "emulator",
+    flagsFor(CommandFlags.emulator, wizard),
+    (flags) => Effect.flatMap(Effect.promise(() => import("./EmulatorCommand.js")), (module) => module.handler(flags))
+  ).pipe(Command.withDescription(CommandFlags.emulatorDescription))
 
 /**
  * What a group's handler module must export: for each of the group's rows, the function its `handler` names, taking
@@ -106,7 +117,8 @@ type HandlerError<Rows extends Record<string, CommandFlags.ActionCommand>, Modul
  */
 const actionGroup = <Group extends CommandFlags.ActionGroup, Module extends Handlers<Rows<Group>>>(
   group: Group,
-  load: () => Promise<Module>
+  load: () => Promise<Module>,
+  wizard: boolean
 ) => {
   const rows: Record<string, CommandFlags.ActionCommand> = CommandFlags.actionCommands[group]
   // A row's flags are those its handler takes: `Handlers` checked that against the rows' own types.
@@ -117,7 +129,7 @@ const actionGroup = <Group extends CommandFlags.ActionGroup, Module extends Hand
   const [first, ...rest] = Object.entries(rows).map(([name, row]) =>
     Command.make(
       name,
-      row.flags,
+      flagsFor(row.flags as Record<string, Options.Options<unknown>>, wizard),
       (flags) => Effect.flatMap(Effect.promise(load), (module) => (module[row.handler as keyof Module] as Run)(flags))
     ).pipe(Command.withDescription(CommandFlags.describeAction(row.action)))
   )
@@ -128,21 +140,22 @@ const actionGroup = <Group extends CommandFlags.ActionGroup, Module extends Hand
 }
 
 /** `zego-rtmp stream state|forbid|resume`. */
-const stream = actionGroup("stream", () => import("./StreamCommand.js"))
+const stream = (wizard: boolean) => actionGroup("stream", () => import("./StreamCommand.js"), wizard)
 
 /** `zego-rtmp room announce|withdraw|streams`. */
-const room = actionGroup("room", () => import("./RoomCommand.js"))
+const room = (wizard: boolean) => actionGroup("room", () => import("./RoomCommand.js"), wizard)
 
 /** `zego-rtmp relay start|stop|clear`. */
-const relay = actionGroup("relay", () => import("./RelayCommand.js"))
+const relay = (wizard: boolean) => actionGroup("relay", () => import("./RelayCommand.js"), wizard)
 
 /** The root command: on its own it prints the help. */
-const command = Command.make(name).pipe(
-  Command.withDescription(
-    "ZEGOCLOUD RTMP dispatch and stream control from the command line, and a local emulator of the API."
-  ),
-  Command.withSubcommands([dispatch, emulator, stream, room, relay])
-)
+const command = (wizard: boolean) =>
+  Command.make(name).pipe(
+    Command.withDescription(
+      "ZEGOCLOUD RTMP dispatch and stream control from the command line, and a local emulator of the API."
+    ),
+    Command.withSubcommands([dispatch(wizard), emulator(wizard), stream(wizard), room(wizard), relay(wizard)])
+  )
 
 /**
  * The exit statuses, at the end of every `--help` (the numbers are `CliError`'s, which this module does not load:
@@ -158,7 +171,8 @@ const exitStatuses = HelpDoc.sequence(
   ])
 )
 
-const cli = Command.run(command, { name, version, footer: exitStatuses })
+/** The tool on a command line; with `wizard`, its flags as `--wizard` asks them. */
+const cli = (wizard: boolean) => Command.run(command(wizard), { name, version, footer: exitStatuses })
 
 /** Tidies the help the run prints ({@link Help.tidy}) for the subcommand `path`. */
 const tidyHelp = (path: string | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -205,6 +219,12 @@ export const run = (
   const prepared = Argv.prepare(args, { stdinIsTerminal: options.stdinIsTerminal ?? process.stdin.isTTY === true })
   return Either.match(prepared, {
     onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
-    onRight: (rewritten) => cli([...argv.slice(0, 2), ...rewritten]).pipe(tidyHelp(CommandFlags.commandOf(args)))
+    onRight: (rewritten) =>
+      cli(rewritten.includes("--wizard"))([...argv.slice(0, 2), ...rewritten]).pipe(
+        tidyHelp(CommandFlags.commandOf(args)),
+        Effect.mapError((error) =>
+          ValidationError.isValidationError(error) ? Suggest.withSuggestion(error, args) : error
+        )
+      )
   })
 }

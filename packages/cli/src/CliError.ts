@@ -401,7 +401,8 @@ export const describe = (error: unknown, command?: string): string => safeLine(d
 const describeRaw = (error: unknown, command: string | undefined): string => {
   if (ValidationError.isValidationError(error)) {
     const text = oneLine(HelpDoc.toAnsiText(error.error)).replace(/\.$/, "") || error._tag
-    return `ValidationError (${error._tag}): ${text}. ${help(command)}`
+    // A question ("Did you mean '--type'?") ends its sentence already.
+    return `ValidationError (${error._tag}): ${text}${/[?!]$/.test(text) ? "" : "."} ${help(command)}`
   }
   if (ConfigError.isConfigError(error)) {
     return `ConfigError: ${oneLine(describeConfigError(error)).replace(/\.$/, "")}. ${settingsHint}`

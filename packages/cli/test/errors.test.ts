@@ -67,6 +67,22 @@ describe.concurrent("invalid input: exit status 2, one line, nothing started", (
       assertFailed(yield* runInProcess(push("demo", "extra")), 2, /^ValidationError .*'extra'/)
     }))
 
+  it.live("a misspelt flag or command is answered with the nearest one, in one sentence", () =>
+    Effect.gen(function*() {
+      for (
+        const [args, suggestion] of [
+          [["dispatch", "--tpye", "push", "--stream-id", "demo"], "'--type'"],
+          [["dispatch", "--type", "push", "--stream-id", "demo", "--jsn"], "'--json'"],
+          [["dispach", "--type", "push"], "'dispatch'"]
+        ] as const
+      ) {
+        const result = yield* runInProcess(args)
+        const line = assertFailed(result, 2, /^ValidationError/)
+        assert.include(line, `Did you mean ${suggestion}? See`)
+        assert.notInclude(line, "?.")
+      }
+    }))
+
   it.live("--base-url without credentials names the variables to set", () =>
     Effect.gen(function*() {
       const result = yield* runInProcess(push("demo", "--base-url", "https://rtc-api.zego.im"))

@@ -12,29 +12,69 @@ import * as Invocation from "./invocation.js"
 export const REGIONS = ["unified", "sha", "hkg", "fra", "lax", "bom", "sgp"] as const
 
 /**
- * A flag that takes one of `values`, shown as `--name a | b | c`. Not `Options.choice`: its error ("Expected one of
- * the following cases: …") does not say which flag it is about.
+ * What `--wizard` asks for each flag that it would otherwise ask badly, by the flag's parsing `Options`: a choice
+ * list for a flag of {@link choice} (its parser is text to @effect/cli), and "use the default (false)?" for a flag of
+ * {@link flag} (@effect/cli's own yes/no question starts at yes, the value of a bare `--v1`).
  */
-const choice = <const Values extends readonly [string, ...Array<string>]>(name: string, values: Values) =>
-  Options.text(name).pipe(
-    Options.withSchema(
-      Schema.Literal(...values).annotations({
-        // `override`: one line for the flag, not one per value it is not.
-        message: (issue) => ({
-          message: `--${name} must be one of ${values.join(", ")}, not ${
-            JSON.stringify(String(issue.actual).slice(0, 40))
-          }`,
-          override: true
+const forWizard = new WeakMap<object, Options.Options<unknown>>()
+
+/** `option`, with `wizard` as what `--wizard` asks for it. */
+const withWizard = <A>(option: Options.Options<A>, wizard: Options.Options<A>): Options.Options<A> => {
+  forWizard.set(option, wizard)
+  return option
+}
+
+/**
+ * A flag that takes one of `values`, shown as `--name a | b | c`. Not `Options.choice`: its error ("Expected one of
+ * the following cases: …") does not say which flag it is about. `--wizard` asks it as a choice all the same.
+ */
+const choice = <const Values extends readonly [string, ...Array<string>]>(
+  name: string,
+  values: Values,
+  description: string
+): Options.Options<Values[number]> =>
+  withWizard(
+    Options.text(name).pipe(
+      Options.withSchema(
+        Schema.Literal(...values).annotations({
+          // `override`: one line for the flag, not one per value it is not.
+          message: (issue) => ({
+            message: `--${name} must be one of ${values.join(", ")}, not ${
+              JSON.stringify(String(issue.actual).slice(0, 40))
+            }`,
+            override: true
+          })
         })
-      })
+      ),
+      Options.withPseudoName(values.join(" | ")),
+      Options.withDescription(description)
     ),
-    Options.withPseudoName(values.join(" | "))
+    Options.choice(name, values).pipe(Options.withDescription(description))
   )
+
+/** A yes/no flag, false unless given; `--wizard` offers its default (false) first. */
+const flag = (name: string, description: string): Options.Options<boolean> =>
+  withWizard(
+    Options.boolean(name).pipe(Options.withDescription(description)),
+    Options.choice(name, ["true", "false"]).pipe(
+      Options.map((value) => value === "true"),
+      Options.withDescription(description),
+      Options.withDefault(false)
+    )
+  )
+
+/** `config`'s flags as `--wizard` asks them (see {@link forWizard}). */
+export const wizardFlags = <Config extends Record<string, Options.Options<unknown>>>(config: Config): Config =>
+  Object.fromEntries(
+    Object.entries(config).map(([key, option]) => [key, forWizard.get(option) ?? option])
+  ) as Config
 
 /** The flags of `zego-rtmp dispatch`. */
 export const dispatch = {
-  type: choice("type", ["push", "pull", "publish"]).pipe(
-    Options.withDescription("The node to get: push for a publish node (publish is an alias), pull for a pull node.")
+  type: choice(
+    "type",
+    ["push", "pull", "publish"],
+    "The node to get: push for a publish node (publish is an alias), pull for a pull node."
   ),
   streamId: Options.text("stream-id").pipe(
     Options.withPseudoName("ID"),
@@ -52,16 +92,13 @@ export const dispatch = {
     Options.withDescription("A non-negative Int64 for reconciliation. Default: a millisecond timestamp."),
     Options.optional
   ),
-  v1: Options.boolean("v1").pipe(
-    Options.withDescription("Call the older RTMPDispatch, which answers host:port addresses instead of RTMP URLs.")
-  ),
-  json: Options.boolean("json").pipe(
-    Options.withDescription("Print one JSON document (request id and, per node, URL, host, port, app, OBS fields).")
-  ),
-  region: choice("region", REGIONS).pipe(
-    Options.withDescription("The ZEGOCLOUD API region (default ZEGO_REGION, else unified). Needs credentials."),
-    Options.optional
-  ),
+  v1: flag("v1", "Call the older RTMPDispatch, which answers host:port addresses instead of RTMP URLs."),
+  json: flag("json", "Print one JSON document (request id and, per node, URL, host, port, app, OBS fields)."),
+  region: choice(
+    "region",
+    REGIONS,
+    "The ZEGOCLOUD API region (default ZEGO_REGION, else unified). Needs credentials."
+  ).pipe(Options.optional),
   baseUrl: Options.text("base-url").pipe(
     Options.withPseudoName("URL"),
     Options.withDescription(
@@ -69,9 +106,7 @@ export const dispatch = {
     ),
     Options.optional
   ),
-  testEnv: Options.boolean("test-env").pipe(
-    Options.withDescription("Use the app's test environment (IsTest=true), as ZEGO_IS_TEST=true does.")
-  )
+  testEnv: flag("test-env", "Use the app's test environment (IsTest=true), as ZEGO_IS_TEST=true does.")
 } as const
 
 /** The parsed flags of `zego-rtmp dispatch`. */
@@ -127,12 +162,11 @@ export const emulator = {
     ),
     Options.repeated
   ),
-  mediaNode: Options.boolean("media-node").pipe(
-    Options.withDescription(
-      "Also run a local RTMP media node: nginx with its RTMP module (Debian packages nginx and libnginx-mod-rtmp) " +
-        "on a free port of 127.0.0.1, application live. The node pools point at it (instead of the config file's), " +
-        "and it lets publish only the streams dispatched for push within the publish window (2 hours by default)."
-    )
+  mediaNode: flag(
+    "media-node",
+    "Also run a local RTMP media node: nginx with its RTMP module (Debian packages nginx and libnginx-mod-rtmp) " +
+      "on a free port of 127.0.0.1, application live. The node pools point at it (instead of the config file's), " +
+      "and it lets publish only the streams dispatched for push within the publish window (2 hours by default)."
   )
 } as const
 
@@ -152,9 +186,7 @@ const server = { region: dispatch.region, baseUrl: dispatch.baseUrl, testEnv: di
 /** The flags of `zego-rtmp stream state|forbid|resume`. */
 export const stream = {
   streamId: dispatch.streamId,
-  json: Options.boolean("json").pipe(
-    Options.withDescription("Print one JSON document (request id, action, stream id, state and its times).")
-  ),
+  json: flag("json", "Print one JSON document (request id, action, stream id, state and its times)."),
   ...server
 } as const
 
@@ -164,9 +196,7 @@ export type StreamFlags = Command.Command.ParseConfig<typeof stream>
 /** The flags of `zego-rtmp relay clear`. */
 export const relayClear = {
   streamId: dispatch.streamId,
-  json: Options.boolean("json").pipe(
-    Options.withDescription("Print one JSON document (request id, action, stream id and, for start and stop, CDN URL).")
-  ),
+  json: flag("json", "Print one JSON document (request id, action, stream id and, for start and stop, CDN URL)."),
   ...server
 } as const
 
@@ -198,9 +228,7 @@ export const roomWithdraw = {
   streamId: dispatch.streamId,
   userId: optionalText("user-id", "ID", "The user the stream is announced as. Default: Server-Administrator."),
   userName: optionalText("user-name", "NAME", "That user's name. Default: none."),
-  json: Options.boolean("json").pipe(
-    Options.withDescription("Print one JSON document (request id, action, room id, stream id).")
-  ),
+  json: flag("json", "Print one JSON document (request id, action, room id, stream id)."),
   ...server
 } as const
 
@@ -220,10 +248,9 @@ export type RoomAnnounceFlags = Command.Command.ParseConfig<typeof roomAnnounce>
 /** The flags of `zego-rtmp room streams`. */
 export const roomStreams = {
   roomId,
-  json: Options.boolean("json").pipe(
-    Options.withDescription(
-      "Print one JSON document (request id, action, room id and, per stream, its id, user, creation time, number)."
-    )
+  json: flag(
+    "json",
+    "Print one JSON document (request id, action, room id and, per stream, its id, user, creation time, number)."
   ),
   ...server
 } as const

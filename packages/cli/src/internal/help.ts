@@ -23,7 +23,9 @@ export const tidy = (text: string, command: string | undefined): string => {
     }
     out.push(plain.startsWith("$ ") ? usage(line, plain, command) : line)
   }
-  return out.join("\n")
+  // @effect/cli ends a paragraph (the version is one) with a line break, and `console.log` adds its own: one blank
+  // line too many.
+  return out.join("\n").replace(/\n+$/, "")
 }
 
 /** A usage line `$ last-word …` rewritten as `$ <how zego-rtmp was started> the command path …`. */

@@ -9,6 +9,7 @@
  * captured. The environment is `env` alone (a `ConfigProvider`), whatever `ZEGO_*` variables the test process has.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as Terminal from "@effect/platform/Terminal"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -28,15 +29,20 @@ export interface InProcessResult {
   readonly console: string
 }
 
-/** Runs `zego-rtmp args…` in this process, with only `env` as its environment. */
+/**
+ * Runs `zego-rtmp args…` in this process, with only `env` as its environment; with `terminal`, stdin is that terminal
+ * (for `--wizard`), else none.
+ */
 export const runInProcess = (
   args: ReadonlyArray<string>,
-  env: Record<string, string> = {}
+  env: Record<string, string> = {},
+  terminal?: Terminal.Terminal
 ): Effect.Effect<InProcessResult> => {
   const command = CommandFlags.commandOf(args)
   const logged: Array<string> = []
-  // stdin is never a terminal here: `--wizard` would otherwise wait for answers in a test run from one.
-  return Cli.run(["node", Cli.name, ...args], { stdinIsTerminal: false }).pipe(
+  // stdin is a terminal only when the test gives one: `--wizard` would otherwise wait for answers in a test run from one.
+  return Cli.run(["node", Cli.name, ...args], { stdinIsTerminal: terminal !== undefined }).pipe(
+    (effect) => terminal === undefined ? effect : Effect.provideService(effect, Terminal.Terminal, terminal),
     (effect) =>
       Effect.consoleWith((console) =>
         Effect.withConsole(effect, {
