@@ -8,6 +8,8 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -40,4 +42,22 @@ const App = Server.pipe(
   Layer.provide(NodeZego.layer) // ZEGO_APP_ID, ZEGO_SERVER_SECRET, …
 )
 
-NodeRuntime.runMain(Layer.launch(App))
+// A failure in one line: the error's message, or the variables that are not set (a secret's value is never shown).
+const describe = (error: ConfigError.ConfigError | { readonly message: string; readonly cause?: unknown }): string => {
+  if (!ConfigError.isConfigError(error)) return error.message || String(error.cause) // (a port in use has only a cause)
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return `${describe(error.left)}; ${describe(error.right)}`
+    case "MissingData":
+      return `${error.path.join("_")} is not set`
+    default:
+      return `${error.path.join("_")}: ${error.message}`
+  }
+}
+
+Layer.launch(App).pipe(
+  Effect.tapError((error) => Console.error(describe(error))), // then exit code 1
+  Effect.tapDefect((cause) => Effect.logError(cause)),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)
