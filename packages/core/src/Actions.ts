@@ -133,12 +133,20 @@ const invalidCdnUrl = { error: "InvalidCdnUrlError", retryable: false, meaning: 
 // The room signalling table's codes that `AddStream` and `DeleteStream` share: the room must exist (104, 5024 and
 // 50001 are one check, the table says), and its two "too frequent" codes, for all rooms of the AppId and for one room.
 const roomNotFound = { error: "RoomNotFoundError", retryable: false, meaning: "the room does not exist" } as const
-const roomCodes = {
-  104: roomNotFound,
-  5024: roomNotFound,
-  50001: roomNotFound,
+/** The room signalling table's "too frequent" codes: for all rooms of the AppId, and for one room. */
+const roomRateCodes = {
   206: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the AppId" },
   207: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the room" }
+} as const
+
+const roomCodes = { 104: roomNotFound, 5024: roomNotFound, 50001: roomNotFound, ...roomRateCodes } as const
+
+/** Who announces or withdraws a stream in a room. */
+const announcementParameters = {
+  RoomId: { required: true },
+  UserId: { required: true },
+  StreamId: { required: true, maxBytes: 256 },
+  UserName: { required: false }
 } as const
 
 /**
@@ -205,10 +213,7 @@ export const table = {
   AddStream: {
     summary: "Announce a stream in a room, for the room's users to play",
     parameters: {
-      RoomId: { required: true },
-      UserId: { required: true },
-      StreamId: { required: true, maxBytes: 256 },
-      UserName: { required: false },
+      ...announcementParameters,
       StreamTitle: { required: false, maxBytes: 127 },
       ExtraInfo: { required: false, maxBytes: 1024 },
       CensorFlag: { required: false }
@@ -225,12 +230,7 @@ export const table = {
   },
   DeleteStream: {
     summary: "Withdraw a stream from a room",
-    parameters: {
-      RoomId: { required: true },
-      UserId: { required: true },
-      StreamId: { required: true, maxBytes: 256 },
-      UserName: { required: false }
-    },
+    parameters: announcementParameters,
     sequence: false,
     limit: { production: 10, test: 1 },
     budget: "DeleteStream",
@@ -251,9 +251,7 @@ export const table = {
     perKey: { parameter: "RoomId", limit: 1, windowSeconds: 10 },
     codes: {
       154: { error: "StreamListFailedError", retryable: true, meaning: "failed to get the list" },
-      // The room signalling table's "too frequent" codes: for all rooms of the AppId, and for one room.
-      206: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the AppId" },
-      207: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the room" }
+      ...roomRateCodes
     },
     answers: []
   },
