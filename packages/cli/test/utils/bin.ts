@@ -4,12 +4,14 @@
  */
 import { Emulator } from "@effect-zego/emulator"
 import type { EmulatorError } from "@effect-zego/emulator"
+import { assert } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
@@ -143,3 +145,18 @@ export const emulatorLayer = (
   options: Emulator.Options
 ): Layer.Layer<Emulator.Emulator, EmulatorError.EmulatorError> =>
   Emulator.layer(options).pipe(Layer.locally(FiberRef.currentMinimumLogLevel, LogLevel.Warning))
+
+/** The variables that point the bin at `emulator`, with `app`'s credentials. */
+export const credentialsFor = (emulator: Emulator.Service, app: Emulator.AppConfig): Record<string, string> => ({
+  ZEGO_APP_ID: String(app.appId),
+  ZEGO_SERVER_SECRET: Redacted.value(app.serverSecret),
+  ZEGO_BASE_URL: emulator.baseUrl
+})
+
+/** Runs `zego-rtmp args…` with `env`, asserting that it succeeds, says nothing on stderr and leaks no `secret`. */
+export const runOk = (args: ReadonlyArray<string>, env: Record<string, string>, secret: string) =>
+  Effect.tap(run(args, { env }), (result) => {
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.strictEqual(result.stderr, "")
+    assert.isFalse(leaks(result.stdout, secret))
+  })
