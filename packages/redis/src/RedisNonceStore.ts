@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { CallbackError, CallbackNonceStore, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
+import { CallbackError, CallbackNonceStore, ServerApi, Untrusted, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -90,7 +90,7 @@ export const make = (
     yield* validateUrl(options.url)
     const { commandTimeout: timeout, connectTimeout } = yield* validateTimeouts(options)
     const pendingMillis = Duration.toMillis(
-      yield* RtmpDispatch.boundedDuration(
+      yield* ServerApi.boundedDuration(
         "pendingTimeout",
         options.pendingTimeout ?? CallbackNonceStore.DEFAULT_PENDING_TIMEOUT
       )

@@ -31,7 +31,7 @@
  *
  * @since 0.1.0
  */
-import { RateLimit, RtmpDispatch, ZegoError } from "@effect-zego/core"
+import { RateLimit, ServerApi, ZegoError } from "@effect-zego/core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -192,7 +192,7 @@ export const make = (
     yield* validateUrl(options.url)
     const { commandTimeout: timeout, connectTimeout } = yield* validateTimeouts(options)
     const retryMillis = Duration.toMillis(
-      yield* RtmpDispatch.boundedDuration("retryInterval", options.retryInterval ?? "1 second")
+      yield* ServerApi.boundedDuration("retryInterval", options.retryInterval ?? "1 second")
     )
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
     // Background work (releases, removals, renewals) ends with the store.

@@ -1,5 +1,5 @@
 /** The Redis connection both services open: checked URL and timeouts, fail-fast client, closed with the scope. */
-import { RtmpDispatch, ZegoError } from "@effect-zego/core"
+import { ServerApi, ZegoError } from "@effect-zego/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -31,8 +31,8 @@ export const validateTimeouts = (options: {
   ZegoError.InvalidRequestError
 > =>
   Either.all({
-    commandTimeout: RtmpDispatch.boundedDuration("commandTimeout", options.commandTimeout ?? "500 millis"),
-    connectTimeout: RtmpDispatch.boundedDuration("connectTimeout", options.connectTimeout ?? "3 seconds")
+    commandTimeout: ServerApi.boundedDuration("commandTimeout", options.commandTimeout ?? "500 millis"),
+    connectTimeout: ServerApi.boundedDuration("connectTimeout", options.connectTimeout ?? "3 seconds")
   })
 
 /**
