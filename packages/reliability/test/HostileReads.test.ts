@@ -15,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import { createServer } from "node:http"
+import { createServer, type Server } from "node:http"
 import { figures, held, observe, save } from "./figures.js"
 
 afterAll(() => save("hostile-reads"))
@@ -26,10 +26,23 @@ const CALLBACK_SECRET = Redacted.make("hostile-reads-callback-secret")
 /** Describes of `ghost-…` ids wait 30 s: longer than the client's 5 s time limit, so each holds its budget token. */
 const ghostsHang = { fault: Fault.delay("30 seconds"), action: "DescribeRTCStreamState", streamId: "^ghost-" } as const
 
+/** The Node servers `stack` made, to count the connections they still hold. */
+const servers: Array<Server> = []
+
+/** How many connections the servers still hold: 0 once they have seen every reader hang up. */
+const openConnections = Effect.forEach(servers, (server) =>
+  Effect.async<number>((resume) => {
+    server.getConnections((error, count) => resume(Effect.succeed(error ? 0 : count)))
+  })).pipe(Effect.map((counts) => counts.reduce((a, b) => a + b, 0)))
+
 /** The router on a free port of 127.0.0.1, over the tracker and the node layer against the emulator at `zegoUrl`. */
 const stack = (zegoUrl: string, tracker?: StreamTracker.Options) =>
   HttpServer.serve(Endpoints.router({ authorize: () => Effect.succeed(Option.none()) })).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
+    Layer.provideMerge(NodeHttpServer.layer(() => {
+      const server = createServer()
+      servers.push(server)
+      return server
+    }, { host: "127.0.0.1", port: 0 })),
     Layer.provideMerge(
       Layer.mergeAll(StreamTracker.layer(tracker), CallbackReceiver.layer({ secret: CALLBACK_SECRET }))
     ),
@@ -123,7 +136,10 @@ describe("hostile readers of GET /streams/:streamId", () => {
         // The budget's 40 tokens are taken by the first describes; the other readers wait in line behind them.
         assert.isTrue(yield* eventually(Effect.map(describesOf(emulator, "ghost-"), (n) => n >= 40), 30_000))
         hangUp.abort()
-        // Once the server has seen them go: the count stays put for 2 s, longer than a freed token takes to return.
+        // Until the server has seen every reader go, their re-checks rightly go on (at 40 a second): wait for that
+        // first, however slow a busy machine makes it.
+        assert.isTrue(yield* eventually(Effect.map(openConnections, (n) => n === 0), 30_000), "readers still connected")
+        // Then the count stays put for 2 s, longer than a freed token takes to return.
         const settled = yield* settledCount(describesOf(emulator, "ghost-"), 30_000)
         assert.isTrue(Option.isSome(settled), "describes went on being sent after the readers left")
         const sent = Option.getOrElse(settled, () => 0)
