@@ -2,8 +2,8 @@
  * Every server action the library speaks, one row each: its parameters, whether it takes a `Sequence`, its rate
  * limits and budget, its own return codes and what each means. The rest is derived from this table: the `Action`
  * literal, the code → error mapping and the rate hint of `ZegoError`, each declaration's limits and answers, the
- * mock's parameter checks, the emulator's action list and limits, and the CLI's help. A new action is a row here,
- * its service method, its emulator handler and its CLI command.
+ * mock's parameter checks, the emulator's action list, limits and messages of its codes, and the CLI's help. A new
+ * action is a row here, its service method, its emulator handler and its CLI command.
  *
  * @since 0.1.0
  */
