@@ -1,9 +1,10 @@
 /**
  * Every server action the library speaks, one row each: its parameters, whether it takes a `Sequence`, its rate
- * limits and budget, its own return codes and what each means. The rest is derived from this table: the `Action`
- * literal, the code → error mapping and the rate hint of `ZegoError`, each declaration's limits and answers, the
- * mock's parameter checks, the emulator's action list, limits and messages of its codes, and the CLI's help. A new
- * action is a row here, its service method, its emulator handler and its CLI command.
+ * limits and budget, its own return codes and what each means, and the `Data` of a plain success. The rest is
+ * derived from this table: the `Action` literal, the code → error mapping and the rate hint of `ZegoError`, each
+ * declaration's limits and answers, the mock's parameter checks and default answers, the emulator's action list,
+ * limits and messages of its codes, and the CLI's help. A new action is a row here, its service method, its emulator
+ * handler and its CLI command.
  *
  * @since 0.1.0
  */
@@ -81,6 +82,13 @@ export interface Row {
    * beside the AppId's: the same in both environments.
    */
   readonly perKey?: PerKey | undefined
+  /**
+   * The `Data` of a plain success, from the request's query parameters and when it arrived (in milliseconds):
+   * what `ZegoMock` answers unless told otherwise. Absent: a success without `Data` (an action that only acts).
+   */
+  readonly sampleData?:
+    | ((request: { readonly params: Readonly<Record<string, string>>; readonly receivedAt: number }) => unknown)
+    | undefined
 }
 
 /**
@@ -172,7 +180,9 @@ export const table = {
     limit: { production: 40, test: 40 },
     budget: "dispatch",
     codes: dispatchCodes,
-    answers: []
+    answers: [],
+    // One node on loopback, for the stream asked for.
+    sampleData: ({ params }) => [`rtmp://127.0.0.1:1935/live/${params.StreamId ?? "stream"}`]
   },
   RTMPDispatch: {
     summary: "Get RTMP publish or pull nodes, as host:port addresses (the older action)",
@@ -181,7 +191,8 @@ export const table = {
     limit: { production: 40, test: 40 },
     budget: "dispatch",
     codes: dispatchCodes,
-    answers: []
+    answers: [],
+    sampleData: () => ["127.0.0.1:1935"]
   },
   DescribeRTCStreamState: {
     summary: "Tell whether a stream is live (active since when), closed (when), or not found",
@@ -190,7 +201,9 @@ export const table = {
     limit: { production: 40, test: 10 },
     budget: "DescribeRTCStreamState",
     codes: { 41004: { error: "StreamNotFoundError", retryable: false, meaning: "no such stream" } },
-    answers: [41006]
+    answers: [41006],
+    // Active since the request arrived.
+    sampleData: ({ receivedAt }) => ({ create_time: String(Math.floor(receivedAt / 1000)), close_time: "0" })
   },
   ForbidRTCStream: {
     summary: "Forbid a stream id: its publisher is cut off and a new publish refused until it is resumed",
@@ -253,7 +266,9 @@ export const table = {
       154: { error: "StreamListFailedError", retryable: true, meaning: "failed to get the list" },
       ...roomRateCodes
     },
-    answers: []
+    answers: [],
+    // An empty room.
+    sampleData: () => ({ StreamList: [] })
   },
   CreatCDNTransferRule: {
     summary: "Relay a stream to a CDN (an rtmp:// or rtmps:// ingest such as YouTube's or Twitch's)",
