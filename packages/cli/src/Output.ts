@@ -19,14 +19,6 @@ import * as MediaCommands from "./MediaCommands.js"
 /**
  * One node of an `RTMPDispatchV2` answer in the JSON output.
  *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const urls = (document: Output.DispatchJson): ReadonlyArray<string> =>
- *   document.nodes.flatMap((node) => "url" in node ? [(node as Output.NodeJson).url] : [])
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -42,14 +34,6 @@ export interface NodeJson {
 
 /**
  * One address of an `RTMPDispatch` (V1) answer in the JSON output.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const addresses = (document: Output.DispatchJson): ReadonlyArray<string> =>
- *   document.nodes.flatMap((node) => "address" in node ? [(node as Output.AddressJson).address] : [])
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -273,13 +257,6 @@ export const addressesText = (result: RtmpDispatch.DispatchedAddresses): string 
 /**
  * What `stream state` learnt: the service's answer, or that the server knows no such stream (41004).
  *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const result: Output.StreamStateResult = { state: "not-found", requestId: "1", streamId: "demo" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -289,13 +266,6 @@ export type StreamStateResult =
 
 /**
  * The JSON document of `zego-rtmp stream state --json`: times as ISO 8601.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const isLive = (document: Output.StreamStateJson): boolean => document.state === "active"
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -371,13 +341,6 @@ export const streamStateText = (result: StreamStateResult): string => {
 /**
  * The JSON document of `zego-rtmp stream forbid|resume --json`.
  *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const forbidden = (document: Output.ControlledJson): boolean => document.state === "forbidden"
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -436,13 +399,6 @@ export const controlledText = (action: "forbid" | "resume", result: StreamContro
 
 /**
  * The JSON document of `zego-rtmp room announce|withdraw --json`.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const where = (document: Output.RoomJson): string => `${document.streamId} in ${document.roomId}`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -504,13 +460,6 @@ export const roomText = (action: "announce" | "withdraw", result: RoomStreams.An
 
 /**
  * The JSON document of `zego-rtmp room streams --json`.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const ids = (document: Output.RoomStreamsJson): ReadonlyArray<string> => document.streams.map((s) => s.streamId)
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -589,13 +538,6 @@ export const roomStreamsText = (result: RoomStreams.StreamList): string => {
 
 /**
  * The JSON document of `zego-rtmp relay start|stop|clear --json` (`cdnUrl` for start and stop).
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const target = (document: Output.RelayJson): string => document.cdnUrl ?? "(every relay not yet started)"
- * ```
  *
  * @since 0.1.0
  * @category models

@@ -11,13 +11,6 @@
 /**
  * One parameter of an action beyond the public ones (`AppId`, `SignatureNonce`, `Timestamp`, …).
  *
- * @example
- * ```ts
- * import type { Actions } from "@effect-zego/core"
- *
- * const title: Actions.Parameter = { required: false, maxBytes: 127 }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -31,13 +24,6 @@ export interface Parameter {
  * What a return code of one action means: the error it becomes, whether the default policy retries it, and the
  * server's meaning in a few words.
  *
- * @example
- * ```ts
- * import type { Actions } from "@effect-zego/core"
- *
- * const code: Actions.Code = { error: "StreamNotFoundError", retryable: false, meaning: "no such stream" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -50,14 +36,6 @@ export interface Code {
 
 /**
  * A row of the table.
- *
- * @example
- * ```ts
- * import { Actions } from "@effect-zego/core"
- *
- * const row: Actions.Row = Actions.table.ForbidRTCStream
- * assert.deepStrictEqual(row.limit, { production: 20, test: 5 })
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -93,13 +71,6 @@ export interface Row {
 
 /**
  * A budget per value of one parameter of an action: at most `limit` calls in any `windowSeconds` for one value.
- *
- * @example
- * ```ts
- * import type { Actions } from "@effect-zego/core"
- *
- * const perRoom: Actions.PerKey = { parameter: "RoomId", limit: 1, windowSeconds: 10 }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -301,13 +272,6 @@ export const table = {
 
 /**
  * An action's name: a key of the table.
- *
- * @example
- * ```ts
- * import type { Actions } from "@effect-zego/core"
- *
- * const action: Actions.Name = "DeleteStream"
- * ```
  *
  * @since 0.1.0
  * @category models

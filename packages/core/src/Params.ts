@@ -10,13 +10,6 @@ const UINT32_MAX = 4_294_967_295
 /**
  * The largest Int64, the bound of a `Sequence`.
  *
- * @example
- * ```ts
- * import { Params } from "@effect-zego/core"
- *
- * assert.strictEqual(Params.INT64_MAX, 2n ** 63n - 1n)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -42,13 +35,6 @@ export const Action = Schema.Literal(...Actions.names).annotations({ identifier:
 /**
  * An action name.
  *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const isDispatch = (action: Params.Action): boolean => action === "RTMPDispatchV2" || action === "RTMPDispatch"
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -73,13 +59,6 @@ export const DispatchAction = Schema.Literal("RTMPDispatchV2", "RTMPDispatch").a
 })
 /**
  * A dispatch action name.
- *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const answersUrls = (action: Params.DispatchAction): boolean => action === "RTMPDispatchV2"
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -155,13 +134,6 @@ export const StreamId = Schema.String.pipe(
 export const DispatchType = Schema.Literal("push", "pull").annotations({ identifier: "DispatchType" })
 /**
  * `push` or `pull`.
- *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const verb = (type: Params.DispatchType): string => type === "push" ? "publish to" : "play from"
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -260,13 +232,6 @@ export const Sequence = Schema.Union(
 /**
  * A sequence number: a safe integer or a bigint.
  *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const next = (sequence: Params.Sequence): Params.Sequence => BigInt(sequence) + 1n
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -298,13 +263,6 @@ export const DispatchRequest = Schema.Struct({
 /**
  * A dispatch request as a caller writes it (`type` may be `publish`).
  *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const request: Params.DispatchRequest = { streamId: "room1-host", type: "pull", clientIp: "203.0.113.7" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -330,13 +288,6 @@ export const Region = Schema.Literal("unified", "sha", "hkg", "fra", "lax", "bom
 })
 /**
  * A region name.
- *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const nearest: Params.Region = "sgp"
- * ```
  *
  * @since 0.1.0
  * @category models

@@ -58,13 +58,6 @@ export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<Ro
  * Every error `announce` can fail with: the global table's, 104 / 5024 / 50001 (no such room), 123 (retried), 1012
  * (several users, one stream), and 206 / 207 (too many calls for the AppId or the room: `RateLimitedError`, retried).
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const someoneElsesStream = (error: RoomStreams.AnnounceError): boolean => error._tag === "StreamConflictError"
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -72,13 +65,6 @@ export type AnnounceError = CommonError | RoomNotFoundError | StreamUpdateFailed
 /**
  * Every error `withdraw` can fail with: the global table's, 104 / 5024 / 50001 (no such room), 124 (retried), 138 (not
  * announced), and 206 / 207 (`RateLimitedError`, retried).
- *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const alreadyGone = (error: RoomStreams.WithdrawError): boolean => error._tag === "StreamInfoNotFoundError"
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -89,13 +75,6 @@ export type WithdrawError = CommonError | RoomNotFoundError | StreamUpdateFailed
  * Every error `list` can fail with: the global table's, 154 (retried), and 206 / 207 (too many calls for the AppId or
  * the room: `RateLimitedError`, retried).
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const tryAgainLater = (error: RoomStreams.ListError): boolean => error._tag === "StreamListFailedError"
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -103,13 +82,6 @@ export type ListError = CommonError | StreamListFailedError
 
 /**
  * The server user announcing streams unless the options or the call name another.
- *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- *
- * assert.strictEqual(RoomStreams.defaultServerUserId, "Server-Administrator")
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -148,13 +120,6 @@ export const Announcement = Schema.Struct({
 /**
  * An announcement as a caller writes it.
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const announcement: RoomStreams.Announcement = { roomId: "room-1", streamId: "s1", censor: true }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -183,13 +148,6 @@ export const Withdrawal = Schema.Struct({
 /**
  * A withdrawal as a caller writes it.
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const withdrawal: RoomStreams.Withdrawal = { roomId: "room-1", streamId: "s1", userId: "host-7" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -197,13 +155,6 @@ export type Withdrawal = typeof Withdrawal.Encoded
 
 /**
  * A stream announced or withdrawn.
- *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const logLine = (announced: RoomStreams.Announced): string => `${announced.streamId} in ${announced.roomId}`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -217,14 +168,6 @@ export interface Announced {
 
 /**
  * One stream of a room's list.
- *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const line = (stream: RoomStreams.ListedStream): string =>
- *   `${stream.streamId} by ${stream.userId} since ${stream.createdAt.toISOString()}`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -243,13 +186,6 @@ export interface ListedStream {
 
 /**
  * A room's streams, as `DescribeSimpleStreamList` answered.
- *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const isEmpty = (list: RoomStreams.StreamList): boolean => list.streams.length === 0
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -333,14 +269,6 @@ export const ListRequest = Schema.Struct({ roomId: RoomId }).annotations({ ident
 /**
  * Per-call options.
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- * import * as Schedule from "effect/Schedule"
- *
- * const noRetry: RoomStreams.CallOptions<RoomStreams.AnnounceError> = { retry: Schedule.stop }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -396,19 +324,6 @@ export interface Service {
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 10/s, 1/s in test),
  * and the server user.
  *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * const options: RoomStreams.Options = {
- *   appId: 1234567890,
- *   serverSecret: Redacted.make("secret"),
- *   serverUserId: "backend",
- *   serverUserName: "Backend"
- * }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -427,13 +342,6 @@ const answer = (envelope: { readonly RequestId: string }, roomId: string, stream
 
 /**
  * `AddStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
- *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- *
- * assert.strictEqual(RoomStreams.addStream("Server-Administrator", undefined).action, "AddStream")
- * ```
  *
  * @since 0.1.0
  * @category declarations
@@ -460,13 +368,6 @@ export const addStream = (
 /**
  * `DeleteStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
  *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- *
- * assert.strictEqual(RoomStreams.deleteStream("Server-Administrator", undefined).action, "DeleteStream")
- * ```
- *
  * @since 0.1.0
  * @category declarations
  */
@@ -492,13 +393,6 @@ const readStreamList = Engine.decodeData(StreamListData)
 /**
  * `DescribeSimpleStreamList`, declared: 50 calls per second per AppId, and 1 per 10 seconds per room. `testPrefix`
  * (`zegotest-<AppId>-` in the test environment, else `""`) is taken off the stream ids it answers.
- *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- *
- * assert.strictEqual(RoomStreams.describeSimpleStreamList("").action, "DescribeSimpleStreamList")
- * ```
  *
  * @since 0.1.0
  * @category declarations
