@@ -110,7 +110,10 @@ const relayCodes = {
 const invalidCdnUrl = { error: "InvalidCdnUrlError", retryable: false, meaning: "invalid CDN address" } as const
 
 // The room signalling table's codes that `AddStream` and `DeleteStream` share: the room must exist (104, 5024 and
-// 50001 are one check, the table says), and its two "too frequent" codes, for all rooms of the AppId and for one room.
+// 50001 are one check, the table says), its two "too frequent" codes, for all rooms of the AppId and for one room,
+// and 1012 (several users operate one stream): the action pages list 1012 under `AddStream` only, but the room
+// signalling's return-code table, which every action of it answers from, lists it, and withdrawing a stream another
+// user announced is the same conflict.
 const roomNotFound = { error: "RoomNotFoundError", retryable: false, meaning: "the room does not exist" } as const
 /** The room signalling table's "too frequent" codes: for all rooms of the AppId, and for one room. */
 const roomRateCodes = {
@@ -118,7 +121,13 @@ const roomRateCodes = {
   207: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the room" }
 } as const
 
-const roomCodes = { 104: roomNotFound, 5024: roomNotFound, 50001: roomNotFound, ...roomRateCodes } as const
+const roomCodes = {
+  104: roomNotFound,
+  5024: roomNotFound,
+  50001: roomNotFound,
+  ...roomRateCodes,
+  1012: { error: "StreamConflictError", retryable: false, meaning: "several users operate one stream" }
+} as const
 
 /** Who announces or withdraws a stream in a room. */
 const announcementParameters = {
@@ -207,8 +216,7 @@ export const table = {
     budget: "AddStream",
     codes: {
       ...roomCodes,
-      123: { error: "StreamUpdateFailedError", retryable: true, meaning: "setting the stream info failed" },
-      1012: { error: "StreamConflictError", retryable: false, meaning: "several users operate one stream" }
+      123: { error: "StreamUpdateFailedError", retryable: true, meaning: "setting the stream info failed" }
     },
     answers: []
   },

@@ -64,12 +64,17 @@ export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<Ro
 export type AnnounceError = CommonError | RoomNotFoundError | StreamUpdateFailedError | StreamConflictError
 /**
  * Every error `withdraw` can fail with: the global table's, 104 / 5024 / 50001 (no such room), 124 (retried), 138 (not
- * announced), and 206 / 207 (`RateLimitedError`, retried).
+ * announced), 1012 (announced by another user), and 206 / 207 (`RateLimitedError`, retried).
  *
  * @since 0.1.0
  * @category errors
  */
-export type WithdrawError = CommonError | RoomNotFoundError | StreamUpdateFailedError | StreamInfoNotFoundError
+export type WithdrawError =
+  | CommonError
+  | RoomNotFoundError
+  | StreamUpdateFailedError
+  | StreamInfoNotFoundError
+  | StreamConflictError
 
 /**
  * Every error `list` can fail with: the global table's, 154 (retried), and 206 / 207 (too many calls for the AppId or

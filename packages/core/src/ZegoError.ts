@@ -315,7 +315,7 @@ export class RoomNotFoundError extends Schema.TaggedError<RoomNotFoundError>()("
 }
 
 /**
- * 1012 (`AddStream`): several users operate one stream.
+ * 1012 (`AddStream`, `DeleteStream`): several users operate one stream (withdrawing one another user announced, too).
  *
  * @since 0.1.0
  * @category errors
@@ -324,7 +324,7 @@ export class StreamConflictError
   extends Schema.TaggedError<StreamConflictError>()("StreamConflictError", serverFields)
 {
   override get message() {
-    return describe(this, "Another user operates this stream: announce it with one server UserId only.")
+    return describe(this, "Another user operates this stream: announce and withdraw it with one server UserId only.")
   }
 }
 

@@ -52,7 +52,7 @@ const lossyProxy = (
 
 describe("stream actions, client and emulator", () => {
   it.live(
-    "state follows a publish; forbid refuses it and resume lifts that; a room announce is recorded",
+    "state follows a publish; forbid refuses it and resume lifts that; a room announce is recorded, withdrawn by its user only",
     () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.make({ apps: [app], rooms: ["match-room"] })
@@ -83,6 +83,12 @@ describe("stream actions, client and emulator", () => {
 
         yield* rooms.announce({ roomId: "match-room", streamId: "match-42", title: "Final" })
         assert.deepStrictEqual((yield* emulator.announced).map((a) => a.streamId), ["match-42"])
+        // Another user withdrawing it: the emulator's 1012, a typed conflict rather than an unknown code.
+        const someoneElse = yield* Effect.flip(
+          rooms.withdraw({ roomId: "match-room", streamId: "match-42", userId: "host-7" })
+        )
+        assert.strictEqual(someoneElse._tag, "StreamConflictError")
+        assert.lengthOf(yield* emulator.announced, 1)
         yield* rooms.withdraw({ roomId: "match-room", streamId: "match-42" })
         assert.lengthOf(yield* emulator.announced, 0)
         const again = yield* Effect.flip(rooms.withdraw({ roomId: "match-room", streamId: "match-42" }))
