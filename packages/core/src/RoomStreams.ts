@@ -18,7 +18,7 @@ import * as Either from "effect/Either"
 import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Engine from "./internal/engine.js"
-import { ExtraInfo, RoomId, StreamId, StreamTitle, testStreamPrefix, UserId, UserName } from "./Params.js"
+import { ExtraInfo, RoomId, StreamId, StreamTitle, UserId, UserName } from "./Params.js"
 import * as ServerApi from "./ServerApi.js"
 import type {
   CommonError,
@@ -178,7 +178,10 @@ export interface Announced {
  * @category models
  */
 export interface ListedStream {
-  /** The stream id, without the `zegotest-<AppId>-` prefix in the test environment (as `announce` takes it). */
+  /**
+   * The stream id as ZEGOCLOUD knows it: with the `zegotest-<AppId>-` prefix in the test environment, as `announce`
+   * answers it and the callbacks carry it (pass it back as it is: the prefix is added once).
+   */
   readonly streamId: string
   readonly userId: string
   /** `""` when the server sends none. */
@@ -396,15 +399,13 @@ export const deleteStream = (
 const readStreamList = Engine.decodeData(StreamListData)
 
 /**
- * `DescribeSimpleStreamList`, declared: 50 calls per second per AppId, and 1 per 10 seconds per room. `testPrefix`
- * (`zegotest-<AppId>-` in the test environment, else `""`) is taken off the stream ids it answers.
+ * `DescribeSimpleStreamList`, declared: 50 calls per second per AppId, and 1 per 10 seconds per room. The stream ids
+ * it answers are kept as the server sends them.
  *
  * @since 0.1.0
  * @category declarations
  */
-export const describeSimpleStreamList = (
-  testPrefix: string
-): ServerApi.Declaration<typeof ListRequest.Type, StreamList, ListError> => ({
+export const describeSimpleStreamList: ServerApi.Declaration<typeof ListRequest.Type, StreamList, ListError> = {
   action: "DescribeSimpleStreamList",
   spanName: "RoomStreams.DescribeSimpleStreamList",
   parameters: ListRequest,
@@ -419,16 +420,14 @@ export const describeSimpleStreamList = (
       requestId: envelope.RequestId,
       roomId: request.roomId,
       streams: (data.StreamList ?? []).map((entry) => ({
-        streamId: testPrefix !== "" && entry.StreamId.startsWith(testPrefix) && entry.StreamId !== testPrefix
-          ? entry.StreamId.slice(testPrefix.length)
-          : entry.StreamId,
+        streamId: entry.StreamId,
         userId: entry.UserId,
         userName: entry.UserName ?? "",
         createdAt: new Date(entry.CreateTime),
         streamNumberId: entry.StreamNumberId
       }))
     }))
-})
+}
 
 const decodeUserId = Schema.decodeUnknownEither(UserId)
 const decodeUserName = Schema.decodeUnknownEither(Schema.UndefinedOr(UserName))
@@ -481,7 +480,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       announce: yield* engine.bind(addStream(serverUserId, serverUserName)),
       withdraw: yield* engine.bind(deleteStream(serverUserId, serverUserName)),
       list: yield* Effect.map(
-        engine.bind(describeSimpleStreamList(options.isTest === true ? testStreamPrefix(engine.appId) : "")),
+        engine.bind(describeSimpleStreamList),
         (call) => (roomId: string, callOptions?: CallOptions<ListError>) => call({ roomId }, callOptions)
       )
     })

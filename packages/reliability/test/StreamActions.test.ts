@@ -102,6 +102,26 @@ describe("stream actions, client and emulator", () => {
   )
 
   it.live(
+    "in the test environment a room's list gives the stream ids as announce answers them, each with one prefix",
+    () =>
+      Effect.gen(function*() {
+        const testApp = Emulator.demoTestApp
+        const emulator = yield* Emulator.make({ apps: [testApp], rooms: ["match-room"] })
+        const context = yield* Layer.build(NodeZego.layerOptions({ ...testApp, baseUrl: emulator.baseUrl }))
+        const rooms = Context.get(context, RoomStreams.RoomStreams)
+        const announced = yield* rooms.announce({ roomId: "match-room", streamId: "match-42" })
+        assert.strictEqual(announced.streamId, `zegotest-${testApp.appId}-match-42`)
+        const { streams } = yield* rooms.list("match-room")
+        assert.deepStrictEqual(streams.map((stream) => stream.streamId), [announced.streamId])
+        // Read back and passed to withdraw as it is: the emulator finds the one announced.
+        yield* rooms.withdraw({ roomId: "match-room", streamId: streams[0]!.streamId })
+        assert.lengthOf(yield* emulator.announced, 0)
+        figures.requests += (yield* emulator.requests).length
+      }).pipe(Effect.scoped),
+    { timeout: 60_000 }
+  )
+
+  it.live(
     "a forbid applied but answered 502, or not at all, is retried with a higher Sequence and succeeds",
     () =>
       Effect.gen(function*() {
