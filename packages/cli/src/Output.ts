@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Untrusted } from "@effect-zego/core"
+import { Params, Untrusted } from "@effect-zego/core"
 import type { RoomStreams, RtmpDispatch, StreamControl, StreamRelay, StreamState } from "@effect-zego/core"
 import * as Invocation from "./internal/invocation.js"
 import * as MediaCommands from "./MediaCommands.js"
@@ -537,7 +537,8 @@ export const roomStreamsText = (result: RoomStreams.StreamList): string => {
 }
 
 /**
- * The JSON document of `zego-rtmp relay start|stop|clear --json` (`cdnUrl` for start and stop).
+ * The JSON document of `zego-rtmp relay start|stop|clear --json` (`cdnUrl` for start and stop, its stream key masked
+ * by `Params.maskCdnUrl`: the key is the CDN's secret).
  *
  * @since 0.1.0
  * @category models
@@ -556,14 +557,19 @@ const relayActions = {
 } as const
 
 /**
- * The JSON document of a relay start, stop or clear.
+ * The JSON document of a relay start, stop or clear: the CDN URL's stream key masked (`Params.maskCdnUrl`).
  *
  * @example
  * ```ts
  * import { Output } from "@effect-zego/cli"
  *
- * const result = { requestId: "1", streamId: "demo", cdnUrl: "rtmp://127.0.0.1/live/key" }
- * assert.deepStrictEqual(Output.relayJson("start", result), { action: "CreatCDNTransferRule", ...result })
+ * const result = { requestId: "1", streamId: "demo", cdnUrl: "rtmp://127.0.0.1/live/0123456789abcdef" }
+ * assert.deepStrictEqual(Output.relayJson("start", result), {
+ *   requestId: "1",
+ *   action: "CreatCDNTransferRule",
+ *   streamId: "demo",
+ *   cdnUrl: "rtmp://127.0.0.1/live/****cdef"
+ * })
  * ```
  *
  * @since 0.1.0
@@ -576,11 +582,11 @@ export const relayJson = (
   requestId: result.requestId,
   action: relayActions[action],
   streamId: result.streamId,
-  ...("cdnUrl" in result ? { cdnUrl: result.cdnUrl } : {})
+  ...("cdnUrl" in result ? { cdnUrl: Params.maskCdnUrl(result.cdnUrl) } : {})
 })
 
 /**
- * The human line of a relay start, stop or clear (every server string escaped).
+ * The human line of a relay start, stop or clear (every server string escaped, the CDN URL's stream key masked).
  *
  * @example
  * ```ts
@@ -600,7 +606,7 @@ export const relayText = (
   result: StreamRelay.Relayed | StreamRelay.Cleared
 ): string => {
   const tail = `(${relayActions[action]}, RequestId ${result.requestId})`
-  const cdnUrl = "cdnUrl" in result ? result.cdnUrl : ""
+  const cdnUrl = "cdnUrl" in result ? Params.maskCdnUrl(result.cdnUrl) : ""
   return text([
     action === "start"
       ? `Stream ${result.streamId}: relayed to ${cdnUrl} while it is live (from when it starts, if not yet) ${tail}`

@@ -516,3 +516,49 @@ export const CdnUrl = Schema.String.pipe(
       ([scheme, host, key]) => `${scheme}://${host}/live/${key}`
     )
 })
+
+const MASK = "****"
+/** The shortest stream key whose last 4 characters a masked URL shows: of a shorter one, 4 would give too much away. */
+const KEY_TAIL_FROM = 16
+
+/**
+ * A relay target (`CDNUrl`) with its secrets masked, for whatever prints, logs or records it: the CDN's stream key
+ * is a secret. The scheme, host, port and application path are kept; the stream key (the last segment of the path)
+ * becomes `****` and its last 4 characters (`****` alone for a key shorter than 16 characters); a query, a fragment
+ * and user info become `****` each; a text that is not a URL is `****` whole. What is sent to ZEGOCLOUD is the URL
+ * itself, unmasked.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(
+ *   Params.maskCdnUrl("rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl-mnop"),
+ *   "rtmp://a.rtmp.youtube.com/live2/****mnop"
+ * )
+ * // A short key, and a query (some CDNs put a token there), show nothing.
+ * assert.strictEqual(
+ *   Params.maskCdnUrl("rtmps://cdn.example.com:443/app/key?token=t0k3n"),
+ *   "rtmps://cdn.example.com:443/app/****?****"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const maskCdnUrl = (cdnUrl: string): string => {
+  let url: URL
+  try {
+    url = new URL(cdnUrl)
+  } catch {
+    return MASK
+  }
+  const segments = url.pathname.split("/")
+  const key = segments.pop() ?? ""
+  const maskedKey = key === "" ? "" : key.length < KEY_TAIL_FROM ? MASK : MASK + key.slice(-4)
+  const path = url.pathname === "" ? "" : `${segments.join("/")}/${maskedKey}`
+  const userInfo = url.username === "" && url.password === "" ? "" : `${MASK}@`
+  return `${url.protocol}//${userInfo}${url.host}${path}${url.search === "" ? "" : `?${MASK}`}${
+    url.hash === "" ? "" : `#${MASK}`
+  }`
+}

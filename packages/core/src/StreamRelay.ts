@@ -85,7 +85,7 @@ export interface Relayed {
   readonly requestId: string
   /** The stream id that was sent (with the `zegotest-<AppId>-` prefix in the test environment). */
   readonly streamId: string
-  /** The CDN URL that was sent. */
+  /** The CDN URL that was sent, whole: it holds the CDN's stream key, so print or log `Params.maskCdnUrl(cdnUrl)`. */
   readonly cdnUrl: string
 }
 
