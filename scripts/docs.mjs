@@ -1,8 +1,14 @@
 // API docs with @effect/docgen for the published library packages.
 //
 //   node scripts/docs.mjs                 build packages/<name>/docs (git-ignored) for core, node, redis, emulator, cli
-//   node scripts/docs.mjs --check [name…]  the test command's check: every export has @since, @category and an
-//                                          @example, and every example type-checks and runs; nothing is kept
+//   node scripts/docs.mjs --check [name…]  the test command's check: every export has @since and @category, every
+//                                          service, layer and constructor an @example, and every example
+//                                          type-checks and runs; nothing is kept
+//
+// Examples go where they teach (STYLE.md): services, layers, constructors, module headers, anything surprising. An
+// error class, a constant or a type whose example would only restate it has a one-line doc and no example, so docgen
+// does not require one on every export (`enforceExamples` is off here, whatever a package's docgen.json says); this
+// script requires one on the categories where an example always teaches.
 //
 // docgen runs in a staging folder under the package's build/, not in the package itself: it needs a `homepage` in
 // package.json, and it must not write into the package while a `pnpm run docs` runs there too. (`pnpm docs`, without
@@ -82,17 +88,24 @@ const examplesOf = async (packageDir) => {
   return examples
 }
 
-// docgen enforces `@since` and `@example` but not `@category`: every documented export (each doc block with a
-// `@since`, past the module's own) must name one.
-const missingCategories = async (packageDir) => {
+// The categories whose exports always need an example: how to get a service, build it, provide it.
+const exampleCategories = new Set(["services", "layers", "constructors"])
+
+// docgen enforces `@since` but not `@category`: every documented export (each doc block with a
+// `@since`, past the module's own) must name one, and one of `exampleCategories` must have an `@example`.
+const missingTags = async (packageDir) => {
   const srcDir = path.join(packageDir, "src")
   const files = (await fs.readdir(srcDir)).filter((file) => file.endsWith(".ts"))
   const missing = []
   for (const file of files) {
     const blocks = (await fs.readFile(path.join(srcDir, file), "utf8")).match(/\/\*\*[\s\S]*?\*\//g) ?? []
     blocks.forEach((block, i) => {
-      if (i > 0 && block.includes("@since") && !block.includes("@category")) {
-        missing.push(`src/${file}: ${block.split("\n")[1]?.trim() ?? block}`)
+      if (i === 0 || !block.includes("@since")) return
+      const where = `src/${file}: ${block.split("\n")[1]?.trim() ?? block}`
+      const category = /@category (.+)/.exec(block)?.[1].trim()
+      if (category === undefined) missing.push(`@category missing: ${where}`)
+      else if (exampleCategories.has(category) && !block.includes("@example")) {
+        missing.push(`@example missing (a ${category} export): ${where}`)
       }
     })
   }
@@ -153,18 +166,19 @@ const prepare = async (name) => {
       homepage: packageJson.homepage ?? `https://github.com/effect-zego/effect-zego/tree/main/packages/${name}`
     })
   )
-  await fs.writeFile(path.join(stage, "docgen.json"), JSON.stringify({ ...config, outDir: "docs" }))
+  await fs.writeFile(
+    path.join(stage, "docgen.json"),
+    JSON.stringify({ ...config, enforceExamples: false, outDir: "docs" })
+  )
   return { name, packageDir, stage, examplesCompilerOptions }
 }
 
-// docgen itself (the markdown; `@since` and `@example` on every export), and the `@category` check.
+// docgen itself (the markdown; `@since` on every export), and the `@category` and `@example` check.
 const docgen = async ({ name, packageDir, stage }) => {
   const docs = await run(stage, [bin("@effect/docgen", "bin.cjs")], { DOCGEN_RUN_EXAMPLES: "false" })
   if (process.env.DOCS_VERBOSE) process.stderr.write(docs.output)
-  const uncategorised = await missingCategories(packageDir)
-  const categories = uncategorised.length === 0
-    ? { code: 0, output: "" }
-    : { code: 1, output: `@category missing:\n${uncategorised.join("\n")}` }
+  const missing = await missingTags(packageDir)
+  const categories = missing.length === 0 ? { code: 0, output: "" } : { code: 1, output: missing.join("\n") }
   const failed = [docs, categories].filter(({ code }) => code !== 0)
   return { name, code: failed.length === 0 ? 0 : 1, output: failed.map(({ output }) => output).join("\n") }
 }

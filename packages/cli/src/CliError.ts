@@ -25,19 +25,6 @@ import * as Invocation from "./internal/invocation.js"
 /**
  * Credentials are needed (a base URL or region points at a real server, or only half of them is set) but missing.
  *
- * @example
- * ```ts
- * import { CliError } from "@effect-zego/cli"
- *
- * const error = new CliError.MissingCredentialsError({
- *   missing: ["ZEGO_SERVER_SECRET"],
- *   because: "ZEGO_APP_ID is set",
- *   otherwise: "unset ZEGO_APP_ID to use the embedded emulator"
- * })
- * assert.ok(CliError.isInvalidInput(error))
- * assert.match(error.message, /but ZEGO_SERVER_SECRET is not set/)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -59,15 +46,6 @@ export class MissingCredentialsError extends Schema.TaggedError<MissingCredentia
 /**
  * The exit status for invalid input: bad flags, invalid request values, missing or malformed settings.
  *
- * @example
- * ```ts
- * import { CliError } from "@effect-zego/cli"
- * import * as Cause from "effect/Cause"
- *
- * const error = new CliError.MissingCredentialsError({ missing: ["ZEGO_APP_ID"], because: "b", otherwise: "o" })
- * assert.strictEqual(CliError.exitCode(Cause.fail(error)), CliError.EXIT_INVALID_INPUT)
- * ```
- *
  * @since 0.1.0
  * @category exit statuses
  */
@@ -75,14 +53,6 @@ export const EXIT_INVALID_INPUT = 2
 
 /**
  * The exit status for everything else that fails: server answers, transport, the emulator failing to start.
- *
- * @example
- * ```ts
- * import { CliError } from "@effect-zego/cli"
- * import * as Cause from "effect/Cause"
- *
- * assert.strictEqual(CliError.exitCode(Cause.die(new Error("bug"))), CliError.EXIT_FAILURE)
- * ```
  *
  * @since 0.1.0
  * @category exit statuses
@@ -92,17 +62,6 @@ export const EXIT_FAILURE = 1
 /**
  * The signals that stop `zego-rtmp`, each with the exit status it gives: 128 + its number, as shells report it.
  *
- * @example
- * ```ts
- * import { CliError } from "@effect-zego/cli"
- * import * as Cause from "effect/Cause"
- * import * as FiberId from "effect/FiberId"
- *
- * const stopped = Cause.interrupt(FiberId.none)
- * assert.strictEqual(CliError.exitCode(stopped, { signal: "SIGTERM" }), CliError.SIGNAL_EXIT.SIGTERM)
- * assert.strictEqual(CliError.SIGNAL_EXIT.SIGINT, 130)
- * ```
- *
  * @since 0.1.0
  * @category exit statuses
  */
@@ -110,14 +69,6 @@ export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const
 
 /**
  * A signal that stops `zego-rtmp`.
- *
- * @example
- * ```ts
- * import { CliError } from "@effect-zego/cli"
- *
- * let received: CliError.StopSignal | undefined
- * process.once("SIGINT", () => (received = "SIGINT"))
- * ```
  *
  * @since 0.1.0
  * @category models

@@ -11,15 +11,6 @@
 /**
  * A program and its arguments, unquoted: pass them to `spawn(program, args)` as they are.
  *
- * @example
- * ```ts
- * import { MediaCommands } from "@effect-zego/cli"
- * import { spawn } from "node:child_process"
- *
- * const line: MediaCommands.CommandLine = MediaCommands.play("rtmp://127.0.0.1:1935/live/demo")
- * const start = () => spawn(line.program, line.args, { stdio: "inherit" })
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -30,13 +21,6 @@ export interface CommandLine {
 
 /**
  * The OBS stream settings of an RTMP URL: Server up to and including the last `/`, Stream key the rest.
- *
- * @example
- * ```ts
- * import { MediaCommands } from "@effect-zego/cli"
- *
- * const settings: MediaCommands.ObsSettings = MediaCommands.obsSettings("rtmp://127.0.0.1:1935/live/demo")
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -69,13 +53,6 @@ export const obsSettings = (url: string): ObsSettings => {
 
 /**
  * Options of {@link publish}.
- *
- * @example
- * ```ts
- * import { MediaCommands } from "@effect-zego/cli"
- *
- * const options: MediaCommands.PublishOptions = { size: "640x360", frameRate: 30, durationSeconds: 10 }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -162,13 +139,6 @@ export const play = (url: string): CommandLine => ({ program: "ffplay", args: [u
 
 /**
  * Options of {@link record}.
- *
- * @example
- * ```ts
- * import { MediaCommands } from "@effect-zego/cli"
- *
- * const options: MediaCommands.RecordOptions = { output: "clip.flv", videoFrames: 250 }
- * ```
  *
  * @since 0.1.0
  * @category models

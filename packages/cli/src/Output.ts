@@ -11,21 +11,13 @@
  *
  * @since 0.1.0
  */
-import { Untrusted } from "@effect-zego/core"
+import { Params, Untrusted } from "@effect-zego/core"
 import type { RoomStreams, RtmpDispatch, StreamControl, StreamRelay, StreamState } from "@effect-zego/core"
 import * as Invocation from "./internal/invocation.js"
 import * as MediaCommands from "./MediaCommands.js"
 
 /**
  * One node of an `RTMPDispatchV2` answer in the JSON output.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const urls = (document: Output.DispatchJson): ReadonlyArray<string> =>
- *   document.nodes.flatMap((node) => "url" in node ? [(node as Output.NodeJson).url] : [])
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -42,14 +34,6 @@ export interface NodeJson {
 
 /**
  * One address of an `RTMPDispatch` (V1) answer in the JSON output.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const addresses = (document: Output.DispatchJson): ReadonlyArray<string> =>
- *   document.nodes.flatMap((node) => "address" in node ? [(node as Output.AddressJson).address] : [])
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -273,13 +257,6 @@ export const addressesText = (result: RtmpDispatch.DispatchedAddresses): string 
 /**
  * What `stream state` learnt: the service's answer, or that the server knows no such stream (41004).
  *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const result: Output.StreamStateResult = { state: "not-found", requestId: "1", streamId: "demo" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -289,13 +266,6 @@ export type StreamStateResult =
 
 /**
  * The JSON document of `zego-rtmp stream state --json`: times as ISO 8601.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const isLive = (document: Output.StreamStateJson): boolean => document.state === "active"
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -371,13 +341,6 @@ export const streamStateText = (result: StreamStateResult): string => {
 /**
  * The JSON document of `zego-rtmp stream forbid|resume --json`.
  *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const forbidden = (document: Output.ControlledJson): boolean => document.state === "forbidden"
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -436,13 +399,6 @@ export const controlledText = (action: "forbid" | "resume", result: StreamContro
 
 /**
  * The JSON document of `zego-rtmp room announce|withdraw --json`.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const where = (document: Output.RoomJson): string => `${document.streamId} in ${document.roomId}`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -504,13 +460,6 @@ export const roomText = (action: "announce" | "withdraw", result: RoomStreams.An
 
 /**
  * The JSON document of `zego-rtmp room streams --json`.
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const ids = (document: Output.RoomStreamsJson): ReadonlyArray<string> => document.streams.map((s) => s.streamId)
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -588,14 +537,8 @@ export const roomStreamsText = (result: RoomStreams.StreamList): string => {
 }
 
 /**
- * The JSON document of `zego-rtmp relay start|stop|clear --json` (`cdnUrl` for start and stop).
- *
- * @example
- * ```ts
- * import { Output } from "@effect-zego/cli"
- *
- * const target = (document: Output.RelayJson): string => document.cdnUrl ?? "(every relay not yet started)"
- * ```
+ * The JSON document of `zego-rtmp relay start|stop|clear --json` (`cdnUrl` for start and stop, its stream key masked
+ * by `Params.maskCdnUrl`: the key is the CDN's secret).
  *
  * @since 0.1.0
  * @category models
@@ -614,14 +557,19 @@ const relayActions = {
 } as const
 
 /**
- * The JSON document of a relay start, stop or clear.
+ * The JSON document of a relay start, stop or clear: the CDN URL's stream key masked (`Params.maskCdnUrl`).
  *
  * @example
  * ```ts
  * import { Output } from "@effect-zego/cli"
  *
- * const result = { requestId: "1", streamId: "demo", cdnUrl: "rtmp://127.0.0.1/live/key" }
- * assert.deepStrictEqual(Output.relayJson("start", result), { action: "CreatCDNTransferRule", ...result })
+ * const result = { requestId: "1", streamId: "demo", cdnUrl: "rtmp://127.0.0.1/live/0123456789abcdef" }
+ * assert.deepStrictEqual(Output.relayJson("start", result), {
+ *   requestId: "1",
+ *   action: "CreatCDNTransferRule",
+ *   streamId: "demo",
+ *   cdnUrl: "rtmp://127.0.0.1/live/****cdef"
+ * })
  * ```
  *
  * @since 0.1.0
@@ -634,11 +582,11 @@ export const relayJson = (
   requestId: result.requestId,
   action: relayActions[action],
   streamId: result.streamId,
-  ...("cdnUrl" in result ? { cdnUrl: result.cdnUrl } : {})
+  ...("cdnUrl" in result ? { cdnUrl: Params.maskCdnUrl(result.cdnUrl) } : {})
 })
 
 /**
- * The human line of a relay start, stop or clear (every server string escaped).
+ * The human line of a relay start, stop or clear (every server string escaped, the CDN URL's stream key masked).
  *
  * @example
  * ```ts
@@ -658,7 +606,7 @@ export const relayText = (
   result: StreamRelay.Relayed | StreamRelay.Cleared
 ): string => {
   const tail = `(${relayActions[action]}, RequestId ${result.requestId})`
-  const cdnUrl = "cdnUrl" in result ? result.cdnUrl : ""
+  const cdnUrl = "cdnUrl" in result ? Params.maskCdnUrl(result.cdnUrl) : ""
   return text([
     action === "start"
       ? `Stream ${result.streamId}: relayed to ${cdnUrl} while it is live (from when it starts, if not yet) ${tail}`

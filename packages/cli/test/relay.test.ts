@@ -8,7 +8,10 @@ import { runInProcess } from "./utils/inProcess.js"
 
 const SECRET = "5ec7e75ec7e75ec7e75ec7e75ec7e7cc"
 const app: Emulator.AppConfig = { appId: 464646, serverSecret: Redacted.make(SECRET) }
-const CDN = "rtmp://127.0.0.1:19350/live/cli-key"
+const KEY = "cli-relay-key-4242"
+const CDN = `rtmp://127.0.0.1:19350/live/${KEY}`
+/** The CDN URL as printed and recorded: its stream key masked. */
+const MASKED = "rtmp://127.0.0.1:19350/live/****4242"
 
 describe("relay commands without credentials", () => {
   it.live("fail as invalid input (status 2) with the one MissingCredentialsError line", () =>
@@ -23,17 +26,17 @@ describe("relay commands against an emulator", () =>
   layer(Bin.emulatorLayer({ apps: [app] }), { excludeTestServices: true })("with credentials", (it) => {
     const env = (emulator: Emulator.Service) => Bin.credentialsFor(emulator, app)
 
-    it.effect("start, clear and stop: a line each, or one JSON document; the emulator keeps the rule", () =>
+    it.effect("start, clear and stop: a line each, or one JSON document, the key masked; the emulator keeps the rule", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
         const run = (args: ReadonlyArray<string>) => Bin.runOk(args, env(emulator), SECRET)
         const started = yield* run(["relay", "start", "--stream-id", "cli-relay", "--cdn-url", CDN])
         assert.match(
           started.stdout,
-          /^Stream cli-relay: relayed to rtmp:\/\/127\.0\.0\.1:19350\/live\/cli-key while it is live .*\(CreatCDNTransferRule, RequestId \S+\)\n$/
+          /^Stream cli-relay: relayed to rtmp:\/\/127\.0\.0\.1:19350\/live\/\*\*\*\*4242 while it is live .*\(CreatCDNTransferRule, RequestId \S+\)\n$/
         )
         assert.deepStrictEqual((yield* emulator.relays).map((r) => [r.streamId, r.cdnUrl, r.state]), [
-          ["cli-relay", CDN, "pending"]
+          ["cli-relay", MASKED, "pending"]
         ])
         const cleared = JSON.parse(
           (yield* run(["relay", "clear", "--stream-id", "cli-relay", "--json"])).stdout
@@ -44,15 +47,16 @@ describe("relay commands against an emulator", () =>
           streamId: "cli-relay"
         })
         assert.strictEqual((yield* emulator.relays)[0]?.state, "stopped")
-        const stopped = JSON.parse(
+        const stoppedJson =
           (yield* run(["relay", "stop", "--stream-id", "cli-relay", "--cdn-url", CDN, "--json"])).stdout
-        ) as Output.RelayJson
+        const stopped = JSON.parse(stoppedJson) as Output.RelayJson
         assert.deepStrictEqual({ ...stopped, requestId: "" }, {
           requestId: "",
           action: "DeleteCDNTransferRule",
           streamId: "cli-relay",
-          cdnUrl: CDN
+          cdnUrl: MASKED
         })
+        for (const printed of [started.stdout, started.stderr, stoppedJson]) assert.notInclude(printed, KEY)
       }))
 
     it.effect("a CDN URL off loopback: the server's 5004, InvalidCdnUrlError, status 1", () =>

@@ -1,21 +1,15 @@
 /**
  * Every server action the library speaks, one row each: its parameters, whether it takes a `Sequence`, its rate
- * limits and budget, its own return codes and what each means. The rest is derived from this table: the `Action`
- * literal, the code → error mapping and the rate hint of `ZegoError`, each declaration's limits and answers, the
- * mock's parameter checks, the emulator's action list and limits, and the CLI's help. A new action is a row here,
- * its service method, its emulator handler and its CLI command.
+ * limits and budget, its own return codes and what each means, and the `Data` of a plain success. The rest is
+ * derived from this table: the `Action` literal, the code → error mapping and the rate hint of `ZegoError`, each
+ * declaration's limits and answers, the mock's parameter checks and default answers, the emulator's action list,
+ * limits and messages of its codes, and the CLI's help. A new action is a row here, its service method, its emulator
+ * handler and its CLI command.
  *
  * @since 0.1.0
  */
 /**
  * One parameter of an action beyond the public ones (`AppId`, `SignatureNonce`, `Timestamp`, …).
- *
- * @example
- * ```ts
- * import type { Actions } from "@effect-zego/core"
- *
- * const title: Actions.Parameter = { required: false, maxBytes: 127 }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -30,13 +24,6 @@ export interface Parameter {
  * What a return code of one action means: the error it becomes, whether the default policy retries it, and the
  * server's meaning in a few words.
  *
- * @example
- * ```ts
- * import type { Actions } from "@effect-zego/core"
- *
- * const code: Actions.Code = { error: "StreamNotFoundError", retryable: false, meaning: "no such stream" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -49,14 +36,6 @@ export interface Code {
 
 /**
  * A row of the table.
- *
- * @example
- * ```ts
- * import { Actions } from "@effect-zego/core"
- *
- * const row: Actions.Row = Actions.table.ForbidRTCStream
- * assert.deepStrictEqual(row.limit, { production: 20, test: 5 })
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -81,17 +60,17 @@ export interface Row {
    * beside the AppId's: the same in both environments.
    */
   readonly perKey?: PerKey | undefined
+  /**
+   * The `Data` of a plain success, from the request's query parameters and when it arrived (in milliseconds):
+   * what `ZegoMock` answers unless told otherwise. Absent: a success without `Data` (an action that only acts).
+   */
+  readonly sampleData?:
+    | ((request: { readonly params: Readonly<Record<string, string>>; readonly receivedAt: number }) => unknown)
+    | undefined
 }
 
 /**
  * A budget per value of one parameter of an action: at most `limit` calls in any `windowSeconds` for one value.
- *
- * @example
- * ```ts
- * import type { Actions } from "@effect-zego/core"
- *
- * const perRoom: Actions.PerKey = { parameter: "RoomId", limit: 1, windowSeconds: 10 }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -131,7 +110,10 @@ const relayCodes = {
 const invalidCdnUrl = { error: "InvalidCdnUrlError", retryable: false, meaning: "invalid CDN address" } as const
 
 // The room signalling table's codes that `AddStream` and `DeleteStream` share: the room must exist (104, 5024 and
-// 50001 are one check, the table says), and its two "too frequent" codes, for all rooms of the AppId and for one room.
+// 50001 are one check, the table says), its two "too frequent" codes, for all rooms of the AppId and for one room,
+// and 1012 (several users operate one stream): the action pages list 1012 under `AddStream` only, but the room
+// signalling's return-code table, which every action of it answers from, lists it, and withdrawing a stream another
+// user announced is the same conflict.
 const roomNotFound = { error: "RoomNotFoundError", retryable: false, meaning: "the room does not exist" } as const
 /** The room signalling table's "too frequent" codes: for all rooms of the AppId, and for one room. */
 const roomRateCodes = {
@@ -139,7 +121,13 @@ const roomRateCodes = {
   207: { error: "RateLimitedError", retryable: true, meaning: "too many calls for the room" }
 } as const
 
-const roomCodes = { 104: roomNotFound, 5024: roomNotFound, 50001: roomNotFound, ...roomRateCodes } as const
+const roomCodes = {
+  104: roomNotFound,
+  5024: roomNotFound,
+  50001: roomNotFound,
+  ...roomRateCodes,
+  1012: { error: "StreamConflictError", retryable: false, meaning: "several users operate one stream" }
+} as const
 
 /** Who announces or withdraws a stream in a room. */
 const announcementParameters = {
@@ -172,7 +160,9 @@ export const table = {
     limit: { production: 40, test: 40 },
     budget: "dispatch",
     codes: dispatchCodes,
-    answers: []
+    answers: [],
+    // One node on loopback, for the stream asked for.
+    sampleData: ({ params }) => [`rtmp://127.0.0.1:1935/live/${params.StreamId ?? "stream"}`]
   },
   RTMPDispatch: {
     summary: "Get RTMP publish or pull nodes, as host:port addresses (the older action)",
@@ -181,7 +171,8 @@ export const table = {
     limit: { production: 40, test: 40 },
     budget: "dispatch",
     codes: dispatchCodes,
-    answers: []
+    answers: [],
+    sampleData: () => ["127.0.0.1:1935"]
   },
   DescribeRTCStreamState: {
     summary: "Tell whether a stream is live (active since when), closed (when), or not found",
@@ -190,7 +181,9 @@ export const table = {
     limit: { production: 40, test: 10 },
     budget: "DescribeRTCStreamState",
     codes: { 41004: { error: "StreamNotFoundError", retryable: false, meaning: "no such stream" } },
-    answers: [41006]
+    answers: [41006],
+    // Active since the request arrived.
+    sampleData: ({ receivedAt }) => ({ create_time: String(Math.floor(receivedAt / 1000)), close_time: "0" })
   },
   ForbidRTCStream: {
     summary: "Forbid a stream id: its publisher is cut off and a new publish refused until it is resumed",
@@ -223,8 +216,7 @@ export const table = {
     budget: "AddStream",
     codes: {
       ...roomCodes,
-      123: { error: "StreamUpdateFailedError", retryable: true, meaning: "setting the stream info failed" },
-      1012: { error: "StreamConflictError", retryable: false, meaning: "several users operate one stream" }
+      123: { error: "StreamUpdateFailedError", retryable: true, meaning: "setting the stream info failed" }
     },
     answers: []
   },
@@ -253,7 +245,9 @@ export const table = {
       154: { error: "StreamListFailedError", retryable: true, meaning: "failed to get the list" },
       ...roomRateCodes
     },
-    answers: []
+    answers: [],
+    // An empty room.
+    sampleData: () => ({ StreamList: [] })
   },
   CreatCDNTransferRule: {
     summary: "Relay a stream to a CDN (an rtmp:// or rtmps:// ingest such as YouTube's or Twitch's)",
@@ -286,13 +280,6 @@ export const table = {
 
 /**
  * An action's name: a key of the table.
- *
- * @example
- * ```ts
- * import type { Actions } from "@effect-zego/core"
- *
- * const action: Actions.Name = "DeleteStream"
- * ```
  *
  * @since 0.1.0
  * @category models

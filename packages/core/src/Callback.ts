@@ -70,13 +70,6 @@ export const CloseReason = Schema.Literal(
 /**
  * A close reason, as a string.
  *
- * @example
- * ```ts
- * import type { Callback } from "@effect-zego/core"
- *
- * const expected = (reason: Callback.CloseReason): boolean => reason === "normal" || reason === "deletedByServer"
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -84,13 +77,6 @@ export type CloseReason = typeof CloseReason.Type
 
 /**
  * What every verified callback carries.
- *
- * @example
- * ```ts
- * import type { Callback } from "@effect-zego/core"
- *
- * const logLine = (event: Callback.Common): string => `${event.event} for AppId ${event.appId} at ${event.timestamp}`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -106,13 +92,6 @@ export interface Common {
 
 /**
  * What both stream events carry.
- *
- * @example
- * ```ts
- * import type { Callback } from "@effect-zego/core"
- *
- * const where = (event: Callback.StreamFields): string => `${event.streamId} in room ${event.roomId || "(none)"}`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -134,13 +113,6 @@ export interface StreamFields extends Common {
 
 /**
  * `stream_create`: a publisher started.
- *
- * @example
- * ```ts
- * import type { Callback } from "@effect-zego/core"
- *
- * const playback = (event: Callback.StreamCreated): string | undefined => event.hlsUrls[0] ?? event.rtmpUrls[0]
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -164,14 +136,6 @@ export interface StreamCreated extends StreamFields {
 /**
  * `stream_close`: a stream ended.
  *
- * @example
- * ```ts
- * import type { Callback } from "@effect-zego/core"
- *
- * const dropped = (event: Callback.StreamClosed): boolean =>
- *   event.reason === "heartbeatTimeout" || event.reason === "tcpDisconnect"
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -190,13 +154,6 @@ export interface StreamClosed extends StreamFields {
 /**
  * Any other event: kept, not failed, with its fields as strings (bounded in number and length).
  *
- * @example
- * ```ts
- * import type { Callback } from "@effect-zego/core"
- *
- * const roomOf = (event: Callback.UnknownEvent): string | undefined => event.fields.room_id
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -207,22 +164,6 @@ export interface UnknownEvent extends Common {
 
 /**
  * A verified, decoded callback.
- *
- * @example
- * ```ts
- * import type { Callback } from "@effect-zego/core"
- *
- * const describe = (event: Callback.Event): string => {
- *   switch (event._tag) {
- *     case "StreamCreated":
- *       return `${event.streamId} is live`
- *     case "StreamClosed":
- *       return `${event.streamId} closed (${event.reason})`
- *     case "UnknownEvent":
- *       return `ignored ${event.event}`
- *   }
- * }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -254,16 +195,6 @@ export type Fields = Readonly<Record<string, string | ReadonlyArray<string>>>
 /**
  * The deepest nesting a JSON body may have (the body's own object is 1; `stream_attr` as an object is 2).
  *
- * @example
- * ```ts
- * import { Callback, CallbackReceiver } from "@effect-zego/core"
- * import * as Effect from "effect/Effect"
- *
- * const deep = "[".repeat(Callback.MAX_DEPTH + 1) + "]".repeat(Callback.MAX_DEPTH + 1)
- * const result = Effect.runSync(Effect.either(CallbackReceiver.parse({ body: `{"a":${deep}}`, contentType: "application/json" })))
- * assert.strictEqual(result._tag, "Left")
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -271,26 +202,12 @@ export const MAX_DEPTH = 8
 /**
  * The most fields a body may have.
  *
- * @example
- * ```ts
- * import { Callback } from "@effect-zego/core"
- *
- * const tooMany = Array.from({ length: Callback.MAX_FIELDS + 1 }, (_, i) => `f${i}=1`).join("&")
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
 export const MAX_FIELDS = 256
 /**
  * The most values (fields, list items, nested values) in one body.
- *
- * @example
- * ```ts
- * import { Callback } from "@effect-zego/core"
- *
- * assert.strictEqual(Callback.MAX_VALUES, 4096)
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -302,26 +219,12 @@ const decodeError = (reason: string) => new CallbackDecodeError({ reason })
 /**
  * The most fields an {@link UnknownEvent} keeps (in the body's order).
  *
- * @example
- * ```ts
- * import { Callback } from "@effect-zego/core"
- *
- * assert.strictEqual(Callback.MAX_UNKNOWN_FIELDS, 64)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
 export const MAX_UNKNOWN_FIELDS = 64
 /**
  * The longest value an {@link UnknownEvent} keeps; a list is joined with `,` before it is cut.
- *
- * @example
- * ```ts
- * import { Callback } from "@effect-zego/core"
- *
- * assert.strictEqual(Callback.MAX_UNKNOWN_VALUE, 1024)
- * ```
  *
  * @since 0.1.0
  * @category constants

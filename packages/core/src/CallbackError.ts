@@ -12,22 +12,6 @@ import * as Schema from "effect/Schema"
 /**
  * The `signature` is missing or does not match the callback secret, `timestamp` and `nonce`. Answer 401.
  *
- * @example
- * ```ts
- * import { Callback, CallbackReceiver } from "@effect-zego/core"
- * import * as Effect from "effect/Effect"
- * import * as Redacted from "effect/Redacted"
- *
- * // Signed with another secret: refused before anything else is looked at.
- * const program = Effect.gen(function*() {
- *   const receiver = yield* CallbackReceiver.makeReceiver({ secret: Redacted.make("callback-secret") })
- *   const timestamp = String(Math.floor(Date.now() / 1000))
- *   const signature = Callback.signature(Redacted.make("wrong"), timestamp, "n1")
- *   return yield* Effect.flip(receiver.receive({ body: JSON.stringify({ event: "x", timestamp, nonce: "n1", signature }) }))
- * })
- * Effect.runPromise(program).then((error) => assert.strictEqual(error._tag, "CallbackSignatureError"))
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -43,14 +27,6 @@ export class CallbackSignatureError extends Schema.TaggedError<CallbackSignature
 
 /**
  * The callback's `timestamp` lies outside the freshness window (past or future). Answer 401.
- *
- * @example
- * ```ts
- * import { CallbackError } from "@effect-zego/core"
- *
- * const error = new CallbackError.CallbackExpiredError({ timestamp: 1_700_000_000, now: 1_700_001_000, windowSeconds: 300 })
- * console.log(error.message)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -72,16 +48,6 @@ export class CallbackExpiredError extends Schema.TaggedError<CallbackExpiredErro
 /**
  * The callback's `nonce` was committed within the window: a replay (or a retry) of an event already applied.
  *
- * @example
- * ```ts
- * import { CallbackError } from "@effect-zego/core"
- *
- * // An HTTP handler answers a replay as a success: the first delivery was applied.
- * const status = (error: CallbackError.CallbackError): number =>
- *   error._tag === "CallbackReplayError" ? 200 : error._tag === "CallbackUnavailableError" ? 503 : 400
- * assert.strictEqual(status(new CallbackError.CallbackReplayError()), 200)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -93,15 +59,6 @@ export class CallbackReplayError extends Schema.TaggedError<CallbackReplayError>
 
 /**
  * The body is not a callback: not JSON or a form, too large or deep, or a field missing or malformed. Answer 400.
- *
- * @example
- * ```ts
- * import { CallbackReceiver } from "@effect-zego/core"
- * import * as Effect from "effect/Effect"
- *
- * const program = Effect.flip(CallbackReceiver.parse({ body: "not a callback {", contentType: "application/json" }))
- * Effect.runPromise(program).then((error) => assert.strictEqual(error._tag, "CallbackDecodeError"))
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -118,14 +75,6 @@ export class CallbackDecodeError extends Schema.TaggedError<CallbackDecodeError>
 /**
  * The nonce store is full of unexpired nonces or unreachable, or an earlier delivery of the callback is still being
  * applied: refuse for now so that ZEGOCLOUD retries. 503.
- *
- * @example
- * ```ts
- * import { CallbackError } from "@effect-zego/core"
- *
- * const error = new CallbackError.CallbackUnavailableError({ reason: "the nonce store is full" })
- * assert.strictEqual(error.message, "CallbackUnavailableError: the nonce store is full; ZEGOCLOUD will retry.")
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -174,13 +123,6 @@ export type CallbackError =
 
 /**
  * What verifying can fail with (beyond invalid options).
- *
- * @example
- * ```ts
- * import type { CallbackError } from "@effect-zego/core"
- *
- * const isForgery = (error: CallbackError.VerifyError): boolean => error._tag === "CallbackSignatureError"
- * ```
  *
  * @since 0.1.0
  * @category errors

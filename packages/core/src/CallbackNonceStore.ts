@@ -25,14 +25,6 @@ import { InvalidRequestError } from "./ZegoError.js"
  * - `Pending`: an earlier delivery holds the nonce and has not applied its event yet: answer 503, so that
  *   ZEGOCLOUD retries and learns the outcome (it must not get a 2xx for an event that may still fail).
  *
- * @example
- * ```ts
- * import type { CallbackNonceStore } from "@effect-zego/core"
- *
- * const status = (claim: CallbackNonceStore.Claim): number =>
- *   claim._tag === "Claimed" ? 202 : claim._tag === "Applied" ? 200 : 503
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -76,13 +68,6 @@ export interface NonceStore {
 /**
  * The sustained callbacks per second that the default nonce store takes, over its whole window.
  *
- * @example
- * ```ts
- * import { CallbackNonceStore } from "@effect-zego/core"
- *
- * assert.strictEqual(CallbackNonceStore.DEFAULT_CALLBACK_RATE, 1000)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -99,13 +84,6 @@ function capacityFor(rate: number, windowMillis: number): number {
  * The default capacity of {@link memoryNonceStore}: {@link DEFAULT_CALLBACK_RATE} over the default window and the
  * second that ends it (a callback stamped exactly one window ago is still fresh, so its nonce is still held).
  *
- * @example
- * ```ts
- * import { CallbackNonceStore } from "@effect-zego/core"
- *
- * assert.strictEqual(CallbackNonceStore.DEFAULT_NONCE_CAPACITY, 301_000)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -114,14 +92,6 @@ export const DEFAULT_NONCE_CAPACITY = capacityFor(DEFAULT_CALLBACK_RATE, Duratio
 /**
  * How long a claim may stay neither committed nor released before another delivery may claim the nonce: longer
  * than an apply takes, well within ZEGOCLOUD's retries (2, 6, 14, 30 and 62 s after the first delivery).
- *
- * @example
- * ```ts
- * import { CallbackNonceStore } from "@effect-zego/core"
- * import * as Duration from "effect/Duration"
- *
- * assert.strictEqual(Duration.toSeconds(CallbackNonceStore.DEFAULT_PENDING_TIMEOUT), 10)
- * ```
  *
  * @since 0.1.0
  * @category constants

@@ -40,28 +40,12 @@ import { InvalidRequestError } from "./ZegoError.js"
 /**
  * The default freshness window.
  *
- * @example
- * ```ts
- * import { CallbackReceiver } from "@effect-zego/core"
- * import * as Duration from "effect/Duration"
- *
- * assert.strictEqual(Duration.toMinutes(CallbackReceiver.DEFAULT_WINDOW), 5)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
 export const DEFAULT_WINDOW: Duration.Duration = CallbackWindow.DEFAULT_WINDOW
 /**
  * The longest freshness window accepted: a nonce store must keep each nonce that long.
- *
- * @example
- * ```ts
- * import { CallbackReceiver } from "@effect-zego/core"
- * import * as Duration from "effect/Duration"
- *
- * assert.strictEqual(Duration.toHours(CallbackReceiver.MAX_WINDOW), 1)
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -71,13 +55,6 @@ export const MAX_WINDOW: Duration.Duration = MAX_DURATION
 /**
  * The default of {@link ParseOptions.maxBodyBytes}.
  *
- * @example
- * ```ts
- * import { CallbackReceiver } from "@effect-zego/core"
- *
- * assert.strictEqual(CallbackReceiver.DEFAULT_MAX_BODY_BYTES, 65536)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -85,18 +62,6 @@ export const DEFAULT_MAX_BODY_BYTES: number = CallbackBody.DEFAULT_MAX_BODY_BYTE
 
 /**
  * Options of {@link makeReceiver}.
- *
- * @example
- * ```ts
- * import { CallbackReceiver } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * const options: CallbackReceiver.ReceiverOptions = {
- *   secret: Redacted.make("callback-secret"),
- *   window: "2 minutes",
- *   maxBodyBytes: 16 * 1024
- * }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -123,13 +88,6 @@ export interface ReceiverOptions {
 
 /**
  * A callback's body as it arrived.
- *
- * @example
- * ```ts
- * import type { CallbackReceiver } from "@effect-zego/core"
- *
- * const fromForm = (body: string): CallbackReceiver.Incoming => ({ body, contentType: "application/x-www-form-urlencoded" })
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -230,13 +188,6 @@ export const parse = (incoming: Incoming, options?: ParseOptions): Effect.Effect
 /**
  * A callback whose signature held, whose timestamp was fresh and whose nonce this delivery now holds: settle it
  * with the store's `commit` (applied) or `release` (not applied), passing `token` (and `expiresAt` to `commit`).
- *
- * @example
- * ```ts
- * import type { CallbackReceiver } from "@effect-zego/core"
- *
- * const ageSeconds = (verified: CallbackReceiver.Verified, nowSeconds: number): number => nowSeconds - verified.timestamp
- * ```
  *
  * @since 0.1.0
  * @category models

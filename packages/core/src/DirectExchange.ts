@@ -16,27 +16,12 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 /**
  * The key of the capability on a client object.
  *
- * @example
- * ```ts
- * import { DirectExchange } from "@effect-zego/core"
- *
- * assert.strictEqual(DirectExchange.TypeId, Symbol.for("@effect-zego/core/DirectExchange"))
- * ```
- *
  * @since 0.1.0
  * @category symbols
  */
 export const TypeId: unique symbol = Symbol.for("@effect-zego/core/DirectExchange")
 /**
  * The type of {@link TypeId}.
- *
- * @example
- * ```ts
- * import type { DirectExchange } from "@effect-zego/core"
- *
- * const carries = (client: object): client is { readonly [K in DirectExchange.TypeId]: DirectExchange.DirectExchange } =>
- *   Object.getOwnPropertySymbols(client).length > 0
- * ```
  *
  * @since 0.1.0
  * @category symbols
@@ -45,18 +30,6 @@ export type TypeId = typeof TypeId
 
 /**
  * One GET, as `RtmpDispatch` asks for it.
- *
- * @example
- * ```ts
- * import type { DirectExchange } from "@effect-zego/core"
- *
- * const request: DirectExchange.Request = {
- *   origin: "http://127.0.0.1:8080",
- *   path: "/?Action=RTMPDispatchV2",
- *   timeoutMillis: 5000,
- *   maxBodyBytes: 256 * 1024
- * }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -74,14 +47,6 @@ export interface Request {
 
 /**
  * How an exchange ended.
- *
- * @example
- * ```ts
- * import type { DirectExchange } from "@effect-zego/core"
- *
- * const describe = (result: DirectExchange.Result): string =>
- *   result._tag === "Response" ? `HTTP ${result.status}` : result._tag
- * ```
  *
  * @since 0.1.0
  * @category models

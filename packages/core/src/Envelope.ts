@@ -30,13 +30,6 @@ export const Envelope = Schema.Struct({
 /**
  * A decoded envelope.
  *
- * @example
- * ```ts
- * import type { Envelope } from "@effect-zego/core"
- *
- * const succeeded = (envelope: Envelope.Envelope): boolean => envelope.Code === 0
- * ```
- *
  * @since 0.1.0
  * @category models
  */

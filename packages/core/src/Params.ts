@@ -10,13 +10,6 @@ const UINT32_MAX = 4_294_967_295
 /**
  * The largest Int64, the bound of a `Sequence`.
  *
- * @example
- * ```ts
- * import { Params } from "@effect-zego/core"
- *
- * assert.strictEqual(Params.INT64_MAX, 2n ** 63n - 1n)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -42,13 +35,6 @@ export const Action = Schema.Literal(...Actions.names).annotations({ identifier:
 /**
  * An action name.
  *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const isDispatch = (action: Params.Action): boolean => action === "RTMPDispatchV2" || action === "RTMPDispatch"
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -73,13 +59,6 @@ export const DispatchAction = Schema.Literal("RTMPDispatchV2", "RTMPDispatch").a
 })
 /**
  * A dispatch action name.
- *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const answersUrls = (action: Params.DispatchAction): boolean => action === "RTMPDispatchV2"
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -155,13 +134,6 @@ export const StreamId = Schema.String.pipe(
 export const DispatchType = Schema.Literal("push", "pull").annotations({ identifier: "DispatchType" })
 /**
  * `push` or `pull`.
- *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const verb = (type: Params.DispatchType): string => type === "push" ? "publish to" : "play from"
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -260,13 +232,6 @@ export const Sequence = Schema.Union(
 /**
  * A sequence number: a safe integer or a bigint.
  *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const next = (sequence: Params.Sequence): Params.Sequence => BigInt(sequence) + 1n
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -298,13 +263,6 @@ export const DispatchRequest = Schema.Struct({
 /**
  * A dispatch request as a caller writes it (`type` may be `publish`).
  *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const request: Params.DispatchRequest = { streamId: "room1-host", type: "pull", clientIp: "203.0.113.7" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -330,13 +288,6 @@ export const Region = Schema.Literal("unified", "sha", "hkg", "fra", "lax", "bom
 })
 /**
  * A region name.
- *
- * @example
- * ```ts
- * import type { Params } from "@effect-zego/core"
- *
- * const nearest: Params.Region = "sgp"
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -565,3 +516,49 @@ export const CdnUrl = Schema.String.pipe(
       ([scheme, host, key]) => `${scheme}://${host}/live/${key}`
     )
 })
+
+const MASK = "****"
+/** The shortest stream key whose last 4 characters a masked URL shows: of a shorter one, 4 would give too much away. */
+const KEY_TAIL_FROM = 16
+
+/**
+ * A relay target (`CDNUrl`) with its secrets masked, for whatever prints, logs or records it: the CDN's stream key
+ * is a secret. The scheme, host, port and application path are kept; the stream key (the last segment of the path)
+ * becomes `****` and its last 4 characters (`****` alone for a key shorter than 16 characters); a query, a fragment
+ * and user info become `****` each; a text that is not a URL is `****` whole. What is sent to ZEGOCLOUD is the URL
+ * itself, unmasked.
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(
+ *   Params.maskCdnUrl("rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl-mnop"),
+ *   "rtmp://a.rtmp.youtube.com/live2/****mnop"
+ * )
+ * // A short key, and a query (some CDNs put a token there), show nothing.
+ * assert.strictEqual(
+ *   Params.maskCdnUrl("rtmps://cdn.example.com:443/app/key?token=t0k3n"),
+ *   "rtmps://cdn.example.com:443/app/****?****"
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const maskCdnUrl = (cdnUrl: string): string => {
+  let url: URL
+  try {
+    url = new URL(cdnUrl)
+  } catch {
+    return MASK
+  }
+  const segments = url.pathname.split("/")
+  const key = segments.pop() ?? ""
+  const maskedKey = key === "" ? "" : key.length < KEY_TAIL_FROM ? MASK : MASK + key.slice(-4)
+  const path = url.pathname === "" ? "" : `${segments.join("/")}/${maskedKey}`
+  const userInfo = url.username === "" && url.password === "" ? "" : `${MASK}@`
+  return `${url.protocol}//${userInfo}${url.host}${path}${url.search === "" ? "" : `?${MASK}`}${
+    url.hash === "" ? "" : `#${MASK}`
+  }`
+}

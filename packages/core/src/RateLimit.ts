@@ -22,14 +22,6 @@ import * as Layer from "effect/Layer"
 /**
  * At most `limit` calls in any `window`.
  *
- * @example
- * ```ts
- * import { RateLimit } from "@effect-zego/core"
- *
- * // Half ZEGOCLOUD's quota, to leave room for another service on the same AppId.
- * const half: RateLimit.RateLimit = { limit: 20, window: "1 second" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -41,13 +33,6 @@ export interface RateLimit {
 /**
  * ZEGOCLOUD's quota for the dispatch actions: 40 calls per second per AppId.
  *
- * @example
- * ```ts
- * import { RateLimit } from "@effect-zego/core"
- *
- * assert.deepStrictEqual(RateLimit.defaultRateLimit, { limit: 40, window: "1 second" })
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -55,14 +40,6 @@ export const defaultRateLimit: RateLimit = { limit: 40, window: "1 second" }
 
 /**
  * Runs a call once the limit allows it.
- *
- * @example
- * ```ts
- * import type { RateLimit } from "@effect-zego/core"
- * import * as Effect from "effect/Effect"
- *
- * const limited = (limiter: RateLimit.Limiter) => limiter.withPermit(Effect.log("one call"))
- * ```
  *
  * @since 0.1.0
  * @category models

@@ -18,7 +18,7 @@ import * as Either from "effect/Either"
 import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Engine from "./internal/engine.js"
-import { ExtraInfo, RoomId, StreamId, StreamTitle, testStreamPrefix, UserId, UserName } from "./Params.js"
+import { ExtraInfo, RoomId, StreamId, StreamTitle, UserId, UserName } from "./Params.js"
 import * as ServerApi from "./ServerApi.js"
 import type {
   CommonError,
@@ -58,43 +58,27 @@ export class RoomStreams extends Context.Tag("@effect-zego/core/RoomStreams")<Ro
  * Every error `announce` can fail with: the global table's, 104 / 5024 / 50001 (no such room), 123 (retried), 1012
  * (several users, one stream), and 206 / 207 (too many calls for the AppId or the room: `RateLimitedError`, retried).
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const someoneElsesStream = (error: RoomStreams.AnnounceError): boolean => error._tag === "StreamConflictError"
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
 export type AnnounceError = CommonError | RoomNotFoundError | StreamUpdateFailedError | StreamConflictError
 /**
  * Every error `withdraw` can fail with: the global table's, 104 / 5024 / 50001 (no such room), 124 (retried), 138 (not
- * announced), and 206 / 207 (`RateLimitedError`, retried).
- *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const alreadyGone = (error: RoomStreams.WithdrawError): boolean => error._tag === "StreamInfoNotFoundError"
- * ```
+ * announced), 1012 (announced by another user), and 206 / 207 (`RateLimitedError`, retried).
  *
  * @since 0.1.0
  * @category errors
  */
-export type WithdrawError = CommonError | RoomNotFoundError | StreamUpdateFailedError | StreamInfoNotFoundError
+export type WithdrawError =
+  | CommonError
+  | RoomNotFoundError
+  | StreamUpdateFailedError
+  | StreamInfoNotFoundError
+  | StreamConflictError
 
 /**
  * Every error `list` can fail with: the global table's, 154 (retried), and 206 / 207 (too many calls for the AppId or
  * the room: `RateLimitedError`, retried).
- *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const tryAgainLater = (error: RoomStreams.ListError): boolean => error._tag === "StreamListFailedError"
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -103,13 +87,6 @@ export type ListError = CommonError | StreamListFailedError
 
 /**
  * The server user announcing streams unless the options or the call name another.
- *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- *
- * assert.strictEqual(RoomStreams.defaultServerUserId, "Server-Administrator")
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -148,13 +125,6 @@ export const Announcement = Schema.Struct({
 /**
  * An announcement as a caller writes it.
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const announcement: RoomStreams.Announcement = { roomId: "room-1", streamId: "s1", censor: true }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -183,13 +153,6 @@ export const Withdrawal = Schema.Struct({
 /**
  * A withdrawal as a caller writes it.
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const withdrawal: RoomStreams.Withdrawal = { roomId: "room-1", streamId: "s1", userId: "host-7" }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -197,13 +160,6 @@ export type Withdrawal = typeof Withdrawal.Encoded
 
 /**
  * A stream announced or withdrawn.
- *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const logLine = (announced: RoomStreams.Announced): string => `${announced.streamId} in ${announced.roomId}`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -218,19 +174,14 @@ export interface Announced {
 /**
  * One stream of a room's list.
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const line = (stream: RoomStreams.ListedStream): string =>
- *   `${stream.streamId} by ${stream.userId} since ${stream.createdAt.toISOString()}`
- * ```
- *
  * @since 0.1.0
  * @category models
  */
 export interface ListedStream {
-  /** The stream id, without the `zegotest-<AppId>-` prefix in the test environment (as `announce` takes it). */
+  /**
+   * The stream id as ZEGOCLOUD knows it: with the `zegotest-<AppId>-` prefix in the test environment, as `announce`
+   * answers it and the callbacks carry it (pass it back as it is: the prefix is added once).
+   */
   readonly streamId: string
   readonly userId: string
   /** `""` when the server sends none. */
@@ -243,13 +194,6 @@ export interface ListedStream {
 
 /**
  * A room's streams, as `DescribeSimpleStreamList` answered.
- *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- *
- * const isEmpty = (list: RoomStreams.StreamList): boolean => list.streams.length === 0
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -333,14 +277,6 @@ export const ListRequest = Schema.Struct({ roomId: RoomId }).annotations({ ident
 /**
  * Per-call options.
  *
- * @example
- * ```ts
- * import type { RoomStreams } from "@effect-zego/core"
- * import * as Schedule from "effect/Schedule"
- *
- * const noRetry: RoomStreams.CallOptions<RoomStreams.AnnounceError> = { retry: Schedule.stop }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -396,19 +332,6 @@ export interface Service {
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 10/s, 1/s in test),
  * and the server user.
  *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * const options: RoomStreams.Options = {
- *   appId: 1234567890,
- *   serverSecret: Redacted.make("secret"),
- *   serverUserId: "backend",
- *   serverUserName: "Backend"
- * }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -427,13 +350,6 @@ const answer = (envelope: { readonly RequestId: string }, roomId: string, stream
 
 /**
  * `AddStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
- *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- *
- * assert.strictEqual(RoomStreams.addStream("Server-Administrator", undefined).action, "AddStream")
- * ```
  *
  * @since 0.1.0
  * @category declarations
@@ -460,13 +376,6 @@ export const addStream = (
 /**
  * `DeleteStream`, declared for a server user: 10 calls per second per AppId (1 in the test environment).
  *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- *
- * assert.strictEqual(RoomStreams.deleteStream("Server-Administrator", undefined).action, "DeleteStream")
- * ```
- *
  * @since 0.1.0
  * @category declarations
  */
@@ -490,22 +399,13 @@ export const deleteStream = (
 const readStreamList = Engine.decodeData(StreamListData)
 
 /**
- * `DescribeSimpleStreamList`, declared: 50 calls per second per AppId, and 1 per 10 seconds per room. `testPrefix`
- * (`zegotest-<AppId>-` in the test environment, else `""`) is taken off the stream ids it answers.
- *
- * @example
- * ```ts
- * import { RoomStreams } from "@effect-zego/core"
- *
- * assert.strictEqual(RoomStreams.describeSimpleStreamList("").action, "DescribeSimpleStreamList")
- * ```
+ * `DescribeSimpleStreamList`, declared: 50 calls per second per AppId, and 1 per 10 seconds per room. The stream ids
+ * it answers are kept as the server sends them.
  *
  * @since 0.1.0
  * @category declarations
  */
-export const describeSimpleStreamList = (
-  testPrefix: string
-): ServerApi.Declaration<typeof ListRequest.Type, StreamList, ListError> => ({
+export const describeSimpleStreamList: ServerApi.Declaration<typeof ListRequest.Type, StreamList, ListError> = {
   action: "DescribeSimpleStreamList",
   spanName: "RoomStreams.DescribeSimpleStreamList",
   parameters: ListRequest,
@@ -520,16 +420,14 @@ export const describeSimpleStreamList = (
       requestId: envelope.RequestId,
       roomId: request.roomId,
       streams: (data.StreamList ?? []).map((entry) => ({
-        streamId: testPrefix !== "" && entry.StreamId.startsWith(testPrefix) && entry.StreamId !== testPrefix
-          ? entry.StreamId.slice(testPrefix.length)
-          : entry.StreamId,
+        streamId: entry.StreamId,
         userId: entry.UserId,
         userName: entry.UserName ?? "",
         createdAt: new Date(entry.CreateTime),
         streamNumberId: entry.StreamNumberId
       }))
     }))
-})
+}
 
 const decodeUserId = Schema.decodeUnknownEither(UserId)
 const decodeUserName = Schema.decodeUnknownEither(Schema.UndefinedOr(UserName))
@@ -582,7 +480,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidRequestErr
       announce: yield* engine.bind(addStream(serverUserId, serverUserName)),
       withdraw: yield* engine.bind(deleteStream(serverUserId, serverUserName)),
       list: yield* Effect.map(
-        engine.bind(describeSimpleStreamList(options.isTest === true ? testStreamPrefix(engine.appId) : "")),
+        engine.bind(describeSimpleStreamList),
         (call) => (roomId: string, callOptions?: CallOptions<ListError>) => call({ roomId }, callOptions)
       )
     })

@@ -105,22 +105,6 @@ export {
   /**
    * Exponential back-off from 200 ms with jitter, each delay capped at 2 s, at most 3 retries.
    *
-   * @example
-   * ```ts
-   * import { RtmpDispatch } from "@effect-zego/core"
-   * import * as Redacted from "effect/Redacted"
-   * import * as Schedule from "effect/Schedule"
-   *
-   * // Retry up to 5 times, 100 ms apart, instead of the default back-off.
-   * const layer = RtmpDispatch.layer({
-   *   appId: 1234567890,
-   *   serverSecret: Redacted.make("secret"),
-   *   retry: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
-   * })
-   * console.log(Schedule.ScheduleTypeId in RtmpDispatch.defaultRetrySchedule, typeof layer)
-   * // Output: true object
-   * ```
-   *
    * @since 0.1.0
    * @category constants
    */
@@ -128,31 +112,12 @@ export {
   /**
    * The largest clock offset adopted from a server's `Date`.
    *
-   * @example
-   * ```ts
-   * import { RtmpDispatch } from "@effect-zego/core"
-   * import * as Duration from "effect/Duration"
-   *
-   * console.log(Duration.toHours(RtmpDispatch.MAX_CLOCK_OFFSET))
-   * // Output: 24
-   * ```
-   *
    * @since 0.1.0
    * @category constants
    */
   MAX_CLOCK_OFFSET,
   /**
    * The longest per-attempt `timeout` and rate-limit `window` accepted.
-   *
-   * @example
-   * ```ts
-   * import { RtmpDispatch } from "@effect-zego/core"
-   * import * as Duration from "effect/Duration"
-   *
-   * const timeout = Duration.seconds(10)
-   * console.log(Duration.lessThanOrEqualTo(timeout, RtmpDispatch.MAX_DURATION))
-   * // Output: true
-   * ```
    *
    * @since 0.1.0
    * @category constants
@@ -225,14 +190,6 @@ export class RtmpDispatch extends Context.Tag("@effect-zego/core/RtmpDispatch")<
 /**
  * Every error a dispatch method can fail with: the global table's, the dispatch codes', an empty answer.
  *
- * @example
- * ```ts
- * import type { RtmpDispatch } from "@effect-zego/core"
- *
- * const describe = (error: RtmpDispatch.DispatchError): string =>
- *   error._tag === "NoPublishNodeError" ? "no node free, try later" : error.message
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -248,13 +205,6 @@ export type DispatchError =
 /**
  * A successful `RTMPDispatchV2`: the parsed RTMP nodes, best first as the server ordered them.
  *
- * @example
- * ```ts
- * import type { RtmpDispatch } from "@effect-zego/core"
- *
- * const firstUrl = (dispatched: RtmpDispatch.Dispatched): string => dispatched.nodes[0].url
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -268,14 +218,6 @@ export interface Dispatched {
 
 /**
  * A successful `RTMPDispatch`: `host:port` addresses.
- *
- * @example
- * ```ts
- * import type { RtmpDispatch } from "@effect-zego/core"
- *
- * const hosts = (dispatched: RtmpDispatch.DispatchedAddresses): ReadonlyArray<string> =>
- *   dispatched.addresses.map((address) => `${address.host}:${address.port}`)
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -346,21 +288,6 @@ export interface Service {
 
 /**
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40 per second).
- *
- * @example
- * ```ts
- * import { RtmpDispatch } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * const options: RtmpDispatch.Options = {
- *   appId: 1234567890,
- *   serverSecret: Redacted.make("secret"),
- *   region: "fra",
- *   isTest: true,
- *   timeout: "3 seconds"
- * }
- * const layer = RtmpDispatch.layer(options)
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -441,14 +368,6 @@ const declare = <A, B>(
 /**
  * `RTMPDispatchV2`, declared.
  *
- * @example
- * ```ts
- * import { RtmpDispatch } from "@effect-zego/core"
- *
- * console.log(RtmpDispatch.dispatchV2.action)
- * // Output: RTMPDispatchV2
- * ```
- *
  * @since 0.1.0
  * @category declarations
  */
@@ -460,14 +379,6 @@ export const dispatchV2: ServerApi.Declaration<Request, Dispatched, DispatchErro
 )
 /**
  * `RTMPDispatch`, declared.
- *
- * @example
- * ```ts
- * import { RtmpDispatch } from "@effect-zego/core"
- *
- * console.log(RtmpDispatch.dispatchV1.action)
- * // Output: RTMPDispatch
- * ```
  *
  * @since 0.1.0
  * @category declarations

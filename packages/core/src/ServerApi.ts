@@ -43,15 +43,6 @@ const invalid = (parameter: string, detail: string) => new InvalidRequestError({
 /**
  * Per-call options of a service's methods: a retry schedule for this call only.
  *
- * @example
- * ```ts
- * import type { ServerApi } from "@effect-zego/core"
- * import * as Schedule from "effect/Schedule"
- *
- * // One attempt only, whatever the layer's retry schedule.
- * const once: ServerApi.CallOptions = { retry: Schedule.stop }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -63,20 +54,6 @@ export interface CallOptions<E = ZegoError> {
 /**
  * The options of every service's `make` and `layer`: the AppId and its secret, where calls go, the test environment,
  * the retry schedule, the time limit of an attempt, the rate limit, the body cap and a last change to the client.
- *
- * @example
- * ```ts
- * import { ServerApi, StreamState } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * const options: ServerApi.Options = {
- *   appId: 1234567890,
- *   serverSecret: Redacted.make("secret"),
- *   region: "fra",
- *   timeout: "3 seconds"
- * }
- * const StateLive = StreamState.layer(options)
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -109,17 +86,6 @@ export interface Options {
 /**
  * Exponential back-off from 200 ms with jitter, each delay capped at 2 s, at most 3 retries.
  *
- * @example
- * ```ts
- * import { ServerApi } from "@effect-zego/core"
- * import * as Schedule from "effect/Schedule"
- *
- * // The default, with two more retries.
- * const patient = ServerApi.defaultRetrySchedule.pipe(Schedule.union(Schedule.recurs(5)))
- * console.log(Schedule.isSchedule(patient))
- * // Output: true
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -132,15 +98,6 @@ export const defaultRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedul
  * The largest clock offset adopted from a server's `Date`: ZEGOCLOUD tolerates 10 minutes of skew, and a machine
  * off by more than a day has a clock to fix, not to correct for. Past it, the `Date` is not believed.
  *
- * @example
- * ```ts
- * import { ServerApi } from "@effect-zego/core"
- * import * as Duration from "effect/Duration"
- *
- * console.log(Duration.toHours(ServerApi.MAX_CLOCK_OFFSET))
- * // Output: 24
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -148,15 +105,6 @@ export const MAX_CLOCK_OFFSET = Duration.hours(24)
 
 /**
  * The longest per-attempt `timeout` and rate-limit `window` accepted (timers overflow past about 24.8 days).
- *
- * @example
- * ```ts
- * import { ServerApi } from "@effect-zego/core"
- * import * as Duration from "effect/Duration"
- *
- * console.log(Duration.lessThanOrEqualTo(Duration.seconds(10), ServerApi.MAX_DURATION))
- * // Output: true
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -234,18 +182,6 @@ export const boundedDuration = (
  *
  * `I` is the decoded request, `A` what a call succeeds with, `E` the errors its answer can amount to beyond the
  * code table (a decode error, an empty answer, …).
- *
- * @example
- * ```ts
- * import { RtmpDispatch } from "@effect-zego/core"
- * import type { ServerApi, ZegoError } from "@effect-zego/core"
- *
- * // eslint-disable-next-line @typescript-eslint/no-explicit-any
- * const describe = (declaration: ServerApi.Declaration<any, unknown, ZegoError.ZegoError>) =>
- *   `${declaration.action} under the span ${declaration.spanName}`
- * console.log(describe(RtmpDispatch.dispatchV2))
- * // Output: RTMPDispatchV2 under the span RtmpDispatch.RTMPDispatchV2
- * ```
  *
  * @since 0.1.0
  * @category models

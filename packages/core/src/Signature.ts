@@ -16,13 +16,6 @@ import { md5 } from "js-md5"
 /**
  * The only signature version the gateway accepts.
  *
- * @example
- * ```ts
- * import { Signature } from "@effect-zego/core"
- *
- * assert.strictEqual(Signature.SIGNATURE_VERSION, "2.0")
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -30,19 +23,6 @@ export const SIGNATURE_VERSION = "2.0"
 
 /**
  * What goes into a signature.
- *
- * @example
- * ```ts
- * import { Signature } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * const input: Signature.SignatureInput = {
- *   appId: 1234567890,
- *   nonce: "4fd24687296dd9f3",
- *   serverSecret: Redacted.make("9193cc662a4c0ec135ec71fb57194b38"),
- *   timestamp: 1615186943
- * }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -122,13 +102,6 @@ export const makeNonce: Effect.Effect<string> = Effect.sync(() => bytesToHex(ran
 
 /**
  * The public parameters every call carries, as query parameters.
- *
- * @example
- * ```ts
- * import { Signature } from "@effect-zego/core"
- *
- * const query = (params: Signature.PublicParams): string => new URLSearchParams({ ...params }).toString()
- * ```
  *
  * @since 0.1.0
  * @category models

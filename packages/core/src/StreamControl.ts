@@ -24,13 +24,6 @@ export type {
   /**
    * Per-call options: the retry schedule and a `Sequence`.
    *
-   * @example
-   * ```ts
-   * import type { StreamControl } from "@effect-zego/core"
-   *
-   * const once: StreamControl.CallOptions = { sequence: 1n }
-   * ```
-   *
    * @since 0.1.0
    * @category models
    */
@@ -61,14 +54,6 @@ export class StreamControl extends Context.Tag("@effect-zego/core/StreamControl"
 /**
  * Every error `forbid` and `resume` can fail with: the global table's (they have no codes of their own).
  *
- * @example
- * ```ts
- * import type { StreamControl } from "@effect-zego/core"
- *
- * const worthRetryingLater = (error: StreamControl.ControlError): boolean =>
- *   error._tag === "RateLimitedError" || error._tag === "TransportError"
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -76,14 +61,6 @@ export type ControlError = CommonError
 
 /**
  * A stream forbidden or resumed.
- *
- * @example
- * ```ts
- * import type { StreamControl } from "@effect-zego/core"
- *
- * const logLine = (controlled: StreamControl.Controlled): string =>
- *   `${controlled.streamId} (RequestId ${controlled.requestId})`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -127,19 +104,6 @@ export interface Service {
 /**
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 20/s, 5/s in test).
  *
- * @example
- * ```ts
- * import { StreamControl } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * // Stay under half the 20-per-second quota.
- * const options: StreamControl.Options = {
- *   appId: 1234567890,
- *   serverSecret: Redacted.make("secret"),
- *   rateLimit: { limit: 10, window: "1 second" }
- * }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -161,26 +125,12 @@ const declare = (
 /**
  * `ForbidRTCStream`, declared: 20 calls per second per AppId (5 in the test environment).
  *
- * @example
- * ```ts
- * import { StreamControl } from "@effect-zego/core"
- *
- * assert.strictEqual(StreamControl.forbidStream.action, "ForbidRTCStream")
- * ```
- *
  * @since 0.1.0
  * @category declarations
  */
 export const forbidStream = declare("ForbidRTCStream")
 /**
  * `ResumeRTCStream`, declared: 20 calls per second per AppId (5 in the test environment), a budget of its own.
- *
- * @example
- * ```ts
- * import { StreamControl } from "@effect-zego/core"
- *
- * assert.strictEqual(StreamControl.resumeStream.action, "ResumeRTCStream")
- * ```
  *
  * @since 0.1.0
  * @category declarations

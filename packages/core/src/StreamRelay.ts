@@ -25,14 +25,6 @@ import type { CommonError, InvalidCdnUrlError, InvalidRequestError } from "./Zeg
 /**
  * Per-call options: the retry schedule, and a `Sequence` of the caller's (as `StreamState.CallOptions` says).
  *
- * @example
- * ```ts
- * import type { StreamRelay } from "@effect-zego/core"
- * import * as Schedule from "effect/Schedule"
- *
- * const once: StreamRelay.CallOptions = { retry: Schedule.stop, sequence: 1n }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -70,14 +62,6 @@ export class StreamRelay extends Context.Tag("@effect-zego/core/StreamRelay")<St
  * Every error `start` and `stop` can fail with: the global table's, and `InvalidCdnUrlError` (5004, 30001). An invalid
  * `cdnUrl` is an `InvalidRequestError` before anything is sent.
  *
- * @example
- * ```ts
- * import type { StreamRelay } from "@effect-zego/core"
- *
- * const askTheUser = (error: StreamRelay.RelayError): boolean =>
- *   error._tag === "InvalidCdnUrlError" || error._tag === "InvalidRequestError"
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -85,14 +69,6 @@ export type RelayError = CommonError | InvalidCdnUrlError
 
 /**
  * Every error `clear` can fail with: the global table's (its own codes, 5003 and 5005, are classes of it).
- *
- * @example
- * ```ts
- * import type { StreamRelay } from "@effect-zego/core"
- *
- * const worthRetryingLater = (error: StreamRelay.ClearError): boolean =>
- *   error._tag === "RateLimitedError" || error._tag === "TransportError"
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -102,13 +78,6 @@ export type ClearError = CommonError
 /**
  * A relay started or stopped.
  *
- * @example
- * ```ts
- * import type { StreamRelay } from "@effect-zego/core"
- *
- * const logLine = (relayed: StreamRelay.Relayed): string => `${relayed.streamId} -> ${relayed.cdnUrl}`
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -116,19 +85,12 @@ export interface Relayed {
   readonly requestId: string
   /** The stream id that was sent (with the `zegotest-<AppId>-` prefix in the test environment). */
   readonly streamId: string
-  /** The CDN URL that was sent. */
+  /** The CDN URL that was sent, whole: it holds the CDN's stream key, so print or log `Params.maskCdnUrl(cdnUrl)`. */
   readonly cdnUrl: string
 }
 
 /**
  * A stream's relays not yet started, dropped.
- *
- * @example
- * ```ts
- * import type { StreamRelay } from "@effect-zego/core"
- *
- * const logLine = (cleared: StreamRelay.Cleared): string => `${cleared.streamId} (RequestId ${cleared.requestId})`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -175,14 +137,6 @@ export interface Service {
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 10/s, 5/s in test,
  * shared by the three actions).
  *
- * @example
- * ```ts
- * import { StreamRelay } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * const options: StreamRelay.Options = { appId: 1234567890, serverSecret: Redacted.make("secret"), isTest: true }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -226,13 +180,6 @@ const relay = (
  * `CreatCDNTransferRule` (ZEGOCLOUD's spelling), declared: 10 calls per second per AppId (5 in the test environment),
  * the budget shared with the other two.
  *
- * @example
- * ```ts
- * import { StreamRelay } from "@effect-zego/core"
- *
- * assert.strictEqual(StreamRelay.createRule.action, "CreatCDNTransferRule")
- * ```
- *
  * @since 0.1.0
  * @category declarations
  */
@@ -241,13 +188,6 @@ export const createRule = relay("CreatCDNTransferRule")
 /**
  * `DeleteCDNTransferRule`, declared: the budget of `createRule`.
  *
- * @example
- * ```ts
- * import { StreamRelay } from "@effect-zego/core"
- *
- * assert.strictEqual(StreamRelay.deleteRule.action, "DeleteCDNTransferRule")
- * ```
- *
  * @since 0.1.0
  * @category declarations
  */
@@ -255,13 +195,6 @@ export const deleteRule = relay("DeleteCDNTransferRule")
 
 /**
  * `ClearCDNTransferRule`, declared: the budget of `createRule`.
- *
- * @example
- * ```ts
- * import { StreamRelay } from "@effect-zego/core"
- *
- * assert.strictEqual(StreamRelay.clearRules.action, "ClearCDNTransferRule")
- * ```
  *
  * @since 0.1.0
  * @category declarations

@@ -45,13 +45,6 @@ export class StreamState extends Context.Tag("@effect-zego/core/StreamState")<St
 /**
  * Every error `describe` can fail with: the global table's, and 41004 (no such stream).
  *
- * @example
- * ```ts
- * import type { StreamState } from "@effect-zego/core"
- *
- * const unknownStream = (error: StreamState.DescribeError): boolean => error._tag === "StreamNotFoundError"
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -59,16 +52,6 @@ export type DescribeError = CommonError | StreamNotFoundError
 
 /**
  * A stream's state: `active` (Code 0) or `closed` (Code 41006).
- *
- * @example
- * ```ts
- * import type { StreamState } from "@effect-zego/core"
- *
- * const summary = (state: StreamState.State): string =>
- *   state.state === "active"
- *     ? `live since ${state.createdAt.toISOString()}`
- *     : `closed at ${state.closedAt.toISOString()}`
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -91,16 +74,6 @@ export type State =
 
 /**
  * Per-call options: the retry schedule, and a `Sequence` of the caller's (by default the process's counter).
- *
- * @example
- * ```ts
- * import { StreamState } from "@effect-zego/core"
- * import * as Effect from "effect/Effect"
- * import * as Schedule from "effect/Schedule"
- *
- * const options: StreamState.CallOptions = { retry: Schedule.stop, sequence: 42 }
- * const program = Effect.flatMap(StreamState.StreamState, (s) => s.describe("s1", options))
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -147,14 +120,6 @@ export interface Service {
 
 /**
  * Options of {@link make} and {@link layer}: those of every service (the default rate limit is 40/s, 10/s in test).
- *
- * @example
- * ```ts
- * import { StreamState } from "@effect-zego/core"
- * import * as Redacted from "effect/Redacted"
- *
- * const options: StreamState.Options = { appId: 1234567890, serverSecret: Redacted.make("secret"), isTest: true }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -247,13 +212,6 @@ const readClosed = Engine.decodeData(ClosedData)
 
 /**
  * `DescribeRTCStreamState`, declared: 40 calls per second per AppId (10 in the test environment).
- *
- * @example
- * ```ts
- * import { StreamState } from "@effect-zego/core"
- *
- * assert.strictEqual(StreamState.describeStreamState.action, "DescribeRTCStreamState")
- * ```
  *
  * @since 0.1.0
  * @category declarations

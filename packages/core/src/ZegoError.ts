@@ -41,18 +41,6 @@ const describe = (error: ServerFields, hint: string): string =>
 /**
  * 1010, 30002, 5007: called too often. Retried with back-off.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 1010, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.RateLimitedError)
- * assert.strictEqual(error.retryable, true)
- *
- * // Handled by its tag, like every error of this library:
- * // program.pipe(Effect.catchTag("RateLimitedError", (e) => Effect.logWarning(e.message)))
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -69,15 +57,6 @@ export class RateLimitedError extends Schema.TaggedError<RateLimitedError>()("Ra
 /**
  * 1001: dispatch failed. Retried a few times.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 1001, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.DispatchFailedError)
- * assert.strictEqual(error.retryable, true)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -92,15 +71,6 @@ export class DispatchFailedError
 /**
  * 1002 (or an empty answer to a push): no publish node.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 1002, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.NoPublishNodeError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -112,15 +82,6 @@ export class NoPublishNodeError extends Schema.TaggedError<NoPublishNodeError>()
 
 /**
  * 1003 (or an empty answer to a pull): no pull node.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 1003, serverMessage: "", requestId: "r1", action: "RTMPDispatch" })
- * assert.ok(error instanceof ZegoError.NoPullNodeError)
- * assert.strictEqual(error.retryable, false)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -134,15 +95,6 @@ export class NoPullNodeError extends Schema.TaggedError<NoPullNodeError>()("NoPu
 /**
  * 1005: the app is not online.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 1005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.AppNotOnlineError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -154,15 +106,6 @@ export class AppNotOnlineError extends Schema.TaggedError<AppNotOnlineError>()("
 
 /**
  * 1006: the server found a parameter invalid.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 1006, serverMessage: "", requestId: "r1", action: "AddStream" })
- * assert.ok(error instanceof ZegoError.InvalidParameterError)
- * assert.strictEqual(error.retryable, false)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -178,15 +121,6 @@ export class InvalidParameterError
 /**
  * 30003, 3001, 5000–5002, 5006: internal error on ZEGOCLOUD's side. Retried.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 30003, serverMessage: "", requestId: "r1", action: "DescribeRTCStreamState" })
- * assert.ok(error instanceof ZegoError.ZegoInternalError)
- * assert.strictEqual(error.retryable, true)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -198,15 +132,6 @@ export class ZegoInternalError extends Schema.TaggedError<ZegoInternalError>()("
 
 /**
  * 30004: wrong `IsTest`.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 30004, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.InvalidIsTestError)
- * assert.strictEqual(error.retryable, false)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -220,15 +145,6 @@ export class InvalidIsTestError extends Schema.TaggedError<InvalidIsTestError>()
 /**
  * 30005: the AppId is not valid for this service.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 30005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.InvalidAppIdError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -240,15 +156,6 @@ export class InvalidAppIdError extends Schema.TaggedError<InvalidAppIdError>()("
 
 /**
  * 30009: the server refused the stream id (in the test environment: the `zegotest-<AppId>-` prefix).
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 30009, serverMessage: "", requestId: "r1", action: "ForbidRTCStream" })
- * assert.ok(error instanceof ZegoError.InvalidStreamIdError)
- * assert.strictEqual(error.retryable, false)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -264,15 +171,6 @@ export class InvalidStreamIdError
 /**
  * 30010: the server refused the dispatch type.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 30010, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.InvalidDispatchTypeError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -286,15 +184,6 @@ export class InvalidDispatchTypeError
 
 /**
  * 30011: the server refused the client IP.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 30011, serverMessage: "", requestId: "r1", action: "RTMPDispatch" })
- * assert.ok(error instanceof ZegoError.InvalidClientIpError)
- * assert.strictEqual(error.retryable, false)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -310,15 +199,6 @@ export class InvalidClientIpError
 /**
  * 100000004: the signature expired, usually because this machine's clock is off.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 100000004, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.SignatureExpiredError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -333,15 +213,6 @@ export class SignatureExpiredError
 /**
  * 100000005: the signature is wrong, usually a wrong server secret.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 100000005, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.SignatureInvalidError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -355,15 +226,6 @@ export class SignatureInvalidError
 
 /**
  * Any other gateway code (1000000xx): host, AppId format, missing parameters, app config, service.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 100000015, serverMessage: "", requestId: "r1", action: "ResumeRTCStream" })
- * assert.ok(error instanceof ZegoError.GatewayError)
- * assert.strictEqual(error.retryable, true)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -396,15 +258,6 @@ const gatewayHints: Record<number, string> = {
 /**
  * 3003, 40005: authentication failed, or the app has no token configured for the server API.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 40005, serverMessage: "", requestId: "r1", action: "AddStream" })
- * assert.ok(error instanceof ZegoError.AuthenticationError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -419,15 +272,6 @@ export class AuthenticationError
 /**
  * 41004 (`DescribeRTCStreamState`): no stream with this id is known.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 41004, serverMessage: "", requestId: "r1", action: "DescribeRTCStreamState" })
- * assert.ok(error instanceof ZegoError.StreamNotFoundError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -441,15 +285,6 @@ export class StreamNotFoundError
 
 /**
  * 138 (`DeleteStream`): the stream's information does not exist in the room.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 138, serverMessage: "", requestId: "r1", action: "DeleteStream" })
- * assert.ok(error instanceof ZegoError.StreamInfoNotFoundError)
- * assert.strictEqual(error.retryable, false)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -466,15 +301,6 @@ export class StreamInfoNotFoundError
  * 104, 5024, 50001 (`AddStream`, `DeleteStream`): the room does not exist. `AddStream` cannot create one: a room
  * exists while an SDK user is in it.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 104, serverMessage: "", requestId: "r1", action: "AddStream" })
- * assert.ok(error instanceof ZegoError.RoomNotFoundError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -489,16 +315,7 @@ export class RoomNotFoundError extends Schema.TaggedError<RoomNotFoundError>()("
 }
 
 /**
- * 1012 (`AddStream`): several users operate one stream.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 1012, serverMessage: "", requestId: "r1", action: "AddStream" })
- * assert.ok(error instanceof ZegoError.StreamConflictError)
- * assert.strictEqual(error.retryable, false)
- * ```
+ * 1012 (`AddStream`, `DeleteStream`): several users operate one stream (withdrawing one another user announced, too).
  *
  * @since 0.1.0
  * @category errors
@@ -507,21 +324,12 @@ export class StreamConflictError
   extends Schema.TaggedError<StreamConflictError>()("StreamConflictError", serverFields)
 {
   override get message() {
-    return describe(this, "Another user operates this stream: announce it with one server UserId only.")
+    return describe(this, "Another user operates this stream: announce and withdraw it with one server UserId only.")
   }
 }
 
 /**
  * 123 (`AddStream`: setting the stream info failed), 124 (`DeleteStream`: deleting it failed). Retried.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 123, serverMessage: "", requestId: "r1", action: "AddStream" })
- * assert.ok(error instanceof ZegoError.StreamUpdateFailedError)
- * assert.strictEqual(error.retryable, true)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -537,15 +345,6 @@ export class StreamUpdateFailedError
 /**
  * 154 (`DescribeSimpleStreamList`): the server failed to get the room's stream list. Retried.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 154, serverMessage: "", requestId: "r1", action: "DescribeSimpleStreamList" })
- * assert.ok(error instanceof ZegoError.StreamListFailedError)
- * assert.strictEqual(error.retryable, true)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -560,15 +359,6 @@ export class StreamListFailedError
 /**
  * 5004, 30001 (`CreatCDNTransferRule`, `DeleteCDNTransferRule`): the server refused the CDN address of a relay.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 5004, serverMessage: "", requestId: "r1", action: "CreatCDNTransferRule" })
- * assert.ok(error instanceof ZegoError.InvalidCdnUrlError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -581,15 +371,6 @@ export class InvalidCdnUrlError extends Schema.TaggedError<InvalidCdnUrlError>()
 /**
  * Any code this library does not know: the code, message and request id are kept.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = ZegoError.fromCode({ code: 424242, serverMessage: "", requestId: "r1", action: "RTMPDispatchV2" })
- * assert.ok(error instanceof ZegoError.UnknownCodeError)
- * assert.strictEqual(error.retryable, false)
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -601,19 +382,6 @@ export class UnknownCodeError extends Schema.TaggedError<UnknownCodeError>()("Un
 
 /**
  * No usable response: the connection failed, the attempt timed out, or an HTTP error status came without an envelope.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = new ZegoError.TransportError({
- *   action: "RTMPDispatchV2",
- *   reason: "Timeout",
- *   detail: "no answer within 5 seconds",
- *   retryable: true
- * })
- * assert.strictEqual(error.message, "TransportError (Timeout) calling RTMPDispatchV2: no answer within 5 seconds")
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -633,14 +401,6 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 
 /**
  * The body is not the ZEGOCLOUD envelope, or its `Data` is malformed.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const error = new ZegoError.ResponseDecodeError({ action: "RTMPDispatch", status: 502, detail: "not JSON" })
- * assert.strictEqual(ZegoError.isRetryable(error), false)
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -717,13 +477,6 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
 /**
  * The classes of the errors that carry a ZEGOCLOUD return code.
  *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * assert.ok(ZegoError.ServerErrors.includes(ZegoError.NoPublishNodeError))
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -757,13 +510,6 @@ export const ServerErrors = [
 /**
  * An error that carries a ZEGOCLOUD return code.
  *
- * @example
- * ```ts
- * import type { ZegoError } from "@effect-zego/core"
- *
- * const forSupport = (error: ZegoError.ZegoServerError): string => `code ${error.code}, RequestId ${error.requestId}`
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -771,14 +517,6 @@ export type ZegoServerError = InstanceType<(typeof ServerErrors)[number]>
 
 /**
  * The server errors every action may answer (the global table).
- *
- * @example
- * ```ts
- * import type { ZegoError } from "@effect-zego/core"
- *
- * const isOurFault = (error: ZegoError.CommonServerError): boolean =>
- *   error._tag === "SignatureInvalidError" || error._tag === "InvalidAppIdError"
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -798,13 +536,6 @@ export type CommonServerError =
 
 /**
  * The errors every action may fail with: the global table's, and those before or around the server.
- *
- * @example
- * ```ts
- * import type { ZegoError } from "@effect-zego/core"
- *
- * const worthAlerting = (error: ZegoError.CommonError): boolean => error._tag === "AuthenticationError"
- * ```
  *
  * @since 0.1.0
  * @category errors
@@ -833,13 +564,6 @@ export type ZegoError = ZegoServerError | TransportError | ResponseDecodeError |
 /**
  * The schema of every error a dispatch can fail with (to send them over the wire or persist them).
  *
- * @example
- * ```ts
- * import type { ZegoError } from "@effect-zego/core"
- *
- * const tagOf = (error: ZegoError.ZegoError): string => error._tag
- * ```
- *
  * @since 0.1.0
  * @category errors
  */
@@ -867,14 +591,6 @@ type ServerErrorClass = (typeof ServerErrors)[number]
 
 /**
  * A table from return codes to error classes, with the retry decision of each code.
- *
- * @example
- * ```ts
- * import { ZegoError } from "@effect-zego/core"
- *
- * const table: ZegoError.CodeTable = ZegoError.actionCodes.DescribeRTCStreamState
- * assert.strictEqual(table.get(41004)?.[0], ZegoError.StreamNotFoundError)
- * ```
  *
  * @since 0.1.0
  * @category codes

@@ -6,8 +6,8 @@
  * no), answers `100000004` with a `Date` header when the timestamp is more than 10 minutes off its clock,
  * records the requests, and answers from a script of replies or a handler. It speaks every action of this library,
  * checking each one's own parameters (those it requires, `Sequence` where one is due, the byte limits); by default
- * a dispatch answers one node on loopback, `DescribeRTCStreamState` an active stream, `DescribeSimpleStreamList` an
- * empty room, the others a bare success.
+ * a success carries the `sampleData` of the action's row: a dispatch one node on loopback, `DescribeRTCStreamState`
+ * an active stream, `DescribeSimpleStreamList` an empty room, the others no `Data`.
  *
  * @since 0.1.0
  */
@@ -76,7 +76,7 @@ export type Reply =
     readonly _tag: "Envelope"
     readonly code: number
     readonly message: string
-    /** Default: nodes on loopback for the request's stream, for a success; nothing otherwise. */
+    /** Default: for a success, the `sampleData` of the action's row (a dispatch: one node on loopback); else none. */
     readonly data?: unknown
     readonly status: number
     readonly headers?: Readonly<Record<string, string>>
@@ -86,7 +86,8 @@ export type Reply =
   | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput; readonly reply: Reply }
 
 /**
- * A success; `data` defaults to one loopback node for the request's stream (URL for V2, `host:port` for V1).
+ * A success; `data` defaults to the `sampleData` of the action's row: for a dispatch, one loopback node for the
+ * request's stream (URL for V2, `host:port` for V1).
  *
  * @example
  * ```ts
@@ -263,23 +264,8 @@ export class ZegoMock extends Context.Tag("@effect-zego/core/ZegoMock")<ZegoMock
 
 const MAX_SKEW_SECONDS = 600
 
-const defaultData = (request: RecordedRequest): unknown => {
-  const streamId = request.params.StreamId ?? "stream"
-  switch (request.action) {
-    case "RTMPDispatch":
-      return ["127.0.0.1:1935"]
-    case "RTMPDispatchV2":
-      return [`rtmp://127.0.0.1:1935/live/${streamId}`]
-    case "DescribeRTCStreamState":
-      // Active since the request arrived.
-      return { create_time: String(Math.floor(request.receivedAt / 1000)), close_time: "0" }
-    case "DescribeSimpleStreamList":
-      // An empty room; a handler answers `success({ StreamList: [...] })` for another.
-      return { StreamList: [] }
-    default:
-      return undefined
-  }
-}
+/** A success's `Data` by default: the sample of the action's row (see `Actions.Row.sampleData`), if it has one. */
+const defaultData = (request: RecordedRequest): unknown => Actions.row(request.action).sampleData?.(request)
 
 const encoder = new TextEncoder()
 

@@ -21,6 +21,17 @@ describe("Actions.table", () => {
     }
   })
 
+  it("a code means one thing wherever the table lists it (the emulator answers that meaning as its message)", () => {
+    const meanings = new Map<string, Set<string>>()
+    for (const action of Actions.names) {
+      for (const [code, { meaning }] of Object.entries(Actions.row(action).codes)) {
+        meanings.set(code, (meanings.get(code) ?? new Set()).add(meaning))
+      }
+    }
+    assert.isAbove(meanings.size, 10)
+    for (const [code, set] of meanings) assert.strictEqual(set.size, 1, `${code}: ${[...set].join(" | ")}`)
+  })
+
   it("a rate-limited error's hint is the row's limit", () => {
     for (const action of Actions.names) {
       const error = ZegoError.fromCode({ code: 1010, serverMessage: "", requestId: "r", action })

@@ -1,6 +1,7 @@
 // The API docs check of the test command, for the five published packages (core, node, redis, emulator, cli): every
-// export has `@since`, `@category` and an `@example` (docgen), and every example type-checks and runs. One test for
-// the five: one `tsc` loads Effect's types once for all their examples. See scripts/docs.mjs.
+// export has `@since` and `@category`, every service, layer and constructor an `@example` (examples go where they
+// teach, not on every error class or constant), and every example type-checks and runs. One test for the five: one
+// `tsc` loads Effect's types once for all their examples. See scripts/docs.mjs.
 import { assert, describe, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
 import * as path from "node:path"
@@ -28,10 +29,14 @@ const runCheck = () =>
   })
 
 describe("API docs", () => {
-  it("docgen checks every export of the five packages, and every example type-checks and runs", async () => {
-    const result = await runCheck()
-    assert.strictEqual(result.status, 0, result.output)
-  }, 180_000)
+  it(
+    "docgen checks every export of the five packages, services, layers and constructors have examples, and every example type-checks and runs",
+    async () => {
+      const result = await runCheck()
+      assert.strictEqual(result.status, 0, result.output)
+    },
+    180_000
+  )
 })
 
 describe("the README's Install section", () => {

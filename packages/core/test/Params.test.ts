@@ -145,3 +145,35 @@ describe("invalid input", () => {
       yield* refused({ streamId: "s", type: "push", clientIp: null }, "clientIp")
     }))
 })
+
+describe("Params.maskCdnUrl", () => {
+  const target = FastCheck.record({
+    scheme: FastCheck.constantFrom("rtmp", "rtmps"),
+    host: FastCheck.oneof(FastCheck.ipV4(), FastCheck.domain()),
+    port: FastCheck.option(FastCheck.integer({ min: 1, max: 65535 }), { nil: undefined }),
+    app: FastCheck.stringMatching(/^[A-Za-z0-9_-]{1,20}(\/[A-Za-z0-9_-]{1,10})?$/),
+    key: FastCheck.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
+    query: FastCheck.option(FastCheck.stringMatching(/^[a-z]{1,8}=[A-Za-z0-9]{1,16}$/), { nil: undefined })
+  })
+
+  it.prop("keeps the scheme, host, port and app; the key is ****, and its last 4 only from 16 up", [target], ([t]) => {
+    const authority = new URL(`${t.scheme}://${t.host}${t.port === undefined ? "" : `:${t.port}`}/`).host
+    const url = `${t.scheme}://${t.host}${t.port === undefined ? "" : `:${t.port}`}/${t.app}/${t.key}` +
+      (t.query === undefined ? "" : `?${t.query}`)
+    assert.isTrue(Schema.is(Params.CdnUrl)(url))
+    const tail = t.key.length >= 16 ? t.key.slice(-4) : ""
+    assert.strictEqual(
+      Params.maskCdnUrl(url),
+      `${t.scheme}://${authority}/${t.app}/****${tail}${t.query === undefined ? "" : "?****"}`
+    )
+  })
+
+  it("user info and a fragment are masked; a text that is not a URL is masked whole", () => {
+    assert.strictEqual(
+      Params.maskCdnUrl("rtmp://user:pass@cdn.example.com/app/k#frag"),
+      "rtmp://****@cdn.example.com/app/****#****"
+    )
+    assert.strictEqual(Params.maskCdnUrl("not a url, but a secret"), "****")
+    assert.strictEqual(Params.maskCdnUrl("rtmp://cdn.example.com"), "rtmp://cdn.example.com")
+  })
+})

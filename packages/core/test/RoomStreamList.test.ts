@@ -72,17 +72,27 @@ describe("RoomStreams.list", () => {
       assert.deepStrictEqual((yield* list("a")).streams, [])
     }).pipe(Effect.provide(services({ script: [ZegoMock.success({ StreamList: null }), ZegoMock.success({})] }))))
 
-  it.effect("in the test environment: IsTest=true, and the zegotest-<AppId>- prefix taken off the ids that have it", () =>
+  it.effect("in the test environment: IsTest=true, and the ids as the server sends them, as announce answers them", () =>
     Effect.gen(function*() {
+      const rooms = yield* RoomStreams.RoomStreams
+      const announced = yield* rooms.announce({ roomId: "room-1", streamId: "cam" })
       const answer = yield* list("room-1")
-      assert.deepStrictEqual(answer.streams.map((s) => s.streamId), ["cam", "sdk-stream", `zegotest-${APP_ID}-`])
-      assert.strictEqual((yield* requests)[0]?.params.IsTest, "true")
+      assert.deepStrictEqual(answer.streams.map((s) => s.streamId), [`zegotest-${APP_ID}-cam`, "sdk-stream"])
+      assert.strictEqual(answer.streams[0]?.streamId, announced.streamId)
+      // An id read back and passed to a call again keeps its one prefix.
+      yield* rooms.withdraw({ roomId: "room-1", streamId: answer.streams[0]!.streamId })
+      const sent = yield* requests
+      assert.deepStrictEqual(sent.map((r) => [r.action, r.params.IsTest, r.params.StreamId]), [
+        ["AddStream", "true", `zegotest-${APP_ID}-cam`],
+        ["DescribeSimpleStreamList", "true", undefined],
+        ["DeleteStream", "true", `zegotest-${APP_ID}-cam`]
+      ])
     }).pipe(Effect.provide(services({
       services: { isTest: true },
-      handler: () =>
-        ZegoMock.success({
-          StreamList: [entry(`zegotest-${APP_ID}-cam`), entry("sdk-stream"), entry(`zegotest-${APP_ID}-`)]
-        })
+      handler: (request) =>
+        request.action === "DescribeSimpleStreamList"
+          ? ZegoMock.success({ StreamList: [entry(`zegotest-${APP_ID}-cam`), entry("sdk-stream")] })
+          : ZegoMock.success()
     }))))
 
   const hostile: ReadonlyArray<readonly [string, unknown]> = [

@@ -390,6 +390,7 @@ describe("the error table", () => {
       [41004, "DescribeRTCStreamState", "StreamNotFoundError", false],
       [138, "DeleteStream", "StreamInfoNotFoundError", false],
       [1012, "AddStream", "StreamConflictError", false],
+      [1012, "DeleteStream", "StreamConflictError", false],
       [123, "AddStream", "StreamUpdateFailedError", true],
       [124, "DeleteStream", "StreamUpdateFailedError", true],
       [104, "AddStream", "RoomNotFoundError", false],

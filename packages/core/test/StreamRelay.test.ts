@@ -1,8 +1,11 @@
-import { StreamRelay, ZegoError } from "@effect-zego/core"
+import { Params, StreamRelay, ZegoError } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import { APP_ID, requests, SECRET, withTime } from "./utils.js"
@@ -42,6 +45,38 @@ describe("StreamRelay", () => {
       assert.deepStrictEqual(stopped, { requestId: "mock-2", streamId: "obs-1", cdnUrl: CDN })
       assert.deepStrictEqual(cleared, { requestId: "mock-3", streamId: "obs-1" })
     }).pipe(Effect.provide(services())))
+
+  it.effect("the CDN's stream key is sent whole, but masked in the debug log and in a connection error's detail", () => {
+    const key = "sk-0123456789abcdef"
+    const cdnUrl = `rtmp://live.example.com:1935/app/${key}?token=tok3n`
+    const logs: Array<string> = []
+    const logged = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make((options) => logs.push(Logger.logfmtLogger.log(options)))
+    )
+    const sentQuery = `/?Action=CreatCDNTransferRule&CDNUrl=${encodeURIComponent(cdnUrl)}&StreamId=obs-1`
+    return Effect.gen(function*() {
+      const relay = yield* StreamRelay.StreamRelay
+      yield* relay.start("obs-1", cdnUrl)
+      const failed = yield* Effect.flip(relay.start("obs-1", cdnUrl, noRetry))
+      const [request] = yield* requests
+      assert.strictEqual(request?.params.CDNUrl, cdnUrl)
+      const masked = encodeURIComponent(Params.maskCdnUrl(cdnUrl))
+      assert.strictEqual(masked, encodeURIComponent("rtmp://live.example.com:1935/app/****cdef?****"))
+      const lines = logs.filter((line) => line.includes("ZEGOCLOUD request"))
+      assert.lengthOf(lines, 2)
+      for (const line of lines) assert.include(line, `CDNUrl=${masked}`)
+      assert.strictEqual(failed._tag, "TransportError")
+      assert.include(failed.message, `CDNUrl=${masked}`)
+      for (const text of [...logs, failed.message]) {
+        assert.notInclude(text, key)
+        assert.notInclude(text, "tok3n")
+      }
+    }).pipe(
+      Effect.provide(services({ script: [ZegoMock.success(), ZegoMock.networkError(`GET ${sentQuery} failed`)] })),
+      Effect.provide(Layer.merge(logged, Logger.minimumLogLevel(LogLevel.Debug)))
+    )
+  })
 
   it.effect("rtmps:// is a target too; a caller's Sequence is sent", () =>
     Effect.gen(function*() {

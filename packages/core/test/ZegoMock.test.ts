@@ -1,4 +1,4 @@
-import { RtmpDispatch } from "@effect-zego/core"
+import { type Actions, RoomStreams, RtmpDispatch, StreamControl, StreamRelay, StreamState } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
 import { APP_ID, mockLayer, requests, SECRET, service } from "./utils.js"
 
 /** A dispatch signed with `signer`'s AppId and secret against a mock that expects APP_ID and SECRET. */
@@ -66,4 +67,39 @@ describe("ZegoMock", () => {
       const exit = yield* Effect.exit(dispatch.dispatch({ streamId: "s", type: "push" }))
       assert.include(defectOf(exit), "the script has no reply left for mock-2")
     }).pipe(Effect.provide(mockLayer({ script: [ZegoMock.success()] }))))
+
+  it.effect("answers every action by default with its row's sampleData, which the action's service reads", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const dispatch = yield* RtmpDispatch.RtmpDispatch
+      const state = yield* StreamState.StreamState
+      const control = yield* StreamControl.StreamControl
+      const rooms = yield* RoomStreams.RoomStreams
+      const relay = yield* StreamRelay.StreamRelay
+      const cdnUrl = "rtmp://127.0.0.1:1935/live/key"
+      // One call per action: a new row of the table does not type-check here until it has one.
+      const calls: Record<Actions.Name, Effect.Effect<unknown, unknown>> = {
+        RTMPDispatchV2: Effect.map(dispatch.dispatch({ streamId: "s1", type: "push" }), (d) => d.nodes[0].url),
+        RTMPDispatch: Effect.map(
+          dispatch.dispatchAddresses({ streamId: "s1", type: "pull" }),
+          (d) => `${d.addresses[0].host}:${d.addresses[0].port}`
+        ),
+        DescribeRTCStreamState: Effect.map(state.describe("s1"), (s) => [s.state, s.createdAt.getTime()]),
+        ForbidRTCStream: control.forbid("s1"),
+        ResumeRTCStream: control.resume("s1"),
+        AddStream: rooms.announce({ roomId: "r1", streamId: "s1" }),
+        DeleteStream: rooms.withdraw({ roomId: "r1", streamId: "s1" }),
+        DescribeSimpleStreamList: Effect.map(rooms.list("r1"), (list) => list.streams),
+        CreatCDNTransferRule: relay.start("s1", cdnUrl),
+        DeleteCDNTransferRule: relay.stop("s1", cdnUrl),
+        ClearCDNTransferRule: relay.clear("s1")
+      }
+      const answers: Record<string, unknown> = {}
+      for (const [action, call] of Object.entries(calls)) answers[action] = yield* call
+      assert.strictEqual(answers.RTMPDispatchV2, "rtmp://127.0.0.1:1935/live/s1")
+      assert.strictEqual(answers.RTMPDispatch, "127.0.0.1:1935")
+      assert.deepStrictEqual(answers.DescribeRTCStreamState, ["active", 1_700_000_000_000])
+      assert.deepStrictEqual(answers.DescribeSimpleStreamList, [])
+      assert.deepStrictEqual((yield* requests).map((r) => r.action), Object.keys(calls))
+    }).pipe(Effect.provide(ZegoMock.layerServices({ appId: APP_ID, serverSecret: SECRET }))))
 })

@@ -56,13 +56,6 @@ export type {
   /**
    * An app the emulator knows (see `EmulatorConfig.AppConfig`).
    *
-   * @example
-   * ```ts
-   * import { Emulator } from "@effect-zego/emulator"
-   *
-   * const apps: ReadonlyArray<Emulator.AppConfig> = [Emulator.demoApp, Emulator.demoTestApp]
-   * ```
-   *
    * @since 0.1.0
    * @category models
    */
@@ -70,26 +63,12 @@ export type {
   /**
    * An RTMP node of a pool (see `EmulatorConfig.NodeSpec`).
    *
-   * @example
-   * ```ts
-   * import { Emulator } from "@effect-zego/emulator"
-   *
-   * const node: Emulator.NodeSpec = { host: "127.0.0.1", port: 1935, app: "live" }
-   * ```
-   *
    * @since 0.1.0
    * @category models
    */
   NodeSpec,
   /**
    * How the emulator behaves (see `EmulatorConfig.Options`).
-   *
-   * @example
-   * ```ts
-   * import { Emulator } from "@effect-zego/emulator"
-   *
-   * const options: Emulator.Options = { apps: [Emulator.demoApp], rooms: ["lobby"] }
-   * ```
    *
    * @since 0.1.0
    * @category models
@@ -101,27 +80,12 @@ export {
   /**
    * The default most callbacks under way at once: 1000.
    *
-   * @example
-   * ```ts
-   * import { Emulator } from "@effect-zego/emulator"
-   *
-   * assert.strictEqual(Emulator.defaultCallbackMaxInFlight, 1000)
-   * ```
-   *
    * @since 0.1.0
    * @category constants
    */
   defaultCallbackMaxInFlight,
   /**
    * The default time limit of one callback attempt: 5 seconds.
-   *
-   * @example
-   * ```ts
-   * import { Emulator } from "@effect-zego/emulator"
-   * import * as Duration from "effect/Duration"
-   *
-   * assert.strictEqual(Duration.toSeconds(Emulator.defaultCallbackTimeout), 5)
-   * ```
    *
    * @since 0.1.0
    * @category constants
@@ -130,13 +94,6 @@ export {
   /**
    * The pools when none are configured (see `EmulatorConfig.defaultNodes`).
    *
-   * @example
-   * ```ts
-   * import { Emulator } from "@effect-zego/emulator"
-   *
-   * assert.deepStrictEqual(Emulator.defaultNodes.pull, [{ host: "127.0.0.1", port: 1935, app: "live" }])
-   * ```
-   *
    * @since 0.1.0
    * @category constants
    */
@@ -144,28 +101,12 @@ export {
   /**
    * The default publish window: 2 hours.
    *
-   * @example
-   * ```ts
-   * import { Emulator } from "@effect-zego/emulator"
-   * import * as Duration from "effect/Duration"
-   *
-   * assert.strictEqual(Duration.toHours(Emulator.defaultPublishWindow), 2)
-   * ```
-   *
    * @since 0.1.0
    * @category constants
    */
   defaultPublishWindow,
   /**
    * The default history window of closed streams: 10 minutes.
-   *
-   * @example
-   * ```ts
-   * import { Emulator } from "@effect-zego/emulator"
-   * import * as Duration from "effect/Duration"
-   *
-   * assert.strictEqual(Duration.toMinutes(Emulator.defaultStreamHistory), 10)
-   * ```
    *
    * @since 0.1.0
    * @category constants
@@ -267,14 +208,6 @@ export {
 /**
  * An action the emulator answers.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * const action: Emulator.Action = "RTMPDispatchV2"
- * assert.ok(Emulator.actions.includes(action))
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -282,14 +215,6 @@ export type Action = Dispatcher.ActionName
 
 /**
  * A stream action (not a dispatch): each has its own documented rate limit.
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * const action: Emulator.StreamAction = "ForbidRTCStream"
- * assert.deepStrictEqual(Emulator.streamActionLimits[action], { production: 20, test: 5 })
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -299,13 +224,6 @@ export type StreamAction = Dispatcher.StreamAction
 /**
  * Every action the emulator answers: the dispatch actions, then the stream actions.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * assert.deepStrictEqual(Emulator.actions.slice(0, 2), ["RTMPDispatchV2", "RTMPDispatch"])
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -313,14 +231,6 @@ export const actions: ReadonlyArray<Action> = Dispatcher.ACTIONS
 
 /**
  * The documented rate limit per AppId per second of each stream action, in production and in the test environment.
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * assert.strictEqual(Emulator.streamActionLimits.DescribeRTCStreamState.production, 40)
- * assert.strictEqual(Emulator.streamActionLimits.AddStream.test, 1)
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -332,17 +242,6 @@ export const streamActionLimits: Readonly<
 /**
  * A stream announced in a room by `AddStream` and not deleted since.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const inLobby: Effect.Effect<ReadonlyArray<Emulator.Announced>, never, Emulator.Emulator> = Effect.map(
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.announced),
- *   (streams) => streams.filter((stream) => stream.roomId === "lobby")
- * )
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -351,17 +250,6 @@ export type Announced = Rooms.Announced
 /**
  * An `AddStream` or `DeleteStream` that took effect, with its request id and time: the announcement's fields
  * (`streamTitle`, `extraInfo` and `censorFlag` for `AddStream` only).
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const withdrawn: Effect.Effect<ReadonlyArray<Emulator.AnnouncementRecord>, never, Emulator.Emulator> = Effect.map(
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.announcements),
- *   (records) => records.filter((record) => record.action === "DeleteStream")
- * )
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -373,17 +261,6 @@ export type AnnouncementRecord = HttpApi.AnnouncementRecord
  * `running` while ffmpeg relays it, `stopped` with the reason (`DeleteCDNTransferRule`, `ClearCDNTransferRule` before
  * it started, the stream ended, ffmpeg exited, the emulator stopped). Times in milliseconds.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const running: Effect.Effect<ReadonlyArray<Emulator.RelayRecord>, never, Emulator.Emulator> = Effect.map(
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.relays),
- *   (relays) => relays.filter((relay) => relay.state === "running")
- * )
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -391,17 +268,6 @@ export type RelayRecord = Relays.RelayRecord
 
 /**
  * A stream callback the emulator sent (or meant to), with its attempts and outcome.
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const lost: Effect.Effect<ReadonlyArray<Emulator.CallbackRecord>, never, Emulator.Emulator> = Effect.map(
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.callbacks),
- *   (callbacks) => callbacks.filter((callback) => callback.status === "lost")
- * )
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -411,14 +277,6 @@ export type CallbackRecord = Callbacks.CallbackRecord
 /**
  * One attempt to deliver a callback.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * const refused = (record: Emulator.CallbackRecord): ReadonlyArray<Emulator.CallbackAttempt> =>
- *   record.attempts.filter((attempt) => attempt.status === undefined)
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -426,13 +284,6 @@ export type CallbackAttempt = Callbacks.CallbackAttempt
 
 /**
  * The waits before each callback retry, in seconds, before `callbackRetryScale`.
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * assert.deepStrictEqual(Emulator.callbackRetrySeconds, [2, 4, 8, 16, 32])
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -442,17 +293,6 @@ export const callbackRetrySeconds: ReadonlyArray<number> = Callbacks.RETRY_SECON
 /**
  * The state of a stream id: published now, closed (within the history window), or unknown.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const isLive = (streamId: string): Effect.Effect<boolean, never, Emulator.Emulator> =>
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.streamState(streamId)).pipe(
- *     Effect.map((state: Emulator.StreamState | undefined) => state?._tag === "Active")
- *   )
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -460,15 +300,6 @@ export type StreamState = Streams.State
 
 /**
  * What a simulated publish was told: allowed, or refused (a forbidden stream id) and why.
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const goLive = (streamId: string): Effect.Effect<Emulator.PublishDecision, never, Emulator.Emulator> =>
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.publish(streamId))
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -482,17 +313,6 @@ export interface PublishDecision {
  * A call of nginx-rtmp's `on_publish_done` or `on_update` hook and its answer (the `on_publish` calls are
  * {@link PublishCheck}s). Fields kept short as in a {@link PublishCheck}.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const dropped: Effect.Effect<ReadonlyArray<Emulator.StreamHookCall>, never, Emulator.Emulator> = Effect.map(
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.streamHooks),
- *   (calls) => calls.filter((call) => call.hook === "on_update" && call.status === 403)
- * )
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -500,18 +320,6 @@ export type StreamHookCall = RtmpHooks.StreamHookCall
 
 /**
  * A node the emulator handed out.
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const pushUrls: Effect.Effect<ReadonlyArray<string>, never, Emulator.Emulator> = Effect.map(
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.dispatched),
- *   (records: ReadonlyArray<Emulator.DispatchRecord>) =>
- *     records.filter((record) => record.type === "push").map((record) => record.node)
- * )
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -547,17 +355,6 @@ export const busiestWindow = (times: ReadonlyArray<number>, windowMillis: number
  * A request the emulator received, whatever it answered. Its strings are kept short (`AppId` 16 characters,
  * `Action` 32, `StreamId` 256, `SignatureNonce` 64; a longer one is cut, ending in `...`), whatever the query.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const rateLimited: Effect.Effect<ReadonlyArray<Emulator.RequestRecord>, never, Emulator.Emulator> = Effect.map(
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.requests),
- *   (requests) => requests.filter((request) => request.code === 1010)
- * )
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -567,17 +364,6 @@ export type RequestRecord = HttpApi.RequestRecord
  * A call of the `on_publish` check and its answer. Its fields are kept short (`call` 32 characters, `app` 128, `name`
  * 300, `addr` 64; a longer one is cut, ending in `...`).
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const refused: Effect.Effect<ReadonlyArray<Emulator.PublishCheck>, never, Emulator.Emulator> = Effect.map(
- *   Effect.flatMap(Emulator.Emulator, (emulator) => emulator.publishChecks),
- *   (checks) => checks.filter((check) => !check.allowed)
- * )
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -585,13 +371,6 @@ export type PublishCheck = RtmpHooks.PublishCheck
 
 /**
  * The path of the `on_publish` check.
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * assert.strictEqual(Emulator.ON_PUBLISH_PATH, "/rtmp/on_publish")
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -601,13 +380,6 @@ export const ON_PUBLISH_PATH = RtmpHooks.ON_PUBLISH_PATH
 /**
  * The path of nginx-rtmp's `on_publish_done` hook: a publisher left.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * assert.strictEqual(Emulator.ON_PUBLISH_DONE_PATH, "/rtmp/on_publish_done")
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -615,13 +387,6 @@ export const ON_PUBLISH_DONE_PATH = RtmpHooks.ON_PUBLISH_DONE_PATH
 
 /**
  * The path of nginx-rtmp's `on_update` hook: a live publisher may go on (2xx) or is dropped (any other answer).
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * assert.strictEqual(Emulator.ON_UPDATE_PATH, "/rtmp/on_update")
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -736,13 +501,6 @@ const MAX_RELAY_RULES = 64
 /**
  * The longest request target (path and query) answered; a longer one gets 414, as nginx answers past 8 KiB.
  *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * assert.strictEqual(Emulator.MAX_TARGET_LENGTH, 8192)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -750,13 +508,6 @@ export const MAX_TARGET_LENGTH: number = HttpApi.MAX_TARGET_LENGTH
 
 /**
  * The largest `on_publish` body read (nginx-rtmp sends a few hundred bytes); a larger one gets 413.
- *
- * @example
- * ```ts
- * import { Emulator } from "@effect-zego/emulator"
- *
- * assert.strictEqual(Emulator.MAX_PUBLISH_BODY, 65536)
- * ```
  *
  * @since 0.1.0
  * @category constants

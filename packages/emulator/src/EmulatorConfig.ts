@@ -30,18 +30,6 @@ import { PositiveDurationFromJson } from "./internal/duration.js"
 /**
  * An app the emulator knows: its AppId, its server secret, and whether it lives in the test environment.
  *
- * @example
- * ```ts
- * import { EmulatorConfig } from "@effect-zego/emulator"
- * import * as Redacted from "effect/Redacted"
- *
- * const app: EmulatorConfig.AppConfig = {
- *   appId: 1234567890,
- *   serverSecret: Redacted.make("0123456789abcdef0123456789abcdef"),
- *   isTest: false
- * }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -66,14 +54,6 @@ export interface AppConfig {
 /**
  * An RTMP node of a pool: `rtmp://<host>:<port>/<app>/<StreamId>`.
  *
- * @example
- * ```ts
- * import { EmulatorConfig } from "@effect-zego/emulator"
- *
- * const node: EmulatorConfig.NodeSpec = { host: "127.0.0.1", port: 1935, app: "live" }
- * const options: EmulatorConfig.Options = { apps: [EmulatorConfig.demoApp], nodes: { push: [node], pull: [node] } }
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -85,17 +65,6 @@ export interface NodeSpec {
 
 /**
  * How the emulator behaves.
- *
- * @example
- * ```ts
- * import { EmulatorConfig } from "@effect-zego/emulator"
- *
- * const options: EmulatorConfig.Options = {
- *   apps: [EmulatorConfig.demoApp, EmulatorConfig.demoTestApp],
- *   rateLimit: { limit: 10, window: "1 second" },
- *   rooms: ["lobby"]
- * }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -206,13 +175,6 @@ export const demoRooms: ReadonlyArray<string> = ["lobby", "match-room"]
 
 /**
  * The pools when none are configured: one node on loopback, app `live`, for push and for pull.
- *
- * @example
- * ```ts
- * import { EmulatorConfig } from "@effect-zego/emulator"
- *
- * assert.deepStrictEqual(EmulatorConfig.defaultNodes.push, [{ host: "127.0.0.1", port: 1935, app: "live" }])
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -364,14 +326,6 @@ export const OptionsSchema = Schema.Struct({
 /**
  * The default time limit of one callback attempt: 5 seconds.
  *
- * @example
- * ```ts
- * import { EmulatorConfig } from "@effect-zego/emulator"
- * import * as Duration from "effect/Duration"
- *
- * assert.strictEqual(Duration.toSeconds(EmulatorConfig.defaultCallbackTimeout), 5)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -379,13 +333,6 @@ export const defaultCallbackTimeout: Duration.Duration = Duration.seconds(5)
 
 /**
  * The default most callbacks under way at once: 1000.
- *
- * @example
- * ```ts
- * import { EmulatorConfig } from "@effect-zego/emulator"
- *
- * assert.strictEqual(EmulatorConfig.defaultCallbackMaxInFlight, 1000)
- * ```
  *
  * @since 0.1.0
  * @category constants
@@ -395,14 +342,6 @@ export const defaultCallbackMaxInFlight = 1000
 /**
  * The default history window of closed streams: 10 minutes.
  *
- * @example
- * ```ts
- * import { EmulatorConfig } from "@effect-zego/emulator"
- * import * as Duration from "effect/Duration"
- *
- * assert.strictEqual(Duration.toMinutes(EmulatorConfig.defaultStreamHistory), 10)
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -410,14 +349,6 @@ export const defaultStreamHistory: Duration.Duration = Duration.minutes(10)
 
 /**
  * The default publish window: 2 hours.
- *
- * @example
- * ```ts
- * import { EmulatorConfig } from "@effect-zego/emulator"
- * import * as Duration from "effect/Duration"
- *
- * assert.strictEqual(Duration.toHours(EmulatorConfig.defaultPublishWindow), 2)
- * ```
  *
  * @since 0.1.0
  * @category constants

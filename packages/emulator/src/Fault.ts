@@ -127,13 +127,6 @@ export const Fault = Schema.Union(CodeFault, DelayFault, HttpStatusFault, Malfor
 /**
  * What a rule does instead of the normal answer.
  *
- * @example
- * ```ts
- * import { Fault } from "@effect-zego/emulator"
- *
- * const faults: ReadonlyArray<Fault.Fault> = [Fault.reset, Fault.code(1010), Fault.delay("3 seconds")]
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -188,14 +181,6 @@ export const FaultRule = Schema.Struct({
 }).annotations({ identifier: "FaultRule" })
 /**
  * A rule: when it fires and what it does.
- *
- * @example
- * ```ts
- * import { Emulator, Fault } from "@effect-zego/emulator"
- *
- * const rule: Fault.FaultRule = { fault: Fault.httpStatus(503), probability: 0.1 }
- * const options: Emulator.Options = { apps: [Emulator.demoApp], faults: [rule] }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -417,13 +402,6 @@ export const CallbackFault = Schema.Union(
 /**
  * What a callback rule does to a callback.
  *
- * @example
- * ```ts
- * import { Fault } from "@effect-zego/emulator"
- *
- * const faults: ReadonlyArray<Fault.CallbackFault> = [Fault.callbackDrop, Fault.callbackDelay("1 second")]
- * ```
- *
  * @since 0.1.0
  * @category callback models
  */
@@ -447,13 +425,6 @@ export type CallbackFault = typeof CallbackFault.Type
 export const CallbackEvent = Schema.Literal("stream_create", "stream_close")
 /**
  * A callback event the emulator sends: `stream_create` or `stream_close`.
- *
- * @example
- * ```ts
- * import { Fault } from "@effect-zego/emulator"
- *
- * const event: Fault.CallbackEvent = "stream_create"
- * ```
  *
  * @since 0.1.0
  * @category callback models
@@ -528,15 +499,6 @@ export type CallbackFaultRule = typeof CallbackFaultRule.Type
 export const AnyRule = Schema.Union(FaultRule, CallbackFaultRule).annotations({ identifier: "AnyFaultRule" })
 /**
  * Any rule: one for the API's answers or one for the callbacks.
- *
- * @example
- * ```ts
- * import { Emulator, Fault } from "@effect-zego/emulator"
- * import * as Effect from "effect/Effect"
- *
- * const addAll = (rules: ReadonlyArray<Fault.AnyRule>) =>
- *   Effect.flatMap(Emulator.Emulator, (emulator) => Effect.forEach(rules, emulator.addFault, { discard: true }))
- * ```
  *
  * @since 0.1.0
  * @category models

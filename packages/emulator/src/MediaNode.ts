@@ -30,13 +30,6 @@ import { MediaNodeError } from "./EmulatorError.js"
 /**
  * Where Debian's `libnginx-mod-rtmp` installs the RTMP module.
  *
- * @example
- * ```ts
- * import { MediaNode } from "@effect-zego/emulator"
- *
- * assert.strictEqual(MediaNode.DEFAULT_RTMP_MODULE, "/usr/lib/nginx/modules/ngx_rtmp_module.so")
- * ```
- *
  * @since 0.1.0
  * @category constants
  */
@@ -44,13 +37,6 @@ export const DEFAULT_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
 /**
  * How a media node runs.
- *
- * @example
- * ```ts
- * import { MediaNode } from "@effect-zego/emulator"
- *
- * const options: MediaNode.Options = { app: "live", onPublish: "http://127.0.0.1:8080/rtmp/on_publish" }
- * ```
  *
  * @since 0.1.0
  * @category models
@@ -150,20 +136,6 @@ export class MediaNode extends Context.Tag("@effect-zego/emulator/MediaNode")<Me
 
 /**
  * What {@link config} writes.
- *
- * @example
- * ```ts
- * import { MediaNode } from "@effect-zego/emulator"
- *
- * const settings: MediaNode.ConfigSettings = {
- *   rtmpModule: MediaNode.DEFAULT_RTMP_MODULE,
- *   directory: "/tmp/media-node",
- *   host: "127.0.0.1",
- *   port: 1935,
- *   app: "live",
- *   onPublish: undefined
- * }
- * ```
  *
  * @since 0.1.0
  * @category models

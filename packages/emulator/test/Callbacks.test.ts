@@ -437,7 +437,9 @@ describe("callback faults", () => {
       })
       yield* emulator.publish("cam-d")
       yield* emulator.unpublish("cam-d")
-      yield* eventually(Effect.sync(() => received.length === 1), "the close received")
+      // The receiver has the body before the emulator has its answer: wait for the record, as the tests above do.
+      yield* eventually(Effect.map(emulator.callbacks, (records) => records[1]?.status === "delivered"), "delivered")
+      assert.lengthOf(received, 1)
       assert.strictEqual(parse(received[0]).event, "stream_close")
       assert.deepStrictEqual((yield* emulator.callbacks).map((record) => [record.status, record.fault]), [
         ["dropped", "drop"],

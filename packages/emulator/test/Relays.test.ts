@@ -3,12 +3,19 @@
  * documents it, independently of the core; the loopback rule; the rules' lifecycle, from the records. The relay that
  * moves media is tested end to end with nginx and ffmpeg in the CLI's `Relay.e2e.test.ts`.
  */
+import { Params } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import { createHash, randomBytes } from "node:crypto"
+import * as Fs from "node:fs"
 import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Relays from "../src/internal/relays.js"
 import { baseOptions, prodApp, rawCall, signedParams, withEmulator } from "./utils.js"
 
 let sequence = 0
@@ -97,10 +104,11 @@ describe("the relay actions", () => {
         assert.strictEqual((yield* call("CreatCDNTransferRule", { StreamId: "cam", CDNUrl: url })).Code, 0, url)
       }
       const records = yield* Effect.flatMap(Emulator.Emulator, (emulator) => emulator.relays)
+      // Recorded with the stream key masked.
       assert.deepStrictEqual(records.map((r) => r.cdnUrl), [
-        "rtmp://localhost/live/a",
-        "rtmp://[::1]:1935/live/b",
-        "rtmps://127.0.0.1/live/c"
+        "rtmp://localhost/live/****",
+        "rtmp://[::1]:1935/live/****",
+        "rtmps://127.0.0.1/live/****"
       ])
     }).pipe(withEmulator()))
 
@@ -175,5 +183,77 @@ describe("the relay actions", () => {
           ["stopped", "DeleteCDNTransferRule"]
         ])
       }).pipe(withEmulator({ ...baseOptions, nodes: { push: [node], pull: [node] } }))
+    }))
+})
+
+describe("the CDN's stream key, a secret", () => {
+  const key = "sk-0123456789abcdef"
+  const url = `rtmp://127.0.0.1:19350/live/${key}?token=tok3n`
+  const masked = "rtmp://127.0.0.1:19350/live/****cdef?****"
+
+  it.live("the request log line and the rule's record show the CDN URL masked; the rule still works by it", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(Params.maskCdnUrl(url), masked)
+      const lines: Array<string> = []
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.map(Logger.logfmtLogger, (line) => void lines.push(line))
+      )
+      yield* Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        assert.strictEqual((yield* call("CreatCDNTransferRule", { StreamId: "cam", CDNUrl: url })).Code, 0)
+        assert.strictEqual((yield* call("DeleteCDNTransferRule", { StreamId: "cam", CDNUrl: url })).Code, 0)
+        const records = yield* emulator.relays
+        assert.deepStrictEqual(records.map((r) => [r.cdnUrl, r.state, r.reason]), [
+          [masked, "stopped", "DeleteCDNTransferRule before it started"]
+        ])
+      }).pipe(Effect.provide(Emulator.layer({ apps: [prodApp], rateLimit: false }).pipe(Layer.provide(capture))))
+      const logged = lines.filter((line) => line.includes("CDNTransferRule"))
+      assert.lengthOf(logged, 2)
+      for (const line of logged) assert.include(line, `CDNUrl=${masked}`)
+      for (const line of lines) {
+        assert.notInclude(line, key)
+        assert.notInclude(line, "tok3n")
+      }
+    }))
+
+  it.scopedLive("ffmpeg's last words about the URL are recorded masked, even when it writes the URL in two pieces", () =>
+    Effect.gen(function*() {
+      // A stand-in for ffmpeg that names its output URL (its last argument) as ffmpeg does when it cannot publish,
+      // in two writes, then fails.
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "relay-ffmpeg-"))),
+        (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+      )
+      const fake = Path.join(dir, "ffmpeg")
+      Fs.writeFileSync(
+        fake,
+        `#!/bin/sh\nfor last; do :; done\nprintf '%s' "\${last%????????}" >&2\nsleep 0.2\n` +
+          `printf '%s: Connection refused\\n' "\${last#\${last%????????}}" >&2\nexit 1\n`,
+        { mode: 0o755 }
+      )
+      const logs: Array<string> = []
+      const relays = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          Relays.make({ ffmpeg: fake, maxRules: 4, maxRecords: 4, log: (line) => void logs.push(line) })
+        ),
+        (relays) => Effect.promise(() => relays.close())
+      )
+      assert.isTrue(relays.add(prodApp.appId, "cam", url, 0))
+      relays.streamStarted("cam", "rtmp://127.0.0.1:1935/live/cam", 0)
+      const deadline = Date.now() + 60_000
+      while (relays.records()[0]?.state !== "stopped") {
+        if (Date.now() > deadline) return yield* Effect.dieMessage(`never stopped: ${JSON.stringify(relays.records())}`)
+        yield* Effect.sleep("20 millis")
+      }
+      const [record] = relays.records()
+      assert.strictEqual(record?.cdnUrl, masked)
+      assert.strictEqual(record?.reason, `ffmpeg exited (code 1): ${masked}: Connection refused`)
+      assert.lengthOf(logs, 2)
+      assert.include(logs[0]!, `relay of cam to ${masked} started`)
+      for (const text of [...logs, JSON.stringify(relays.records())]) {
+        assert.notInclude(text, key)
+        assert.notInclude(text, "tok3n")
+      }
     }))
 })

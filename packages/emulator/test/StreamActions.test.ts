@@ -3,6 +3,7 @@
  * publishes and nginx-rtmp's hooks), ForbidRTCStream / ResumeRTCStream, AddStream / DeleteStream into rooms, the
  * Sequence rule, each action's rate limit per AppId and environment, the test-environment prefix, and fault rules.
  */
+import { Actions } from "@effect-zego/core"
 import { Emulator, Fault } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -308,6 +309,22 @@ describe("AddStream and DeleteStream", () => {
         ["AddStream", undefined],
         ["DeleteStream", "admin"]
       ])
+    }).pipe(withEmulator(roomOptions)))
+
+  it.effect("an action's own code answers its row's meaning in the core's action table, then the detail", () =>
+    Effect.gen(function*() {
+      const meaning = (action: Actions.Name, code: number) => Actions.row(action).codes[code]?.meaning
+      const answers = [
+        ["AddStream", yield* add({ RoomId: "nowhere" })],
+        ["DeleteStream", yield* remove()],
+        ["DescribeRTCStreamState", yield* describeState("never-published")]
+      ] as const
+      assert.deepStrictEqual(answers.map(([, answer]) => answer.Code), [104, 138, 41004])
+      for (const [action, answer] of answers) {
+        const expected = meaning(action, answer.Code)
+        assert.isString(expected, `${action} ${answer.Code}`)
+        assert.isTrue(answer.Message.startsWith(`${expected}: `), `${action}: ${answer.Message}`)
+      }
     }).pipe(withEmulator(roomOptions)))
 
   it.effect("parameters: RoomId and UserId required, byte lengths, CensorFlag 0 or 1 (1006); StreamId (30009)", () =>

@@ -21,18 +21,6 @@ import { layerHttpClient } from "./NodeRtmpDispatch.js"
 /**
  * The services this layer provides.
  *
- * @example
- * ```ts
- * import { StreamControl } from "@effect-zego/core"
- * import type { NodeZego } from "@effect-zego/node"
- * import * as Effect from "effect/Effect"
- *
- * // A program that may use any of the services.
- * const stop: Effect.Effect<void, unknown, NodeZego.Services> = Effect.asVoid(
- *   Effect.flatMap(StreamControl.StreamControl, (control) => control.forbid("s1"))
- * )
- * ```
- *
  * @since 0.1.0
  * @category models
  */
@@ -45,18 +33,6 @@ export type Services =
 
 /**
  * The options of every service (and the server user of `RoomStreams`).
- *
- * @example
- * ```ts
- * import type { NodeZego } from "@effect-zego/node"
- * import * as Redacted from "effect/Redacted"
- *
- * const options: NodeZego.Options = {
- *   appId: 1234567890,
- *   serverSecret: Redacted.make("secret"),
- *   serverUserId: "backend"
- * }
- * ```
  *
  * @since 0.1.0
  * @category models

@@ -52,7 +52,7 @@ const lossyProxy = (
 
 describe("stream actions, client and emulator", () => {
   it.live(
-    "state follows a publish; forbid refuses it and resume lifts that; a room announce is recorded",
+    "state follows a publish; forbid refuses it and resume lifts that; a room announce is recorded, withdrawn by its user only",
     () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.make({ apps: [app], rooms: ["match-room"] })
@@ -83,6 +83,12 @@ describe("stream actions, client and emulator", () => {
 
         yield* rooms.announce({ roomId: "match-room", streamId: "match-42", title: "Final" })
         assert.deepStrictEqual((yield* emulator.announced).map((a) => a.streamId), ["match-42"])
+        // Another user withdrawing it: the emulator's 1012, a typed conflict rather than an unknown code.
+        const someoneElse = yield* Effect.flip(
+          rooms.withdraw({ roomId: "match-room", streamId: "match-42", userId: "host-7" })
+        )
+        assert.strictEqual(someoneElse._tag, "StreamConflictError")
+        assert.lengthOf(yield* emulator.announced, 1)
         yield* rooms.withdraw({ roomId: "match-room", streamId: "match-42" })
         assert.lengthOf(yield* emulator.announced, 0)
         const again = yield* Effect.flip(rooms.withdraw({ roomId: "match-room", streamId: "match-42" }))
@@ -90,6 +96,26 @@ describe("stream actions, client and emulator", () => {
 
         // Many calls on one stream id in a burst: the process's Sequence keeps increasing for it.
         yield* Effect.forEach(Array.from({ length: 20 }, () => 0), () => state.describe("match-42"), { discard: true })
+        figures.requests += (yield* emulator.requests).length
+      }).pipe(Effect.scoped),
+    { timeout: 60_000 }
+  )
+
+  it.live(
+    "in the test environment a room's list gives the stream ids as announce answers them, each with one prefix",
+    () =>
+      Effect.gen(function*() {
+        const testApp = Emulator.demoTestApp
+        const emulator = yield* Emulator.make({ apps: [testApp], rooms: ["match-room"] })
+        const context = yield* Layer.build(NodeZego.layerOptions({ ...testApp, baseUrl: emulator.baseUrl }))
+        const rooms = Context.get(context, RoomStreams.RoomStreams)
+        const announced = yield* rooms.announce({ roomId: "match-room", streamId: "match-42" })
+        assert.strictEqual(announced.streamId, `zegotest-${testApp.appId}-match-42`)
+        const { streams } = yield* rooms.list("match-room")
+        assert.deepStrictEqual(streams.map((stream) => stream.streamId), [announced.streamId])
+        // Read back and passed to withdraw as it is: the emulator finds the one announced.
+        yield* rooms.withdraw({ roomId: "match-room", streamId: streams[0]!.streamId })
+        assert.lengthOf(yield* emulator.announced, 0)
         figures.requests += (yield* emulator.requests).length
       }).pipe(Effect.scoped),
     { timeout: 60_000 }

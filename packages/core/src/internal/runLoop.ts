@@ -32,7 +32,7 @@ import * as DirectExchange from "../DirectExchange.js"
 import type { Envelope } from "../Envelope.js"
 import * as Sequence from "../internal/sequence.js"
 import * as Timeout from "../internal/timeout.js"
-import { StreamId, testStreamPrefix } from "../Params.js"
+import { maskCdnUrl, StreamId, testStreamPrefix } from "../Params.js"
 import type { Action } from "../Params.js"
 import * as RateLimit from "../RateLimit.js"
 import type { CallOptions, Declaration, Options } from "../ServerApi.js"
@@ -52,6 +52,23 @@ const SIGNATURE_EXPIRED = 100000004
 const TIMESTAMP_INVALID = 100000003
 // Global: a base URL whose path holds `&Signature=` must not leave the real one after it in view.
 const SIGNATURE_PARAM = /([?&;]Signature=)[^&]*/g
+// A relay's CDN URL holds the CDN's stream key, a secret.
+const CDN_URL_PARAM = /([?&;]CDNUrl=)([^&]*)/gi
+
+const decodedOr = (value: string): string => {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, " "))
+  } catch {
+    return value
+  }
+}
+
+/** A query, or a text that holds one, fit for a log or an error: the signature hidden, a CDN URL masked. */
+const redactQuery = (text: string): string =>
+  text.replace(SIGNATURE_PARAM, "$1<redacted>").replace(
+    CDN_URL_PARAM,
+    (_, name: string, value: string) => name + encodeURIComponent(maskCdnUrl(decodedOr(value)))
+  )
 
 /** What failed underneath an HTTP client error, e.g. `connect ECONNREFUSED 127.0.0.1:1`. */
 const causeText = (cause: unknown, depth = 0): string | undefined => {
@@ -224,7 +241,7 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
       new TransportError({
         action,
         reason: "Connection",
-        detail: parts.filter(Boolean).join(": ").replace(SIGNATURE_PARAM, "$1<redacted>"),
+        detail: redactQuery(parts.filter(Boolean).join(": ")),
         retryable: true
       })
 
@@ -368,7 +385,7 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)) return measured
         return Effect.zipRight(
           Effect.logDebug("ZEGOCLOUD request").pipe(
-            Effect.annotateLogs("url", `${baseUrl}/?${query}`.replace(SIGNATURE_PARAM, "$1<redacted>"))
+            Effect.annotateLogs("url", redactQuery(`${baseUrl}/?${query}`))
           ),
           measured
         )

@@ -2,7 +2,10 @@
  * The return codes the emulator answers, with its message for each. The gateway codes (1000000xx) are those of
  * ZEGOCLOUD's global return-code table; the action codes those of the RTMP dispatch page, of the media service
  * (stream state, forbid) and of the room signalling (`AddStream`, `DeleteStream`, `DescribeSimpleStreamList`) tables.
+ * An action's own codes take their messages from its row of the core's action table (its `meaning`), so that a new
+ * row needs no message here.
  */
+import { Actions } from "@effect-zego/core"
 
 export const OK = 0
 export const APP_ID_INVALID = 100000001
@@ -44,11 +47,12 @@ export const RELAY_AUTH_FAILED = 5003
 export const INVALID_CDN_URL = 5004
 export const RELAY_INVALID_REQUEST = 5005
 
-const messages: Record<number, string> = {
+/**
+ * The messages of the codes no action owns: the gateway's, and those the actions share (the global table). An
+ * action's own codes are not here: their messages are their rows' meanings in the core's action table.
+ */
+const sharedMessages: Record<number, string> = {
   [OK]: "ok",
-  [RELAY_AUTH_FAILED]: "authentication failed",
-  [INVALID_CDN_URL]: "invalid CDN address",
-  [RELAY_INVALID_REQUEST]: "invalid request",
   100000000: "invalid Host header",
   [APP_ID_INVALID]: "invalid AppId format",
   [TIMESTAMP_MISSING]: "Timestamp is empty",
@@ -66,10 +70,6 @@ const messages: Record<number, string> = {
   100000015: "gateway internal error",
   [NO_PRODUCTION_ENVIRONMENT]: "the app has no production environment: check IsTest",
   100000017: "the service is not enabled for this app",
-  [DISPATCH_FAILED]: "dispatch failed",
-  [NO_PUSH_NODE]: "no push node",
-  [NO_PULL_NODE]: "no pull node",
-  1005: "app not online",
   [INVALID_PARAMETER]: "invalid parameter",
   [RATE_LIMITED]: "called too often",
   [TOO_FREQUENT]: "called too often",
@@ -77,18 +77,8 @@ const messages: Record<number, string> = {
   [INVALID_IS_TEST]: "invalid isTest",
   [INVALID_APP_ID]: "invalid AppId",
   [INVALID_STREAM_ID]: "invalid StreamId",
-  [INVALID_TYPE]: "invalid dispatch Type",
-  [INVALID_CLIENT_IP]: "invalid ClientIP",
-  [STREAM_NOT_FOUND]: "query failed: the StreamId does not exist",
+  // An answer of `DescribeRTCStreamState` rather than an error: the table lists it without a meaning.
   [STREAM_CLOSED]: "the stream exists but is closed",
-  [ROOM_NOT_FOUND]: "the room does not exist",
-  [SET_STREAM_FAILED]: "setting the stream info failed",
-  [DELETE_STREAM_FAILED]: "deleting the stream info failed",
-  [STREAM_INFO_NOT_FOUND]: "the stream info does not exist",
-  [SEVERAL_USERS]: "several users operate the same stream",
-  [LIST_FAILED]: "failed to get the list",
-  [APP_QPS_LIMITED]: "the app's request rate is too high",
-  [ROOM_QPS_LIMITED]: "the room's request rate is too high",
   3000: "invalid app",
   3001: "internal error",
   3002: "Timestamp error",
@@ -97,5 +87,12 @@ const messages: Record<number, string> = {
   40005: "authentication failed"
 }
 
+/** Each action's own codes, with their rows' meanings (a code means one thing wherever the table lists it). */
+const actionMessages = new Map(
+  Actions.names.flatMap((action) =>
+    Object.entries(Actions.row(action).codes).map(([code, { meaning }]) => [Number(code), meaning] as const)
+  )
+)
+
 /** The emulator's message for a code. */
-export const message = (code: number): string => messages[code] ?? `error ${code}`
+export const message = (code: number): string => actionMessages.get(code) ?? sharedMessages[code] ?? `error ${code}`

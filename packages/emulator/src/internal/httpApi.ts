@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { Params } from "@effect-zego/core"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -71,14 +72,19 @@ const parseUrl = (target: string): URL | undefined => {
 }
 
 /**
- * A request's path and (decoded) query with its `Signature` hidden, for logs: at most 1 000 characters, escaped so
- * that a terminal shows what a client sent instead of obeying it.
+ * A request's path and (decoded) query with its `Signature` hidden and its `CDNUrl` masked (`Params.maskCdnUrl`: the
+ * stream key of a relay's CDN is a secret), for logs: at most 1 000 characters, escaped so that a terminal shows what
+ * a client sent instead of obeying it.
  */
 const redactUrl = (url: URL | undefined): string => {
   if (url === undefined) return "<not a URL>"
-  const query = [...url.searchParams]
-    .map(([name, value]) => `${name}=${name.toLowerCase() === "signature" ? "<redacted>" : value}`)
-    .join("&")
+  const shown = (name: string, value: string) =>
+    name.toLowerCase() === "signature"
+      ? "<redacted>"
+      : name.toLowerCase() === "cdnurl"
+      ? Params.maskCdnUrl(value)
+      : value
+  const query = [...url.searchParams].map(([name, value]) => `${name}=${shown(name, value)}`).join("&")
   return Bounded.printable(query === "" ? url.pathname : `${url.pathname}?${query}`)
 }
 

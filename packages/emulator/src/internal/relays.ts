@@ -9,8 +9,10 @@
  * ZEGOCLOUD documents. Without a media node (simulated publishes only) rules are kept and recorded, and nothing runs.
  *
  * Every rule is recorded (created, started, stopped, and why); the records, the rules and the processes are bounded.
- * The processes are killed when the emulator's scope closes.
+ * The processes are killed when the emulator's scope closes. A record and a log line show the CDN URL masked
+ * (`Params.maskCdnUrl`): its stream key is a secret; only ffmpeg is given the URL whole.
  */
+import { Params } from "@effect-zego/core"
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
 import * as RecordLog from "./recordLog.js"
@@ -23,6 +25,7 @@ export interface RelayRecord {
   readonly appId: number
   /** As sent (with its `zegotest-<AppId>-` prefix in the test environment). */
   readonly streamId: string
+  /** The rule's CDN URL, its stream key masked (`Params.maskCdnUrl`). */
   readonly cdnUrl: string
   readonly state: RelayState
   readonly createdAt: number
@@ -81,11 +84,18 @@ export interface Relays {
 }
 
 interface Rule {
+  /** The CDN URL whole: the rule's key, and where ffmpeg publishes. */
+  readonly url: string
   record: { -readonly [K in keyof RelayRecord]: RelayRecord[K] }
   child: ChildProcess | undefined
-  /** The last words of ffmpeg's stderr, for the record when it exits on its own. */
+  /** The last words of ffmpeg's stderr (its lines with the URL masked), for the record when it exits on its own. */
   stderr: string
+  /** A line of ffmpeg's stderr not yet ended: masked once whole (a URL cut in two would not be found). */
+  partial: string
 }
+
+/** The longest line of ffmpeg's stderr kept until it ends. */
+const MAX_STDERR_LINE = 4096
 
 let guarded: boolean | undefined
 
@@ -107,8 +117,8 @@ export const make = (options: Options): Relays => {
 
   const over = (rule: Rule, nowMillis: number, reason: string) => {
     const byUrl = rules.get(rule.record.streamId)
-    if (byUrl?.get(rule.record.cdnUrl) === rule) {
-      byUrl.delete(rule.record.cdnUrl)
+    if (byUrl?.get(rule.url) === rule) {
+      byUrl.delete(rule.url)
       ruleCount--
       if (byUrl.size === 0) rules.delete(rule.record.streamId)
     }
@@ -142,7 +152,7 @@ export const make = (options: Options): Relays => {
       "copy",
       "-f",
       "flv",
-      rule.record.cdnUrl
+      rule.url
     ]
     const [program, argv] = orphanGuard()
       ? ["setpriv", ["--pdeathsig", "TERM", "--", options.ffmpeg, ...args]]
@@ -159,8 +169,13 @@ export const make = (options: Options): Relays => {
     rule.record.state = "running"
     rule.record.pid = child.pid
     children.add(child)
+    const masked = (text: string) => text.replaceAll(rule.url, rule.record.cdnUrl)
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      rule.stderr = (rule.stderr + chunk).slice(-500)
+      const lines = (rule.partial + chunk).split("\n")
+      const partial = lines.pop() ?? ""
+      // A line longer than any ffmpeg writes is dropped rather than cut (a cut could keep the end of the key).
+      rule.partial = partial.length > MAX_STDERR_LINE ? "" : partial
+      if (lines.length > 0) rule.stderr = (rule.stderr + masked(lines.join("\n")) + "\n").slice(-500)
     })
     child.once("error", (error) => {
       if (rule.child === child) over(rule, Date.now(), `ffmpeg could not start: ${error.message}`)
@@ -168,7 +183,8 @@ export const make = (options: Options): Relays => {
     child.once("exit", (code, signal) => {
       children.delete(child)
       if (rule.child !== child) return
-      const words = rule.stderr.trim().split("\n").slice(-2).join("; ")
+      // ffmpeg names the URL it failed to publish to: the record shows it masked.
+      const words = (rule.stderr + masked(rule.partial)).trim().split("\n").slice(-2).join("; ")
       over(
         rule,
         Date.now(),
@@ -185,10 +201,11 @@ export const make = (options: Options): Relays => {
       if (byUrl?.has(cdnUrl) === true) return true
       if (ruleCount >= options.maxRules) return false
       const rule: Rule = {
+        url: cdnUrl,
         record: {
           appId,
           streamId,
-          cdnUrl,
+          cdnUrl: Params.maskCdnUrl(cdnUrl),
           state: "pending",
           createdAt: nowMillis,
           source: undefined,
@@ -198,7 +215,8 @@ export const make = (options: Options): Relays => {
           reason: undefined
         },
         child: undefined,
-        stderr: ""
+        stderr: "",
+        partial: ""
       }
       rules.set(streamId, (byUrl ?? new Map()).set(cdnUrl, rule))
       ruleCount++
