@@ -4,7 +4,8 @@
  * `--media-node` it also runs a local RTMP media node (nginx-rtmp) that its pools point at, so that the URLs it
  * dispatches can be published to with OBS or ffmpeg and played. With `--callback-url` (and the secret in
  * `ZEGO_CALLBACK_SECRET`) it sends ZEGOCLOUD's stream callbacks to a receiver on this machine. Its rooms are the config
- * file's, else the demo rooms (`lobby`, `match-room`), and each `--room`.
+ * file's, else the demo rooms (`lobby`, `match-room`), and each `--room`. It serves the emulator's dashboard (unless
+ * the config file says `"dashboard": false`) and prints its URL, which carries the run's token.
  *
  * @since 0.1.0
  */
@@ -333,6 +334,7 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
       ...(mediaNode === undefined ? {} : { nodes: { push: [mediaNode], pull: [mediaNode] } }),
       port: Option.getOrElse(flags.port, () => fromFile?.port ?? 0),
       rooms: rooms(fromFile?.rooms, flags.room, Emulator.demoRooms),
+      dashboard: fromFile?.dashboard ?? true,
       ...Option.match(flags.cors, { onNone: () => ({}), onSome: (cors) => ({ cors: corsOrigins(cors) }) })
     }
     yield* Effect.gen(function*() {
@@ -348,6 +350,11 @@ export const handler = (flags: Flags): Effect.Effect<void, EmulatorCommandError,
             `it, and it lets publish only the streams dispatched for push; its logs are in ${media.directory}`
           ]),
           ...environmentLines({ baseUrl: emulator.baseUrl, apps: emulator.apps, demoApps, configPath }),
+          ...(emulator.dashboardUrl === undefined ? [] : [
+            `# Dashboard (streams with a live preview, calls, callbacks, rooms; forbid and resume): ${
+              Redacted.value(emulator.dashboardUrl)
+            }`
+          ]),
           ...callbackLines(emulator.apps),
           roomsLine(options.rooms ?? []),
           ...(options.cors === undefined || options.cors.length === 0 ? [] : [

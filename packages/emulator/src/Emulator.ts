@@ -16,6 +16,9 @@
  * `stream_close` when it ends (type 0 stopped, 3 kicked out by a forbid, 100 `DeleteStream`), signed, retried on
  * ZEGOCLOUD's schedule, with their own fault rules (`callbackFaults`) and a record (`callbacks`).
  *
+ * With the `dashboard` option it also serves a web page on a port of its own (`dashboardUrl`): its streams with a
+ * live preview of each stream on a media node, its recent calls, callbacks and rooms, live, and a forbid / resume.
+ *
  * It answers over plain http on loopback only; the core accepts an http base URL for a loopback host.
  *
  * @since 0.1.0
@@ -29,6 +32,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -39,10 +43,13 @@ import * as Fault from "./Fault.js"
 import * as Bounded from "./internal/bounded.js"
 import * as Callbacks from "./internal/callbacks.js"
 import * as Cors from "./internal/cors.js"
+import * as Dashboard from "./internal/dashboard.js"
+import * as DashboardView from "./internal/dashboardView.js"
 import * as Dispatcher from "./internal/dispatcher.js"
 import * as Faults from "./internal/faults.js"
 import * as HttpApi from "./internal/httpApi.js"
 import * as Options from "./internal/options.js"
+import * as Previews from "./internal/previews.js"
 import * as PublishGrants from "./internal/publishGrants.js"
 import * as RecordLog from "./internal/recordLog.js"
 import * as Relays from "./internal/relays.js"
@@ -470,6 +477,11 @@ export interface Service {
    * (`pending`, `running`, `stopped`), when it started and stopped, and why.
    */
   readonly relays: Effect.Effect<ReadonlyArray<RelayRecord>>
+  /**
+   * The dashboard's URL when the `dashboard` option is on, e.g. `http://127.0.0.1:43124/?token=…`: it carries the
+   * run's token, which the dashboard's data and actions need (so it is redacted: a log of the service shows no token).
+   */
+  readonly dashboardUrl: Redacted.Redacted<string> | undefined
 }
 
 /**
@@ -497,6 +509,10 @@ export class Emulator extends Context.Tag("@effect-zego/emulator/Emulator")<Emul
 
 /** The most relay rules kept at once: each may run an ffmpeg. */
 const MAX_RELAY_RULES = 64
+
+/** The most streams the dashboard previews at once (an ffmpeg each), and the most viewers of one. */
+const MAX_PREVIEWS = 4
+const MAX_PREVIEW_VIEWERS = 4
 
 /**
  * The longest request target (path and query) answered; a longer one gets 414, as nginx answers past 8 KiB.
@@ -562,12 +578,21 @@ export const make = (
     })
     // Every relay process ends with the emulator.
     yield* Effect.addFinalizer(() => Effect.promise(() => relays.close()))
+    const previews = Previews.make({
+      ffmpeg: "ffmpeg",
+      maxStreams: MAX_PREVIEWS,
+      maxViewers: MAX_PREVIEW_VIEWERS,
+      log: (line) => Runtime.runFork(runtime)(Effect.logInfo(Bounded.printable(line, 2000)))
+    })
     const streams = Streams.make(
       Duration.toMillis(valid.streamHistory ?? EmulatorConfig.defaultStreamHistory),
       undefined,
       (change) => {
         callbacks.streamChanged(change)
-        if (change._tag === "Closed") relays.streamEnded(change.streamId, change.atMillis)
+        if (change._tag === "Closed") {
+          relays.streamEnded(change.streamId, change.atMillis)
+          previews.streamEnded(change.streamId)
+        }
       }
     )
     const evaluate = Dispatcher.make({
@@ -584,7 +609,7 @@ export const make = (
     const cors = Cors.make(valid.cors ?? [])
     const grants = PublishGrants.make(Duration.toMillis(valid.publishWindow ?? EmulatorConfig.defaultPublishWindow))
     const hooks = RtmpHooks.make({ pushNodes: nodes.push, streams, grants, relays })
-    const { announcements, app, dispatched, requests } = HttpApi.make({
+    const { announcements, app, dispatched, recentCalls, recentDispatches, requests } = HttpApi.make({
       evaluate,
       faults,
       cors,
@@ -613,6 +638,28 @@ export const make = (
 
     // The platform's own server span records the full URL, Signature included: ours records nothing secret.
     yield* Effect.locally(server.serve(app), HttpMiddleware.currentTracerDisabledWhen, () => true)
+
+    // The dashboard acts outside any fiber (a browser's request): the time is this scope's `Clock`'s.
+    const now = () => Runtime.runSync(runtime)(Clock.currentTimeMillis)
+    const dashboard = valid.dashboard === undefined || valid.dashboard === false
+      ? undefined
+      : yield* Dashboard.make({
+        host,
+        port: valid.dashboard === true ? 0 : valid.dashboard.port ?? 0,
+        snapshot: () =>
+          DashboardView.snapshot(
+            { baseUrl, streams, rooms, grants, relays, callbacks, recentCalls, recentDispatches },
+            now()
+          ),
+        setForbidden: (streamId, forbidden) =>
+          forbidden ? streams.forbid(Bounded.keep(streamId), now()) : streams.resume(streamId),
+        previewSource: (streamId) =>
+          !streams.isForbidden(streamId) && streams.state(streamId, now())?._tag === "Active"
+            ? relays.liveSource(streamId)
+            : undefined,
+        previews,
+        log: (line) => Runtime.runFork(runtime)(Effect.logInfo(line))
+      })
 
     const addFault = (rule: Fault.AnyRule): Effect.Effect<void> =>
       Either.match(Schema.validateEither(Fault.AnyRule)(rule), {
@@ -651,7 +698,8 @@ export const make = (
       announced: Effect.sync(() => rooms.announced()),
       announcements: Effect.sync(announcements),
       callbacks: Effect.sync(callbacks.records),
-      relays: Effect.sync(relays.records)
+      relays: Effect.sync(relays.records),
+      dashboardUrl: dashboard?.url
     })
   })
 

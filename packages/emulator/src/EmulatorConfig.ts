@@ -114,6 +114,13 @@ export interface Options {
    * headers at all.
    */
   readonly cors?: ReadonlyArray<string> | undefined
+  /**
+   * A dashboard on a port of its own (on `host`, loopback only): a web page that shows, live, the streams (with OBS's
+   * Server and Stream key, and a preview of each stream live on a media node), the recent calls, the callbacks and
+   * the rooms, and can forbid or resume a stream. Its URL, with the run's token that its data and actions need, is
+   * the service's `dashboardUrl`. `true`: on a free port; `{ port }`: on that one (0: a free one). Default: none.
+   */
+  readonly dashboard?: boolean | { readonly port?: number | undefined } | undefined
 }
 
 /**
@@ -320,6 +327,14 @@ export const OptionsSchema = Schema.Struct({
     Schema.String.pipe(Schema.filter(Cors.isOrigin, {
       message: () => "a CORS origin is scheme://host[:port], e.g. http://127.0.0.1:5173, with no path"
     }))
+  )),
+  dashboard: Schema.optional(Schema.Union(
+    Schema.Boolean,
+    Schema.Struct({
+      port: Schema.optional(
+        Schema.Int.pipe(Schema.between(0, 65535, { message: () => "dashboard.port must be between 0 and 65535" }))
+      )
+    })
   ))
 }).annotations({ identifier: "EmulatorOptions" })
 

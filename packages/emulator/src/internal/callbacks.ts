@@ -55,6 +55,10 @@ export interface CallbackRecord {
   readonly fault: FaultName | undefined
   readonly status: "pending" | "held" | "delivered" | "lost" | "dropped"
   readonly attempts: ReadonlyArray<CallbackAttempt>
+  /** Where it goes: the callback URL's origin and path (its query left out). */
+  readonly target: string
+  /** When the next attempt is due (ms, by the emulator's `Clock`) while a retry waits; otherwise `undefined`. */
+  readonly nextAttemptAt: number | undefined
 }
 
 export interface Config {
@@ -79,6 +83,8 @@ export interface Callbacks {
   readonly deleted: (appId: number, withdrawn: Rooms.Announced, nowMillis: number) => void
   /** The records, oldest first (the last 100 000). */
   readonly records: () => ReadonlyArray<CallbackRecord>
+  /** The last `count` records, oldest first. */
+  readonly recent: (count: number) => ReadonlyArray<CallbackRecord>
 }
 
 /** A record as the callbacks fill it in (its status and attempts change while it is pending). */
@@ -221,7 +227,12 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
         record.status = "pending"
         const where = Bounded.printable(`${url.origin}${url.pathname}`, 300)
         for (let attempt = 0; attempt <= RETRY_SECONDS.length; attempt++) {
-          if (attempt > 0) yield* Effect.sleep(Duration.millis(RETRY_SECONDS[attempt - 1]! * 1000 * config.retryScale))
+          if (attempt > 0) {
+            const wait = RETRY_SECONDS[attempt - 1]! * 1000 * config.retryScale
+            record.nextAttemptAt = (yield* Clock.currentTimeMillis) + wait
+            yield* Effect.sleep(Duration.millis(wait))
+            record.nextAttemptAt = undefined
+          }
           const at = yield* Clock.currentTimeMillis
           const result = yield* post(url, body, contentType).pipe(
             Effect.timeoutFail({ duration: config.timeout, onTimeout: () => "timed out" }),
@@ -278,6 +289,8 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
         ["stream_seq", String(streamSeq)],
         ...fields
       ]
+      const callbackUrl = new URL(app.callbackUrl)
+      const target = Bounded.printable(`${callbackUrl.origin}${callbackUrl.pathname}`, 300)
       const [body, contentType] = fault?._tag === "FormEncode"
         ? [formBody(all), "application/x-www-form-urlencoded"]
         : [jsonBody(all), "application/json"]
@@ -291,7 +304,9 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
           nonce,
           fault: fault === undefined ? undefined : FAULT_NAMES[fault._tag],
           status: "pending" as CallbackRecord["status"],
-          attempts: []
+          attempts: [],
+          target,
+          nextAttemptAt: undefined
         }
         records.add(record)
         return record
@@ -304,7 +319,6 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
         return
       }
       inFlight += 1
-      const url = new URL(app.callbackUrl)
       const waiting = held
       held = []
       const afterFirst = () => {
@@ -312,8 +326,8 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
       }
       const delivery = Effect.gen(function*() {
         if (fault?._tag === "Delay") yield* Effect.sleep(fault.duration)
-        yield* deliver(record, url, body, contentType, afterFirst)
-        if (fault?._tag === "Duplicate") yield* deliver(newRecord(), url, body, contentType, () => {})
+        yield* deliver(record, callbackUrl, body, contentType, afterFirst)
+        if (fault?._tag === "Duplicate") yield* deliver(newRecord(), callbackUrl, body, contentType, () => {})
       }).pipe(Effect.ensuring(Effect.sync(() => inFlight -= 1)))
       if (fault?._tag === "Reorder") {
         record.status = "held"
@@ -387,6 +401,9 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
       ])
     }
 
+    /** A snapshot of a record: a pending one changes later. */
+    const copy = (record: LoggedRecord): CallbackRecord => ({ ...record, attempts: [...record.attempts] })
+
     return {
       noteDispatch: (streamId, appId) => remember(dispatchedBy, streamId, appId),
       streamChanged: (change) => {
@@ -412,6 +429,7 @@ export const make = (config: Config): Effect.Effect<Callbacks, never, Scope.Scop
           nowMillis,
           withdrawn
         ),
-      records: () => records.all().map((record) => ({ ...record, attempts: [...record.attempts] }))
+      records: () => records.all().map(copy),
+      recent: (count) => records.recent(count).map(copy)
     }
   })

@@ -54,6 +54,34 @@ export interface RequestRecord {
   readonly code: number | undefined
 }
 
+/**
+ * A recent call as the dashboard shows it: its parameters (without the `Signature`, each cut short), what it was
+ * answered, how long that took, and the fault that answered it, if one did.
+ */
+export interface CallSummary {
+  readonly requestId: string
+  readonly receivedAt: number
+  readonly method: string
+  readonly path: string
+  readonly action: string | undefined
+  /** The query's parameters but `Signature`: at most {@link MAX_SHOWN_PARAMS}, each name and value cut short. */
+  readonly params: ReadonlyArray<readonly [string, string]>
+  /** The envelope's code, if the answer had one. */
+  readonly code: number | undefined
+  /** The envelope's message, or what was answered instead (an HTTP status, a reset). */
+  readonly outcome: string | undefined
+  /** From its arrival to its answer, in ms by the emulator's `Clock`; `undefined` until answered. */
+  readonly latencyMillis: number | undefined
+  /** The fault rule that answered, in words (`code 1010`, `delay 2s`, …), if any. */
+  readonly fault: string | undefined
+}
+
+/** The most parameters of a call the dashboard shows. */
+export const MAX_SHOWN_PARAMS = 32
+
+/** How many recent calls the dashboard can show. */
+export const MAX_RECENT_CALLS = 200
+
 /** An `AddStream` or `DeleteStream` that took effect (`Emulator.AnnouncementRecord`). */
 export interface AnnouncementRecord extends Omit<Rooms.Announced, "announcedAt"> {
   readonly requestId: string
@@ -119,12 +147,28 @@ export interface HttpApi {
   readonly requests: () => ReadonlyArray<RequestRecord>
   /** Every `AddStream` / `DeleteStream` that took effect, oldest first (the last 100 000). */
   readonly announcements: () => ReadonlyArray<AnnouncementRecord>
+  /** The last `count` nodes handed out, oldest first. */
+  readonly recentDispatches: (count: number) => ReadonlyArray<DispatchRecord>
+  /** The last `count` (at most {@link MAX_RECENT_CALLS}) calls, oldest first: snapshots. */
+  readonly recentCalls: (count: number) => ReadonlyArray<CallSummary>
+}
+
+/** The parameters of a query the dashboard may show: every one but `Signature`, each cut short. */
+const shownParams = (url: URL | undefined): ReadonlyArray<readonly [string, string]> => {
+  const shown: Array<readonly [string, string]> = []
+  for (const [name, value] of url?.searchParams ?? []) {
+    if (name.toLowerCase() === "signature") continue
+    if (shown.length >= MAX_SHOWN_PARAMS) break
+    shown.push([Bounded.keep(name, 64), Bounded.keep(value)])
+  }
+  return shown
 }
 
 export const make = ({ callbacks, cors, evaluate, faults, grants, hooks }: Config): HttpApi => {
   const records = RecordLog.make<DispatchRecord>()
   const received = RecordLog.make<RequestRecord>()
   const announcements = RecordLog.make<AnnouncementRecord>()
+  const calls = RecordLog.make<{ -readonly [K in keyof CallSummary]: CallSummary[K] }>(MAX_RECENT_CALLS)
 
   const envelope = (requestId: string, answer: { code: number; message: string; data?: unknown }) =>
     JSON.stringify({
@@ -190,6 +234,7 @@ export const make = ({ callbacks, cors, evaluate, faults, grants, hooks }: Confi
       return {
         response: HttpServerResponse.text(envelope(requestId, answer), { contentType: "application/json" }),
         code: answer.code,
+        message: answer.message,
         outcome: Bounded.printable(
           `Code ${answer.code} (${answer.message})${
             answer.data === undefined
@@ -226,13 +271,19 @@ export const make = ({ callbacks, cors, evaluate, faults, grants, hooks }: Confi
               contentType: "application/json"
             }),
             code: fault.code,
+            message,
+            fault: `code ${fault.code}`,
             outcome: Bounded.printable(`Code ${fault.code} (${message}) [fault]`)
           }
         }
         case "Delay": {
           yield* Effect.sleep(fault.duration)
           const answered = yield* answerCall(params, requestId)
-          return { ...answered, outcome: `${answered.outcome} [fault: delayed ${Duration.format(fault.duration)}]` }
+          return {
+            ...answered,
+            fault: `delayed ${Duration.format(fault.duration)}`,
+            outcome: `${answered.outcome} [fault: delayed ${Duration.format(fault.duration)}]`
+          }
         }
         case "HttpStatus":
           return {
@@ -240,6 +291,7 @@ export const make = ({ callbacks, cors, evaluate, faults, grants, hooks }: Confi
               status: fault.status,
               contentType: "text/html"
             }),
+            fault: `HTTP ${fault.status}`,
             outcome: `HTTP ${fault.status} without an envelope [fault]`
           }
         case "Malformed":
@@ -247,11 +299,16 @@ export const make = ({ callbacks, cors, evaluate, faults, grants, hooks }: Confi
             response: HttpServerResponse.text(fault.body ?? DEFAULT_MALFORMED_BODY, {
               contentType: "application/json"
             }),
+            fault: "a malformed body",
             outcome: "a malformed body [fault]"
           }
         case "Reset":
           NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
-          return { response: HttpServerResponse.empty(), outcome: "connection reset [fault]" }
+          return {
+            response: HttpServerResponse.empty(),
+            fault: "connection reset",
+            outcome: "connection reset [fault]"
+          }
       }
     })
 
@@ -277,6 +334,19 @@ export const make = ({ callbacks, cors, evaluate, faults, grants, hooks }: Confi
       code: undefined
     }
     received.add(record)
+    const call: { -readonly [K in keyof CallSummary]: CallSummary[K] } = {
+      requestId,
+      receivedAt,
+      method: Bounded.keep(request.method, 16),
+      path: Bounded.keep(url?.pathname ?? "<not a URL>", 128),
+      action: record.action,
+      params: shownParams(url),
+      code: undefined,
+      outcome: undefined,
+      latencyMillis: undefined,
+      fault: undefined
+    }
+    calls.add(call)
     const handled = tooLong
       ? {
         response: HttpServerResponse.text(htmlPage(414), { status: 414, contentType: "text/html" }),
@@ -285,7 +355,12 @@ export const make = ({ callbacks, cors, evaluate, faults, grants, hooks }: Confi
       : yield* handle(request, url, requestId)
     const { outcome, response } = handled
     record.code = "code" in handled ? handled.code : undefined
-    const date = new Date(yield* Clock.currentTimeMillis).toUTCString()
+    const answeredAt = yield* Clock.currentTimeMillis
+    call.code = record.code
+    call.outcome = Bounded.keep("message" in handled && handled.message !== undefined ? handled.message : outcome, 300)
+    call.latencyMillis = answeredAt - receivedAt
+    call.fault = "fault" in handled ? handled.fault : undefined
+    const date = new Date(answeredAt).toUTCString()
     yield* Effect.logInfo(`${request.method} ${redactUrl(url)} -> ${outcome}`).pipe(
       Effect.annotateLogs({ requestId })
     )
@@ -311,5 +386,12 @@ export const make = ({ callbacks, cors, evaluate, faults, grants, hooks }: Confi
     return HttpServerResponse.setHeaders(yield* api, cors.headers(request.headers))
   })
 
-  return { app, dispatched: records.all, requests: received.all, announcements: announcements.all }
+  return {
+    app,
+    dispatched: records.all,
+    requests: received.all,
+    announcements: announcements.all,
+    recentDispatches: records.recent,
+    recentCalls: (count) => calls.recent(count).map((call) => ({ ...call }))
+  }
 }

@@ -15,6 +15,8 @@ export interface RecordLog<A> {
   readonly add: (record: A) => void
   /** The records, oldest first: the last `max`, in a fresh array (the records themselves are not copied). */
   readonly all: () => ReadonlyArray<A>
+  /** The last `count` records (at most `max`), oldest first, in a fresh array: cheap for a small `count`. */
+  readonly recent: (count: number) => ReadonlyArray<A>
 }
 
 export const make = <A>(max: number = MAX_RECORDS): RecordLog<A> => {
@@ -24,6 +26,7 @@ export const make = <A>(max: number = MAX_RECORDS): RecordLog<A> => {
       records.push(record)
       if (records.length > max * 1.1) records = records.slice(-max)
     },
-    all: () => records.slice(-max)
+    all: () => records.slice(-max),
+    recent: (count) => count <= 0 ? [] : records.slice(-Math.min(count, max))
   }
 }

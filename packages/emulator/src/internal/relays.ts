@@ -13,8 +13,8 @@
  * (`Params.maskCdnUrl`): its stream key is a secret; only ffmpeg is given the URL whole.
  */
 import { Params } from "@effect-zego/core"
-import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
+import { exited, spawnGuarded, stop } from "./processes.js"
 import * as RecordLog from "./recordLog.js"
 
 /** Where a relay is: waiting for its stream, running, or over (stopped, cleared or refused to start). */
@@ -79,6 +79,10 @@ export interface Relays {
   readonly streamEnded: (streamId: string, nowMillis: number) => void
   /** Every rule, oldest first (the last `maxRecords`): a snapshot. */
   readonly records: () => ReadonlyArray<RelayRecord>
+  /** The rules not over (pending or running, at most `maxRules`): a snapshot. */
+  readonly current: () => ReadonlyArray<RelayRecord>
+  /** The media node's URL of a stream live there (an nginx-rtmp publish the emulator allowed), if it is. */
+  readonly liveSource: (streamId: string) => string | undefined
   /** Stops every relay; resolves when every process has exited. */
   readonly close: () => Promise<void>
 }
@@ -96,15 +100,6 @@ interface Rule {
 
 /** The longest line of ffmpeg's stderr kept until it ends. */
 const MAX_STDERR_LINE = 4096
-
-let guarded: boolean | undefined
-
-/** Whether util-linux's `setpriv --pdeathsig` is available, so that ffmpeg ends if this process dies. */
-const orphanGuard = (): boolean =>
-  guarded ??= spawnSync("setpriv", ["--pdeathsig", "TERM", "--", "true"], { stdio: "ignore", timeout: 5000 })
-    .status === 0
-
-const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null
 
 export const make = (options: Options): Relays => {
   /** The rules not over, per stream id, per CDN URL. */
@@ -130,11 +125,7 @@ export const make = (options: Options): Relays => {
     rule.record.pid = undefined
     const child = rule.child
     rule.child = undefined
-    if (child !== undefined && !exited(child)) {
-      child.kill("SIGTERM")
-      // ffmpeg may ignore a SIGTERM while blocked on a connection.
-      setTimeout(() => exited(child) || child.kill("SIGKILL"), 3000).unref()
-    }
+    if (child !== undefined) stop(child)
     if (wasRunning) {
       options.log(`relay of ${rule.record.streamId} to ${rule.record.cdnUrl} stopped: ${reason}`)
     }
@@ -154,14 +145,11 @@ export const make = (options: Options): Relays => {
       "flv",
       rule.url
     ]
-    const [program, argv] = orphanGuard()
-      ? ["setpriv", ["--pdeathsig", "TERM", "--", options.ffmpeg, ...args]]
-      : [options.ffmpeg, args]
     rule.record.source = source
     rule.record.startedAt = nowMillis
     let child: ChildProcess
     try {
-      child = spawn(program, argv as Array<string>, { stdio: ["ignore", "ignore", "pipe"] })
+      child = spawnGuarded(options.ffmpeg, args, ["ignore", "ignore", "pipe"])
     } catch (error) {
       return over(rule, nowMillis, `ffmpeg could not start: ${error instanceof Error ? error.message : String(error)}`)
     }
@@ -258,6 +246,8 @@ export const make = (options: Options): Relays => {
       }
     },
     records: () => records.all().map((record) => ({ ...record })),
+    current: () => [...rules.values()].flatMap((byUrl) => [...byUrl.values()].map((rule) => ({ ...rule.record }))),
+    liveSource: (streamId) => live.get(streamId),
     close: async () => {
       for (const byUrl of [...rules.values()]) {
         for (const rule of [...byUrl.values()]) {

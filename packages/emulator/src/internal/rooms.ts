@@ -43,6 +43,8 @@ export interface Rooms {
   readonly announced: () => ReadonlyArray<Announced>
   /** The streams announced now in one room, in the order they were announced (none for a room it does not know). */
   readonly list: (roomId: string) => ReadonlyArray<Listed>
+  /** The first `max` rooms known, in the order they were made. */
+  readonly ids: (max: number) => ReadonlyArray<string>
 }
 
 const refused = (code: number, reason: string): Outcome => ({ _tag: "Refused", code, reason })
@@ -114,6 +116,14 @@ export const make = (initial: ReadonlyArray<string>, capacity = 100_000): Rooms 
       [...(byRoom.get(roomId) ?? [])].map(([streamId, streamNumberId]) => ({
         announced: streams.get(streamId)!,
         streamNumberId
-      }))
+      })),
+    ids: (max) => {
+      const ids: Array<string> = []
+      for (const roomId of rooms) {
+        if (ids.length >= max) break
+        ids.push(roomId)
+      }
+      return ids
+    }
   }
 }

@@ -51,6 +51,24 @@ export interface Streams {
   /** Lifts a forbid. */
   readonly resume: (streamId: string) => void
   readonly isForbidden: (streamId: string) => boolean
+  /**
+   * The most recent `max` streams of each kind, for a look at them all (the dashboard): the live ones (newest
+   * first), the forbidden ids, the closed ones within the history window (last closed first).
+   */
+  readonly overview: (nowMillis: number, max: number) => ReadonlyArray<Overview>
+}
+
+/**
+ * One stream id as the dashboard shows it: `forbidden` while its id is forbidden (even if a publisher is still being
+ * dropped), else `active` or `closed`; `since` is when it became so (ms); `live`: a publisher holds it now.
+ */
+export interface Overview {
+  readonly streamId: string
+  readonly state: "active" | "closed" | "forbidden"
+  readonly since: number
+  readonly live: boolean
+  /** When its current (or last) publish started, if it was published within the history window. */
+  readonly createdAt: number | undefined
 }
 
 interface Live {
@@ -69,8 +87,8 @@ export const make = (
   const live = new Map<string, Live>()
   /** Closed streams in the order they closed, so that the expired ones are at the front. */
   const closed = new Map<string, { readonly createdAt: number; readonly closedAt: number }>()
-  /** Forbidden stream ids, oldest forbid first. */
-  const forbidden = new Set<string>()
+  /** Forbidden stream ids and when, oldest forbid first. */
+  const forbidden = new Map<string, number>()
 
   const sweep = (nowMillis: number) => {
     for (const [id, entry] of closed) {
@@ -126,8 +144,8 @@ export const make = (
     },
     forbid: (streamId, nowMillis) => {
       forbidden.delete(streamId)
-      forbidden.add(streamId)
-      if (forbidden.size > capacity) forbidden.delete(forbidden.values().next().value!)
+      forbidden.set(streamId, nowMillis)
+      if (forbidden.size > capacity) forbidden.delete(forbidden.keys().next().value!)
       const entry = live.get(streamId)
       if (entry !== undefined && entry.simulated > 0) {
         entry.simulated = 0
@@ -138,6 +156,44 @@ export const make = (
     resume: (streamId) => {
       forbidden.delete(streamId)
     },
-    isForbidden: (streamId) => forbidden.has(streamId)
+    isForbidden: (streamId) => forbidden.has(streamId),
+    overview: (nowMillis, max) => {
+      sweep(nowMillis)
+      const last = <K, V>(map: Map<K, V>) => [...map].slice(-max).reverse()
+      const shown = new Map<string, Overview>()
+      for (const [streamId, forbiddenAt] of last(forbidden)) {
+        const entry = live.get(streamId) ?? closed.get(streamId)
+        shown.set(streamId, {
+          streamId,
+          state: "forbidden",
+          since: forbiddenAt,
+          live: live.has(streamId),
+          createdAt: entry?.createdAt
+        })
+      }
+      for (const [streamId, entry] of last(live)) {
+        if (!shown.has(streamId)) {
+          shown.set(streamId, {
+            streamId,
+            state: "active",
+            since: entry.createdAt,
+            live: true,
+            createdAt: entry.createdAt
+          })
+        }
+      }
+      for (const [streamId, entry] of last(closed)) {
+        if (!shown.has(streamId)) {
+          shown.set(streamId, {
+            streamId,
+            state: "closed",
+            since: entry.closedAt,
+            live: false,
+            createdAt: entry.createdAt
+          })
+        }
+      }
+      return [...shown.values()]
+    }
   }
 }
