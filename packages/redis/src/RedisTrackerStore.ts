@@ -20,9 +20,9 @@
  *   (10 minutes: anyone's read of an unknown id may write one), a live one `liveRetention` (7 days) after its last
  *   write (each callback and re-check refreshes it); an entry past its time is forgotten, and the next read of the
  *   stream re-checks it. The changes feed keeps about `changesLimit` changes (10 000).
- * - Memory: one hash per stream (its key the prefix and the stream id's SHA-256, so an id cannot make keys long or
- *   odd; its value the compact entry, about 200 bytes plus the id, which is at most 2048 characters), one index
- *   member per live stream, and the capped feed; the README gives the bytes measured.
+ * - Memory: one string per stream (its key the prefix and the stream id's SHA-256, so an id cannot make keys long or
+ *   odd; its value the version and the compact entry, about 170 bytes plus the id, which is at most 2048
+ *   characters), one index member per live stream, and the capped feed; the README gives the bytes measured.
  * - Failures: every call has `commandTimeout` (500 ms). The store then fails with `TrackerUnavailableError`: `apply`
  *   fails (`Endpoints` answers the callback 503 and gives its nonce back; ZEGOCLOUD retries), reads answer the
  *   instance's last known status marked `stale`. A write that timed out may still run when Redis resumes; it was
@@ -115,20 +115,23 @@ const countOf = (parameter: string, input: unknown, fallback: number) =>
     : Either.left(new ZegoError.InvalidRequestError({ parameter, detail: "must be an integer from 1 to 10000000" }))
 
 /**
- * The entry of KEYS[1] as `{version, json}`: `{}` when there is none, `{"?"}` when the key holds something else.
+ * The entry of KEYS[1], kept as one string `<version> <json>`, as `{version, json}`: `{}` when there is none, `{"?"}`
+ * when the key holds something else.
  */
 const READ = `
 local kind = redis.call("TYPE", KEYS[1]).ok
 if kind == "none" then return {} end
-if kind ~= "hash" then return {"?"} end
-local kept = redis.call("HMGET", KEYS[1], "v", "e")
-return {kept[1] or "?", kept[2] or ""}
+if kind ~= "string" then return {"?"} end
+local version, json = string.match(redis.call("GET", KEYS[1]), "^(%d+) (.*)$")
+if not version then return {"?"} end
+return {version, json}
 `
 
 /**
  * The compare-and-set. KEYS: the entry, the live index, the changes feed, the version counter. ARGV: the expected
  * version ("0": none, "?": unreadable), the entry's JSON, its expiry in ms, "1" when live, the index member, the
- * write's time (ms), "1" to record a change, the feed's cap, the live retention (ms). The new version, or 0 when the
+ * write's time (ms), "1" to record a change, the feed's cap, the time before which a live index member was last
+ * written more than the live retention ago (its entry has expired: dropped). The new version, or 0 when the
  * entry's version was not the expected one. The keys' types are checked before any write, so that the script
  * writes all or nothing.
  */
@@ -142,12 +145,14 @@ if not holds(KEYS[2], "zset") or not holds(KEYS[3], "stream") or not holds(KEYS[
 end
 local kind = redis.call("TYPE", KEYS[1]).ok
 local current = "0"
-if kind == "hash" then current = redis.call("HGET", KEYS[1], "v") or "?" elseif kind ~= "none" then current = "?" end
+if kind == "string" then
+  current = string.match(redis.call("GET", KEYS[1]), "^(%d+) ") or "?"
+elseif kind ~= "none" then
+  current = "?"
+end
 if current ~= ARGV[1] then return 0 end
-local version = redis.call("INCR", KEYS[4])
-if current == "?" then redis.call("DEL", KEYS[1]) end
-redis.call("HSET", KEYS[1], "v", version, "e", ARGV[2])
-redis.call("PEXPIRE", KEYS[1], ARGV[3])
+local version = string.format("%d", redis.call("INCR", KEYS[4]))
+redis.call("SET", KEYS[1], version .. " " .. ARGV[2], "PX", ARGV[3])
 if ARGV[4] == "1" then
   redis.call("ZADD", KEYS[2], ARGV[6], ARGV[5])
 else
@@ -155,7 +160,7 @@ else
 end
 redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[9])
 if ARGV[7] == "1" then redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[8], "*", "e", ARGV[2]) end
-return version
+return tonumber(version)
 `
 
 /** Deletes KEYS[1] only while it holds ARGV[1]: a lease let go never removes another's. */
@@ -287,11 +292,11 @@ export const make = (
     const live: StreamTracker.Store["live"] = Effect.gen(function*() {
       const members = yield* command(() => redis.zrevrange(keys.index, 0, liveLimit - 1))
       if (members.length === 0) return []
-      const replies = yield* command(() =>
-        redis.pipeline(members.map((member) => ["hget", entryKey(member), "e"])).exec()
-      )
-      return (replies ?? []).flatMap(([error, json]) => {
-        const entry = error === null ? decode(json) : undefined
+      const replies = yield* command(() => redis.pipeline(members.map((member) => ["get", entryKey(member)])).exec())
+      return (replies ?? []).flatMap(([error, value]) => {
+        const entry = error === null && typeof value === "string"
+          ? decode(value.slice(value.indexOf(" ") + 1))
+          : undefined
         return entry?.status.state === "live" ? [entry] : []
       })
     })

@@ -1,7 +1,8 @@
 /** Stream events, a `StreamState` that counts its describes, and trackers on one Redis: what the tracker tests share. */
-import { type Callback, StreamState, StreamTracker } from "@effect-zego/core"
+import { Callback, StreamState, StreamTracker, ZegoError } from "@effect-zego/core"
 import { RedisTrackerStore } from "@effect-zego/redis"
 import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 
@@ -90,3 +91,107 @@ export const trackerOn = (
       (made) => Effect.provideService(StreamTracker.make({ ...options, store: made }), StreamState.StreamState, state)
     )
   )
+
+/**
+ * A stream's true history (as the core's tracker tests draw it): create, close, create, … with increasing
+ * `stream_seq` and server times at least 501 ms apart, in one or two room sessions (the second restarts its seq).
+ */
+export const History = (streamId: string) =>
+  FastCheck.record({
+    steps: FastCheck.array(
+      FastCheck.record({
+        gap: FastCheck.integer({ min: 501, max: 5000 }),
+        reason: FastCheck.constantFrom(...Callback.CloseReason.literals),
+        withCreatedAt: FastCheck.boolean()
+      }),
+      { maxLength: 8 }
+    ),
+    switchAt: FastCheck.option(FastCheck.nat(8), { nil: undefined }),
+    sessions: FastCheck.tuple(
+      FastCheck.bigInt({ min: 1n, max: 2n ** 64n }),
+      FastCheck.bigInt({ min: 1n, max: 2n ** 64n })
+    ).filter(([a, b]) => a !== b)
+  }).map(({ sessions, steps, switchAt }) => {
+    const events: Array<Callback.StreamCreated | Callback.StreamClosed> = []
+    let time = T0
+    let seq = 0
+    let session = sessions[0]
+    let lastCreate = T0
+    steps.forEach((step, i) => {
+      time += step.gap
+      if (i % 2 === 0) {
+        if (switchAt !== undefined && i === switchAt * 2 && i > 0) {
+          session = sessions[1]
+          seq = 0
+        }
+        lastCreate = time
+        events.push(created(streamId, ++seq, time, session))
+      } else {
+        const next = steps[i + 1]
+        const nextInLaterSecond = next === undefined || Math.floor((time + next.gap) / 1000) > Math.floor(time / 1000)
+        events.push(closed(streamId, ++seq, time, {
+          reason: step.reason,
+          roomSessionId: session,
+          createdAt: step.withCreatedAt || !nextInLaterSecond ? lastCreate : undefined
+        }))
+      }
+    })
+    return events
+  })
+
+/** Each event of `history` delivered 0 (`minCopies` 0: lost) to 3 times, shuffled, each copy to one of `instances`. */
+export const Delivered = (streamId: string, minCopies: number, instances: number) =>
+  History(streamId).chain((history) =>
+    FastCheck.array(FastCheck.integer({ min: minCopies, max: 3 }), {
+      minLength: history.length,
+      maxLength: history.length
+    }).chain((copies) => {
+      const all = history.flatMap((event, i) => Array.from({ length: copies[i]! }, () => event))
+      return FastCheck.tuple(
+        FastCheck.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+        FastCheck.array(FastCheck.nat(instances - 1), { minLength: all.length, maxLength: all.length })
+      ).map(([delivery, to]) => ({ history, delivery, to }))
+    })
+  )
+
+/** What `DescribeRTCStreamState` says at the end of `history`: active, closed, or 41004. */
+export const oracle = (
+  history: ReadonlyArray<Callback.StreamCreated | Callback.StreamClosed>
+): Effect.Effect<StreamState.State, StreamState.DescribeError> => {
+  const last = history.at(-1)
+  const previous = history.at(-2)
+  if (last === undefined) {
+    return Effect.fail(
+      new ZegoError.StreamNotFoundError({
+        code: 41004,
+        serverMessage: "oracle",
+        requestId: "oracle-1",
+        action: "DescribeRTCStreamState",
+        retryable: false
+      })
+    )
+  }
+  return Effect.succeed(
+    last._tag === "StreamCreated"
+      ? {
+        state: "active",
+        requestId: "oracle-1",
+        streamId: last.streamId,
+        createdAt: seconds(last.createdAt.getTime())
+      }
+      : {
+        state: "closed",
+        requestId: "oracle-1",
+        streamId: last.streamId,
+        createdAt: seconds(previous?._tag === "StreamCreated" ? previous.createdAt.getTime() : 0),
+        closedAt: seconds(last.closedAt.getTime())
+      }
+  )
+}
+
+/** A status without its `checkedAt` (each instance's clock): what two instances must agree on. */
+export const settled = (status: StreamTracker.Status | undefined) => {
+  if (status === undefined) return undefined
+  const { checkedAt: _, ...rest } = status
+  return rest
+}
