@@ -799,25 +799,31 @@ export const make = (
 
     const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
 
+    /** Whether the store holds a status of the stream learnt within `maxAge` (by any instance). */
+    const freshNow = (streamId: string) =>
+      Effect.gen(function*() {
+        const status = (yield* read(streamId)).entry?.status
+        return status !== undefined && (yield* Clock.currentTimeMillis) - status.checkedAt.getTime() <= maxAgeMillis
+      })
+
     /**
-     * With a lease shared by the instances: describe when this instance claims it; else wait for the holder's answer
-     * (the entry's version moves), claiming it when it is let go or lapses, for at most twice its length.
+     * With a lease shared by the instances: describe when this instance claims it (unless another's answer landed
+     * meanwhile); else wait for the holder's answer (the entry turns fresh), claiming the lease when it is let go or
+     * lapses, for at most twice its length.
      */
     const describeShared = (streamId: string, lease: RecheckLease) =>
       Effect.gen(function*() {
-        const seen = (yield* read(streamId)).version
         const deadline = (yield* monotonicMillis) + 2 * lease.millis
         const poll = Duration.millis(Math.max(1, Math.min(LEASE_POLL_MILLIS, Math.floor(lease.millis / 10))))
         while (true) {
           const done = yield* Effect.scoped(Effect.gen(function*() {
             if (!(yield* lease.claim(streamId))) return false
-            // Claimed: unless the previous holder's answer landed meanwhile, ask.
-            if ((yield* read(streamId)).version === seen) yield* describeOnce(streamId)
+            if (!(yield* freshNow(streamId))) yield* describeOnce(streamId)
             return true
           }))
           if (done) return
           yield* Effect.sleep(poll)
-          if ((yield* read(streamId)).version !== seen || (yield* monotonicMillis) >= deadline) return
+          if ((yield* freshNow(streamId)) || (yield* monotonicMillis) >= deadline) return
         }
       })
 

@@ -3,11 +3,18 @@
  * `XREAD BLOCK` on a connection of its own, from the last id it read. After a lost connection it resumes from that id
  * (catching up on what the others wrote meanwhile, as far as the cap keeps); when Redis lost the stream (a restart
  * without persistence), it starts again from the stream's beginning.
+ *
+ * It starts at the stream's last id. When Redis does not answer then (down when the instance starts), it starts at
+ * the id of this instance's clock at that moment (a Redis Stream id is the Redis server's time in ms), so that it
+ * still gets what the others write from then on, clocks allowing: a few seconds off, as the callbacks' own time
+ * window assumes, costs at most those seconds' changes (or repeats them).
  */
 import type { StreamTracker } from "@effect-zego/core"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { connect } from "./connection.js"
@@ -41,8 +48,8 @@ const changeOf = (fields: unknown): StreamTracker.Change | undefined =>
   Array.isArray(fields) && fields[0] === "e" ? decode(fields[1])?.status : undefined
 
 /**
- * Subscribes to the feed at `key`: positioned when this returns (at the stream's last id; when Redis does not answer
- * in time, at its last id once it does), read until the scope closes.
+ * Subscribes to the feed at `key`: positioned when this returns (at the stream's last id, or this clock's when Redis
+ * does not answer in time), read until the scope closes.
  */
 export const subscribe = (options: {
   readonly url: string
@@ -71,7 +78,11 @@ export const subscribe = (options: {
       (reply) => items(reply)[0]?.[0] ?? "0-0"
     )
 
-    let cursor = yield* Effect.orElseSucceed(Effect.timeout(lastId, commandTimeout), () => undefined)
+    const subscribedAt = yield* Clock.currentTimeMillis
+    const positioned = yield* Effect.option(Effect.timeout(lastId, commandTimeout))
+    let cursor = Option.getOrElse(positioned, () => `${subscribedAt}-0`)
+    // Whether the cursor is an id the stream holds (or held): only then can a lost stream be told by being behind it.
+    let fromStream = Option.isSome(positioned)
     // Set after a failed read: the next one first checks that Redis still has the stream it was reading.
     let interrupted = false
 
@@ -87,13 +98,15 @@ export const subscribe = (options: {
       )
 
     const pull = Effect.gen(function*() {
-      let from = cursor ?? (yield* lastId)
-      if (interrupted) from = yield* resume(from)
-      cursor = from
+      if (interrupted && fromStream) cursor = yield* resume(cursor)
       interrupted = false
+      const from = cursor
       const reply = yield* command(() => redis.xread("COUNT", BATCH, "BLOCK", BLOCK_MILLIS, "STREAMS", key, from))
       const read = Array.isArray(reply) && Array.isArray(reply[0]) ? items(reply[0][1]) : []
-      if (read.length > 0) cursor = read[read.length - 1]![0]
+      if (read.length > 0) {
+        cursor = read[read.length - 1]![0]
+        fromStream = true
+      }
       return Chunk.fromIterable(read.flatMap(([, fields]) => {
         const change = changeOf(fields)
         return change === undefined ? [] : [change]
