@@ -729,6 +729,7 @@ export const make = (
           reason: `the stream changed under ${WRITE_ATTEMPTS} attempts to write it`
         })
       }))
+
     /** `current` refreshed: still true as of `checkedAt`. */
     const confirmed = (current: Entry, checkedAt: Date): Entry => ({
       ...current,

@@ -34,8 +34,7 @@ export const bounded = <A>(capacity: number, isLive: (value: A) => boolean) => {
         }
       }
     },
-    live: (): Array<A> => [...live.values()],
-    size: (): number => live.size + settled.size
+    live: (): Array<A> => [...live.values()]
   }
 }
 
