@@ -1,0 +1,135 @@
+/**
+ * Everything effect-zego can share on one Redis, from one URL: what lets several instances of an app stand behind
+ * one load balancer and one ZEGOCLOUD callback URL as if they were one.
+ *
+ * - the AppId's dispatch budget (`RedisRateLimit`): together they stay within ZEGOCLOUD's 40 calls per second;
+ * - the callback nonces (`RedisNonceStore`): a callback retried to another instance is refused there as a replay
+ *   once one of them applied it, and answered 503 while one is applying it.
+ *
+ * Each store keeps its own promises when Redis fails (the budget falls back to an in-process bucket, a callback is
+ * answered 503 and ZEGOCLOUD retries it); see their modules.
+ *
+ * @since 0.1.0
+ */
+import type { CallbackNonceStore, RateLimit, ZegoError } from "@effect-zego/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { urlAndPrefix } from "./internal/config.js"
+import * as RedisNonceStore from "./RedisNonceStore.js"
+import * as RedisRateLimit from "./RedisRateLimit.js"
+
+/**
+ * Where the shared state lives.
+ *
+ * @example
+ * ```ts
+ * import type { RedisShared } from "@effect-zego/redis"
+ *
+ * // Staging and production on one Redis, apart.
+ * const options: RedisShared.Options = { url: "redis://10.0.0.5:6379", keyPrefix: "staging:" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). */
+  readonly url: string
+  /**
+   * Put before each store's own prefix (`effect-zego:rtmp:`, `effect-zego:callback-nonce:`), so that several apps or
+   * environments can use one Redis apart. Default: none, so that the keys are the stores' defaults.
+   */
+  readonly keyPrefix?: string | undefined
+}
+
+/**
+ * The stores on the Redis of `options`: `RateLimit.RateLimitStore` and `CallbackNonceStore.CallbackNonceStore`,
+ * which the `RtmpDispatch` layers and `CallbackReceiver` layers built where it is provided use. Fails with
+ * `InvalidRequestError` for an invalid URL (never echoed: it may hold a password).
+ *
+ * @example
+ * ```ts
+ * import { CallbackReceiver } from "@effect-zego/core"
+ * import { NodeZego } from "@effect-zego/node"
+ * import { RedisShared } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // Provided under both: every instance shares the budget and the callback nonces.
+ * const ZegoLive = Layer.merge(NodeZego.layer, CallbackReceiver.layerConfig()).pipe(
+ *   Layer.provide(RedisShared.layer({ url: "redis://127.0.0.1:6379" }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<RateLimit.RateLimitStore | CallbackNonceStore.CallbackNonceStore, ZegoError.InvalidRequestError> => {
+  const namespace = options.keyPrefix ?? ""
+  return Layer.merge(
+    RedisRateLimit.layer({ url: options.url, keyPrefix: `${namespace}effect-zego:rtmp:` }),
+    RedisNonceStore.layer({ url: options.url, keyPrefix: `${namespace}effect-zego:callback-nonce:` })
+  )
+}
+
+/**
+ * The options from `ZEGO_REDIS_URL` and `ZEGO_REDIS_PREFIX`; `Option.none()` when `ZEGO_REDIS_URL` is not set.
+ *
+ * @example
+ * ```ts
+ * import { RedisShared } from "@effect-zego/redis"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * const read = (env: Map<string, string>) =>
+ *   Effect.runSync(RedisShared.configFromEnv.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(env))))
+ * assert.deepStrictEqual(read(new Map()), Option.none())
+ * assert.deepStrictEqual(
+ *   read(new Map([["ZEGO_REDIS_URL", "redis://127.0.0.1:6379"]])),
+ *   Option.some({ url: "redis://127.0.0.1:6379", keyPrefix: undefined })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const configFromEnv: Config.Config<Option.Option<Options>> = Config.option(
+  urlAndPrefix("ZEGO_REDIS_URL", "ZEGO_REDIS_PREFIX")
+)
+
+/**
+ * {@link layer} when the config gives options (by default {@link configFromEnv}: when `ZEGO_REDIS_URL` is set), and
+ * nothing when it gives none: then each process keeps its budget and its nonces in memory, the defaults. So one
+ * program runs alone, or as many instances on one Redis, by its environment. Its type provides nothing, since it
+ * may not: the layers that use the stores look for them (and fall back to memory) when they are built.
+ *
+ * @example
+ * ```ts
+ * import { CallbackReceiver } from "@effect-zego/core"
+ * import { NodeZego } from "@effect-zego/node"
+ * import { RedisShared } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_REDIS_URL set: shared by every instance on that Redis; not set: in this process's memory.
+ * const ZegoLive = Layer.merge(NodeZego.layer, CallbackReceiver.layerConfig()).pipe(
+ *   Layer.provide(RedisShared.layerConfig())
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Option.Option<Options>> = configFromEnv
+): Layer.Layer<never, ConfigError.ConfigError | ZegoError.InvalidRequestError> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      config,
+      Option.match({ onNone: (): Layer.Layer<never, ZegoError.InvalidRequestError> => Layer.empty, onSome: layer })
+    )
+  )
