@@ -764,7 +764,12 @@ describe("StreamTracker: capacity and layers", () => {
         status: { state: "absent", streamId, source: "describe", checkedAt: new Date(0) },
         key: undefined
       })
-      for (const id of ["a", "b", "c"]) yield* store.set(id, entry(id))
-      assert.lengthOf(yield* store.list, 1)
+      for (const id of ["a", "b", "c"]) {
+        assert.isTrue(yield* store.compareAndSet(id, (yield* store.get(id)).version, entry(id), true))
+      }
+      assert.deepStrictEqual(
+        (yield* Effect.forEach(["a", "b", "c"], store.get)).map((kept) => kept.entry?.status.streamId),
+        [undefined, undefined, "c"]
+      )
     }))
 })
