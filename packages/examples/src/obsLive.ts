@@ -46,11 +46,11 @@ const LogChanges = Layer.scopedDiscard(Effect.gen(function*() {
 }))
 
 const App = Layer.merge(Server, LogChanges).pipe(
-  Layer.provide(StreamTracker.layer()), // repairs lost callbacks with StreamState
+  Layer.provide(RedisShared.layerTrackerConfig()), // the tracker: repairs lost callbacks with StreamState
   Layer.provide(CallbackReceiver.layerConfig()), // ZEGO_CALLBACK_SECRET
   Layer.provide(NodeZego.layer), // ZEGO_APP_ID, ZEGO_SERVER_SECRET, …
-  // With ZEGO_REDIS_URL, the budget of dispatches and the callbacks' nonces are shared by every instance on that
-  // Redis; without it, each keeps its own in memory.
+  // ZEGO_REDIS_URL set: every instance shares the dispatch budget, the callback nonces and the tracker on that Redis;
+  // not set: each keeps its own in memory.
   Layer.provide(RedisShared.layerConfig())
 )
 

@@ -69,7 +69,8 @@ export const roundRobin = (ports: ReadonlyArray<number>) =>
             reply.on("end", () =>
               answer(reply.statusCode ?? 502, reply.headers["content-type"] ?? "text/plain", Buffer.concat(parts)))
             reply.on("error", noAnswer)
-            reply.on("close", () => reply.complete || noAnswer())
+            reply.on("close", () =>
+              reply.complete || noAnswer())
           })
           upstream.on("error", noAnswer)
           upstream.end(body, () => {

@@ -4,14 +4,20 @@
  *
  * - the AppId's dispatch budget (`RedisRateLimit`): together they stay within ZEGOCLOUD's 40 calls per second;
  * - the callback nonces (`RedisNonceStore`): a callback retried to another instance is refused there as a replay
- *   once one of them applied it, and answered 503 while one is applying it.
+ *   once one of them applied it, and answered 503 while one is applying it;
+ * - the stream tracker (`RedisTrackerStore`): whichever instance applies a callback, every one answers with it and
+ *   sees the change on its `changes`.
  *
+ * {@link layer} provides the first two where the dispatch layers and the receivers are built (they look for them);
+ * {@link layerTracker} is the tracker, which needs `StreamState` from those dispatch layers, so it is a layer of its
+ * own. Their `…Config` forms read `ZEGO_REDIS_URL`, and without it keep everything in memory, as one process does.
  * Each store keeps its own promises when Redis fails (the budget falls back to an in-process bucket, a callback is
- * answered 503 and ZEGOCLOUD retries it); see their modules.
+ * answered 503 and ZEGOCLOUD retries it, a read answers the last known status marked stale); see their modules.
  *
  * @since 0.1.0
  */
-import type { CallbackNonceStore, RateLimit, ZegoError } from "@effect-zego/core"
+import type { CallbackNonceStore, RateLimit, StreamState, ZegoError } from "@effect-zego/core"
+import { StreamTracker } from "@effect-zego/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -20,6 +26,7 @@ import * as Option from "effect/Option"
 import { urlAndPrefix } from "./internal/config.js"
 import * as RedisNonceStore from "./RedisNonceStore.js"
 import * as RedisRateLimit from "./RedisRateLimit.js"
+import * as RedisTrackerStore from "./RedisTrackerStore.js"
 
 /**
  * Where the shared state lives.
@@ -39,16 +46,16 @@ export interface Options {
   /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). */
   readonly url: string
   /**
-   * Put before each store's own prefix (`effect-zego:rtmp:`, `effect-zego:callback-nonce:`), so that several apps or
-   * environments can use one Redis apart. Default: none, so that the keys are the stores' defaults.
+   * Put before each store's own prefix (`effect-zego:rtmp:`, `effect-zego:callback-nonce:`, `effect-zego:tracker:`),
+   * so that several apps or environments can use one Redis apart. Default: none: the keys are the stores' defaults.
    */
   readonly keyPrefix?: string | undefined
 }
 
 /**
- * The stores on the Redis of `options`: `RateLimit.RateLimitStore` and `CallbackNonceStore.CallbackNonceStore`,
- * which the `RtmpDispatch` layers and `CallbackReceiver` layers built where it is provided use. Fails with
- * `InvalidRequestError` for an invalid URL (never echoed: it may hold a password).
+ * The budget and the nonces on the Redis of `options` (`RateLimit.RateLimitStore`,
+ * `CallbackNonceStore.CallbackNonceStore`): the `RtmpDispatch` and `CallbackReceiver` layers built under it use them.
+ * Fails with `InvalidRequestError` for an invalid URL (never echoed: it may hold a password).
  *
  * @example
  * ```ts
@@ -131,5 +138,73 @@ export const layerConfig = (
     Effect.map(
       config,
       Option.match({ onNone: (): Layer.Layer<never, ZegoError.InvalidRequestError> => Layer.empty, onSome: layer })
+    )
+  )
+
+/**
+ * The stream tracker over `StreamState`, its state on the Redis of `options` (`RedisTrackerStore`), shared by every
+ * instance that uses the same Redis and prefix.
+ *
+ * @example
+ * ```ts
+ * import { NodeZego } from "@effect-zego/node"
+ * import { RedisShared } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * const options = { url: "redis://127.0.0.1:6379" }
+ * // The tracker over the dispatch layers, which share the budget: every piece on the one Redis.
+ * const TrackerLive = RedisShared.layerTracker(options, { maxAge: "30 seconds" }).pipe(
+ *   Layer.provide(NodeZego.layer),
+ *   Layer.provide(RedisShared.layer(options))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTracker = (
+  options: Options,
+  trackerOptions?: RedisTrackerStore.TrackerOptions
+): Layer.Layer<StreamTracker.StreamTracker, ZegoError.InvalidRequestError, StreamState.StreamState> =>
+  RedisTrackerStore.layer(
+    { url: options.url, keyPrefix: `${options.keyPrefix ?? ""}effect-zego:tracker:` },
+    trackerOptions
+  )
+
+/**
+ * {@link layerTracker} when the config gives options (by default {@link configFromEnv}: when `ZEGO_REDIS_URL` is
+ * set), and `StreamTracker.layer` in memory when it gives none.
+ *
+ * @example
+ * ```ts
+ * import { NodeZego } from "@effect-zego/node"
+ * import { RedisShared } from "@effect-zego/redis"
+ * import * as Layer from "effect/Layer"
+ *
+ * // ZEGO_REDIS_URL set: every instance reads and writes the streams' state on that Redis; not set: in memory.
+ * const TrackerLive = RedisShared.layerTrackerConfig().pipe(
+ *   Layer.provide(NodeZego.layer),
+ *   Layer.provide(RedisShared.layerConfig())
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTrackerConfig = (
+  config: Config.Config<Option.Option<Options>> = configFromEnv,
+  trackerOptions?: RedisTrackerStore.TrackerOptions
+): Layer.Layer<
+  StreamTracker.StreamTracker,
+  ConfigError.ConfigError | ZegoError.InvalidRequestError,
+  StreamState.StreamState
+> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      config,
+      Option.match({
+        onNone: () => StreamTracker.layer(trackerOptions),
+        onSome: (options) => layerTracker(options, trackerOptions)
+      })
     )
   )

@@ -1,8 +1,8 @@
 // The Redis examples of the READMEs (the root one and the package's), run against a redis-server and an emulator on loopback.
-import { Callback, CallbackReceiver, RtmpDispatch } from "@effect-zego/core"
+import { Callback, CallbackReceiver, RtmpDispatch, StreamTracker } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
-import { NodeRtmpDispatch } from "@effect-zego/node"
-import { RedisNonceStore, RedisRateLimit } from "@effect-zego/redis"
+import { NodeRtmpDispatch, NodeZego } from "@effect-zego/node"
+import { RedisNonceStore, RedisRateLimit, RedisShared } from "@effect-zego/redis"
 import { assert, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Logger, LogLevel, Metric, Redacted } from "effect"
 import { startRedis } from "./redisServer.js"
@@ -74,4 +74,33 @@ it.live("the redis README's receiver refuses, through the Redis of ZEGO_CALLBACK
     assert.strictEqual(first._tag, "StreamCreated")
     const second = yield* Effect.flip(receiveAndCommit(false))
     assert.strictEqual(second._tag, "CallbackReplayError")
+  }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
+
+it.live("the redis README's AppLive puts the tracker on the Redis of ZEGO_REDIS_URL, with the receiver beside it", () =>
+  Effect.gen(function*() {
+    const redis = yield* startRedis
+    const emulator = yield* Emulator.make({ apps: [Emulator.demoApp] })
+    const env = ConfigProvider.fromMap(
+      new Map([
+        ["ZEGO_APP_ID", String(Emulator.demoApp.appId)],
+        ["ZEGO_SERVER_SECRET", Redacted.value(Emulator.demoApp.serverSecret)],
+        ["ZEGO_BASE_URL", emulator.baseUrl],
+        ["ZEGO_CALLBACK_SECRET", "readme-callback-secret"],
+        ["ZEGO_REDIS_URL", redis.url]
+      ])
+    )
+    const AppLive = Layer.merge(RedisShared.layerTrackerConfig(), CallbackReceiver.layerConfig()).pipe(
+      Layer.provideMerge(NodeZego.layer),
+      Layer.provide(RedisShared.layerConfig())
+    )
+    // Two builds, as two processes: a status one observes, the other reads.
+    const instance = Layer.build(AppLive.pipe(Layer.provide(Layer.setConfigProvider(env))))
+    const [one, two] = yield* Effect.all([instance, instance])
+    yield* Effect.flatMap(StreamTracker.StreamTracker, (tracker) => tracker.observe("r", undefined)).pipe(
+      Effect.provide(one)
+    )
+    const seen = yield* Effect.flatMap(StreamTracker.StreamTracker, (tracker) => tracker.peek("r")).pipe(
+      Effect.provide(two)
+    )
+    assert.strictEqual(seen?.state, "absent")
   }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
