@@ -45,7 +45,8 @@ const makeStack = Effect.gen(function*() {
       }],
       nodes: { push: [node], pull: [node] },
       rateLimit: false,
-      // Retries 0.4, 0.8, 1.6, 3.2 and 6.4 s apart: the last one comes after a dead instance's claim has lapsed (10 s).
+      // Retries 0.4, 0.8, 1.6, 3.2 and 6.4 s apart: the last, 12.4 s after the first attempt, comes after the claim
+      // of an instance that died holding it has lapsed (10 s).
       callbackRetryScale: 0.2
     }),
     FiberRef.currentMinimumLogLevel,
@@ -198,8 +199,9 @@ layer(Layer.scoped(Stack, makeStack), { excludeTestServices: true, timeout: "180
         const dispatches = (yield* emulator.requests).slice(before).filter((request) =>
           request.action?.startsWith("RTMPDispatch")
         )
-        assert.lengthOf(dispatches, 2 * INSTANCES)
-        assert.deepStrictEqual(dispatches.map((request) => request.code), dispatches.map(() => 0))
+        // Every ingest reached the emulator (a count of requests would also count a retry), none refused.
+        assert.strictEqual(new Set(dispatches.map((request) => request.streamId)).size, 2 * INSTANCES)
+        assert.deepStrictEqual(dispatches.filter((request) => request.code !== 0), [])
         // An instance that Redis kept waiting past its 500 ms limit goes on within its own bucket, and says so: then
         // only its own limit holds (the redis package's tests cover that fallback). Otherwise, one budget for all.
         const fellBack = instances.some((instance, i) =>
