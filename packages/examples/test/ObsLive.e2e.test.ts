@@ -9,113 +9,15 @@
  */
 import { Emulator, Fault, MediaNode } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { spawn, spawnSync } from "node:child_process"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { app, eventually, http, publish, requireTool, start, WAIT_MILLIS } from "./processes.js"
 
-const WAIT_MILLIS = 60_000
 const CALLBACK_SECRET = "e2e-callback-secret"
 const INGEST_TOKEN = "e2e-ingest-token"
-const app = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../build/run/obsLive.mjs")
-
-const requireTool = (program: string, debianPackage: string) =>
-  Effect.sync(() => spawnSync(program, ["-version"], { stdio: "ignore" })).pipe(
-    Effect.filterOrDieMessage(
-      (result) => result.error === undefined,
-      `${program} is not installed: install the Debian package ${debianPackage} (.ci/run does it when it is missing)`
-    )
-  )
-
-/** A child process in its own group, killed with the scope; its output, and a way to signal it. */
-const start = (program: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  Effect.gen(function*() {
-    const exited = yield* Deferred.make<number | null>()
-    let output = ""
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const child = spawn(program, args, {
-          detached: true,
-          stdio: ["ignore", "pipe", "pipe"],
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }
-        })
-        const keep = (chunk: string) => (output = (output + chunk).slice(-100_000))
-        child.stdout.setEncoding("utf8").on("data", keep)
-        child.stderr.setEncoding("utf8").on("data", keep)
-        child.once("close", (code) => Deferred.unsafeDone(exited, Exit.succeed(code)))
-        return child
-      }),
-      (child) =>
-        Effect.sync(() => {
-          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-            process.kill(-child.pid, "SIGKILL")
-          }
-        })
-    )
-    return {
-      output: () => output,
-      signal: (signal: NodeJS.Signals) =>
-        Effect.sync(() => child.pid !== undefined && process.kill(-child.pid, signal)),
-      exit: Deferred.await(exited)
-    }
-  })
-
-/** Polls `check` every 50 ms until it gives a value; dies naming `what` after {@link WAIT_MILLIS}. */
-const eventually = <A>(what: string, check: Effect.Effect<A | undefined>) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + WAIT_MILLIS
-    for (;;) {
-      const value = yield* check
-      if (value !== undefined) return value
-      if (Date.now() > deadline) return yield* Effect.dieMessage(`gave up waiting for ${what}`)
-      yield* Effect.sleep("50 millis")
-    }
-  })
-
-const http = (url: string, init?: RequestInit) =>
-  Effect.promise(async () => {
-    const response = await fetch(url, init)
-    return { status: response.status, json: (await response.json()) as Record<string, string> }
-  })
-
-/** ffmpeg publishing a test pattern to `url` as OBS would (H.264 and AAC over RTMP), until stopped. */
-const publish = (url: string) =>
-  start("timeout", [
-    "-k",
-    "5",
-    "120",
-    "ffmpeg",
-    "-hide_banner",
-    "-nostdin",
-    "-re",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc=size=320x240:rate=25",
-    "-f",
-    "lavfi",
-    "-i",
-    "sine=frequency=440",
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    "-tune",
-    "zerolatency",
-    "-g",
-    "25",
-    "-c:a",
-    "aac",
-    "-f",
-    "flv",
-    url
-  ])
 
 /** The stack: emulator → nginx-rtmp, and the example app the emulator calls back. */
 const stack = Effect.gen(function*() {

@@ -58,3 +58,19 @@ export * as RedisRateLimit from "./RedisRateLimit.js"
  * @category modules
  */
 export * as RedisTrackerStore from "./RedisTrackerStore.js"
+
+/**
+ * The budget and the callback nonces on one Redis, by one URL.
+ *
+ * @example
+ * ```ts
+ * import { RedisShared } from "@effect-zego/redis"
+ *
+ * // ZEGO_REDIS_URL set: on that Redis; not set: nothing (in memory).
+ * const SharedLive = RedisShared.layerConfig()
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as RedisShared from "./RedisShared.js"

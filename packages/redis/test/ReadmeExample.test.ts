@@ -2,7 +2,7 @@
 import { Callback, CallbackReceiver, RtmpDispatch, StreamTracker } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
 import { NodeRtmpDispatch, NodeZego } from "@effect-zego/node"
-import { RedisNonceStore, RedisRateLimit, RedisTrackerStore } from "@effect-zego/redis"
+import { RedisNonceStore, RedisRateLimit, RedisShared, RedisTrackerStore } from "@effect-zego/redis"
 import { assert, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, Logger, LogLevel, Metric, Redacted } from "effect"
 import { startRedis } from "./redisServer.js"
@@ -101,4 +101,33 @@ it.live("the READMEs' tracker layer: two instances on the Redis of ZEGO_TRACKER_
     assert.deepStrictEqual(statuses.map((status) => status?.state), ["live", "live"])
     const describes = (yield* emulator.requests).filter((request) => request.action === "DescribeRTCStreamState")
     assert.strictEqual(describes.length, 1)
+  }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
+
+it.live("the redis README's AppLive puts the tracker on the Redis of ZEGO_REDIS_URL, with the receiver beside it", () =>
+  Effect.gen(function*() {
+    const redis = yield* startRedis
+    const emulator = yield* Emulator.make({ apps: [Emulator.demoApp] })
+    const env = ConfigProvider.fromMap(
+      new Map([
+        ["ZEGO_APP_ID", String(Emulator.demoApp.appId)],
+        ["ZEGO_SERVER_SECRET", Redacted.value(Emulator.demoApp.serverSecret)],
+        ["ZEGO_BASE_URL", emulator.baseUrl],
+        ["ZEGO_CALLBACK_SECRET", "readme-callback-secret"],
+        ["ZEGO_REDIS_URL", redis.url]
+      ])
+    )
+    const AppLive = Layer.merge(RedisShared.layerTrackerConfig(), CallbackReceiver.layerConfig()).pipe(
+      Layer.provideMerge(NodeZego.layer),
+      Layer.provide(RedisShared.layerConfig())
+    )
+    // Two builds, as two processes: a status one observes, the other reads.
+    const instance = Layer.build(AppLive.pipe(Layer.provide(Layer.setConfigProvider(env))))
+    const [one, two] = yield* Effect.all([instance, instance])
+    yield* Effect.flatMap(StreamTracker.StreamTracker, (tracker) => tracker.observe("r", undefined)).pipe(
+      Effect.provide(one)
+    )
+    const seen = yield* Effect.flatMap(StreamTracker.StreamTracker, (tracker) => tracker.peek("r")).pipe(
+      Effect.provide(two)
+    )
+    assert.strictEqual(seen?.state, "absent")
   }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
