@@ -44,6 +44,7 @@ import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Redis, ReplyError } from "ioredis"
+import { ACQUIRE, RELEASE, RENEW } from "./internal/budgetScripts.js"
 import { urlAndPrefix } from "./internal/config.js"
 import { connect, validateTimeouts, validateUrl } from "./internal/connection.js"
 
@@ -98,59 +99,6 @@ export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
   // Only goes up: exported to OpenTelemetry as a monotonic COUNTER.
   incremental: true
 })
-
-const NOW = `
-local time = redis.call("TIME")
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-`
-
-// A running call is scored a quarter window ahead, the time between two renewals: should it end unseen (its
-// process died before the release), its score is still no earlier than its end, so its token never returns early.
-const AHEAD = `
-local function ahead(window) return now + math.floor(window / 4) end
-`
-
-// Keeps the key two windows, the longest any entry can still count; never shortens it.
-const EXTEND = `
-local function extend(window)
-  if redis.call("PTTL", KEYS[1]) < 2 * window then redis.call("PEXPIRE", KEYS[1], 2 * window) end
-end
-`
-
-// KEYS[1]: the budget; ARGV: limit, window (ms), this call's member.
-// Returns 0 (go: the call is in) or the ms until a token may be free (wait, then ask again).
-const ACQUIRE = `${NOW}${AHEAD}${EXTEND}
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
-local count = redis.call("ZCARD", KEYS[1])
-if count < limit then
-  -- In flight: it counts until a window after its score, and renewals keep it counting while the call runs.
-  redis.call("ZADD", KEYS[1], ahead(window), ARGV[3])
-  extend(window)
-  return 0
-end
-local first = redis.call("ZRANGE", KEYS[1], count - limit, count - limit, "WITHSCORES")
--- A running call is renewed, and an ended one frees its token a window after it ended: ask again within a window.
-return math.max(1, math.min(tonumber(first[2]) + window - now, window))
-`
-
-// KEYS[1]: the budget; ARGV: window (ms), then the members of this process's running calls, scored ahead again.
-const RENEW = `${NOW}${AHEAD}${EXTEND}
-local window = tonumber(ARGV[1])
-for i = 2, #ARGV do
-  local score = redis.call("ZSCORE", KEYS[1], ARGV[i])
-  if score and tonumber(score) < ahead(window) then redis.call("ZADD", KEYS[1], ahead(window), ARGV[i]) end
-end
-extend(window)
-return 0
-`
-
-// KEYS[1]: the budget; ARGV: window (ms), the call's member. Scores the call with its end time, if it is there.
-const RELEASE = `${NOW}${EXTEND}
-if redis.call("ZADD", KEYS[1], "XX", "CH", now, ARGV[2]) == 1 then extend(tonumber(ARGV[1])) end
-return 0
-`
 
 interface RedisWithScripts extends Redis {
   zegoAcquire(key: string, limit: number, windowMillis: number, member: string): Promise<number>

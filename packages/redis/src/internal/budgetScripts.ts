@@ -1,0 +1,56 @@
+/**
+ * The Lua scripts of the shared budget (see `RedisRateLimit`): a sorted set of the calls in use, scored by when
+ * each ended (while it runs, by when it was last seen running, a quarter window ahead). Each runs atomically.
+ */
+const NOW = `
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+`
+
+// A running call is scored a quarter window ahead, the time between two renewals: should it end unseen (its
+// process died before the release), its score is still no earlier than its end, so its token never returns early.
+const AHEAD = `
+local function ahead(window) return now + math.floor(window / 4) end
+`
+
+// Keeps the key two windows, the longest any entry can still count; never shortens it.
+const EXTEND = `
+local function extend(window)
+  if redis.call("PTTL", KEYS[1]) < 2 * window then redis.call("PEXPIRE", KEYS[1], 2 * window) end
+end
+`
+
+// KEYS[1]: the budget; ARGV: limit, window (ms), this call's member.
+// Returns 0 (go: the call is in) or the ms until a token may be free (wait, then ask again).
+export const ACQUIRE = `${NOW}${AHEAD}${EXTEND}
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
+local count = redis.call("ZCARD", KEYS[1])
+if count < limit then
+  -- In flight: it counts until a window after its score, and renewals keep it counting while the call runs.
+  redis.call("ZADD", KEYS[1], ahead(window), ARGV[3])
+  extend(window)
+  return 0
+end
+local first = redis.call("ZRANGE", KEYS[1], count - limit, count - limit, "WITHSCORES")
+-- A running call is renewed, and an ended one frees its token a window after it ended: ask again within a window.
+return math.max(1, math.min(tonumber(first[2]) + window - now, window))
+`
+
+// KEYS[1]: the budget; ARGV: window (ms), then the members of this process's running calls, scored ahead again.
+export const RENEW = `${NOW}${AHEAD}${EXTEND}
+local window = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local score = redis.call("ZSCORE", KEYS[1], ARGV[i])
+  if score and tonumber(score) < ahead(window) then redis.call("ZADD", KEYS[1], ahead(window), ARGV[i]) end
+end
+extend(window)
+return 0
+`
+
+// KEYS[1]: the budget; ARGV: window (ms), the call's member. Scores the call with its end time, if it is there.
+export const RELEASE = `${NOW}${EXTEND}
+if redis.call("ZADD", KEYS[1], "XX", "CH", now, ARGV[2]) == 1 then extend(tonumber(ARGV[1])) end
+return 0
+`
