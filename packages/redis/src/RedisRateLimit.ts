@@ -17,9 +17,19 @@
  *   renews (its process died, or its caller gave up while the script was on its way: a timeout, an
  *   interruption, a Redis pause) lapses a window and a quarter after it was last seen. A caller that gives up
  *   also removes its call in the background, so that token is back as soon as Redis reads the removal.
- * - release, when the call ends: scores it with the end time, so its token returns one window later.
+ * - release, once the call has ended: scores it with the end time, so its token returns one window later. The calls
+ *   of a key that end in one turn of the event loop are released together, by one script run that nobody awaits;
+ *   one that fails is not sent again (its call, no longer renewed, lapses as above: its token comes back later, never
+ *   earlier).
  * Redis runs acquire before the call reaches ZEGOCLOUD and release after, so ZEGOCLOUD never sees more than
  * `limit` calls in any window, however late or unevenly the calls travel.
+ *
+ * What a call waits for is the acquire alone: one round trip to Redis. No command is awaited longer than
+ * `commandTimeout`, which ioredis enforces for each command (no timer of ours on top). The commands sent in the
+ * background settle within it too, and are few: a release per key and turn, a renewal per key and quarter window,
+ * a removal per caller that gave up (callers are bounded by the in-process bucket below). The scripts read Redis's `TIME` (under a microsecond of a script's few) rather than
+ * each process's clock, so that machines whose clocks disagree still share one budget; they set the key's expiry
+ * about once a window, not on every call.
  *
  * Every call first takes a token from this process's in-process bucket (same limit), then asks Redis. So this
  * process alone never sends more than `limit` calls in any window, whether its calls go through Redis, through
@@ -32,21 +42,20 @@
  * @since 0.1.0
  */
 import { RateLimit, ServerApi, ZegoError } from "@effect-zego/core"
-import * as Clock from "effect/Clock"
+import type * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { Redis, ReplyError } from "ioredis"
-import { ACQUIRE, RELEASE, RENEW } from "./internal/budgetScripts.js"
+import type { Redis } from "ioredis"
+import { ReplyError } from "ioredis"
+import { randomBytes } from "node:crypto"
+import { ACQUIRE, MAX_MEMBERS, RELEASE, RENEW } from "./internal/budgetScripts.js"
 import { urlAndPrefix } from "./internal/config.js"
-import { connect, validateTimeouts, validateUrl } from "./internal/connection.js"
+import { connect, failureReason, validateTimeouts, validateUrl } from "./internal/connection.js"
 
 /**
  * Options of the Redis store.
@@ -103,7 +112,7 @@ export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
 interface RedisWithScripts extends Redis {
   zegoAcquire(key: string, limit: number, windowMillis: number, member: string): Promise<number>
   zegoRenew(key: string, windowMillis: number, ...members: Array<string>): Promise<number>
-  zegoRelease(key: string, windowMillis: number, member: string): Promise<number>
+  zegoRelease(key: string, windowMillis: number, ...members: Array<string>): Promise<number>
 }
 
 /** A Redis call that failed: why, and whether Redis answered (then a script did not run unseen). */
@@ -112,10 +121,12 @@ interface Failure {
   readonly answered: boolean
 }
 
-const failure = (error: unknown): Failure => ({
-  reason: error instanceof Error ? error.message : String(error),
-  answered: error instanceof ReplyError
-})
+const ignore = () => {}
+
+/** Sends `members` in commands of at most `MAX_MEMBERS`, answers not awaited (failures ignored: see `release`). */
+const inChunks = (members: ReadonlyArray<string>, send: (chunk: Array<string>) => Promise<unknown>) => {
+  for (let i = 0; i < members.length; i += MAX_MEMBERS) send(members.slice(i, i + MAX_MEMBERS)).catch(ignore)
+}
 
 /**
  * The store; the Redis connection is closed with the scope.
@@ -143,39 +154,41 @@ export const make = (
       yield* ServerApi.boundedDuration("retryInterval", options.retryInterval ?? "1 second")
     )
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
-    // Background work (releases, removals, renewals) ends with the store.
+    // The renewals end with the store.
     const scope = yield* Effect.scope
+    // Every command settles within `commandTimeout` (see `connect`): no call needs a timer of its own.
     const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithScripts
     redis.defineCommand("zegoAcquire", { numberOfKeys: 1, lua: ACQUIRE })
     redis.defineCommand("zegoRenew", { numberOfKeys: 1, lua: RENEW })
     redis.defineCommand("zegoRelease", { numberOfKeys: 1, lua: RELEASE })
 
+    const failure = (error: unknown): Failure => ({
+      reason: failureReason(error, timeout),
+      answered: error instanceof ReplyError
+    })
+
+    /** Runs one command; its promise settles within the command timeout (see `connect`). */
+    const command = <A>(run: () => Promise<A>): Effect.Effect<A, Failure> =>
+      Effect.async((resume) => {
+        try {
+          run().then((value) => resume(Effect.succeed(value)), (error) => resume(Effect.fail(failure(error))))
+        } catch (error) {
+          resume(Effect.fail(failure(error)))
+        }
+      })
+
+    // This store's calls are named by a random prefix and a counter: unique across processes, short in Redis.
+    const memberPrefix = `${randomBytes(12).toString("base64url")}:`
+    let calls = 0
+
     // On the monotonic clock, so that a step of the wall clock does not stretch or skip the retry interval.
-    const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1_000_000)
+    const monotonicMillis = (clock: Clock.Clock) => Number(clock.unsafeCurrentTimeNanos()) / 1_000_000
     let outage = false
     let nextTry = 0
 
-    const command = <A>(run: () => Promise<A>): Effect.Effect<A, Failure> =>
-      Effect.tryPromise({ try: run, catch: failure }).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => ({ reason: `no answer within ${Duration.format(timeout)}`, answered: false })
-        })
-      )
-
-    /** Runs `effect` in the background, a few times until it succeeds, for as long as the store lives. */
-    const inBackground = <A>(effect: Effect.Effect<A, Failure>) =>
-      effect.pipe(
-        Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))),
-        Effect.ignore,
-        Effect.interruptible,
-        Effect.forkIn(scope),
-        Effect.asVoid
-      )
-
     const failed = (reason: string) =>
-      Effect.flatMap(monotonicMillis, (now) => {
-        nextTry = now + retryMillis
+      Effect.clockWith((clock) => {
+        nextTry = monotonicMillis(clock) + retryMillis
         if (outage) return Effect.void
         outage = true
         return Effect.logWarning(
@@ -183,39 +196,40 @@ export const make = (
         )
       })
 
-    const answered = Effect.suspend(() => {
-      if (!outage) return Effect.void
+    const answered = () => {
       outage = false
       return Effect.logInfo("Redis rate-limit store answers again: the shared budget is back in use")
-    })
+    }
 
     const limiter: RateLimit.Store["limiter"] = ({ key, limit, windowMillis }) =>
       Effect.map(RateLimit.makeInProcess(limit, windowMillis), (local) => {
         const redisKey = prefix + key
 
         /**
-         * Waits until Redis lets this call in: `true`, or `false` when Redis failed. `asked.unsure` says whether
-         * Redis may hold the call without this caller knowing it (an acquire that got no answer, or said go).
+         * Asks Redis until it lets this call in: `true`, or `false` when Redis failed or is in its retry interval.
+         * `asked.unsure` says whether Redis may hold the call without this caller knowing it (an acquire that got no
+         * answer, or said go).
          */
-        const acquire = (member: string, asked: { unsure: boolean }): Effect.Effect<boolean> =>
-          Effect.gen(function*() {
-            while (true) {
-              if (outage && (yield* monotonicMillis) < nextTry) return false
-              asked.unsure = true
-              const wait = yield* Effect.either(
-                command(() => redis.zegoAcquire(redisKey, limit, windowMillis, member))
-              )
-              if (Either.isLeft(wait)) {
-                asked.unsure = !wait.left.answered
-                yield* failed(wait.left.reason)
-                return false
+        const acquire = (member: string, asked: { unsure: boolean }): Effect.Effect<boolean> => {
+          const ask: Effect.Effect<boolean> = Effect.suspend(() => {
+            asked.unsure = true
+            return Effect.matchEffect(command(() => redis.zegoAcquire(redisKey, limit, windowMillis, member)), {
+              onFailure: (failure) => {
+                asked.unsure = !failure.answered
+                return Effect.as(failed(failure.reason), false)
+              },
+              onSuccess: (wait) => {
+                asked.unsure = wait === 0
+                if (outage) return Effect.zipRight(answered(), wait === 0 ? Effect.succeed(true) : later(wait))
+                return wait === 0 ? Effect.succeed(true) : later(wait)
               }
-              asked.unsure = wait.right === 0
-              yield* answered
-              if (wait.right === 0) return true
-              yield* Effect.sleep(Duration.millis(wait.right))
-            }
+            })
           })
+          const later = (wait: number) => Effect.zipRight(Effect.sleep(Duration.millis(wait)), acquire(member, asked))
+          return outage
+            ? Effect.clockWith((clock) => monotonicMillis(clock) < nextTry ? Effect.succeed(false) : ask)
+            : ask
+        }
 
         // The calls of this process that hold a Redis token, renewed every quarter window so that they keep
         // counting while they run; each renewal goes without waiting for the last one, so a slow answer does
@@ -229,49 +243,74 @@ export const make = (
               renewing = false
               return
             }
-            const members = [...running]
-            yield* Effect.forkIn(
-              Effect.ignore(command(() => redis.zegoRenew(redisKey, windowMillis, ...members))),
-              scope
-            )
+            inChunks([...running], (members) => redis.zegoRenew(redisKey, windowMillis, ...members))
           }
         })
-        const hold = (member: string) =>
-          Effect.suspend(() => {
-            running.add(member)
-            if (renewing) return Effect.void
-            renewing = true
-            return Effect.asVoid(Effect.forkIn(Effect.interruptible(renewals), scope))
-          })
+        /** Marks a call running: renewed from now on (the renewals start with the first running call). */
+        const hold = (member: string): Effect.Effect<void> | undefined => {
+          running.add(member)
+          if (renewing) return undefined
+          renewing = true
+          return Effect.asVoid(Effect.forkIn(Effect.interruptible(renewals), scope))
+        }
 
-        // In the background, so the caller does not wait for it; a release that never arrives leaves the call
-        // to lapse one window after its last renewal (safe, only slower).
-        const release = (member: string) =>
-          Effect.suspend(() => {
-            running.delete(member)
-            return inBackground(command(() => redis.zegoRelease(redisKey, windowMillis, member)))
-          })
+        // The calls that ended since the last release was sent: released together, once this turn of the event loop
+        // has ended them all, in one script run that does not keep the caller waiting. A release that fails is not
+        // sent again: its call stops being renewed, so it lapses a window and a quarter after it was last seen (its
+        // token returns later than it might, never earlier).
+        let ended: Array<string> = []
+        const sendReleases = () => {
+          const members = ended
+          ended = []
+          inChunks(members, (chunk) => redis.zegoRelease(redisKey, windowMillis, ...chunk))
+        }
+        const release = (member: string) => {
+          running.delete(member)
+          if (ended.push(member) === 1) setImmediate(sendReleases)
+        }
 
         // A caller that gave up after its acquire may have reached Redis (a timeout, an interruption): take the
-        // call out, so that no token waits for a call that will never run.
-        const abandon = (member: string) => inBackground(command(() => redis.zrem(redisKey, member)))
+        // call out, so that no token waits for a call that will never run. The removal follows the acquire on the
+        // same connection, so it lands even when the acquire ran late; one that fails leaves the call to lapse.
+        const abandon = (member: string) => void redis.zrem(redisKey, member).catch(ignore)
+
+        /** Runs the call holding the Redis token `member`, released however the call ends. */
+        const holding = <A, E, R>(
+          restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>,
+          call: Effect.Effect<A, E, R>,
+          member: string
+        ): Effect.Effect<A, E, R> => {
+          const run = Effect.matchCauseEffect(restore(call), {
+            onFailure: (cause) => {
+              release(member)
+              return Effect.failCause(cause)
+            },
+            onSuccess: (value) => {
+              release(member)
+              return Effect.succeed(value)
+            }
+          })
+          const startRenewals = hold(member)
+          return startRenewals === undefined ? run : Effect.zipRight(startRenewals, run)
+        }
 
         const viaRedis = <A, E, R>(call: Effect.Effect<A, E, R>) =>
-          Effect.uninterruptibleMask((restore) =>
-            Effect.gen(function*() {
-              const member = crypto.randomUUID()
-              const asked = { unsure: false }
-              const admitted = yield* Effect.exit(restore(acquire(member, asked)))
-              if (Exit.isSuccess(admitted) && admitted.value) {
-                yield* hold(member)
-                return yield* Effect.ensuring(restore(call), release(member))
+          Effect.uninterruptibleMask((restore) => {
+            const member = memberPrefix + (calls++).toString(36)
+            const asked = { unsure: false }
+            return Effect.matchCauseEffect(restore(acquire(member, asked)), {
+              // Interrupted while asking.
+              onFailure: (cause) => {
+                if (asked.unsure) abandon(member)
+                return Effect.failCause(cause)
+              },
+              onSuccess: (admitted) => {
+                if (admitted) return holding(restore, call, member)
+                if (asked.unsure) abandon(member)
+                return Effect.zipRight(Metric.increment(fallbacks), restore(call))
               }
-              if (asked.unsure) yield* abandon(member)
-              if (Exit.isFailure(admitted)) return yield* Effect.failCause(admitted.cause)
-              yield* Metric.increment(fallbacks)
-              return yield* restore(call)
             })
-          )
+          })
 
         // The in-process token first: this process has then seen every call it made, whichever way it went.
         const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) => local.withPermit(viaRedis(call))

@@ -13,10 +13,11 @@ const AHEAD = `
 local function ahead(window) return now + math.floor(window / 4) end
 `
 
-// Keeps the key two windows, the longest any entry can still count; never shortens it.
+// Keeps the key at least two windows, longer than any entry can still count (a window and a quarter past now): when
+// fewer are left, three again, so that the expiry is set about once a window, not on every call. Never shortens it.
 const EXTEND = `
 local function extend(window)
-  if redis.call("PTTL", KEYS[1]) < 2 * window then redis.call("PEXPIRE", KEYS[1], 2 * window) end
+  if redis.call("PTTL", KEYS[1]) < 2 * window then redis.call("PEXPIRE", KEYS[1], 3 * window) end
 end
 `
 
@@ -49,8 +50,17 @@ extend(window)
 return 0
 `
 
-// KEYS[1]: the budget; ARGV: window (ms), the call's member. Scores the call with its end time, if it is there.
+// KEYS[1]: the budget; ARGV: window (ms), then the members of calls that ended (at most MAX_MEMBERS). Scores each
+// with its end time, if it is there.
 export const RELEASE = `${NOW}${EXTEND}
-if redis.call("ZADD", KEYS[1], "XX", "CH", now, ARGV[2]) == 1 then extend(tonumber(ARGV[1])) end
+local args = { "XX", "CH" }
+for i = 2, #ARGV do
+  args[#args + 1] = now
+  args[#args + 1] = ARGV[i]
+end
+if redis.call("ZADD", KEYS[1], unpack(args)) > 0 then extend(tonumber(ARGV[1])) end
 return 0
 `
+
+/** The most members one renewal or release names (Lua's `unpack` takes a few thousand values). */
+export const MAX_MEMBERS = 500
