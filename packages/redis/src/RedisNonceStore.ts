@@ -23,9 +23,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import type { Redis } from "ioredis"
 import { createHash, randomBytes } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
-import { connect, validateTimeouts, validateUrl } from "./internal/connection.js"
+import { connect, failureReason, validateTimeouts, validateUrl } from "./internal/connection.js"
 
 /**
  * Options of the Redis nonce store.
@@ -54,8 +55,12 @@ export interface Options {
 }
 
 /** Why a Redis call failed, short (an ioredis message holds no secret, but may be long). */
-const reasonOf = (error: unknown): string =>
-  `Redis nonce store failed (${Untrusted.quote(error instanceof Error ? error.message : String(error), 120)})`
+const reasonOf = (error: unknown, commandTimeout: Duration.Duration): string =>
+  `Redis nonce store failed (${Untrusted.quote(failureReason(error, commandTimeout), 120)})`
+
+interface RedisWithGiveBack extends Redis {
+  zegoGiveBack(key: string, claim: string): Promise<number>
+}
 
 /** The value of an applied nonce's key; a claim's is `p:` and its token. */
 const APPLIED = "a"
@@ -99,25 +104,27 @@ export const make = (
     if (typeof prefix !== "string") {
       return yield* new ZegoError.InvalidRequestError({ parameter: "keyPrefix", detail: "must be a string" })
     }
-    const redis = yield* connect(options.url, { commandTimeout: timeout, connectTimeout })
+    const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithGiveBack
+    redis.defineCommand("zegoGiveBack", { numberOfKeys: 1, lua: RELEASE })
 
     const keyOf = (nonce: string) => prefix + createHash("sha256").update(nonce, "utf8").digest("hex")
 
+    /**
+     * Runs one command. ioredis fails it when it gets no answer within `commandTimeout` (and at once while
+     * disconnected: the offline queue is off), so the callback never waits longer than that for Redis.
+     */
     const command = <A>(run: () => Promise<A>): Effect.Effect<A, CallbackError.CallbackUnavailableError> =>
-      Effect.tryPromise({
-        try: run,
-        catch: (error) => new CallbackError.CallbackUnavailableError({ reason: reasonOf(error) })
-      }).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new CallbackError.CallbackUnavailableError({
-              reason: `Redis nonce store gave no answer within ${Duration.format(timeout)}`
-            })
-        })
-      )
+      Effect.async((resume) => {
+        const unavailable = (error: unknown) =>
+          resume(Effect.fail(new CallbackError.CallbackUnavailableError({ reason: reasonOf(error, timeout) })))
+        try {
+          run().then((value) => resume(Effect.succeed(value)), unavailable)
+        } catch (error) {
+          unavailable(error)
+        }
+      })
 
-    const giveBack = (key: string, token: string) => command(() => redis.eval(RELEASE, 1, key, `p:${token}`))
+    const giveBack = (key: string, token: string) => redis.zegoGiveBack(key, `p:${token}`)
 
     const claim: CallbackNonceStore.NonceStore["claim"] = (nonce, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -129,7 +136,7 @@ export const make = (
         return command(() => redis.set(key, `p:${token}`, "PX", Math.min(pendingMillis, ttl), "NX")).pipe(
           // The SET may still run (a paused or slow Redis): send the take-back now, queued behind it, without
           // waiting for its answer, so that the late claim cannot hold off the retry.
-          Effect.tapError(() => Effect.sync(() => void redis.eval(RELEASE, 1, key, `p:${token}`).catch(() => {}))),
+          Effect.tapError(() => Effect.sync(() => void giveBack(key, token).catch(() => {}))),
           Effect.flatMap((answer): Effect.Effect<CallbackNonceStore.Claim, CallbackError.CallbackUnavailableError> =>
             answer === "OK"
               ? Effect.succeed({ _tag: "Claimed", token })
@@ -149,7 +156,7 @@ export const make = (
 
     // A release that fails leaves the claim to lapse after the pending timeout; ZEGOCLOUD's retry is let in then.
     const release: CallbackNonceStore.NonceStore["release"] = (nonce, token) =>
-      giveBack(keyOf(nonce), token).pipe(
+      command(() => giveBack(keyOf(nonce), token)).pipe(
         Effect.catchAll((error) => Effect.logWarning(`${error.reason}: a callback nonce was not given back`))
       )
 

@@ -5,6 +5,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { Redis } from "ioredis"
 import { startRedis } from "./redisServer.js"
@@ -126,6 +127,30 @@ describe("RedisNonceStore", () => {
         assert.strictEqual(retry._tag, "Claimed")
       }).pipe(Effect.scoped),
     { timeout: 30_000 }
+  )
+
+  it.live(
+    "a Redis that stops answering: claim and commit fail with CallbackUnavailableError after the timeout",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const store = yield* RedisNonceStore.make({ url: redis.url, commandTimeout: "250 millis" })
+        const token = claimed(yield* store.claim("to-commit", inAMinute()))
+        yield* redis.pause
+        for (const attempt of [store.claim("stalled", inAMinute()), store.commit("to-commit", token, inAMinute())]) {
+          const started = Date.now()
+          const outcome = yield* Effect.flip(attempt).pipe(Effect.timeoutOption("30 seconds"))
+          assert.isTrue(outcome._tag === "Some", "a typed error, not a hang")
+          const error = Option.getOrThrow(outcome)
+          assert.instanceOf(error, CallbackError.CallbackUnavailableError)
+          assert.include(error.reason, "no answer within 250ms")
+          // ioredis's timer: not before the timeout (a little slack for timer rounding), and not much after.
+          assert.isAtLeast(Date.now() - started, 230)
+          assert.isBelow(Date.now() - started, 15_000)
+        }
+        yield* redis.resume
+      }).pipe(Effect.scoped),
+    { timeout: 60_000 }
   )
 
   it.effect("refuses options it cannot use with InvalidRequestError, before connecting", () =>
