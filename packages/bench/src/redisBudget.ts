@@ -110,31 +110,31 @@ export interface CpuFigures {
   readonly ratio: number
 }
 
-/** Our limiter against raw ioredis, in interleaved rounds at each concurrency. */
-export const cpuPerPermit = async (
+/**
+ * Our limiter against raw ioredis at one concurrency, in interleaved rounds. Each concurrency has a store and keys of
+ * its own: a limit of 10⁶ a second keeps every call of the last window in the limiter's in-process bucket, and what
+ * concurrency 64 leaves there is not the cost of a call at concurrency 1.
+ */
+const cpuAt = async (
   redis: RedisServer,
-  options: { readonly rounds: number; readonly sliceMillis: number; readonly concurrencies: ReadonlyArray<number> }
-): Promise<Array<CpuFigures>> => {
-  const ours = await ourLimiter(redis.url, "bench-cpu-ours:")
-  const raw = rawBudget(redis.url, "bench-cpu-raw:cpu")
+  c: number,
+  options: { readonly rounds: number; readonly sliceMillis: number }
+): Promise<CpuFigures> => {
+  const ours = await ourLimiter(redis.url, `bench-cpu-ours-${c}:`)
+  const raw = rawBudget(redis.url, `bench-cpu-raw-${c}:cpu`)
   try {
-    for (const c of options.concurrencies) {
-      await ourPermits(ours.limiter, c, 300)
-      await rawPermits(raw, c, 300)
-    }
-    const slices = new Map<number, Array<{ ours: PermitSlice; raw: PermitSlice }>>()
+    // Long enough for the JIT to settle on both (ours runs more code through Effect, so it takes longer to warm).
+    await ourPermits(ours.limiter, c, 1000)
+    await rawPermits(raw, c, 1000)
+    const pairs: Array<{ ours: PermitSlice; raw: PermitSlice }> = []
     for (let r = 0; r < options.rounds; r++) {
       globalThis.gc?.()
-      for (const c of options.concurrencies) {
-        const oursFirst = r % 2 === 0
-        const first = oursFirst
-          ? await ourPermits(ours.limiter, c, options.sliceMillis)
-          : await rawPermits(raw, c, options.sliceMillis)
-        const second = oursFirst
-          ? await rawPermits(raw, c, options.sliceMillis)
-          : await ourPermits(ours.limiter, c, options.sliceMillis)
-        const pair = oursFirst ? { ours: first, raw: second } : { ours: second, raw: first }
-        slices.set(c, [...(slices.get(c) ?? []), pair])
+      if (r % 2 === 0) {
+        const ourSlice = await ourPermits(ours.limiter, c, options.sliceMillis)
+        pairs.push({ ours: ourSlice, raw: await rawPermits(raw, c, options.sliceMillis) })
+      } else {
+        const rawSlice = await rawPermits(raw, c, options.sliceMillis)
+        pairs.push({ ours: await ourPermits(ours.limiter, c, options.sliceMillis), raw: rawSlice })
       }
     }
     const perPermit = (s: PermitSlice) => s.cpuMicros / s.permits
@@ -142,24 +142,31 @@ export const cpuPerPermit = async (
       micros: list.reduce((n, s) => n + s.cpuMicros, 0),
       permits: list.reduce((n, s) => n + s.permits, 0)
     })
-    return options.concurrencies.map((c) => {
-      const pairs = slices.get(c)!
-      const o = total(pairs.map((p) => p.ours))
-      const w = total(pairs.map((p) => p.raw))
-      const seconds = pairs.length * options.sliceMillis / 1000
-      return {
-        concurrency: c,
-        oursMicrosPerPermit: round(o.micros / o.permits, 1),
-        rawMicrosPerPermit: round(w.micros / w.permits, 1),
-        oursPermitsPerSecond: round(o.permits / seconds, 0),
-        rawPermitsPerSecond: round(w.permits / seconds, 0),
-        ratio: round(median(pairs.map((p) => perPermit(p.ours) / perPermit(p.raw))), 3)
-      }
-    })
+    const o = total(pairs.map((p) => p.ours))
+    const w = total(pairs.map((p) => p.raw))
+    const seconds = pairs.length * options.sliceMillis / 1000
+    return {
+      concurrency: c,
+      oursMicrosPerPermit: round(o.micros / o.permits, 1),
+      rawMicrosPerPermit: round(w.micros / w.permits, 1),
+      oursPermitsPerSecond: round(o.permits / seconds, 0),
+      rawPermitsPerSecond: round(w.permits / seconds, 0),
+      ratio: round(median(pairs.map((p) => perPermit(p.ours) / perPermit(p.raw))), 3)
+    }
   } finally {
     raw.close()
     await ours.close()
   }
+}
+
+/** Our limiter against raw ioredis at each concurrency in turn. */
+export const cpuPerPermit = async (
+  redis: RedisServer,
+  options: { readonly rounds: number; readonly sliceMillis: number; readonly concurrencies: ReadonlyArray<number> }
+): Promise<Array<CpuFigures>> => {
+  const figures: Array<CpuFigures> = []
+  for (const c of options.concurrencies) figures.push(await cpuAt(redis, c, options))
+  return figures
 }
 
 /**
