@@ -94,9 +94,9 @@ export const rawUndici = (baseUrl: string, secret: string): Client => {
 }
 
 /**
- * (a) with a budget on Redis, by hand: before each request, the shared budget's acquire script through ioredis
- * (awaited), after it the release script (not awaited), both with `EVALSHA` as ioredis's `defineCommand` sends them.
- * `scripts` are the store's own Lua, so that Redis does the same work for both.
+ * (a) with a budget on Redis, by hand: before each request, the shared budget's script through ioredis to acquire
+ * (awaited), after it the same script to release (not awaited), with `EVALSHA` as ioredis's `defineCommand` sends
+ * them. `redis` runs the store's own Lua, so that Redis does the same work for both.
  */
 export const rawUndiciWithRedis = (
   baseUrl: string,
@@ -116,7 +116,7 @@ export const rawUndiciWithRedis = (
   return { name: "undici+ioredis", run: (c, ms) => runLoops(one, c, ms), close: () => agent.close() }
 }
 
-/** The shared budget's two scripts run by hand (see `redisBudget.ts`): acquire resolves with the call's member. */
+/** The shared budget's script run by hand (see `redisBudget.ts`): acquire resolves with the call's member. */
 export interface RawBudget {
   readonly acquire: () => Promise<string>
   readonly release: (member: string) => Promise<unknown>

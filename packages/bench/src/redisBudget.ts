@@ -1,7 +1,7 @@
 /**
  * What the shared budget on Redis costs a dispatch, each beside a baseline measured in the same run:
  * - the limiter alone (`withPermit` of nothing, a limit of 10⁶ a second so that nobody waits): client CPU per
- *   permit against raw ioredis running the same two scripts (acquire, then release) per permit;
+ *   permit against raw ioredis running the same script twice per permit (to acquire, then to release);
  * - the awaited Redis round trips of a dispatch: its latency through a proxy that holds every chunk to and from
  *   Redis `delayMillis` each way, less the latency of a dispatch without a budget, over the round trip it adds;
  * - Redis's work per dispatch: scripts and other commands run (`INFO commandstats`), and the server's CPU time.
@@ -14,7 +14,7 @@ import { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
 import * as Net from "node:net"
 // The store's own Lua, so that the raw baseline makes Redis do exactly what the store does.
-import { ACQUIRE, RELEASE } from "../../redis/dist/internal/budgetScripts.js"
+import { ACQUIRE } from "../../redis/dist/internal/budgetScripts.js"
 import type { RawBudget } from "./clients.js"
 import type { RedisServer } from "./redisServer.js"
 import { median, round } from "./stats.js"
@@ -24,23 +24,24 @@ export const LIMIT = 1_000_000
 export const WINDOW_MILLIS = 1000
 
 interface RedisWithBudget extends Redis {
-  benchAcquire(key: string, limit: number, windowMillis: number, member: string): Promise<number>
-  benchRelease(key: string, windowMillis: number, member: string): Promise<number>
+  benchAcquire(key: string, limit: number, windowMillis: number, ended: number, member: string): Promise<unknown>
 }
 
-/** The two scripts by hand on a plain ioredis client (its defaults), on the key `key`. */
+/**
+ * The store's script by hand on a plain ioredis client (its defaults), on the key `key`: one run to ask for a call's
+ * token, one to release it (the store folds a turn's releases into its next run; by hand, each is its own).
+ */
 export const rawBudget = (url: string, key: string): RawBudget & { readonly close: () => void } => {
   const redis = new Redis(url) as RedisWithBudget
   redis.defineCommand("benchAcquire", { numberOfKeys: 1, lua: ACQUIRE })
-  redis.defineCommand("benchRelease", { numberOfKeys: 1, lua: RELEASE })
   return {
     acquire: async () => {
       const member = randomUUID()
-      const wait = await redis.benchAcquire(key, LIMIT, WINDOW_MILLIS, member)
-      if (wait !== 0) throw new Error(`the raw acquire was told to wait ${wait} ms`)
+      const answer = await redis.benchAcquire(key, LIMIT, WINDOW_MILLIS, 0, member)
+      if (!Array.isArray(answer) || answer[0] !== 0) throw new Error(`the raw acquire was told to wait: ${answer}`)
       return member
     },
-    release: (member) => redis.benchRelease(key, WINDOW_MILLIS, member),
+    release: (member) => redis.benchAcquire(key, LIMIT, WINDOW_MILLIS, 1, member),
     close: () => redis.disconnect()
   }
 }

@@ -111,8 +111,8 @@ export const run = async (
       () => {}
     )
     const dispatchRows = table(dispatchCells, ours.name, log)
-    log("  (undici+ioredis: the raw undici loop with the same two scripts run by hand through ioredis, the release")
-    log("   not awaited; ÷: median over rounds of the paired req/s ratio)")
+    log("  (undici+ioredis: the raw undici loop with the store's script run by hand through ioredis, to acquire and")
+    log("   then to release, the release not awaited; ÷: median over rounds of the paired req/s ratio)")
     const at = (name: string, c: number) => dispatchCells.find((cell) => cell.client === name && cell.concurrency === c)
     const dispatchRatio = Throughput.pairedRatio(at(withRedis.name, 64)!, at(ours.name, 64)!)
     targets.push({ ...TARGETS.dispatch, value: `${dispatchRatio.toFixed(2)}×`, pass: dispatchRatio >= 0.6 })
@@ -164,7 +164,9 @@ export const run = async (
       sliceMillis: Math.round(options.sliceMillis * 0.6),
       concurrencies: both
     })
-    log("  limiter alone (withPermit of nothing) against raw ioredis running the same acquire and release scripts:")
+    log(
+      "  limiter alone (withPermit of nothing) against raw ioredis running the store's script to acquire and release:"
+    )
     for (const figures of cpu) {
       log(
         `    concurrency ${pad(figures.concurrency, 2)}: ours ${figures.oursMicrosPerPermit} µs per permit` +

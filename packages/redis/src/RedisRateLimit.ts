@@ -17,19 +17,20 @@
  *   renews (its process died, or its caller gave up while the script was on its way: a timeout, an
  *   interruption, a Redis pause) lapses a window and a quarter after it was last seen. A caller that gives up
  *   also removes its call in the background, so that token is back as soon as Redis reads the removal.
- * - release, once the call has ended: scores it with the end time, so its token returns one window later. The calls
- *   of a key that end in one turn of the event loop are released together, by one script run that nobody awaits;
- *   one that fails is not sent again (its call, no longer renewed, lapses as above: its token comes back later, never
- *   earlier).
+ * - release, once the call has ended: scores it with the end time, so its token returns one window later.
  * Redis runs acquire before the call reaches ZEGOCLOUD and release after, so ZEGOCLOUD never sees more than
  * `limit` calls in any window, however late or unevenly the calls travel.
  *
- * What a call waits for is the acquire alone: one round trip to Redis. No command is awaited longer than
- * `commandTimeout`, which ioredis enforces for each command (no timer of ours on top). The commands sent in the
- * background settle within it too, and are few: a release per key and turn, a renewal per key and quarter window,
- * a removal per caller that gave up (callers are bounded by the in-process bucket below). The scripts read Redis's `TIME` (under a microsecond of a script's few) rather than
- * each process's clock, so that machines whose clocks disagree still share one budget; they set the key's expiry
- * about once a window, not on every call.
+ * Cheap on the way: what one turn of the event loop asks of a key (the calls that want a token, the calls that
+ * ended) goes to Redis as one script run, sent once the turn's fibers have all had their say. So a call waits for
+ * one round trip to Redis, and calls that arrive together share a run (dozens, at 64 dispatches at once on
+ * loopback). Nobody waits for a release: one whose run fails is not sent again (its call, no longer renewed,
+ * lapses as above: its token comes back later than it might, never earlier). No command is awaited longer than
+ * `commandTimeout`, which ioredis enforces for each command (no timer of ours on top); the commands sent in the
+ * background settle within it too, and are few: a run per key and turn, a renewal per key and quarter window, a
+ * removal per caller that gave up. The scripts read Redis's `TIME` (a fraction of a microsecond of a run's few)
+ * rather than each process's clock, so that machines whose clocks disagree still share one budget, and set the key's
+ * expiry about once a window, not on every call.
  *
  * Every call first takes a token from this process's in-process bucket (same limit), then asks Redis. So this
  * process alone never sends more than `limit` calls in any window, whether its calls go through Redis, through
@@ -53,7 +54,7 @@ import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import { ReplyError } from "ioredis"
 import { randomBytes } from "node:crypto"
-import { ACQUIRE, MAX_MEMBERS, RELEASE, RENEW } from "./internal/budgetScripts.js"
+import { ACQUIRE, MAX_MEMBERS, RENEW } from "./internal/budgetScripts.js"
 import { urlAndPrefix } from "./internal/config.js"
 import { connect, failureReason, validateTimeouts, validateUrl } from "./internal/connection.js"
 
@@ -110,9 +111,14 @@ export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
 })
 
 interface RedisWithScripts extends Redis {
-  zegoAcquire(key: string, limit: number, windowMillis: number, member: string): Promise<number>
+  zegoAcquire(
+    key: string,
+    limit: number,
+    windowMillis: number,
+    ended: number,
+    ...members: Array<string>
+  ): Promise<unknown>
   zegoRenew(key: string, windowMillis: number, ...members: Array<string>): Promise<number>
-  zegoRelease(key: string, windowMillis: number, ...members: Array<string>): Promise<number>
 }
 
 /** A Redis call that failed: why, and whether Redis answered (then a script did not run unseen). */
@@ -123,9 +129,13 @@ interface Failure {
 
 const ignore = () => {}
 
-/** Sends `members` in commands of at most `MAX_MEMBERS`, answers not awaited (failures ignored: see `release`). */
-const inChunks = (members: ReadonlyArray<string>, send: (chunk: Array<string>) => Promise<unknown>) => {
-  for (let i = 0; i < members.length; i += MAX_MEMBERS) send(members.slice(i, i + MAX_MEMBERS)).catch(ignore)
+/** A call asking Redis for a token, in the next script run; `answer` wakes its fiber. */
+interface Ask {
+  readonly member: string
+  readonly answer: (effect: Effect.Effect<number, Failure>) => void
+  /** Its caller gave up before the script run was sent: it is left out. */
+  cancelled: boolean
+  sent: boolean
 }
 
 /**
@@ -160,22 +170,11 @@ export const make = (
     const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithScripts
     redis.defineCommand("zegoAcquire", { numberOfKeys: 1, lua: ACQUIRE })
     redis.defineCommand("zegoRenew", { numberOfKeys: 1, lua: RENEW })
-    redis.defineCommand("zegoRelease", { numberOfKeys: 1, lua: RELEASE })
 
     const failure = (error: unknown): Failure => ({
       reason: failureReason(error, timeout),
       answered: error instanceof ReplyError
     })
-
-    /** Runs one command; its promise settles within the command timeout (see `connect`). */
-    const command = <A>(run: () => Promise<A>): Effect.Effect<A, Failure> =>
-      Effect.async((resume) => {
-        try {
-          run().then((value) => resume(Effect.succeed(value)), (error) => resume(Effect.fail(failure(error))))
-        } catch (error) {
-          resume(Effect.fail(failure(error)))
-        }
-      })
 
     // This store's calls are named by a random prefix and a counter: unique across processes, short in Redis.
     const memberPrefix = `${randomBytes(12).toString("base64url")}:`
@@ -205,6 +204,79 @@ export const make = (
       Effect.map(RateLimit.makeInProcess(limit, windowMillis), (local) => {
         const redisKey = prefix + key
 
+        // What this turn of the event loop asks of Redis: the calls asking for a token and the calls that ended (so
+        // that their tokens return one window after they ended). One script run does it all, once every fiber this
+        // turn woke has had its say; nobody awaits it but the asking calls. A release that fails is not sent again:
+        // its call, no longer renewed, lapses a window and a quarter after it was last seen (its token comes back
+        // later than it might, never earlier).
+        let asking: Array<Ask> = []
+        let ended: Array<string> = []
+        let scheduled = false
+        const schedule = () => {
+          if (scheduled) return
+          scheduled = true
+          setImmediate(sendTurn)
+        }
+        const sendTurn = () => {
+          scheduled = false
+          const asks = asking.filter((ask) => !ask.cancelled)
+          const releases = ended
+          asking = []
+          ended = []
+          let a = 0
+          let r = 0
+          while (a < asks.length || r < releases.length) {
+            const releasing = releases.slice(r, r + MAX_MEMBERS)
+            const askingNow = asks.slice(a, a + MAX_MEMBERS - releasing.length)
+            r += releasing.length
+            a += askingNow.length
+            send(askingNow, releasing)
+          }
+        }
+        const send = (asks: ReadonlyArray<Ask>, releases: ReadonlyArray<string>) => {
+          for (const ask of asks) ask.sent = true
+          let answer: Promise<unknown>
+          try {
+            answer = redis.zegoAcquire(
+              redisKey,
+              limit,
+              windowMillis,
+              releases.length,
+              ...releases,
+              ...asks.map((ask) => ask.member)
+            )
+          } catch (error) {
+            answer = Promise.reject(error)
+          }
+          answer.then((waits) => {
+            for (let i = 0; i < asks.length; i++) {
+              const wait = Array.isArray(waits) ? waits[i] : undefined
+              // A Redis that answers something else is not believed: the call goes on without it.
+              asks[i]!.answer(
+                typeof wait === "number" && wait >= 0 && wait <= windowMillis
+                  ? Effect.succeed(wait)
+                  : Effect.fail({ reason: "an answer that is not the script's", answered: false })
+              )
+            }
+          }, (error) => {
+            const failed = failure(error)
+            for (const ask of asks) ask.answer(Effect.fail(failed))
+          })
+        }
+
+        /** Asks Redis for a token in this turn's script run: 0 (go), or how long to wait before asking again. */
+        const askRedis = (member: string, asked: { unsure: boolean }) =>
+          Effect.async<number, Failure>((answer) => {
+            const ask: Ask = { member, answer, cancelled: false, sent: false }
+            asking.push(ask)
+            schedule()
+            return Effect.sync(() => {
+              ask.cancelled = true
+              // Never sent: Redis never holds it.
+              if (!ask.sent) asked.unsure = false
+            })
+          })
+
         /**
          * Asks Redis until it lets this call in: `true`, or `false` when Redis failed or is in its retry interval.
          * `asked.unsure` says whether Redis may hold the call without this caller knowing it (an acquire that got no
@@ -213,7 +285,7 @@ export const make = (
         const acquire = (member: string, asked: { unsure: boolean }): Effect.Effect<boolean> => {
           const ask: Effect.Effect<boolean> = Effect.suspend(() => {
             asked.unsure = true
-            return Effect.matchEffect(command(() => redis.zegoAcquire(redisKey, limit, windowMillis, member)), {
+            return Effect.matchEffect(askRedis(member, asked), {
               onFailure: (failure) => {
                 asked.unsure = !failure.answered
                 return Effect.as(failed(failure.reason), false)
@@ -243,7 +315,10 @@ export const make = (
               renewing = false
               return
             }
-            inChunks([...running], (members) => redis.zegoRenew(redisKey, windowMillis, ...members))
+            const members = [...running]
+            for (let i = 0; i < members.length; i += MAX_MEMBERS) {
+              redis.zegoRenew(redisKey, windowMillis, ...members.slice(i, i + MAX_MEMBERS)).catch(ignore)
+            }
           }
         })
         /** Marks a call running: renewed from now on (the renewals start with the first running call). */
@@ -254,19 +329,10 @@ export const make = (
           return Effect.asVoid(Effect.forkIn(Effect.interruptible(renewals), scope))
         }
 
-        // The calls that ended since the last release was sent: released together, once this turn of the event loop
-        // has ended them all, in one script run that does not keep the caller waiting. A release that fails is not
-        // sent again: its call stops being renewed, so it lapses a window and a quarter after it was last seen (its
-        // token returns later than it might, never earlier).
-        let ended: Array<string> = []
-        const sendReleases = () => {
-          const members = ended
-          ended = []
-          inChunks(members, (chunk) => redis.zegoRelease(redisKey, windowMillis, ...chunk))
-        }
         const release = (member: string) => {
           running.delete(member)
-          if (ended.push(member) === 1) setImmediate(sendReleases)
+          ended.push(member)
+          schedule()
         }
 
         // A caller that gave up after its acquire may have reached Redis (a timeout, an interruption): take the

@@ -21,22 +21,48 @@ local function extend(window)
 end
 `
 
-// KEYS[1]: the budget; ARGV: limit, window (ms), this call's member.
-// Returns 0 (go: the call is in) or the ms until a token may be free (wait, then ask again).
+// KEYS[1]: the budget; ARGV: limit, window (ms), the number of calls that ended, their members, then the members of
+// the calls that ask (at most MAX_MEMBERS in all). Scores each call that ended with its end time (if it is there),
+// then lets each asking call in turn in while fewer than `limit` count.
+// Returns, for each asking call, 0 (go: the call is in) or the ms until a token may be free (wait, then ask again).
 export const ACQUIRE = `${NOW}${AHEAD}${EXTEND}
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
-local count = redis.call("ZCARD", KEYS[1])
-if count < limit then
-  -- In flight: it counts until a window after its score, and renewals keep it counting while the call runs.
-  redis.call("ZADD", KEYS[1], ahead(window), ARGV[3])
-  extend(window)
-  return 0
+local ended = tonumber(ARGV[3])
+local changed = false
+if ended > 0 then
+  local args = { "XX", "CH" }
+  for i = 4, 3 + ended do
+    args[#args + 1] = now
+    args[#args + 1] = ARGV[i]
+  end
+  changed = redis.call("ZADD", KEYS[1], unpack(args)) > 0
 end
-local first = redis.call("ZRANGE", KEYS[1], count - limit, count - limit, "WITHSCORES")
--- A running call is renewed, and an ended one frees its token a window after it ended: ask again within a window.
-return math.max(1, math.min(tonumber(first[2]) + window - now, window))
+local answers = {}
+if #ARGV > 3 + ended then
+  redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
+  local count = redis.call("ZCARD", KEYS[1])
+  local wait
+  for i = 4 + ended, #ARGV do
+    if count < limit then
+      -- In flight: it counts until a window after its score, and renewals keep it counting while the call runs.
+      redis.call("ZADD", KEYS[1], ahead(window), ARGV[i])
+      count = count + 1
+      changed = true
+      answers[#answers + 1] = 0
+    else
+      if wait == nil then
+        -- A running call is renewed, and an ended one frees its token a window after it ended: ask again within a
+        -- window.
+        local first = redis.call("ZRANGE", KEYS[1], count - limit, count - limit, "WITHSCORES")
+        wait = math.max(1, math.min(tonumber(first[2]) + window - now, window))
+      end
+      answers[#answers + 1] = wait
+    end
+  end
+end
+if changed then extend(window) end
+return answers
 `
 
 // KEYS[1]: the budget; ARGV: window (ms), then the members of this process's running calls, scored ahead again.
@@ -50,17 +76,5 @@ extend(window)
 return 0
 `
 
-// KEYS[1]: the budget; ARGV: window (ms), then the members of calls that ended (at most MAX_MEMBERS). Scores each
-// with its end time, if it is there.
-export const RELEASE = `${NOW}${EXTEND}
-local args = { "XX", "CH" }
-for i = 2, #ARGV do
-  args[#args + 1] = now
-  args[#args + 1] = ARGV[i]
-end
-if redis.call("ZADD", KEYS[1], unpack(args)) > 0 then extend(tonumber(ARGV[1])) end
-return 0
-`
-
-/** The most members one renewal or release names (Lua's `unpack` takes a few thousand values). */
+/** The most members one script run names (Lua's `unpack` takes a few thousand values). */
 export const MAX_MEMBERS = 500
