@@ -7,8 +7,10 @@
  * keys long or odd). `claim` is one `SET key p:<token> PX pending NX` (atomic: of two processes racing with one
  * nonce, one wins; the loser reads the key to tell applied from pending); the claim lapses after the pending
  * timeout, so that a process that died mid-apply does not keep the event from being applied. `commit` sets the
- * key to `a` until the callback's timestamp plus the window; `release` deletes it only while it still holds the
- * claim's token. A claim that failed or got no answer in time is deleted the same way right after (Redis runs the
+ * key to `a` until the callback's timestamp plus the window, sent without waiting for Redis's answer: the callback
+ * is answered one round trip to Redis sooner, any later claim on this connection is read after it, and a commit that
+ * fails once sent is logged (its claim lapses, as when a commit fails: a replay of its event is applied again, which
+ * the tracker's ordering makes harmless). `release` deletes the key only while it still holds the claim's token. A claim that failed or got no answer in time is deleted the same way right after (Redis runs the
  * delete after the late `SET`, on the same connection), and lapses anyway: it never reads as applied, so
  * ZEGOCLOUD's retry is not taken for a replay. When Redis fails or is slow, `claim` fails with
  * `CallbackUnavailableError` (answer 503, and ZEGOCLOUD retries): a store that cannot tell must not let a replay in.
@@ -22,6 +24,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import { createHash, randomBytes } from "node:crypto"
@@ -148,10 +151,24 @@ export const make = (
         )
       })
 
+    const runtime = yield* Effect.runtime<never>()
+    const warnUncommitted = (error: unknown) =>
+      Runtime.runFork(runtime)(
+        Effect.logWarning(`${reasonOf(error, timeout)}: an applied callback's nonce was not committed`)
+      )
+
+    // Sent, not awaited (see the module's comment); refused at once while Redis is not connected, as a command would be.
     const commit: CallbackNonceStore.NonceStore["commit"] = (nonce, _token, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const ttl = Math.ceil(expiresAt - now)
-        return ttl <= 0 ? Effect.void : Effect.asVoid(command(() => redis.set(keyOf(nonce), APPLIED, "PX", ttl)))
+        if (ttl <= 0) return Effect.void
+        if (redis.status !== "ready") {
+          return Effect.fail(
+            new CallbackError.CallbackUnavailableError({ reason: reasonOf(new Error("not connected"), timeout) })
+          )
+        }
+        redis.set(keyOf(nonce), APPLIED, "PX", ttl).catch(warnUncommitted)
+        return Effect.void
       })
 
     // A release that fails leaves the claim to lapse after the pending timeout; ZEGOCLOUD's retry is let in then.
@@ -171,6 +188,7 @@ export const make = (
  * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
  * import * as Redacted from "effect/Redacted"
  *
  * // A callback retried to another process is still refused as a replay there.
@@ -218,6 +236,7 @@ export const configFromEnv: Config.Config<Options> = urlAndPrefix(
  * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
  *
  * // ZEGO_CALLBACK_SECRET, ZEGO_CALLBACK_REDIS_URL, and optionally ZEGO_CALLBACK_REDIS_PREFIX.
  * const ReceiverLive = CallbackReceiver.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))
