@@ -5,7 +5,8 @@
  * so that every callback claims its nonce, is applied to the tracker (a read and a write of its entry) and is
  * committed. Each answer is checked (200, applied, not a replay).
  */
-import { Callback, CallbackNonceStore, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
+import type { CallbackNonceStore, StreamState } from "@effect-zego/core"
+import { Callback, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import { RedisNonceStore } from "@effect-zego/redis"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -30,7 +31,8 @@ const STREAMS = 16
 /** Where a variant keeps its nonces and its streams: in memory (the receiver's and the tracker's defaults), or not. */
 export interface Stores {
   readonly nonces?: Layer.Layer<CallbackNonceStore.CallbackNonceStore, unknown> | undefined
-  readonly tracker?: StreamTracker.Store | undefined
+  /** The tracker, on a store of its own (as `RedisTrackerStore.layer` builds it). */
+  readonly tracker?: Layer.Layer<StreamTracker.StreamTracker, unknown, StreamState.StreamState> | undefined
 }
 
 /** The endpoints with `stores`, served on a free port of 127.0.0.1 until `close`. */
@@ -40,7 +42,7 @@ const serve = async (stores: Stores) => {
     : CallbackReceiver.layer({ secret: SECRET }).pipe(Layer.provide(stores.nonces))
   const app = HttpServer.serve(Endpoints.router({ authorize: () => Effect.succeed(Option.none()) })).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
-    Layer.provideMerge(Layer.mergeAll(StreamTracker.layer({ store: stores.tracker }), receiver)),
+    Layer.provideMerge(Layer.mergeAll(stores.tracker ?? StreamTracker.layer(), receiver)),
     Layer.provideMerge(ZegoMock.layerServices({ appId: Number(APP_ID), serverSecret: Redacted.make("unused") })),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
