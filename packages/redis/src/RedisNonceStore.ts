@@ -29,7 +29,7 @@ import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import { createHash, randomBytes } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
-import { connect, failureReason, validateTimeouts, validateUrl } from "./internal/connection.js"
+import { connect, failureReason, validateTimeouts, validateUrl, writable } from "./internal/connection.js"
 
 /**
  * Options of the Redis nonce store.
@@ -162,7 +162,7 @@ export const make = (
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const ttl = Math.ceil(expiresAt - now)
         if (ttl <= 0) return Effect.void
-        if (redis.status !== "ready") {
+        if (!writable(redis)) {
           return Effect.fail(
             new CallbackError.CallbackUnavailableError({ reason: reasonOf(new Error("not connected"), timeout) })
           )

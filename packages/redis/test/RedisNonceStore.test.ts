@@ -8,6 +8,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import { startRedis } from "./redisServer.js"
 
@@ -178,6 +179,25 @@ describe("RedisNonceStore", () => {
     },
     { timeout: 60_000 }
   )
+
+  it.live("closing the store lets a commit sent just before land, answered, not reported as lost", () => {
+    const lines: Array<string> = []
+    const logs = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make((options) => lines.push(Logger.logfmtLogger.log(options)))
+    )
+    return Effect.gen(function*() {
+      const redis = yield* startRedis
+      const closing = yield* Scope.make()
+      const store = yield* RedisNonceStore.make({ url: redis.url }).pipe(Scope.extend(closing))
+      const token = claimed(yield* store.claim("last", inAMinute()))
+      yield* store.commit("last", token, inAMinute())
+      yield* Scope.close(closing, Exit.void)
+      const other = yield* RedisNonceStore.make({ url: redis.url })
+      assert.strictEqual((yield* other.claim("last", inAMinute()))._tag, "Applied")
+      assert.deepStrictEqual(lines.filter((line) => line.includes("not committed")), [])
+    }).pipe(Effect.provide(logs), Effect.scoped)
+  })
 
   it.effect("refuses options it cannot use with InvalidRequestError, before connecting", () =>
     Effect.gen(function*() {

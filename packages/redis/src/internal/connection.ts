@@ -62,6 +62,7 @@ export const connect = (
         client.on("error", () => {})
         return client
       }),
+      // Half-closes: what was sent without waiting for its answer (a commit, a release) is still answered first.
       (client) => Effect.sync(() => client.disconnect())
     ),
     (redis) =>
@@ -81,3 +82,6 @@ export const failureReason = (error: unknown, commandTimeout: Duration.Duration)
   const message = error instanceof Error ? error.message : String(error)
   return message === TIMED_OUT ? `no answer within ${Duration.format(commandTimeout)}` : message
 }
+
+/** Whether a command given to `redis` now would be written, not refused (ioredis's own test, its offline queue off). */
+export const writable = (redis: Redis): boolean => redis.status === "ready" && redis.stream?.writable === true
