@@ -181,11 +181,13 @@ export const delayProxy = (port: number, delayMillis: number) =>
       sockets.add(from)
       from.setNoDelay(true)
       from.on("data", (chunk) => setTimeout(() => to.destroyed || to.write(chunk), delayMillis))
-      from.on("close", () => setTimeout(() => to.destroy(), delayMillis))
+      // A half-close is passed on as one, so that what is still on its way back is delivered.
+      from.on("end", () => setTimeout(() => to.end(), delayMillis))
+      from.on("close", () => setTimeout(() => to.destroy(), 2 * delayMillis))
       from.on("error", () => {})
     }
-    const server = Net.createServer((client) => {
-      const upstream = Net.connect(port, "127.0.0.1")
+    const server = Net.createServer({ allowHalfOpen: true }, (client) => {
+      const upstream = Net.connect({ port, host: "127.0.0.1", allowHalfOpen: true })
       relay(client, upstream)
       relay(upstream, client)
     })
