@@ -4,15 +4,18 @@
  * - `POST /zego/callback`: ZEGOCLOUD's server callbacks, verified, decoded and applied to the `StreamTracker`; 2xx
  *   only once the event is applied (or was already: a replayed nonce whose event was applied), 401 for a bad
  *   signature or a stale timestamp, 400 for a body that is not a callback, 503 while another delivery of the same
- *   callback is still being applied or when the nonce store cannot take it (ZEGOCLOUD retries), 500 when the
- *   event could not be applied (its nonce is given back, so that the retry is applied), 413 for a body past the
+ *   callback is still being applied, when the nonce store cannot take it or the tracker's store cannot be reached
+ *   (ZEGOCLOUD retries; the nonce is given back), 500 when the event could not be applied otherwise (its nonce is
+ *   given back too, so that the retry is applied), 413 for a body past the
  *   receiver's `maxBodyBytes`. A body that declares its length is answered before it is read; one sent in chunks
  *   is read and dropped up to 1 MiB past the cap, then answered 413. A longer one is not read further: the answer
  *   says `Connection: close`, but on Node the connection is reset, so its sender sees an error, not the 413.
  * - `POST /obs/ingest`: a publish node for the stream id the app's `authorize` decides (nothing is served without
  *   it), as `{ server, streamKey, url, useBy }` for OBS.
  * - `GET /streams/:streamId`: the tracker's status of a stream (re-checked with the server when unknown or old), to
- *   anyone unless the app's `authorizeRead` says otherwise; 503 when too many re-checks are already pending.
+ *   anyone unless the app's `authorizeRead` says otherwise; with `"stale": true` when the tracker's store cannot be
+ *   reached and this instance answers what it last knew; 503 when too many re-checks are already pending, or the
+ *   store cannot be reached and this instance knows nothing of the stream.
  *
  * The router needs `RtmpDispatch`, `StreamTracker` and `CallbackReceiver`; serve it with any `HttpServer`.
  *
@@ -21,6 +24,7 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -216,6 +220,12 @@ const receiveCallback = Effect.gen(function*() {
     Effect.exit
   )
   if (Exit.isSuccess(applied)) return HttpServerResponse.unsafeJson({ ok: true })
+  // The tracker's store is down or slow: a 503, as for the nonce store (ZEGOCLOUD retries, and the retry is let in).
+  const unavailable = Cause.failureOption(applied.cause)
+  if (Option.isSome(unavailable)) {
+    yield* Effect.logWarning(unavailable.value.message)
+    return problem(503, unavailable.value._tag, unavailable.value.message, { "retry-after": "1" })
+  }
   yield* Effect.logError("a callback could not be applied; ZEGOCLOUD will retry it", applied.cause)
   return problem(500, "CallbackNotApplied", "the event could not be applied; retry")
 })
@@ -283,7 +293,7 @@ const ingest = <R>(options: Options<R>) =>
 // --- GET /streams/:streamId -----------------------------------------------------------------------------------
 
 /**
- * A status as JSON: its times as ISO 8601 strings.
+ * A status as JSON: its times as ISO 8601 strings, `stale` (when set) as `true`.
  *
  * @example
  * ```ts
@@ -296,10 +306,10 @@ const ingest = <R>(options: Options<R>) =>
  * @since 0.1.0
  * @category utils
  */
-export const statusJson = (status: StreamTracker.Status): Record<string, string> => {
-  const json: Record<string, string> = {}
+export const statusJson = (status: StreamTracker.Status): Record<string, string | boolean> => {
+  const json: Record<string, string | boolean> = {}
   for (const [key, value] of Object.entries(status)) {
-    json[key] = value instanceof Date ? value.toISOString() : String(value)
+    json[key] = value instanceof Date ? value.toISOString() : typeof value === "boolean" ? value : String(value)
   }
   return json
 }

@@ -26,6 +26,14 @@
  * leaves; at most `maxPendingRechecks` of them at once, past which a read gets the last known status, or
  * `TrackerBusyError` when there is none. Each read is a constant amount of work.
  *
+ * Writes: read, decide by the rule above, then a compare-and-set on the entry's version ({@link Store}); when another
+ * writer came first, read and decide again (a few times at most). So the rule holds however many processes share
+ * the store, and the rule is written once, here. A per-stream lock saves the conflicts of one process's own writes.
+ *
+ * A store elsewhere (Redis, say) may fail: `apply` and `observe` then fail with `TrackerUnavailableError` (applied or
+ * not, nothing is claimed: `Endpoints` answers the callback 503 and ZEGOCLOUD retries it), and reads answer this
+ * instance's last known status marked `stale: true`, or `TrackerUnavailableError` when it knows none.
+ *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
@@ -82,30 +90,39 @@ export type Source = "callback" | "describe"
  * @category models
  */
 export type Status =
-  | {
-    readonly state: "live"
-    readonly streamId: string
-    /** When the publish started (the server's time). */
-    readonly since: Date
-    readonly source: Source
-    /** When this tracker last learnt something about the stream (its clock). */
-    readonly checkedAt: Date
-  }
-  | {
-    readonly state: "closed"
-    readonly streamId: string
-    /** `unknown` when only `DescribeRTCStreamState` told (it gives no reason). */
-    readonly reason: Callback.CloseReason
-    readonly closedAt: Date
-    readonly source: Source
-    readonly checkedAt: Date
-  }
-  | {
-    /** ZEGOCLOUD knows no such stream (41004). */
-    readonly state: "absent"
-    readonly streamId: string
-    readonly source: "describe"
-    readonly checkedAt: Date
+  & (
+    | {
+      readonly state: "live"
+      readonly streamId: string
+      /** When the publish started (the server's time). */
+      readonly since: Date
+      readonly source: Source
+      /** When this tracker last learnt something about the stream (its clock). */
+      readonly checkedAt: Date
+    }
+    | {
+      readonly state: "closed"
+      readonly streamId: string
+      /** `unknown` when only `DescribeRTCStreamState` told (it gives no reason). */
+      readonly reason: Callback.CloseReason
+      readonly closedAt: Date
+      readonly source: Source
+      readonly checkedAt: Date
+    }
+    | {
+      /** ZEGOCLOUD knows no such stream (41004). */
+      readonly state: "absent"
+      readonly streamId: string
+      readonly source: "describe"
+      readonly checkedAt: Date
+    }
+  )
+  & {
+    /**
+     * Set (`true`) only on a read answered while the store could not be reached: this instance's last known status,
+     * which other instances sharing the store may have moved past. Never kept, never published.
+     */
+    readonly stale?: true
   }
 
 /**
@@ -152,28 +169,38 @@ export type Change = Status
  * @category models
  */
 export interface Service {
-  /** Applies a verified stream event; `UnknownEvent` changes nothing. Idempotent. */
-  readonly apply: (event: Callback.Event) => Effect.Effect<void>
+  /**
+   * Applies a verified stream event; `UnknownEvent` changes nothing. Idempotent. Fails with `TrackerUnavailableError`
+   * when the store cannot be reached (or keeps changing under it): the event may or may not have been written, and
+   * applying it again is harmless.
+   */
+  readonly apply: (event: Callback.Event) => Effect.Effect<void, TrackerUnavailableError>
   /**
    * Applies what `DescribeRTCStreamState` said (or 41004, as `undefined`) at the tracker's current time: it replaces
    * what an earlier answer said. An answer with a time more than `maxClockSkew` ahead changes nothing.
    */
-  readonly observe: (streamId: string, state: StreamState.State | undefined) => Effect.Effect<void>
+  readonly observe: (
+    streamId: string,
+    state: StreamState.State | undefined
+  ) => Effect.Effect<void, TrackerUnavailableError>
   /**
    * The stream's status; when unknown or older than `maxAge`, first re-checked with `DescribeRTCStreamState` (within
    * that action's budget). Concurrent callers of one stream share its re-check, which stops when the last of them is
-   * interrupted. A failed re-check leaves the last known status (or `undefined`). When `maxPendingRechecks` are
-   * already pending, no re-check is started: the last known status, or `TrackerBusyError` when there is none.
+   * interrupted (with a store shared by several instances, so do the instances: one of them asks, the others wait
+   * for its answer). A failed re-check leaves the last known status (or `undefined`). When `maxPendingRechecks` are
+   * already pending, no re-check is started: the last known status, or `TrackerBusyError` when there is none. When
+   * the store cannot be reached: this instance's last known status marked `stale`, or `TrackerUnavailableError`.
    */
-  readonly get: (streamId: string) => Effect.Effect<Status | undefined, TrackerBusyError>
-  /** The status as known, with no re-check. */
-  readonly peek: (streamId: string) => Effect.Effect<Status | undefined>
+  readonly get: (streamId: string) => Effect.Effect<Status | undefined, TrackerBusyError | TrackerUnavailableError>
+  /** The status as known, with no re-check (when the store cannot be reached, as `get` answers then). */
+  readonly peek: (streamId: string) => Effect.Effect<Status | undefined, TrackerUnavailableError>
   /** The streams known to be live. */
-  readonly live: Effect.Effect<ReadonlyArray<Status>>
+  readonly live: Effect.Effect<ReadonlyArray<Status>, TrackerUnavailableError>
   /**
    * Every change of state (live → closed, closed → live, …), from the moment of subscription. Each subscriber has a
    * sliding buffer: one that falls behind loses its oldest changes rather than hold up the callbacks; the final
-   * state is always readable with `peek` or `get`.
+   * state is always readable with `peek` or `get`. With a store that has a changes feed (Redis), the changes made by
+   * every instance sharing it, each once, in the order they were written.
    */
   readonly changes: Stream.Stream<Change>
   /**
@@ -202,10 +229,15 @@ export interface Options {
   readonly maxAge?: Duration.DurationInput | undefined
   /**
    * How many streams the default store keeps: when full it forgets the least recently updated closed or absent
-   * stream, and only when there is none the least recently updated live one. Default 10 000.
+   * stream, and only when there is none the least recently updated live one. With another `store`, how many last
+   * known statuses this instance keeps (the same way) to answer reads while that store cannot be reached. Default
+   * 10 000.
    */
   readonly capacity?: number | undefined
-  /** Where entries are kept (a store shared by several processes, say). Default: in memory, bounded by `capacity`. */
+  /**
+   * Where entries are kept: a store shared by several processes (`RedisTrackerStore` from `@effect-zego/redis`), say.
+   * Default: in memory, bounded by `capacity`.
+   */
   readonly store?: Store | undefined
   /**
    * How many re-checks (one per stream) may be pending at once, waiting for `DescribeRTCStreamState` or its budget.
@@ -243,6 +275,30 @@ export class TrackerBusyError extends Schema.TaggedError<TrackerBusyError>()("Tr
 }) {
   override get message() {
     return `TrackerBusyError: ${this.pending} re-checks are already pending; retry later.`
+  }
+}
+
+/**
+ * The tracker's store could not be reached in time (or the stream kept changing under a write): nothing was claimed
+ * applied. `Endpoints` answers it 503 with `Retry-After` (a callback is then retried by ZEGOCLOUD). `reason` is short
+ * and holds no secret.
+ *
+ * @example
+ * ```ts
+ * import { StreamTracker } from "@effect-zego/core"
+ *
+ * const error = new StreamTracker.TrackerUnavailableError({ reason: "Redis gave no answer within 500 millis" })
+ * assert.strictEqual(error.message, "TrackerUnavailableError: Redis gave no answer within 500 millis; retry later.")
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TrackerUnavailableError extends Schema.TaggedError<TrackerUnavailableError>()("TrackerUnavailableError", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return `TrackerUnavailableError: ${this.reason}; retry later.`
   }
 }
 
@@ -300,7 +356,33 @@ export interface Entry {
 }
 
 /**
- * The tracker's storage. Bounding it is the store's business (the default forgets as {@link Options.capacity} says).
+ * An entry as a store keeps it, with its version: pass the version back to {@link Store.compareAndSet}.
+ *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ *
+ * const known = (kept: StreamTracker.Versioned): boolean => kept.entry !== undefined
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Versioned {
+  /**
+   * `undefined` when nothing is kept, or what is kept cannot be read (a corrupt value, which a `compareAndSet` with
+   * this version replaces).
+   */
+  readonly entry: Entry | undefined
+  /** Opaque; changes with every write. */
+  readonly version: string
+}
+
+/**
+ * The tracker's storage: a versioned compare-and-set, so that the tracker can apply its rule atomically however
+ * many processes share the store. Bounding it is the store's business (the default forgets as
+ * {@link Options.capacity} says). A store that can fail (one over the network) fails with
+ * {@link TrackerUnavailableError}, within a bounded time.
  *
  * @example
  * ```ts
@@ -310,7 +392,9 @@ export interface Entry {
  * // The in-memory store, with every write logged.
  * const logged = (store: StreamTracker.Store): StreamTracker.Store => ({
  *   ...store,
- *   set: (streamId, entry) => Effect.zipRight(Effect.log(`${streamId}: ${entry.status.state}`), store.set(streamId, entry))
+ *   compareAndSet: (streamId, version, next, change) =>
+ *     Effect.tap(store.compareAndSet(streamId, version, next, change), (written) =>
+ *       written ? Effect.log(`${streamId}: ${next.status.state}`) : Effect.void)
  * })
  * const TrackerLive = StreamTracker.layer({ store: logged(StreamTracker.memoryStore(10_000)) })
  * ```
@@ -319,10 +403,54 @@ export interface Entry {
  * @category models
  */
 export interface Store {
-  readonly get: (streamId: string) => Effect.Effect<Entry | undefined>
-  readonly set: (streamId: string, entry: Entry) => Effect.Effect<void>
-  readonly delete: (streamId: string) => Effect.Effect<void>
-  readonly list: Effect.Effect<ReadonlyArray<readonly [string, Entry]>>
+  /** The stream's entry and version. */
+  readonly get: (streamId: string) => Effect.Effect<Versioned, TrackerUnavailableError>
+  /**
+   * Writes `next` only if the stream's version is still `version`: `true` when written, `false` when another write
+   * came first (the tracker then reads and decides again). `change` says the write changes the stream's state: a
+   * store with a {@link changes} feed records it there, atomically with the write.
+   */
+  readonly compareAndSet: (
+    streamId: string,
+    version: string,
+    next: Entry,
+    change: boolean
+  ) => Effect.Effect<boolean, TrackerUnavailableError>
+  /** The entries of the streams kept as live. */
+  readonly live: Effect.Effect<ReadonlyArray<Entry>, TrackerUnavailableError>
+  /**
+   * A store shared by several instances: the changes written by any of them, each once, in the order written; the
+   * feed starts where the store stood when this returns, and stops with the scope. When there is one, the tracker
+   * publishes its changes from it only (never on its own writes), so that every instance sees each change once.
+   */
+  readonly changes?: Effect.Effect<Stream.Stream<Change>, never, Scope.Scope> | undefined
+  /** A store shared by several instances: how they take turns to re-check a stream (see {@link RecheckLease}). */
+  readonly recheckLease?: RecheckLease | undefined
+}
+
+/**
+ * How the instances sharing a store re-check a stream one at a time, so that N of them reading one unknown stream
+ * make one `DescribeRTCStreamState` call: the instance that claims the lease asks; the others wait for the entry to
+ * change (polling the store), and claim the lease themselves when it is let go without an answer (a failed describe)
+ * or lapses (its holder died). A waiter waits at most twice `millis`, then answers what the store has.
+ *
+ * @example
+ * ```ts
+ * import type { StreamTracker } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * // One process only: every claim is granted (each process then asks for itself).
+ * const alone: StreamTracker.RecheckLease = { claim: () => Effect.succeed(true), millis: 5000 }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecheckLease {
+  /** `true`: this instance re-checks `streamId`, until the scope closes or `millis` pass; `false`: another does. */
+  readonly claim: (streamId: string) => Effect.Effect<boolean, TrackerUnavailableError, Scope.Scope>
+  /** How long a claim lasts at most. */
+  readonly millis: number
 }
 
 /**
@@ -335,8 +463,11 @@ export interface Store {
  *
  * const store = StreamTracker.memoryStore(100)
  * const status = { state: "absent", streamId: "s1", source: "describe", checkedAt: new Date(0) } as const
- * Effect.runSync(store.set("s1", { status, key: undefined }))
- * assert.strictEqual(Effect.runSync(store.get("s1"))?.status.state, "absent")
+ * const { version } = Effect.runSync(store.get("s1"))
+ * assert.strictEqual(Effect.runSync(store.compareAndSet("s1", version, { status, key: undefined }, true)), true)
+ * // The version moved on: a writer that read before this one must read again.
+ * assert.strictEqual(Effect.runSync(store.compareAndSet("s1", version, { status, key: undefined }, false)), false)
+ * assert.strictEqual(Effect.runSync(store.get("s1")).entry?.status.state, "absent")
  * ```
  *
  * @since 0.1.0
@@ -370,8 +501,15 @@ const DEFAULT_MAX_PENDING_RECHECKS = 100
 const DEFAULT_MAX_CLOCK_SKEW = Duration.minutes(5)
 /** Changes buffered per subscriber; beyond it the oldest are dropped (sliding), never the callback path blocked. */
 const CHANGES_BUFFER = 1024
-/** Stripes of the apply lock: atomic per stream without serialising every stream behind one lock. */
+/** Stripes of the apply lock: one process's writes of a stream in turn, without serialising every stream. */
 const STRIPES = 64
+/**
+ * Compare-and-set attempts of one write. Each conflict means another writer's write went through, so the writers as
+ * a whole always progress; a stream written by more than this many instances at once is refused (and retried).
+ */
+const WRITE_ATTEMPTS = 8
+/** How often a reader waiting for another instance's re-check looks at the store (at most). */
+const LEASE_POLL_MILLIS = 50
 
 const second = (ms: number) => Math.floor(ms / 1000)
 
@@ -540,20 +678,56 @@ export const make = (
     const { capacity, maxAgeMillis, maxClockSkewMillis, maxPendingRechecks } = yield* validateOptions(options)
     const streamState = yield* StreamState.StreamState
     const store = options.store ?? memoryStore(capacity)
+    // What this instance last read or wrote of each stream, to answer reads while a store elsewhere is unreachable.
+    // The default store never fails, so it needs none.
+    const lastKnown = options.store === undefined
+      ? undefined
+      : TrackerStore.bounded<Entry>(capacity, (entry) => entry.status.state === "live")
     const hub = yield* Effect.acquireRelease(PubSub.sliding<Change>(CHANGES_BUFFER), PubSub.shutdown)
+    if (store.changes !== undefined) {
+      // Positioned now, so that nothing written from here on is missed; forwarded until the tracker's scope closes.
+      const feed = yield* store.changes
+      yield* Effect.forkScoped(Stream.runForEach(feed, (change) => PubSub.publish(hub, change)))
+    }
     const locks = yield* Effect.forEach(Array.from({ length: STRIPES }), () => Effect.makeSemaphore(1))
 
     const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
-    /** Read, decide, write and publish as one step for this stream. */
+    const read = (streamId: string) =>
+      Effect.tap(store.get(streamId), (kept) => {
+        if (lastKnown !== undefined && kept.entry !== undefined) lastKnown.set(streamId, kept.entry)
+      })
+
+    /** This instance's last known status, marked stale; else the store's failure. */
+    const lastKnownOr = (streamId: string, error: TrackerUnavailableError) =>
+      Effect.gen(function*() {
+        const entry = lastKnown?.get(streamId)
+        yield* Effect.logDebug(`StreamTracker: ${error.message}`).pipe(Effect.annotateLogs("streamId", streamId))
+        if (entry === undefined) return yield* Effect.fail(error)
+        const stale: Status = { ...entry.status, stale: true }
+        return stale
+      })
+
+    /**
+     * Read, decide, compare-and-set; again on a conflict (another instance wrote first), at most `WRITE_ATTEMPTS`
+     * times. A change of state is published here only when the store has no feed of its own.
+     */
     const update = (streamId: string, decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined) =>
       locks[stripeOf(streamId)]!.withPermits(1)(Effect.gen(function*() {
-        const current = yield* store.get(streamId)
-        const next = decide(current, yield* now)
-        if (next === undefined) return
-        yield* store.set(streamId, next)
-        // Only a change of state is news; a refined time or a re-check is not.
-        if (next.status.state !== current?.status.state) yield* PubSub.publish(hub, next.status)
+        for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+          const current = yield* read(streamId)
+          const next = decide(current.entry, yield* now)
+          if (next === undefined) return
+          // Only a change of state is news; a refined time or a re-check is not.
+          const change = next.status.state !== current.entry?.status.state
+          if (!(yield* store.compareAndSet(streamId, current.version, next, change))) continue
+          lastKnown?.set(streamId, next)
+          if (change && store.changes === undefined) yield* PubSub.publish(hub, next.status)
+          return
+        }
+        return yield* new TrackerUnavailableError({
+          reason: `the stream changed under ${WRITE_ATTEMPTS} attempts to write it`
+        })
       }))
 
     /** `current` refreshed: still true as of `checkedAt`. */
@@ -605,17 +779,59 @@ export const make = (
         })
       })
 
-    const peek: Service["peek"] = (streamId) => Effect.map(store.get(streamId), (entry) => entry?.status)
+    const peek: Service["peek"] = (streamId) =>
+      read(streamId).pipe(
+        Effect.map((kept) => kept.entry?.status),
+        Effect.catchTag("TrackerUnavailableError", (error) => lastKnownOr(streamId, error))
+      )
+
+    /** Asks `DescribeRTCStreamState` and applies its answer; a failed describe leaves the entry as it was. */
+    const describeOnce = (streamId: string) =>
+      streamState.describe(streamId).pipe(
+        Effect.map((state): StreamState.State | undefined => state),
+        Effect.catchTag("StreamNotFoundError", () => Effect.succeed(undefined)),
+        Effect.matchCauseEffect({
+          onSuccess: (state) => observe(streamId, state),
+          // The caller gets the last known status; the failure is the re-check's business, not theirs.
+          onFailure: (cause) =>
+            Effect.logDebug("StreamTracker: DescribeRTCStreamState failed; keeping the last known status", cause)
+        })
+      )
+
+    const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
+
+    /** Whether the store holds a status of the stream learnt within `maxAge` (by any instance). */
+    const freshNow = (streamId: string) =>
+      Effect.gen(function*() {
+        const status = (yield* read(streamId)).entry?.status
+        return status !== undefined && (yield* Clock.currentTimeMillis) - status.checkedAt.getTime() <= maxAgeMillis
+      })
+
+    /**
+     * With a lease shared by the instances: describe when this instance claims it (unless another's answer landed
+     * meanwhile); else wait for the holder's answer (the entry turns fresh), claiming the lease when it is let go or
+     * lapses, for at most twice its length.
+     */
+    const describeShared = (streamId: string, lease: RecheckLease) =>
+      Effect.gen(function*() {
+        const deadline = (yield* monotonicMillis) + 2 * lease.millis
+        const poll = Duration.millis(Math.max(1, Math.min(LEASE_POLL_MILLIS, Math.floor(lease.millis / 10))))
+        while (true) {
+          const done = yield* Effect.scoped(Effect.gen(function*() {
+            if (!(yield* lease.claim(streamId))) return false
+            if (!(yield* freshNow(streamId))) yield* describeOnce(streamId)
+            return true
+          }))
+          if (done) return
+          yield* Effect.sleep(poll)
+          if ((yield* freshNow(streamId)) || (yield* monotonicMillis) >= deadline) return
+        }
+      })
 
     const recheck = (streamId: string) =>
-      streamState.describe(streamId).pipe(
-        Effect.flatMap((state) => observe(streamId, state)),
-        Effect.catchTag("StreamNotFoundError", () => observe(streamId, undefined)),
-        // The caller gets the last known status; the failure is the re-check's business, not theirs.
-        Effect.catchAllCause((cause) =>
-          Effect.logDebug("StreamTracker: DescribeRTCStreamState failed; keeping the last known status", cause)
-        ),
-        Effect.zipRight(peek(streamId))
+      Effect.zipRight(
+        store.recheckLease === undefined ? describeOnce(streamId) : describeShared(streamId, store.recheckLease),
+        Effect.map(read(streamId), (kept) => kept.entry?.status)
       )
 
     // One re-check per stream at a time, shared by its concurrent callers (the action's budget is 40/s per AppId),
@@ -625,20 +841,25 @@ export const make = (
 
     const get: Service["get"] = (streamId) =>
       Effect.gen(function*() {
-        const status = yield* peek(streamId)
+        const kept = yield* Effect.either(read(streamId))
+        if (kept._tag === "Left") return yield* lastKnownOr(streamId, kept.left)
+        const status = kept.right.entry?.status
         const at = yield* Clock.currentTimeMillis
         if (status !== undefined && at - status.checkedAt.getTime() <= maxAgeMillis) return status
         return yield* Effect.scoped(RcMap.get(rechecks, streamId)).pipe(
-          Effect.catchTag("ExceededCapacityException", () =>
-            status !== undefined
-              ? Effect.succeed(status)
-              : Effect.fail(new TrackerBusyError({ streamId, pending: maxPendingRechecks })))
+          Effect.catchTags({
+            ExceededCapacityException: () =>
+              status !== undefined
+                ? Effect.succeed(status)
+                : Effect.fail(new TrackerBusyError({ streamId, pending: maxPendingRechecks })),
+            TrackerUnavailableError: (error) => lastKnownOr(streamId, error)
+          })
         )
       })
 
     const live: Service["live"] = Effect.map(
-      store.list,
-      (entries) => entries.flatMap(([, entry]) => entry.status.state === "live" ? [entry.status] : [])
+      store.live,
+      (entries) => entries.flatMap((entry) => entry.status.state === "live" ? [entry.status] : [])
     )
 
     // Streams are kept under the id ZEGOCLOUD knows (with the test prefix in the test environment), as callbacks

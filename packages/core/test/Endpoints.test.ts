@@ -14,6 +14,7 @@ import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import { switchableStore } from "./utils.js"
 
 const SECRET = Redacted.make("callback-secret")
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0)
@@ -144,6 +145,58 @@ describe("POST /zego/callback", () => {
       assert.strictEqual(retry.status, 200)
       assert.isUndefined(retry.json.replay)
     }).pipe(Effect.provide(Layer.merge(failing, CallbackReceiver.layer({ secret: SECRET }))), Effect.provide(layer()))
+  })
+})
+
+describe("the tracker's store down", () => {
+  /** The endpoints over a tracker whose store the test switches off (`down.value`), as a Redis store fails. */
+  const withStore = () => {
+    const { down, store } = switchableStore()
+    const layerDown = Layer.mergeAll(StreamTracker.layer({ store }), CallbackReceiver.layer({ secret: SECRET })).pipe(
+      Layer.provideMerge(ZegoMock.layerServices({ appId: 12345, serverSecret: Redacted.make("server-secret") }))
+    )
+    return { down, layer: layerDown }
+  }
+
+  it.effect("a callback is answered 503 with Retry-After and its nonce given back; the retry is applied once it is back", () => {
+    const { down, layer: layerDown } = withStore()
+    return Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const body = callbackBody("stream_create", "match-42", 1)
+      down.value = true
+      const refused = yield* post(body)
+      assert.strictEqual(refused.status, 503)
+      assert.strictEqual(refused.json.error, "TrackerUnavailableError")
+      assert.strictEqual(refused.headers.get("retry-after"), "1")
+      down.value = false
+      const retry = yield* post(body)
+      assert.strictEqual(retry.status, 200)
+      assert.isUndefined(retry.json.replay)
+      assert.strictEqual((yield* (yield* StreamTracker.StreamTracker).peek("match-42"))?.state, "live")
+    }).pipe(Effect.provide(layerDown))
+  })
+
+  it.effect("a read answers the last known status with stale: true, or 503 when this instance knows none; nothing is asked", () => {
+    const { down, layer: layerDown } = withStore()
+    return Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      assert.strictEqual((yield* post(callbackBody("stream_create", "match-42", 1))).status, 200)
+      down.value = true
+      yield* TestClock.adjust("1 minute")
+      const known = yield* send("/streams/match-42")
+      assert.strictEqual(known.status, 200)
+      assert.strictEqual(known.json.state, "live")
+      assert.strictEqual(known.json.stale, true)
+      const unknown = yield* send("/streams/other")
+      assert.strictEqual(unknown.status, 503)
+      assert.strictEqual(unknown.json.error, "TrackerUnavailableError")
+      assert.strictEqual(unknown.headers.get("retry-after"), "1")
+      assert.lengthOf(yield* (yield* ZegoMock.ZegoMock).requests, 0)
+      down.value = false
+      const back = yield* send("/streams/match-42")
+      assert.strictEqual(back.status, 200)
+      assert.isUndefined(back.json.stale)
+    }).pipe(Effect.provide(layerDown))
   })
 })
 

@@ -2,17 +2,19 @@ import { Callback, StreamState, StreamTracker, ZegoError } from "@effect-zego/co
 import { ZegoMock } from "@effect-zego/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { APP_ID, requests, SECRET } from "./utils.js"
+import { APP_ID, requests, SECRET, switchableStore } from "./utils.js"
 
 const STREAM = "obs-1"
 const SESSION = 858012925204410400n
@@ -764,7 +766,147 @@ describe("StreamTracker: capacity and layers", () => {
         status: { state: "absent", streamId, source: "describe", checkedAt: new Date(0) },
         key: undefined
       })
-      for (const id of ["a", "b", "c"]) yield* store.set(id, entry(id))
-      assert.lengthOf(yield* store.list, 1)
+      for (const id of ["a", "b", "c"]) {
+        assert.isTrue(yield* store.compareAndSet(id, (yield* store.get(id)).version, entry(id), true))
+      }
+      assert.deepStrictEqual(
+        (yield* Effect.forEach(["a", "b", "c"], store.get)).map((kept) => kept.entry?.status.streamId),
+        [undefined, undefined, "c"]
+      )
+    }))
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// A store shared by several instances, or one that fails
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Trackers over one shared `store`, each with its own lock and hub, as separate processes would have. */
+const trackersOn = (store: StreamTracker.Store, count: number, answer = noDescribe) =>
+  Effect.zipRight(
+    TestClock.setTime(NOW),
+    Effect.forEach(Array.from({ length: count }), () => StreamTracker.make({ store }))
+  ).pipe(Effect.provide(stateLayer(answer, Ref.unsafeMake(0))))
+
+/** `store` with its reads handing the turn to other fibers: a writer's read and its write are then interleaved. */
+const interleaved = (store: StreamTracker.Store): StreamTracker.Store => ({
+  ...store,
+  get: (streamId) => Effect.zipLeft(store.get(streamId), Effect.yieldNow())
+})
+
+describe("StreamTracker: a shared store", () => {
+  it.effect("two instances apply two events of one stream at once: the rule's answer, not the last write", () =>
+    Effect.gen(function*() {
+      const shared = StreamTracker.memoryStore(100)
+      // Each of the first two reads waits for the other: both decide on "nothing known", then both write.
+      const bothRead = yield* Deferred.make<void>()
+      let reads = 0
+      const store: StreamTracker.Store = {
+        ...shared,
+        get: (streamId) =>
+          Effect.zipLeft(
+            shared.get(streamId),
+            Effect.suspend(() => ++reads === 2 ? Deferred.succeed(bothRead, undefined) : Effect.void).pipe(
+              Effect.zipRight(reads <= 2 ? Deferred.await(bothRead) : Effect.void)
+            )
+          )
+      }
+      const [one, two] = yield* trackersOn(store, 2)
+      yield* Effect.all([one!.apply(created(3, T0 + 9000)), two!.apply(closed(2, T0 + 5000))], {
+        concurrency: "unbounded"
+      })
+      // Whichever wrote first, the create of seq 3 is the later event.
+      assert.strictEqual((yield* one!.peek(STREAM))?.state, "live")
+      assert.strictEqual((yield* two!.peek(STREAM))?.state, "live")
+      assert.isAbove(reads, 2, "the loser read again")
+    }).pipe(Effect.scoped))
+
+  it.effect.prop(
+    "a history split across three instances applying at once, reads and writes interleaved: the true final state",
+    [Delivered(1), FastCheck.array(FastCheck.nat(2), { minLength: 64, maxLength: 64 })],
+    ([{ delivered, delivery, history }, split]) =>
+      Effect.gen(function*() {
+        const trackers = yield* trackersOn(interleaved(StreamTracker.memoryStore(100)), 3)
+        yield* Effect.forEach(
+          trackers,
+          (tracker, i) =>
+            Effect.forEach(delivery.filter((_, k) => split[k % split.length] === i), tracker.apply, {
+              discard: true
+            }),
+          { concurrency: "unbounded", discard: true }
+        )
+        for (const tracker of trackers) {
+          const status = yield* tracker.peek(STREAM)
+          if (history.length === 0) assert.isUndefined(status)
+          else assertFinal(status, history, delivered)
+        }
+      }).pipe(Effect.scoped),
+    { fastCheck: { numRuns: 200 } }
+  )
+
+  it.effect("a stream that changes under every write: TrackerUnavailableError after a bounded number of attempts", () =>
+    Effect.gen(function*() {
+      const shared = StreamTracker.memoryStore(100)
+      let attempts = 0
+      const store: StreamTracker.Store = {
+        ...shared,
+        compareAndSet: () => Effect.sync(() => (attempts++, false))
+      }
+      const [tracker] = yield* trackersOn(store, 1)
+      const error = yield* Effect.flip(tracker!.apply(created(1, T0)))
+      assert.strictEqual(error._tag, "TrackerUnavailableError")
+      assert.strictEqual(attempts, 8)
+    }).pipe(Effect.scoped))
+
+  it.effect("with a changes feed, the tracker publishes what the feed says, once, and nothing of its own writes", () =>
+    Effect.gen(function*() {
+      const feed = yield* Queue.unbounded<StreamTracker.Change>()
+      const store: StreamTracker.Store = {
+        ...StreamTracker.memoryStore(100),
+        changes: Effect.succeed(Stream.fromQueue(feed))
+      }
+      const [tracker] = yield* trackersOn(store, 1)
+      const changes = yield* tracker!.subscribe
+      const collected = yield* Effect.fork(Stream.runCollect(Stream.take(changes, 1)))
+      yield* tracker!.apply(created(1, T0))
+      const other: StreamTracker.Change = { state: "absent", streamId: "b", source: "describe", checkedAt: new Date(0) }
+      yield* Queue.offer(feed, other)
+      assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Fiber.join(collected)), [other])
+    }).pipe(Effect.scoped))
+})
+
+describe("StreamTracker: a store that fails", () => {
+  it.effect("apply fails typed and writes nothing; reads answer the last known status marked stale, else fail; back, it goes on", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make(0)
+      const { down, store } = switchableStore()
+      yield* Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const tracker = yield* StreamTracker.make({ store })
+        yield* tracker.apply(created(1, T0))
+        const known = yield* tracker.peek(STREAM)
+        assert.isUndefined(known?.stale)
+        down.value = true
+        const failed = yield* Effect.flip(tracker.apply(closed(2, T0 + 5000, { createdAt: T0 })))
+        assert.strictEqual(failed._tag, "TrackerUnavailableError")
+        assert.deepStrictEqual(yield* tracker.peek(STREAM), { ...known!, stale: true })
+        // Stale by maxAge too: still no re-check while the store is down (its answer could not be kept).
+        yield* stale
+        assert.deepStrictEqual(yield* tracker.get(STREAM), { ...known!, stale: true })
+        assert.strictEqual(yield* Ref.get(calls), 0)
+        const reads: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
+          tracker.peek("unknown"),
+          tracker.get("unknown"),
+          tracker.live
+        ]
+        for (const read of reads) {
+          assert.strictEqual((yield* Effect.flip(read))._tag, "TrackerUnavailableError")
+        }
+        down.value = false
+        // ZEGOCLOUD's retry of the close.
+        yield* tracker.apply(closed(2, T0 + 5000, { createdAt: T0 }))
+        const status = yield* tracker.peek(STREAM)
+        assert.strictEqual(status?.state, "closed")
+        assert.isFalse("stale" in status!)
+      }).pipe(Effect.provide(stateLayer(() => Effect.succeed(active(T0)), calls)), Effect.scoped)
     }))
 })

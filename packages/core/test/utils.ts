@@ -1,4 +1,4 @@
-import { RtmpDispatch } from "@effect-zego/core"
+import { RtmpDispatch, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -44,4 +44,22 @@ export const recordSpans = () => {
       context: native.context
     }))))
   return { spans, layer }
+}
+
+/**
+ * The in-memory tracker store, made to fail as a store elsewhere does while `down.value` is true: every call fails
+ * with `TrackerUnavailableError` (so nothing is written meanwhile).
+ */
+export const switchableStore = (capacity = 100) => {
+  const store = StreamTracker.memoryStore(capacity)
+  const down = { value: false }
+  const unavailable = new StreamTracker.TrackerUnavailableError({ reason: "the test's store is down" })
+  const guard = <A>(effect: Effect.Effect<A, StreamTracker.TrackerUnavailableError>) =>
+    Effect.suspend(() => (down.value ? Effect.fail(unavailable) : effect))
+  const switchable: StreamTracker.Store = {
+    get: (streamId) => guard(store.get(streamId)),
+    compareAndSet: (streamId, version, next, change) => guard(store.compareAndSet(streamId, version, next, change)),
+    live: guard(store.live)
+  }
+  return { store: switchable, down }
 }

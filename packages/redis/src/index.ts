@@ -1,6 +1,6 @@
 /**
- * @effect-zego/redis: one AppId's dispatch rate budget, and the callback nonces, shared across processes and
- * machines, on Redis.
+ * @effect-zego/redis: one AppId's dispatch rate budget, the callback nonces, and the stream tracker's state, shared
+ * across processes and machines, on Redis.
  *
  * @example
  * ```ts
@@ -44,3 +44,17 @@ export * as RedisNonceStore from "./RedisNonceStore.js"
  * @category modules
  */
 export * as RedisRateLimit from "./RedisRateLimit.js"
+/**
+ * The stream tracker's `Store` on Redis.
+ *
+ * @example
+ * ```ts
+ * import { RedisTrackerStore } from "@effect-zego/redis"
+ *
+ * const TrackerLive = RedisTrackerStore.layerConfig()
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as RedisTrackerStore from "./RedisTrackerStore.js"

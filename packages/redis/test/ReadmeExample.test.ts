@@ -1,10 +1,10 @@
 // The Redis examples of the READMEs (the root one and the package's), run against a redis-server and an emulator on loopback.
-import { Callback, CallbackReceiver, RtmpDispatch } from "@effect-zego/core"
+import { Callback, CallbackReceiver, RtmpDispatch, StreamTracker } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
-import { NodeRtmpDispatch } from "@effect-zego/node"
-import { RedisNonceStore, RedisRateLimit } from "@effect-zego/redis"
+import { NodeRtmpDispatch, NodeZego } from "@effect-zego/node"
+import { RedisNonceStore, RedisRateLimit, RedisTrackerStore } from "@effect-zego/redis"
 import { assert, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Logger, LogLevel, Metric, Redacted } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Logger, LogLevel, Metric, Redacted } from "effect"
 import { startRedis } from "./redisServer.js"
 
 const fallbacks = Effect.map(Metric.value(RedisRateLimit.fallbacks), (state) => state.count)
@@ -74,4 +74,31 @@ it.live("the redis README's receiver refuses, through the Redis of ZEGO_CALLBACK
     assert.strictEqual(first._tag, "StreamCreated")
     const second = yield* Effect.flip(receiveAndCommit(false))
     assert.strictEqual(second._tag, "CallbackReplayError")
+  }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
+
+it.live("the READMEs' tracker layer: two instances on the Redis of ZEGO_TRACKER_REDIS_URL share one state and one re-check", () =>
+  Effect.gen(function*() {
+    const redis = yield* startRedis
+    const emulator = yield* Emulator.make({ apps: [Emulator.demoApp] })
+    const env = ConfigProvider.fromMap(
+      new Map([
+        ["ZEGO_APP_ID", String(Emulator.demoApp.appId)],
+        ["ZEGO_SERVER_SECRET", Redacted.value(Emulator.demoApp.serverSecret)],
+        ["ZEGO_BASE_URL", emulator.baseUrl],
+        ["ZEGO_TRACKER_REDIS_URL", redis.url]
+      ])
+    )
+    const TrackerLive = RedisTrackerStore.layerConfig().pipe(Layer.provide(NodeZego.layer))
+    // Two builds, as two instances behind a load balancer would have.
+    const build = Layer.build(TrackerLive.pipe(Layer.provide(Layer.setConfigProvider(env))))
+    const [one, two] = (yield* Effect.all([build, build])).map((context) =>
+      Context.get(context, StreamTracker.StreamTracker)
+    )
+    yield* emulator.publish("readme-stream")
+    const statuses = yield* Effect.all([one!.get("readme-stream"), two!.get("readme-stream")], {
+      concurrency: "unbounded"
+    })
+    assert.deepStrictEqual(statuses.map((status) => status?.state), ["live", "live"])
+    const describes = (yield* emulator.requests).filter((request) => request.action === "DescribeRTCStreamState")
+    assert.strictEqual(describes.length, 1)
   }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.scoped))
