@@ -8,7 +8,7 @@
 import type { CallbackNonceStore, StreamState } from "@effect-zego/core"
 import { Callback, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
-import { RedisNonceStore } from "@effect-zego/redis"
+import { RedisNonceStore, RedisTrackerStore } from "@effect-zego/redis"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Effect from "effect/Effect"
@@ -108,3 +108,7 @@ export const callbackClient = async (name: string, stores: Stores): Promise<Clie
 
 /** The Redis nonce store on `url` as a layer. */
 export const redisNonces = (url: string) => RedisNonceStore.layer({ url, keyPrefix: `bench-nonce-${Date.now()}:` })
+
+/** The tracker on the Redis tracker store on `url`, as a layer. */
+export const redisTracker = (url: string) =>
+  RedisTrackerStore.layer({ url, keyPrefix: `bench-tracker-${Date.now()}-${Math.random()}:` })
