@@ -1,11 +1,13 @@
 /**
- * The clients compared: ours (`RtmpDispatch.dispatch` through the node layer) and three baselines. Every client
- * builds the same signed query (same parameters, a fresh nonce and timestamp per request) and checks the answer
- * (`Code` 0, a non-empty `Data` of RTMP URLs), so that the comparison is fair.
+ * The clients compared: ours (`RtmpDispatch.dispatch` through the node layer, with or without a shared budget) and
+ * the baselines. Every client builds the same signed query (same parameters, a fresh nonce and timestamp per
+ * request) and checks the answer (`Code` 0, a non-empty `Data` of RTMP URLs), so that the comparison is fair.
  */
+import type { RateLimit } from "@effect-zego/core"
 import { RtmpDispatch } from "@effect-zego/core"
 import { NodeRtmpDispatch } from "@effect-zego/node"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { createHash, randomBytes } from "node:crypto"
@@ -53,7 +55,7 @@ const signedPath = (secret: string): string => {
 }
 
 /** Runs `concurrency` promise loops of `one` until the deadline. */
-const runLoops = async (one: () => Promise<void>, concurrency: number, millis: number): Promise<Slice> => {
+export const runLoops = async (one: () => Promise<void>, concurrency: number, millis: number): Promise<Slice> => {
   const latencies = new Samples(SAMPLE_CAPACITY)
   let failures = 0
   let firstFailure: string | undefined
@@ -89,6 +91,35 @@ export const rawUndici = (baseUrl: string, secret: string): Client => {
     checkEnvelope(response.statusCode, JSON.parse(await response.body.text()))
   }
   return { name: "raw undici", run: (c, ms) => runLoops(one, c, ms), close: () => agent.close() }
+}
+
+/**
+ * (a) with a budget on Redis, by hand: before each request, the shared budget's script through ioredis to acquire
+ * (awaited), after it the same script to release (not awaited), with `EVALSHA` as ioredis's `defineCommand` sends
+ * them. `redis` runs the store's own Lua, so that Redis does the same work for both.
+ */
+export const rawUndiciWithRedis = (
+  baseUrl: string,
+  secret: string,
+  redis: RawBudget
+): Client => {
+  const agent = new Agent()
+  const one = async () => {
+    const member = await redis.acquire()
+    try {
+      const response = await request(baseUrl + signedPath(secret), { dispatcher: agent })
+      checkEnvelope(response.statusCode, JSON.parse(await response.body.text()))
+    } finally {
+      redis.release(member).catch(() => {})
+    }
+  }
+  return { name: "undici+ioredis", run: (c, ms) => runLoops(one, c, ms), close: () => agent.close() }
+}
+
+/** The shared budget's script run by hand (see `redisBudget.ts`): acquire resolves with the call's member. */
+export interface RawBudget {
+  readonly acquire: () => Promise<string>
+  readonly release: (member: string) => Promise<unknown>
 }
 
 /** (b) The global `fetch` (the undici bundled with Node.js, keep-alive). */
@@ -135,17 +166,26 @@ export const samplePattern = (baseUrl: string, secret: string): Client => {
   return { name: "zego sample", run: (c, ms) => runLoops(one, c, ms), close: async () => {} }
 }
 
-/** Ours: `RtmpDispatch.dispatch` through `NodeRtmpDispatch.layerOptions`, its loops running as fibers. */
+/**
+ * Ours: `RtmpDispatch.dispatch` through `NodeRtmpDispatch.layerOptions`, its loops running as fibers; `store` (say
+ * `RedisRateLimit.layer`) holds the budget when given.
+ */
 export const ours = async (
   name: string,
-  options: { readonly baseUrl: string; readonly secret: string; readonly rateLimit: RtmpDispatch.Options["rateLimit"] }
+  options: {
+    readonly baseUrl: string
+    readonly secret: string
+    readonly rateLimit: RtmpDispatch.Options["rateLimit"]
+    readonly store?: Layer.Layer<RateLimit.RateLimitStore, unknown> | undefined
+  }
 ): Promise<Client> => {
-  const runtime = ManagedRuntime.make(NodeRtmpDispatch.layerOptions({
+  const dispatch = NodeRtmpDispatch.layerOptions({
     appId: APP_ID,
     serverSecret: Redacted.make(options.secret),
     baseUrl: options.baseUrl,
     rateLimit: options.rateLimit
-  }))
+  })
+  const runtime = ManagedRuntime.make(options.store === undefined ? dispatch : Layer.provide(dispatch, options.store))
   const service = await runtime.runPromise(RtmpDispatch.RtmpDispatch)
   const request = { streamId: STREAM_ID, type: "pull" } as const
   const run = (concurrency: number, millis: number) =>

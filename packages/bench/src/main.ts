@@ -3,9 +3,11 @@
  * ZEGOCLOUD's sample pattern; signing against `node:crypto`; memory with 10 000 dispatches in flight. Prints the
  * figures and the targets, and writes them as JSON to `bench/results/<date>.json` and `bench/results/latest.json`.
  *
- * `pnpm bench` also times the built CLI's start (`zego-rtmp --version`, an embedded `zego-rtmp dispatch`).
+ * `pnpm bench` also times the built CLI's start (`zego-rtmp --version`, an embedded `zego-rtmp dispatch`), and what
+ * the stores on Redis cost (`redisSection.ts`: the shared budget, the callback nonces) against a redis-server of its
+ * own.
  *
- * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory` or `cli`),
+ * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory`, `cli` or `redis`),
  * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only). A focused run prints
  * its figures but writes nothing under `bench/results/`.
  */
@@ -16,11 +18,13 @@ import { fileURLToPath } from "node:url"
 import * as Clients from "./clients.js"
 import * as CliStartup from "./cliStartup.js"
 import * as Memory from "./memory.js"
+import * as RedisSection from "./redisSection.js"
 import * as ServerProcess from "./serverProcess.js"
 import * as Signing from "./signing.js"
+import type { Target } from "./stats.js"
 import * as Throughput from "./throughput.js"
 
-const WATCHDOG_MILLIS = 6 * 60_000
+const WATCHDOG_MILLIS = 8 * 60_000
 const RESULTS = new URL("../../../bench/results/", import.meta.url)
 
 const env = (name: string, fallback: number): number => {
@@ -33,13 +37,6 @@ const runs = (section: string) => only === undefined || only === section
 const pad = (value: unknown, width: number) => String(value).padStart(width)
 const padEnd = (value: unknown, width: number) => String(value).padEnd(width)
 const log = (line = "") => console.log(line)
-
-interface Target {
-  readonly name: string
-  readonly target: string
-  readonly value: string
-  readonly pass: boolean
-}
 
 const throughputSection = async (secret: string, targets: Array<Target>) => {
   const options: Throughput.ThroughputOptions = {
@@ -301,6 +298,15 @@ const main = async () => {
   const memory = runs("memory") ? await memorySection(secret, targets) : undefined
   if (runs("memory")) log()
   const cli = runs("cli") ? await cliSection(targets) : undefined
+  if (cli && runs("redis")) log()
+  const redis = runs("redis")
+    ? await RedisSection.run(
+      secret,
+      targets,
+      { rounds: env("BENCH_ROUNDS", 5), sliceMillis: env("BENCH_SLICE_MS", 1000) },
+      log
+    )
+    : undefined
   log()
   log("Targets")
   for (const target of targets) {
@@ -318,7 +324,8 @@ const main = async () => {
     signing,
     throughput,
     memory,
-    cli
+    cli,
+    redis
   }
   const partial = ["BENCH_ONLY", "BENCH_ROUNDS", "BENCH_SLICE_MS", "BENCH_CLIENTS"].some((name) => process.env[name])
   if (partial) {

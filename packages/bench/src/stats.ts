@@ -43,3 +43,11 @@ export const round = (value: number, digits: number): number => {
 }
 
 export const mib = (bytes: number): number => round(bytes / (1024 * 1024), 1)
+
+/** A target of the bench: judged against a limit measured in the same run. */
+export interface Target {
+  readonly name: string
+  readonly target: string
+  readonly value: string
+  readonly pass: boolean
+}

@@ -1,6 +1,7 @@
 /**
  * Throughput and latency: every client at every concurrency, in interleaved rounds (each round runs every client
- * once for a fixed slice, the order rotated from round to round), against one canned server process.
+ * once for a fixed slice, the order rotated from round to round), against one canned server process (or, without
+ * one, against servers of the clients' own, whose CPU is then the client's).
  */
 import type { Client, Slice } from "./clients.js"
 import type { ServerProcess } from "./serverProcess.js"
@@ -50,17 +51,19 @@ export interface Participant {
 
 const gc = (): void => globalThis.gc?.()
 
+const noServer = { cpuMicros: 0, connections: 0 }
+
 const runSlice = async (
-  server: ServerProcess,
+  server: ServerProcess | undefined,
   client: Client,
   concurrency: number,
   millis: number
 ): Promise<{ slice: Slice; figures: RoundFigures }> => {
-  const serverBefore = await server.stats()
+  const serverBefore = server === undefined ? noServer : await server.stats()
   const cpuBefore = process.cpuUsage()
   const slice = await client.run(concurrency, millis)
   const cpu = process.cpuUsage(cpuBefore)
-  const serverAfter = await server.stats()
+  const serverAfter = server === undefined ? noServer : await server.stats()
   return {
     slice,
     figures: {
@@ -76,7 +79,7 @@ const runSlice = async (
 }
 
 export const run = async (
-  server: ServerProcess,
+  server: ServerProcess | undefined,
   participants: ReadonlyArray<Participant>,
   options: ThroughputOptions,
   progress: (line: string) => void

@@ -7,8 +7,10 @@
  * keys long or odd). `claim` is one `SET key p:<token> PX pending NX` (atomic: of two processes racing with one
  * nonce, one wins; the loser reads the key to tell applied from pending); the claim lapses after the pending
  * timeout, so that a process that died mid-apply does not keep the event from being applied. `commit` sets the
- * key to `a` until the callback's timestamp plus the window; `release` deletes it only while it still holds the
- * claim's token. A claim that failed or got no answer in time is deleted the same way right after (Redis runs the
+ * key to `a` until the callback's timestamp plus the window, sent without waiting for Redis's answer: the callback
+ * is answered one round trip to Redis sooner, any later claim on this connection is read after it, and a commit that
+ * fails once sent is logged (its claim lapses, as when a commit fails: a replay of its event is applied again, which
+ * the tracker's ordering makes harmless). `release` deletes the key only while it still holds the claim's token. A claim that failed or got no answer in time is deleted the same way right after (Redis runs the
  * delete after the late `SET`, on the same connection), and lapses anyway: it never reads as applied, so
  * ZEGOCLOUD's retry is not taken for a replay. When Redis fails or is slow, `claim` fails with
  * `CallbackUnavailableError` (answer 503, and ZEGOCLOUD retries): a store that cannot tell must not let a replay in.
@@ -22,10 +24,12 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
+import type { Redis } from "ioredis"
 import { createHash, randomBytes } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
-import { connect, validateTimeouts, validateUrl } from "./internal/connection.js"
+import { connect, failureReason, validateTimeouts, validateUrl, writable } from "./internal/connection.js"
 
 /**
  * Options of the Redis nonce store.
@@ -54,8 +58,12 @@ export interface Options {
 }
 
 /** Why a Redis call failed, short (an ioredis message holds no secret, but may be long). */
-const reasonOf = (error: unknown): string =>
-  `Redis nonce store failed (${Untrusted.quote(error instanceof Error ? error.message : String(error), 120)})`
+const reasonOf = (error: unknown, commandTimeout: Duration.Duration): string =>
+  `Redis nonce store failed (${Untrusted.quote(failureReason(error, commandTimeout), 120)})`
+
+interface RedisWithGiveBack extends Redis {
+  zegoGiveBack(key: string, claim: string): Promise<number>
+}
 
 /** The value of an applied nonce's key; a claim's is `p:` and its token. */
 const APPLIED = "a"
@@ -99,25 +107,27 @@ export const make = (
     if (typeof prefix !== "string") {
       return yield* new ZegoError.InvalidRequestError({ parameter: "keyPrefix", detail: "must be a string" })
     }
-    const redis = yield* connect(options.url, { commandTimeout: timeout, connectTimeout })
+    const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithGiveBack
+    redis.defineCommand("zegoGiveBack", { numberOfKeys: 1, lua: RELEASE })
 
     const keyOf = (nonce: string) => prefix + createHash("sha256").update(nonce, "utf8").digest("hex")
 
+    /**
+     * Runs one command. ioredis fails it when it gets no answer within `commandTimeout` (and at once while
+     * disconnected: the offline queue is off), so the callback never waits longer than that for Redis.
+     */
     const command = <A>(run: () => Promise<A>): Effect.Effect<A, CallbackError.CallbackUnavailableError> =>
-      Effect.tryPromise({
-        try: run,
-        catch: (error) => new CallbackError.CallbackUnavailableError({ reason: reasonOf(error) })
-      }).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new CallbackError.CallbackUnavailableError({
-              reason: `Redis nonce store gave no answer within ${Duration.format(timeout)}`
-            })
-        })
-      )
+      Effect.async((resume) => {
+        const unavailable = (error: unknown) =>
+          resume(Effect.fail(new CallbackError.CallbackUnavailableError({ reason: reasonOf(error, timeout) })))
+        try {
+          run().then((value) => resume(Effect.succeed(value)), unavailable)
+        } catch (error) {
+          unavailable(error)
+        }
+      })
 
-    const giveBack = (key: string, token: string) => command(() => redis.eval(RELEASE, 1, key, `p:${token}`))
+    const giveBack = (key: string, token: string) => redis.zegoGiveBack(key, `p:${token}`)
 
     const claim: CallbackNonceStore.NonceStore["claim"] = (nonce, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -129,7 +139,7 @@ export const make = (
         return command(() => redis.set(key, `p:${token}`, "PX", Math.min(pendingMillis, ttl), "NX")).pipe(
           // The SET may still run (a paused or slow Redis): send the take-back now, queued behind it, without
           // waiting for its answer, so that the late claim cannot hold off the retry.
-          Effect.tapError(() => Effect.sync(() => void redis.eval(RELEASE, 1, key, `p:${token}`).catch(() => {}))),
+          Effect.tapError(() => Effect.sync(() => void giveBack(key, token).catch(() => {}))),
           Effect.flatMap((answer): Effect.Effect<CallbackNonceStore.Claim, CallbackError.CallbackUnavailableError> =>
             answer === "OK"
               ? Effect.succeed({ _tag: "Claimed", token })
@@ -141,15 +151,29 @@ export const make = (
         )
       })
 
+    const runtime = yield* Effect.runtime<never>()
+    const warnUncommitted = (error: unknown) =>
+      Runtime.runFork(runtime)(
+        Effect.logWarning(`${reasonOf(error, timeout)}: an applied callback's nonce was not committed`)
+      )
+
+    // Sent, not awaited (see the module's comment); refused at once while Redis is not connected, as a command would be.
     const commit: CallbackNonceStore.NonceStore["commit"] = (nonce, _token, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const ttl = Math.ceil(expiresAt - now)
-        return ttl <= 0 ? Effect.void : Effect.asVoid(command(() => redis.set(keyOf(nonce), APPLIED, "PX", ttl)))
+        if (ttl <= 0) return Effect.void
+        if (!writable(redis)) {
+          return Effect.fail(
+            new CallbackError.CallbackUnavailableError({ reason: reasonOf(new Error("not connected"), timeout) })
+          )
+        }
+        redis.set(keyOf(nonce), APPLIED, "PX", ttl).catch(warnUncommitted)
+        return Effect.void
       })
 
     // A release that fails leaves the claim to lapse after the pending timeout; ZEGOCLOUD's retry is let in then.
     const release: CallbackNonceStore.NonceStore["release"] = (nonce, token) =>
-      giveBack(keyOf(nonce), token).pipe(
+      command(() => giveBack(keyOf(nonce), token)).pipe(
         Effect.catchAll((error) => Effect.logWarning(`${error.reason}: a callback nonce was not given back`))
       )
 
@@ -164,6 +188,7 @@ export const make = (
  * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
  * import * as Redacted from "effect/Redacted"
  *
  * // A callback retried to another process is still refused as a replay there.
@@ -211,6 +236,7 @@ export const configFromEnv: Config.Config<Options> = urlAndPrefix(
  * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
  *
  * // ZEGO_CALLBACK_SECRET, ZEGO_CALLBACK_REDIS_URL, and optionally ZEGO_CALLBACK_REDIS_PREFIX.
  * const ReceiverLive = CallbackReceiver.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))

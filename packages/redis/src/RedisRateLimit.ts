@@ -17,9 +17,20 @@
  *   renews (its process died, or its caller gave up while the script was on its way: a timeout, an
  *   interruption, a Redis pause) lapses a window and a quarter after it was last seen. A caller that gives up
  *   also removes its call in the background, so that token is back as soon as Redis reads the removal.
- * - release, when the call ends: scores it with the end time, so its token returns one window later.
+ * - release, once the call has ended: scores it with the end time, so its token returns one window later.
  * Redis runs acquire before the call reaches ZEGOCLOUD and release after, so ZEGOCLOUD never sees more than
  * `limit` calls in any window, however late or unevenly the calls travel.
+ *
+ * Cheap on the way: what one turn of the event loop asks of a key (the calls that want a token, the calls that
+ * ended) goes to Redis as one script run, sent once the turn's fibers have all had their say. So a call waits for
+ * one round trip to Redis, and calls that arrive together share a run (dozens, at 64 dispatches at once on
+ * loopback). Nobody waits for a release: one whose run fails is not sent again (its call, no longer renewed,
+ * lapses as above: its token comes back later than it might, never earlier). No command is awaited longer than
+ * `commandTimeout`, which ioredis enforces for each command (no timer of ours on top); the commands sent in the
+ * background settle within it too, and are few: a run per key and turn, a renewal per key and quarter window, a
+ * removal per caller that gave up. The scripts read Redis's `TIME` (a fraction of a microsecond of a run's few)
+ * rather than each process's clock, so that machines whose clocks disagree still share one budget, and set the key's
+ * expiry about once a window, not on every call.
  *
  * Every call first takes a token from this process's in-process bucket (same limit), then asks Redis. So this
  * process alone never sends more than `limit` calls in any window, whether its calls go through Redis, through
@@ -32,20 +43,20 @@
  * @since 0.1.0
  */
 import { RateLimit, ServerApi, ZegoError } from "@effect-zego/core"
-import * as Clock from "effect/Clock"
+import type * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { Redis, ReplyError } from "ioredis"
+import type { Redis } from "ioredis"
+import { ReplyError } from "ioredis"
+import { randomBytes } from "node:crypto"
+import { ACQUIRE, MAX_MEMBERS, RENEW } from "./internal/budgetScripts.js"
 import { urlAndPrefix } from "./internal/config.js"
-import { connect, validateTimeouts, validateUrl } from "./internal/connection.js"
+import { connect, failureReason, validateTimeouts, validateUrl } from "./internal/connection.js"
 
 /**
  * Options of the Redis store.
@@ -99,63 +110,15 @@ export const fallbacks = Metric.counter("zego_rate_limit_redis_fallbacks", {
   incremental: true
 })
 
-const NOW = `
-local time = redis.call("TIME")
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-`
-
-// A running call is scored a quarter window ahead, the time between two renewals: should it end unseen (its
-// process died before the release), its score is still no earlier than its end, so its token never returns early.
-const AHEAD = `
-local function ahead(window) return now + math.floor(window / 4) end
-`
-
-// Keeps the key two windows, the longest any entry can still count; never shortens it.
-const EXTEND = `
-local function extend(window)
-  if redis.call("PTTL", KEYS[1]) < 2 * window then redis.call("PEXPIRE", KEYS[1], 2 * window) end
-end
-`
-
-// KEYS[1]: the budget; ARGV: limit, window (ms), this call's member.
-// Returns 0 (go: the call is in) or the ms until a token may be free (wait, then ask again).
-const ACQUIRE = `${NOW}${AHEAD}${EXTEND}
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
-local count = redis.call("ZCARD", KEYS[1])
-if count < limit then
-  -- In flight: it counts until a window after its score, and renewals keep it counting while the call runs.
-  redis.call("ZADD", KEYS[1], ahead(window), ARGV[3])
-  extend(window)
-  return 0
-end
-local first = redis.call("ZRANGE", KEYS[1], count - limit, count - limit, "WITHSCORES")
--- A running call is renewed, and an ended one frees its token a window after it ended: ask again within a window.
-return math.max(1, math.min(tonumber(first[2]) + window - now, window))
-`
-
-// KEYS[1]: the budget; ARGV: window (ms), then the members of this process's running calls, scored ahead again.
-const RENEW = `${NOW}${AHEAD}${EXTEND}
-local window = tonumber(ARGV[1])
-for i = 2, #ARGV do
-  local score = redis.call("ZSCORE", KEYS[1], ARGV[i])
-  if score and tonumber(score) < ahead(window) then redis.call("ZADD", KEYS[1], ahead(window), ARGV[i]) end
-end
-extend(window)
-return 0
-`
-
-// KEYS[1]: the budget; ARGV: window (ms), the call's member. Scores the call with its end time, if it is there.
-const RELEASE = `${NOW}${EXTEND}
-if redis.call("ZADD", KEYS[1], "XX", "CH", now, ARGV[2]) == 1 then extend(tonumber(ARGV[1])) end
-return 0
-`
-
 interface RedisWithScripts extends Redis {
-  zegoAcquire(key: string, limit: number, windowMillis: number, member: string): Promise<number>
+  zegoAcquire(
+    key: string,
+    limit: number,
+    windowMillis: number,
+    ended: number,
+    ...members: Array<string>
+  ): Promise<unknown>
   zegoRenew(key: string, windowMillis: number, ...members: Array<string>): Promise<number>
-  zegoRelease(key: string, windowMillis: number, member: string): Promise<number>
 }
 
 /** A Redis call that failed: why, and whether Redis answered (then a script did not run unseen). */
@@ -164,10 +127,16 @@ interface Failure {
   readonly answered: boolean
 }
 
-const failure = (error: unknown): Failure => ({
-  reason: error instanceof Error ? error.message : String(error),
-  answered: error instanceof ReplyError
-})
+const ignore = () => {}
+
+/** A call asking Redis for a token, in the next script run; `answer` wakes its fiber. */
+interface Ask {
+  readonly member: string
+  readonly answer: (effect: Effect.Effect<number, Failure>) => void
+  /** Its caller gave up before the script run was sent: it is left out. */
+  cancelled: boolean
+  sent: boolean
+}
 
 /**
  * The store; the Redis connection is closed with the scope.
@@ -195,39 +164,30 @@ export const make = (
       yield* ServerApi.boundedDuration("retryInterval", options.retryInterval ?? "1 second")
     )
     const prefix = options.keyPrefix ?? "effect-zego:rtmp:"
-    // Background work (releases, removals, renewals) ends with the store.
+    // The renewals end with the store.
     const scope = yield* Effect.scope
+    // Every command settles within `commandTimeout` (see `connect`): no call needs a timer of its own.
     const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithScripts
     redis.defineCommand("zegoAcquire", { numberOfKeys: 1, lua: ACQUIRE })
     redis.defineCommand("zegoRenew", { numberOfKeys: 1, lua: RENEW })
-    redis.defineCommand("zegoRelease", { numberOfKeys: 1, lua: RELEASE })
+
+    const failure = (error: unknown): Failure => ({
+      reason: failureReason(error, timeout),
+      answered: error instanceof ReplyError
+    })
+
+    // This store's calls are named by a random prefix and a counter: unique across processes, short in Redis.
+    const memberPrefix = `${randomBytes(12).toString("base64url")}:`
+    let calls = 0
 
     // On the monotonic clock, so that a step of the wall clock does not stretch or skip the retry interval.
-    const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1_000_000)
+    const monotonicMillis = (clock: Clock.Clock) => Number(clock.unsafeCurrentTimeNanos()) / 1_000_000
     let outage = false
     let nextTry = 0
 
-    const command = <A>(run: () => Promise<A>): Effect.Effect<A, Failure> =>
-      Effect.tryPromise({ try: run, catch: failure }).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => ({ reason: `no answer within ${Duration.format(timeout)}`, answered: false })
-        })
-      )
-
-    /** Runs `effect` in the background, a few times until it succeeds, for as long as the store lives. */
-    const inBackground = <A>(effect: Effect.Effect<A, Failure>) =>
-      effect.pipe(
-        Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))),
-        Effect.ignore,
-        Effect.interruptible,
-        Effect.forkIn(scope),
-        Effect.asVoid
-      )
-
     const failed = (reason: string) =>
-      Effect.flatMap(monotonicMillis, (now) => {
-        nextTry = now + retryMillis
+      Effect.clockWith((clock) => {
+        nextTry = monotonicMillis(clock) + retryMillis
         if (outage) return Effect.void
         outage = true
         return Effect.logWarning(
@@ -235,39 +195,113 @@ export const make = (
         )
       })
 
-    const answered = Effect.suspend(() => {
-      if (!outage) return Effect.void
+    const answered = () => {
       outage = false
       return Effect.logInfo("Redis rate-limit store answers again: the shared budget is back in use")
-    })
+    }
 
     const limiter: RateLimit.Store["limiter"] = ({ key, limit, windowMillis }) =>
       Effect.map(RateLimit.makeInProcess(limit, windowMillis), (local) => {
         const redisKey = prefix + key
 
-        /**
-         * Waits until Redis lets this call in: `true`, or `false` when Redis failed. `asked.unsure` says whether
-         * Redis may hold the call without this caller knowing it (an acquire that got no answer, or said go).
-         */
-        const acquire = (member: string, asked: { unsure: boolean }): Effect.Effect<boolean> =>
-          Effect.gen(function*() {
-            while (true) {
-              if (outage && (yield* monotonicMillis) < nextTry) return false
-              asked.unsure = true
-              const wait = yield* Effect.either(
-                command(() => redis.zegoAcquire(redisKey, limit, windowMillis, member))
+        // What this turn of the event loop asks of Redis: the calls asking for a token and the calls that ended (so
+        // that their tokens return one window after they ended). One script run does it all, once every fiber this
+        // turn woke has had its say; nobody awaits it but the asking calls. A release that fails is not sent again:
+        // its call, no longer renewed, lapses a window and a quarter after it was last seen (its token comes back
+        // later than it might, never earlier).
+        let asking: Array<Ask> = []
+        let ended: Array<string> = []
+        let scheduled = false
+        const schedule = () => {
+          if (scheduled) return
+          scheduled = true
+          setImmediate(sendTurn)
+        }
+        const sendTurn = () => {
+          scheduled = false
+          const asks = asking.filter((ask) => !ask.cancelled)
+          const releases = ended
+          asking = []
+          ended = []
+          let a = 0
+          let r = 0
+          while (a < asks.length || r < releases.length) {
+            const releasing = releases.slice(r, r + MAX_MEMBERS)
+            const askingNow = asks.slice(a, a + MAX_MEMBERS - releasing.length)
+            r += releasing.length
+            a += askingNow.length
+            send(askingNow, releasing)
+          }
+        }
+        const send = (asks: ReadonlyArray<Ask>, releases: ReadonlyArray<string>) => {
+          for (const ask of asks) ask.sent = true
+          let answer: Promise<unknown>
+          try {
+            answer = redis.zegoAcquire(
+              redisKey,
+              limit,
+              windowMillis,
+              releases.length,
+              ...releases,
+              ...asks.map((ask) => ask.member)
+            )
+          } catch (error) {
+            answer = Promise.reject(error)
+          }
+          answer.then((waits) => {
+            for (let i = 0; i < asks.length; i++) {
+              const wait = Array.isArray(waits) ? waits[i] : undefined
+              // A Redis that answers something else is not believed: the call goes on without it.
+              asks[i]!.answer(
+                typeof wait === "number" && wait >= 0 && wait <= windowMillis
+                  ? Effect.succeed(wait)
+                  : Effect.fail({ reason: "an answer that is not the script's", answered: false })
               )
-              if (Either.isLeft(wait)) {
-                asked.unsure = !wait.left.answered
-                yield* failed(wait.left.reason)
-                return false
-              }
-              asked.unsure = wait.right === 0
-              yield* answered
-              if (wait.right === 0) return true
-              yield* Effect.sleep(Duration.millis(wait.right))
             }
+          }, (error) => {
+            const failed = failure(error)
+            for (const ask of asks) ask.answer(Effect.fail(failed))
           })
+        }
+
+        /** Asks Redis for a token in this turn's script run: 0 (go), or how long to wait before asking again. */
+        const askRedis = (member: string, asked: { unsure: boolean }) =>
+          Effect.async<number, Failure>((answer) => {
+            const ask: Ask = { member, answer, cancelled: false, sent: false }
+            asking.push(ask)
+            schedule()
+            return Effect.sync(() => {
+              ask.cancelled = true
+              // Never sent: Redis never holds it.
+              if (!ask.sent) asked.unsure = false
+            })
+          })
+
+        /**
+         * Asks Redis until it lets this call in: `true`, or `false` when Redis failed or is in its retry interval.
+         * `asked.unsure` says whether Redis may hold the call without this caller knowing it (an acquire that got no
+         * answer, or said go).
+         */
+        const acquire = (member: string, asked: { unsure: boolean }): Effect.Effect<boolean> => {
+          const ask: Effect.Effect<boolean> = Effect.suspend(() => {
+            asked.unsure = true
+            return Effect.matchEffect(askRedis(member, asked), {
+              onFailure: (failure) => {
+                asked.unsure = !failure.answered
+                return Effect.as(failed(failure.reason), false)
+              },
+              onSuccess: (wait) => {
+                asked.unsure = wait === 0
+                if (outage) return Effect.zipRight(answered(), wait === 0 ? Effect.succeed(true) : later(wait))
+                return wait === 0 ? Effect.succeed(true) : later(wait)
+              }
+            })
+          })
+          const later = (wait: number) => Effect.zipRight(Effect.sleep(Duration.millis(wait)), acquire(member, asked))
+          return outage
+            ? Effect.clockWith((clock) => monotonicMillis(clock) < nextTry ? Effect.succeed(false) : ask)
+            : ask
+        }
 
         // The calls of this process that hold a Redis token, renewed every quarter window so that they keep
         // counting while they run; each renewal goes without waiting for the last one, so a slow answer does
@@ -282,48 +316,67 @@ export const make = (
               return
             }
             const members = [...running]
-            yield* Effect.forkIn(
-              Effect.ignore(command(() => redis.zegoRenew(redisKey, windowMillis, ...members))),
-              scope
-            )
+            for (let i = 0; i < members.length; i += MAX_MEMBERS) {
+              redis.zegoRenew(redisKey, windowMillis, ...members.slice(i, i + MAX_MEMBERS)).catch(ignore)
+            }
           }
         })
-        const hold = (member: string) =>
-          Effect.suspend(() => {
-            running.add(member)
-            if (renewing) return Effect.void
-            renewing = true
-            return Effect.asVoid(Effect.forkIn(Effect.interruptible(renewals), scope))
-          })
+        /** Marks a call running: renewed from now on (the renewals start with the first running call). */
+        const hold = (member: string): Effect.Effect<void> | undefined => {
+          running.add(member)
+          if (renewing) return undefined
+          renewing = true
+          return Effect.asVoid(Effect.forkIn(Effect.interruptible(renewals), scope))
+        }
 
-        // In the background, so the caller does not wait for it; a release that never arrives leaves the call
-        // to lapse one window after its last renewal (safe, only slower).
-        const release = (member: string) =>
-          Effect.suspend(() => {
-            running.delete(member)
-            return inBackground(command(() => redis.zegoRelease(redisKey, windowMillis, member)))
-          })
+        const release = (member: string) => {
+          running.delete(member)
+          ended.push(member)
+          schedule()
+        }
 
         // A caller that gave up after its acquire may have reached Redis (a timeout, an interruption): take the
-        // call out, so that no token waits for a call that will never run.
-        const abandon = (member: string) => inBackground(command(() => redis.zrem(redisKey, member)))
+        // call out, so that no token waits for a call that will never run. The removal follows the acquire on the
+        // same connection, so it lands even when the acquire ran late; one that fails leaves the call to lapse.
+        const abandon = (member: string) => void redis.zrem(redisKey, member).catch(ignore)
+
+        /** Runs the call holding the Redis token `member`, released however the call ends. */
+        const holding = <A, E, R>(
+          restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>,
+          call: Effect.Effect<A, E, R>,
+          member: string
+        ): Effect.Effect<A, E, R> => {
+          const run = Effect.matchCauseEffect(restore(call), {
+            onFailure: (cause) => {
+              release(member)
+              return Effect.failCause(cause)
+            },
+            onSuccess: (value) => {
+              release(member)
+              return Effect.succeed(value)
+            }
+          })
+          const startRenewals = hold(member)
+          return startRenewals === undefined ? run : Effect.zipRight(startRenewals, run)
+        }
 
         const viaRedis = <A, E, R>(call: Effect.Effect<A, E, R>) =>
-          Effect.uninterruptibleMask((restore) =>
-            Effect.gen(function*() {
-              const member = crypto.randomUUID()
-              const asked = { unsure: false }
-              const admitted = yield* Effect.exit(restore(acquire(member, asked)))
-              if (Exit.isSuccess(admitted) && admitted.value) {
-                yield* hold(member)
-                return yield* Effect.ensuring(restore(call), release(member))
+          Effect.uninterruptibleMask((restore) => {
+            const member = memberPrefix + (calls++).toString(36)
+            const asked = { unsure: false }
+            return Effect.matchCauseEffect(restore(acquire(member, asked)), {
+              // Interrupted while asking.
+              onFailure: (cause) => {
+                if (asked.unsure) abandon(member)
+                return Effect.failCause(cause)
+              },
+              onSuccess: (admitted) => {
+                if (admitted) return holding(restore, call, member)
+                if (asked.unsure) abandon(member)
+                return Effect.zipRight(Metric.increment(fallbacks), restore(call))
               }
-              if (asked.unsure) yield* abandon(member)
-              if (Exit.isFailure(admitted)) return yield* Effect.failCause(admitted.cause)
-              yield* Metric.increment(fallbacks)
-              return yield* restore(call)
             })
-          )
+          })
 
         // The in-process token first: this process has then seen every call it made, whichever way it went.
         const withPermit = <A, E, R>(call: Effect.Effect<A, E, R>) => local.withPermit(viaRedis(call))

@@ -43,7 +43,7 @@ import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import { createHash, randomBytes } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
-import { connect, validateTimeouts, validateUrl } from "./internal/connection.js"
+import { connect, failureReason, validateTimeouts, validateUrl } from "./internal/connection.js"
 import { decode, encode } from "./internal/trackerCodec.js"
 import { subscribe } from "./internal/trackerFeed.js"
 
@@ -179,8 +179,8 @@ interface RedisWithScripts extends Redis {
 }
 
 /** Why a Redis call failed, short (an ioredis message holds no secret, but may be long). */
-const reasonOf = (error: unknown): string =>
-  `Redis tracker store failed (${Untrusted.quote(error instanceof Error ? error.message : String(error), 120)})`
+const reasonOf = (error: unknown, commandTimeout: Duration.Duration): string =>
+  `Redis tracker store failed (${Untrusted.quote(failureReason(error, commandTimeout), 120)})`
 
 /**
  * The store; its Redis connections (one for commands, one per changes feed) close with the scope. Fails with
@@ -234,19 +234,17 @@ export const make = (
     const hashOf = (streamId: string) => createHash("sha256").update(streamId, "utf8").digest("base64url")
     const entryKey = (hash: string) => `${prefix}s:${hash}`
 
+    /** Runs one command; ioredis fails it when no answer came within `commandTimeout` (see `connect`). */
     const command = <A>(run: () => Promise<A>): Effect.Effect<A, StreamTracker.TrackerUnavailableError> =>
-      Effect.tryPromise({
-        try: run,
-        catch: (error) => new StreamTracker.TrackerUnavailableError({ reason: reasonOf(error) })
-      }).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new StreamTracker.TrackerUnavailableError({
-              reason: `Redis tracker store gave no answer within ${Duration.format(timeout)}`
-            })
-        })
-      )
+      Effect.async((resume) => {
+        const unavailable = (error: unknown) =>
+          resume(Effect.fail(new StreamTracker.TrackerUnavailableError({ reason: reasonOf(error, timeout) })))
+        try {
+          run().then((value) => resume(Effect.succeed(value)), unavailable)
+        } catch (error) {
+          unavailable(error)
+        }
+      })
 
     const get: StreamTracker.Store["get"] = (streamId) =>
       Effect.map(command(() => redis.zegoTrackerRead(entryKey(hashOf(streamId)))), (reply) => {

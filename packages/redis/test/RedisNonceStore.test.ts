@@ -5,7 +5,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import { startRedis } from "./redisServer.js"
 
@@ -127,6 +130,74 @@ describe("RedisNonceStore", () => {
       }).pipe(Effect.scoped),
     { timeout: 30_000 }
   )
+
+  it.live(
+    "a Redis that stops answering: claim fails with CallbackUnavailableError after the timeout, never hangs",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const store = yield* RedisNonceStore.make({ url: redis.url, commandTimeout: "250 millis" })
+        yield* redis.pause
+        const started = Date.now()
+        const outcome = yield* Effect.flip(store.claim("stalled", inAMinute())).pipe(Effect.timeoutOption("30 seconds"))
+        yield* redis.resume
+        assert.isTrue(outcome._tag === "Some", "a typed error, not a hang")
+        const error = Option.getOrThrow(outcome)
+        assert.instanceOf(error, CallbackError.CallbackUnavailableError)
+        assert.include(error.reason, "no answer within 250ms")
+        // ioredis's timer: not before the timeout (a little slack for timer rounding), and not much after.
+        assert.isAtLeast(Date.now() - started, 230)
+        assert.isBelow(Date.now() - started, 15_000)
+      }).pipe(Effect.scoped),
+    { timeout: 60_000 }
+  )
+
+  it.live(
+    "commit is sent, not awaited: a paused Redis does not hold it up; the nonce reads applied once Redis runs it",
+    () => {
+      const lines: Array<string> = []
+      const logs = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make((options) => lines.push(Logger.logfmtLogger.log(options)))
+      )
+      return Effect.gen(function*() {
+        const redis = yield* startRedis
+        const store = yield* RedisNonceStore.make({ url: redis.url, commandTimeout: "250 millis" })
+        const token = claimed(yield* store.claim("held-up", inAMinute()))
+        yield* redis.pause
+        const started = Date.now()
+        yield* store.commit("held-up", token, inAMinute())
+        // No answer can come while Redis is paused: the commit did not wait for one.
+        assert.isBelow(Date.now() - started, 250, "the commit returned before its command could time out")
+        // Unanswered, it is reported once the command timeout has passed.
+        while (!lines.some((line) => line.includes("was not committed"))) yield* Effect.sleep("20 millis")
+        assert.include(lines.find((line) => line.includes("was not committed")), "no answer within 250ms")
+        // Redis, resumed, runs what it was sent: the commit among it.
+        yield* redis.resume
+        assert.strictEqual((yield* store.claim("held-up", inAMinute()))._tag, "Applied")
+      }).pipe(Effect.provide(logs), Effect.scoped)
+    },
+    { timeout: 60_000 }
+  )
+
+  it.live("closing the store lets a commit sent just before land, answered, not reported as lost", () => {
+    const lines: Array<string> = []
+    const logs = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make((options) => lines.push(Logger.logfmtLogger.log(options)))
+    )
+    return Effect.gen(function*() {
+      const redis = yield* startRedis
+      const closing = yield* Scope.make()
+      const store = yield* RedisNonceStore.make({ url: redis.url }).pipe(Scope.extend(closing))
+      const token = claimed(yield* store.claim("last", inAMinute()))
+      yield* store.commit("last", token, inAMinute())
+      yield* Scope.close(closing, Exit.void)
+      const other = yield* RedisNonceStore.make({ url: redis.url })
+      assert.strictEqual((yield* other.claim("last", inAMinute()))._tag, "Applied")
+      assert.deepStrictEqual(lines.filter((line) => line.includes("not committed")), [])
+    }).pipe(Effect.provide(logs), Effect.scoped)
+  })
 
   it.effect("refuses options it cannot use with InvalidRequestError, before connecting", () =>
     Effect.gen(function*() {

@@ -2,12 +2,17 @@ import { RateLimit } from "@effect-zego/core"
 import { Emulator } from "@effect-zego/emulator"
 import { RedisRateLimit } from "@effect-zego/redis"
 import { assert, describe, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
+import { Redis } from "ioredis"
+import * as Net from "node:net"
 import { freePort, startRedis } from "./redisServer.js"
 
 /** Takes `count` tokens from `limiter` all at once; returns when each was granted (wall clock). */
@@ -27,6 +32,49 @@ const captureLogs = () => {
 }
 
 const fallbackCount = Effect.map(Metric.value(RedisRateLimit.fallbacks), (state) => state.count)
+
+/** How many scripts Redis ran (`EVALSHA` and `EVAL`) since its statistics were last reset. */
+const scriptRuns = (client: Redis) =>
+  Effect.map(
+    Effect.promise(() => client.info("commandstats")),
+    (stats) => [...stats.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0)
+  )
+
+/**
+ * Not Redis: a server on loopback that answers every command (a RESP array of bulk strings, as ioredis sends them)
+ * with `+OK`, whatever was asked.
+ */
+const okToEverything = Effect.acquireRelease(
+  Effect.async<Net.Server>((resume) => {
+    const server = Net.createServer((socket) => {
+      let pending = Buffer.alloc(0)
+      socket.on("error", () => {})
+      socket.on("data", (chunk) => {
+        pending = Buffer.concat([pending, chunk])
+        // Answers each whole command; a partial one waits for the rest.
+        while (true) {
+          const header = pending.indexOf("\r\n")
+          if (pending[0] !== 0x2a || header < 0) return
+          let at = header + 2
+          for (let n = Number(pending.subarray(1, header).toString()); n > 0; n--) {
+            const end = pending.indexOf("\r\n", at)
+            if (end < 0) return
+            at = end + 2 + Number(pending.subarray(at + 1, end).toString()) + 2
+            if (at > pending.length) return
+          }
+          pending = pending.subarray(at)
+          socket.write("+OK\r\n")
+        }
+      })
+    })
+    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+  }),
+  (server) => Effect.sync(() => server.close())
+)
+
+/** A plain client of the test's own, to look into Redis. */
+const admin = (url: string) =>
+  Effect.acquireRelease(Effect.sync(() => new Redis(url)), (client) => Effect.sync(() => client.disconnect()))
 
 describe("RedisRateLimit", () => {
   it.live(
@@ -140,6 +188,124 @@ describe("RedisRateLimit", () => {
           4 * window,
           "the call lapsed a window and a quarter on (one more to notice), not 15 s"
         )
+      }).pipe(Effect.scoped),
+    { timeout: 60_000 }
+  )
+
+  it.live(
+    "a Redis that stops answering holds a call about the command timeout, then the in-process bucket runs it",
+    () => {
+      const logs = captureLogs()
+      return Effect.gen(function*() {
+        const redis = yield* startRedis
+        const store = yield* RedisRateLimit.make({ url: redis.url, commandTimeout: "300 millis" })
+        const limiter = yield* store.limiter({ key: "11", limit: 10, windowMillis: 1000 })
+        yield* takeAll(limiter, 1)
+        // Paused: the connection stays open and the acquire goes out, but no answer comes back.
+        yield* redis.pause
+        const before = yield* fallbackCount
+        const started = Date.now()
+        const ran = yield* limiter.withPermit(Effect.sync(() => Date.now())).pipe(Effect.timeoutOption("30 seconds"))
+        yield* redis.resume
+        assert.isTrue(ran._tag === "Some", "the call ran: no hang")
+        const waited = Option.getOrThrow(ran) - started
+        // ioredis's timer: no sooner than the command timeout (a little slack for timer rounding), and not much later
+        // (generous: a busy machine's timers fire late).
+        assert.isAtLeast(waited, 280)
+        assert.isBelow(waited, 15_000)
+        assert.strictEqual((yield* fallbackCount) - before, 1)
+        const warnings = logs.lines.filter((line) => line.includes("level=WARN"))
+        assert.lengthOf(warnings, 1)
+        assert.include(warnings[0], "no answer within 300ms")
+      }).pipe(Effect.provide(logs.layer), Effect.scoped)
+    },
+    { timeout: 60_000 }
+  )
+
+  it.live("an answer that is not the script's is not believed: the call goes on through the in-process bucket", () => {
+    const logs = captureLogs()
+    return Effect.gen(function*() {
+      const server = yield* okToEverything
+      const { port } = server.address() as Net.AddressInfo
+      const store = yield* RedisRateLimit.make({ url: `redis://127.0.0.1:${port}` })
+      const limiter = yield* store.limiter({ key: "14", limit: 10, windowMillis: 1000 })
+      const before = yield* fallbackCount
+      const ran = yield* limiter.withPermit(Effect.succeed("ran")).pipe(Effect.timeoutOption("30 seconds"))
+      assert.deepStrictEqual(ran, Option.some("ran"))
+      assert.strictEqual((yield* fallbackCount) - before, 1)
+      const warnings = logs.lines.filter((line) => line.includes("level=WARN"))
+      assert.lengthOf(warnings, 1)
+      assert.include(warnings[0], "an answer that is not the script's")
+    }).pipe(Effect.provide(logs.layer), Effect.scoped)
+  }, { timeout: 60_000 })
+
+  it.live(
+    "calls that ask together share one script run, and so do calls that end together, each scored with its end",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const client = yield* admin(redis.url)
+        // A long window: no renewal (every quarter window) runs while the test looks.
+        const store = yield* RedisRateLimit.make({ url: redis.url, keyPrefix: "batch:" })
+        const limiter = yield* store.limiter({ key: "12", limit: 50, windowMillis: 60_000 })
+        const go = yield* Deferred.make<void>()
+        let started = 0
+        yield* Effect.promise(() => client.config("RESETSTAT"))
+        const calls = yield* Effect.fork(Effect.all(
+          Array.from({ length: 20 }, () => limiter.withPermit(Effect.zipRight(Effect.sync(() => started++), go))),
+          { concurrency: "unbounded" }
+        ))
+        while (started < 20) yield* Effect.sleep("10 millis")
+        const running = yield* Effect.promise(() => client.zrange("batch:12", 0, -1, "WITHSCORES"))
+        assert.strictEqual(yield* scriptRuns(client), 1, "the 20 acquires went as one script run")
+        yield* Effect.promise(() => client.config("RESETSTAT"))
+        const endedBy = yield* Effect.promise(() => client.time()).pipe(
+          Effect.map(([s, us]) => Number(s) * 1000 + Math.floor(Number(us) / 1000))
+        )
+        yield* Deferred.succeed(go, undefined)
+        yield* Fiber.join(calls)
+        // Released in the background: wait until every call is scored with its end, no later than now.
+        const released = yield* Effect.gen(function*() {
+          for (let i = 0; i < 300; i++) {
+            const scores = yield* Effect.promise(() => client.zrange("batch:12", 0, -1, "WITHSCORES"))
+            const now = yield* Effect.promise(() => client.time())
+            const nowMillis = Number(now[0]) * 1000 + Math.floor(Number(now[1]) / 1000)
+            const ended = scores.filter((_, i) => i % 2 === 1).map(Number).filter((score) => score <= nowMillis)
+            if (ended.length === 20) return scores
+            yield* Effect.sleep("20 millis")
+          }
+          return undefined
+        })
+        assert.isDefined(released, "every call was released")
+        // Running, each was scored a quarter window ahead; released, with its end: after the calls were let go.
+        assert.isTrue(running.filter((_, i) => i % 2 === 1).every((score) => Number(score) > endedBy + 10_000))
+        assert.isTrue(released!.filter((_, i) => i % 2 === 1).every((score) => Number(score) >= endedBy))
+        assert.strictEqual(yield* scriptRuns(client), 1, "the 20 releases went as one script run")
+      }).pipe(Effect.scoped),
+    { timeout: 60_000 }
+  )
+
+  it.live(
+    "the budget's key outlives what still counts, its expiry set about once a window, then goes",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const client = yield* admin(redis.url)
+        const store = yield* RedisRateLimit.make({ url: redis.url, keyPrefix: "ttl:" })
+        const window = 1000
+        const limiter = yield* store.limiter({ key: "13", limit: 50, windowMillis: window })
+        yield* takeAll(limiter, 1)
+        const first = yield* Effect.promise(() => client.pttl("ttl:13"))
+        // Two windows at least: an entry counts up to a window and a quarter past now (a running call's score).
+        assert.isAbove(first, 2 * window)
+        assert.isAtMost(first, 3 * window)
+        yield* takeAll(limiter, 1)
+        const second = yield* Effect.promise(() => client.pttl("ttl:13"))
+        assert.isAtMost(second, first, "not set again while more than two windows were left")
+        assert.isAbove(second, 2 * window - 500)
+        // Unused for more than three windows: gone.
+        yield* Effect.sleep(Duration.millis(3 * window + 500))
+        assert.strictEqual(yield* Effect.promise(() => client.exists("ttl:13")), 0)
       }).pipe(Effect.scoped),
     { timeout: 60_000 }
   )

@@ -36,9 +36,13 @@ export const validateTimeouts = (options: {
   })
 
 /**
- * A client of `url` that fails a call at once while disconnected instead of queueing it (the caller has its own
- * way out: a fallback bucket, or a refused callback that ZEGOCLOUD retries), closed with the scope. It waits up to
- * `connectTimeout` for the first connection, so that a service that starts with Redis up uses it from the first call.
+ * A client of `url`, closed with the scope, whose every command settles within `commandTimeout`: ioredis arms a timer
+ * for each command it is given and rejects it when no answer came in time; while disconnected it rejects a command at
+ * once instead of queueing it (the caller has its own way out: a fallback bucket, or a refused callback that
+ * ZEGOCLOUD retries), and one in flight when the connection drops is rejected, not sent again. So a caller awaiting a
+ * command needs no timer of its own. (A script Redis says it lacks, `NOSCRIPT` after a `SCRIPT FLUSH`, is sent once
+ * more in full: that one takes up to twice the timeout.) It waits up to `connectTimeout` for the first connection,
+ * so that a service that starts with Redis up uses it from the first call.
  */
 export const connect = (
   url: string,
@@ -58,6 +62,7 @@ export const connect = (
         client.on("error", () => {})
         return client
       }),
+      // Half-closes: what was sent without waiting for its answer (a commit, a release) is still answered first.
       (client) => Effect.sync(() => client.disconnect())
     ),
     (redis) =>
@@ -68,3 +73,15 @@ export const connect = (
         redis.once("error", done)
       }).pipe(Effect.timeout(options.connectTimeout), Effect.ignore)
   )
+
+/** ioredis's message for a command that got no answer within `commandTimeout`. */
+const TIMED_OUT = "Command timed out"
+
+/** Why a command failed: ioredis's message, or for its command timeout how long it waited. */
+export const failureReason = (error: unknown, commandTimeout: Duration.Duration): string => {
+  const message = error instanceof Error ? error.message : String(error)
+  return message === TIMED_OUT ? `no answer within ${Duration.format(commandTimeout)}` : message
+}
+
+/** Whether a command given to `redis` now would be written, not refused (ioredis's own test, its offline queue off). */
+export const writable = (redis: Redis): boolean => redis.status === "ready" && redis.stream?.writable === true
