@@ -23,6 +23,7 @@ import * as Argv from "./internal/argv.js"
 import * as CommandFlags from "./internal/flags.js"
 import * as Help from "./internal/help.js"
 import * as Suggest from "./internal/suggest.js"
+import * as Tries from "./internal/tries.js"
 import type * as RelayCommand from "./RelayCommand.js"
 import type * as RoomCommand from "./RoomCommand.js"
 import type * as StreamCommand from "./StreamCommand.js"
@@ -240,6 +241,8 @@ export const run = (
       cli(rewritten.includes("--wizard"), path)([...argv.slice(0, 2), ...rewritten]).pipe(
         // Not what `--wizard` prints: the command line it built stays one line, to be copied whole.
         tidyHelp(path, rewritten.includes("--wizard") ? Infinity : options.columns ?? Help.columns()),
+        // A failure after retries is noted with how many requests the run sent, and for how long.
+        Tries.tracked,
         Effect.mapError((error) =>
           ValidationError.isValidationError(error) ? Suggest.withSuggestion(error, args) : error
         )
