@@ -131,6 +131,9 @@ const actionsNeedCredentials = "The stream, room and relay commands require them
 /** What the exported `dispatch` command says it does: a tool of its own has no ENVIRONMENT section to say it. */
 export const dispatchDescription = `${dispatchSummary} ${credentials} ${dispatchWithoutCredentials}`
 
+/** The longest room id the emulator takes, in UTF-8 bytes (its configuration's rule). */
+export const ROOM_ID_MAX_BYTES = 127
+
 /** The flags of `zego-rtmp emulator`. */
 export const emulator = {
   port: Options.integer("port").pipe(
@@ -167,13 +170,16 @@ export const emulator = {
     Options.repeated,
     Options.optional
   ),
+  // Checked on the command line as typed (argv.ts): @effect/cli drops an empty value of a repeated flag.
   room: Options.text("room").pipe(
     Options.withPseudoName("ID"),
     Options.withDescription(
-      "Add a room (1 to 127 bytes) for zego-rtmp room announce (AddStream needs the room to exist), beside the " +
-        "config file's rooms, else the demo rooms lobby and match-room. Repeat it for more."
+      `Add a room (1 to ${ROOM_ID_MAX_BYTES} bytes) for zego-rtmp room announce (AddStream needs the room to exist), ` +
+        "beside the config file's rooms, else the demo rooms lobby and match-room. Repeat it for more."
     ),
-    Options.repeated
+    Options.repeated,
+    // Shown as optional in the usage line, as it is.
+    Options.withDefault([])
   ),
   mediaNode: flag(
     "media-node",
