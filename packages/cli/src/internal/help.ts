@@ -8,6 +8,7 @@
  * @effect/cli renders each paragraph as one unbreakable line, so the wrapping is done here, on its text.
  */
 import * as Ansi from "./ansi.js"
+import { actionCommands } from "./flags.js"
 import * as Invocation from "./invocation.js"
 
 /** The parser's lines that say only which type a flag's value has. */
@@ -98,13 +99,15 @@ const wrap = (lines: ReadonlyArray<string>, width: number): Array<string> =>
   })
 
 /**
- * The words of `line` (ANSI codes kept with them), a bracketed group (`[--region a | b]`) held together as one unit,
+ * The words of `line` (ANSI codes kept with them), a bracketed group (`[--region a | b]`) and a command written in the
+ * text (`zego-rtmp stream state`; in a clone `npx -y pnpm@10.34.9 -s zego-rtmp …`, which runs only whole) each held
+ * together as one unit,
  * filled into lines of at most `width` columns, the first at the line's own indentation, the rest at `hang`. A group
  * too wide for a line of its own is broken at its spaces; a word too wide for one stands alone, whole.
  */
 const fill = (line: string, width: number, hang: number): Array<string> => {
   const indent = leadingSpaces(Ansi.stripAnsi(line))
-  const units = groups(line.split(" ").filter((word) => word !== ""))
+  const units = groups(invocations(line.split(" ").filter((word) => word !== "")))
   const out: Array<string> = []
   let current = " ".repeat(indent)
   let empty = true
@@ -122,6 +125,33 @@ const fill = (line: string, width: number, hang: number): Array<string> => {
     else place(unit)
   }
   if (!empty) out.push(current)
+  return out
+}
+
+/** The words of a command path: `dispatch`, `emulator`, the groups and their subcommands. */
+const COMMAND_WORDS: ReadonlySet<string> = new Set([
+  "dispatch",
+  "emulator",
+  ...Object.entries(actionCommands).flatMap(([group, rows]) => [group, ...Object.keys(rows)])
+])
+
+/**
+ * `words` with each command written in the text (the words of {@link Invocation.invocation} and the command path after
+ * them, as in `zego-rtmp stream state`) joined into one.
+ */
+const invocations = (words: ReadonlyArray<string>): Array<string> => {
+  const invocation = Invocation.invocation().split(" ")
+  const out: Array<string> = []
+  for (let index = 0; index < words.length; index++) {
+    if (!invocation.every((word, offset) => Ansi.stripAnsi(words[index + offset] ?? "") === word)) {
+      out.push(words[index]!)
+      continue
+    }
+    let end = index + invocation.length
+    while (end < words.length && end < index + invocation.length + 2 && COMMAND_WORDS.has(words[end]!)) end++
+    out.push(words.slice(index, end).join(" "))
+    index = end - 1
+  }
   return out
 }
 
