@@ -23,6 +23,7 @@ import * as Argv from "./internal/argv.js"
 import * as CommandFlags from "./internal/flags.js"
 import * as Help from "./internal/help.js"
 import * as Suggest from "./internal/suggest.js"
+import * as Tries from "./internal/tries.js"
 import type * as RelayCommand from "./RelayCommand.js"
 import type * as RoomCommand from "./RoomCommand.js"
 import type * as StreamCommand from "./StreamCommand.js"
@@ -75,7 +76,7 @@ const dispatch = (wizard: boolean): Command.Command<
     "dispatch",
     flagsFor(CommandFlags.dispatch, wizard),
     (flags) => Effect.flatMap(Effect.promise(() => import("./DispatchCommand.js")), (module) => module.handler(flags))
-  ).pipe(Command.withDescription(CommandFlags.dispatchDescription))
+  ).pipe(Command.withDescription(CommandFlags.dispatchSummary))
 
 /** `zego-rtmp emulator`, its handler loaded when it runs. */
 const emulator = (wizard: boolean): Command.Command<
@@ -161,7 +162,7 @@ const command = (wizard: boolean) =>
  * The exit statuses, at the end of every `--help` (the numbers are `CliError`'s, which this module does not load:
  * a test keeps them equal).
  */
-const exitStatuses = HelpDoc.sequence(
+const exitStatuses: HelpDoc.HelpDoc = HelpDoc.sequence(
   HelpDoc.h1("EXIT STATUS"),
   HelpDoc.descriptionList([
     [Span.text("0"), HelpDoc.p("Done; for emulator, also when stopped by Ctrl-C or SIGTERM.")],
@@ -171,22 +172,38 @@ const exitStatuses = HelpDoc.sequence(
   ])
 )
 
-/** The tool on a command line; with `wizard`, its flags as `--wizard` asks them. */
-const cli = (wizard: boolean) => Command.run(command(wizard), { name, version, footer: exitStatuses })
+/**
+ * What every `--help` ends with: the exit statuses, after the ENVIRONMENT section of the subcommand `path`
+ * ({@link CommandFlags.environmentHelp}), which says once where the credentials come from.
+ */
+const footer = (path: string | undefined): HelpDoc.HelpDoc => {
+  const environment = CommandFlags.environmentHelp(path)
+  return environment === undefined ?
+    exitStatuses :
+    HelpDoc.sequence(HelpDoc.sequence(HelpDoc.h1("ENVIRONMENT"), HelpDoc.p(environment)), exitStatuses)
+}
 
-/** Tidies the help the run prints ({@link Help.tidy}) for the subcommand `path`. */
-const tidyHelp = (path: string | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+/**
+ * The tool on a command line, for the subcommand `path` (its help's footer); with `wizard`, its flags as `--wizard`
+ * asks them.
+ */
+const cli = (wizard: boolean, path: string | undefined) =>
+  Command.run(command(wizard), { name, version, footer: footer(path) })
+
+/** Tidies the help the run prints ({@link Help.tidy}) for the subcommand `path`, wrapped to `columns`. */
+const tidyHelp = (path: string | undefined, columns: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.consoleWith((console) =>
     Effect.withConsole(effect, {
       ...console,
-      log: (...args) => console.log(...args.map((arg) => typeof arg === "string" ? Help.tidy(arg, path) : arg))
+      log: (...args) => console.log(...args.map((arg) => typeof arg === "string" ? Help.tidy(arg, path, columns) : arg))
     })
   )
 
 /**
  * Runs the tool on `process.argv` (the first two elements are node and the script), rewritten by {@link Argv.prepare}
  * (`--help` and `--log-level` anywhere on the line). `stdinIsTerminal` (default: `process.stdin`'s) decides whether
- * `--wizard` may ask its questions.
+ * `--wizard` may ask its questions; `columns` is the width the help is wrapped to (default: the terminal's on
+ * stdout, else 80).
  *
  * @example
  * ```ts
@@ -204,7 +221,7 @@ const tidyHelp = (path: string | undefined) => <A, E, R>(effect: Effect.Effect<A
  */
 export const run = (
   argv: ReadonlyArray<string>,
-  options: { readonly stdinIsTerminal?: boolean | undefined } = {}
+  options: { readonly stdinIsTerminal?: boolean | undefined; readonly columns?: number | undefined } = {}
 ): Effect.Effect<
   void,
   | DispatchCommand.DispatchCommandError
@@ -216,12 +233,16 @@ export const run = (
   CliApp.CliApp.Environment
 > => {
   const args = argv.slice(2)
+  const path = CommandFlags.commandOf(args)
   const prepared = Argv.prepare(args, { stdinIsTerminal: options.stdinIsTerminal ?? process.stdin.isTTY === true })
   return Either.match(prepared, {
     onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
     onRight: (rewritten) =>
-      cli(rewritten.includes("--wizard"))([...argv.slice(0, 2), ...rewritten]).pipe(
-        tidyHelp(CommandFlags.commandOf(args)),
+      cli(rewritten.includes("--wizard"), path)([...argv.slice(0, 2), ...rewritten]).pipe(
+        // Not what `--wizard` prints: the command line it built stays one line, to be copied whole.
+        tidyHelp(path, rewritten.includes("--wizard") ? Infinity : options.columns ?? Help.columns()),
+        // A failure after retries is noted with how many requests the run sent, and for how long.
+        Tries.tracked,
         Effect.mapError((error) =>
           ValidationError.isValidationError(error) ? Suggest.withSuggestion(error, args) : error
         )

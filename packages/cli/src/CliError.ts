@@ -21,6 +21,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Ansi from "./internal/ansi.js"
 import * as Invocation from "./internal/invocation.js"
+import * as Tries from "./internal/tries.js"
 
 /**
  * Credentials are needed (a base URL or region points at a real server, or only half of them is set) but missing.
@@ -309,13 +310,15 @@ const describeTagged = (
   // Escaped before folding: a line break a server put in its message shows as `\n` instead of a space.
   const message = typeof error.message === "string" ? Untrusted.escapeText(error.message) : ""
   const text = tagged(error._tag, message || "failed")
+  const tries = Tries.of(error)
+  const gaveUp = tries === undefined ? "" : ` ${Tries.describe(tries)}`
   switch (error._tag) {
     case "TransportError":
-      return `${text}. Check the network and the API address (--region, --base-url or ZEGO_BASE_URL).`
+      return `${text}.${gaveUp} Check the network and the API address (--region, --base-url or ZEGO_BASE_URL).`
     case "ResponseDecodeError":
-      return `${text}. Check that the base URL is a ZEGOCLOUD API endpoint.`
+      return `${text}.${gaveUp} Check that the base URL is a ZEGOCLOUD API endpoint.`
     default:
-      return text
+      return gaveUp === "" || /[.?!]$/.test(text) ? `${text}${gaveUp}` : `${text}.${gaveUp}`
   }
 }
 

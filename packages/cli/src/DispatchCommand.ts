@@ -7,7 +7,6 @@
 import { Params, RtmpDispatch, Untrusted, ZegoError } from "@effect-zego/core"
 import type { EmulatorError } from "@effect-zego/emulator"
 import * as Command from "@effect/cli/Command"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -168,7 +167,7 @@ export const toRequest = (
 const dispatchLayer = (
   options: RtmpDispatch.Options
 ): Layer.Layer<RtmpDispatch.RtmpDispatch, ZegoError.InvalidRequestError> =>
-  RtmpDispatch.layer(options).pipe(Layer.provide(NodeHttpClient.layer))
+  RtmpDispatch.layer(options).pipe(Layer.provide(CommandTarget.httpClient))
 
 /** Lets the embedded emulator log warnings and errors only, unless `--log-level` asked for something else. */
 const quietly = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>

@@ -5,7 +5,6 @@
  * these need credentials: the relays are the server's.
  */
 import { StreamRelay, Untrusted, ZegoError } from "@effect-zego/core"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -45,7 +44,7 @@ const withService = <A>(
   use: (service: StreamRelay.Service) => Effect.Effect<A, ZegoError.ZegoError>
 ) =>
   Effect.flatMap(StreamRelay.StreamRelay, use).pipe(
-    Effect.provide(StreamRelay.layer(options).pipe(Layer.provide(NodeHttpClient.layer)))
+    Effect.provide(StreamRelay.layer(options).pipe(Layer.provide(CommandTarget.httpClient)))
   )
 
 const relay = (action: "start" | "stop") => (flags: CommandFlags.RelayFlags): Effect.Effect<void, RelayCommandError> =>

@@ -5,7 +5,6 @@
  * rooms and their streams are the server's.
  */
 import { RoomStreams, ZegoError } from "@effect-zego/core"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -73,7 +72,7 @@ const call = <A>(
     const checked = yield* request
     const options = yield* CommandTarget.resolveServer(flags, command)
     const result = yield* Effect.flatMap(RoomStreams.RoomStreams, (service) => send(service, checked)).pipe(
-      Effect.provide(RoomStreams.layer(options).pipe(Layer.provide(NodeHttpClient.layer)))
+      Effect.provide(RoomStreams.layer(options).pipe(Layer.provide(CommandTarget.httpClient)))
     )
     yield* Stdio.out(flags.json ? Output.json(Output.roomJson(action, result)) : Output.roomText(action, result))
   })
@@ -92,7 +91,7 @@ export const streams = (flags: CommandFlags.RoomStreamsFlags): Effect.Effect<voi
     const { roomId } = yield* Either.mapLeft(decodeListRequest({ roomId: flags.roomId }), invalid)
     const options = yield* CommandTarget.resolveServer(flags, "room streams")
     const result = yield* Effect.flatMap(RoomStreams.RoomStreams, (service) => service.list(roomId)).pipe(
-      Effect.provide(RoomStreams.layer(options).pipe(Layer.provide(NodeHttpClient.layer)))
+      Effect.provide(RoomStreams.layer(options).pipe(Layer.provide(CommandTarget.httpClient)))
     )
     yield* Stdio.out(flags.json ? Output.json(Output.roomStreamsJson(result)) : Output.roomStreamsText(result))
   })

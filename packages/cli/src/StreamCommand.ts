@@ -6,7 +6,6 @@
  * started for one command would know none (`state` would always say "not found").
  */
 import { StreamControl, StreamState, ZegoError } from "@effect-zego/core"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -61,7 +60,7 @@ export const state = (flags: Flags): Effect.Effect<void, StreamCommandError> =>
             streamId: options.isTest === true ? `zegotest-${options.appId}-${streamId}` : streamId
           }))
       )
-    }).pipe(Effect.provide(StreamState.layer(options).pipe(Layer.provide(NodeHttpClient.layer))))
+    }).pipe(Effect.provide(StreamState.layer(options).pipe(Layer.provide(CommandTarget.httpClient))))
     yield* Stdio.out(flags.json ? Output.json(Output.streamStateJson(result)) : Output.streamStateText(result))
   })
 
@@ -69,7 +68,7 @@ const control = (action: "forbid" | "resume") => (flags: Flags): Effect.Effect<v
   Effect.gen(function*() {
     const { options, streamId } = yield* prepare(`stream ${action}`, flags)
     const result = yield* Effect.flatMap(StreamControl.StreamControl, (service) => service[action](streamId)).pipe(
-      Effect.provide(StreamControl.layer(options).pipe(Layer.provide(NodeHttpClient.layer)))
+      Effect.provide(StreamControl.layer(options).pipe(Layer.provide(CommandTarget.httpClient)))
     )
     yield* Stdio.out(
       flags.json ? Output.json(Output.controlledJson(action, result)) : Output.controlledText(action, result)

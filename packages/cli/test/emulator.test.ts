@@ -298,6 +298,19 @@ describe.concurrent("zego-rtmp emulator", () => {
       assert.isNull(other.headers.get("access-control-allow-origin"))
     }))
 
+  // @effect/cli would drop an empty --room and start without it; the bin refuses it as the usage error it is. The
+  // variants are Argv's (argv.test.ts).
+  it.live("--room with an empty room id is a usage error (exit status 2), the emulator not started", () =>
+    Effect.gen(function*() {
+      const result = yield* Bin.run(["emulator", "--room", "stage", "--room", ""], { timeout: "30 seconds" })
+      assert.strictEqual(result.code, 2, result.stderr)
+      assert.strictEqual(result.stdout, "")
+      assert.deepStrictEqual(Bin.lines(result.stderr), [
+        "ValidationError (InvalidValue): --room takes a room id of 1 to 127 bytes without spaces at its ends, not \"\". " +
+        "See zego-rtmp emulator --help."
+      ])
+    }))
+
   it.live("--cors with something that is not an origin: InvalidOptionsError (exit status 2)", () =>
     Effect.gen(function*() {
       const result = yield* runInProcess(["emulator", "--cors", "http://127.0.0.1:5173/path"])

@@ -202,6 +202,7 @@ describe.concurrent("server and transport errors", () =>
           /^AppNotOnlineError: ZEGO code 1005 .* RequestId \d{19}\. /,
           /ask ZEGOCLOUD support/
         )
+        assert.notInclude(result.stderr, "Gave up", "one attempt: nothing said of retries")
         assert.isFalse(Bin.leaks(result.stderr, SECRET))
       }))
 
@@ -243,7 +244,20 @@ describe.concurrent("server and transport errors", () =>
             server.close(() => resume(Effect.succeed(port)))
           })
         })
+        const started = performance.now()
         const result = yield* runInProcess(push("demo"), env(`http://127.0.0.1:${port}`))
-        assertFailed(result, 1, /^TransportError \(Connection\) calling RTMPDispatchV2/, /Check the network/)
+        const took = (performance.now() - started) / 1000
+        const line = assertFailed(
+          result,
+          1,
+          /^TransportError \(Connection\) calling RTMPDispatchV2/,
+          /Check the network/
+        )
+        // The core's default schedule: a first attempt and 3 retries, 200, 400 and 800 ms apart, each within 20%.
+        const tries = /ECONNREFUSED [^ ]+\. Gave up after (\d+) attempts in (\d+\.\d) s\. Check/.exec(line)
+        assert.isNotNull(tries, line)
+        assert.strictEqual(Number(tries![1]), 4, line)
+        assert.isAtLeast(Number(tries![2]), 1.1, line)
+        assert.isAtMost(Number(tries![2]), took + 0.05, `${line}: the run itself took ${took} s`)
       }))
   }))

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
 import * as CliError from "../src/CliError.js"
 import * as Argv from "../src/internal/argv.js"
+import * as CommandFlags from "../src/internal/flags.js"
 import * as Bin from "./utils/bin.js"
 import { runInProcess } from "./utils/inProcess.js"
 
@@ -24,6 +25,7 @@ describe.concurrent("--help and --version", () => {
         assert.match(result.stdout, /room announce --room-id R --stream-id ID/)
         assert.match(result.stdout, /room withdraw --room-id R --stream-id ID/)
         assert.notMatch(result.stdout, ANSI, "no colours when stdout is not a terminal")
+        for (const line of result.stdout.split("\n")) assert.isAtMost(line.length, 80, "80 columns off a terminal")
         assert.strictEqual(result.stderr, "")
       }
     }))
@@ -170,6 +172,44 @@ describe.concurrent("--help and --version", () => {
         ) {
           assert.match(statuses, new RegExp(`(^|\\n|, )${code}(\\n|,)`), `${page.join(" ")}: exit status ${code}`)
         }
+      }
+    }))
+
+  // Every page of the command tree, as a user would ask for it.
+  const everyPage: ReadonlyArray<ReadonlyArray<string>> = [
+    [],
+    ["dispatch"],
+    ["emulator"],
+    ...Object.entries(CommandFlags.actionCommands).flatMap(([group, rows]) => [
+      [group],
+      ...Object.keys(rows).map((name) => [group, name])
+    ])
+  ]
+
+  it.live("every help page fits 60 to 120 columns, wrapped at spaces only, and says once where credentials come from", () =>
+    Effect.gen(function*() {
+      for (const page of everyPage) {
+        const name = page.join(" ") || "zego-rtmp"
+        // Wide enough for no line to wrap: the same words in the same order as at any width.
+        const unwrapped = yield* runInProcess([...page, "--help"], {}, { columns: 100_000 })
+        assert.strictEqual(unwrapped.code, 0, unwrapped.line)
+        const words = unwrapped.console.split(/\s+/)
+        for (const columns of [60, 80, 100, 120]) {
+          const result = yield* runInProcess([...page, "--help"], {}, { columns })
+          assert.strictEqual(result.code, 0, result.line)
+          const help = result.console
+          for (const line of help.split("\n")) {
+            assert.isAtMost(line.length, columns, `${name} at ${columns}: ${line}`)
+            // No entry padded to line up with the longest usage.
+            assert.notMatch(line, /\S {3,}/, `${name} at ${columns}: ${line}`)
+          }
+          assert.deepStrictEqual(help.split(/\s+/), words, `${name} at ${columns}: a word split or lost`)
+          // A command named in the text stays on one line, to be read (and copied) whole.
+          if (page.length === 0) assert.include(help, "zego-rtmp stream state tells", `at ${columns}`)
+          const credentials = help.split("Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET").length - 1
+          assert.strictEqual(credentials, page[0] === "emulator" ? 0 : 1, `${name} at ${columns}`)
+        }
+        if (page[0] !== "emulator") assert.include(unwrapped.console, "ZEGO_IS_TEST", name)
       }
     }))
 })

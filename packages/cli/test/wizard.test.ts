@@ -28,7 +28,7 @@ describe("--wizard", () => {
   it.live("Enter through dispatch's questions sets no yes/no flag and offers --type and --region as choices", () =>
     Effect.gen(function*() {
       const displayed: Array<string> = []
-      const result = yield* runInProcess(["dispatch", "--wizard"], {}, pressingEnter(displayed))
+      const result = yield* runInProcess(["dispatch", "--wizard"], {}, { terminal: pressingEnter(displayed) })
       const command = result.console.split("\n").find((line) => line.includes("zego-rtmp dispatch --type"))
       assert.isDefined(command, result.console)
       for (const flag of ["--v1", "--json", "--test-env"]) assert.notInclude(command, flag)

@@ -112,11 +112,27 @@ export const dispatch = {
 /** The parsed flags of `zego-rtmp dispatch`. */
 export type DispatchFlags = Command.Command.ParseConfig<typeof dispatch>
 
-/** What `zego-rtmp dispatch --help` says the command does. */
-export const dispatchDescription =
-  "Get a ZEGOCLOUD RTMP publish (push) or pull node, with OBS settings and an ffmpeg command. Credentials come " +
-  "from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, ZEGO_IS_TEST); without them, the " +
-  "dispatch goes to an emulator started in-process. ZEGO_RATE_LIMIT and ZEGO_RATE_LIMIT_WINDOW apply either way."
+/** What `dispatch` does, as the command tree says it (where the credentials are said once, in ENVIRONMENT). */
+export const dispatchSummary =
+  "Get a ZEGOCLOUD RTMP publish (push) or pull node, with OBS settings and an ffmpeg command."
+
+/** Where the credentials come from: said once per help page, in its ENVIRONMENT section. */
+const credentials = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, " +
+  "ZEGO_IS_TEST)."
+
+/** What `dispatch` does without credentials. */
+const dispatchWithoutCredentials = "Without them, " + Invocation.command("dispatch") + " goes to an emulator " +
+  "started in-process. ZEGO_RATE_LIMIT and ZEGO_RATE_LIMIT_WINDOW apply either way."
+
+/** Why the action commands need credentials. */
+const actionsNeedCredentials = "The stream, room and relay commands require them: a stream is only known to a " +
+  "running server (ZEGOCLOUD, or " + Invocation.command("emulator") + ", which prints the variables to set)."
+
+/** What the exported `dispatch` command says it does: a tool of its own has no ENVIRONMENT section to say it. */
+export const dispatchDescription = `${dispatchSummary} ${credentials} ${dispatchWithoutCredentials}`
+
+/** The longest room id the emulator takes, in UTF-8 bytes (its configuration's rule). */
+export const ROOM_ID_MAX_BYTES = 127
 
 /** The flags of `zego-rtmp emulator`. */
 export const emulator = {
@@ -154,13 +170,16 @@ export const emulator = {
     Options.repeated,
     Options.optional
   ),
+  // Checked on the command line as typed (argv.ts): @effect/cli drops an empty value of a repeated flag.
   room: Options.text("room").pipe(
     Options.withPseudoName("ID"),
     Options.withDescription(
-      "Add a room (1 to 127 bytes) for zego-rtmp room announce (AddStream needs the room to exist), beside the " +
-        "config file's rooms, else the demo rooms lobby and match-room. Repeat it for more."
+      `Add a room (1 to ${ROOM_ID_MAX_BYTES} bytes) for zego-rtmp room announce (AddStream needs the room to exist), ` +
+        "beside the config file's rooms, else the demo rooms lobby and match-room. Repeat it for more."
     ),
-    Options.repeated
+    Options.repeated,
+    // Shown as optional in the usage line, as it is.
+    Options.withDefault([])
   ),
   mediaNode: flag(
     "media-node",
@@ -258,10 +277,6 @@ export const roomStreams = {
 /** The parsed flags of `zego-rtmp room streams`. */
 export type RoomStreamsFlags = Command.Command.ParseConfig<typeof roomStreams>
 
-const needsServer = "Credentials come from ZEGO_APP_ID and ZEGO_SERVER_SECRET (and ZEGO_REGION, ZEGO_BASE_URL, " +
-  "ZEGO_IS_TEST), as for dispatch, and are required: a stream is only known to a running server (ZEGOCLOUD, or " +
-  Invocation.command("emulator") + ", which prints the variables to set)."
-
 /**
  * A command that sends one server action: the action (whose row says what it does), the command's flags, and the
  * name of the function that runs it in its group's handler module (which this module does not load).
@@ -297,9 +312,8 @@ export const actionCommands = {
 /** The groups of action commands: `stream`, `room`, `relay`. */
 export type ActionGroup = keyof typeof actionCommands
 
-/** What an action command says it does: its action's summary and name. */
-export const describeAction = (action: Actions.Name): string =>
-  `${Actions.row(action).summary} (${action}). ${needsServer}`
+/** What an action command says it does: its action's summary and name (the credentials it needs: ENVIRONMENT). */
+export const describeAction = (action: Actions.Name): string => `${Actions.row(action).summary} (${action}).`
 
 /** What a group says it does: `summary`, its subcommands, then `more`. */
 const describeGroup = (group: ActionGroup, summary: string, more?: string): string =>
@@ -314,6 +328,19 @@ export const groupDescriptions: Record<ActionGroup, string> = {
     "Restream a stream to a CDN (YouTube, Twitch, any RTMP ingest)",
     `ZEGOCLOUD reports no relay state: ${Invocation.command("stream state")} tells whether the stream itself is live.`
   )
+}
+
+/**
+ * The ENVIRONMENT section of the help of `command` (a path as {@link commandOf} gives it; `undefined` for the root),
+ * which says once where the credentials come from and what the commands shown do without them; `undefined` for
+ * `emulator`, which takes none.
+ */
+export const environmentHelp = (command: string | undefined): string | undefined => {
+  const group = command?.split(" ")[0]
+  if (group === undefined) return [credentials, dispatchWithoutCredentials, actionsNeedCredentials].join(" ")
+  if (group === "dispatch") return `${credentials} ${dispatchWithoutCredentials}`
+  if (Object.hasOwn(actionCommands, group)) return `${credentials} ${actionsNeedCredentials}`
+  return undefined
 }
 
 /** The subcommand paths, from the command line: `dispatch`, `stream state`, …; `undefined` for none. */

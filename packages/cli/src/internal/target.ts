@@ -4,13 +4,26 @@
  * the API, so that they read the same settings and fail the same way when some are missing.
  */
 import { RtmpDispatch } from "@effect-zego/core"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { MissingCredentialsError } from "../CliError.js"
 import * as CommandFlags from "./flags.js"
 import * as Invocation from "./invocation.js"
+import * as Tries from "./tries.js"
+
+/**
+ * The HTTP client of every command: Node's `http` and `https` modules (a run makes one call: a keep-alive pool would
+ * bring nothing), each request noted for the line of a failure after retries ({@link Tries.note}).
+ */
+export const httpClient: Layer.Layer<HttpClient.HttpClient> = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, (client) => HttpClient.transform(client, Tries.note))
+).pipe(Layer.provide(NodeHttpClient.layer))
 
 /** Where to send: the embedded emulator, or a server with the user's credentials. */
 export type Target =

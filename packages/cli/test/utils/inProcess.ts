@@ -31,17 +31,19 @@ export interface InProcessResult {
 
 /**
  * Runs `zego-rtmp args…` in this process, with only `env` as its environment; with `terminal`, stdin is that terminal
- * (for `--wizard`), else none.
+ * (for `--wizard`), else none. The help is wrapped to `columns` (default 80, as off a terminal), whatever terminal
+ * the tests run in.
  */
 export const runInProcess = (
   args: ReadonlyArray<string>,
   env: Record<string, string> = {},
-  terminal?: Terminal.Terminal
+  options: { readonly terminal?: Terminal.Terminal; readonly columns?: number } = {}
 ): Effect.Effect<InProcessResult> => {
+  const { columns = 80, terminal } = options
   const command = CommandFlags.commandOf(args)
   const logged: Array<string> = []
   // stdin is a terminal only when the test gives one: `--wizard` would otherwise wait for answers in a test run from one.
-  return Cli.run(["node", Cli.name, ...args], { stdinIsTerminal: terminal !== undefined }).pipe(
+  return Cli.run(["node", Cli.name, ...args], { stdinIsTerminal: terminal !== undefined, columns }).pipe(
     (effect) => terminal === undefined ? effect : Effect.provideService(effect, Terminal.Terminal, terminal),
     (effect) =>
       Effect.consoleWith((console) =>
