@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
+import { runs } from "./utils.js"
 
 /** The most of `times` in any window [t, t + windowMillis). */
 const busiest = (times: ReadonlyArray<number>, windowMillis: number) =>
@@ -37,7 +38,7 @@ describe("RateLimit.makeInProcess", () => {
         const arrivals = yield* Fiber.join(fiber)
         assert.isAtMost(busiest(arrivals, 1000), limit)
       }),
-    { fastCheck: { numRuns: 40 }, timeout: 120_000 }
+    { fastCheck: { numRuns: runs(20) }, timeout: 120_000 }
   )
 
   it.live(

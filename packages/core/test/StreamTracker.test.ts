@@ -14,7 +14,7 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { APP_ID, requests, SECRET, switchableStore } from "./utils.js"
+import { APP_ID, requests, runs, SECRET, switchableStore } from "./utils.js"
 
 const STREAM = "obs-1"
 const SESSION = 858012925204410400n
@@ -237,7 +237,7 @@ describe("StreamTracker: the true final state", () => {
           yield* stale
           assertFinal(yield* tracker.get(STREAM), history, delivered)
         })),
-    { fastCheck: { numRuns: 300 } }
+    { fastCheck: { numRuns: runs(100) } }
   )
 
   it.effect.prop(
@@ -252,7 +252,7 @@ describe("StreamTracker: the true final state", () => {
           assertFinal(status, history, delivered)
           assert.strictEqual(status?.source, "callback")
         })),
-    { fastCheck: { numRuns: 300 } }
+    { fastCheck: { numRuns: runs(100) } }
   )
 })
 
@@ -840,7 +840,7 @@ describe("StreamTracker: a shared store", () => {
           else assertFinal(status, history, delivered)
         }
       }).pipe(Effect.scoped),
-    { fastCheck: { numRuns: 200 } }
+    { fastCheck: { numRuns: runs(100) } }
   )
 
   it.effect("a stream that changes under every write: TrackerUnavailableError after a bounded number of attempts", () =>

@@ -7,6 +7,12 @@ import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as Tracer from "effect/Tracer"
 
+/**
+ * How many cases a costly property tries: `quick` in the test command, ten times that in `pnpm soak`
+ * (`ZEGO_SOAK=1`), which runs the same tests for longer.
+ */
+export const runs = (quick: number): number => process.env.ZEGO_SOAK === "1" ? quick * 10 : quick
+
 export const APP_ID = 12345
 export const SECRET_TEXT = "9193cc662a4c0ec135ec71fb57194b38"
 export const SECRET = Redacted.make(SECRET_TEXT)
