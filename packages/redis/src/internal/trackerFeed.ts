@@ -19,6 +19,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { connect } from "./connection.js"
 import { decode } from "./trackerCodec.js"
+import type * as TrackerCopy from "./trackerCopy.js"
 
 /** How long one `XREAD` waits for news before it asks again. */
 const BLOCK_MILLIS = 2000
@@ -43,22 +44,51 @@ const items = (reply: unknown): ReadonlyArray<readonly [string, unknown]> =>
     ? reply.flatMap((item) => Array.isArray(item) && isId(item[0]) ? [[item[0], item[1]] as const] : [])
     : []
 
-/** The change an item's fields hold (`e`: the entry written), if they hold one. */
-const changeOf = (fields: unknown): StreamTracker.Change | undefined =>
-  Array.isArray(fields) && fields[0] === "e" ? decode(fields[1])?.status : undefined
+/** A change this instance wrote, as written (its JSON) and as an entry. */
+export interface Written {
+  readonly json: string
+  readonly entry: StreamTracker.Entry
+}
+
+/** The version an item's fields give (`v`), if they give one (a change recorded before versions were has none). */
+const versionOf = (fields: unknown): number | undefined => {
+  const version = Array.isArray(fields) && fields[2] === "v" ? Number(fields[3]) : NaN
+  return Number.isSafeInteger(version) && version > 0 ? version : undefined
+}
+
+/**
+ * The entry an item's fields hold (`e`: the entry written), if they hold one: this instance's own write when it is
+ * one of `written` (saving the decoding), else decoded.
+ */
+const entryOf = (
+  fields: unknown,
+  version: number | undefined,
+  written: Map<number, Written>
+): StreamTracker.Entry | undefined => {
+  if (!Array.isArray(fields) || fields[0] !== "e") return undefined
+  const own = version === undefined ? undefined : written.get(version)
+  if (own !== undefined) {
+    written.delete(version!)
+    if (own.json === fields[1]) return own.entry
+  }
+  return decode(fields[1])
+}
 
 /**
  * Subscribes to the feed at `key`: positioned when this returns (at the stream's last id, or this clock's when Redis
- * does not answer in time), read until the scope closes.
+ * does not answer in time), read until the scope closes. What it reads also goes to `copy` (served while the feed is
+ * read, emptied when a read fails); `written` holds this instance's own recent changes by version.
  */
 export const subscribe = (options: {
   readonly url: string
   readonly key: string
   readonly commandTimeout: Duration.Duration
   readonly connectTimeout: Duration.Duration
+  readonly copy: TrackerCopy.Copy
+  readonly written: Map<number, Written>
 }): Effect.Effect<Stream.Stream<StreamTracker.Change>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { commandTimeout, key } = options
+    const { commandTimeout, copy, key, written } = options
     // Its own connection: a blocked XREAD holds it. Its time limit covers the block.
     const redis = yield* connect(options.url, {
       commandTimeout: Duration.sum(commandTimeout, Duration.millis(BLOCK_MILLIS)),
@@ -107,14 +137,20 @@ export const subscribe = (options: {
         cursor = read[read.length - 1]![0]
         fromStream = true
       }
+      copy.follow()
       return Chunk.fromIterable(read.flatMap(([, fields]) => {
-        const change = changeOf(fields)
-        return change === undefined ? [] : [change]
+        const version = versionOf(fields)
+        const entry = entryOf(fields, version, written)
+        if (entry === undefined) return []
+        if (version !== undefined) copy.put(entry.status.streamId, version, entry)
+        return [entry.status]
       }))
     }).pipe(
       Effect.catchAll(() =>
         Effect.sync(() => {
           interrupted = true
+          copy.lose()
+          written.clear()
         }).pipe(Effect.zipRight(Effect.sleep(RETRY)), Effect.as(Chunk.empty<StreamTracker.Change>()))
       )
     )
