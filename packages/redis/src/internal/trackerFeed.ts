@@ -4,6 +4,9 @@
  * (catching up on what the others wrote meanwhile, as far as the cap keeps); when Redis lost the stream (a restart
  * without persistence), it starts again from the stream's beginning.
  *
+ * Changes that come faster than one per `PACE_MILLIS` are read in batches. Each change read also goes to the store's
+ * copy of entries, with its version.
+ *
  * It starts at the stream's last id. When Redis does not answer then (down when the instance starts), it starts at
  * the id of this instance's clock at that moment (a Redis Stream id is the Redis server's time in ms), so that it
  * still gets what the others write from then on, clocks allowing: a few seconds off, as the callbacks' own time
@@ -27,6 +30,13 @@ const BLOCK_MILLIS = 2000
 const BATCH = 256
 /** The pause after a failed read before the next one. */
 const RETRY = Duration.millis(250)
+/**
+ * The least time between two reads: changes that come faster are read in batches (at most 100 reads a second), which
+ * saves this instance and Redis a command per change under load, for at most this much delay.
+ */
+const PACE_MILLIS = 10
+
+const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
 
 /** `a < b` for stream ids (`ms-seq`). */
 const before = (a: string, b: string): boolean => {
@@ -94,13 +104,8 @@ export const subscribe = (options: {
       commandTimeout: Duration.sum(commandTimeout, Duration.millis(BLOCK_MILLIS)),
       connectTimeout: options.connectTimeout
     })
-    const command = <A>(run: () => Promise<A>) =>
-      Effect.tryPromise(run).pipe(
-        Effect.timeoutFail({
-          duration: Duration.sum(commandTimeout, Duration.millis(BLOCK_MILLIS)),
-          onTimeout: () => new Error("no answer")
-        })
-      )
+    // ioredis's timer bounds each command (see `connect`): no timer of its own.
+    const command = <A>(run: () => Promise<A>) => Effect.tryPromise(run)
 
     /** The stream's last id, or `0-0` when it has none. */
     const lastId = Effect.map(
@@ -127,9 +132,14 @@ export const subscribe = (options: {
         Effect.catchIf((error) => String(error).includes("no such key"), () => Effect.succeed("0-0"))
       )
 
+    // When the last read was sent (monotonic ms): the next waits until PACE_MILLIS after it.
+    let readAt = -Infinity
     const pull = Effect.gen(function*() {
       if (interrupted && fromStream) cursor = yield* resume(cursor)
       interrupted = false
+      const wait = readAt + PACE_MILLIS - (yield* monotonicMillis)
+      if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+      readAt = yield* monotonicMillis
       const from = cursor
       const reply = yield* command(() => redis.xread("COUNT", BATCH, "BLOCK", BLOCK_MILLIS, "STREAMS", key, from))
       const read = Array.isArray(reply) && Array.isArray(reply[0]) ? items(reply[0][1]) : []
