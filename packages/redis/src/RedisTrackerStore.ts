@@ -7,6 +7,11 @@
  *   with a compare-and-set; one Lua script checks the version, writes the entry, sets its expiry, keeps the index of
  *   live streams and appends the change to the changes feed, atomically. Two instances applying two events of one
  *   stream at once: one write goes through, the other reads again and decides again, so both end in the rule's answer.
+ * - A callback's write is decided on a copy (`getForWrite`): each instance keeps the entries it wrote or decided on,
+ *   and those the changes feed brings (each change with its version), at most `copyLimit` streams, so that a callback
+ *   waits for one round trip (the write), not two. A copy behind Redis costs a failed compare-and-set, then the
+ *   tracker decides again on Redis's entry (as it does a decision to write nothing). The copy is served only while
+ *   the feed is read, and emptied when a feed read fails. Reads (`get`) always ask Redis.
  * - Changes: a capped Redis Stream (`XADD MAXLEN ~ changesLimit`, in the write script, so a change is recorded if
  *   and only if it was written, in the order written), read by each instance with `XREAD BLOCK` on a connection of
  *   its own from the last id it read. Chosen over pub/sub, which forgets what it sends while an instance is

@@ -1,6 +1,6 @@
 /**
  * The tracker store's copy of entries, from which it answers `getForWrite` without a round trip to Redis: what this
- * instance wrote or read, and what the changes feed brought from the others, at most `capacity` streams (the least
+ * instance wrote or read to decide a write on, and what the changes feed brought from the others, at most `capacity` streams (the least
  * recently written forgotten first). It may be behind Redis: the tracker's compare-and-set catches a stale version,
  * and a decision to write nothing is made again on Redis's entry. It is served only while the feed is being read
  * (`following`); a failed feed read empties it, since what the others wrote meanwhile may never arrive.
@@ -41,9 +41,6 @@ export const make = (capacity: number) => {
     lose: (): void => {
       following = false
       entries.clear()
-    },
-    get size() {
-      return entries.size
     }
   }
 }
