@@ -208,8 +208,15 @@ export const run = async (
     log("  (Redis both: the Redis nonce store and the tracker on RedisTrackerStore)")
     const noncesRatio = callbackRows.find((row) => row.client === redisNonces.name)!.ratio
     const bothRatio = callbackRows.find((row) => row.client === redisBoth.name)!.ratio
-    targets.push({ ...TARGETS.nonces, value: `${noncesRatio.toFixed(2)}×`, pass: noncesRatio >= 0.8 })
-    targets.push({ ...TARGETS.trackerToo, value: `${bothRatio.toFixed(2)}×`, pass: bothRatio >= 0.8 })
+    const callbackWork = await RedisBudget.redisWork(
+      redis,
+      () => redisBoth.run(1, options.sliceMillis).then((s) => s.count)
+    )
+    log(
+      `  Redis per callback with both stores: ${callbackWork.scriptsPerOperation} scripts` +
+        ` (${callbackWork.scriptMicrosPerOperation} µs in them), ${callbackWork.otherCommandsPerOperation} other` +
+        ` commands (the scripts' included), ${callbackWork.cpuMicrosPerOperation} µs of Redis CPU`
+    )
     const slowCallbackCells = await Throughput.run(
       undefined,
       [memory, slowBoth].map((client) => ({ client, concurrencies: [1] })),
@@ -220,12 +227,23 @@ export const run = async (
       slowCallbackCells.find((cell) => cell.client === n)!
     )
     const callbackRoundTrips = round((slowCallback!.p50Millis - fast!.p50Millis) / (2 * DELAY_MILLIS), 2)
-    log(`  awaited Redis round trips per callback with both stores (the same proxy): ${callbackRoundTrips}`)
+    log(
+      `  awaited Redis round trips per callback with both stores (the same proxy): p50` +
+        ` ${slowCallback!.p50Millis.toFixed(1)} ms against ${fast!.p50Millis.toFixed(1)} ms in memory:` +
+        ` ${callbackRoundTrips} round trips of ${2 * DELAY_MILLIS} ms`
+    )
+    targets.push({ ...TARGETS.nonces, value: `${noncesRatio.toFixed(2)}×`, pass: noncesRatio >= 0.8 })
+    targets.push({
+      ...TARGETS.trackerToo,
+      value: `${bothRatio.toFixed(2)}× (${callbackRoundTrips.toFixed(2)} awaited Redis round trips)`,
+      pass: bothRatio >= 0.8
+    })
 
     return {
       delayMillis: DELAY_MILLIS,
       dispatch: dispatchRows,
       redisWork: work,
+      callbackRedisWork: callbackWork,
       roundTrips: {
         perDispatch: roundTrips,
         perCallback: callbackRoundTrips,

@@ -406,6 +406,12 @@ export interface Store {
   /** The stream's entry and version. */
   readonly get: (streamId: string) => Effect.Effect<Versioned, TrackerUnavailableError>
   /**
+   * The entry to decide a write on, when the store can answer sooner than `get` (a store elsewhere, from a copy of
+   * its own): it may be behind. A write decided on a stale version fails its compare-and-set, and the tracker reads
+   * with `get` and decides again; a decision to write nothing is made again on `get`'s entry. Default: `get`.
+   */
+  readonly getForWrite?: ((streamId: string) => Effect.Effect<Versioned, TrackerUnavailableError>) | undefined
+  /**
    * Writes `next` only if the stream's version is still `version`: `true` when written, `false` when another write
    * came first (the tracker then reads and decides again). `change` says the write changes the stream's state: a
    * store with a {@link changes} feed records it there, atomically with the write.
@@ -693,8 +699,8 @@ export const make = (
 
     const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
-    const read = (streamId: string) =>
-      Effect.tap(store.get(streamId), (kept) => {
+    const read = (streamId: string, get = store.get) =>
+      Effect.tap(get(streamId), (kept) => {
         if (lastKnown !== undefined && kept.entry !== undefined) lastKnown.set(streamId, kept.entry)
       })
 
@@ -715,9 +721,14 @@ export const make = (
     const update = (streamId: string, decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined) =>
       locks[stripeOf(streamId)]!.withPermits(1)(Effect.gen(function*() {
         for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-          const current = yield* read(streamId)
+          // The first decision may be made on the store's copy (see `Store.getForWrite`), the others on `get`.
+          const copy = attempt === 0 ? store.getForWrite : undefined
+          const current = yield* read(streamId, copy)
           const next = decide(current.entry, yield* now)
-          if (next === undefined) return
+          if (next === undefined) {
+            if (copy !== undefined) continue
+            return
+          }
           // Only a change of state is news; a refined time or a re-check is not.
           const change = next.status.state !== current.entry?.status.state
           if (!(yield* store.compareAndSet(streamId, current.version, next, change))) continue

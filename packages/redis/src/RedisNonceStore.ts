@@ -129,9 +129,14 @@ export const make = (
 
     const giveBack = (key: string, token: string) => redis.zegoGiveBack(key, `p:${token}`)
 
+    // A claim's token tells its holder's key from another's: unique is enough, so a random prefix of this store's and
+    // a counter (random bytes for each claim cost a call into the system's generator).
+    const tokenPrefix = randomBytes(12).toString("base64url")
+    let tokens = 0
+
     const claim: CallbackNonceStore.NonceStore["claim"] = (nonce, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const token = randomBytes(12).toString("base64url")
+        const token = `${tokenPrefix}${(++tokens).toString(36)}`
         const ttl = Math.ceil(expiresAt - now)
         // Past its window already: the freshness check refuses any replay of it, so it need not be kept.
         if (ttl <= 0) return Effect.succeed<CallbackNonceStore.Claim>({ _tag: "Claimed", token })
@@ -188,7 +193,6 @@ export const make = (
  * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
-import * as Runtime from "effect/Runtime"
  * import * as Redacted from "effect/Redacted"
  *
  * // A callback retried to another process is still refused as a replay there.
@@ -236,7 +240,6 @@ export const configFromEnv: Config.Config<Options> = urlAndPrefix(
  * import { CallbackReceiver } from "@effect-zego/core"
  * import { RedisNonceStore } from "@effect-zego/redis"
  * import * as Layer from "effect/Layer"
-import * as Runtime from "effect/Runtime"
  *
  * // ZEGO_CALLBACK_SECRET, ZEGO_CALLBACK_REDIS_URL, and optionally ZEGO_CALLBACK_REDIS_PREFIX.
  * const ReceiverLive = CallbackReceiver.layerConfig().pipe(Layer.provide(RedisNonceStore.layerConfig()))

@@ -7,6 +7,11 @@
  *   with a compare-and-set; one Lua script checks the version, writes the entry, sets its expiry, keeps the index of
  *   live streams and appends the change to the changes feed, atomically. Two instances applying two events of one
  *   stream at once: one write goes through, the other reads again and decides again, so both end in the rule's answer.
+ * - A callback's write is decided on a copy (`getForWrite`): each instance keeps the entries it wrote or decided on,
+ *   and those the changes feed brings (each change with its version), at most `copyLimit` streams, so that a callback
+ *   waits for one round trip (the write), not two. A copy behind Redis costs a failed compare-and-set, then the
+ *   tracker decides again on Redis's entry (as it does a decision to write nothing). The copy is served only while
+ *   the feed is read, and emptied when a feed read fails. Reads (`get`) always ask Redis.
  * - Changes: a capped Redis Stream (`XADD MAXLEN ~ changesLimit`, in the write script, so a change is recorded if
  *   and only if it was written, in the order written), read by each instance with `XREAD BLOCK` on a connection of
  *   its own from the last id it read. Chosen over pub/sub, which forgets what it sends while an instance is
@@ -45,7 +50,8 @@ import { createHash, randomBytes } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
 import { connect, failureReason, validateTimeouts, validateUrl } from "./internal/connection.js"
 import { decode, encode } from "./internal/trackerCodec.js"
-import { subscribe } from "./internal/trackerFeed.js"
+import * as TrackerCopy from "./internal/trackerCopy.js"
+import { subscribe, type Written } from "./internal/trackerFeed.js"
 
 /**
  * Options of the Redis tracker store.
@@ -88,6 +94,11 @@ export interface Options {
   /** The most streams `live` lists (the most recently written first). Default 10 000. */
   readonly liveLimit?: number | undefined
   /**
+   * How many streams' entries this instance keeps a copy of, to decide a callback's write without first reading the
+   * entry from Redis (the least recently written forgotten first). Default 10 000; 0: none.
+   */
+  readonly copyLimit?: number | undefined
+  /**
    * How long one instance's re-check of a stream holds the others off (they wait for its answer meanwhile). Default
    * 5 s (a describe's time limit); at most an hour.
    */
@@ -107,12 +118,17 @@ const retentionOf = (parameter: string, input: unknown, fallback: Duration.Durat
     )
 }
 
-const countOf = (parameter: string, input: unknown, fallback: number) =>
+const countOf = (parameter: string, input: unknown, fallback: number, least = 1) =>
   input === undefined
     ? Either.right(fallback)
-    : typeof input === "number" && Number.isSafeInteger(input) && input >= 1 && input <= 10_000_000
+    : typeof input === "number" && Number.isSafeInteger(input) && input >= least && input <= 10_000_000
     ? Either.right(input)
-    : Either.left(new ZegoError.InvalidRequestError({ parameter, detail: "must be an integer from 1 to 10000000" }))
+    : Either.left(
+      new ZegoError.InvalidRequestError({ parameter, detail: `must be an integer from ${least} to 10000000` })
+    )
+
+/** This instance's changes kept until the feed brings them back (so that they need not be decoded again). */
+const WRITTEN_LIMIT = 1024
 
 /**
  * The entry of KEYS[1], kept as one string `<version> <json>`, as `{version, json}`: `{}` when there is none, `{"?"}`
@@ -159,7 +175,7 @@ else
   redis.call("ZREM", KEYS[2], ARGV[5])
 end
 redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[9])
-if ARGV[7] == "1" then redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[8], "*", "e", ARGV[2]) end
+if ARGV[7] == "1" then redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[8], "*", "e", ARGV[2], "v", version) end
 return tonumber(version)
 `
 
@@ -213,6 +229,7 @@ export const make = (
     const liveMillis = yield* retentionOf("liveRetention", options.liveRetention, Duration.days(7))
     const changesLimit = yield* countOf("changesLimit", options.changesLimit, 10_000)
     const liveLimit = yield* countOf("liveLimit", options.liveLimit, 10_000)
+    const copyLimit = yield* countOf("copyLimit", options.copyLimit, 10_000, 0)
     const leaseMillis = Duration.toMillis(
       yield* ServerApi.boundedDuration("recheckLease", options.recheckLease ?? "5 seconds")
     )
@@ -246,6 +263,9 @@ export const make = (
         }
       })
 
+    const copy = TrackerCopy.make(copyLimit)
+    const written = new Map<number, Written>()
+
     const get: StreamTracker.Store["get"] = (streamId) =>
       Effect.map(command(() => redis.zegoTrackerRead(entryKey(hashOf(streamId)))), (reply) => {
         if (!Array.isArray(reply) || reply.length === 0) return { entry: undefined, version: "0" }
@@ -254,6 +274,16 @@ export const make = (
         // Another stream's entry under this hash cannot happen, short of a corrupt value: treated as one.
         return { entry: entry?.status.streamId === streamId ? entry : undefined, version }
       })
+
+    // The copy when it holds the stream (a stale one costs the tracker a failed compare-and-set), else Redis's entry,
+    // then copied. Reads (`get`) are not copied: many streams read once would push out the ones written.
+    const getForWrite: StreamTracker.Store["get"] = (streamId) => {
+      const kept = copy.get(streamId)
+      if (kept !== undefined) return Effect.succeed({ entry: kept.entry, version: String(kept.version) })
+      return Effect.tap(get(streamId), ({ entry, version }) => {
+        if (entry !== undefined && /^[1-9][0-9]{0,15}$/.test(version)) copy.put(streamId, Number(version), entry)
+      })
+    }
 
     const compareAndSet: StreamTracker.Store["compareAndSet"] = (streamId, version, next, change) => {
       const json = encode(next)
@@ -265,7 +295,7 @@ export const make = (
       const state = next.status.state
       const hash = hashOf(streamId)
       const expiry = state === "live" ? liveMillis : state === "closed" ? closedMillis : absentMillis
-      return Effect.map(
+      return Effect.matchEffect(
         command(() =>
           redis.zegoTrackerWrite(
             entryKey(hash),
@@ -283,7 +313,25 @@ export const make = (
             next.status.checkedAt.getTime() - liveMillis
           )
         ),
-        (written) => typeof written === "number" && written > 0
+        {
+          onFailure: (error) => {
+            // It may still run: the copy cannot tell the stream's version any more.
+            copy.drop(streamId)
+            return Effect.fail(error)
+          },
+          onSuccess: (version) => {
+            if (typeof version !== "number" || version <= 0) {
+              copy.drop(streamId)
+              return Effect.succeed(false)
+            }
+            copy.put(streamId, version, next)
+            if (change) {
+              written.set(version, { json, entry: next })
+              if (written.size > WRITTEN_LIMIT) written.delete(written.keys().next().value!)
+            }
+            return Effect.succeed(true)
+          }
+        }
       )
     }
 
@@ -315,10 +363,18 @@ export const make = (
 
     return {
       get,
+      getForWrite,
       compareAndSet,
       live,
       recheckLease,
-      changes: subscribe({ url: options.url, key: keys.feed, commandTimeout: timeout, connectTimeout })
+      changes: subscribe({
+        url: options.url,
+        key: keys.feed,
+        commandTimeout: timeout,
+        connectTimeout,
+        copy,
+        written
+      })
     }
   })
 

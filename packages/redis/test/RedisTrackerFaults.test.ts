@@ -291,8 +291,9 @@ describe("Redis down longer than ZEGOCLOUD's retries", () => {
       Effect.gen(function*() {
         const redis = yield* startRedis
         const calls = yield* Ref.make(0)
+        // No copy: each delivery first reads the entry, and that read times out, so no write is ever sent.
         const tracker = yield* trackerOn(
-          { url: redis.url, commandTimeout: "300 millis" },
+          { url: redis.url, commandTimeout: "300 millis", copyLimit: 0 },
           countingState(() => oracle(history), calls),
           { maxAge: "1 second" }
         )
@@ -310,6 +311,39 @@ describe("Redis down longer than ZEGOCLOUD's retries", () => {
         assert.strictEqual(status?.state, "closed")
         assert.strictEqual(status?.source, "describe")
         assert.strictEqual(yield* Ref.get(calls), 1)
+      }).pipe(Effect.provide(quiet), Effect.scoped),
+    { timeout: 60_000 }
+  )
+
+  it.live(
+    "paused through all six deliveries of a close, decided on the copy: refused each time, and the first delivery's write, sent before the pause showed, runs when Redis resumes",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const calls = yield* Ref.make(0)
+        const tracker = yield* trackerOn(
+          { url: redis.url, commandTimeout: "300 millis" },
+          countingState(() => oracle(history), calls),
+          { maxAge: "1 minute" }
+        )
+        const log = yield* recordChanges(tracker)
+        yield* tracker.apply(history[0]!)
+        yield* eventually("the create is published", Effect.sync(() => log.length === 1))
+        yield* redis.pause
+        for (let delivery = 0; delivery < 6; delivery++) {
+          assert.strictEqual((yield* Effect.flip(tracker.apply(history[1]!)))._tag, "TrackerUnavailableError")
+        }
+        yield* redis.resume
+        // Decided on the version it checked, so right when it runs: the close is applied once, and published once.
+        yield* eventually("the close is published", Effect.sync(() => log.length === 2))
+        const status = yield* tracker.get("outage")
+        assert.strictEqual(status?.state, "closed")
+        assert.strictEqual(status?.source, "callback")
+        // A retry after Redis is back changes nothing more.
+        yield* tracker.apply(history[1]!)
+        yield* Effect.sleep("300 millis")
+        assert.deepStrictEqual(log.map((change) => change.state), ["live", "closed"])
+        assert.strictEqual(yield* Ref.get(calls), 0)
       }).pipe(Effect.provide(quiet), Effect.scoped),
     { timeout: 60_000 }
   )

@@ -84,12 +84,17 @@ describe("RedisTrackerStore: one state for every instance", () => {
     }).pipe(Effect.scoped))
 
   it.live(
-    "random histories (order, duplicates, losses) split across three instances applying at once: every instance ends in the rule's answer and sees the same changes, once, in order",
+    "random histories (order, duplicates, losses) split across three instances applying at once, each deciding on its copy: every instance ends in the rule's answer and sees the same changes, once, in order",
     () =>
       Effect.gen(function*() {
         const redis = yield* startRedis
         const client = yield* clientOf(redis.url)
-        const trackers = yield* Effect.forEach([0, 1, 2], () => trackerOn({ url: redis.url }, noDescribe))
+        // Each decides its writes on a copy, often behind the others' writes; the third's copy keeps one stream only,
+        // so that its writes are decided on the copy or on Redis by turns.
+        const trackers = yield* Effect.forEach(
+          [undefined, undefined, 1],
+          (copyLimit) => trackerOn({ url: redis.url, copyLimit }, noDescribe)
+        )
         const logs = yield* Effect.forEach(trackers, recordChanges)
         const runtime = yield* Effect.runtime<never>()
         let run = 0
@@ -181,6 +186,120 @@ describe("RedisTrackerStore: one state for every instance", () => {
       assert.strictEqual(yield* Effect.promise(() => client.exists(`${PREFIX}lease:${hashOf("unreachable")}`)), 0)
       assert.isUndefined(yield* tracker.get("unreachable"))
       assert.strictEqual(yield* Ref.get(calls), 2)
+    }).pipe(Effect.scoped))
+})
+
+/** A store and a tracker on it (which reads the store's changes feed, and so keeps its copy served). */
+const storeAndTracker = (options: RedisTrackerStore.Options) =>
+  Effect.gen(function*() {
+    const store = yield* Effect.orDie(RedisTrackerStore.make(options))
+    const tracker = yield* Effect.provideService(
+      Effect.orDie(StreamTracker.make({ store })),
+      StreamState.StreamState,
+      noDescribe
+    )
+    return { store, tracker }
+  })
+
+/** An entry as the store writes it (`<version> <json>`), written by hand under the stream's key, behind the feed. */
+const writeBehind = (client: Redis, streamId: string, version: number, json: object) =>
+  Effect.promise(() => client.set(`${PREFIX}s:${hashOf(streamId)}`, `${version} ${JSON.stringify(json)}`))
+
+const closedSeq4 = (streamId: string) => ({
+  s: "closed",
+  i: streamId,
+  c: Date.now(),
+  o: "callback",
+  t: T0 + 4000,
+  r: "kickedOut",
+  k: ["close", String(858012925204410400n), "4", T0 + 4000, null, true]
+})
+
+describe("RedisTrackerStore: the copy a write is decided on", () => {
+  it.live("a write decided on a stale copy fails its compare-and-set and is decided again on Redis's entry", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const client = yield* clientOf(redis.url)
+      const { store, tracker } = yield* storeAndTracker({ url: redis.url })
+      yield* tracker.apply(created("behind", 1, T0))
+      const copied = yield* store.getForWrite!("behind")
+      // Redis moves on behind the copy's back: closed at seq 4, which a close at seq 3 does not supersede.
+      yield* writeBehind(client, "behind", 999, closedSeq4("behind"))
+      assert.strictEqual((yield* store.getForWrite!("behind")).version, copied.version, "the copy is behind")
+      yield* tracker.apply(closed("behind", 3, T0 + 3000, { reason: "normal", createdAt: T0 }))
+      const status = yield* tracker.peek("behind")
+      assert.strictEqual(status?.state === "closed" && status.reason, "kickedOut", "seq 4 stays")
+      // The failed write dropped the stale copy: what Redis holds is what the next write is decided on.
+      assert.strictEqual((yield* store.getForWrite!("behind")).version, "999")
+    }).pipe(Effect.scoped))
+
+  it.live("a decision on the copy to write nothing is made again on Redis's entry", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const client = yield* clientOf(redis.url)
+      const { store, tracker } = yield* storeAndTracker({ url: redis.url })
+      yield* tracker.apply(created("again", 3, T0))
+      // Behind the copy, Redis says absent (as a re-check's 41004 would): the same create must bring the stream back,
+      // though on the copy it is a duplicate.
+      yield* writeBehind(client, "again", 999, { s: "absent", i: "again", c: Date.now() })
+      assert.strictEqual((yield* store.getForWrite!("again")).entry?.status.state, "live", "the copy is behind")
+      yield* tracker.apply(created("again", 3, T0))
+      assert.strictEqual((yield* tracker.peek("again"))?.state, "live")
+    }).pipe(Effect.scoped))
+
+  it.live("a broken feed empties the copy and it is not served, Redis is read instead; back, the copy is served again", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const client = yield* clientOf(redis.url)
+      const { store, tracker } = yield* storeAndTracker({ url: redis.url })
+      const other = yield* trackerOn({ url: redis.url }, noDescribe)
+      const log = yield* recordChanges(tracker)
+      yield* tracker.apply(created("feed", 1, T0))
+      const copied = (yield* store.getForWrite!("feed")).version
+      yield* writeBehind(client, "feed", 999, closedSeq4("feed"))
+      assert.strictEqual((yield* store.getForWrite!("feed")).version, copied)
+      // A feed's connection is one blocked in XREAD: killed (both instances'), its read fails.
+      const feeds = (yield* Effect.promise(() => client.client("LIST") as Promise<string>))
+        .split("\n")
+        .filter((line) => line.includes("cmd=xread"))
+        .map((line) => /(?:^| )id=(\d+)/.exec(line)![1]!)
+      assert.strictEqual(feeds.length, 2, "one feed per instance")
+      yield* Effect.forEach(feeds, (id) => Effect.promise(() => client.client("KILL", "ID", id)))
+      yield* eventually(
+        "the copy is no longer served",
+        Effect.orDie(Effect.map(store.getForWrite!("feed"), (kept) => kept.version === "999"))
+      )
+      // Back (each feed reconnects on its own): a change written by the other instance reaches this one's feed, and
+      // from then on the copy is served again (what it last read, though Redis moves on behind it).
+      yield* eventually(
+        "the feed reads again",
+        Effect.zipRight(
+          Effect.orDie(other.apply(created(`probe-${log.length}`, 1, T0))),
+          Effect.sync(() => log.some((change) => change.streamId.startsWith("probe-")))
+        )
+      )
+      yield* writeBehind(client, "feed", 1000, closedSeq4("feed"))
+      assert.strictEqual((yield* store.getForWrite!("feed")).version, "999")
+      // And writes go on, right: the stale copy costs a failed compare-and-set, then Redis's entry decides.
+      yield* tracker.apply(created("feed", 5, T0 + 5000))
+      assert.strictEqual((yield* tracker.peek("feed"))?.state, "live")
+      assert.strictEqual(
+        (yield* store.get("feed")).version,
+        yield* Effect.promise(() => client.get(`${PREFIX}version`))
+      )
+    }).pipe(Effect.scoped))
+
+  it.live("copyLimit bounds the copy: the least recently written stream is read from Redis again", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const client = yield* clientOf(redis.url)
+      const { store, tracker } = yield* storeAndTracker({ url: redis.url, copyLimit: 2 })
+      for (const streamId of ["a", "b", "c"]) yield* tracker.apply(created(streamId, 1, T0))
+      for (const streamId of ["a", "b", "c"]) yield* writeBehind(client, streamId, 999, closedSeq4(streamId))
+      // The last two written are copied (so behind Redis now); the first is forgotten, so read from Redis.
+      assert.notStrictEqual((yield* store.getForWrite!("c")).version, "999")
+      assert.notStrictEqual((yield* store.getForWrite!("b")).version, "999")
+      assert.strictEqual((yield* store.getForWrite!("a")).version, "999")
     }).pipe(Effect.scoped))
 })
 
@@ -285,6 +404,7 @@ describe("RedisTrackerStore: options and layers", () => {
           [{ liveRetention: "-1 seconds" }, "liveRetention"],
           [{ changesLimit: 0 }, "changesLimit"],
           [{ liveLimit: 1.5 }, "liveLimit"],
+          [{ copyLimit: -1 }, "copyLimit"],
           [{ recheckLease: "2 hours" }, "recheckLease"],
           [{ keyPrefix: 42 }, "keyPrefix"]
         ] as const

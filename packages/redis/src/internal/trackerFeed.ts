@@ -4,6 +4,9 @@
  * (catching up on what the others wrote meanwhile, as far as the cap keeps); when Redis lost the stream (a restart
  * without persistence), it starts again from the stream's beginning.
  *
+ * Changes that come faster than one per `PACE_MILLIS` are read in batches. Each change read also goes to the store's
+ * copy of entries, with its version.
+ *
  * It starts at the stream's last id. When Redis does not answer then (down when the instance starts), it starts at
  * the id of this instance's clock at that moment (a Redis Stream id is the Redis server's time in ms), so that it
  * still gets what the others write from then on, clocks allowing: a few seconds off, as the callbacks' own time
@@ -19,6 +22,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { connect } from "./connection.js"
 import { decode } from "./trackerCodec.js"
+import type * as TrackerCopy from "./trackerCopy.js"
 
 /** How long one `XREAD` waits for news before it asks again. */
 const BLOCK_MILLIS = 2000
@@ -26,6 +30,13 @@ const BLOCK_MILLIS = 2000
 const BATCH = 256
 /** The pause after a failed read before the next one. */
 const RETRY = Duration.millis(250)
+/**
+ * The least time between two reads: changes that come faster are read in batches (at most 100 reads a second), which
+ * saves this instance and Redis a command per change under load, for at most this much delay.
+ */
+const PACE_MILLIS = 10
+
+const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
 
 /** `a < b` for stream ids (`ms-seq`). */
 const before = (a: string, b: string): boolean => {
@@ -43,34 +54,58 @@ const items = (reply: unknown): ReadonlyArray<readonly [string, unknown]> =>
     ? reply.flatMap((item) => Array.isArray(item) && isId(item[0]) ? [[item[0], item[1]] as const] : [])
     : []
 
-/** The change an item's fields hold (`e`: the entry written), if they hold one. */
-const changeOf = (fields: unknown): StreamTracker.Change | undefined =>
-  Array.isArray(fields) && fields[0] === "e" ? decode(fields[1])?.status : undefined
+/** A change this instance wrote, as written (its JSON) and as an entry. */
+export interface Written {
+  readonly json: string
+  readonly entry: StreamTracker.Entry
+}
+
+/** The version an item's fields give (`v`), if they give one (a change recorded before versions were has none). */
+const versionOf = (fields: unknown): number | undefined => {
+  const version = Array.isArray(fields) && fields[2] === "v" ? Number(fields[3]) : NaN
+  return Number.isSafeInteger(version) && version > 0 ? version : undefined
+}
+
+/**
+ * The entry an item's fields hold (`e`: the entry written), if they hold one: this instance's own write when it is
+ * one of `written` (saving the decoding), else decoded.
+ */
+const entryOf = (
+  fields: unknown,
+  version: number | undefined,
+  written: Map<number, Written>
+): StreamTracker.Entry | undefined => {
+  if (!Array.isArray(fields) || fields[0] !== "e") return undefined
+  const own = version === undefined ? undefined : written.get(version)
+  if (own !== undefined) {
+    written.delete(version!)
+    if (own.json === fields[1]) return own.entry
+  }
+  return decode(fields[1])
+}
 
 /**
  * Subscribes to the feed at `key`: positioned when this returns (at the stream's last id, or this clock's when Redis
- * does not answer in time), read until the scope closes.
+ * does not answer in time), read until the scope closes. What it reads also goes to `copy` (served while the feed is
+ * read, emptied when a read fails); `written` holds this instance's own recent changes by version.
  */
 export const subscribe = (options: {
   readonly url: string
   readonly key: string
   readonly commandTimeout: Duration.Duration
   readonly connectTimeout: Duration.Duration
+  readonly copy: TrackerCopy.Copy
+  readonly written: Map<number, Written>
 }): Effect.Effect<Stream.Stream<StreamTracker.Change>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { commandTimeout, key } = options
+    const { commandTimeout, copy, key, written } = options
     // Its own connection: a blocked XREAD holds it. Its time limit covers the block.
     const redis = yield* connect(options.url, {
       commandTimeout: Duration.sum(commandTimeout, Duration.millis(BLOCK_MILLIS)),
       connectTimeout: options.connectTimeout
     })
-    const command = <A>(run: () => Promise<A>) =>
-      Effect.tryPromise(run).pipe(
-        Effect.timeoutFail({
-          duration: Duration.sum(commandTimeout, Duration.millis(BLOCK_MILLIS)),
-          onTimeout: () => new Error("no answer")
-        })
-      )
+    // ioredis's timer bounds each command (see `connect`): no timer of its own.
+    const command = <A>(run: () => Promise<A>) => Effect.tryPromise(run)
 
     /** The stream's last id, or `0-0` when it has none. */
     const lastId = Effect.map(
@@ -97,9 +132,14 @@ export const subscribe = (options: {
         Effect.catchIf((error) => String(error).includes("no such key"), () => Effect.succeed("0-0"))
       )
 
+    // When the last read was sent (monotonic ms): the next waits until PACE_MILLIS after it.
+    let readAt = -Infinity
     const pull = Effect.gen(function*() {
       if (interrupted && fromStream) cursor = yield* resume(cursor)
       interrupted = false
+      const wait = readAt + PACE_MILLIS - (yield* monotonicMillis)
+      if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+      readAt = yield* monotonicMillis
       const from = cursor
       const reply = yield* command(() => redis.xread("COUNT", BATCH, "BLOCK", BLOCK_MILLIS, "STREAMS", key, from))
       const read = Array.isArray(reply) && Array.isArray(reply[0]) ? items(reply[0][1]) : []
@@ -107,14 +147,20 @@ export const subscribe = (options: {
         cursor = read[read.length - 1]![0]
         fromStream = true
       }
+      copy.follow()
       return Chunk.fromIterable(read.flatMap(([, fields]) => {
-        const change = changeOf(fields)
-        return change === undefined ? [] : [change]
+        const version = versionOf(fields)
+        const entry = entryOf(fields, version, written)
+        if (entry === undefined) return []
+        if (version !== undefined) copy.put(entry.status.streamId, version, entry)
+        return [entry.status]
       }))
     }).pipe(
       Effect.catchAll(() =>
         Effect.sync(() => {
           interrupted = true
+          copy.lose()
+          written.clear()
         }).pipe(Effect.zipRight(Effect.sleep(RETRY)), Effect.as(Chunk.empty<StreamTracker.Change>()))
       )
     )
