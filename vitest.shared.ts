@@ -14,6 +14,10 @@ export const shared: UserConfig = {
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // Worker threads that keep their modules from one test file to the next (vitest.config.ts); the setup file
+    // undoes what one file could leave on @effect/vitest's shared `it`.
+    pool: "threads",
+    setupFiles: [path.join(path.dirname(fileURLToPath(import.meta.url)), "vitest.setup.ts")],
     // A hang guard, not a speed target: CPU-heavy properties take a few seconds here and must pass on a machine
     // ten times slower (or as loaded as CI's two cores with every project running).
     testTimeout: 120_000
