@@ -172,7 +172,10 @@ const client = (surface: Surface, server: Server, secret: string) => {
       }
     }
   }
-  return { run: (concurrency: number, millis: number) => runLoops(one, concurrency, millis), close: () => agent.close() }
+  return {
+    run: (concurrency: number, millis: number) => runLoops(one, concurrency, millis),
+    close: () => agent.close()
+  }
 }
 
 interface RoundFigures {
@@ -238,7 +241,8 @@ export const run = async (
             cell.slices.push(slice)
             cell.figures.push({
               rps: slice.count / slice.elapsedMillis * 1000,
-              serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, after.requests - before.requests)
+              serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) /
+                Math.max(1, after.requests - before.requests)
             })
             results.set(key, cell)
           }
@@ -293,7 +297,9 @@ export const run = async (
     log("   time per request, median over rounds)")
     log(`  1-minute load average: ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`)
     for (const cell of cells) {
-      if (cell.firstFailure !== undefined) log(`  ${cell.surface} ${cell.variant} @${cell.concurrency}: ${cell.firstFailure}`)
+      if (cell.firstFailure !== undefined) {
+        log(`  ${cell.surface} ${cell.variant} @${cell.concurrency}: ${cell.firstFailure}`)
+      }
     }
     const names: Record<Surface, string> = {
       callback: "POST /zego/callback",

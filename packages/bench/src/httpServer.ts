@@ -120,7 +120,10 @@ const rawStatus = (streamId: string): readonly [number, string] => {
   if (!STREAM_ID.test(streamId)) return [400, "{\"error\":\"InvalidRequestError\"}"]
   const status = states.get(streamId)
   if (status === undefined) return [404, JSON.stringify({ streamId, state: "unknown" })]
-  return [200, JSON.stringify({ ...status, since: status.since.toISOString(), checkedAt: status.checkedAt.toISOString() })]
+  return [
+    200,
+    JSON.stringify({ ...status, since: status.since.toISOString(), checkedAt: status.checkedAt.toISOString() })
+  ]
 }
 
 const agent = new Agent()
@@ -243,8 +246,7 @@ const rawServer = () => {
 const seed = Effect.flatMap(StreamTracker.StreamTracker, (tracker) =>
   Effect.forEach(
     Array.from({ length: STREAMS }, (_, n) => streamIdOf(n)),
-    (streamId) =>
-      tracker.observe(streamId, { state: "active", requestId: "seed", streamId, createdAt: new Date() }),
+    (streamId) => tracker.observe(streamId, { state: "active", requestId: "seed", streamId, createdAt: new Date() }),
     { discard: true }
   ))
 
