@@ -876,6 +876,42 @@ describe("Callback", () => {
         }
       }).pipe(at, Effect.provide(tracing))
     })
+
+    /** A nonce store that remembers the span current at each claim (its name, or none). */
+    const spanWitness = () => {
+      const seen: Array<string | undefined> = []
+      const store: CallbackNonceStore.NonceStore = {
+        claim: () =>
+          Effect.map(Effect.option(Effect.currentSpan), (span) => {
+            seen.push(Option.isSome(span) ? span.value.name : undefined)
+            return { _tag: "Claimed", token: "t" } as const
+          }),
+        commit: () => Effect.void,
+        release: () => Effect.void
+      }
+      return { seen, store }
+    }
+
+    it.effect("under Effect's built-in tracer (spans that go nowhere) receive makes no span", () =>
+      Effect.gen(function*() {
+        const { seen, store } = spanWitness()
+        const r = yield* receiver({ nonces: store })
+        yield* r.receive({ body: json(createFields()) })
+        assert.deepStrictEqual(seen, [undefined])
+      }).pipe(at))
+
+    it.effect("under a tracer that records, the store's work runs inside the receive span", () => {
+      const { layer: tracing, spans } = recordSpans()
+      return Effect.gen(function*() {
+        const { seen, store } = spanWitness()
+        const r = yield* receiver({ nonces: store })
+        yield* r.receive({ body: json(createFields()) })
+        assert.deepStrictEqual(seen, ["Callback.receive"])
+        const received = spans.filter((span) => span.name === "Callback.receive")
+        assert.strictEqual(received.length, 1)
+        assert.strictEqual(received[0]!.status._tag, "Ended", "ended when receive returned")
+      }).pipe(at, Effect.provide(tracing))
+    })
   })
 
   describe("layers", () => {
