@@ -26,6 +26,12 @@ import { median, percentiles, round } from "./stats.js"
 
 export type Surface = "callback" | "status" | "ingest"
 
+const SURFACES: ReadonlyArray<Surface> = ["callback", "status", "ingest"]
+
+/** The surfaces named in `list` (comma-separated), or all of them. */
+export const surfacesFrom = (list: string | undefined): ReadonlyArray<Surface> =>
+  list === undefined ? SURFACES : SURFACES.filter((surface) => list.split(",").includes(surface))
+
 export interface Options {
   readonly rounds: number
   readonly sliceMillis: number

@@ -10,7 +10,8 @@
  *
  * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory`, `http`, `cli` or
  * `redis`),
- * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only). A focused run prints
+ * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only), `BENCH_SURFACES`
+ * (comma-separated, of `callback`, `status` and `ingest`: http only). A focused run prints
  * its figures but writes nothing under `bench/results/`.
  */
 import { randomBytes } from "node:crypto"
@@ -306,7 +307,7 @@ const main = async () => {
       sliceMillis: env("BENCH_SLICE_MS", 1200),
       warmupMillis: 1500,
       concurrencies: [1, 64],
-      surfaces: ["callback", "status", "ingest"]
+      surfaces: HttpSection.surfacesFrom(process.env.BENCH_SURFACES)
     }, log)
     : undefined
   if (http) log()
@@ -342,7 +343,9 @@ const main = async () => {
     cli,
     redis
   }
-  const partial = ["BENCH_ONLY", "BENCH_ROUNDS", "BENCH_SLICE_MS", "BENCH_CLIENTS"].some((name) => process.env[name])
+  const partial = ["BENCH_ONLY", "BENCH_ROUNDS", "BENCH_SLICE_MS", "BENCH_CLIENTS", "BENCH_SURFACES"].some((name) =>
+    process.env[name]
+  )
   if (partial) {
     log()
     log("Focused run (BENCH_* set): nothing written under bench/results/")

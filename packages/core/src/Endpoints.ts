@@ -31,12 +31,11 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import type * as Callback from "./Callback.js"
 import type * as CallbackError from "./CallbackError.js"
 import * as CallbackReceiver from "./CallbackReceiver.js"
 import * as BoundedBody from "./internal/boundedBody.js"
-import { isIpv4, StreamId } from "./Params.js"
+import { isIpv4, isStreamId } from "./Params.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
 import * as StreamTracker from "./StreamTracker.js"
 
@@ -363,34 +362,45 @@ const ingest = <R>(options: Options<R>) =>
  */
 export const statusJson = (status: StreamTracker.Status): Record<string, string | boolean> => {
   const json: Record<string, string | boolean> = {}
-  for (const [key, value] of Object.entries(status)) {
+  for (const key of Object.keys(status)) {
+    const value = status[key as keyof StreamTracker.Status]
     json[key] = value instanceof Date ? value.toISOString() : typeof value === "boolean" ? value : String(value)
   }
   return json
 }
 
-const isStreamId = Schema.is(StreamId)
+const statusAnswer = (tracker: StreamTracker.Service, streamId: string) =>
+  Effect.match(tracker.get(streamId), {
+    onFailure: (error) => problem(503, error._tag, error.message, { "retry-after": "1" }),
+    onSuccess: (status) =>
+      status === undefined
+        ? HttpServerResponse.unsafeJson({ streamId, state: "unknown" }, { status: 404 })
+        : HttpServerResponse.unsafeJson(statusJson(status))
+  })
 
+// Plain steps, no generator: this runs once per read.
 const streamStatus = <R>(options: Options<R>) =>
-  Effect.gen(function*() {
-    const tracker = yield* StreamTracker.StreamTracker
-    const { streamId } = yield* HttpRouter.params
+  Effect.contextWithEffect((
+    context: Context.Context<
+      StreamTracker.StreamTracker | HttpRouter.RouteContext | HttpServerRequest.HttpServerRequest
+    >
+  ) => {
+    const tracker = Context.get(context, StreamTracker.StreamTracker)
+    const { streamId } = Context.get(context, HttpRouter.RouteContext).params
     if (streamId === undefined || !isStreamId(streamId)) {
-      return problem(400, "InvalidRequestError", "the stream id must be 1 to 256 ASCII letters, digits, '-' or '_'")
+      return Effect.succeed(
+        problem(400, "InvalidRequestError", "the stream id must be 1 to 256 ASCII letters, digits, '-' or '_'")
+      )
     }
+    if (options.authorizeRead === undefined) return statusAnswer(tracker, streamId)
     // Open by default; a guard that is not a function (from JavaScript) refuses rather than opens.
-    if (options.authorizeRead !== undefined) {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const allowed = typeof options.authorizeRead === "function" && (yield* options.authorizeRead(request, streamId))
-      if (!allowed) {
-        return problem(403, "Forbidden", "this request may not read this stream's status")
-      }
-    }
-    const status = yield* tracker.get(streamId).pipe(Effect.either)
-    if (status._tag === "Left") return problem(503, status.left._tag, status.left.message, { "retry-after": "1" })
-    return status.right === undefined
-      ? HttpServerResponse.unsafeJson({ streamId, state: "unknown" }, { status: 404 })
-      : HttpServerResponse.unsafeJson(statusJson(status.right))
+    const allowed = typeof options.authorizeRead === "function"
+      ? options.authorizeRead(Context.get(context, HttpServerRequest.HttpServerRequest), streamId)
+      : Effect.succeed(false)
+    return Effect.flatMap(allowed, (allowed) =>
+      allowed
+        ? statusAnswer(tracker, streamId)
+        : Effect.succeed(problem(403, "Forbidden", "this request may not read this stream's status")))
   })
 
 /**
