@@ -252,15 +252,19 @@ const seed = Effect.flatMap(StreamTracker.StreamTracker, (tracker) =>
     { discard: true }
   ))
 
+const quiet = Logger.minimumLogLevel(LogLevel.Warning)
+
 const start = async () => {
   if (variant === "raw") return rawServer()
-  const app = (variant === "ours" ? oursLayer() : floorLayer()).pipe(
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
-  )
-  const runtime = ManagedRuntime.make(app as Layer.Layer<HttpServer.HttpServer | StreamTracker.StreamTracker>)
-  if (variant === "ours") await runtime.runPromise(seed)
-  const address = (await runtime.runPromise(HttpServer.HttpServer)).address as HttpServer.TcpAddress
-  send({ type: "listening", port: address.port })
+  let server: HttpServer.HttpServer
+  if (variant === "ours") {
+    const runtime = ManagedRuntime.make(oursLayer().pipe(Layer.provide(quiet)))
+    await runtime.runPromise(seed)
+    server = await runtime.runPromise(HttpServer.HttpServer)
+  } else {
+    server = await ManagedRuntime.make(floorLayer().pipe(Layer.provide(quiet))).runPromise(HttpServer.HttpServer)
+  }
+  send({ type: "listening", port: (server.address as HttpServer.TcpAddress).port })
 }
 
 process.on("message", (message: HttpParentMessage) => {
