@@ -256,15 +256,15 @@ const quiet = Logger.minimumLogLevel(LogLevel.Warning)
 
 const start = async () => {
   if (variant === "raw") return rawServer()
-  let server: HttpServer.HttpServer
+  let listening: HttpServer.HttpServer
   if (variant === "ours") {
     const runtime = ManagedRuntime.make(oursLayer().pipe(Layer.provide(quiet)))
     await runtime.runPromise(seed)
-    server = await runtime.runPromise(HttpServer.HttpServer)
+    listening = await runtime.runPromise(HttpServer.HttpServer)
   } else {
-    server = await ManagedRuntime.make(floorLayer().pipe(Layer.provide(quiet))).runPromise(HttpServer.HttpServer)
+    listening = await ManagedRuntime.make(floorLayer().pipe(Layer.provide(quiet))).runPromise(HttpServer.HttpServer)
   }
-  send({ type: "listening", port: (server.address as HttpServer.TcpAddress).port })
+  send({ type: "listening", port: (listening.address as HttpServer.TcpAddress).port })
 }
 
 process.on("message", (message: HttpParentMessage) => {
