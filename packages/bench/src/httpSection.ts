@@ -12,14 +12,15 @@
  */
 import { Endpoints } from "@effect-zego/core"
 import { type ChildProcess, fork } from "node:child_process"
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import { loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
 import { Agent, request } from "undici"
+import * as CallbackParts from "./callbackParts.js"
 import type { Slice } from "./clients.js"
 import { NODE_URL, runLoops } from "./clients.js"
-import type { HttpParentMessage, HttpServerMessage, Variant } from "./httpServer.js"
-import { APP_ID, streamIdOf } from "./httpServer.js"
+import type { HttpParentMessage, HttpServerMessage, Variant } from "./httpShared.js"
+import { callbackBodies, streamIdOf } from "./httpShared.js"
 import * as ServerProcess from "./serverProcess.js"
 import type { Target } from "./stats.js"
 import { median, percentiles, round } from "./stats.js"
@@ -94,44 +95,6 @@ const startServer = async (
         child.send({ type: "stats", id } satisfies HttpParentMessage)
       }),
     close
-  }
-}
-
-/** One signed callback after another: for each stream in turn a create then a close, each with the next seq. */
-const callbackBodies = (secret: string) => {
-  let n = 0
-  return () => {
-    const streamId = streamIdOf(n)
-    const seq = Math.floor(n / 1024) + 1
-    n++
-    const nonce = randomBytes(8).toString("hex")
-    const timestamp = String(Math.floor(Date.now() / 1000))
-    const now = String(Date.now())
-    const common = {
-      appid: String(APP_ID),
-      timestamp,
-      nonce,
-      signature: createHash("sha1").update([secret, timestamp, nonce].sort().join("")).digest("hex"),
-      stream_id: streamId,
-      room_id: "bench-room",
-      room_session_id: "858012925204410400",
-      stream_seq: String(seq),
-      user_id: "bench-user",
-      user_name: "bench user",
-      stream_sid: "s-1234567890abcdef",
-      channel_id: "0"
-    }
-    return JSON.stringify(
-      seq % 2 === 1
-        ? {
-          ...common,
-          event: "stream_create",
-          create_time_ms: now,
-          rtmp_url: [`rtmp://198.51.100.7/live/${streamId}`],
-          stream_attr: "{\"cid\":0}"
-        }
-        : { ...common, event: "stream_close", type: "0", destroy_timemillis: now }
-    )
   }
 }
 
@@ -284,28 +247,44 @@ export const run = async (
     log()
     log(
       `${padEnd("surface", 10)}${padEnd("conc", 5)}${padEnd("variant", 8)}${pad("req/s", 8)}${pad("p50 ms", 9)}` +
-        `${pad("p99 ms", 9)}${pad("server µs/req", 15)}${pad("÷ floor", 9)}${pad("÷ raw", 8)}${pad("failed", 8)}`
+        `${pad("p99 ms", 9)}${pad("server µs/req", 15)}${pad("cpu ÷ floor", 13)}${pad("÷ floor", 9)}${
+          pad("÷ raw", 8)
+        }` +
+        `${pad("failed", 8)}`
     )
     const rows = cells.map((cell) => {
       const floor = find(cell.surface, "floor", cell.concurrency)!
       const raw = find(cell.surface, "raw", cell.concurrency)!
       const toFloor = pairedRatio(cell, floor)
       const toRaw = pairedRatio(cell, raw)
+      const cpuToFloor = round(cell.serverCpuMicrosPerRequest / floor.serverCpuMicrosPerRequest, 2)
       log(
         `${padEnd(cell.surface, 10)}${padEnd(cell.concurrency, 5)}${padEnd(cell.variant, 8)}${pad(cell.rps, 8)}` +
           `${pad(cell.p50Millis.toFixed(3), 9)}${pad(cell.p99Millis.toFixed(3), 9)}` +
-          `${pad(cell.serverCpuMicrosPerRequest, 15)}${pad(toFloor.toFixed(2), 9)}${pad(toRaw.toFixed(2), 8)}` +
+          `${pad(cell.serverCpuMicrosPerRequest, 15)}${pad(cpuToFloor.toFixed(2), 13)}${pad(toFloor.toFixed(2), 9)}` +
+          `${pad(toRaw.toFixed(2), 8)}` +
           `${pad(cell.failures, 8)}`
       )
-      return { ...cell, ratioToFloor: toFloor, ratioToRaw: toRaw }
+      return { ...cell, ratioToFloor: toFloor, ratioToRaw: toRaw, cpuToFloor }
     })
     log("  (÷ floor, ÷ raw: median over rounds of the paired req/s ratio; server µs/req: the server process's CPU")
-    log("   time per request, median over rounds)")
+    log("   time per request, median over rounds; cpu ÷ floor: that time against the floor's, the steadier figure on a")
+    log("   loaded machine)")
     log(`  1-minute load average: ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`)
     for (const cell of cells) {
       if (cell.firstFailure !== undefined) {
         log(`  ${cell.surface} ${cell.variant} @${cell.concurrency}: ${cell.firstFailure}`)
       }
+    }
+    const parts = options.surfaces.includes("callback")
+      ? await CallbackParts.run({ rounds: options.rounds, callbacks: 20_000 })
+      : undefined
+    if (parts !== undefined) {
+      log(
+        `  a callback's parts, in this process, µs each (median of ${options.rounds} rounds): the floor's raw work` +
+          ` ${parts.floorMicros}, receive ${parts.receiveMicros}, with commit ${parts.receiveCommitMicros}, with the` +
+          ` tracker's apply too ${parts.receiveApplyCommitMicros}`
+      )
     }
     const names: Record<Surface, string> = {
       callback: "POST /zego/callback",
@@ -334,7 +313,7 @@ export const run = async (
         }
       }
     }
-    return { options, loadAverage: { before: loadBefore, after: loadAfter }, cells: rows }
+    return { options, loadAverage: { before: loadBefore, after: loadAfter }, cells: rows, callbackParts: parts }
   } finally {
     for (const c of clients) await c.close()
     for (const server of servers) server.close()

@@ -38,21 +38,8 @@ import { createHash, randomBytes } from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Agent, request } from "undici"
-
-export type Variant = "ours" | "floor" | "raw"
-
-export type HttpServerMessage =
-  | { readonly type: "listening"; readonly port: number }
-  | { readonly type: "stats"; readonly id: number; readonly cpuMicros: number; readonly requests: number }
-
-export type HttpParentMessage = { readonly type: "stats"; readonly id: number }
-
-/** The streams every variant knows at start, and that the clients read and post callbacks for. */
-export const STREAMS = 1024
-export const streamIdOf = (n: number) => `bench-${n % STREAMS}`
-/** The stream id the ingest is authorized for (the canned server's answer is this stream's URL). */
-export const INGEST_STREAM = "caodantest"
-export const APP_ID = 1540531164
+import type { HttpParentMessage, HttpServerMessage, Variant } from "./httpShared.js"
+import { APP_ID, INGEST_STREAM, streamIdOf, STREAMS } from "./httpShared.js"
 
 const variant = (process.argv[2] ?? "floor") as Variant
 const dispatchUrl = process.argv[3] ?? "http://127.0.0.1:1"
