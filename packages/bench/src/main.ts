@@ -28,7 +28,7 @@ import * as Signing from "./signing.js"
 import type { Target } from "./stats.js"
 import * as Throughput from "./throughput.js"
 
-const WATCHDOG_MILLIS = 8 * 60_000
+const WATCHDOG_MILLIS = 14 * 60_000
 const RESULTS = new URL("../../../bench/results/", import.meta.url)
 
 const env = (name: string, fallback: number): number => {
