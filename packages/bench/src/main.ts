@@ -5,10 +5,13 @@
  *
  * `pnpm bench` also times the built CLI's start (`zego-rtmp --version`, an embedded `zego-rtmp dispatch`), and what
  * the stores on Redis cost (`redisSection.ts`: the shared budget, the callback nonces) against a redis-server of its
- * own.
+ * own; and the HTTP surfaces of `Endpoints.router` (`httpSection.ts`: the callback, the stream status, the ingest)
+ * against handlers doing the same raw work on the same server and router.
  *
- * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory`, `cli` or `redis`),
- * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only). A focused run prints
+ * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory`, `http`, `cli` or
+ * `redis`),
+ * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only), `BENCH_SURFACES`
+ * (comma-separated, of `callback`, `status` and `ingest`: http only). A focused run prints
  * its figures but writes nothing under `bench/results/`.
  */
 import { randomBytes } from "node:crypto"
@@ -17,6 +20,7 @@ import { cpus } from "node:os"
 import { fileURLToPath } from "node:url"
 import * as Clients from "./clients.js"
 import * as CliStartup from "./cliStartup.js"
+import * as HttpSection from "./httpSection.js"
 import * as Memory from "./memory.js"
 import * as RedisSection from "./redisSection.js"
 import * as ServerProcess from "./serverProcess.js"
@@ -24,7 +28,7 @@ import * as Signing from "./signing.js"
 import type { Target } from "./stats.js"
 import * as Throughput from "./throughput.js"
 
-const WATCHDOG_MILLIS = 8 * 60_000
+const WATCHDOG_MILLIS = 14 * 60_000
 const RESULTS = new URL("../../../bench/results/", import.meta.url)
 
 const env = (name: string, fallback: number): number => {
@@ -297,6 +301,16 @@ const main = async () => {
   if (throughput) log()
   const memory = runs("memory") ? await memorySection(secret, targets) : undefined
   if (runs("memory")) log()
+  const http = runs("http")
+    ? await HttpSection.run(secret, targets, {
+      rounds: env("BENCH_ROUNDS", 5),
+      sliceMillis: env("BENCH_SLICE_MS", 1200),
+      warmupMillis: 1500,
+      concurrencies: [1, 64],
+      surfaces: HttpSection.surfacesFrom(process.env.BENCH_SURFACES)
+    }, log)
+    : undefined
+  if (http) log()
   const cli = runs("cli") ? await cliSection(targets) : undefined
   if (cli && runs("redis")) log()
   const redis = runs("redis")
@@ -312,7 +326,8 @@ const main = async () => {
   for (const target of targets) {
     log(`  ${target.pass ? "PASS" : "MISS"}  ${padEnd(target.name, 56)} ${padEnd(target.target, 40)} ${target.value}`)
   }
-  const failures = throughput?.cells.reduce((n, cell) => n + cell.failures, 0) ?? 0
+  const failures = (throughput?.cells.reduce((n, cell) => n + cell.failures, 0) ?? 0) +
+    (http?.cells.reduce((n, cell) => n + cell.failures, 0) ?? 0)
   const result = {
     date: started.toISOString(),
     durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
@@ -324,10 +339,13 @@ const main = async () => {
     signing,
     throughput,
     memory,
+    http,
     cli,
     redis
   }
-  const partial = ["BENCH_ONLY", "BENCH_ROUNDS", "BENCH_SLICE_MS", "BENCH_CLIENTS"].some((name) => process.env[name])
+  const partial = ["BENCH_ONLY", "BENCH_ROUNDS", "BENCH_SLICE_MS", "BENCH_CLIENTS", "BENCH_SURFACES"].some((name) =>
+    process.env[name]
+  )
   if (partial) {
     log()
     log("Focused run (BENCH_* set): nothing written under bench/results/")

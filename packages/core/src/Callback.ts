@@ -320,17 +320,23 @@ const codecOf = (attr: string | undefined): number | undefined => {
   return Number(cid.text)
 }
 
-const common = (read: Reader) => ({
+const common = (read: Reader): Common => ({
   event: read.identifier("event", true),
   appId: read.uint32("appid"),
   timestamp: Number(read.digits("timestamp", read.required("timestamp"), 12)),
   nonce: read.identifier("nonce", true)
 })
 
+// The events are built as single object literals, each field named (no spread): V8 copies a spread into a new
+// object field by field through a slow path, which made decoding a callback several times slower.
 const streamFields = (read: Reader): StreamFields => {
   const roomSessionId = read.optional("room_session_id") ?? ""
+  const { appId, event, nonce, timestamp } = common(read)
   return {
-    ...common(read),
+    event,
+    appId,
+    timestamp,
+    nonce,
     streamId: read.identifier("stream_id", true),
     roomId: read.identifier("room_id", false),
     // A stream ingested over RTMP may have no room, and then no room session: 0.
@@ -347,9 +353,22 @@ const streamFields = (read: Reader): StreamFields => {
 const created = (read: Reader): StreamCreated => {
   const ms = read.optional("create_time_ms")
   const recreate = read.optional("recreate") ?? ""
+  const stream = streamFields(read)
   return {
     _tag: "StreamCreated",
-    ...streamFields(read),
+    event: stream.event,
+    appId: stream.appId,
+    timestamp: stream.timestamp,
+    nonce: stream.nonce,
+    streamId: stream.streamId,
+    roomId: stream.roomId,
+    roomSessionId: stream.roomSessionId,
+    streamSeq: stream.streamSeq,
+    userId: stream.userId,
+    userName: stream.userName,
+    channelId: stream.channelId,
+    streamSid: stream.streamSid,
+    streamAlias: stream.streamAlias,
     createdAt: ms !== undefined && ms !== ""
       ? read.millis("create_time_ms", ms, 1)
       : read.millis("create_time", read.required("create_time"), 1000),
@@ -370,9 +389,22 @@ const closed = (read: Reader): StreamClosed => {
   const createdAt = read.optional("create_time_ms")
   // Read as a number, so that `00` or `-0` is the code 0 it stands for.
   const code = Number(type) + 0
+  const stream = streamFields(read)
   return {
     _tag: "StreamClosed",
-    ...streamFields(read),
+    event: stream.event,
+    appId: stream.appId,
+    timestamp: stream.timestamp,
+    nonce: stream.nonce,
+    streamId: stream.streamId,
+    roomId: stream.roomId,
+    roomSessionId: stream.roomSessionId,
+    streamSeq: stream.streamSeq,
+    userId: stream.userId,
+    userName: stream.userName,
+    channelId: stream.channelId,
+    streamSid: stream.streamSid,
+    streamAlias: stream.streamAlias,
     reason: Object.hasOwn(closeReasons, String(code)) ? closeReasons[String(code)]! : "unknown",
     closeCode: code,
     closedAt: read.millis("destroy_timemillis", read.required("destroy_timemillis"), 1),
@@ -421,7 +453,8 @@ export const decode = (fields: Fields): Either.Either<Event, CallbackDecodeError
     const event = read.identifier("event", true)
     if (event === "stream_create") return Either.right(created(read))
     if (event === "stream_close") return Either.right(closed(read))
-    return Either.right({ _tag: "UnknownEvent", ...common(read), fields: unknownFields(fields) })
+    const { appId, nonce, timestamp } = common(read)
+    return Either.right({ _tag: "UnknownEvent", event, appId, timestamp, nonce, fields: unknownFields(fields) })
   } catch (error) {
     return Either.left(error instanceof CallbackDecodeError ? error : decodeError("the fields could not be read"))
   }

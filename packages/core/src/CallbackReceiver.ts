@@ -15,12 +15,14 @@ import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Tracer from "effect/Tracer"
 import { decode, signature } from "./Callback.js"
 import type { Event, Fields } from "./Callback.js"
 import {
@@ -206,6 +208,14 @@ export interface Verified {
 const single = (fields: Fields, name: string): string | undefined => {
   const value = Object.hasOwn(fields, name) ? fields[name] : undefined
   return typeof value === "string" ? value : undefined
+}
+
+/** The built-in tracer, whose spans go nowhere: under it a callback makes no span at all. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+const SPAN_OPTIONS: Tracer.SpanOptions = {
+  kind: "server",
+  // A stack frame inside this module tells a trace reader nothing, and costs a capture per callback.
+  captureStackTrace: false
 }
 
 const TIMESTAMP = /^[0-9]{1,12}$/
@@ -406,13 +416,27 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
         return Effect.succeed(event.right)
       })
 
-    // The span says what was decided (the event's kind, or the error's tag), never a field of the body.
+    const receiveUntraced = (incoming: Incoming): Effect.Effect<Event, CallbackError> => {
+      const fields = CallbackBody.parse(incoming, parseOptions)
+      return Either.isLeft(fields) ? Effect.fail(fields.left) : verifyAndDecode(fields.right)
+    }
+    // The span says what was decided (the event's kind, or the error's tag), never a field of the body. It is made
+    // only under a tracer that records it: Effect's built-in one sends its spans nowhere.
     const receive: Receiver["receive"] = (incoming) =>
-      Effect.flatMap(parse(incoming, parseOptions), verifyAndDecode).pipe(
-        Effect.tap((event) => Effect.annotateCurrentSpan("zego.callback.event", event._tag)),
-        Effect.tapError((error) => Effect.annotateCurrentSpan("zego.callback.error", error._tag)),
-        Effect.withSpan("Callback.receive", { kind: "server" })
-      )
+      Effect.withFiberRuntime((fiber) => {
+        const services = fiber.getFiberRef(DefaultServices.currentServices)
+        if (Context.get(services, Tracer.Tracer) === nativeTracer) return receiveUntraced(incoming)
+        return Effect.useSpan("Callback.receive", SPAN_OPTIONS, (span) =>
+          Effect.withParentSpan(
+            Effect.suspend(() => receiveUntraced(incoming)).pipe(
+              Effect.tapBoth({
+                onSuccess: (event) => Effect.sync(() => span.attribute("zego.callback.event", event._tag)),
+                onFailure: (error) => Effect.sync(() => span.attribute("zego.callback.error", error._tag))
+              })
+            ),
+            span
+          ))
+      })
 
     const settle = <E>(
       event: Event,

@@ -21,20 +21,21 @@
  *
  * @since 0.1.0
  */
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import type * as Callback from "./Callback.js"
 import type * as CallbackError from "./CallbackError.js"
 import * as CallbackReceiver from "./CallbackReceiver.js"
 import * as BoundedBody from "./internal/boundedBody.js"
-import { isIpv4, StreamId } from "./Params.js"
+import { isIpv4, isStreamId } from "./Params.js"
 import * as RtmpDispatch from "./RtmpDispatch.js"
 import * as StreamTracker from "./StreamTracker.js"
 
@@ -190,44 +191,97 @@ const tooLarge = (max: number, unread = false) =>
     unread ? { connection: "close" } : undefined
   )
 
-const receiveCallback = Effect.gen(function*() {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const receiver = yield* CallbackReceiver.CallbackReceiver
-  const tracker = yield* StreamTracker.StreamTracker
-  // A declared length past the cap is answered before reading, so that the caller gets its 413 rather than a reset.
-  if (Number(request.headers["content-length"]) > receiver.maxBodyBytes) return tooLarge(receiver.maxBodyBytes)
-  // Any other is read from its stream: past the cap (a chunked body declares no length) the rest is read and dropped
-  // up to a bound, so that its sender gets its 413 too.
-  const body = yield* BoundedBody.read(request.stream, receiver.maxBodyBytes).pipe(Effect.either)
-  if (body._tag === "Left") return problem(400, "CallbackDecodeError", "the body could not be read to its end")
-  if (body.right._tag === "TooLarge") return tooLarge(receiver.maxBodyBytes, !body.right.drained)
-  const received = yield* receiver.receive({
-    body: body.right.bytes,
-    contentType: request.headers["content-type"]
-  }).pipe(Effect.either)
-  if (received._tag === "Left") {
-    const error = received.left
-    // A replay of an event that was applied and committed: say so, so that ZEGOCLOUD stops.
-    if (error._tag === "CallbackReplayError") return HttpServerResponse.unsafeJson({ ok: true, replay: true })
-    yield* Effect.logDebug(error.message)
-    return problem(callbackStatus[error._tag], error._tag, error.message)
+const OK = HttpServerResponse.unsafeJson({ ok: true })
+const REPLAY = HttpServerResponse.unsafeJson({ ok: true, replay: true })
+const DIGITS = /^[0-9]{1,15}$/
+
+/**
+ * The body, read up to the receiver's cap. One that declares its length is answered 413 before it is read when
+ * that is past the cap, and otherwise read in one piece (the HTTP parser reads no more than the declared length,
+ * and the platform's `MaxBodySize` caps it as well). Any other is read from its stream: past the cap (a chunked body
+ * declares no length) the rest is read and dropped up to a bound, so that its sender gets its 413 too.
+ */
+const readBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  maxBytes: number
+): Effect.Effect<Uint8Array | HttpServerResponse.HttpServerResponse> => {
+  const declared = request.headers["content-length"]
+  if (declared !== undefined && DIGITS.test(declared)) {
+    if (Number(declared) > maxBytes) return Effect.succeed(tooLarge(maxBytes))
+    return request.arrayBuffer.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(maxBytes)),
+      Effect.match({
+        onFailure: () => unreadable,
+        // The Node server gives a Buffer (a Uint8Array), a web one an ArrayBuffer.
+        onSuccess: (bytes): Uint8Array => bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
+      })
+    )
   }
-  const event = received.right
-  // Applied: committed, so that its replays are acknowledged. Not applied (failed or interrupted): not answered
-  // 2xx, and the nonce given back so that ZEGOCLOUD's retry is let through.
-  const applied = yield* tracker.apply(event).pipe(
-    Effect.onExit((exit) => Exit.isSuccess(exit) ? commit(receiver, event) : receiver.release(event)),
-    Effect.exit
+  return BoundedBody.read(request.stream, maxBytes).pipe(
+    Effect.match({
+      onFailure: () => unreadable,
+      onSuccess: (body) => body._tag === "TooLarge" ? tooLarge(maxBytes, !body.drained) : body.bytes
+    })
   )
-  if (Exit.isSuccess(applied)) return HttpServerResponse.unsafeJson({ ok: true })
-  // The tracker's store is down or slow: a 503, as for the nonce store (ZEGOCLOUD retries, and the retry is let in).
-  const unavailable = Cause.failureOption(applied.cause)
-  if (Option.isSome(unavailable)) {
-    yield* Effect.logWarning(unavailable.value.message)
-    return problem(503, unavailable.value._tag, unavailable.value.message, { "retry-after": "1" })
-  }
-  yield* Effect.logError("a callback could not be applied; ZEGOCLOUD will retry it", applied.cause)
-  return problem(500, "CallbackNotApplied", "the event could not be applied; retry")
+}
+
+const unreadable = problem(400, "CallbackDecodeError", "the body could not be read to its end")
+
+/** The answer to a callback that was not received (a replay of an applied one is a 2xx). */
+const refused = (error: CallbackError.CallbackError) => {
+  // A replay of an event that was applied and committed: say so, so that ZEGOCLOUD stops.
+  if (error._tag === "CallbackReplayError") return Effect.succeed(REPLAY)
+  return Effect.as(
+    Effect.logDebug(error.message),
+    problem(callbackStatus[error._tag], error._tag, error.message)
+  )
+}
+
+/**
+ * Applies a received event: committed, so that its replays are acknowledged. Not applied (failed or interrupted):
+ * not answered 2xx, and the nonce given back so that ZEGOCLOUD's retry is let through.
+ */
+const applyEvent = (receiver: CallbackReceiver.Receiver, tracker: StreamTracker.Service, event: Callback.Event) =>
+  tracker.apply(event).pipe(
+    Effect.onExit((exit) => Exit.isSuccess(exit) ? commit(receiver, event) : receiver.release(event)),
+    Effect.matchCauseEffect({
+      onSuccess: () => Effect.succeed(OK),
+      onFailure: (cause) => {
+        // The tracker's store is down or slow: a 503, as for the nonce store (ZEGOCLOUD retries, and the retry is
+        // let in).
+        const unavailable = Cause.failureOption(cause)
+        if (Option.isSome(unavailable)) {
+          return Effect.as(
+            Effect.logWarning(unavailable.value.message),
+            problem(503, unavailable.value._tag, unavailable.value.message, { "retry-after": "1" })
+          )
+        }
+        return Effect.as(
+          Effect.logError("a callback could not be applied; ZEGOCLOUD will retry it", cause),
+          problem(500, "CallbackNotApplied", "the event could not be applied; retry")
+        )
+      }
+    })
+  )
+
+// Plain steps, no generator: this runs once per callback.
+const receiveCallback = Effect.contextWithEffect((
+  context: Context.Context<
+    HttpServerRequest.HttpServerRequest | CallbackReceiver.CallbackReceiver | StreamTracker.StreamTracker
+  >
+) => {
+  const request = Context.get(context, HttpServerRequest.HttpServerRequest)
+  const receiver = Context.get(context, CallbackReceiver.CallbackReceiver)
+  const tracker = Context.get(context, StreamTracker.StreamTracker)
+  return Effect.flatMap(readBody(request, receiver.maxBodyBytes), (body) => {
+    if (!(body instanceof Uint8Array)) return Effect.succeed(body)
+    return receiver.receive({ body, contentType: request.headers["content-type"] }).pipe(
+      Effect.matchEffect({
+        onFailure: refused,
+        onSuccess: (event) => applyEvent(receiver, tracker, event)
+      })
+    )
+  })
 })
 
 /**
@@ -308,34 +362,45 @@ const ingest = <R>(options: Options<R>) =>
  */
 export const statusJson = (status: StreamTracker.Status): Record<string, string | boolean> => {
   const json: Record<string, string | boolean> = {}
-  for (const [key, value] of Object.entries(status)) {
+  for (const key of Object.keys(status)) {
+    const value = status[key as keyof StreamTracker.Status]
     json[key] = value instanceof Date ? value.toISOString() : typeof value === "boolean" ? value : String(value)
   }
   return json
 }
 
-const isStreamId = Schema.is(StreamId)
+const statusAnswer = (tracker: StreamTracker.Service, streamId: string) =>
+  Effect.match(tracker.get(streamId), {
+    onFailure: (error) => problem(503, error._tag, error.message, { "retry-after": "1" }),
+    onSuccess: (status) =>
+      status === undefined
+        ? HttpServerResponse.unsafeJson({ streamId, state: "unknown" }, { status: 404 })
+        : HttpServerResponse.unsafeJson(statusJson(status))
+  })
 
+// Plain steps, no generator: this runs once per read.
 const streamStatus = <R>(options: Options<R>) =>
-  Effect.gen(function*() {
-    const tracker = yield* StreamTracker.StreamTracker
-    const { streamId } = yield* HttpRouter.params
+  Effect.contextWithEffect((
+    context: Context.Context<
+      StreamTracker.StreamTracker | HttpRouter.RouteContext | HttpServerRequest.HttpServerRequest
+    >
+  ) => {
+    const tracker = Context.get(context, StreamTracker.StreamTracker)
+    const { streamId } = Context.get(context, HttpRouter.RouteContext).params
     if (streamId === undefined || !isStreamId(streamId)) {
-      return problem(400, "InvalidRequestError", "the stream id must be 1 to 256 ASCII letters, digits, '-' or '_'")
+      return Effect.succeed(
+        problem(400, "InvalidRequestError", "the stream id must be 1 to 256 ASCII letters, digits, '-' or '_'")
+      )
     }
+    if (options.authorizeRead === undefined) return statusAnswer(tracker, streamId)
     // Open by default; a guard that is not a function (from JavaScript) refuses rather than opens.
-    if (options.authorizeRead !== undefined) {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const allowed = typeof options.authorizeRead === "function" && (yield* options.authorizeRead(request, streamId))
-      if (!allowed) {
-        return problem(403, "Forbidden", "this request may not read this stream's status")
-      }
-    }
-    const status = yield* tracker.get(streamId).pipe(Effect.either)
-    if (status._tag === "Left") return problem(503, status.left._tag, status.left.message, { "retry-after": "1" })
-    return status.right === undefined
-      ? HttpServerResponse.unsafeJson({ streamId, state: "unknown" }, { status: 404 })
-      : HttpServerResponse.unsafeJson(statusJson(status.right))
+    const allowed = typeof options.authorizeRead === "function"
+      ? options.authorizeRead(Context.get(context, HttpServerRequest.HttpServerRequest), streamId)
+      : Effect.succeed(false)
+    return Effect.flatMap(allowed, (allowed) =>
+      allowed
+        ? statusAnswer(tracker, streamId)
+        : Effect.succeed(problem(403, "Forbidden", "this request may not read this stream's status")))
   })
 
 /**
@@ -345,7 +410,8 @@ const streamStatus = <R>(options: Options<R>) =>
  * @example
  * ```ts
  * import { Endpoints } from "@effect-zego/core"
- * import * as HttpRouter from "@effect/platform/HttpRouter"
+ * import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpRouter from "@effect/platform/HttpRouter"
  * import * as Effect from "effect/Effect"
  * import * as Option from "effect/Option"
  *

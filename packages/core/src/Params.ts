@@ -86,6 +86,23 @@ export const AppId = Schema.Number.pipe(
   })
 ).annotations({ identifier: "AppId", arbitrary: () => (fc) => fc.integer({ min: 0, max: UINT32_MAX }) })
 
+const STREAM_ID = /^[A-Za-z0-9_-]{1,256}$/
+
+/**
+ * Whether `s` is a {@link StreamId} (a plain test, for a hot path that already holds a string).
+ *
+ * @example
+ * ```ts
+ * import { Params } from "@effect-zego/core"
+ *
+ * assert.strictEqual(Params.isStreamId("room1-host_2"), true)
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const isStreamId = (s: string): boolean => STREAM_ID.test(s)
+
 /**
  * A stream id: 1 to 256 ASCII letters, digits, `-` or `_`.
  *
@@ -102,7 +119,7 @@ export const AppId = Schema.Number.pipe(
  * @category schemas
  */
 export const StreamId = Schema.String.pipe(
-  Schema.filter((s) => /^[A-Za-z0-9_-]{1,256}$/.test(s), {
+  Schema.filter(isStreamId, {
     message: (issue) => {
       // Also called when the value is not a string at all.
       const s = issue.actual

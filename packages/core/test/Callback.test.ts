@@ -408,6 +408,77 @@ describe("Callback", () => {
         })
     )
 
+    /** A JSON value as written, and the field text (or list of texts) parse must give for it. */
+    interface Member {
+      readonly json: string
+      readonly text: string
+    }
+    const whitespace = FastCheck.constantFrom("", " ", "\n", "\t\r ")
+    const awkward = FastCheck.oneof(
+      FastCheck.string({ unit: "binary", maxLength: 12 }),
+      FastCheck.stringMatching(/^[a-z:"\\[\]{},]{0,8}$/)
+    )
+    const scalar: FastCheck.Arbitrary<Member> = FastCheck.oneof(
+      { weight: 6, arbitrary: awkward.map((s) => ({ json: JSON.stringify(s), text: s })) },
+      FastCheck.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map((n) => ({ json: String(n), text: String(n) })),
+      FastCheck.constantFrom("1.50e+3", "-0", "0.5", "true", "false", "null").map((t) => ({ json: t, text: t })),
+      FastCheck.nat(99).map((n) => ({ json: `{"cid":${n}}`, text: `{"cid":${n}}` }))
+    )
+    const member = FastCheck.oneof(
+      { weight: 3, arbitrary: scalar.map((m) => ({ json: m.json, value: m.text as string | ReadonlyArray<string> })) },
+      FastCheck.tuple(FastCheck.array(scalar, { maxLength: 3 }), whitespace).map(([items, ws]) => ({
+        json: `[${ws}${items.map((item) => item.json).join(`${ws},${ws}`)}${ws}]`,
+        value: items.map((item) => item.text) as string | ReadonlyArray<string>
+      }))
+    )
+    const key = FastCheck.oneof(
+      FastCheck.constantFrom("a", "b", "a[]", "b[]", "__proto__", "0", "12", "x:y", "q\"", "s\\", "", "[]"),
+      awkward
+    )
+    it.prop(
+      "parse gives a JSON body's fields in its order (by JSON.parse or the lossless parser), and refuses a name twice",
+      [FastCheck.array(FastCheck.tuple(key, member, whitespace), { maxLength: 8 })],
+      ([members]) => {
+        const body = `{${members.map(([k, m, ws]) => `${ws}${JSON.stringify(k)}${ws}:${ws}${m.json}${ws}`).join(",")}}`
+        // In the body's order, as a record lists its keys (array indices first, as numbers).
+        const expected: Record<string, string | ReadonlyArray<string>> = Object.create(null)
+        let twice = false
+        for (const [k, m] of members) {
+          const list = k.endsWith("[]")
+          const name = list ? k.slice(0, -2) : k
+          if (Object.hasOwn(expected, name)) twice = true
+          expected[name] = list && typeof m.value === "string" ? [m.value] : m.value
+        }
+        const parsed = Effect.runSync(Effect.either(CallbackReceiver.parse({ body })))
+        if (twice) {
+          assert.isTrue(Either.isLeft(parsed), body)
+          return
+        }
+        assert.isTrue(Either.isRight(parsed), body)
+        if (Either.isRight(parsed)) {
+          assert.deepStrictEqual(Object.keys(parsed.right), Object.keys(expected), body)
+          for (const name of Object.keys(expected)) assert.deepStrictEqual(parsed.right[name], expected[name], body)
+        }
+      }
+    )
+
+    it.effect("parse refuses a key twice whatever quotes, backslashes and colons the strings around it hold", () =>
+      Effect.gen(function*() {
+        const refused = [
+          `{"a":"x\\"","a":"y"}`,
+          `{"a":"\\\\","a":"y"}`,
+          `{"a":"\\\\\\"","b":":","a":"y"}`,
+          `{"k\\":":":"v","k\\":":":"w"}`,
+          `{"a":["\\"",":"],"a[]":"y"}`,
+          `{"__proto__":"x","__proto__":"y"}`
+        ]
+        for (const body of refused) {
+          assert.strictEqual((yield* Effect.flip(CallbackReceiver.parse({ body })))._tag, "CallbackDecodeError", body)
+        }
+        const fields = yield* CallbackReceiver.parse({ body: `{"a":"x\\":","b\\\\":["\\\\",":\\""]}` })
+        assert.deepStrictEqual({ ...fields }, { a: "x\":", "b\\": ["\\", ":\""] })
+      }))
+
     const streamIds = FastCheck.stringMatching(/^[A-Za-z0-9_-]{1,40}$/)
     it.effect.prop(
       "JSON, URL-encoded JSON and a form decode to the same event",
@@ -874,6 +945,42 @@ describe("Callback", () => {
         for (const span of received) {
           for (const value of span.attributes.values()) assert.notInclude(String(value), "123412")
         }
+      }).pipe(at, Effect.provide(tracing))
+    })
+
+    /** A nonce store that remembers the span current at each claim (its name, or none). */
+    const spanWitness = () => {
+      const seen: Array<string | undefined> = []
+      const store: CallbackNonceStore.NonceStore = {
+        claim: () =>
+          Effect.map(Effect.option(Effect.currentSpan), (span) => {
+            seen.push(Option.isSome(span) ? span.value.name : undefined)
+            return { _tag: "Claimed", token: "t" } as const
+          }),
+        commit: () => Effect.void,
+        release: () => Effect.void
+      }
+      return { seen, store }
+    }
+
+    it.effect("under Effect's built-in tracer (spans that go nowhere) receive makes no span", () =>
+      Effect.gen(function*() {
+        const { seen, store } = spanWitness()
+        const r = yield* receiver({ nonces: store })
+        yield* r.receive({ body: json(createFields()) })
+        assert.deepStrictEqual(seen, [undefined])
+      }).pipe(at))
+
+    it.effect("under a tracer that records, the store's work runs inside the receive span", () => {
+      const { layer: tracing, spans } = recordSpans()
+      return Effect.gen(function*() {
+        const { seen, store } = spanWitness()
+        const r = yield* receiver({ nonces: store })
+        yield* r.receive({ body: json(createFields()) })
+        assert.deepStrictEqual(seen, ["Callback.receive"])
+        const received = spans.filter((span) => span.name === "Callback.receive")
+        assert.strictEqual(received.length, 1)
+        assert.strictEqual(received[0]!.status._tag, "Ended", "ended when receive returned")
       }).pipe(at, Effect.provide(tracing))
     })
   })

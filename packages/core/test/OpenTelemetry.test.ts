@@ -4,6 +4,7 @@
  * Observability.test.ts; this file checks what the SDK makes of the metrics (names, instrument types, monotonicity,
  * units, attributes) and that the same layer carries the spans.
  */
+import { Callback, CallbackReceiver } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { assert, describe, it } from "@effect/vitest"
@@ -18,6 +19,8 @@ import {
 import type { Histogram, MetricData } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
 import { mockLayer, service, withTime } from "./utils.js"
 
 const RESPONSES = "zego_rtmp_dispatch_responses"
@@ -130,5 +133,35 @@ describe("OpenTelemetry through @effect/opentelemetry and the SDK's in-memory ex
       Effect.provide(mockLayer({ script: [ZegoMock.code(1001), ZegoMock.success(), ZegoMock.code(100000005)] })),
       Effect.provide(layer)
     )
+  })
+
+  it.effect("exports one server span per callback received, naming the event's kind or the error's tag", () => {
+    const { layer, spans } = otel()
+    const secret = Redacted.make("callback-secret")
+    const body = (nonce: string, signature?: string) => {
+      const timestamp = "1700000000"
+      return JSON.stringify({
+        event: "room_create",
+        appid: "1234567890",
+        timestamp,
+        nonce,
+        signature: signature ?? Callback.signature(secret, timestamp, nonce)
+      })
+    }
+    return Effect.gen(function*() {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const receiver = yield* CallbackReceiver.makeReceiver({ secret })
+      yield* receiver.receive({ body: body("otel-1") })
+      yield* Effect.flip(receiver.receive({ body: body("otel-2", "0".repeat(40)) }))
+      const received = spans().filter((span) => span.name === "Callback.receive")
+      assert.strictEqual(received.length, 2)
+      const [ok, refused] = received
+      assert.strictEqual(ok!.kind, SpanKind.SERVER)
+      assert.deepStrictEqual(ok!.attributes, { "zego.callback.event": "UnknownEvent" })
+      assert.notStrictEqual(ok!.status.code, SpanStatusCode.ERROR)
+      assert.strictEqual(refused!.kind, SpanKind.SERVER)
+      assert.deepStrictEqual(refused!.attributes, { "zego.callback.error": "CallbackSignatureError" })
+      assert.strictEqual(refused!.status.code, SpanStatusCode.ERROR)
+    }).pipe(Effect.provide(layer))
   })
 })
