@@ -489,22 +489,6 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
       }
 
       let attempts = 0
-      /** What an attempt's first exchange amounts to: its envelope, after the clock correction if it needs one. */
-      const afterExchange = (callQuery: string, first: Exchange) => {
-        if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) {
-          return failOnCode(action, bound.answers, first.envelope)
-        }
-        return Effect.flatMap(
-          correctClock(bound, callQuery, keyValue, clock, first, first.serverTimeMillis),
-          (exchanged) => failOnCode(action, bound.answers, exchanged.envelope)
-        )
-      }
-      const attempt = Effect.suspend(() => {
-        attempts++
-        if (span !== undefined) span.attribute("zego.attempts", attempts)
-        const callQuery = queryOf(attempts)
-        return Effect.flatMap(exchange(bound, callQuery, keyValue, clock), (first) => afterExchange(callQuery, first))
-      })
       const succeeded = (envelope: Envelope): Effect.Effect<A, E | CommonError> => {
         const answered = declaration.answer(envelope, input, streamId)
         if (Either.isLeft(answered)) return refuse(answered.left)
@@ -514,12 +498,35 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         }
         return answered
       }
-      // The retry machinery is entered only after a first failure worth retrying.
-      const failed = (error: E | CommonError) =>
-        isRetryable(error)
-          ? Effect.matchEffect(retryAfter(attempt, retry, error), { onFailure: refuse, onSuccess: succeeded })
-          : refuse(error)
-      if (fast === undefined) return Effect.matchEffect(attempt, { onFailure: failed, onSuccess: succeeded })
+      /** The attempts after a first, the clock correction and the retry: made when a call needs them. */
+      const paths = () => {
+        /** What an attempt's first exchange amounts to: its envelope, after the clock correction if it needs one. */
+        const afterExchange = (callQuery: string, first: Exchange) => {
+          if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) {
+            return failOnCode(action, bound.answers, first.envelope)
+          }
+          return Effect.flatMap(
+            correctClock(bound, callQuery, keyValue, clock, first, first.serverTimeMillis),
+            (exchanged) => failOnCode(action, bound.answers, exchanged.envelope)
+          )
+        }
+        const attempt = Effect.suspend(() => {
+          attempts++
+          if (span !== undefined) span.attribute("zego.attempts", attempts)
+          const callQuery = queryOf(attempts)
+          return Effect.flatMap(exchange(bound, callQuery, keyValue, clock), (first) => afterExchange(callQuery, first))
+        })
+        // The retry machinery is entered only after a first failure worth retrying.
+        const failed = (error: E | CommonError) =>
+          isRetryable(error)
+            ? Effect.matchEffect(retryAfter(attempt, retry, error), { onFailure: refuse, onSuccess: succeeded })
+            : refuse(error)
+        return { afterExchange, attempt, failed }
+      }
+      if (fast === undefined) {
+        const { attempt, failed } = paths()
+        return Effect.matchEffect(attempt, { onFailure: failed, onSuccess: succeeded })
+      }
 
       // The first attempt through the client's own exchange, as `viaDirect` makes it, its answer read here.
       attempts = 1
@@ -534,15 +541,16 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
             ended = true
             const outcome = fromDirect(action, result)
             record(action, bound.answers, labels, clock.unsafeCurrentTimeMillis() - started, outcome)
-            if (Either.isLeft(outcome)) return resume(failed(outcome.left))
+            if (Either.isLeft(outcome)) return resume(paths().failed(outcome.left))
             const first = outcome.right
             if (first.envelope.Code === SIGNATURE_EXPIRED && first.serverTimeMillis !== undefined) {
+              const { afterExchange, failed } = paths()
               return resume(
                 Effect.matchEffect(afterExchange(callQuery, first), { onFailure: failed, onSuccess: succeeded })
               )
             }
             const checked = failOnCode(action, bound.answers, first.envelope)
-            resume(Either.isLeft(checked) ? failed(checked.left) : succeeded(checked.right))
+            resume(Either.isLeft(checked) ? paths().failed(checked.left) : succeeded(checked.right))
           }
         )
         return Effect.sync(() => {
