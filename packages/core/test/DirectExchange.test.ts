@@ -10,7 +10,7 @@ import * as Metric from "effect/Metric"
 import * as MetricState from "effect/MetricState"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
-import { APP_ID, SECRET } from "./utils.js"
+import { APP_ID, recordSpans, SECRET } from "./utils.js"
 
 const ENVELOPE = JSON.stringify({ Code: 0, Message: "ok", RequestId: "r-1", Data: ["rtmp://127.0.0.1:1935/app/s"] })
 
@@ -226,5 +226,30 @@ describe("DirectExchange", () => {
       assert.match(fake.requests[1]!.path, /&Type=pull&ClientIP=203\.0\.113\.7&/)
       assert.strictEqual(fake.requests.length, 2)
     }).pipe(Effect.provide(fake.layer()))
+  })
+
+  it.live("under a real tracer the call is one span with the usual attributes, its retry counted in it", () => {
+    const outcomes: Array<DirectExchange.Result> = [
+      { _tag: "Timeout" },
+      { _tag: "Response", status: 200, date: undefined, body: ENVELOPE }
+    ]
+    let next = 0
+    const fake = fakeClient(() => outcomes[next++])
+    const tracing = recordSpans()
+    return Effect.gen(function*() {
+      yield* dispatch
+      const spans = tracing.spans.filter((s) => s.name === "RtmpDispatch.RTMPDispatchV2")
+      assert.strictEqual(spans.length, 1)
+      assert.strictEqual(spans[0]!.kind, "client")
+      assert.deepStrictEqual(Object.fromEntries(spans[0]!.attributes), {
+        "zego.action": "RTMPDispatchV2",
+        "zego.type": "pull",
+        "zego.stream_id": "s",
+        "zego.attempts": 2,
+        "zego.code": 0,
+        "zego.request_id": "r-1"
+      })
+      assert.strictEqual(fake.requests.length, 2)
+    }).pipe(Effect.provide(fake.layer({ retry: Schedule.recurs(1) })), Effect.provide(tracing.layer))
   })
 })
