@@ -1,4 +1,4 @@
-import { DirectExchange, RtmpDispatch } from "@effect-zego/core"
+import { DirectExchange, Params, RtmpDispatch } from "@effect-zego/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import { assert, describe, it } from "@effect/vitest"
@@ -201,7 +201,7 @@ describe("DirectExchange", () => {
     const fake = fakeClient(() => ({ _tag: "Response", status: 200, date: undefined, body: ENVELOPE }))
     const call = (request: unknown) =>
       Effect.either(
-        Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch(request as RtmpDispatch.DispatchRequest))
+        Effect.flatMap(RtmpDispatch.RtmpDispatch, (d) => d.dispatch(request as Params.DispatchRequest))
       )
     return Effect.gen(function*() {
       const published = yield* call({ type: "publish", streamId: "a_b-1" })
