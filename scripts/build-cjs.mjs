@@ -15,8 +15,8 @@ import { fileURLToPath } from "node:url"
 /** The packages published to npm (the packaging test checks that these are all the non-private ones). */
 const publishable = ["core", "node", "emulator", "cli", "redis"]
 
-/** Modules that are programs rather than library code: the CLI's entry point has no CommonJS twin. */
-const programs = new Set(["main.ts"])
+/** Modules that are programs rather than library code: the CLI's entry points have no CommonJS twin. */
+const programs = new Set(["main.ts", "start.ts"])
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 

@@ -84,7 +84,10 @@ export const run = async (
   options: ThroughputOptions,
   progress: (line: string) => void
 ): Promise<Array<Cell>> => {
-  for (const { client } of participants) await client.run(16, options.warmupMillis)
+  // Warmed at its highest concurrency, so that every connection a timed slice uses is open before it starts.
+  for (const { client, concurrencies } of participants) {
+    await client.run(Math.max(...concurrencies), options.warmupMillis)
+  }
   // Full collections are forced between rounds only. Forced before every slice, they made ours measure up to twice
   // as slow per request (one run: 2 800 against 1 450 µs), the heap's sizing starting over for each slice.
   const results = new Map<string, { slices: Array<Slice>; figures: Array<RoundFigures> }>()
@@ -133,3 +136,16 @@ export const run = async (
 /** The median over rounds of `a`'s requests per second divided by `b`'s (rounds are paired: same round, same load). */
 export const pairedRatio = (a: Cell, b: Cell): number =>
   round(median(a.rounds.map((figures, i) => figures.rps / b.rounds[i]!.rps)), 3)
+
+/**
+ * The median over rounds of `b`'s client CPU per request divided by `a`'s: `a`'s requests per second if the client's
+ * CPU were all that bounds them, against `b`'s. The server's share of the machine and waiting for a core drop out.
+ */
+export const pairedCpuRatio = (a: Cell, b: Cell): number =>
+  round(
+    median(a.rounds.map((figures, i) => {
+      const other = b.rounds[i]!
+      return (other.clientCpuMicros / other.count) / (figures.clientCpuMicros / figures.count)
+    })),
+    3
+  )

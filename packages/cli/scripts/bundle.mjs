@@ -1,10 +1,11 @@
 /**
- * Bundles the `zego-rtmp` executable: `dist/main.js` (tsc's output of src/main.ts, so run `tsc -b` first) and
+ * Bundles the `zego-rtmp` executable: `dist/start.js` (tsc's output of src/start.ts, so run `tsc -b` first) and
  * everything it imports become `dist/bin.js` plus chunks in `dist/chunks/`, each loaded when first needed (the
- * dispatch stack and the emulator are imported by the subcommands that use them). Node then reads a few files
+ * program, `main.ts`, by any command line but a lone `--version`; the dispatch stack and the emulator by the
+ * subcommands that use them). Node then reads a few files
  * instead of about a thousand modules: `zego-rtmp --version` starts in a fraction of the time.
  *
- * With `--sources`, the bundle is made from the TypeScript sources (`src/main.ts`, and the workspace packages'
+ * With `--sources`, the bundle is made from the TypeScript sources (`src/start.ts`, and the workspace packages'
  * `src/`) with no `tsc` first: what the repository's `zego-rtmp` runner (scripts/zego-rtmp.mjs) does, so that a
  * clone's first command needs neither TypeScript nor a typecheck. The bin is the same program either way; the
  * typecheck is the test command's.
@@ -30,7 +31,7 @@ const fromSources = process.argv.includes("--sources")
 rmSync(`${dist}chunks`, { recursive: true, force: true })
 
 await esbuild.build({
-  entryPoints: { bin: fromSources ? fileURLToPath(new URL("../src/main.ts", import.meta.url)) : `${dist}main.js` },
+  entryPoints: { bin: fromSources ? fileURLToPath(new URL("../src/start.ts", import.meta.url)) : `${dist}start.js` },
   plugins: fromSources ? [workspaceSources] : [],
   outdir: dist,
   chunkNames: "chunks/[name]-[hash]",

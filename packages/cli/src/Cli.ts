@@ -24,6 +24,7 @@ import * as CommandFlags from "./internal/flags.js"
 import * as Help from "./internal/help.js"
 import * as Suggest from "./internal/suggest.js"
 import * as Tries from "./internal/tries.js"
+import { version as internalVersion } from "./internal/version.js"
 import type * as RelayCommand from "./RelayCommand.js"
 import type * as RoomCommand from "./RoomCommand.js"
 import type * as StreamCommand from "./StreamCommand.js"
@@ -56,7 +57,7 @@ export const name = "zego-rtmp"
  * @since 0.1.0
  * @category constants
  */
-export const version = "0.1.0"
+export const version: string = internalVersion
 
 /**
  * The command tree's flags are parsed as they are given, or, with `wizard`, asked as `--wizard` asks them

@@ -1,13 +1,12 @@
-#!/usr/bin/env node
 /**
  * The `zego-rtmp` executable: runs the command tree with Node's platform services. A failure prints one line on
  * stderr and exits with status 2 (invalid input) or 1 (anything else). SIGINT (Ctrl-C) or SIGTERM stops it: a
  * command stopped before it is done (`dispatch` waiting for the server) prints one line on stderr and exits with
  * 130 (SIGINT) or 143 (SIGTERM); `emulator`, a server that runs until stopped, says it stopped and exits with 0.
  *
- * What the `zego-rtmp` bin (`bin/zego-rtmp.js`) runs is `dist/bin.js`: this module bundled with its imports by
- * `scripts/bundle.mjs`, the dispatch stack and the emulator in chunks of their own, loaded by the subcommands that
- * need them.
+ * What the `zego-rtmp` bin (`bin/zego-rtmp.js`) runs is `dist/bin.js`: `start.ts` (which answers a lone `--version`
+ * itself and imports this module for anything else) bundled with its imports by `scripts/bundle.mjs`, the dispatch
+ * stack and the emulator in chunks of their own, loaded by the subcommands that need them.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"

@@ -91,6 +91,19 @@ describe.concurrent("--help and --version", () => {
       assert.strictEqual(result.console, pkg.version)
     }))
 
+  // The bin answers a lone `--version` before it loads the command tree; with anything else on the line the
+  // command tree answers, as it always did.
+  it.live("the bin: --version alone, and --version beside another flag, print package.json's version", () =>
+    Effect.gen(function*() {
+      const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+      for (const args of [["--version"], ["--version", "--log-level", "debug"]]) {
+        const result = yield* Bin.run(args)
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.strictEqual(result.stdout, `${pkg.version}\n`, args.join(" "))
+        assert.strictEqual(result.stderr, "")
+      }
+    }))
+
   // The real bin: the rewrite of the line happens in Cli.run, before @effect/cli, and what a user sees is its output.
   it.live("--help anywhere on the line: the subcommand's help, even with a flag missing or invalid before it", () =>
     Effect.gen(function*() {

@@ -317,6 +317,29 @@ const decodeAddresses = readEach(parseNodeAddress, Schema.decodeUnknownEither(Ad
 
 type Request = typeof DispatchRequest.Type
 
+const STREAM_ID = /^[A-Za-z0-9_-]{1,256}$/
+
+/**
+ * The usual request read without the schema: a plain object holding exactly a valid `streamId` and a `type` (the
+ * schema's rules, `publish` read as `push`). Anything else (a `clientIp`, a `sequence`, a symbol key, another
+ * prototype) is left to the schema.
+ */
+const readUsualRequest = (request: unknown): Request | undefined => {
+  if (typeof request !== "object" || request === null) return undefined
+  const prototype = Object.getPrototypeOf(request)
+  if (prototype !== Object.prototype && prototype !== null) return undefined
+  const keys = Object.keys(request)
+  if (
+    keys.length !== 2 ||
+    !(keys[0] === "streamId" ? keys[1] === "type" : keys[0] === "type" && keys[1] === "streamId") ||
+    Object.getOwnPropertySymbols(request).length !== 0
+  ) return undefined
+  const { streamId, type } = request as { readonly streamId: unknown; readonly type: unknown }
+  if (typeof streamId !== "string" || !STREAM_ID.test(streamId)) return undefined
+  if (type === "push" || type === "pull") return { streamId, type }
+  return type === "publish" ? { streamId, type: "push" } : undefined
+}
+
 /** What a dispatch's envelope gives: the nodes, or the error its `Data` amounts to. */
 const nodesOf = <A>(
   action: DispatchAction,
@@ -352,6 +375,7 @@ const declare = <A, B>(
   action,
   spanName: `RtmpDispatch.${action}`,
   parameters: DispatchRequest,
+  readParameters: readUsualRequest,
   streamId: (request) => request.streamId,
   sequence: (request) => request.sequence,
   // Every value is checked to need no escaping (letters, digits, `-`, `_`, `.`).

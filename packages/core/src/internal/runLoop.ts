@@ -164,7 +164,7 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
     const given = yield* HttpClient.HttpClient
     // The client's own exchange, only on the client as given: any transformation is a new client, which goes through
     // `execute` (and then this module keeps the time limit and the body cap itself).
-    const direct = valid.transformClient === undefined ? DirectExchange.get(given) : undefined
+    const exchangeOf = valid.transformClient === undefined ? DirectExchange.get(given) : undefined
     const mapped = given.pipe(
       HttpClient.mapRequest((request) => HttpClientRequest.acceptJson(HttpClientRequest.prependUrl(request, baseUrl))),
       // Our own span covers the call; the platform's would record the full URL, Signature included, and send
@@ -349,6 +349,13 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         () => timeoutError(action)
       )
 
+    /** An attempt's query signed at `nowMillis` (a fresh nonce; the clock offset learnt so far applied). */
+    const signedQuery = (callQuery: string, nowMillis: number) => {
+      const signed = Signature.publicParamsAt({ appId, serverSecret, clockOffsetMillis: clockOffset }, nowMillis)
+      return `${callQuery}&AppId=${signed.AppId}&SignatureNonce=${signed.SignatureNonce}` +
+        `&Timestamp=${signed.Timestamp}&SignatureVersion=${signed.SignatureVersion}&Signature=${signed.Signature}`
+    }
+
     /**
      * One signed HTTP exchange, under the rate limit (and, for an action with a per-key budget, under its key's
      * first: a caller waiting for its room's turn holds no token of the AppId's); its outcome counted and its
@@ -364,14 +371,12 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         const clock = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Clock.Clock)
         const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
         const started = clock.unsafeCurrentTimeMillis()
-        const signed = Signature.publicParamsAt({ appId, serverSecret, clockOffsetMillis: clockOffset }, started)
-        const query = `${callQuery}&AppId=${signed.AppId}&SignatureNonce=${signed.SignatureNonce}` +
-          `&Timestamp=${signed.Timestamp}&SignatureVersion=${signed.SignatureVersion}&Signature=${signed.Signature}`
+        const query = signedQuery(callQuery, started)
         const { action, answers } = bound
-        const measured = direct !== undefined && clock === liveClock
-          ? viaDirect(direct, action, answers, query, clock, labels, started)
+        const measured = exchangeOf !== undefined && clock === liveClock
+          ? viaDirect(exchangeOf, action, answers, query, clock, labels, started)
           : Effect.onExit(
-            direct === undefined ? viaExecute(action, query) : viaDirectTimed(direct, action, query),
+            exchangeOf === undefined ? viaExecute(action, query) : viaDirectTimed(exchangeOf, action, query),
             (exit) => {
               const outcome = Exit.isSuccess(exit)
                 ? Either.right(exit.value)
@@ -425,7 +430,11 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
         return second
       })
 
-    /** A call, its span already made (or none, under the built-in tracer). */
+    /**
+     * A call, its span already made (or none, under the built-in tracer). With `fast` (the client's own exchange, when
+     * nothing stands between the call and it: see `bind`), the first attempt is one `Effect.async` around that
+     * exchange, and the retry, the clock correction and the errors' paths are entered only from its answer.
+     */
     const run = <I, A, E extends ZegoError>(
       declaration: Declaration<I, A, E>,
       bound: Bound,
@@ -433,7 +442,9 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
       request: unknown,
       callOptions: CallOptions<E | CommonError> | undefined,
       clock: Clock.Clock,
-      span: Tracer.Span | undefined
+      span: Tracer.Span | undefined,
+      fast: DirectExchange.DirectExchange | undefined,
+      labels: ReadonlyArray<MetricLabel.MetricLabel>
     ): Effect.Effect<A, E | CommonError> => {
       const action = declaration.action
       const refuse = (error: E | CommonError) => {
@@ -442,9 +453,11 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
       }
       const decoded = decodeRequest(request)
       if (Either.isLeft(decoded)) return refuse(decoded.left)
-      const retryRead = readInput("retry", () => Either.right(callOptions?.retry ?? defaultRetry))
-      if (Either.isLeft(retryRead)) return refuse(retryRead.left)
-      const retry = retryRead.right
+      const retryRead = callOptions === undefined
+        ? undefined
+        : readInput("retry", () => Either.right(callOptions.retry ?? defaultRetry))
+      if (retryRead !== undefined && Either.isLeft(retryRead)) return refuse(retryRead.left)
+      const retry = retryRead === undefined ? defaultRetry : retryRead.right
       if (!Schedule.isSchedule(retry)) return refuse(invalid("retry", "must be a Schedule"))
       const input = decoded.right
       const streamIdOf = declaration.streamId
@@ -476,20 +489,6 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
       }
 
       let attempts = 0
-      const attempt = Effect.suspend(() => {
-        attempts++
-        if (span !== undefined) span.attribute("zego.attempts", attempts)
-        const callQuery = queryOf(attempts)
-        return Effect.flatMap(exchange(bound, callQuery, keyValue, clock), (first) => {
-          if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) {
-            return failOnCode(action, bound.answers, first.envelope)
-          }
-          return Effect.flatMap(
-            correctClock(bound, callQuery, keyValue, clock, first, first.serverTimeMillis),
-            (exchanged) => failOnCode(action, bound.answers, exchanged.envelope)
-          )
-        })
-      })
       const succeeded = (envelope: Envelope): Effect.Effect<A, E | CommonError> => {
         const answered = declaration.answer(envelope, input, streamId)
         if (Either.isLeft(answered)) return refuse(answered.left)
@@ -497,15 +496,69 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
           span.attribute("zego.code", envelope.Code)
           span.attribute("zego.request_id", envelope.RequestId)
         }
-        return Effect.succeed(answered.right)
+        return answered
       }
-      // The retry machinery is entered only after a first failure worth retrying.
-      return Effect.matchEffect(attempt, {
-        onFailure: (error) =>
+      /** The attempts after a first, the clock correction and the retry: made when a call needs them. */
+      const paths = () => {
+        /** What an attempt's first exchange amounts to: its envelope, after the clock correction if it needs one. */
+        const afterExchange = (callQuery: string, first: Exchange) => {
+          if (first.envelope.Code !== SIGNATURE_EXPIRED || first.serverTimeMillis === undefined) {
+            return failOnCode(action, bound.answers, first.envelope)
+          }
+          return Effect.flatMap(
+            correctClock(bound, callQuery, keyValue, clock, first, first.serverTimeMillis),
+            (exchanged) => failOnCode(action, bound.answers, exchanged.envelope)
+          )
+        }
+        const attempt = Effect.suspend(() => {
+          attempts++
+          if (span !== undefined) span.attribute("zego.attempts", attempts)
+          const callQuery = queryOf(attempts)
+          return Effect.flatMap(exchange(bound, callQuery, keyValue, clock), (first) => afterExchange(callQuery, first))
+        })
+        // The retry machinery is entered only after a first failure worth retrying.
+        const failed = (error: E | CommonError) =>
           isRetryable(error)
             ? Effect.matchEffect(retryAfter(attempt, retry, error), { onFailure: refuse, onSuccess: succeeded })
-            : refuse(error),
-        onSuccess: succeeded
+            : refuse(error)
+        return { afterExchange, attempt, failed }
+      }
+      if (fast === undefined) {
+        const { attempt, failed } = paths()
+        return Effect.matchEffect(attempt, { onFailure: failed, onSuccess: succeeded })
+      }
+
+      // The first attempt through the client's own exchange, as `viaDirect` makes it, its answer read here.
+      attempts = 1
+      if (span !== undefined) span.attribute("zego.attempts", 1)
+      const callQuery = queryOf(1)
+      return Effect.async<A, E | CommonError>((resume) => {
+        const started = clock.unsafeCurrentTimeMillis()
+        let ended = false
+        const abort = fast.get(
+          { origin, path: pathPrefix + signedQuery(callQuery, started), timeoutMillis, maxBodyBytes: maxResponseBytes },
+          (result) => {
+            ended = true
+            const outcome = fromDirect(action, result)
+            record(action, bound.answers, labels, clock.unsafeCurrentTimeMillis() - started, outcome)
+            if (Either.isLeft(outcome)) return resume(paths().failed(outcome.left))
+            const first = outcome.right
+            if (first.envelope.Code === SIGNATURE_EXPIRED && first.serverTimeMillis !== undefined) {
+              const { afterExchange, failed } = paths()
+              return resume(
+                Effect.matchEffect(afterExchange(callQuery, first), { onFailure: failed, onSuccess: succeeded })
+              )
+            }
+            const checked = failOnCode(action, bound.answers, first.envelope)
+            resume(Either.isLeft(checked) ? paths().failed(checked.left) : succeeded(checked.right))
+          }
+        )
+        return Effect.sync(() => {
+          if (ended) return
+          ended = true
+          abort()
+          record(action, bound.answers, labels, clock.unsafeCurrentTimeMillis() - started, undefined)
+        })
       })
     }
 
@@ -546,8 +599,18 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
               : { limit: row.perKey.limit, windowMillis: row.perKey.windowSeconds * 1000 }
           }
           const decodeSchema = Schema.decodeUnknownEither(declaration.parameters, { onExcessProperty: "error" })
+          const readUsual = declaration.readParameters
           const decodeRequest = (request: unknown) =>
-            readInput("request", () => Either.mapLeft(decodeSchema(request), invalidInput))
+            readInput("request", () => {
+              const usual = readUsual?.(request)
+              return usual !== undefined ? Either.right(usual) : Either.mapLeft(decodeSchema(request), invalidInput)
+            })
+          // Nothing stands between a call and the client's own exchange: no budget to take a token from (rate limits
+          // off), no key budget, the live clock (under `TestClock` the time limit follows that clock, so it is kept
+          // by the engine).
+          const direct = exchangeOf !== undefined && limiter === RateLimit.unlimited && bound.perKey === undefined
+            ? exchangeOf
+            : undefined
           const spanOptions: Tracer.SpanOptions = {
             kind: "client",
             attributes: { "zego.action": declaration.action },
@@ -559,15 +622,21 @@ export const make = (options: Options): Effect.Effect<Engine, InvalidRequestErro
             Effect.withFiberRuntime((fiber) => {
               const services = fiber.getFiberRef(DefaultServices.currentServices)
               const clock = Context.get(services, Clock.Clock)
+              // The request's debug line is logged by the usual path.
+              const fast = direct !== undefined && clock === liveClock &&
+                  LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+                ? direct
+                : undefined
+              const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
               if (Context.get(services, Tracer.Tracer) === nativeTracer) {
-                return run(declaration, bound, decodeRequest, request, callOptions, clock, undefined)
+                return run(declaration, bound, decodeRequest, request, callOptions, clock, undefined, fast, labels)
               }
               return Effect.useSpan(
                 declaration.spanName,
                 spanOptions,
                 (span) =>
                   Effect.withParentSpan(
-                    run(declaration, bound, decodeRequest, request, callOptions, clock, span),
+                    run(declaration, bound, decodeRequest, request, callOptions, clock, span, fast, labels),
                     span
                   )
               )
