@@ -3,13 +3,13 @@
  * ZEGOCLOUD's sample pattern; signing against `node:crypto`; memory with 10 000 dispatches in flight. Prints the
  * figures and the targets, and writes them as JSON to `bench/results/<date>.json` and `bench/results/latest.json`.
  *
- * `pnpm bench` also times the built CLI's start (`zego-rtmp --version`, an embedded `zego-rtmp dispatch`), and what
- * the stores on Redis cost (`redisSection.ts`: the shared budget, the callback nonces) against a redis-server of its
- * own.
+ * `pnpm bench` also measures the stream tracker against a plain `Map` (`tracker.ts`), times the built CLI's start
+ * (`zego-rtmp --version`, an embedded `zego-rtmp dispatch`), and what the stores on Redis cost (`redisSection.ts`: the
+ * shared budget, the callback nonces) against a redis-server of its own.
  *
- * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory`, `cli` or `redis`),
- * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only). A focused run prints
- * its figures but writes nothing under `bench/results/`.
+ * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory`, `tracker`, `cli` or
+ * `redis`), `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only). A focused run
+ * prints its figures but writes nothing under `bench/results/`.
  */
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -23,6 +23,7 @@ import * as ServerProcess from "./serverProcess.js"
 import * as Signing from "./signing.js"
 import type { Target } from "./stats.js"
 import * as Throughput from "./throughput.js"
+import * as Tracker from "./tracker.js"
 
 const WATCHDOG_MILLIS = 8 * 60_000
 const RESULTS = new URL("../../../bench/results/", import.meta.url)
@@ -267,6 +268,34 @@ const cliSection = async (targets: Array<Target>) => {
   return figures
 }
 
+const trackerSection = async (targets: Array<Target>) => {
+  const options = { rounds: env("BENCH_ROUNDS", 5), events: 100_000, streams: 10_000, memoryStreams: 100_000 }
+  log(
+    `Tracker: ${options.events} stream events over ${options.streams} streams applied by StreamTracker.apply (the` +
+      " default store) against a plain Map fold of the same rule; heap per stream with" +
+      ` ${options.memoryStreams} streams against a plain Map of the same statuses; ${options.rounds} interleaved rounds`
+  )
+  const figures = await Tracker.run(options, log)
+  log(
+    `  medians: fold ${figures.floorNanosPerEvent} ns/event, tracker ${figures.trackerNanosPerEvent} ns/event;` +
+      ` heap per stream: Map ${figures.floorBytesPerStream} B, tracker ${figures.trackerBytesPerStream} B`
+  )
+  log(`  1-minute load average: ${figures.loadAverage.before} before, ${figures.loadAverage.after} after`)
+  targets.push({
+    name: "tracker: events applied (default store)",
+    target: "≥ 0.5 × a plain Map fold of the rule",
+    value: `${figures.speedRatio.toFixed(2)}×`,
+    pass: figures.speedRatio >= 0.5
+  })
+  targets.push({
+    name: "tracker: heap per tracked stream",
+    target: "≤ 1.2 × a plain Map of the statuses",
+    value: `${figures.memoryRatio.toFixed(2)}× (${figures.trackerBytesPerStream} B)`,
+    pass: figures.memoryRatio <= 1.2
+  })
+  return figures
+}
+
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n"
 
 /** Writes the figures to `bench/results/<date>.json` (ISO 8601 basic format, UTC) and `bench/results/latest.json`. */
@@ -297,6 +326,8 @@ const main = async () => {
   if (throughput) log()
   const memory = runs("memory") ? await memorySection(secret, targets) : undefined
   if (runs("memory")) log()
+  const tracker = runs("tracker") ? await trackerSection(targets) : undefined
+  if (tracker) log()
   const cli = runs("cli") ? await cliSection(targets) : undefined
   if (cli && runs("redis")) log()
   const redis = runs("redis")
@@ -324,6 +355,7 @@ const main = async () => {
     signing,
     throughput,
     memory,
+    tracker,
     cli,
     redis
   }
