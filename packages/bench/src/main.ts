@@ -269,11 +269,18 @@ const cliSection = async (targets: Array<Target>) => {
 }
 
 const trackerSection = async (targets: Array<Target>) => {
-  const options = { rounds: env("BENCH_ROUNDS", 5), events: 100_000, streams: 10_000, memoryStreams: 100_000 }
+  const options = {
+    rounds: env("BENCH_ROUNDS", 9),
+    memoryRounds: 3,
+    events: 100_000,
+    streams: 10_000,
+    memoryStreams: 100_000
+  }
   log(
-    `Tracker: ${options.events} stream events over ${options.streams} streams applied by StreamTracker.apply (the` +
-      " default store) against a plain Map fold of the same rule; heap per stream with" +
-      ` ${options.memoryStreams} streams against a plain Map of the same statuses; ${options.rounds} interleaved rounds`
+    `Tracker: ~${options.events} stream events over ${options.streams} streams applied by StreamTracker.apply (the` +
+      " default store, Effect.forEach in one fiber) against a plain Map fold of the same rule, CPU time," +
+      ` ${options.rounds} interleaved rounds; heap per stream with ${options.memoryStreams} streams against a plain` +
+      " Map of the same statuses"
   )
   const figures = await Tracker.run(options, log)
   log(

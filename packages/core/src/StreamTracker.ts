@@ -687,8 +687,14 @@ export const make = (
     // A store in memory never fails, so it needs none.
     const lastKnown = direct !== undefined
       ? undefined
-      : TrackerStore.bounded<Entry>(capacity, (entry) => entry.status.state === "live")
+      : TrackerStore.lastKnown(capacity)
     const hub = yield* Effect.acquireRelease(PubSub.sliding<Change>(CHANGES_BUFFER), PubSub.shutdown)
+    // Counted so that a change no one is subscribed to is not even made (a hub without subscribers keeps nothing).
+    let subscribers = 0
+    const subscription = Effect.zipRight(
+      Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--)),
+      PubSub.subscribe(hub)
+    )
     if (store.changes !== undefined) {
       // Positioned now, so that nothing written from here on is missed; forwarded until the tracker's scope closes.
       const feed = yield* store.changes
@@ -724,7 +730,9 @@ export const make = (
      * waiting). Only when the store has no feed of its own (that feed publishes every instance's changes).
      */
     const publish = (change: Change): Effect.Effect<void> =>
-      store.changes !== undefined || hub.unsafeOffer(change) ? Effect.void : Effect.asVoid(PubSub.publish(hub, change))
+      store.changes !== undefined || subscribers === 0 || hub.unsafeOffer(change)
+        ? Effect.void
+        : Effect.asVoid(PubSub.publish(hub, change))
 
     /** With the default store: read, decide and write in one step. */
     const updateNow = (
@@ -736,7 +744,7 @@ export const make = (
         const current = direct.get(streamId)
         const next = decide(current?.entry(), new Date(clock.unsafeCurrentTimeMillis()))
         if (next === undefined) return Effect.void
-        direct.set(streamId, TrackerStore.keptOf(next))
+        direct.set(TrackerStore.keptOf(streamId, next))
         // Only a change of state is news; a refined time or a re-check is not.
         return next.status.state !== current?.state ? publish(next.status) : Effect.void
       })
@@ -791,8 +799,8 @@ export const make = (
         const key = current?.key
         const next = eventKept(event, now)
         if (key !== undefined && !supersedes(next, key)) return Effect.void
-        direct.set(event.streamId, next)
-        return next.state !== current?.state ? publish(next.status()) : Effect.void
+        direct.set(next)
+        return next.state !== current?.state && subscribers > 0 ? publish(next.status()) : Effect.void
       })
 
     const apply: Service["apply"] = (event) => {
@@ -921,8 +929,8 @@ export const make = (
       get: (streamId) => get(asSent(streamId)),
       peek: (streamId) => peek(asSent(streamId)),
       live,
-      changes: Stream.fromPubSub(hub),
-      subscribe: Stream.fromPubSub(hub, { scoped: true })
+      changes: Stream.flatMap(Stream.scoped(subscription), (queue) => Stream.fromQueue(queue)),
+      subscribe: Effect.map(subscription, (queue) => Stream.fromQueue(queue, { shutdown: true }))
     })
   })
 

@@ -3,39 +3,83 @@ import * as Effect from "effect/Effect"
 import type * as Callback from "../Callback.js"
 import type { Entry, Key, Source, Status, Store } from "../StreamTracker.js"
 
+/** What {@link bounded} keeps: a value under its stream id, with its place in the order of updates. */
+export interface Node<N extends Node<N>> {
+  readonly streamId: string
+  /** The neighbours in its list (settled or live), from the least recently set to the most. */
+  older: N | undefined
+  newer: N | undefined
+}
+
+/** Nodes in the order they were set, linked through themselves: appending and removing are O(1). */
+class Order<N extends Node<N>> {
+  oldest: N | undefined = undefined
+  newest: N | undefined = undefined
+  append(node: N): void {
+    node.older = this.newest
+    node.newer = undefined
+    if (this.newest === undefined) this.oldest = node
+    else this.newest.newer = node
+    this.newest = node
+  }
+  remove(node: N): void {
+    if (node.older === undefined) this.oldest = node.newer
+    else node.older.newer = node.newer
+    if (node.newer === undefined) this.newest = node.older
+    else node.newer.older = node.older
+    node.older = node.newer = undefined
+  }
+}
+
 /**
- * At most `capacity` values by stream id, forgetting the oldest settled one first. Two insertion-ordered maps
- * (re-inserted on every `set`) make "the oldest settled, else the oldest live" an O(1) choice: a live stream is what
- * a caller most needs to keep. Also the tracker's last known statuses when its store is elsewhere.
+ * At most `capacity` nodes by stream id, forgetting the least recently set settled one first, else the least
+ * recently set live one: a live stream is what a caller most needs to keep. One map, and two lists (settled, live)
+ * linked through the nodes, so that a set is O(1) and replaces the map's value in place. Also the tracker's last
+ * known statuses when its store is elsewhere.
  */
-export const bounded = <A>(capacity: number, isLive: (value: A) => boolean) => {
-  const settled = new Map<string, A>()
-  const live = new Map<string, A>()
+export const bounded = <N extends Node<N>>(capacity: number, isLive: (node: N) => boolean) => {
+  const nodes = new Map<string, N>()
+  const live = new Order<N>()
+  const settled = new Order<N>()
   // Bounded whatever it is given: NaN, a negative or an infinite capacity would otherwise keep every stream.
   const max = Number.isSafeInteger(Math.floor(capacity)) && capacity >= 1 ? Math.floor(capacity) : 1
 
-  // The oldest key of `map` other than `keep` (the value just set is never the one forgotten).
-  const oldest = (map: Map<string, A>, keep: string): string | undefined => {
-    for (const key of map.keys()) if (key !== keep) return key
-    return undefined
-  }
-
   return {
-    get: (streamId: string): A | undefined => live.get(streamId) ?? settled.get(streamId),
-    set: (streamId: string, value: A): void => {
-      live.delete(streamId)
-      settled.delete(streamId)
-      ;(isLive(value) ? live : settled).set(streamId, value)
-      if (live.size + settled.size > max) {
-        const settledKey = oldest(settled, streamId)
-        if (settledKey !== undefined) settled.delete(settledKey)
-        else {
-          const liveKey = oldest(live, streamId)
-          if (liveKey !== undefined) live.delete(liveKey)
-        }
+    get: (streamId: string): N | undefined => nodes.get(streamId),
+    set: (node: N): void => {
+      const previous = nodes.get(node.streamId)
+      if (previous !== undefined) (isLive(previous) ? live : settled).remove(previous)
+      nodes.set(node.streamId, node)
+      ;(isLive(node) ? live : settled).append(node)
+      if (nodes.size > max) {
+        // Never the node just set: with more than one kept, a list holding only it leaves the other list non-empty.
+        const victim = settled.oldest !== undefined && settled.oldest !== node ? settled.oldest : live.oldest!
+        ;(isLive(victim) ? live : settled).remove(victim)
+        nodes.delete(victim.streamId)
       }
     },
-    live: (): Array<A> => [...live.values()]
+    /** The live nodes, the least recently set first. */
+    live: (): Array<N> => {
+      const all: Array<N> = []
+      for (let node = live.oldest; node !== undefined; node = node.newer) all.push(node)
+      return all
+    }
+  }
+}
+
+/** A last known entry, as {@link bounded} keeps it. */
+export class Known implements Node<Known> {
+  older: Known | undefined = undefined
+  newer: Known | undefined = undefined
+  constructor(readonly streamId: string, readonly entry: Entry) {}
+}
+
+/** The last known entries of at most `capacity` streams. */
+export const lastKnown = (capacity: number) => {
+  const known = bounded<Known>(capacity, (node) => node.entry.status.state === "live")
+  return {
+    get: (streamId: string): Entry | undefined => known.get(streamId)?.entry,
+    set: (streamId: string, entry: Entry): void => known.set(new Known(streamId, entry))
   }
 }
 
@@ -48,9 +92,11 @@ export const NOTHING = "0"
  * the tracker writes, the key's kind, time and exactness follow from the status (a create's time is when it started, a
  * close's when it ended; exact when a callback told), so an event is compared with what is kept as it is.
  */
-export class Kept implements Key {
+export class Kept implements Key, Node<Kept> {
   /** Set by the store when it writes this (each write a new one). */
   version = 0
+  older: Kept | undefined = undefined
+  newer: Kept | undefined = undefined
   constructor(
     readonly streamId: string,
     readonly state: Status["state"],
@@ -107,10 +153,9 @@ export class Kept implements Key {
 
 /** An entry whose key does not follow from its status (written by other code than the tracker): kept as given. */
 class KeptAsGiven extends Kept {
-  constructor(readonly given: Entry) {
+  constructor(streamId: string, readonly given: Entry) {
     const { status } = given
-    super(status.streamId, status.state, status.source, NaN, status.checkedAt.getTime(), undefined, undefined, undefined,
-      undefined)
+    super(streamId, status.state, status.source, NaN, status.checkedAt.getTime(), undefined, undefined, undefined, undefined)
   }
   override get key(): Key | undefined {
     return this.given.key
@@ -120,14 +165,15 @@ class KeptAsGiven extends Kept {
   }
 }
 
-/** `entry` as the default store keeps it. */
-export const keptOf = (entry: Entry): Kept => {
+/** `entry` as the default store keeps it under `streamId`. */
+export const keptOf = (streamId: string, entry: Entry): Kept => {
   const { key, status } = entry
+  if (status.streamId !== streamId) return new KeptAsGiven(streamId, entry)
   const checkedAt = status.checkedAt.getTime()
   if (status.state === "absent") {
     return key === undefined
-      ? new Kept(status.streamId, "absent", "describe", NaN, checkedAt, undefined, undefined, undefined, undefined)
-      : new KeptAsGiven(entry)
+      ? new Kept(streamId, "absent", "describe", NaN, checkedAt, undefined, undefined, undefined, undefined)
+      : new KeptAsGiven(streamId, entry)
   }
   const time = status.state === "live" ? status.since.getTime() : status.closedAt.getTime()
   const kept = new Kept(
@@ -143,7 +189,7 @@ export const keptOf = (entry: Entry): Kept => {
   )
   const follows = key !== undefined && key.kind === kept.kind && key.time === time && key.exact === kept.exact &&
     key.createdAt === kept.createdAt
-  return follows ? kept : new KeptAsGiven(entry)
+  return follows ? kept : new KeptAsGiven(streamId, entry)
 }
 
 /**
@@ -153,8 +199,8 @@ export const keptOf = (entry: Entry): Kept => {
  */
 export interface Direct {
   readonly get: (streamId: string) => Kept | undefined
-  /** Writes `kept` as the stream's latest version. */
-  readonly set: (streamId: string, kept: Kept) => void
+  /** Writes `kept` as its stream's latest version. */
+  readonly set: (kept: Kept) => void
   readonly live: () => ReadonlyArray<Kept>
 }
 
@@ -173,9 +219,9 @@ export const directOf = (store: Store): Direct | undefined => directs.get(store)
 export const memory = (capacity: number): Store => {
   const entries = bounded<Kept>(capacity, (kept) => kept.state === "live")
   let counter = 0
-  const set = (streamId: string, kept: Kept) => {
+  const set = (kept: Kept) => {
     kept.version = ++counter
-    entries.set(streamId, kept)
+    entries.set(kept)
   }
   const versionOf = (kept: Kept | undefined) => kept === undefined ? NOTHING : String(kept.version)
   const store: Store = {
@@ -187,7 +233,7 @@ export const memory = (capacity: number): Store => {
     compareAndSet: (streamId, version, next) =>
       Effect.sync(() => {
         if (versionOf(entries.get(streamId)) !== version) return false
-        set(streamId, keptOf(next))
+        set(keptOf(streamId, next))
         return true
       }),
     live: Effect.sync(() => entries.live().map((kept) => kept.entry()))
