@@ -29,6 +29,8 @@
  * Writes: read, decide by the rule above, then a compare-and-set on the entry's version ({@link Store}); when another
  * writer came first, read and decide again (a few times at most). So the rule holds however many processes share
  * the store, and the rule is written once, here. A per-stream lock saves the conflicts of one process's own writes.
+ * With the default store (in this process's memory) a write is one synchronous step instead, read, decide and write
+ * with nothing in between, so it needs neither lock nor retry; a stream is kept there as one compact record.
  *
  * A store elsewhere (Redis, say) may fail: `apply` and `observe` then fail with `TrackerUnavailableError` (applied or
  * not, nothing is claimed: `Endpoints` answers the callback 503 and ZEGOCLOUD retries it), and reads answer this
@@ -36,7 +38,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -652,7 +653,8 @@ const stateAhead = (state: StreamState.State, limit: number): boolean =>
   state.createdAt.getTime() > limit || (state.state === "closed" && state.closedAt.getTime() > limit)
 
 /**
- * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Fails with
+ * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Its time comes
+ * from the `Clock` it is built with (a `TestClock` when built in a test), looked up once. Fails with
  * `InvalidRequestError` when `maxAge` or `maxClockSkew` is not a positive duration of at most an hour, or `capacity`
  * or `maxPendingRechecks` not a positive integer.
  *
@@ -702,7 +704,10 @@ export const make = (
     }
     const locks = yield* Effect.forEach(Array.from({ length: STRIPES }), () => Effect.makeSemaphore(1))
 
-    const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+    // Looked up once: the fiber's clock, read on every event, costs about as much as applying it.
+    const clock = yield* Effect.clock
+    const millis = Effect.sync(() => clock.unsafeCurrentTimeMillis())
+    const now = Effect.sync(() => new Date(clock.unsafeCurrentTimeMillis()))
 
     const read = (streamId: string) =>
       Effect.tap(store.get(streamId), (kept) => {
@@ -726,13 +731,14 @@ export const make = (
       })
 
     /**
-     * A change of state, to every subscriber: at once while the hub has room, else sliding out the oldest (never
-     * waiting). Only when the store has no feed of its own (that feed publishes every instance's changes).
+     * Whether a change written here is published: only while someone subscribes (a hub without subscribers keeps
+     * nothing), and only when the store has no feed of its own (that feed publishes every instance's changes).
      */
+    const publishing = () => subscribers > 0 && store.changes === undefined
+
+    /** Publishes a change to every subscriber, never waiting: at once while the hub has room, else sliding out the oldest. */
     const publish = (change: Change): Effect.Effect<void> =>
-      store.changes !== undefined || subscribers === 0 || hub.unsafeOffer(change)
-        ? Effect.void
-        : Effect.asVoid(PubSub.publish(hub, change))
+      hub.unsafeOffer(change) ? Effect.void : Effect.asVoid(PubSub.publish(hub, change))
 
     /** With the default store: read, decide and write in one step. */
     const updateNow = (
@@ -740,13 +746,13 @@ export const make = (
       streamId: string,
       decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined
     ) =>
-      Effect.clockWith((clock) => {
+      Effect.suspend(() => {
         const current = direct.get(streamId)
         const next = decide(current?.entry(), new Date(clock.unsafeCurrentTimeMillis()))
         if (next === undefined) return Effect.void
-        direct.set(TrackerStore.keptOf(streamId, next))
+        direct.set(TrackerStore.keptOf(streamId, next), current)
         // Only a change of state is news; a refined time or a re-check is not.
-        return next.status.state !== current?.state ? publish(next.status) : Effect.void
+        return next.status.state !== current?.state && publishing() ? publish(next.status) : Effect.void
       })
 
     /**
@@ -766,7 +772,7 @@ export const make = (
             const change = next.status.state !== current.entry?.status.state
             if (!(yield* store.compareAndSet(streamId, current.version, next, change))) continue
             lastKnown?.set(streamId, next)
-            if (change) yield* publish(next.status)
+            if (change && publishing()) yield* publish(next.status)
             return
           }
           return yield* new TrackerUnavailableError({
@@ -790,24 +796,29 @@ export const make = (
         Effect.annotateLogs("streamId", streamId)
       )
 
-    /** With the default store: the event compared with what is kept as it is, and kept as it comes. */
+    /**
+     * With the default store: the event compared with what is kept as it is, and kept as it comes, in one step (the
+     * status of a change is made only when someone subscribes).
+     */
     const applyNow = (direct: TrackerStore.Direct, event: Callback.StreamCreated | Callback.StreamClosed) =>
-      Effect.clockWith((clock) => {
+      Effect.suspend(() => {
         const now = clock.unsafeCurrentTimeMillis()
-        if (eventAhead(event, now + maxClockSkewMillis)) return ignoredAhead(`a ${event.event} callback`, event.streamId)
+        if (eventAhead(event, now + maxClockSkewMillis)) {
+          return ignoredAhead(`a ${event.event} callback`, event.streamId)
+        }
         const current = direct.get(event.streamId)
         const key = current?.key
         const next = eventKept(event, now)
         if (key !== undefined && !supersedes(next, key)) return Effect.void
-        direct.set(next)
-        return next.state !== current?.state && subscribers > 0 ? publish(next.status()) : Effect.void
+        direct.set(next, current)
+        return next.state !== current?.state && publishing() ? publish(next.status()) : Effect.void
       })
 
     const apply: Service["apply"] = (event) => {
       if (event._tag === "UnknownEvent") return Effect.void
       if (direct !== undefined) return applyNow(direct, event)
       return Effect.gen(function*() {
-        if (eventAhead(event, (yield* Clock.currentTimeMillis) + maxClockSkewMillis)) {
+        if (eventAhead(event, (yield* millis) + maxClockSkewMillis)) {
           return yield* ignoredAhead(`a ${event.event} callback`, event.streamId)
         }
         yield* update(event.streamId, (current, checkedAt) => {
@@ -819,7 +830,7 @@ export const make = (
 
     const observe: Service["observe"] = (streamId, state) =>
       Effect.gen(function*() {
-        if (state !== undefined && stateAhead(state, (yield* Clock.currentTimeMillis) + maxClockSkewMillis)) {
+        if (state !== undefined && stateAhead(state, (yield* millis) + maxClockSkewMillis)) {
           return yield* ignoredAhead("DescribeRTCStreamState", streamId)
         }
         yield* update(streamId, (current, checkedAt) => {
@@ -857,13 +868,13 @@ export const make = (
         })
       )
 
-    const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
+    const monotonicMillis = Effect.map(clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
 
     /** Whether the store holds a status of the stream learnt within `maxAge` (by any instance). */
     const freshNow = (streamId: string) =>
       Effect.gen(function*() {
         const status = yield* readStatus(streamId)
-        return status !== undefined && (yield* Clock.currentTimeMillis) - status.checkedAt.getTime() <= maxAgeMillis
+        return status !== undefined && (yield* millis) - status.checkedAt.getTime() <= maxAgeMillis
       })
 
     /**
@@ -882,7 +893,7 @@ export const make = (
             return true
           }))
           if (done) return
-          yield* Effect.sleep(poll)
+          yield* clock.sleep(poll)
           if ((yield* freshNow(streamId)) || (yield* monotonicMillis) >= deadline) return
         }
       })
@@ -903,7 +914,7 @@ export const make = (
         const read = yield* Effect.either(readStatus(streamId))
         if (read._tag === "Left") return yield* lastKnownOr(streamId, read.left)
         const status = read.right
-        const at = yield* Clock.currentTimeMillis
+        const at = yield* millis
         if (status !== undefined && at - status.checkedAt.getTime() <= maxAgeMillis) return status
         return yield* Effect.scoped(RcMap.get(rechecks, streamId)).pipe(
           Effect.catchTags({
@@ -918,14 +929,16 @@ export const make = (
 
     const live: Service["live"] = direct !== undefined
       ? Effect.sync(() => direct.live().flatMap((kept) => kept.state === "live" ? [kept.status()] : []))
-      : Effect.map(store.live, (entries) => entries.flatMap((entry) => entry.status.state === "live" ? [entry.status] : []))
+      : Effect.map(store.live, (entries) =>
+        entries.flatMap((entry) => entry.status.state === "live" ? [entry.status] : []))
 
     // Streams are kept under the id ZEGOCLOUD knows (with the test prefix in the test environment), as callbacks
     // carry it, so that `get("match-42")` finds what the callbacks of `zegotest-<AppId>-match-42` told.
     const asSent = streamState.streamIdAsSent
     return StreamTracker.of({
       apply,
-      observe: (streamId, state) => observe(asSent(streamId), state),
+      observe: (streamId, state) =>
+        observe(asSent(streamId), state),
       get: (streamId) => get(asSent(streamId)),
       peek: (streamId) => peek(asSent(streamId)),
       live,

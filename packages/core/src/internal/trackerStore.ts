@@ -46,8 +46,8 @@ export const bounded = <N extends Node<N>>(capacity: number, isLive: (node: N) =
 
   return {
     get: (streamId: string): N | undefined => nodes.get(streamId),
-    set: (node: N): void => {
-      const previous = nodes.get(node.streamId)
+    /** Sets `node`; `previous`, when given, is what `get` answered for its stream just before (saves a look-up). */
+    set: (node: N, previous: N | undefined = nodes.get(node.streamId)): void => {
       if (previous !== undefined) (isLive(previous) ? live : settled).remove(previous)
       nodes.set(node.streamId, node)
       ;(isLive(node) ? live : settled).append(node)
@@ -155,7 +155,17 @@ export class Kept implements Key, Node<Kept> {
 class KeptAsGiven extends Kept {
   constructor(streamId: string, readonly given: Entry) {
     const { status } = given
-    super(streamId, status.state, status.source, NaN, status.checkedAt.getTime(), undefined, undefined, undefined, undefined)
+    super(
+      streamId,
+      status.state,
+      status.source,
+      NaN,
+      status.checkedAt.getTime(),
+      undefined,
+      undefined,
+      undefined,
+      undefined
+    )
   }
   override get key(): Key | undefined {
     return this.given.key
@@ -199,8 +209,8 @@ export const keptOf = (streamId: string, entry: Entry): Kept => {
  */
 export interface Direct {
   readonly get: (streamId: string) => Kept | undefined
-  /** Writes `kept` as its stream's latest version. */
-  readonly set: (kept: Kept) => void
+  /** Writes `kept` as its stream's latest version; `current` is what `get` answered for it in the same step. */
+  readonly set: (kept: Kept, current: Kept | undefined) => void
   readonly live: () => ReadonlyArray<Kept>
 }
 
@@ -219,9 +229,9 @@ export const directOf = (store: Store): Direct | undefined => directs.get(store)
 export const memory = (capacity: number): Store => {
   const entries = bounded<Kept>(capacity, (kept) => kept.state === "live")
   let counter = 0
-  const set = (kept: Kept) => {
+  const set = (kept: Kept, current?: Kept) => {
     kept.version = ++counter
-    entries.set(kept)
+    entries.set(kept, current)
   }
   const versionOf = (kept: Kept | undefined) => kept === undefined ? NOTHING : String(kept.version)
   const store: Store = {
