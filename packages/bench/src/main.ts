@@ -287,6 +287,10 @@ const trackerSection = async (targets: Array<Target>) => {
     `  medians: fold ${figures.floorNanosPerEvent} ns/event, tracker ${figures.trackerNanosPerEvent} ns/event;` +
       ` heap per stream: Map ${figures.floorBytesPerStream} B, tracker ${figures.trackerBytesPerStream} B`
   )
+  log(
+    `  the fold's own step run one Effect.sync per event, as the tracker's are: ${figures.foldAsEffectsNanosPerEvent}` +
+      ` ns/event, ${figures.foldAsEffectsRatio.toFixed(2)}× the fold (what bounds one effect per event)`
+  )
   log(`  1-minute load average: ${figures.loadAverage.before} before, ${figures.loadAverage.after} after`)
   targets.push({
     name: "tracker: events applied (default store)",

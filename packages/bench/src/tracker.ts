@@ -116,28 +116,29 @@ const closeKey = (event: Callback.StreamClosed): StreamTracker.Key => ({
   exact: true
 })
 
+/** One step of the floor's fold: `event` compared with what `map` holds by the rule, and kept when it wins. */
+const foldStep = (map: Map<string, StreamTracker.Entry>, event: StreamEvent): void => {
+  const key = event._tag === "StreamCreated" ? createKey(event) : closeKey(event)
+  const current = map.get(event.streamId)
+  if (current?.key !== undefined && !StreamTracker.supersedes(key, current.key)) return
+  const checkedAt = new Date()
+  const status: StreamTracker.Status = event._tag === "StreamCreated"
+    ? { state: "live", streamId: event.streamId, since: event.createdAt, source: "callback", checkedAt }
+    : {
+      state: "closed",
+      streamId: event.streamId,
+      reason: event.reason,
+      closedAt: event.closedAt,
+      source: "callback",
+      checkedAt
+    }
+  map.set(event.streamId, { status, key })
+}
+
 /** The floor: the ordering rule as a plain `Map` fold, each winning event's status built as the tracker's is. */
-export const mapFold = (
-  delivered: ReadonlyArray<StreamEvent>,
-  map = new Map<string, StreamTracker.Entry>()
-): Map<string, StreamTracker.Entry> => {
-  for (const event of delivered) {
-    const key = event._tag === "StreamCreated" ? createKey(event) : closeKey(event)
-    const current = map.get(event.streamId)
-    if (current?.key !== undefined && !StreamTracker.supersedes(key, current.key)) continue
-    const checkedAt = new Date()
-    const status: StreamTracker.Status = event._tag === "StreamCreated"
-      ? { state: "live", streamId: event.streamId, since: event.createdAt, source: "callback", checkedAt }
-      : {
-        state: "closed",
-        streamId: event.streamId,
-        reason: event.reason,
-        closedAt: event.closedAt,
-        source: "callback",
-        checkedAt
-      }
-    map.set(event.streamId, { status, key })
-  }
+export const mapFold = (delivered: ReadonlyArray<StreamEvent>): Map<string, StreamTracker.Entry> => {
+  const map = new Map<string, StreamTracker.Entry>()
+  for (const event of delivered) foldStep(map, event)
   return map
 }
 
@@ -188,6 +189,20 @@ const timeTracker = (delivered: ReadonlyArray<StreamEvent>, streams: number): Pr
       yield* Effect.forEach(delivered, tracker.apply, { discard: true })
       return cpuNanos(started) / delivered.length
     }))
+
+/**
+ * For scale, what bounds any API that takes one event per effect: the floor's own step run as the tracker's events
+ * are, one `Effect.sync` per event under `Effect.forEach` in one fiber.
+ */
+const timeFoldAsEffects = (delivered: ReadonlyArray<StreamEvent>): number => {
+  const map = new Map<string, StreamTracker.Entry>()
+  gc()
+  const started = process.cpuUsage()
+  Effect.runSync(Effect.forEach(delivered, (event) => Effect.sync(() => foldStep(map, event)), { discard: true }))
+  const nanos = cpuNanos(started)
+  if (map.size === 0) throw new Error("the fold kept nothing")
+  return nanos / delivered.length
+}
 
 /** Checks that the tracker and the fold end with the same state of every stream (else the timing means nothing). */
 const crossCheck = (delivered: ReadonlyArray<StreamEvent>, streams: number): Promise<number> =>
@@ -252,6 +267,9 @@ export interface TrackerFigures {
   readonly trackerNanosPerEvent: number
   /** The median over rounds of floor time ÷ tracker time of the same round (the tracker's speed as a share). */
   readonly speedRatio: number
+  /** The same for the floor's step run one effect per event: the most any one-effect-per-event API reaches. */
+  readonly foldAsEffectsNanosPerEvent: number
+  readonly foldAsEffectsRatio: number
   readonly memoryStreams: number
   /** Heap bytes per stream, medians over the rounds. */
   readonly floorBytesPerStream: number
@@ -281,19 +299,19 @@ export const run = async (
   await timeTracker(delivered, options.streams)
   const floor: Array<number> = []
   const ours: Array<number> = []
+  const asEffects: Array<number> = []
   for (let r = 0; r < options.rounds; r++) {
-    // Alternating which goes first, so that neither always runs on a warmer (or busier) machine.
-    if (r % 2 === 0) {
-      floor.push(timeFloor(delivered))
-      ours.push(await timeTracker(delivered, options.streams))
-    } else {
-      ours.push(await timeTracker(delivered, options.streams))
-      floor.push(timeFloor(delivered))
-    }
+    // Rotating which goes first, so that none always runs on a warmer (or busier) machine.
+    const sides = [
+      () => floor.push(timeFloor(delivered)),
+      async () => ours.push(await timeTracker(delivered, options.streams)),
+      () => asEffects.push(timeFoldAsEffects(delivered))
+    ]
+    for (let i = 0; i < sides.length; i++) await sides[(r + i) % sides.length]!()
   }
   log(
     `  CPU ns per event, ${options.rounds} rounds: fold ${floor.map((n) => round(n, 0)).join(" ")}; tracker` +
-      ` ${ours.map((n) => round(n, 0)).join(" ")}`
+      ` ${ours.map((n) => round(n, 0)).join(" ")}; fold as effects ${asEffects.map((n) => round(n, 0)).join(" ")}`
   )
   const floorMemory: Array<number> = []
   const oursMemory: Array<number> = []
@@ -317,6 +335,8 @@ export const run = async (
     floorNanosPerEvent: round(floorNanos, 0),
     trackerNanosPerEvent: round(oursNanos, 0),
     speedRatio: round(median(floor.map((f, i) => f / ours[i]!)), 3),
+    foldAsEffectsNanosPerEvent: round(median(asEffects), 0),
+    foldAsEffectsRatio: round(median(floor.map((f, i) => f / asEffects[i]!)), 3),
     memoryStreams: options.memoryStreams,
     floorBytesPerStream: round(floorBytesPerStream, 1),
     trackerBytesPerStream: round(trackerBytesPerStream, 1),
