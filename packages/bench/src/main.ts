@@ -277,8 +277,9 @@ const trackerSection = async (targets: Array<Target>) => {
     memoryStreams: 100_000
   }
   log(
-    `Tracker: ~${options.events} stream events over ${options.streams} streams applied by StreamTracker.apply (the` +
-      " default store, Effect.forEach in one fiber) against a plain Map fold of the same rule, CPU time," +
+    `Tracker: ${options.events} stream events (and their duplicates) over ${options.streams} streams applied by` +
+      " StreamTracker.apply (the default store, Effect.forEach in one fiber) against a plain Map fold of the same" +
+      " rule, CPU time," +
       ` ${options.rounds} interleaved rounds; heap per stream with ${options.memoryStreams} streams against a plain` +
       " Map of the same statuses"
   )
