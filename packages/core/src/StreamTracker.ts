@@ -455,7 +455,8 @@ export interface RecheckLease {
 }
 
 /**
- * The in-memory store, bounded to `capacity` streams (the default store).
+ * The in-memory store, bounded to `capacity` streams (the default store). The tracker writes it (itself, not a copy
+ * or a wrapper of it) in one synchronous step: read, decide, write, with nothing in between.
  *
  * @example
  * ```ts

@@ -146,8 +146,20 @@ export class Kept implements Key, Node<Kept> {
     }
   }
 
+  /** The entry, made afresh: a plain key, not this record (which the store goes on linking and numbering). */
   entry(): Entry {
-    return { status: this.status(), key: this.key }
+    const key = this.key
+    return {
+      status: this.status(),
+      key: key === undefined ? undefined : {
+        kind: key.kind,
+        roomSessionId: key.roomSessionId,
+        streamSeq: key.streamSeq,
+        time: key.time,
+        createdAt: key.createdAt,
+        exact: key.exact
+      }
+    }
   }
 }
 
