@@ -770,6 +770,7 @@ export const make = (
             const current = yield* read(streamId)
             const next = decide(current.entry, yield* now)
             if (next === undefined) return
+            // Only a change of state is news; a refined time or a re-check is not.
             const change = next.status.state !== current.entry?.status.state
             if (!(yield* store.compareAndSet(streamId, current.version, next, change))) continue
             lastKnown?.set(streamId, next)

@@ -1013,7 +1013,7 @@ describe("StreamTracker: the default store's one-step writes", () => {
         Effect.map(([direct, general]) => assert.deepStrictEqual(Chunk.toArray(direct!), Chunk.toArray(general!))),
         Effect.provide(stateLayer(noDescribe, Ref.unsafeMake(0)))
       ),
-    { fastCheck: { numRuns: 200 } }
+    { fastCheck: { numRuns: 100 } }
   )
 
   it.effect.prop(
@@ -1029,6 +1029,49 @@ describe("StreamTracker: the default store's one-step writes", () => {
           for (const event of laterFirst ? [later, earlier] : [earlier, later]) yield* tracker.apply(event)
           assert.strictEqual((yield* tracker.peek(STREAM))?.state, laterCreates ? "live" : "closed")
         })),
-    { fastCheck: { numRuns: 200 } }
+    { fastCheck: { numRuns: 100 } }
+  )
+})
+
+describe("StreamTracker.memoryStore: eviction", () => {
+  it.effect.prop(
+    "keeps what a model keeps: the least recently written settled stream goes first, else the least recently live",
+    [
+      FastCheck.integer({ min: 1, max: 4 }),
+      FastCheck.array(FastCheck.tuple(FastCheck.constantFrom("a", "b", "c", "d", "e", "f"), FastCheck.boolean()), {
+        maxLength: 60
+      })
+    ],
+    ([capacity, writes]) =>
+      Effect.gen(function*() {
+        const store = StreamTracker.memoryStore(capacity)
+        // The model: streams in the order last written, each live or not.
+        let model: Array<{ readonly id: string; readonly live: boolean }> = []
+        for (const [id, live] of writes) {
+          const status: StreamTracker.Status = live
+            ? { state: "live", streamId: id, since: new Date(T0), source: "describe", checkedAt: new Date(T0) }
+            : { state: "absent", streamId: id, source: "describe", checkedAt: new Date(T0) }
+          const key: StreamTracker.Key | undefined = live
+            ? { kind: "create", roomSessionId: undefined, streamSeq: undefined, time: T0, createdAt: T0, exact: false }
+            : undefined
+          assert.isTrue(yield* store.compareAndSet(id, (yield* store.get(id)).version, { status, key }, true))
+          model = [...model.filter((kept) => kept.id !== id), { id, live }]
+          if (model.length > capacity) {
+            const settled = model.find((kept) => !kept.live && kept.id !== id)
+            const victim = settled ?? model.find((kept) => kept.id !== id)!
+            model = model.filter((kept) => kept !== victim)
+          }
+        }
+        for (const id of ["a", "b", "c", "d", "e", "f"]) {
+          const kept = (yield* store.get(id)).entry
+          const expected = model.find((m) => m.id === id)
+          assert.strictEqual(kept?.status.state, expected === undefined ? undefined : expected.live ? "live" : "absent")
+        }
+        assert.deepStrictEqual(
+          (yield* store.live).map((entry) => entry.status.streamId),
+          model.filter((kept) => kept.live).map((kept) => kept.id)
+        )
+      }),
+    { fastCheck: { numRuns: 100 } }
   )
 })
