@@ -1,18 +1,18 @@
 /**
  * `pnpm bench`: throughput and latency of `RtmpDispatch.dispatch` against a raw undici loop (undici's `dispatch`, and
- * its `request`), global `fetch` and ZEGOCLOUD's sample pattern; signing against `node:crypto`; memory with 10 000 dispatches in flight. Prints the
- * figures and the targets, and writes them as JSON to `bench/results/<date>.json` and `bench/results/latest.json`.
+ * its `request`), global `fetch` and ZEGOCLOUD's sample pattern; signing against `node:crypto`; memory with 10 000
+ * dispatches in flight. Prints the figures and the targets, and writes them as JSON to `bench/results/<date>.json` and `bench/results/latest.json`.
  *
- * `pnpm bench` also times the built CLI's start (`zego-rtmp --version`, an embedded `zego-rtmp dispatch`), and what
- * the stores on Redis cost (`redisSection.ts`: the shared budget, the callback nonces) against a redis-server of its
- * own; and the HTTP surfaces of `Endpoints.router` (`httpSection.ts`: the callback, the stream status, the ingest)
- * against handlers doing the same raw work on the same server and router.
+ * `pnpm bench` also measures the stream tracker against a plain `Map` (`tracker.ts`), times the built CLI's start
+ * (`zego-rtmp --version`, an embedded `zego-rtmp dispatch`), and what the stores on Redis cost (`redisSection.ts`: the
+ * shared budget, the callback nonces) against a redis-server of its own; and the HTTP surfaces of `Endpoints.router`
+ * (`httpSection.ts`: the callback, the stream status, the ingest) against handlers doing the same raw work on the same
+ * server and router.
  *
- * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory`, `http`, `cli` or
- * `redis`),
- * `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only), `BENCH_SURFACES`
- * (comma-separated, of `callback`, `status` and `ingest`: http only). A focused run prints
- * its figures but writes nothing under `bench/results/`.
+ * Environment (for focused runs and profiling): `BENCH_ONLY` (`throughput`, `signing`, `memory`, `http`, `tracker`,
+ * `cli` or `redis`), `BENCH_ROUNDS`, `BENCH_SLICE_MS`, `BENCH_CLIENTS` (comma-separated names, throughput only),
+ * `BENCH_SURFACES` (comma-separated, of `callback`, `status` and `ingest`: http only). A focused run prints its
+ * figures but writes nothing under `bench/results/`.
  */
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -28,6 +28,7 @@ import * as ServerProcess from "./serverProcess.js"
 import * as Signing from "./signing.js"
 import type { Target } from "./stats.js"
 import * as Throughput from "./throughput.js"
+import * as Tracker from "./tracker.js"
 
 const WATCHDOG_MILLIS = 14 * 60_000
 const RESULTS = new URL("../../../bench/results/", import.meta.url)
@@ -281,6 +282,46 @@ const cliSection = async (targets: Array<Target>) => {
   return figures
 }
 
+const trackerSection = async (targets: Array<Target>) => {
+  const options = {
+    rounds: env("BENCH_ROUNDS", 9),
+    memoryRounds: 3,
+    events: 100_000,
+    streams: 10_000,
+    memoryStreams: 100_000
+  }
+  log(
+    `Tracker: ${options.events} stream events (and their duplicates) over ${options.streams} streams applied by` +
+      " StreamTracker.apply (the default store, Effect.forEach in one fiber) against a plain Map fold of the same" +
+      " rule, CPU time," +
+      ` ${options.rounds} interleaved rounds; heap per stream with ${options.memoryStreams} streams against a plain` +
+      " Map of the same statuses"
+  )
+  const figures = await Tracker.run(options, log)
+  log(
+    `  medians: fold ${figures.floorNanosPerEvent} ns/event, tracker ${figures.trackerNanosPerEvent} ns/event;` +
+      ` heap per stream: Map ${figures.floorBytesPerStream} B, tracker ${figures.trackerBytesPerStream} B`
+  )
+  log(
+    `  the fold's own step run one Effect.sync per event, as the tracker's are: ${figures.foldAsEffectsNanosPerEvent}` +
+      ` ns/event, ${figures.foldAsEffectsRatio.toFixed(2)}× the fold (what bounds one effect per event)`
+  )
+  log(`  1-minute load average: ${figures.loadAverage.before} before, ${figures.loadAverage.after} after`)
+  targets.push({
+    name: "tracker: events applied (default store)",
+    target: "≥ 0.5 × a plain Map fold of the rule",
+    value: `${figures.speedRatio.toFixed(2)}×`,
+    pass: figures.speedRatio >= 0.5
+  })
+  targets.push({
+    name: "tracker: heap per tracked stream",
+    target: "≤ 1.2 × a plain Map of the statuses",
+    value: `${figures.memoryRatio.toFixed(2)}× (${figures.trackerBytesPerStream} B)`,
+    pass: figures.memoryRatio <= 1.2
+  })
+  return figures
+}
+
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n"
 
 /** Writes the figures to `bench/results/<date>.json` (ISO 8601 basic format, UTC) and `bench/results/latest.json`. */
@@ -321,6 +362,8 @@ const main = async () => {
     }, log)
     : undefined
   if (http) log()
+  const tracker = runs("tracker") ? await trackerSection(targets) : undefined
+  if (tracker) log()
   const cli = runs("cli") ? await cliSection(targets) : undefined
   if (cli && runs("redis")) log()
   const redis = runs("redis")
@@ -350,6 +393,7 @@ const main = async () => {
     throughput,
     memory,
     http,
+    tracker,
     cli,
     redis
   }

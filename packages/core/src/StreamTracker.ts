@@ -29,6 +29,8 @@
  * Writes: read, decide by the rule above, then a compare-and-set on the entry's version ({@link Store}); when another
  * writer came first, read and decide again (a few times at most). So the rule holds however many processes share
  * the store, and the rule is written once, here. A per-stream lock saves the conflicts of one process's own writes.
+ * With the default store (in this process's memory) a write is one synchronous step instead, read, decide and write
+ * with nothing in between, so it needs neither lock nor retry; a stream is kept there as one compact record.
  *
  * A store elsewhere (Redis, say) may fail: `apply` and `observe` then fail with `TrackerUnavailableError` (applied or
  * not, nothing is claimed: `Endpoints` answers the callback 503 and ZEGOCLOUD retries it), and reads answer this
@@ -36,7 +38,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -460,7 +461,8 @@ export interface RecheckLease {
 }
 
 /**
- * The in-memory store, bounded to `capacity` streams (the default store).
+ * The in-memory store, bounded to `capacity` streams (the default store). The tracker writes it (itself, not a copy
+ * or a wrapper of it) in one synchronous step: read, decide, write, with nothing in between.
  *
  * @example
  * ```ts
@@ -564,57 +566,57 @@ export const supersedes = (next: Key, current: Key): boolean => {
     (second(next.time) === second(current.time) && next.exact && !current.exact)
 }
 
-const eventEntry = (event: Callback.StreamCreated | Callback.StreamClosed, checkedAt: Date): Entry =>
+/** What an event makes of its stream: a create live, a close closed with its reason. */
+const eventKept = (event: Callback.StreamCreated | Callback.StreamClosed, checkedAt: number): TrackerStore.Kept =>
   event._tag === "StreamCreated"
-    ? {
-      status: { state: "live", streamId: event.streamId, since: event.createdAt, source: "callback", checkedAt },
-      key: {
-        kind: "create",
-        roomSessionId: event.roomSessionId,
-        streamSeq: event.streamSeq,
-        time: event.createdAt.getTime(),
-        createdAt: event.createdAt.getTime(),
-        exact: true
-      }
-    }
-    : {
-      status: {
-        state: "closed",
-        streamId: event.streamId,
-        reason: event.reason,
-        closedAt: event.closedAt,
-        source: "callback",
-        checkedAt
-      },
-      key: {
-        kind: "close",
-        roomSessionId: event.roomSessionId,
-        streamSeq: event.streamSeq,
-        time: event.closedAt.getTime(),
-        createdAt: event.createdAt?.getTime(),
-        exact: true
-      }
-    }
+    ? new TrackerStore.Kept(
+      event.streamId,
+      "live",
+      "callback",
+      event.createdAt.getTime(),
+      checkedAt,
+      undefined,
+      undefined,
+      event.roomSessionId,
+      event.streamSeq
+    )
+    : new TrackerStore.Kept(
+      event.streamId,
+      "closed",
+      "callback",
+      event.closedAt.getTime(),
+      checkedAt,
+      event.reason,
+      event.createdAt?.getTime(),
+      event.roomSessionId,
+      event.streamSeq
+    )
 
-const describeEntry = (streamId: string, state: StreamState.State, checkedAt: Date): Entry => {
-  const createdAt = state.createdAt.getTime()
-  return state.state === "active"
-    ? {
-      status: { state: "live", streamId, since: state.createdAt, source: "describe", checkedAt },
-      key: { kind: "create", roomSessionId: undefined, streamSeq: undefined, time: createdAt, createdAt, exact: false }
-    }
-    : {
-      status: { state: "closed", streamId, reason: "unknown", closedAt: state.closedAt, source: "describe", checkedAt },
-      key: {
-        kind: "close",
-        roomSessionId: undefined,
-        streamSeq: undefined,
-        time: state.closedAt.getTime(),
-        createdAt,
-        exact: false
-      }
-    }
-}
+/** What a `DescribeRTCStreamState` answer makes of its stream (no room session, no seq, the reason unknown). */
+const describeKept = (streamId: string, state: StreamState.State, checkedAt: number): TrackerStore.Kept =>
+  state.state === "active"
+    ? new TrackerStore.Kept(
+      streamId,
+      "live",
+      "describe",
+      state.createdAt.getTime(),
+      checkedAt,
+      undefined,
+      undefined,
+      undefined,
+      undefined
+    )
+    : new TrackerStore.Kept(
+      streamId,
+      "closed",
+      "describe",
+      state.closedAt.getTime(),
+      checkedAt,
+      "unknown",
+      state.createdAt.getTime(),
+      undefined,
+      undefined
+    )
 
 const stripeOf = (streamId: string): number => {
   let hash = 0
@@ -648,14 +650,18 @@ const validateOptions = (options: Options) =>
     }
   })
 
-/** The server's times an event or an answer carries. */
-const eventTimes = (event: Callback.StreamCreated | Callback.StreamClosed): ReadonlyArray<Date | undefined> =>
-  event._tag === "StreamCreated" ? [event.createdAt] : [event.closedAt, event.createdAt]
-const stateTimes = (state: StreamState.State): ReadonlyArray<Date> =>
-  state.state === "active" ? [state.createdAt] : [state.createdAt, state.closedAt]
+/** Whether a server time of the event lies past `limit` (epoch ms). */
+const eventAhead = (event: Callback.StreamCreated | Callback.StreamClosed, limit: number): boolean =>
+  event._tag === "StreamCreated"
+    ? event.createdAt.getTime() > limit
+    : event.closedAt.getTime() > limit || (event.createdAt !== undefined && event.createdAt.getTime() > limit)
+/** Whether a server time of the answer lies past `limit` (epoch ms). */
+const stateAhead = (state: StreamState.State, limit: number): boolean =>
+  state.createdAt.getTime() > limit || (state.state === "closed" && state.closedAt.getTime() > limit)
 
 /**
- * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Fails with
+ * Builds the tracker; its re-checks run in the scope (closing it stops them and the `changes` hub). Its time comes
+ * from the `Clock` it is built with (a `TestClock` when built in a test), looked up once. Fails with
  * `InvalidRequestError` when `maxAge` or `maxClockSkew` is not a positive duration of at most an hour, or `capacity`
  * or `maxPendingRechecks` not a positive integer.
  *
@@ -684,12 +690,20 @@ export const make = (
     const { capacity, maxAgeMillis, maxClockSkewMillis, maxPendingRechecks } = yield* validateOptions(options)
     const streamState = yield* StreamState.StreamState
     const store = options.store ?? memoryStore(capacity)
+    // The default store's synchronous side: a write is then one step, with no lock and no conflict.
+    const direct = TrackerStore.directOf(store)
     // What this instance last read or wrote of each stream, to answer reads while a store elsewhere is unreachable.
-    // The default store never fails, so it needs none.
-    const lastKnown = options.store === undefined
+    // A store in memory never fails, so it needs none.
+    const lastKnown = direct !== undefined
       ? undefined
-      : TrackerStore.bounded<Entry>(capacity, (entry) => entry.status.state === "live")
+      : TrackerStore.lastKnown(capacity)
     const hub = yield* Effect.acquireRelease(PubSub.sliding<Change>(CHANGES_BUFFER), PubSub.shutdown)
+    // Counted so that a change no one is subscribed to is not even made (a hub without subscribers keeps nothing).
+    let subscribers = 0
+    const subscription = Effect.zipRight(
+      Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--)),
+      PubSub.subscribe(hub)
+    )
     if (store.changes !== undefined) {
       // Positioned now, so that nothing written from here on is missed; forwarded until the tracker's scope closes.
       const feed = yield* store.changes
@@ -697,12 +711,21 @@ export const make = (
     }
     const locks = yield* Effect.forEach(Array.from({ length: STRIPES }), () => Effect.makeSemaphore(1))
 
-    const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+    // Looked up once: the fiber's clock, read on every event, costs about as much as applying it.
+    const clock = yield* Effect.clock
+    const millis = Effect.sync(() => clock.unsafeCurrentTimeMillis())
+    const now = Effect.sync(() => new Date(clock.unsafeCurrentTimeMillis()))
 
     const read = (streamId: string, get = store.get) =>
       Effect.tap(get(streamId), (kept) => {
         if (lastKnown !== undefined && kept.entry !== undefined) lastKnown.set(streamId, kept.entry)
       })
+
+    /** The stream's status as the store has it. */
+    const readStatus = (streamId: string): Effect.Effect<Status | undefined, TrackerUnavailableError> =>
+      direct !== undefined
+        ? Effect.sync(() => direct.get(streamId)?.status())
+        : Effect.map(read(streamId), (kept) => kept.entry?.status)
 
     /** This instance's last known status, marked stale; else the store's failure. */
     const lastKnownOr = (streamId: string, error: TrackerUnavailableError) =>
@@ -715,31 +738,61 @@ export const make = (
       })
 
     /**
-     * Read, decide, compare-and-set; again on a conflict (another instance wrote first), at most `WRITE_ATTEMPTS`
-     * times. A change of state is published here only when the store has no feed of its own.
+     * Whether a change written here is published: only while someone subscribes (a hub without subscribers keeps
+     * nothing), and only when the store has no feed of its own (that feed publishes every instance's changes).
      */
-    const update = (streamId: string, decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined) =>
-      locks[stripeOf(streamId)]!.withPermits(1)(Effect.gen(function*() {
-        for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-          // The first decision may be made on the store's copy (see `Store.getForWrite`), the others on `get`.
-          const copy = attempt === 0 ? store.getForWrite : undefined
-          const current = yield* read(streamId, copy)
-          const next = decide(current.entry, yield* now)
-          if (next === undefined) {
-            if (copy !== undefined) continue
+    const publishing = () => subscribers > 0 && store.changes === undefined
+
+    /** Publishes a change to every subscriber, never waiting: at once while the hub has room, else sliding out the oldest. */
+    const publish = (change: Change): Effect.Effect<void> =>
+      hub.unsafeOffer(change) ? Effect.void : Effect.asVoid(PubSub.publish(hub, change))
+
+    /** With the default store: read, decide and write in one step. */
+    const updateNow = (
+      direct: TrackerStore.Direct,
+      streamId: string,
+      decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined
+    ) =>
+      Effect.suspend(() => {
+        const current = direct.get(streamId)
+        const next = decide(current?.entry(), new Date(clock.unsafeCurrentTimeMillis()))
+        if (next === undefined) return Effect.void
+        direct.set(TrackerStore.keptOf(streamId, next), current)
+        // Only a change of state is news; a refined time or a re-check is not.
+        return next.status.state !== current?.state && publishing() ? publish(next.status) : Effect.void
+      })
+
+    /**
+     * Read, decide, compare-and-set; again on a conflict (another instance wrote first), at most `WRITE_ATTEMPTS`
+     * times.
+     */
+    const update = (
+      streamId: string,
+      decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined
+    ): Effect.Effect<void, TrackerUnavailableError> =>
+      direct !== undefined ? updateNow(direct, streamId, decide) : locks[stripeOf(streamId)]!.withPermits(1)(
+        Effect.gen(function*() {
+          for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+            // The first decision may be made on the store's copy (see `Store.getForWrite`), the others on `get`.
+            const copy = attempt === 0 ? store.getForWrite : undefined
+            const current = yield* read(streamId, copy)
+            const next = decide(current.entry, yield* now)
+            if (next === undefined) {
+              if (copy !== undefined) continue
+              return
+            }
+            // Only a change of state is news; a refined time or a re-check is not.
+            const change = next.status.state !== current.entry?.status.state
+            if (!(yield* store.compareAndSet(streamId, current.version, next, change))) continue
+            lastKnown?.set(streamId, next)
+            if (change && publishing()) yield* publish(next.status)
             return
           }
-          // Only a change of state is news; a refined time or a re-check is not.
-          const change = next.status.state !== current.entry?.status.state
-          if (!(yield* store.compareAndSet(streamId, current.version, next, change))) continue
-          lastKnown?.set(streamId, next)
-          if (change && store.changes === undefined) yield* PubSub.publish(hub, next.status)
-          return
-        }
-        return yield* new TrackerUnavailableError({
-          reason: `the stream changed under ${WRITE_ATTEMPTS} attempts to write it`
+          return yield* new TrackerUnavailableError({
+            reason: `the stream changed under ${WRITE_ATTEMPTS} attempts to write it`
+          })
         })
-      }))
+      )
 
     /** `current` refreshed: still true as of `checkedAt`. */
     const confirmed = (current: Entry, checkedAt: Date): Entry => ({
@@ -748,31 +801,51 @@ export const make = (
     })
 
     /**
-     * Whether a server time lies more than `maxClockSkew` ahead: such a time would win every comparison to come (a
-     * server on local time, a garbage year), so what carries it is not believed.
+     * A server time more than `maxClockSkew` ahead would win every comparison to come (a server on local time, a
+     * garbage year), so what carries it is not believed.
      */
-    const aheadOfClock = (times: ReadonlyArray<Date | undefined>, what: string, streamId: string) =>
-      Effect.gen(function*() {
-        const limit = (yield* Clock.currentTimeMillis) + maxClockSkewMillis
-        if (!times.some((time) => time !== undefined && time.getTime() > limit)) return false
-        yield* Effect.logWarning(`StreamTracker: ${what} has a time more than maxClockSkew ahead; ignored`).pipe(
-          Effect.annotateLogs("streamId", streamId)
-        )
-        return true
+    const ignoredAhead = (what: string, streamId: string) =>
+      Effect.logWarning(`StreamTracker: ${what} has a time more than maxClockSkew ahead; ignored`).pipe(
+        Effect.annotateLogs("streamId", streamId)
+      )
+
+    /**
+     * With the default store: the event compared with what is kept as it is, and kept as it comes, in one step (the
+     * status of a change is made only when someone subscribes).
+     */
+    const applyNow = (direct: TrackerStore.Direct, event: Callback.StreamCreated | Callback.StreamClosed) =>
+      Effect.suspend(() => {
+        const now = clock.unsafeCurrentTimeMillis()
+        if (eventAhead(event, now + maxClockSkewMillis)) {
+          return ignoredAhead(`a ${event.event} callback`, event.streamId)
+        }
+        const current = direct.get(event.streamId)
+        const key = current?.key
+        const next = eventKept(event, now)
+        if (key !== undefined && !supersedes(next, key)) return Effect.void
+        direct.set(next, current)
+        return next.state !== current?.state && publishing() ? publish(next.status()) : Effect.void
       })
 
-    const apply: Service["apply"] = (event) =>
-      event._tag === "UnknownEvent" ? Effect.void : Effect.gen(function*() {
-        if (yield* aheadOfClock(eventTimes(event), `a ${event.event} callback`, event.streamId)) return
+    const apply: Service["apply"] = (event) => {
+      if (event._tag === "UnknownEvent") return Effect.void
+      if (direct !== undefined) return applyNow(direct, event)
+      return Effect.gen(function*() {
+        if (eventAhead(event, (yield* millis) + maxClockSkewMillis)) {
+          return yield* ignoredAhead(`a ${event.event} callback`, event.streamId)
+        }
         yield* update(event.streamId, (current, checkedAt) => {
-          const next = eventEntry(event, checkedAt)
-          return current?.key === undefined || supersedes(next.key!, current.key) ? next : undefined
+          const next = eventKept(event, checkedAt.getTime())
+          return current?.key === undefined || supersedes(next, current.key) ? next.entry() : undefined
         })
       })
+    }
 
     const observe: Service["observe"] = (streamId, state) =>
       Effect.gen(function*() {
-        if (state !== undefined && (yield* aheadOfClock(stateTimes(state), "DescribeRTCStreamState", streamId))) return
+        if (state !== undefined && stateAhead(state, (yield* millis) + maxClockSkewMillis)) {
+          return yield* ignoredAhead("DescribeRTCStreamState", streamId)
+        }
         yield* update(streamId, (current, checkedAt) => {
           const absent: Entry = { status: { state: "absent", streamId, source: "describe", checkedAt }, key: undefined }
           if (state === undefined) {
@@ -781,18 +854,17 @@ export const make = (
             const fresh = checkedAt.getTime() - current.status.checkedAt.getTime() < maxAgeMillis
             return fresh ? confirmed(current, checkedAt) : absent
           }
-          const next = describeEntry(streamId, state, checkedAt)
+          const next = describeKept(streamId, state, checkedAt.getTime())
           // A later answer is the server's later word: answers are ordered by when they came (one re-check per
           // stream at a time), not by their times against each other.
           const replaces = current?.key === undefined || current.status.source === "describe" ||
-            supersedes(next.key!, current.key)
-          return replaces ? next : confirmed(current, checkedAt)
+            supersedes(next, current.key)
+          return replaces ? next.entry() : confirmed(current, checkedAt)
         })
       })
 
     const peek: Service["peek"] = (streamId) =>
-      read(streamId).pipe(
-        Effect.map((kept) => kept.entry?.status),
+      readStatus(streamId).pipe(
         Effect.catchTag("TrackerUnavailableError", (error) => lastKnownOr(streamId, error))
       )
 
@@ -809,13 +881,13 @@ export const make = (
         })
       )
 
-    const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
+    const monotonicMillis = Effect.map(clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
 
     /** Whether the store holds a status of the stream learnt within `maxAge` (by any instance). */
     const freshNow = (streamId: string) =>
       Effect.gen(function*() {
-        const status = (yield* read(streamId)).entry?.status
-        return status !== undefined && (yield* Clock.currentTimeMillis) - status.checkedAt.getTime() <= maxAgeMillis
+        const status = yield* readStatus(streamId)
+        return status !== undefined && (yield* millis) - status.checkedAt.getTime() <= maxAgeMillis
       })
 
     /**
@@ -834,7 +906,7 @@ export const make = (
             return true
           }))
           if (done) return
-          yield* Effect.sleep(poll)
+          yield* clock.sleep(poll)
           if ((yield* freshNow(streamId)) || (yield* monotonicMillis) >= deadline) return
         }
       })
@@ -842,7 +914,7 @@ export const make = (
     const recheck = (streamId: string) =>
       Effect.zipRight(
         store.recheckLease === undefined ? describeOnce(streamId) : describeShared(streamId, store.recheckLease),
-        Effect.map(read(streamId), (kept) => kept.entry?.status)
+        readStatus(streamId)
       )
 
     // One re-check per stream at a time, shared by its concurrent callers (the action's budget is 40/s per AppId),
@@ -852,10 +924,10 @@ export const make = (
 
     const get: Service["get"] = (streamId) =>
       Effect.gen(function*() {
-        const kept = yield* Effect.either(read(streamId))
-        if (kept._tag === "Left") return yield* lastKnownOr(streamId, kept.left)
-        const status = kept.right.entry?.status
-        const at = yield* Clock.currentTimeMillis
+        const read = yield* Effect.either(readStatus(streamId))
+        if (read._tag === "Left") return yield* lastKnownOr(streamId, read.left)
+        const status = read.right
+        const at = yield* millis
         if (status !== undefined && at - status.checkedAt.getTime() <= maxAgeMillis) return status
         return yield* Effect.scoped(RcMap.get(rechecks, streamId)).pipe(
           Effect.catchTags({
@@ -868,22 +940,23 @@ export const make = (
         )
       })
 
-    const live: Service["live"] = Effect.map(
-      store.live,
-      (entries) => entries.flatMap((entry) => entry.status.state === "live" ? [entry.status] : [])
-    )
+    const live: Service["live"] = direct !== undefined
+      ? Effect.sync(() => direct.live().flatMap((kept) => kept.state === "live" ? [kept.status()] : []))
+      : Effect.map(store.live, (entries) =>
+        entries.flatMap((entry) => entry.status.state === "live" ? [entry.status] : []))
 
     // Streams are kept under the id ZEGOCLOUD knows (with the test prefix in the test environment), as callbacks
     // carry it, so that `get("match-42")` finds what the callbacks of `zegotest-<AppId>-match-42` told.
     const asSent = streamState.streamIdAsSent
     return StreamTracker.of({
       apply,
-      observe: (streamId, state) => observe(asSent(streamId), state),
+      observe: (streamId, state) =>
+        observe(asSent(streamId), state),
       get: (streamId) => get(asSent(streamId)),
       peek: (streamId) => peek(asSent(streamId)),
       live,
-      changes: Stream.fromPubSub(hub),
-      subscribe: Stream.fromPubSub(hub, { scoped: true })
+      changes: Stream.flatMap(Stream.scoped(subscription), (queue) => Stream.fromQueue(queue)),
+      subscribe: Effect.map(subscription, (queue) => Stream.fromQueue(queue, { shutdown: true }))
     })
   })
 

@@ -910,3 +910,168 @@ describe("StreamTracker: a store that fails", () => {
       }).pipe(Effect.provide(stateLayer(() => Effect.succeed(active(T0)), calls)), Effect.scoped)
     }))
 })
+
+// ---------------------------------------------------------------------------------------------------------------
+// The default store's one-step writes against the general read, decide, compare-and-set
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The in-memory store behind a copy of its methods: the tracker then writes it the general way. */
+const generalWay = (store: StreamTracker.Store): StreamTracker.Store => ({
+  get: store.get,
+  compareAndSet: store.compareAndSet,
+  live: store.live
+})
+
+const STREAMS = ["s-a", "s-b", "s-c"] as const
+/** `stream_seq` and room sessions from small to past 2^53 (where a double cannot tell neighbours apart) and 2^63. */
+const Big = FastCheck.oneof(
+  FastCheck.bigInt({ min: 0n, max: 8n }),
+  FastCheck.bigInt({ min: 2n ** 53n - 4n, max: 2n ** 53n + 4n }),
+  FastCheck.bigInt({ min: 2n ** 63n - 4n, max: 2n ** 64n - 1n })
+)
+const Step = FastCheck.oneof(
+  FastCheck.record({
+    op: FastCheck.constant("apply" as const),
+    stream: FastCheck.constantFrom(...STREAMS),
+    create: FastCheck.boolean(),
+    seq: Big,
+    session: FastCheck.constantFrom(1n, 2n ** 60n + 1n, 2n ** 64n - 1n),
+    at: FastCheck.integer({ min: -5000, max: 5000 }),
+    createdAt: FastCheck.option(FastCheck.integer({ min: -5000, max: 5000 }), { nil: undefined }),
+    reason: FastCheck.constantFrom(...Callback.CloseReason.literals)
+  }),
+  FastCheck.record({
+    op: FastCheck.constant("observe" as const),
+    stream: FastCheck.constantFrom(...STREAMS),
+    answer: FastCheck.constantFrom("active", "closed", "41004"),
+    at: FastCheck.integer({ min: -5000, max: 5000 })
+  }),
+  FastCheck.record({ op: FastCheck.constant("wait" as const), millis: FastCheck.integer({ min: 1, max: 40_000 }) }),
+  // Far ahead of the clock: changes nothing, either way.
+  FastCheck.record({ op: FastCheck.constant("ahead" as const), stream: FastCheck.constantFrom(...STREAMS) })
+)
+
+const eventOf = (step: Extract<typeof Step extends FastCheck.Arbitrary<infer A> ? A : never, { op: "apply" }>) => {
+  const at = T0 + step.at
+  const event = step.create
+    ? created(0, at, step.session)
+    : closed(0, at, {
+      reason: step.reason,
+      roomSessionId: step.session,
+      createdAt: step.createdAt === undefined ? undefined : T0 + step.createdAt
+    })
+  return { ...event, streamId: step.stream, streamSeq: step.seq }
+}
+
+describe("StreamTracker: the default store's one-step writes", () => {
+  it.effect.prop(
+    "agree with the general read, decide, compare-and-set on random histories: every status and every change",
+    [FastCheck.array(Step, { maxLength: 40 })],
+    ([steps]) =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const direct = yield* StreamTracker.make()
+        const general = yield* StreamTracker.make({ store: generalWay(StreamTracker.memoryStore(10_000)) })
+        const changes = yield* Effect.forEach([direct, general], (tracker) =>
+          Effect.flatMap(tracker.subscribe, (stream) => Effect.fork(Stream.runCollect(stream))))
+        for (const step of steps) {
+          for (const tracker of [direct, general]) {
+            switch (step.op) {
+              case "apply":
+                yield* tracker.apply(eventOf(step))
+                break
+              case "observe":
+                yield* tracker.observe(
+                  step.stream,
+                  step.answer === "active"
+                    ? { ...active(T0 + step.at), streamId: step.stream }
+                    : step.answer === "closed"
+                    ? { ...closedState(T0 - 10_000, T0 + step.at), streamId: step.stream }
+                    : undefined
+                )
+                break
+              case "ahead":
+                yield* tracker.apply({ ...created(1, NOW + 3_600_000), streamId: step.stream })
+                break
+            }
+          }
+          if (step.op === "wait") {
+            yield* TestClock.adjust(step.millis)
+          }
+          for (const stream of STREAMS) {
+            assert.deepStrictEqual(yield* direct.peek(stream), yield* general.peek(stream))
+          }
+          assert.deepStrictEqual(yield* direct.live, yield* general.live)
+        }
+        // Every change published, in the same order: the hubs close with the scope, ending the collections.
+        return changes
+      }).pipe(
+        Effect.scoped,
+        Effect.flatMap((changes) =>
+          Effect.forEach(changes, Fiber.join)
+        ),
+        Effect.map(([direct, general]) => assert.deepStrictEqual(Chunk.toArray(direct!), Chunk.toArray(general!))),
+        Effect.provide(stateLayer(noDescribe, Ref.unsafeMake(0)))
+      ),
+    { fastCheck: { numRuns: runs(100) } }
+  )
+
+  it.effect.prop(
+    "within a room session the larger stream_seq wins in either order, however large (past 2^53 and 2^63)",
+    [Big, FastCheck.bigInt({ min: 1n, max: 3n }), FastCheck.boolean(), FastCheck.boolean(), FastCheck.boolean()],
+    ([seq, gap, firstCreates, laterCreates, laterFirst]) =>
+      withTracker(noDescribe, (tracker) =>
+        Effect.gen(function*() {
+          const at = (create: boolean, time: number) => (create ? created(0, time) : closed(0, time))
+          const earlier = { ...at(firstCreates, T0 + 2000), streamSeq: seq }
+          // The later event's times are earlier: within a session only the seq orders.
+          const later = { ...at(laterCreates, T0 + 1000), streamSeq: seq + gap }
+          for (const event of laterFirst ? [later, earlier] : [earlier, later]) yield* tracker.apply(event)
+          assert.strictEqual((yield* tracker.peek(STREAM))?.state, laterCreates ? "live" : "closed")
+        })),
+    { fastCheck: { numRuns: runs(100) } }
+  )
+})
+
+describe("StreamTracker.memoryStore: eviction", () => {
+  it.effect.prop(
+    "keeps what a model keeps: the least recently written settled stream goes first, else the least recently live",
+    [
+      FastCheck.integer({ min: 1, max: 4 }),
+      FastCheck.array(FastCheck.tuple(FastCheck.constantFrom("a", "b", "c", "d", "e", "f"), FastCheck.boolean()), {
+        maxLength: 60
+      })
+    ],
+    ([capacity, writes]) =>
+      Effect.gen(function*() {
+        const store = StreamTracker.memoryStore(capacity)
+        // The model: streams in the order last written, each live or not.
+        let model: Array<{ readonly id: string; readonly live: boolean }> = []
+        for (const [id, live] of writes) {
+          const status: StreamTracker.Status = live
+            ? { state: "live", streamId: id, since: new Date(T0), source: "describe", checkedAt: new Date(T0) }
+            : { state: "absent", streamId: id, source: "describe", checkedAt: new Date(T0) }
+          const key: StreamTracker.Key | undefined = live
+            ? { kind: "create", roomSessionId: undefined, streamSeq: undefined, time: T0, createdAt: T0, exact: false }
+            : undefined
+          assert.isTrue(yield* store.compareAndSet(id, (yield* store.get(id)).version, { status, key }, true))
+          model = [...model.filter((kept) => kept.id !== id), { id, live }]
+          if (model.length > capacity) {
+            const settled = model.find((kept) => !kept.live && kept.id !== id)
+            const victim = settled ?? model.find((kept) => kept.id !== id)!
+            model = model.filter((kept) => kept !== victim)
+          }
+        }
+        for (const id of ["a", "b", "c", "d", "e", "f"]) {
+          const kept = (yield* store.get(id)).entry
+          const expected = model.find((m) => m.id === id)
+          assert.strictEqual(kept?.status.state, expected === undefined ? undefined : expected.live ? "live" : "absent")
+        }
+        assert.deepStrictEqual(
+          (yield* store.live).map((entry) => entry.status.streamId),
+          model.filter((kept) => kept.live).map((kept) => kept.id)
+        )
+      }),
+    { fastCheck: { numRuns: runs(100) } }
+  )
+})
