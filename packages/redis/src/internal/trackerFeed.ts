@@ -120,6 +120,13 @@ export const subscribe = (options: {
     let fromStream = Option.isSome(positioned)
     // Set after a failed read: the next one first checks that Redis still has the stream it was reading.
     let interrupted = false
+    // A connection lost between two reads fails none of them (ioredis reconnects before the next), yet Redis may
+    // have restarted meanwhile: the copy is emptied and the next read checks the stream, as after a failed read.
+    redis.on("close", () => {
+      interrupted = true
+      copy.lose()
+      written.clear()
+    })
 
     /** After an outage: a stream whose last id is behind the cursor (or gone) was lost; read it from the start. */
     const resume = (from: string) =>
