@@ -922,7 +922,18 @@ export const make = (
     // `maxPendingRechecks` exist at once, so that no one can queue unbounded work.
     const rechecks = yield* RcMap.make({ lookup: recheck, capacity: maxPendingRechecks })
 
-    const get: Service["get"] = (streamId) =>
+    const get: Service["get"] = (streamId) => {
+      // The default store answers a status learnt within `maxAge` in this one step, as the general path below would.
+      if (direct !== undefined) {
+        const kept = direct.get(streamId)
+        if (kept !== undefined && clock.unsafeCurrentTimeMillis() - kept.checkedAtMillis <= maxAgeMillis) {
+          return Effect.succeed(kept.status())
+        }
+      }
+      return getChecked(streamId)
+    }
+
+    const getChecked = (streamId: string) =>
       Effect.gen(function*() {
         const read = yield* Effect.either(readStatus(streamId))
         if (read._tag === "Left") return yield* lastKnownOr(streamId, read.left)
