@@ -385,7 +385,7 @@ export const verify = (
 
 /**
  * A receiver: parse (a body that is not one is 400), verify (401; a full or unreachable nonce store 503), decode (a
- * signed body whose stream fields are malformed is 400, and its nonce is given back). The nonce store is
+ * signed body whose stream fields are malformed is 400, and asks nothing of the nonce store). The nonce store is
  * `options.nonces`, else the {@link CallbackNonceStore} service if provided, else a new {@link memoryNonceStore}.
  * Fails with `InvalidRequestError` when an option is invalid.
  *
