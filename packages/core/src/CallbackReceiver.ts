@@ -19,6 +19,8 @@ import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -139,6 +141,23 @@ export interface Receiver {
    * way lapses after the nonce store's pending timeout (and ZEGOCLOUD's retry is then received again).
    */
   readonly receive: (incoming: Incoming) => Effect.Effect<Event, CallbackError>
+  /**
+   * Receives and applies in one: verified and decoded first (a callback that fails either sends nothing to any
+   * store), then its nonce claimed while `apply(event)` runs, both at once, so that a receiver whose stores are
+   * elsewhere waits for one round trip, not two. The claim decides:
+   * - claimed, and `apply` succeeded: committed (a commit that fails is logged, and the claim lapses), `apply`'s value;
+   * - claimed, and `apply` failed or was interrupted: released (ZEGOCLOUD's retry gets through), `apply`'s failure;
+   * - applied by an earlier delivery: `CallbackReplayError` (2xx); still being applied by another delivery, or the
+   *   nonce store failed: `CallbackUnavailableError` (503) — whatever `apply` did meanwhile.
+   *
+   * So `apply` runs before it is known whether this delivery is a replay: it must be idempotent, an event applied
+   * again changing nothing (`StreamTracker.apply` is, by its ordering rule). Anything that must run once per event
+   * belongs after this answers, not in `apply`.
+   */
+  readonly receiveAndApply: <A, E, R>(
+    incoming: Incoming,
+    apply: (event: Event) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, CallbackError | E, R>
   /** The event was applied: later deliveries of it are replays. Ignores an event this receiver did not return. */
   readonly commit: (event: Event) => Effect.Effect<void, CallbackUnavailableError>
   /** The event could not be applied: gives its nonce back, so that ZEGOCLOUD's retry is let through. */
@@ -251,8 +270,15 @@ const isNonceStore = (u: unknown): u is NonceStore =>
   typeof u === "object" && u !== null && typeof (u as NonceStore).claim === "function" &&
   typeof (u as NonceStore).commit === "function" && typeof (u as NonceStore).release === "function"
 
-const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect<Verified, VerifyError> =>
-  Effect.suspend((): Effect.Effect<Verified, VerifyError> => {
+/** A callback whose signature held and whose timestamp is fresh: its nonce is not claimed yet. */
+type Checked = Omit<Verified, "token">
+
+/** The signature, then the freshness window: no store is asked anything. */
+const checkValid = (
+  fields: Fields,
+  options: ValidVerifyOptions
+): Effect.Effect<Checked, CallbackSignatureError | CallbackExpiredError> =>
+  Effect.suspend((): Effect.Effect<Checked, CallbackSignatureError | CallbackExpiredError> => {
     const given = single(fields, "signature")
     const timestampText = single(fields, "timestamp")
     const nonce = single(fields, "nonce")
@@ -265,10 +291,7 @@ const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect
       return Effect.fail(new CallbackSignatureError({ reason: "mismatch" }))
     }
     const timestamp = Number(timestampText)
-    return Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<
-      Verified,
-      CallbackExpiredError | CallbackReplayError | CallbackUnavailableError
-    > => {
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
       if (Math.abs(now - timestamp * 1000) > options.windowMillis) {
         return Effect.fail(
           new CallbackExpiredError({
@@ -278,24 +301,34 @@ const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect
           })
         )
       }
-      const expiresAt = timestamp * 1000 + options.windowMillis
-      return Effect.flatMap(options.nonces.claim(nonce, expiresAt), (claim): Effect.Effect<
-        Verified,
-        CallbackReplayError | CallbackUnavailableError
-      > => {
-        switch (claim._tag) {
-          case "Claimed":
-            return Effect.succeed({ fields, timestamp, nonce, token: claim.token, expiresAt })
-          case "Applied":
-            return Effect.fail(new CallbackReplayError())
-          case "Pending":
-            return Effect.fail(
-              new CallbackUnavailableError({ reason: "an earlier delivery of this callback is still being applied" })
-            )
-        }
-      })
+      return Effect.succeed({ fields, timestamp, nonce, expiresAt: timestamp * 1000 + options.windowMillis })
     })
   })
+
+const pending = () =>
+  new CallbackUnavailableError({ reason: "an earlier delivery of this callback is still being applied" })
+
+/** Claims a checked callback's nonce for this delivery: an applied one is a replay, one being applied a 503. */
+const claimChecked = (
+  checked: Checked,
+  nonces: NonceStore
+): Effect.Effect<Verified, CallbackReplayError | CallbackUnavailableError> =>
+  Effect.flatMap(nonces.claim(checked.nonce, checked.expiresAt), (claim): Effect.Effect<
+    Verified,
+    CallbackReplayError | CallbackUnavailableError
+  > => {
+    switch (claim._tag) {
+      case "Claimed":
+        return Effect.succeed({ ...checked, token: claim.token })
+      case "Applied":
+        return Effect.fail(new CallbackReplayError())
+      case "Pending":
+        return Effect.fail(pending())
+    }
+  })
+
+const verifyValid = (fields: Fields, options: ValidVerifyOptions): Effect.Effect<Verified, VerifyError> =>
+  Effect.flatMap(checkValid(fields, options), (checked) => claimChecked(checked, options.nonces))
 
 /**
  * Verifies a callback's fields: the signature first (so that an unsigned request takes nothing from the nonce
@@ -352,7 +385,7 @@ export const verify = (
 
 /**
  * A receiver: parse (a body that is not one is 400), verify (401; a full or unreachable nonce store 503), decode (a
- * signed body whose stream fields are malformed is 400, and its nonce is given back). The nonce store is
+ * signed body whose stream fields are malformed is 400, and asks nothing of the nonce store). The nonce store is
  * `options.nonces`, else the {@link CallbackNonceStore} service if provided, else a new {@link memoryNonceStore}.
  * Fails with `InvalidRequestError` when an option is invalid.
  *
@@ -406,37 +439,114 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
      */
     const claims = new WeakMap<Event, Pick<Verified, "nonce" | "token" | "expiresAt">>()
 
-    const verifyAndDecode = (fields: Fields) =>
-      Effect.flatMap(verifyValid(fields, valid), (verified) => {
-        const event = decode(verified.fields)
-        if (Either.isLeft(event)) {
-          return Effect.zipRight(nonces.release(verified.nonce, verified.token), Effect.fail(event.left))
-        }
-        claims.set(event.right, { nonce: verified.nonce, token: verified.token, expiresAt: verified.expiresAt })
-        return Effect.succeed(event.right)
-      })
-
-    const receiveUntraced = (incoming: Incoming): Effect.Effect<Event, CallbackError> => {
+    /** Checked (signature, freshness) and decoded: nothing has been asked of the nonce store yet. */
+    const checkAndDecode = (incoming: Incoming): Effect.Effect<readonly [Checked, Event], CallbackError> => {
       const fields = CallbackBody.parse(incoming, parseOptions)
-      return Either.isLeft(fields) ? Effect.fail(fields.left) : verifyAndDecode(fields.right)
+      if (Either.isLeft(fields)) return Effect.fail(fields.left)
+      return Effect.flatMap(checkValid(fields.right, valid), (checked) => {
+        const event = decode(checked.fields)
+        return Either.isLeft(event) ? Effect.fail(event.left) : Effect.succeed([checked, event.right] as const)
+      })
     }
-    // The span says what was decided (the event's kind, or the error's tag), never a field of the body. It is made
-    // only under a tracer that records it: Effect's built-in one sends its spans nowhere.
-    const receive: Receiver["receive"] = (incoming) =>
+
+    const receiveUntraced = (incoming: Incoming): Effect.Effect<Event, CallbackError> =>
+      Effect.flatMap(
+        checkAndDecode(incoming),
+        ([checked, event]) =>
+          Effect.map(claimChecked(checked, nonces), (verified) => {
+            claims.set(event, { nonce: verified.nonce, token: verified.token, expiresAt: verified.expiresAt })
+            return event
+          })
+      )
+
+    /**
+     * The nonce claimed while `apply(event)` runs in a fiber of its own (see `Receiver.receiveAndApply`). The claim
+     * runs to its end even when the caller is interrupted, so that a claim taken is settled. A claim that is not this
+     * delivery's interrupts the apply: its outcome no longer matters (it is idempotent), and the answer need not wait.
+     */
+    const claimBeside = <A, E, R>(
+      checked: Checked,
+      event: Event,
+      apply: (event: Event) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, CallbackError | E, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          Effect.fork(restore(Effect.suspend(() => apply(event)))),
+          (applying) =>
+            Effect.flatMap(Effect.exit(nonces.claim(checked.nonce, checked.expiresAt)), (claimed): Effect.Effect<
+              A,
+              CallbackError | E
+            > => {
+              if (Exit.isSuccess(claimed) && claimed.value._tag === "Claimed") {
+                const token = claimed.value.token
+                return Effect.flatMap(Effect.exit(restore(Fiber.join(applying))), (applied) =>
+                  Exit.isSuccess(applied)
+                    ? Effect.as(
+                      Effect.catchAll(
+                        nonces.commit(checked.nonce, token, checked.expiresAt),
+                        (error) => Effect.logWarning(`${error.reason}: an applied callback's nonce was not committed`)
+                      ),
+                      applied.value
+                    )
+                    : Effect.zipRight(
+                      Effect.zipRight(Fiber.interrupt(applying), nonces.release(checked.nonce, token)),
+                      Effect.failCause(applied.cause)
+                    ))
+              }
+              const answer: Effect.Effect<never, CallbackError> = Exit.isFailure(claimed)
+                ? Effect.failCause(claimed.cause)
+                : claimed.value._tag === "Applied"
+                ? Effect.fail(new CallbackReplayError())
+                : Effect.fail(pending())
+              return Effect.zipRight(Fiber.interrupt(applying), answer)
+            })
+        )
+      )
+
+    const receiveAndApplyUntraced = <A, E, R>(
+      incoming: Incoming,
+      apply: (event: Event) => Effect.Effect<A, E, R>
+    ): Effect.Effect<readonly [Event, A], CallbackError | E, R> =>
+      Effect.flatMap(
+        checkAndDecode(incoming),
+        ([checked, event]) => Effect.map(claimBeside(checked, event, apply), (value) => [event, value] as const)
+      )
+
+    /**
+     * Runs `run` in a span when a tracer that records it is installed (Effect's built-in one sends its spans nowhere,
+     * so under it no span is made). The span says what was decided (the event's kind, or the error's tag), never a
+     * field of the body.
+     */
+    const traced = <A, E, R>(
+      run: Effect.Effect<A, E, R>,
+      eventOf: (a: A) => Event
+    ): Effect.Effect<A, E, R> =>
       Effect.withFiberRuntime((fiber) => {
         const services = fiber.getFiberRef(DefaultServices.currentServices)
-        if (Context.get(services, Tracer.Tracer) === nativeTracer) return receiveUntraced(incoming)
+        if (Context.get(services, Tracer.Tracer) === nativeTracer) return run
         return Effect.useSpan("Callback.receive", SPAN_OPTIONS, (span) =>
           Effect.withParentSpan(
-            Effect.suspend(() => receiveUntraced(incoming)).pipe(
+            run.pipe(
               Effect.tapBoth({
-                onSuccess: (event) => Effect.sync(() => span.attribute("zego.callback.event", event._tag)),
-                onFailure: (error) => Effect.sync(() => span.attribute("zego.callback.error", error._tag))
+                onSuccess: (a) => Effect.sync(() => span.attribute("zego.callback.event", eventOf(a)._tag)),
+                onFailure: (error) =>
+                  Effect.sync(() => {
+                    const tag = typeof error === "object" && error !== null && "_tag" in error ? error._tag : undefined
+                    if (typeof tag === "string") span.attribute("zego.callback.error", tag)
+                  })
               })
             ),
             span
           ))
       })
+
+    const receive: Receiver["receive"] = (incoming) =>
+      traced(Effect.suspend(() => receiveUntraced(incoming)), (event) => event)
+    const receiveAndApply: Receiver["receiveAndApply"] = (incoming, apply) =>
+      Effect.map(
+        traced(Effect.suspend(() => receiveAndApplyUntraced(incoming, apply)), ([event]) => event),
+        ([, value]) => value
+      )
 
     const settle = <E>(
       event: Event,
@@ -451,7 +561,7 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
     const commit: Receiver["commit"] = (event) =>
       settle(event, (claim) => nonces.commit(claim.nonce, claim.token, claim.expiresAt))
     const release: Receiver["release"] = (event) => settle(event, (claim) => nonces.release(claim.nonce, claim.token))
-    return { receive, commit, release, maxBodyBytes }
+    return { receive, receiveAndApply, commit, release, maxBodyBytes }
   })
 
 /**

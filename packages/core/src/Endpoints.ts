@@ -29,9 +29,7 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import type * as Callback from "./Callback.js"
 import type * as CallbackError from "./CallbackError.js"
 import * as CallbackReceiver from "./CallbackReceiver.js"
 import * as BoundedBody from "./internal/boundedBody.js"
@@ -237,29 +235,54 @@ const refused = (error: CallbackError.CallbackError) => {
   )
 }
 
+const isCallbackError = (error: unknown): error is CallbackError.CallbackError =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" &&
+  Object.hasOwn(callbackStatus, error._tag)
+
+/** The answer to a callback whose event could not be applied (its nonce was given back: the retry gets through). */
+const notApplied = (cause: Cause.Cause<StreamTracker.TrackerUnavailableError>) => {
+  // The tracker's store is down or slow: a 503, as for the nonce store (ZEGOCLOUD retries, and the retry is let in).
+  const unavailable = Cause.failureOption(cause)
+  if (Option.isSome(unavailable)) {
+    return Effect.as(
+      Effect.logWarning(unavailable.value.message),
+      problem(503, unavailable.value._tag, unavailable.value.message, { "retry-after": "1" })
+    )
+  }
+  return Effect.as(
+    Effect.logError("a callback could not be applied; ZEGOCLOUD will retry it", cause),
+    problem(500, "CallbackNotApplied", "the event could not be applied; retry")
+  )
+}
+
 /**
- * Applies a received event: committed, so that its replays are acknowledged. Not applied (failed or interrupted):
- * not answered 2xx, and the nonce given back so that ZEGOCLOUD's retry is let through.
+ * The tracker's apply, run beside the nonce claim (`Receiver.receiveAndApply`): one wait for both stores. 2xx only
+ * when the claim was this delivery's and the event applied (then committed); a replay's 2xx when an earlier delivery
+ * was applied; 503 when another delivery is applying it or the nonce store failed; the event not applied (failed or
+ * interrupted): its nonce given back, 503 or 500.
+ *
+ * The apply runs before the claim is known, so it may run for a replay, for a delivery that another is still
+ * applying, or while the nonce store is down. That is harmless because `StreamTracker.apply` changes nothing for an
+ * event its entry already holds or has moved past: the ordering rule (`StreamTracker.supersedes`) refuses the same
+ * key (same kind at the same seq, or the same time), and an older event after newer ones (a smaller seq, an earlier
+ * time, a create older than the close), so no write is made and no change published. It holds while the tracker
+ * still holds the stream's entry with that event's key or a later one: an entry forgotten (the in-memory store past
+ * its capacity) or turned `absent` by a 41004 re-check has no key, and a replay of its create inside the freshness
+ * window shows it live again until its next re-check, as a retry after a failed commit always could. The tracker's
+ * apply is the only thing a callback triggers (subscribers of `changes` hear of a change once, from its write).
  */
-const applyEvent = (receiver: CallbackReceiver.Receiver, tracker: StreamTracker.Service, event: Callback.Event) =>
-  tracker.apply(event).pipe(
-    Effect.onExit((exit) => Exit.isSuccess(exit) ? commit(receiver, event) : receiver.release(event)),
+const applyBeside = (
+  receiver: CallbackReceiver.Receiver,
+  tracker: StreamTracker.Service,
+  incoming: CallbackReceiver.Incoming
+) =>
+  receiver.receiveAndApply(incoming, tracker.apply).pipe(
     Effect.matchCauseEffect({
       onSuccess: () => Effect.succeed(OK),
       onFailure: (cause) => {
-        // The tracker's store is down or slow: a 503, as for the nonce store (ZEGOCLOUD retries, and the retry is
-        // let in).
-        const unavailable = Cause.failureOption(cause)
-        if (Option.isSome(unavailable)) {
-          return Effect.as(
-            Effect.logWarning(unavailable.value.message),
-            problem(503, unavailable.value._tag, unavailable.value.message, { "retry-after": "1" })
-          )
-        }
-        return Effect.as(
-          Effect.logError("a callback could not be applied; ZEGOCLOUD will retry it", cause),
-          problem(500, "CallbackNotApplied", "the event could not be applied; retry")
-        )
+        const failure = Cause.failureOption(cause)
+        if (Option.isSome(failure) && isCallbackError(failure.value)) return refused(failure.value)
+        return notApplied(cause as Cause.Cause<StreamTracker.TrackerUnavailableError>)
       }
     })
   )
@@ -275,23 +298,9 @@ const receiveCallback = Effect.contextWithEffect((
   const tracker = Context.get(context, StreamTracker.StreamTracker)
   return Effect.flatMap(readBody(request, receiver.maxBodyBytes), (body) => {
     if (!(body instanceof Uint8Array)) return Effect.succeed(body)
-    return receiver.receive({ body, contentType: request.headers["content-type"] }).pipe(
-      Effect.matchEffect({
-        onFailure: refused,
-        onSuccess: (event) => applyEvent(receiver, tracker, event)
-      })
-    )
+    return applyBeside(receiver, tracker, { body, contentType: request.headers["content-type"] })
   })
 })
-
-/**
- * Commits an applied event. A commit that fails leaves the claim to lapse: the event is applied all the same (so
- * the answer is 2xx), and a later delivery of it is applied again, which the tracker's ordering makes harmless.
- */
-const commit = (receiver: CallbackReceiver.Receiver, event: Callback.Event) =>
-  receiver.commit(event).pipe(
-    Effect.catchAll((error) => Effect.logWarning(`${error.reason}: an applied callback's nonce was not committed`))
-  )
 
 // --- POST /obs/ingest -----------------------------------------------------------------------------------------
 

@@ -2,15 +2,18 @@ import { Callback, CallbackError, CallbackNonceStore, CallbackReceiver, Untruste
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
 import { recordSpans } from "./utils.js"
 
 type Raw = Record<string, string | ReadonlyArray<string>>
@@ -583,15 +586,166 @@ describe("Callback", () => {
         assert.strictEqual(small._tag === "UnknownEvent" && small.fields.l, "a,b")
       }))
 
-    it.effect("a signed body whose stream fields are malformed is a decode error, and its nonce is given back", () =>
+    it.effect("a signed body whose stream fields are malformed is a decode error, and takes nothing from the nonce store", () =>
       Effect.gen(function*() {
-        const r = yield* receiver()
+        const takes: Array<string> = []
+        const memory = yield* CallbackNonceStore.memoryNonceStore({ capacity: 1 })
+        const nonces: CallbackNonceStore.NonceStore = {
+          ...memory,
+          claim: (nonce, expiresAt) =>
+            Effect.zipRight(Effect.sync(() => takes.push(nonce)), memory.claim(nonce, expiresAt))
+        }
+        const r = yield* receiver({ nonces })
         const bad = createFields({ stream_seq: "12x" })
         const error = yield* failure(r.receive({ body: json(bad) }))
         assert.strictEqual(error._tag, "CallbackDecodeError")
         assert.include(error.message, "stream_seq")
-        // The nonce was released: the same nonce in a good body goes through.
+        assert.deepStrictEqual(takes, [])
+        // The same nonce in a good body goes through.
         assert.strictEqual((yield* r.receive({ body: json(createFields()) }))._tag, "StreamCreated")
+        assert.deepStrictEqual(takes, ["123412"])
+      }).pipe(at))
+  })
+
+  describe("receiveAndApply: the claim beside the apply", () => {
+    type ClaimOutcome = "Claimed" | "Applied" | "Pending" | "down"
+    type ApplyOutcome = "succeeds" | "fails" | "dies"
+
+    /** A nonce store whose claim answers `outcome`, recording what is asked of it. */
+    const scriptedStore = (outcome: ClaimOutcome, log: Array<string>): CallbackNonceStore.NonceStore => ({
+      claim: (nonce) =>
+        Effect.suspend(() => {
+          log.push(`claim ${nonce}`)
+          return outcome === "down"
+            ? Effect.fail(new CallbackError.CallbackUnavailableError({ reason: "the store is down" }))
+            : Effect.succeed(outcome === "Claimed" ? { _tag: "Claimed", token: "t1" } : { _tag: outcome })
+        }),
+      commit: (nonce, token) => Effect.sync(() => void log.push(`commit ${nonce} ${token}`)),
+      release: (nonce, token) => Effect.sync(() => void log.push(`release ${nonce} ${token}`))
+    })
+
+    const applying = (outcome: ApplyOutcome, log: Array<string>) => (event: Callback.Event) =>
+      Effect.suspend(() => {
+        log.push(`apply ${event._tag}`)
+        return outcome === "succeeds"
+          ? Effect.succeed("applied")
+          : outcome === "fails"
+          ? Effect.fail({ _tag: "StoreDown" } as const)
+          : Effect.die("a bug")
+      })
+
+    it.effect("each claim outcome with each apply outcome: a value only when claimed and applied, then committed", () =>
+      Effect.gen(function*() {
+        const claims: ReadonlyArray<ClaimOutcome> = ["Claimed", "Applied", "Pending", "down"]
+        const applies: ReadonlyArray<ApplyOutcome> = ["succeeds", "fails", "dies"]
+        for (const claim of claims) {
+          for (const apply of applies) {
+            const log: Array<string> = []
+            const r = yield* receiver({ nonces: scriptedStore(claim, log) })
+            const exit = yield* Effect.exit(r.receiveAndApply({ body: json(createFields()) }, applying(apply, log)))
+            const what = `${claim}, apply ${apply}`
+            assert.include(log, "claim 123412", what)
+            if (claim === "Claimed") {
+              assert.include(log, "apply StreamCreated", what)
+              if (apply === "succeeds") {
+                assert.deepStrictEqual(exit, Exit.succeed("applied"), what)
+                assert.include(log, "commit 123412 t1", what)
+                assert.notInclude(log, "release 123412 t1", what)
+              } else {
+                assert.isTrue(Exit.isFailure(exit), what)
+                if (Exit.isFailure(exit)) {
+                  assert.strictEqual(apply === "dies", Cause.isDie(exit.cause), what)
+                  if (apply === "fails") {
+                    assert.deepStrictEqual(Cause.failureOption(exit.cause), Option.some({ _tag: "StoreDown" }))
+                  }
+                }
+                assert.include(log, "release 123412 t1", what)
+                assert.notInclude(log, "commit 123412 t1", what)
+              }
+            } else {
+              // Not this delivery's: the claim decides the answer, whatever the apply did; nothing is settled.
+              const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+              const expected = claim === "Applied" ? "CallbackReplayError" : "CallbackUnavailableError"
+              assert.strictEqual(Option.isSome(error) && (error.value as { _tag: string })._tag, expected, what)
+              assert.isFalse(Exit.isFailure(exit) && Cause.isDie(exit.cause), what)
+              assert.isFalse(log.some((line) => line.startsWith("commit") || line.startsWith("release")), what)
+            }
+          }
+        }
+      }).pipe(at))
+
+    it.effect("the claim and the apply are in flight together: each waits for the other to start", () =>
+      Effect.gen(function*() {
+        const claimStarted = yield* Deferred.make<void>()
+        const applyStarted = yield* Deferred.make<void>()
+        const log: Array<string> = []
+        const store = scriptedStore("Claimed", log)
+        const nonces: CallbackNonceStore.NonceStore = {
+          ...store,
+          claim: (nonce, expiresAt) =>
+            Deferred.succeed(claimStarted, undefined).pipe(
+              Effect.zipRight(Deferred.await(applyStarted)),
+              Effect.zipRight(store.claim(nonce, expiresAt))
+            )
+        }
+        const r = yield* receiver({ nonces })
+        const apply = () =>
+          Deferred.succeed(applyStarted, undefined).pipe(Effect.zipRight(Deferred.await(claimStarted)), Effect.as(1))
+        const fiber = yield* Effect.fork(r.receiveAndApply({ body: json(createFields()) }, apply))
+        // One after the other, each would wait for the other forever.
+        const exit = yield* TestServices.provideLive(Effect.timeout(Fiber.await(fiber), "10 seconds"))
+        assert.deepStrictEqual(exit, Exit.succeed(1))
+        assert.deepStrictEqual(log, ["claim 123412", "commit 123412 t1"])
+      }).pipe(at))
+
+    it.effect("a replay, a pending delivery or a store down does not wait for its apply, which is stopped", () =>
+      Effect.gen(function*() {
+        for (const claim of ["Applied", "Pending", "down"] as const) {
+          const log: Array<string> = []
+          const r = yield* receiver({ nonces: scriptedStore(claim, log) })
+          let running = 0
+          const apply = () =>
+            Effect.suspend(() => {
+              running++
+              return Effect.ensuring(Effect.never, Effect.sync(() => running--))
+            })
+          const error = yield* failure(r.receiveAndApply({ body: json(createFields()) }, apply))
+          assert.strictEqual(error._tag, claim === "Applied" ? "CallbackReplayError" : "CallbackUnavailableError")
+          // An apply left running would have started by now, and never end.
+          for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+          assert.strictEqual(running, 0, claim)
+        }
+      }).pipe(at))
+
+    it.effect("interrupted while applying: the claim is released", () =>
+      Effect.gen(function*() {
+        const log: Array<string> = []
+        const r = yield* receiver({ nonces: scriptedStore("Claimed", log) })
+        const started = yield* Deferred.make<void>()
+        const apply = () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never)
+        const fiber = yield* Effect.fork(r.receiveAndApply({ body: json(createFields()) }, apply))
+        yield* Deferred.await(started)
+        yield* Fiber.interrupt(fiber)
+        assert.deepStrictEqual(log, ["claim 123412", "release 123412 t1"])
+      }).pipe(at))
+
+    it.effect("an unsigned, stale or undecodable callback asks no store and applies nothing", () =>
+      Effect.gen(function*() {
+        const log: Array<string> = []
+        const r = yield* receiver({ nonces: scriptedStore("Claimed", log) })
+        const bodies = [
+          json({ ...createFields(), signature: "0".repeat(40) }),
+          json(createFields({ stream_seq: "12x" })),
+          "{not json"
+        ]
+        for (const body of bodies) {
+          yield* failure(r.receiveAndApply({ body }, applying("succeeds", log)))
+        }
+        const stale = yield* failure(
+          at(r.receiveAndApply({ body: json(createFields()) }, applying("succeeds", log)), T + 3600)
+        )
+        assert.strictEqual(stale._tag, "CallbackExpiredError")
+        assert.deepStrictEqual(log, [])
       }).pipe(at))
   })
 

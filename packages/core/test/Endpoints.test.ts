@@ -1,6 +1,6 @@
 // The three endpoints as an app runs them, each request handed to the router as an HttpServerRequest, over the
 // mock (which speaks every action), the real receiver and the real tracker; time under TestClock.
-import { Callback, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
+import { Callback, CallbackNonceStore, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -14,6 +14,7 @@ import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import * as TestContext from "effect/TestContext"
 import { switchableStore } from "./utils.js"
 
 const SECRET = Redacted.make("callback-secret")
@@ -235,6 +236,93 @@ describe("POST /zego/callback while a delivery is being applied", () => {
       assert.strictEqual(applied.length, 1)
     }).pipe(Effect.provide(Layer.merge(tracker, CallbackReceiver.layer({ secret: SECRET }))), Effect.provide(layer()))
   })
+})
+
+describe("POST /zego/callback: the apply beside the claim", () => {
+  /**
+   * The real tracker and nonce store, each claim waiting until its delivery's apply has ended: the worst case of
+   * running both at once, a replay's apply run to its end. Counts the store's writes and the applies.
+   */
+  const harness = () => {
+    const memory = StreamTracker.memoryStore(100)
+    const writes: Array<boolean> = []
+    const store: StreamTracker.Store = {
+      ...memory,
+      compareAndSet: (streamId, version, next, change) =>
+        Effect.tap(memory.compareAndSet(streamId, version, next, change), (written) => {
+          if (written) writes.push(change)
+        })
+    }
+    const applied = Effect.runSync(Queue.unbounded<void>())
+    let applies = 0
+    const tracker = Layer.scoped(
+      StreamTracker.StreamTracker,
+      Effect.map(StreamTracker.make({ store }), (real) => ({
+        ...real,
+        apply: (event: Callback.Event) =>
+          real.apply(event).pipe(
+            Effect.tap(() => Effect.sync(() => applies++)),
+            Effect.ensuring(Queue.offer(applied, undefined))
+          )
+      }))
+    )
+    const receiver = Layer.unwrapEffect(
+      Effect.map(CallbackNonceStore.memoryNonceStore(), (nonces) =>
+        CallbackReceiver.layer({
+          secret: SECRET,
+          nonces: {
+            ...nonces,
+            claim: (nonce, expiresAt) => Effect.zipRight(Queue.take(applied), nonces.claim(nonce, expiresAt))
+          }
+        }))
+    )
+    const layers = Layer.merge(tracker, receiver).pipe(
+      Layer.provideMerge(ZegoMock.layerServices({ appId: 12345, serverSecret: Redacted.make("server-secret") }))
+    )
+    return { writes, applies: () => applies, layers }
+  }
+
+  const event = FastCheck.record({
+    kind: FastCheck.constantFrom("stream_create" as const, "stream_close" as const),
+    seq: FastCheck.integer({ min: 1, max: 5 })
+  })
+
+  it.effect("a replay, of the last event or of an older one after newer ones, is applied again and changes nothing", () =>
+    Effect.promise(() =>
+      FastCheck.assert(
+        FastCheck.asyncProperty(
+          FastCheck.array(event, { minLength: 1, maxLength: 8 }),
+          FastCheck.func(FastCheck.integer()),
+          (events, order) => {
+            const { applies, layers, writes } = harness()
+            return Effect.gen(function*() {
+              yield* TestClock.setTime(NOW)
+              const bodies = events.map(({ kind, seq }) => callbackBody(kind, "match-42", seq))
+              for (const body of bodies) {
+                const answer = yield* post(body)
+                assert.strictEqual(answer.status, 200)
+                assert.isUndefined(answer.json.replay)
+              }
+              const tracker = yield* StreamTracker.StreamTracker
+              const before = yield* tracker.peek("match-42")
+              const written = writes.length
+              const applied = applies()
+              const replays = [...bodies].sort((a, b) => order(a) - order(b))
+              for (const body of replays) {
+                const answer = yield* post(body)
+                assert.strictEqual(answer.status, 200)
+                assert.strictEqual(answer.json.replay, true)
+              }
+              // Each replay's apply ran to its end, and not one of them wrote (so none published a change).
+              assert.strictEqual(applies() - applied, replays.length)
+              assert.strictEqual(writes.length, written)
+              assert.deepStrictEqual(yield* tracker.peek("match-42"), before)
+            }).pipe(Effect.provide(layers), Effect.provide(TestContext.TestContext), Effect.runPromise)
+          }
+        ),
+        { numRuns: 60 }
+      )
+    ))
 })
 
 describe("POST /zego/callback: the body", () => {

@@ -3,7 +3,7 @@
 // applied, nothing hangs, and everything converges once Redis is back, without a restart.
 import { Callback, CallbackReceiver, Endpoints, StreamState, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
-import { RedisTrackerStore } from "@effect-zego/redis"
+import { RedisNonceStore, RedisTrackerStore } from "@effect-zego/redis"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { assert, describe, it } from "@effect/vitest"
@@ -276,6 +276,67 @@ describe("Redis paused (SIGSTOP), then resumed", () => {
           const after = yield* request("/streams/match-42")
           assert.strictEqual(after.json.state, "closed")
           assert.isUndefined(after.json.stale)
+        }).pipe(Effect.provide(app))
+      }).pipe(Effect.provide(quiet), Effect.scoped),
+    { timeout: 60_000 }
+  )
+})
+
+describe("through the endpoints, both stores on Redis", () => {
+  it.live(
+    "a replay, of the close or of the older create after it, is answered as one; its apply, sent beside the claim, writes and publishes nothing",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const client = yield* clientOf(redis.url)
+        const secret = Redacted.make("tracker-callback-secret")
+        const app = HttpServer.serve(Endpoints.router({ authorize: () => Effect.succeed(Option.none()) })).pipe(
+          Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
+          Layer.provideMerge(Layer.mergeAll(
+            RedisTrackerStore.layer({ url: redis.url }),
+            CallbackReceiver.layer({ secret }).pipe(Layer.provide(RedisNonceStore.layer({ url: redis.url })))
+          )),
+          Layer.provideMerge(ZegoMock.layerServices({ appId: 4242, serverSecret: Redacted.make("server-secret") }))
+        )
+        const callback = (event: "stream_create" | "stream_close", seq: number, nonce: string) => {
+          const timestamp = String(Math.floor(Date.now() / 1000))
+          return JSON.stringify({
+            event,
+            appid: "4242",
+            timestamp,
+            nonce,
+            signature: Callback.signature(secret, timestamp, nonce),
+            stream_id: "replayed",
+            room_session_id: "858012925204410400",
+            stream_seq: String(seq),
+            create_time_ms: String(T0),
+            ...(event === "stream_close" ? { type: "0", destroy_timemillis: String(T0 + 5000) } : {})
+          })
+        }
+        yield* Effect.gen(function*() {
+          const { port } = (yield* HttpServer.HttpServer).address as HttpServer.TcpAddress
+          const post = (body: string) =>
+            Effect.promise(async () => {
+              const response = await fetch(`http://127.0.0.1:${port}/zego/callback`, { method: "POST", body })
+              return { status: response.status, json: await response.json() as Record<string, unknown> }
+            })
+          const create = callback("stream_create", 1, "r1")
+          const close = callback("stream_close", 2, "r2")
+          for (const body of [create, close]) {
+            const answer = yield* post(body)
+            assert.strictEqual(answer.status, 200)
+            assert.isUndefined(answer.json.replay)
+          }
+          const version = yield* Effect.promise(() => client.get(`${PREFIX}version`))
+          for (const body of [close, create, close, create]) {
+            const answer = yield* post(body)
+            assert.strictEqual(answer.status, 200)
+            assert.strictEqual(answer.json.replay, true)
+          }
+          assert.strictEqual(yield* Effect.promise(() => client.get(`${PREFIX}version`)), version, "no write")
+          assert.deepStrictEqual(yield* feedOf(client, "replayed"), ["live", "closed"])
+          const tracker = yield* StreamTracker.StreamTracker
+          assert.strictEqual((yield* tracker.peek("replayed"))?.state, "closed")
         }).pipe(Effect.provide(app))
       }).pipe(Effect.provide(quiet), Effect.scoped),
     { timeout: 60_000 }
