@@ -7,10 +7,10 @@ export default defineConfig({
     projects,
     // Many suites wait on real time (the 40-per-second quota, timeouts, child processes) rather than on the
     // CPU, so more test files run at once than the default (cores - 1, one file at a time on two cores).
-    maxWorkers: 6,
-    // All six kept for the whole run: with `isolate: false`, a thread that the pool ends for being idle while the
+    maxWorkers: 4,
+    // All four kept for the whole run: with `isolate: false`, a thread that the pool ends for being idle while the
     // run goes on fails it with "Terminating worker thread".
-    minWorkers: 6,
+    minWorkers: 4,
     // A worker's test files share its modules (Effect, the packages' sources), loaded once rather than once per
     // file: a third less CPU for the whole run. vitest.setup.ts resets what a file may leave on the shared `it`.
     poolOptions: { threads: { isolate: false } },
