@@ -14,6 +14,7 @@ import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import { makeCapture } from "./capture.js"
 import { figures, observe, save } from "./figures.js"
+import { runs } from "./soak.js"
 
 const APP_ID = 123456
 const SECRET = Redacted.make("5f0a1b2c3d4e5f60718293a4b5c6d7e8")
@@ -72,7 +73,7 @@ describe("hostile input", () => {
             ["InvalidRequestError"]
           ).pipe(Effect.provide(mock))
         ))
-      yield* Effect.promise(() => FastCheck.assert(property, { numRuns: 400 }))
+      yield* Effect.promise(() => FastCheck.assert(property, { numRuns: runs(200) }))
     }).pipe(Effect.provide(capture.layer)))
 
   it.live("a valid request with one hostile field is refused, naming that field", () =>
@@ -101,7 +102,7 @@ describe("hostile input", () => {
             assert.strictEqual(sent, 0)
           }).pipe(Effect.provide(mock))
         ))
-      yield* Effect.promise(() => FastCheck.assert(property, { numRuns: 300 }))
+      yield* Effect.promise(() => FastCheck.assert(property, { numRuns: runs(150) }))
     }).pipe(Effect.provide(capture.layer)))
 
   it.live("every option of layer(options): InvalidRequestError or a working layer, never a defect", () =>
@@ -137,7 +138,7 @@ describe("hostile input", () => {
             assert.strictEqual(result._tag, "Success", "cause" in result ? result.cause : result._tag)
           }
         })))
-      yield* Effect.promise(() => FastCheck.assert(property, { numRuns: 400 }))
+      yield* Effect.promise(() => FastCheck.assert(property, { numRuns: runs(200) }))
     }).pipe(Effect.provide(capture.layer)))
 
   it.live("every ZEGO_* variable of layerConfig: a ConfigError, InvalidRequestError or a working layer", () =>
@@ -171,7 +172,7 @@ describe("hostile input", () => {
             for (const text of capture.texts) assert.notInclude(text, secret)
           }
         })))
-      yield* Effect.promise(() => FastCheck.assert(property, { numRuns: 300 }))
+      yield* Effect.promise(() => FastCheck.assert(property, { numRuns: runs(150) }))
     }).pipe(Effect.provide(capture.layer)))
 
   it("the secret appears in nothing the suite captured", () => {
