@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
-import { recordSpans } from "./utils.js"
+import { recordSpans, runs } from "./utils.js"
 
 type Raw = Record<string, string | ReadonlyArray<string>>
 
@@ -173,7 +173,8 @@ describe("Callback", () => {
             )
             assert.deepStrictEqual(error, new CallbackError.CallbackSignatureError({ reason: "mismatch" }))
           }
-        }).pipe(at)
+        }).pipe(at),
+      { fastCheck: { numRuns: runs(50) } }
     )
 
     it.effect("a missing signature, nonce or timestamp, or a timestamp that is not digits, is 'missing'", () =>
@@ -497,7 +498,8 @@ describe("Callback", () => {
           assert.deepStrictEqual(fromForm, fromJson)
           assert.deepStrictEqual(fromBytes, fromJson)
           assert.strictEqual(fromJson.nonce, fields.nonce)
-        })
+        }),
+      { fastCheck: { numRuns: runs(50) } }
     )
 
     it("maps stream_close's type: 0 to 5, 100, and any other integer as unknown with its code", () => {
@@ -1032,7 +1034,7 @@ describe("Callback", () => {
           const over = yield* Effect.either(store.claim("one-too-many", expiry(3 * windowSeconds)))
           assert.isTrue(Either.isLeft(over))
         }),
-      { fastCheck: { numRuns: 30 } }
+      { fastCheck: { numRuns: runs(15) } }
     )
 
     it("the default capacity is DEFAULT_CALLBACK_RATE over the default window and its last second", () => {
