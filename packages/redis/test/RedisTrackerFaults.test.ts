@@ -83,6 +83,25 @@ const trackerWith = (url: string, wrap: (store: StreamTracker.Store) => StreamTr
       StreamTracker.make({ store: wrap(store) }).pipe(Effect.provideService(StreamState.StreamState, noDescribe))
   ))
 
+/** A signed stream callback of `streamId` (app 4242, one room session) as ZEGOCLOUD posts it, made now. */
+const signedCallback =
+  (secret: Redacted.Redacted, streamId: string) =>
+  (event: "stream_create" | "stream_close", seq: number, nonce: string) => {
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    return JSON.stringify({
+      event,
+      appid: "4242",
+      timestamp,
+      nonce,
+      signature: Callback.signature(secret, timestamp, nonce),
+      stream_id: streamId,
+      room_session_id: "858012925204410400",
+      stream_seq: String(seq),
+      create_time_ms: String(T0),
+      ...(event === "stream_close" ? { type: "0", destroy_timemillis: String(T0 + 5000) } : {})
+    })
+  }
+
 describe("an instance killed in the middle of an apply", () => {
   it.live("before its write reached Redis: nothing written, nothing published; the retry elsewhere applies it once", () =>
     Effect.gen(function*() {
@@ -226,21 +245,7 @@ describe("Redis paused (SIGSTOP), then resumed", () => {
           )),
           Layer.provideMerge(ZegoMock.layerServices({ appId: 4242, serverSecret: Redacted.make("server-secret") }))
         )
-        const callback = (event: "stream_create" | "stream_close", seq: number, nonce: string) => {
-          const timestamp = String(Math.floor(Date.now() / 1000))
-          return JSON.stringify({
-            event,
-            appid: "4242",
-            timestamp,
-            nonce,
-            signature: Callback.signature(secret, timestamp, nonce),
-            stream_id: "match-42",
-            room_session_id: "858012925204410400",
-            stream_seq: String(seq),
-            create_time_ms: String(T0),
-            ...(event === "stream_close" ? { type: "0", destroy_timemillis: String(T0 + 5000) } : {})
-          })
-        }
+        const callback = signedCallback(secret, "match-42")
         yield* Effect.gen(function*() {
           const { port } = (yield* HttpServer.HttpServer).address as HttpServer.TcpAddress
           const request = (path: string, body?: string) =>
@@ -298,21 +303,7 @@ describe("through the endpoints, both stores on Redis", () => {
           )),
           Layer.provideMerge(ZegoMock.layerServices({ appId: 4242, serverSecret: Redacted.make("server-secret") }))
         )
-        const callback = (event: "stream_create" | "stream_close", seq: number, nonce: string) => {
-          const timestamp = String(Math.floor(Date.now() / 1000))
-          return JSON.stringify({
-            event,
-            appid: "4242",
-            timestamp,
-            nonce,
-            signature: Callback.signature(secret, timestamp, nonce),
-            stream_id: "replayed",
-            room_session_id: "858012925204410400",
-            stream_seq: String(seq),
-            create_time_ms: String(T0),
-            ...(event === "stream_close" ? { type: "0", destroy_timemillis: String(T0 + 5000) } : {})
-          })
-        }
+        const callback = signedCallback(secret, "replayed")
         yield* Effect.gen(function*() {
           const { port } = (yield* HttpServer.HttpServer).address as HttpServer.TcpAddress
           const post = (body: string) =>
