@@ -1,15 +1,13 @@
 /**
- * Builds the CLI and the packages it references (`tsc -b packages/cli/tsconfig.src.json` at the repository root)
- * before the tests, which run the real `packages/cli/dist/bin.js` as a child process. Only the CLI's own project
- * graph is built, so that a package the CLI does not use cannot stop its tests. `tsc -b` trusts its build info, so
- * a deleted `dist` is rebuilt with `--force`. Then `scripts/bundle.mjs` bundles tsc's `dist/main.js` into the
- * `dist/bin.js` that ships.
+ * Bundles the CLI's executable (`scripts/bundle.mjs --sources`: `dist/bin.js` and its chunks, from the TypeScript
+ * sources, esbuild only) before the tests, which run the real bin as a child process. The bin is the program the
+ * `tsc` build bundles too, made without waiting for the typecheck, which the test command runs beside the tests.
  *
- * The reliability suite's global setup does the same: whichever runs first builds, and marks the build done in
- * `process.env.ZEGO_CLI_BIN_BUILT` (both run in vitest's main process), so that one run builds once.
+ * The reliability and packaging suites' global setups do the same: whichever runs first bundles, and marks it done in
+ * `process.env.ZEGO_CLI_BIN_BUILT` (they all run in vitest's main process), so that one run bundles once and no
+ * bundle is rewritten while a test runs it.
  */
 import { execFileSync } from "node:child_process"
-import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -17,12 +15,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 
 export default function setup(): void {
   if (process.env.ZEGO_CLI_BIN_BUILT === "1") return
-  const force = existsSync(path.join(root, "packages/cli/dist/main.js")) ? [] : ["--force"]
-  execFileSync(
-    process.execPath,
-    [path.join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli/tsconfig.src.json", ...force],
-    { cwd: root, stdio: "inherit" }
-  )
-  execFileSync(process.execPath, [path.join(root, "packages/cli/scripts/bundle.mjs")], { cwd: root, stdio: "inherit" })
+  execFileSync(process.execPath, [path.join(root, "packages/cli/scripts/bundle.mjs"), "--sources"], {
+    cwd: root,
+    stdio: "inherit"
+  })
   process.env.ZEGO_CLI_BIN_BUILT = "1"
 }

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { publint } from "publint"
 import { formatMessage } from "publint/utils"
+import { builtBeside } from "./build.js"
 import { publishable } from "./publishable.js"
 
 const run = promisify(execFile)
@@ -50,6 +51,7 @@ const tarball = (name: string): string => path.join(packs, `${name}.tgz`)
 const unpacked = (name: string): string => path.join(packs, name, "package")
 
 beforeAll(async () => {
+  await builtBeside()
   packs = fs.mkdtempSync(path.join(os.tmpdir(), "zego-packs-"))
   // One pnpm for the five (a pnpm started through npx costs seconds of its own).
   const filters = publishable.flatMap((name) => ["--filter", `./packages/${name}`])
@@ -61,7 +63,8 @@ beforeAll(async () => {
     await run("tar", ["-xzf", tarball(name), "-C", path.join(packs, name)])
   }))
   return () => fs.rmSync(packs, { recursive: true, force: true })
-}, 120_000)
+  // A hang guard: in the test command this waits for the typecheck's build too, which shares two cores with the tests.
+}, 480_000)
 
 describe("the published packages", () => {
   it("are every package that is not private", () => {

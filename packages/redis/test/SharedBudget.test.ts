@@ -19,7 +19,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { startRedis } from "./redisServer.js"
 
-const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../build/test/fixtures/dispatchMany.js")
+const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../build/run/dispatchMany.mjs")
 
 /** Runs the fixture in a separate Node process; resolves with its JSON line. */
 const runProcess = (env: Record<string, string>) =>

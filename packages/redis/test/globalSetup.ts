@@ -1,16 +1,13 @@
 /**
- * Builds this package and what it depends on, tests included (`tsc -b packages/redis`), before the tests:
- * the shared-budget test runs `build/test/fixtures/dispatchMany.js` in separate Node processes.
+ * Bundles the fixtures the shared-budget test runs in separate Node processes (`scripts/bundle-fixtures.mjs`:
+ * esbuild, from the sources, no typecheck first), once per run.
  */
 import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../scripts/bundle-fixtures.mjs")
 
 export default function setup(): void {
-  execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/redis"], {
-    cwd: root,
-    stdio: "inherit"
-  })
+  execFileSync(process.execPath, [script], { stdio: "inherit" })
 }

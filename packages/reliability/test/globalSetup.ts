@@ -1,5 +1,5 @@
 /**
- * Builds what the suite runs as child processes (the CLI: tsc, then its bundle step), then collects the figures
+ * Bundles what the suite runs as child processes (the CLI's bin, from the sources), then collects the figures
  * each test file of the suite records, and prints the suite's one-line summary when every file has run.
  */
 import { execFileSync } from "node:child_process"
@@ -12,17 +12,10 @@ import { type Figures, FIGURES_DIR, zero } from "./figures.js"
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 
 export default function setup(): () => void {
-  // The CLI's tests build the same bin: whichever global setup runs first builds it, once per run (the mark is in
-  // the environment of vitest's main process, where both run). `tsc -b` trusts its build info, so a deleted dist
-  // needs --force; then the bundle step writes the `dist/bin.js` that ships.
+  // The CLI's tests bundle the same bin: whichever global setup runs first bundles it from the sources, once per run
+  // (the mark is in the environment of vitest's main process, where all of them run).
   if (process.env.ZEGO_CLI_BIN_BUILT !== "1") {
-    const force = fs.existsSync(path.join(root, "packages/cli/dist/main.js")) ? [] : ["--force"]
-    execFileSync(
-      process.execPath,
-      [path.join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli/tsconfig.src.json", ...force],
-      { cwd: root, stdio: "inherit" }
-    )
-    execFileSync(process.execPath, [path.join(root, "packages/cli/scripts/bundle.mjs")], {
+    execFileSync(process.execPath, [path.join(root, "packages/cli/scripts/bundle.mjs"), "--sources"], {
       cwd: root,
       stdio: "inherit"
     })
