@@ -159,13 +159,15 @@ const prepare = async (name) => {
   await fs.mkdir(path.join(packageDir, "build"), { recursive: true })
   const stage = await fs.mkdtemp(path.join(packageDir, "build", "docgen-"))
   await fs.symlink(path.join(packageDir, "src"), path.join(stage, "src"), "dir")
-  await fs.writeFile(
-    path.join(stage, "package.json"),
-    JSON.stringify({
-      name: packageJson.name,
-      homepage: packageJson.homepage ?? `https://github.com/effect-zego/effect-zego/tree/main/packages/${name}`
-    })
-  )
+  await writeDocgenFiles(stage, {
+    name: packageJson.name,
+    homepage: packageJson.homepage ?? `https://github.com/effect-zego/effect-zego/tree/main/packages/${name}`
+  }, config)
+  return { name, packageDir, stage, config, examplesCompilerOptions }
+}
+
+const writeDocgenFiles = async (stage, packageJson, config) => {
+  await fs.writeFile(path.join(stage, "package.json"), JSON.stringify(packageJson))
   // The check keeps nothing docgen writes, only what it enforces (`@since` on every export), which it reads from the
   // doc comments: its parse then loads none of the modules the sources import (Effect's types above all), half of
   // its time. The docs built keep the types it prints in each signature.
@@ -174,25 +176,56 @@ const prepare = async (name) => {
     path.join(stage, "docgen.json"),
     JSON.stringify({ ...config, ...parse, enforceExamples: false, outDir: "docs" })
   )
-  return { name, packageDir, stage, examplesCompilerOptions }
 }
 
-// docgen itself (the markdown; `@since` on every export), and the `@category` and `@example` check.
-const docgen = async ({ name, packageDir, stage }) => {
+// For the check, one docgen for all the packages: their sources side by side in one stage (`src/<name>/`), each
+// package's exclusions kept. Its parse reads each module on its own (no imports resolved), so the packages do not
+// meet; one process loads TypeScript and docgen once rather than once per package.
+const prepareTogether = async (stages) => {
+  const stage = await fs.mkdtemp(path.join(stages[0].packageDir, "build", "docgen-all-"))
+  await fs.mkdir(path.join(stage, "src"))
+  for (const { name, packageDir } of stages) {
+    await fs.symlink(path.join(packageDir, "src"), path.join(stage, "src", name), "dir")
+  }
+  const exclude = stages.flatMap(({ name, config }) =>
+    (config.exclude ?? []).map((pattern) => pattern.replace(/^src\//, `src/${name}/`))
+  )
+  await writeDocgenFiles(stage, {
+    name: "@effect-zego/docs-check",
+    homepage: "https://github.com/effect-zego/effect-zego"
+  }, {
+    exclude
+  })
+  return stage
+}
+
+// docgen itself: the markdown, and `@since` on every export.
+const docgen = async (stage) => {
   const docs = await run(stage, [bin("@effect/docgen", "bin.cjs")], { DOCGEN_RUN_EXAMPLES: "false" })
   if (process.env.DOCS_VERBOSE) process.stderr.write(docs.output)
+  return docs
+}
+
+// The `@category` and `@example` check of one package.
+const categories = async ({ name, packageDir }) => {
   const missing = await missingTags(packageDir)
-  const categories = missing.length === 0 ? { code: 0, output: "" } : { code: 1, output: missing.join("\n") }
-  const failed = [docs, categories].filter(({ code }) => code !== 0)
-  return { name, code: failed.length === 0 ? 0 : 1, output: failed.map(({ output }) => output).join("\n") }
+  return { name, code: missing.length === 0 ? 0 : 1, output: missing.join("\n") }
 }
 
 const started = Date.now()
 const stages = await Promise.all(names.map(prepare))
+const together = check ? await prepareTogether(stages) : undefined
 let results
 try {
   const examples = checkExamples(stages, stages[0].examplesCompilerOptions)
-  results = [...await Promise.all(stages.map(docgen)), { name: names.join(", "), ...await examples }]
+  const docs = together === undefined
+    ? stages.map(async (stage) => ({ name: stage.name, ...await docgen(stage.stage) }))
+    : [docgen(together).then((result) => ({ name: names.join(", "), ...result }))]
+  results = [
+    ...await Promise.all(docs),
+    ...await Promise.all(stages.map(categories)),
+    { name: names.join(", "), ...await examples }
+  ]
   if (!check && results.every(({ code }) => code === 0)) {
     for (const { packageDir, stage } of stages) {
       await fs.rm(path.join(packageDir, "docs"), { recursive: true, force: true })
@@ -200,7 +233,11 @@ try {
     }
   }
 } finally {
-  await Promise.all(stages.map(({ stage }) => fs.rm(stage, { recursive: true, force: true })))
+  await Promise.all(
+    [...stages.map(({ stage }) => stage), ...(together === undefined ? [] : [together])].map((stage) =>
+      fs.rm(stage, { recursive: true, force: true })
+    )
+  )
 }
 const failed = results.filter(({ code }) => code !== 0)
 for (const { name, output } of failed) process.stderr.write(`docs failed for @effect-zego/${name}:\n${output}\n`)
