@@ -18,8 +18,9 @@ const runCheck = () =>
     execFile(
       process.execPath,
       [path.join(root, "scripts/docs.mjs"), "--check"],
-      // A hang guard only: the check takes about 25 s of CPU (one docgen and one tsc side by side, then tsx), and starts first, beside
-      // the heaviest files; on a machine ten times slower than one with two busy loops that is minutes.
+      // A hang guard only: the check takes about 25 s of CPU (one docgen and one tsc side by side, then tsx), and
+      // starts first, beside the heaviest files; on a machine ten times slower than one with two busy loops that is
+      // minutes.
       { cwd: root, encoding: "utf8", timeout: 330_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) =>
         resolve({
