@@ -49,7 +49,10 @@ describe("restream end to end: zego-rtmp relay, the emulator's media node, a sec
 
         // OBS, played by ffmpeg, publishes to the dispatched node for as long as the test needs.
         const url = obsUrl(yield* dispatchJson(env, "push", stream))
-        const publisher = yield* startTool(MediaCommands.publish(url, { durationSeconds: 80 }), TOOL_SECONDS)
+        const publisher = yield* startTool(
+          MediaCommands.publish(url, { size: "320x240", durationSeconds: 80 }),
+          TOOL_SECONDS
+        )
         yield* until("the stream is live", emulator.streamState(stream), (state) => state?._tag === "Active")
 
         const startedJson = (yield* cli(["relay", "start", "--stream-id", stream, "--cdn-url", cdnUrl])).stdout
