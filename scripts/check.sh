@@ -2,9 +2,10 @@
 # The test command (`pnpm check`): the system tools the tests run (scripts/system-tools.sh), then three jobs side by
 # side, since none reads what another writes:
 #   - the typecheck, `tsc -b`, which also builds each package's `dist/`, then `scripts/build-cjs.mjs` (the CommonJS
-#     twins): together, what the packaging test packs. That test waits for it (packages/packaging/test/build.ts reads
-#     the exit status this writes to the file named by ZEGO_CHECK_BUILD_STATUS); no other test reads `dist/` but the
-#     CLI's bin, which the tests bundle from the sources themselves;
+#     twins): together, what the packaging test packs and what the docs check runs the examples against. Those two
+#     wait for it (packages/packaging/test/build.ts and scripts/docs.mjs read the exit status this writes to the file
+#     named by ZEGO_CHECK_BUILD_STATUS); no other test reads `dist/` but the CLI's bin, which the tests bundle from
+#     the sources themselves;
 #   - the lint, `eslint .`;
 #   - every test, `vitest run`, whose output is shown as it comes.
 # The typecheck's and the lint's output is kept until the tests end and shown then, so that it does not interleave

@@ -16,11 +16,15 @@
 //
 // The examples are checked here rather than by docgen, which skips those of classes (every service tag and error)
 // and of re-exports: each `@example` becomes a file, one `tsc` checks them all, and one `tsx` runs them all.
-// Examples import `@effect-zego/*` from the sources (as the tests do, through `paths`), so no build is needed.
+// Examples import `@effect-zego/*` as published (through `paths`, the packages' `dist/`: what a user compiles against
+// and runs, and a third of the CPU of type-checking the sources once more), so the check builds first (`tsc -b
+// tsconfig.build.json`, nothing to do when it is up to date). In the test command the build runs beside the tests and
+// writes its exit status to the file named by ZEGO_CHECK_BUILD_STATUS (scripts/check.sh): the check waits for that.
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import process from "node:process"
+import { setTimeout as sleep } from "node:timers/promises"
 import { fileURLToPath } from "node:url"
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
@@ -34,11 +38,12 @@ const names = named.length > 0 ? named : documented
 
 const readJson = async (file) => JSON.parse(await fs.readFile(file, "utf8"))
 
-// The workspace packages an example may import, resolved to their sources.
-const sourcePaths = Object.fromEntries(documented.flatMap((name) => [
-  [`@effect-zego/${name}`, [path.join(packagesDir, name, "src", "index.ts")]],
-  [`@effect-zego/${name}/*`, [path.join(packagesDir, name, "src", "*.ts")]]
-]))
+// The workspace packages an example may import, resolved to their builds: `.d.ts` for TypeScript, `.js` for tsx.
+const builtPaths = (extension) =>
+  Object.fromEntries(documented.flatMap((name) => [
+    [`@effect-zego/${name}`, [path.join(packagesDir, name, "dist", `index${extension}`)]],
+    [`@effect-zego/${name}/*`, [path.join(packagesDir, name, "dist", `*${extension}`)]]
+  ]))
 
 const run = (cwd, argv, env = {}) =>
   new Promise((resolve) => {
@@ -68,6 +73,20 @@ const run = (cwd, argv, env = {}) =>
   })
 
 const bin = (name, file) => path.join(root, "node_modules", name, file)
+
+// The packages' `dist/`: built here, or, in the test command, by the build beside the tests, waited for. The test's
+// time limit bounds the wait: the test command writes the status whatever the build's end.
+const built = async () => {
+  const status = process.env.ZEGO_CHECK_BUILD_STATUS
+  if (status === undefined) return run(root, [bin("typescript", "bin/tsc"), "-b", "tsconfig.build.json"])
+  for (;;) {
+    const code = await fs.readFile(status, "utf8").then((text) => Number(text.trim()), () => undefined)
+    if (code !== undefined) {
+      return { code, output: code === 0 ? "" : "the build beside the tests failed: its output ends the test command's" }
+    }
+    await sleep(200)
+  }
+}
 
 // Every `@example` of the package's public modules, as { file, line, code }.
 const examplesOf = async (packageDir) => {
@@ -116,7 +135,7 @@ const missingTags = async (packageDir) => {
 // type-checks all of them with one `tsc` and runs all of them in one `tsx` process (a throw or a rejected promise
 // fails the run). One `tsc` for every package: each run would otherwise load Effect's types again.
 const checkExamples = async (stages, compilerOptions) => {
-  const files = []
+  const examples = []
   for (const { name, packageDir, stage } of stages) {
     const dir = path.join(stage, "examples")
     await fs.mkdir(dir, { recursive: true })
@@ -126,27 +145,29 @@ const checkExamples = async (stages, compilerOptions) => {
       // that the line numbers of an error are the example's own.
       const assert = /\bassert\./.test(code) ? `import * as assert from "node:assert"; ` : ""
       await fs.writeFile(target, `${assert}${code}\n`)
-      files.push({ name, target })
+      examples.push({ name, target })
     }
   }
   const dir = path.join(stages[0].stage, "examples")
   await fs.writeFile(
     path.join(dir, "index.ts"),
-    files.map(({ target }) => `import ${JSON.stringify(target)}`).join("\n")
+    examples.map(({ target }) => `import ${JSON.stringify(target)}`).join("\n")
   )
-  await fs.writeFile(
-    path.join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: { ...compilerOptions, paths: sourcePaths },
-      files: [...files.map(({ target }) => target), path.join(dir, "index.ts")]
-    })
-  )
+  const files = [...examples.map(({ target }) => target), path.join(dir, "index.ts")]
+  for (const [config, extension] of [["tsconfig.json", ".d.ts"], ["tsconfig.run.json", ".js"]]) {
+    await fs.writeFile(
+      path.join(dir, config),
+      JSON.stringify({ compilerOptions: { ...compilerOptions, paths: builtPaths(extension) }, files })
+    )
+  }
   // A failure names the package, the file and the line of the `@example` it is in.
   const where = (output) =>
     output.replace(/(?:[^\s(]*\/)?([a-z]+)--(\w+)-(\d+)\.ts/g, "packages/$1/src/$2.ts (the example at line $3) ")
+  const build = await built()
+  if (build.code !== 0) return { code: build.code, output: `the packages do not build:\n${build.output}` }
   const tsc = await run(dir, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "tsconfig.json"])
   if (tsc.code !== 0) return { code: tsc.code, output: `the examples do not type-check:\n${where(tsc.output)}` }
-  const tsx = await run(dir, [bin("tsx", "dist/cli.mjs"), "--tsconfig", "tsconfig.json", "index.ts"])
+  const tsx = await run(dir, [bin("tsx", "dist/cli.mjs"), "--tsconfig", "tsconfig.run.json", "index.ts"])
   if (tsx.code !== 0) return { code: tsx.code, output: `the examples fail when run:\n${where(tsx.output)}` }
   return { code: 0, output: "" }
 }
