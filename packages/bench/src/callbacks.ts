@@ -18,6 +18,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:http"
 import { Agent, request } from "undici"
@@ -33,6 +34,11 @@ export interface Stores {
   readonly nonces?: Layer.Layer<CallbackNonceStore.CallbackNonceStore, unknown> | undefined
   /** The tracker, on a store of its own (as `RedisTrackerStore.layer` builds it). */
   readonly tracker?: Layer.Layer<StreamTracker.StreamTracker, unknown, StreamState.StreamState> | undefined
+  /**
+   * Awaited before the endpoints run, on every request: the floor's one raw round trip to Redis (the stores stay in
+   * memory).
+   */
+  readonly before?: (() => Promise<unknown>) | undefined
 }
 
 /** The endpoints with `stores`, served on a free port of 127.0.0.1 until `close`. */
@@ -40,7 +46,10 @@ const serve = async (stores: Stores) => {
   const receiver = stores.nonces === undefined
     ? CallbackReceiver.layer({ secret: SECRET })
     : CallbackReceiver.layer({ secret: SECRET }).pipe(Layer.provide(stores.nonces))
-  const app = HttpServer.serve(Endpoints.router({ authorize: () => Effect.succeed(Option.none()) })).pipe(
+  const router = Endpoints.router({ authorize: () => Effect.succeed(Option.none()) })
+  const before = stores.before
+  const handler = before === undefined ? router : Effect.zipRight(Effect.promise(before), router)
+  const app = HttpServer.serve(handler).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
     Layer.provideMerge(Layer.mergeAll(stores.tracker ?? StreamTracker.layer(), receiver)),
     Layer.provideMerge(ZegoMock.layerServices({ appId: Number(APP_ID), serverSecret: Redacted.make("unused") })),
@@ -112,3 +121,21 @@ export const redisNonces = (url: string) => RedisNonceStore.layer({ url, keyPref
 /** The tracker on the Redis tracker store on `url`, as a layer. */
 export const redisTracker = (url: string) =>
   RedisTrackerStore.layer({ url, keyPrefix: `bench-tracker-${Date.now()}-${Math.random()}:` })
+
+/**
+ * One raw ioredis round trip, as a nonce claim makes it: `SET key value PX 10000 NX` on a key of its own each time,
+ * on a plain client (its defaults) of `url`, until `close`.
+ */
+export const rawRoundTrip = (url: string) => {
+  const redis = new Redis(url)
+  const prefix = `bench-floor-${Date.now()}:`
+  let n = 0
+  return {
+    once: async (): Promise<void> => {
+      if (await redis.set(`${prefix}${++n}`, "p", "PX", 10_000, "NX") !== "OK") {
+        throw new Error("the raw SET was refused")
+      }
+    },
+    close: () => redis.disconnect()
+  }
+}
