@@ -30,7 +30,9 @@ export default class VerdictReporter implements Reporter {
   ) {
     const failures: Array<string> = []
     for (const module of testModules) {
-      const file = `|${module.project.name}| ${path.relative(process.cwd(), module.moduleId)}`
+      // The file's path names its package; a project of its own (a package's config, run alone) is named too.
+      const where = path.relative(process.cwd(), module.moduleId)
+      const file = module.project.name === "" ? where : `|${module.project.name}| ${where}`
       let failedTests = 0
       for (const test of module.children.allTests("failed")) {
         failedTests++
