@@ -239,7 +239,7 @@ describe("RTMP end to end: zego-rtmp, the emulator, nginx-rtmp, ffmpeg", () => {
     }), TEST_TIMEOUT)
 
   it.scopedLive(
-    "issue 12 through the CLI: state active, forbid cuts the publisher off and refuses one, resume, state closed",
+    "stream control through the CLI: state active, forbid cuts the publisher off and refuses one, resume, state closed",
     () =>
       Effect.gen(function*() {
         const { emulator, env } = yield* stack()

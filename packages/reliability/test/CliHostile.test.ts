@@ -1,8 +1,8 @@
 /**
- * The real `zego-rtmp` (packages/cli/dist/bin.js) against hostile servers, environments, files and signals (issue
- * 9): what a server sends cannot drive the terminal; `ZEGO_APP_ID` is decimal digits only; an emulator
- * configuration nested thousands of levels deep, or with a syntax error next to a secret, is one short line that
- * quotes nothing; a dispatch stopped by SIGINT or SIGTERM says so and exits with 130 or 143.
+ * The real `zego-rtmp` (packages/cli/dist/bin.js) against hostile servers, environments, files and signals: what a
+ * server sends cannot drive the terminal; `ZEGO_APP_ID` is decimal digits only; an emulator configuration nested
+ * thousands of levels deep, or with a syntax error next to a secret, is one short line that quotes nothing; a
+ * dispatch stopped by SIGINT or SIGTERM says so and exits with 130 or 143.
  */
 import { DispatchCommand } from "@effect-zego/cli"
 import { afterAll, assert, describe, it } from "@effect/vitest"

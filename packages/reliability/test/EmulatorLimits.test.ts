@@ -1,5 +1,5 @@
 /**
- * The emulator's limits (issue 9): options nested thousands of levels deep are a typed error, not a stack
+ * The emulator's limits: options nested thousands of levels deep are a typed error, not a stack
  * overflow; what it keeps of each request is bounded, however long the query; an `on_publish` body past its cap
  * is refused with 413 without being buffered, and a request target past 8 KiB with 414.
  */

@@ -1,7 +1,7 @@
 /**
  * The in-process limiter under load and clock steps, all on `TestClock`: 10 000 waiting callers admitted in
  * turn at the limit with constant work each and flat memory, no memory kept per call made under a huge limit,
- * and a wall clock stepped back or forward by a minute neither stalls nor bursts it (issue 9, items 3 and 4).
+ * and a wall clock stepped back or forward by a minute neither stalls nor bursts it.
  */
 import { RateLimit } from "@effect-zego/core"
 import { afterAll, assert, describe, it } from "@effect/vitest"

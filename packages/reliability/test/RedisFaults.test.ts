@@ -1,7 +1,7 @@
 /**
  * The Redis store against a real redis-server on loopback that pauses, dies and misbehaves: callers that give
  * up leave no phantom token behind, one process never sends more than the limit in a window while Redis fails
- * and comes back (issue 9, items 2 and 11), and the faults that held up still do; a callback refused while Redis
+ * and comes back, and the faults that held up still do; a callback refused while Redis
  * was paused is applied when retried, never taken for a replay. Real time, generous deadlines.
  */
 import type { RateLimit } from "@effect-zego/core"

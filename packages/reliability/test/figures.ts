@@ -16,7 +16,7 @@ export interface Figures {
   defects: number
   hangs: number
   lost: number
-  /** The broken promises of issue 9 (and later ones) that a test of this file found kept, by case id. */
+  /** The reliability promises that a test of this file found kept, by case id. */
   cases: Array<string>
 }
 
