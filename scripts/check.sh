@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (`pnpm check`): the system tools the tests run (scripts/system-tools.sh), then three jobs side by
-# side, since none reads what another writes:
+# side (the two tests that read what the first one writes wait for it):
 #   - the typecheck, `tsc -b`, which also builds each package's `dist/`, then `scripts/build-cjs.mjs` (the CommonJS
 #     twins): together, what the packaging test packs and what the docs check runs the examples against. Those two
 #     wait for it (packages/packaging/test/build.ts and scripts/docs.mjs read the exit status this writes to the file
