@@ -1,5 +1,6 @@
 /**
- * @effect-zego/core/testing: a mock `HttpClient` that speaks the ZEGOCLOUD protocol, for your tests.
+ * @effect-zego/core/testing: a mock `HttpClient` that speaks the ZEGOCLOUD protocol, and stream callbacks built in a
+ * line, for your tests.
  *
  * @example
  * ```ts
@@ -31,3 +32,19 @@
  * @category modules
  */
 export * as ZegoMock from "./ZegoMock.js"
+
+/**
+ * Stream callbacks (`stream_create`, `stream_close`) as `Callback.decode` gives them, built in a line, for tests of
+ * code that takes them.
+ *
+ * @example
+ * ```ts
+ * import { CallbackEvents } from "@effect-zego/core/testing"
+ *
+ * const live = CallbackEvents.streamCreated({ streamId: "obs-1", streamSeq: 1, createdAt: Date.now() })
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as CallbackEvents from "./CallbackEvents.js"

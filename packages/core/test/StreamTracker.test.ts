@@ -1,5 +1,5 @@
 import { Callback, StreamState, StreamTracker, ZegoError } from "@effect-zego/core"
-import { ZegoMock } from "@effect-zego/core/testing"
+import { CallbackEvents, ZegoMock } from "@effect-zego/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
@@ -23,33 +23,8 @@ const T0 = 1_700_000_000_000
 const NOW = T0 + 3_600_000
 
 const common = { event: "", appId: APP_ID, timestamp: 1_700_000_000, nonce: "n" }
-const fields = (streamSeq: number, roomSessionId: bigint) => ({
-  streamId: STREAM,
-  roomId: "room-1",
-  roomSessionId,
-  streamSeq: BigInt(streamSeq),
-  userId: "u",
-  userName: "u",
-  channelId: "",
-  streamSid: "",
-  streamAlias: ""
-})
-
-const created = (streamSeq: number, at: number, roomSessionId = SESSION): Callback.StreamCreated => ({
-  ...common,
-  ...fields(streamSeq, roomSessionId),
-  _tag: "StreamCreated",
-  event: "stream_create",
-  createdAt: new Date(at),
-  recreate: false,
-  extraInfo: "",
-  title: "",
-  codec: undefined,
-  rtmpUrls: [],
-  hlsUrls: [],
-  hdlUrls: [],
-  picUrls: []
-})
+const created = (streamSeq: number, at: number, roomSessionId = SESSION): Callback.StreamCreated =>
+  CallbackEvents.streamCreated({ streamId: STREAM, streamSeq, createdAt: at, roomSessionId, appId: APP_ID })
 
 const closed = (
   streamSeq: number,
@@ -59,17 +34,16 @@ const closed = (
     readonly createdAt?: number | undefined
     readonly roomSessionId?: bigint
   } = {}
-): Callback.StreamClosed => ({
-  ...common,
-  ...fields(streamSeq, options.roomSessionId ?? SESSION),
-  _tag: "StreamClosed",
-  event: "stream_close",
-  reason: options.reason ?? "normal",
-  closeCode: 0,
-  closedAt: new Date(at),
-  createdAt: options.createdAt === undefined ? undefined : new Date(options.createdAt),
-  thirdDefineData: ""
-})
+): Callback.StreamClosed =>
+  CallbackEvents.streamClosed({
+    streamId: STREAM,
+    streamSeq,
+    closedAt: at,
+    reason: options.reason,
+    createdAt: options.createdAt,
+    roomSessionId: options.roomSessionId ?? SESSION,
+    appId: APP_ID
+  })
 
 const serverFields = (code: number) => ({
   code,

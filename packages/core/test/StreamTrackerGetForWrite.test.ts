@@ -2,6 +2,7 @@
 // the rule's answer on what the store holds.
 import type { Callback } from "@effect-zego/core"
 import { StreamState, StreamTracker } from "@effect-zego/core"
+import { CallbackEvents } from "@effect-zego/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
@@ -10,47 +11,22 @@ const STREAM = "obs-1"
 const SESSION = 858012925204410400n
 const T0 = 1_700_000_000_000
 
-const fields = (streamSeq: number) => ({
-  event: "",
-  appId: 1,
-  timestamp: T0 / 1000,
-  nonce: "n",
-  streamId: STREAM,
-  roomId: "room-1",
-  roomSessionId: SESSION,
-  streamSeq: BigInt(streamSeq),
-  userId: "u",
-  userName: "u",
-  channelId: "",
-  streamSid: "",
-  streamAlias: ""
-})
+const created = (streamSeq: number): Callback.StreamCreated =>
+  CallbackEvents.streamCreated({
+    streamId: STREAM,
+    streamSeq,
+    createdAt: T0 + streamSeq * 1000,
+    roomSessionId: SESSION
+  })
 
-const created = (streamSeq: number): Callback.StreamCreated => ({
-  ...fields(streamSeq),
-  _tag: "StreamCreated",
-  event: "stream_create",
-  createdAt: new Date(T0 + streamSeq * 1000),
-  recreate: false,
-  extraInfo: "",
-  title: "",
-  codec: undefined,
-  rtmpUrls: [],
-  hlsUrls: [],
-  hdlUrls: [],
-  picUrls: []
-})
-
-const closed = (streamSeq: number, reason: Callback.CloseReason): Callback.StreamClosed => ({
-  ...fields(streamSeq),
-  _tag: "StreamClosed",
-  event: "stream_close",
-  reason,
-  closeCode: 0,
-  closedAt: new Date(T0 + streamSeq * 1000),
-  createdAt: undefined,
-  thirdDefineData: ""
-})
+const closed = (streamSeq: number, reason: Callback.CloseReason): Callback.StreamClosed =>
+  CallbackEvents.streamClosed({
+    streamId: STREAM,
+    streamSeq,
+    closedAt: T0 + streamSeq * 1000,
+    reason,
+    roomSessionId: SESSION
+  })
 
 const noDescribe: StreamState.Service = {
   appId: 1,

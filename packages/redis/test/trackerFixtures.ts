@@ -1,5 +1,6 @@
 /** Stream events, a `StreamState` that counts its describes, and trackers on one Redis: what the tracker tests share. */
 import { Callback, StreamState, StreamTracker, ZegoError } from "@effect-zego/core"
+import { CallbackEvents } from "@effect-zego/core/testing"
 import { RedisTrackerStore } from "@effect-zego/redis"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
@@ -11,39 +12,13 @@ export const SESSION = 858012925204410400n
 /** The histories' start: a day before now, so that no time is ahead of the trackers' clocks. */
 export const T0 = Math.floor((Date.now() - 86_400_000) / 1000) * 1000
 
-const common = { event: "", appId: APP_ID, timestamp: Math.floor(T0 / 1000), nonce: "n" }
-const fields = (streamId: string, streamSeq: number, roomSessionId: bigint) => ({
-  streamId,
-  roomId: "room-1",
-  roomSessionId,
-  streamSeq: BigInt(streamSeq),
-  userId: "u",
-  userName: "u",
-  channelId: "",
-  streamSid: "",
-  streamAlias: ""
-})
-
 export const created = (
   streamId: string,
   streamSeq: number,
   at: number,
   roomSessionId = SESSION
-): Callback.StreamCreated => ({
-  ...common,
-  ...fields(streamId, streamSeq, roomSessionId),
-  _tag: "StreamCreated",
-  event: "stream_create",
-  createdAt: new Date(at),
-  recreate: false,
-  extraInfo: "",
-  title: "",
-  codec: undefined,
-  rtmpUrls: [],
-  hlsUrls: [],
-  hdlUrls: [],
-  picUrls: []
-})
+): Callback.StreamCreated =>
+  CallbackEvents.streamCreated({ streamId, streamSeq, createdAt: at, roomSessionId, appId: APP_ID })
 
 export const closed = (
   streamId: string,
@@ -54,17 +29,16 @@ export const closed = (
     readonly createdAt?: number | undefined
     readonly roomSessionId?: bigint
   } = {}
-): Callback.StreamClosed => ({
-  ...common,
-  ...fields(streamId, streamSeq, options.roomSessionId ?? SESSION),
-  _tag: "StreamClosed",
-  event: "stream_close",
-  reason: options.reason ?? "normal",
-  closeCode: 0,
-  closedAt: new Date(at),
-  createdAt: options.createdAt === undefined ? undefined : new Date(options.createdAt),
-  thirdDefineData: ""
-})
+): Callback.StreamClosed =>
+  CallbackEvents.streamClosed({
+    streamId,
+    streamSeq,
+    closedAt: at,
+    reason: options.reason,
+    createdAt: options.createdAt,
+    roomSessionId: options.roomSessionId ?? SESSION,
+    appId: APP_ID
+  })
 
 export const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000)
 
