@@ -17,3 +17,19 @@ export const workspaceSources = {
     })
   }
 }
+
+/**
+ * esbuild's options for a Node program bundled from the workspace's sources into one ES module per entry point
+ * (`<name>.mjs`): an example, a test's child process. Add `entryPoints` and `outdir`.
+ */
+export const nodeProgram = {
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  outExtension: { ".js": ".mjs" },
+  // A CommonJS dependency's `require` of a Node built-in needs a real `require` in an ES module.
+  banner: { js: "import { createRequire as __cr } from \"node:module\"\nconst require = __cr(import.meta.url)" },
+  plugins: [workspaceSources],
+  logLevel: "warning"
+}

@@ -8,7 +8,7 @@ import * as esbuild from "esbuild"
 import * as path from "node:path"
 import process from "node:process"
 import { fileURLToPath } from "node:url"
-import { workspaceSources } from "../../../scripts/workspace-sources.mjs"
+import { nodeProgram } from "../../../scripts/workspace-sources.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -20,15 +20,7 @@ export const bundle = () =>
       library: path.join(root, "src/library.ts")
     },
     outdir: path.join(root, "build/run"),
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    // A CommonJS dependency's `require` of a Node built-in needs a real `require` in an ES module.
-    banner: { js: "import { createRequire as __cr } from \"node:module\"\nconst require = __cr(import.meta.url)" },
-    plugins: [workspaceSources],
-    logLevel: "warning"
+    ...nodeProgram
   })
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await bundle()
