@@ -39,10 +39,9 @@ const closed = (
     streamId: STREAM,
     streamSeq,
     closedAt: at,
-    reason: options.reason,
-    createdAt: options.createdAt,
-    roomSessionId: options.roomSessionId ?? SESSION,
-    appId: APP_ID
+    roomSessionId: SESSION,
+    appId: APP_ID,
+    ...options
   })
 
 const serverFields = (code: number) => ({

@@ -30,15 +30,7 @@ export const closed = (
     readonly roomSessionId?: bigint
   } = {}
 ): Callback.StreamClosed =>
-  CallbackEvents.streamClosed({
-    streamId,
-    streamSeq,
-    closedAt: at,
-    reason: options.reason,
-    createdAt: options.createdAt,
-    roomSessionId: options.roomSessionId ?? SESSION,
-    appId: APP_ID
-  })
+  CallbackEvents.streamClosed({ streamId, streamSeq, closedAt: at, roomSessionId: SESSION, appId: APP_ID, ...options })
 
 export const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000)
 
