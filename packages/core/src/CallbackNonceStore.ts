@@ -63,6 +63,69 @@ export interface NonceStore {
   readonly commit: (nonce: string, token: string, expiresAt: number) => Effect.Effect<void, CallbackUnavailableError>
   /** Gives a claim back (its event could not be applied), so that ZEGOCLOUD's retry is let through. */
   readonly release: (nonce: string, token: string) => Effect.Effect<void>
+  /**
+   * Optional: marks `nonce` applied in one step, for a delivery whose event was just applied (by an idempotent
+   * apply): `"first"` when no earlier delivery had committed it (a claim another delivery still holds included: this
+   * one's event is applied), `"replay"` when one had. With it, `receiveAndApply` applies first and then settles the
+   * delivery with this one call (or lets the apply's own store settle it within its write: see {@link Delivery}),
+   * instead of a claim beside the apply and a commit.
+   */
+  readonly settleApplied?:
+    | ((nonce: string, expiresAt: number) => Effect.Effect<Settled, CallbackUnavailableError>)
+    | undefined
+}
+
+/**
+ * How a delivery whose event was applied was settled: `"first"`, its nonce newly committed; `"replay"`, an earlier
+ * delivery had committed it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Settled = "first" | "replay"
+
+/**
+ * One delivery of a callback, handed with its event to the apply of `CallbackReceiver.Receiver.receiveAndApply` when
+ * its nonce store settles nonces after the apply (`settleApplied`). A store the apply writes to may commit the
+ * delivery's nonce within that write, atomically, and say so with `settle`: the Redis tracker store does, for a Redis
+ * nonce store on the same Redis, so that a callback waits for one round trip, not two. A delivery that no store
+ * settled is settled by the receiver after the apply.
+ *
+ * @example
+ * ```ts
+ * import { CallbackNonceStore } from "@effect-zego/core"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const nonces = yield* CallbackNonceStore.memoryNonceStore()
+ *   const delivery = new CallbackNonceStore.Delivery("n1", Date.now() + 60_000, nonces)
+ *   // A store that committed the nonce within its own write says how it found it.
+ *   delivery.settle("first")
+ *   return delivery.settled
+ * })
+ * Effect.runPromise(program).then((settled) => assert.strictEqual(settled, "first"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Delivery {
+  #settled: Settled | undefined = undefined
+  constructor(
+    readonly nonce: string,
+    /** Until when (epoch ms) the nonce is kept once committed. */
+    readonly expiresAt: number,
+    /** The nonce store the receiver takes its nonces from: a store settles only deliveries of stores it can write. */
+    readonly store: NonceStore
+  ) {}
+  /** How a store settled it within its write; `undefined` while none has. */
+  get settled(): Settled | undefined {
+    return this.#settled
+  }
+  /** Called by the store whose write committed the nonce, with how it found it. The first call counts. */
+  settle(settled: Settled): void {
+    this.#settled ??= settled
+  }
 }
 
 /**
@@ -128,6 +191,8 @@ const MAX_CALLBACK_RATE = 1_000_000
 const APPLIED: Claim = { _tag: "Applied" }
 const PENDING: Claim = { _tag: "Pending" }
 const claimed = (token: number): Claim => ({ _tag: "Claimed", token: String(token) })
+const SETTLED_FIRST = Effect.succeed<Settled>("first")
+const SETTLED_REPLAY = Effect.succeed<Settled>("replay")
 
 /** A claim not yet settled. */
 interface Pending {
@@ -210,6 +275,21 @@ export const memoryNonceStore = (
       }
     }
 
+    /** The refusal when no nonce can be added: a store full of live nonces evicts none (its replay would get in). */
+    const full = (now: number): CallbackUnavailableError | undefined => {
+      if (applied.size + pending.size >= capacity && now > earliest) sweepAll(now)
+      return applied.size + pending.size >= capacity
+        ? new CallbackUnavailableError({ reason: `the nonce store is full (${capacity} unexpired nonces)` })
+        : undefined
+    }
+
+    /** Keeps `nonce` applied until `expiresAt`, at the back of the order (deleted first). */
+    const keepApplied = (nonce: string, expiresAt: number) => {
+      applied.delete(nonce)
+      applied.set(nonce, secondsOf(expiresAt))
+      earliest = Math.min(earliest, millisOf(secondsOf(expiresAt)))
+    }
+
     const claim: NonceStore["claim"] = (nonce, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         sweepFront(now)
@@ -220,12 +300,8 @@ export const memoryNonceStore = (
         const token = ++lastToken
         // Past its window already: the freshness check refuses any replay of it, so it need not be kept.
         if (expiresAt < now) return Effect.succeed(claimed(token))
-        if (applied.size + pending.size >= capacity && now > earliest) sweepAll(now)
-        if (applied.size + pending.size >= capacity) {
-          return Effect.fail(
-            new CallbackUnavailableError({ reason: `the nonce store is full (${capacity} unexpired nonces)` })
-          )
-        }
+        const refused = full(now)
+        if (refused !== undefined) return Effect.fail(refused)
         // Deleted first, so that a lapsed claim's nonce goes to the back, in `until` order.
         pending.delete(nonce)
         pending.set(nonce, { token, until: now + pendingMillis })
@@ -235,10 +311,7 @@ export const memoryNonceStore = (
     const commit: NonceStore["commit"] = (nonce, token, expiresAt) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         if (pending.get(nonce)?.token === Number(token)) pending.delete(nonce)
-        if (expiresAt < now) return Effect.void
-        applied.delete(nonce)
-        applied.set(nonce, secondsOf(expiresAt))
-        earliest = Math.min(earliest, millisOf(secondsOf(expiresAt)))
+        if (expiresAt >= now) keepApplied(nonce, expiresAt)
         return Effect.void
       })
 
@@ -246,7 +319,22 @@ export const memoryNonceStore = (
       Effect.sync(() => {
         if (pending.get(nonce)?.token === Number(token)) pending.delete(nonce)
       })
-    return { claim, commit, release }
+
+    const settleApplied: NonceStore["settleApplied"] = (nonce, expiresAt) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        sweepFront(now)
+        const expiry = applied.get(nonce)
+        if (expiry !== undefined && millisOf(expiry) >= now) return SETTLED_REPLAY
+        if (expiresAt < now) return SETTLED_FIRST
+        // A claim another delivery holds is dropped: this delivery's event is applied, so later ones are replays
+        // (the holder's commit or release then changes nothing).
+        pending.delete(nonce)
+        const refused = full(now)
+        if (refused !== undefined) return Effect.fail(refused)
+        keepApplied(nonce, expiresAt)
+        return SETTLED_FIRST
+      })
+    return { claim, commit, release, settleApplied }
   })
 
 /**

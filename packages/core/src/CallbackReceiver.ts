@@ -34,8 +34,8 @@ import {
   CallbackUnavailableError
 } from "./CallbackError.js"
 import type { CallbackDecodeError, CallbackError, VerifyError } from "./CallbackError.js"
-import { CallbackNonceStore, memoryNonceStore } from "./CallbackNonceStore.js"
-import type { NonceStore } from "./CallbackNonceStore.js"
+import { CallbackNonceStore, Delivery, memoryNonceStore } from "./CallbackNonceStore.js"
+import type { NonceStore, Settled } from "./CallbackNonceStore.js"
 import * as CallbackBody from "./internal/callbackBody.js"
 import * as CallbackWindow from "./internal/callbackWindow.js"
 import { MAX_DURATION } from "./ServerApi.js"
@@ -143,20 +143,27 @@ export interface Receiver {
   readonly receive: (incoming: Incoming) => Effect.Effect<Event, CallbackError>
   /**
    * Receives and applies in one: verified and decoded first (a callback that fails either sends nothing to any
-   * store), then its nonce claimed while `apply(event)` runs, both at once, so that a receiver whose stores are
-   * elsewhere waits for one round trip, not two. The claim decides:
+   * store), then applied and its nonce settled, so that a receiver whose stores are elsewhere waits for one round trip,
+   * not two. `apply` runs before it is known whether this delivery is a replay: it must be idempotent, an event
+   * applied again changing nothing (`StreamTracker.apply` is, by its ordering rule). Anything that must run once per
+   * event belongs after this answers, not in `apply`.
+   *
+   * With a nonce store that has `settleApplied` (the in-memory and the Redis ones), `apply(event, delivery)` runs
+   * first, then:
+   * - `apply` succeeded: the delivery settled, by the store `apply` wrote to within its write (see
+   *   `CallbackNonceStore.Delivery`), else by `settleApplied`: `apply`'s value, or `CallbackReplayError` (2xx) when an
+   *   earlier delivery had been applied; the nonce store failed: `CallbackUnavailableError` (503, ZEGOCLOUD retries);
+   * - `apply` failed or was interrupted: its failure, and no nonce was taken (ZEGOCLOUD's retry gets through).
+   *
+   * With another nonce store, `apply(event)` runs while the nonce is claimed, both at once. The claim decides:
    * - claimed, and `apply` succeeded: committed (a commit that fails is logged, and the claim lapses), `apply`'s value;
    * - claimed, and `apply` failed or was interrupted: released (ZEGOCLOUD's retry gets through), `apply`'s failure;
    * - applied by an earlier delivery: `CallbackReplayError` (2xx); still being applied by another delivery, or the
    *   nonce store failed: `CallbackUnavailableError` (503) — whatever `apply` did meanwhile.
-   *
-   * So `apply` runs before it is known whether this delivery is a replay: it must be idempotent, an event applied
-   * again changing nothing (`StreamTracker.apply` is, by its ordering rule). Anything that must run once per event
-   * belongs after this answers, not in `apply`.
    */
   readonly receiveAndApply: <A, E, R>(
     incoming: Incoming,
-    apply: (event: Event) => Effect.Effect<A, E, R>
+    apply: (event: Event, delivery?: Delivery) => Effect.Effect<A, E, R>
   ) => Effect.Effect<A, CallbackError | E, R>
   /** The event was applied: later deliveries of it are replays. Ignores an event this receiver did not return. */
   readonly commit: (event: Event) => Effect.Effect<void, CallbackUnavailableError>
@@ -268,7 +275,8 @@ const validateSecret = (secret: unknown): Either.Either<Redacted.Redacted<string
 
 const isNonceStore = (u: unknown): u is NonceStore =>
   typeof u === "object" && u !== null && typeof (u as NonceStore).claim === "function" &&
-  typeof (u as NonceStore).commit === "function" && typeof (u as NonceStore).release === "function"
+  typeof (u as NonceStore).commit === "function" && typeof (u as NonceStore).release === "function" &&
+  ((u as NonceStore).settleApplied === undefined || typeof (u as NonceStore).settleApplied === "function")
 
 /** A callback whose signature held and whose timestamp is fresh: its nonce is not claimed yet. */
 type Checked = Omit<Verified, "token">
@@ -503,13 +511,43 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
         )
       )
 
+    /**
+     * `apply(event, delivery)`, then the delivery settled: by the store `apply` wrote to, within its write, else by
+     * `settleApplied` (see `Receiver.receiveAndApply`). No nonce is taken before the event is applied, so an apply that
+     * fails or is interrupted leaves nothing to give back.
+     */
+    const applyThenSettle = <A, E, R>(
+      checked: Checked,
+      event: Event,
+      apply: (event: Event, delivery?: Delivery) => Effect.Effect<A, E, R>,
+      settleApplied: NonNullable<NonceStore["settleApplied"]>
+    ): Effect.Effect<A, CallbackError | E, R> =>
+      Effect.suspend(() => {
+        const delivery = new Delivery(checked.nonce, checked.expiresAt, nonces)
+        return Effect.flatMap(apply(event, delivery), (value) => {
+          const answer = (settled: Settled) =>
+            settled === "first" ? Effect.succeed(value) : Effect.fail(new CallbackReplayError())
+          const settled = delivery.settled
+          return settled !== undefined
+            ? answer(settled)
+            : Effect.flatMap(settleApplied(checked.nonce, checked.expiresAt), answer)
+        })
+      })
+
+    const settleApplied = nonces.settleApplied
     const receiveAndApplyUntraced = <A, E, R>(
       incoming: Incoming,
-      apply: (event: Event) => Effect.Effect<A, E, R>
+      apply: (event: Event, delivery?: Delivery) => Effect.Effect<A, E, R>
     ): Effect.Effect<readonly [Event, A], CallbackError | E, R> =>
       Effect.flatMap(
         checkAndDecode(incoming),
-        ([checked, event]) => Effect.map(claimBeside(checked, event, apply), (value) => [event, value] as const)
+        ([checked, event]) =>
+          Effect.map(
+            settleApplied !== undefined
+              ? applyThenSettle(checked, event, apply, settleApplied)
+              : claimBeside(checked, event, apply),
+            (value) => [event, value] as const
+          )
       )
 
     /**

@@ -256,27 +256,29 @@ const notApplied = (cause: Cause.Cause<StreamTracker.TrackerUnavailableError>) =
 }
 
 /**
- * The tracker's apply, run beside the nonce claim (`Receiver.receiveAndApply`): one wait for both stores. 2xx only
- * when the claim was this delivery's and the event applied (then committed); a replay's 2xx when an earlier delivery
- * was applied; 503 when another delivery is applying it or the nonce store failed; the event not applied (failed or
- * interrupted): its nonce given back, 503 or 500.
+ * The tracker's apply with the callback's nonce settled (`Receiver.receiveAndApply`): one wait for both stores (with
+ * both on one Redis, one round trip: the tracker's write commits the nonce). 2xx only when the event was applied: a
+ * replay's 2xx when an earlier delivery had been; 503 when the nonce store failed (or, with a store that claims beside
+ * the apply, another delivery is applying it); the event not applied (failed or interrupted): no nonce kept, 503 or
+ * 500, so that ZEGOCLOUD's retry is applied.
  *
- * The apply runs before the claim is known, so it may run for a replay, for a delivery that another is still
- * applying, or while the nonce store is down. That is harmless because `StreamTracker.apply` changes nothing for an
- * event its entry already holds or has moved past: the ordering rule (`StreamTracker.supersedes`) refuses the same
- * key (same kind at the same seq, or the same time), and an older event after newer ones (a smaller seq, an earlier
- * time, a create older than the close), so no write is made and no change published. It holds while the tracker
- * still holds the stream's entry with that event's key or a later one: an entry forgotten (the in-memory store past
- * its capacity) or turned `absent` by a 41004 re-check has no key, and a replay of its create inside the freshness
- * window shows it live again until its next re-check, as a retry after a failed commit always could. The tracker's
- * apply is the only thing a callback triggers (subscribers of `changes` hear of a change once, from its write).
+ * The apply runs before it is known whether the delivery is a replay, so it may run for a replay, for a delivery that
+ * another is still applying, or while the nonce store is down. That is harmless because `StreamTracker.apply` changes
+ * nothing for an event its entry already holds or has moved past: the ordering rule (`StreamTracker.supersedes`)
+ * refuses the same key (same kind at the same seq, or the same time), and an older event after newer ones (a smaller
+ * seq, an earlier time, a create older than the close), so no write is made and no change published. It holds while
+ * the tracker still holds the stream's entry with that event's key or a later one: an entry forgotten (the in-memory
+ * store past its capacity) or turned `absent` by a 41004 re-check has no key, and a replay of its create inside the
+ * freshness window shows it live again until its next re-check, as a retry after a failed commit always could. The
+ * tracker's apply is the only thing a callback triggers (subscribers of `changes` hear of a change once, from its
+ * write).
  */
-const applyBeside = (
+const applyAndSettle = (
   receiver: CallbackReceiver.Receiver,
   tracker: StreamTracker.Service,
   incoming: CallbackReceiver.Incoming
 ) =>
-  receiver.receiveAndApply(incoming, tracker.apply).pipe(
+  receiver.receiveAndApply(incoming, tracker.applyDelivery).pipe(
     Effect.matchCauseEffect({
       onSuccess: () => Effect.succeed(OK),
       onFailure: (cause) => {
@@ -298,7 +300,7 @@ const receiveCallback = Effect.contextWithEffect((
   const tracker = Context.get(context, StreamTracker.StreamTracker)
   return Effect.flatMap(readBody(request, receiver.maxBodyBytes), (body) => {
     if (!(body instanceof Uint8Array)) return Effect.succeed(body)
-    return applyBeside(receiver, tracker, { body, contentType: request.headers["content-type"] })
+    return applyAndSettle(receiver, tracker, { body, contentType: request.headers["content-type"] })
   })
 })
 

@@ -48,6 +48,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Callback from "./Callback.js"
+import type * as CallbackNonceStore from "./CallbackNonceStore.js"
 import * as TrackerStore from "./internal/trackerStore.js"
 import * as ServerApi from "./ServerApi.js"
 import * as StreamState from "./StreamState.js"
@@ -176,6 +177,28 @@ export interface Service {
    * applying it again is harmless.
    */
   readonly apply: (event: Callback.Event) => Effect.Effect<void, TrackerUnavailableError>
+  /**
+   * `apply`, for the apply of `CallbackReceiver.Receiver.receiveAndApply`: the delivery, when there is one, goes with
+   * the write, so that a store that can commits its nonce within it (see {@link Store.compareAndSet}).
+   *
+   * @example
+   * ```ts
+   * import { CallbackReceiver, StreamTracker } from "@effect-zego/core"
+   * import * as Effect from "effect/Effect"
+   *
+   * // A callback handler's core: the event applied, its nonce settled (one round trip with both stores on Redis).
+   * const handle = (body: Uint8Array) =>
+   *   Effect.gen(function*() {
+   *     const receiver = yield* CallbackReceiver.CallbackReceiver
+   *     const tracker = yield* StreamTracker.StreamTracker
+   *     return yield* receiver.receiveAndApply({ body }, tracker.applyDelivery)
+   *   })
+   * ```
+   */
+  readonly applyDelivery: (
+    event: Callback.Event,
+    delivery: CallbackNonceStore.Delivery | undefined
+  ) => Effect.Effect<void, TrackerUnavailableError>
   /**
    * Applies what `DescribeRTCStreamState` said (or 41004, as `undefined`) at the tracker's current time: it replaces
    * what an earlier answer said. An answer with a time more than `maxClockSkew` ahead changes nothing.
@@ -415,13 +438,16 @@ export interface Store {
   /**
    * Writes `next` only if the stream's version is still `version`: `true` when written, `false` when another write
    * came first (the tracker then reads and decides again). `change` says the write changes the stream's state: a
-   * store with a {@link changes} feed records it there, atomically with the write.
+   * store with a {@link changes} feed records it there, atomically with the write. `delivery`, when given, is the
+   * callback being applied: a store that can commit its nonce within the same atomic write (for its `store`) may, and
+   * then calls `delivery.settle` once written; any other store ignores it (the receiver then settles it).
    */
   readonly compareAndSet: (
     streamId: string,
     version: string,
     next: Entry,
-    change: boolean
+    change: boolean,
+    delivery?: CallbackNonceStore.Delivery
   ) => Effect.Effect<boolean, TrackerUnavailableError>
   /** The entries of the streams kept as live. */
   readonly live: Effect.Effect<ReadonlyArray<Entry>, TrackerUnavailableError>
@@ -768,7 +794,8 @@ export const make = (
      */
     const update = (
       streamId: string,
-      decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined
+      decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined,
+      delivery?: CallbackNonceStore.Delivery
     ): Effect.Effect<void, TrackerUnavailableError> =>
       direct !== undefined ? updateNow(direct, streamId, decide) : locks[stripeOf(streamId)]!.withPermits(1)(
         Effect.gen(function*() {
@@ -783,7 +810,7 @@ export const make = (
             }
             // Only a change of state is news; a refined time or a re-check is not.
             const change = next.status.state !== current.entry?.status.state
-            if (!(yield* store.compareAndSet(streamId, current.version, next, change))) continue
+            if (!(yield* store.compareAndSet(streamId, current.version, next, change, delivery))) continue
             lastKnown?.set(streamId, next)
             if (change && publishing()) yield* publish(next.status)
             return
@@ -827,7 +854,7 @@ export const make = (
         return next.state !== current?.state && publishing() ? publish(next.status()) : Effect.void
       })
 
-    const apply: Service["apply"] = (event) => {
+    const applyDelivery: Service["applyDelivery"] = (event, delivery) => {
       if (event._tag === "UnknownEvent") return Effect.void
       if (direct !== undefined) return applyNow(direct, event)
       return Effect.gen(function*() {
@@ -837,9 +864,10 @@ export const make = (
         yield* update(event.streamId, (current, checkedAt) => {
           const next = eventKept(event, checkedAt.getTime())
           return current?.key === undefined || supersedes(next, current.key) ? next.entry() : undefined
-        })
+        }, delivery)
       })
     }
+    const apply: Service["apply"] = (event) => applyDelivery(event, undefined)
 
     const observe: Service["observe"] = (streamId, state) =>
       Effect.gen(function*() {
@@ -961,6 +989,7 @@ export const make = (
     const asSent = streamState.streamIdAsSent
     return StreamTracker.of({
       apply,
+      applyDelivery,
       observe: (streamId, state) =>
         observe(asSent(streamId), state),
       get: (streamId) => get(asSent(streamId)),

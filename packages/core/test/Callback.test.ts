@@ -751,6 +751,109 @@ describe("Callback", () => {
       }).pipe(at))
   })
 
+  describe("receiveAndApply: the nonce settled after the apply", () => {
+    type Settling = CallbackNonceStore.Settled | "down"
+
+    /** A nonce store whose `settleApplied` answers `outcome`, recording what is asked of it. */
+    const settlingStore = (outcome: Settling, log: Array<string>): CallbackNonceStore.NonceStore => ({
+      claim: (nonce) => Effect.sync(() => (log.push(`claim ${nonce}`), { _tag: "Claimed", token: "t1" })),
+      commit: (nonce) => Effect.sync(() => void log.push(`commit ${nonce}`)),
+      release: (nonce) => Effect.sync(() => void log.push(`release ${nonce}`)),
+      settleApplied: (nonce) =>
+        Effect.suspend(() => {
+          log.push(`settle ${nonce}`)
+          return outcome === "down"
+            ? Effect.fail(new CallbackError.CallbackUnavailableError({ reason: "the store is down" }))
+            : Effect.succeed(outcome)
+        })
+    })
+
+    it.effect("applied first, then settled: the apply's value when first, a replay (2xx) or a 503 otherwise", () =>
+      Effect.gen(function*() {
+        for (const outcome of ["first", "replay", "down"] as const) {
+          const log: Array<string> = []
+          const r = yield* receiver({ nonces: settlingStore(outcome, log) })
+          const apply = (event: Callback.Event, delivery?: CallbackNonceStore.Delivery) =>
+            Effect.sync(() => {
+              log.push(`apply ${event._tag} ${delivery?.nonce}`)
+              return "applied"
+            })
+          const exit = yield* Effect.exit(r.receiveAndApply({ body: json(createFields()) }, apply))
+          assert.deepStrictEqual(log, ["apply StreamCreated 123412", "settle 123412"], outcome)
+          const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+          if (outcome === "first") assert.deepStrictEqual(exit, Exit.succeed("applied"))
+          else {
+            const expected = outcome === "replay" ? "CallbackReplayError" : "CallbackUnavailableError"
+            assert.strictEqual(Option.isSome(error) && (error.value as { _tag: string })._tag, expected, outcome)
+          }
+        }
+      }).pipe(at))
+
+    it.effect("a delivery the apply's store settled within its write is not settled again", () =>
+      Effect.gen(function*() {
+        for (const settled of ["first", "replay"] as const) {
+          const log: Array<string> = []
+          const nonces = settlingStore("down", log)
+          const r = yield* receiver({ nonces })
+          const apply = (_: Callback.Event, delivery?: CallbackNonceStore.Delivery) =>
+            Effect.sync(() => {
+              assert.strictEqual(delivery?.store, nonces)
+              assert.strictEqual(delivery?.expiresAt, (T + 300) * 1000)
+              delivery?.settle(settled)
+              // Only the first settling counts.
+              delivery?.settle(settled === "first" ? "replay" : "first")
+              return 7
+            })
+          const exit = yield* Effect.exit(r.receiveAndApply({ body: json(createFields()) }, apply))
+          if (settled === "first") assert.deepStrictEqual(exit, Exit.succeed(7))
+          else {
+            const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+            assert.strictEqual(Option.isSome(error) && error.value._tag, "CallbackReplayError")
+          }
+          assert.deepStrictEqual(log, [])
+        }
+      }).pipe(at))
+
+    it.effect("an apply that fails, dies or is interrupted takes no nonce: its failure, and nothing to give back", () =>
+      Effect.gen(function*() {
+        const log: Array<string> = []
+        const r = yield* receiver({ nonces: settlingStore("first", log) })
+        const failed = yield* Effect.exit(
+          r.receiveAndApply({ body: json(createFields()) }, () => Effect.fail({ _tag: "StoreDown" } as const))
+        )
+        assert.deepStrictEqual(
+          Exit.isFailure(failed) && Cause.failureOption(failed.cause),
+          Option.some({ _tag: "StoreDown" } as const)
+        )
+        const died = yield* Effect.exit(r.receiveAndApply({ body: json(createFields()) }, () => Effect.die("a bug")))
+        assert.isTrue(Exit.isFailure(died) && Cause.isDie(died.cause))
+        const started = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(
+          r.receiveAndApply(
+            { body: json(createFields()) },
+            () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never)
+          )
+        )
+        yield* Deferred.await(started)
+        yield* Fiber.interrupt(fiber)
+        assert.deepStrictEqual(log, [])
+      }).pipe(at))
+
+    it.effect("with the in-memory store: a delivery while another is applying applies too; a failed apply lets the retry in", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const body = { body: json(createFields()) }
+        assert.strictEqual(yield* failure(r.receiveAndApply(body, () => Effect.fail("down" as const))), "down")
+        assert.strictEqual(yield* r.receiveAndApply(body, () => Effect.succeed(1)), 1)
+        assert.strictEqual(
+          (yield* failure(r.receiveAndApply(body, () => Effect.succeed(2))))._tag,
+          "CallbackReplayError"
+        )
+        // The two-step path sees the same nonce applied.
+        assert.strictEqual((yield* failure(r.receive(body)))._tag, "CallbackReplayError")
+      }).pipe(at))
+  })
+
   describe("hostile bodies", () => {
     it.effect("3 000-deep JSON is a decode error, at the top and inside a field", () =>
       Effect.gen(function*() {
@@ -996,6 +1099,32 @@ describe("Callback", () => {
         // Already expired: accepted and not kept (freshness refuses its replays).
         assert.strictEqual(yield* apply(store, "old", 5), "Claimed")
         assert.strictEqual(yield* apply(store, "old", 5), "Claimed")
+      }))
+
+    it.effect("settleApplied: first once, a replay after; over a claim another delivery holds; full; past its window", () =>
+      Effect.gen(function*() {
+        const store = yield* CallbackNonceStore.memoryNonceStore({ capacity: 2 })
+        const settle = store.settleApplied!
+        assert.strictEqual(yield* settle("a", 10_000), "first")
+        assert.strictEqual(yield* settle("a", 10_000), "replay")
+        assert.strictEqual((yield* store.claim("a", 10_000))._tag, "Applied")
+        // Another delivery holds a claim on `b`: this one applied it, so it is committed (in the claim's place); the
+        // holder's settling changes nothing.
+        const held = yield* store.claim("b", 10_000)
+        assert.strictEqual(held._tag, "Claimed")
+        assert.strictEqual(yield* settle("b", 10_000), "first")
+        if (held._tag === "Claimed") yield* store.release("b", held.token)
+        assert.strictEqual((yield* store.claim("b", 10_000))._tag, "Applied")
+        // Full of live nonces: refused (503), none forgotten.
+        assert.strictEqual((yield* failure(settle("c", 10_000)))._tag, "CallbackUnavailableError")
+        // Already past its window: accepted and not kept.
+        yield* TestClock.setTime(5_000)
+        assert.strictEqual(yield* settle("old", 4_000), "first")
+        assert.strictEqual(yield* settle("old", 4_000), "first")
+        // Expired ones make room.
+        yield* TestClock.setTime(10_001)
+        assert.strictEqual(yield* settle("c", 20_000), "first")
+        assert.strictEqual(yield* settle("a", 20_000), "first")
       }))
 
     it.effect("pending claims count toward the capacity, and lapse after the pending timeout", () =>

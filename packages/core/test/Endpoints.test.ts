@@ -82,6 +82,7 @@ const callbackBody = (
 const trackerApplying = (apply: StreamTracker.StreamTracker["Type"]["apply"]) =>
   Layer.succeed(StreamTracker.StreamTracker, {
     apply,
+    applyDelivery: (event) => apply(event),
     observe: () => Effect.void,
     get: () => Effect.succeed(undefined),
     peek: () => Effect.succeed(undefined),
@@ -201,10 +202,17 @@ describe("the tracker's store down", () => {
   })
 })
 
+/** The in-memory nonce store without `settleApplied`: the receiver claims each nonce beside the apply. */
+const claimingNonces = Effect.map(CallbackNonceStore.memoryNonceStore(), ({ claim, commit, release }) => ({
+  claim,
+  commit,
+  release
+}))
+
 describe("POST /zego/callback while a delivery is being applied", () => {
-  it.effect("a duplicate gets 503, not a 2xx; the first then fails, and ZEGOCLOUD's retry is applied", () => {
+  /** A tracker whose every apply waits for the outcome the test gives it next: a failure (a store that died) or success. */
+  const scripted = () => {
     const applied: Array<string> = []
-    // Each apply waits for the outcome the test gives it next: a failure (a store that died) or success.
     const outcomes = Effect.runSync(Queue.unbounded<Effect.Effect<void>>())
     const started = Effect.runSync(Queue.unbounded<void>())
     const tracker = trackerApplying((event) =>
@@ -212,6 +220,14 @@ describe("POST /zego/callback while a delivery is being applied", () => {
         Effect.zipRight(Effect.flatten(Queue.take(outcomes))),
         Effect.zipRight(Effect.sync(() => applied.push(event.nonce)))
       )
+    )
+    return { applied, outcomes, started, tracker }
+  }
+
+  it.effect("with a claim beside the apply: a duplicate gets 503, not a 2xx; the first then fails, and ZEGOCLOUD's retry is applied", () => {
+    const { applied, outcomes, started, tracker } = scripted()
+    const receiver = Layer.unwrapEffect(
+      Effect.map(claimingNonces, (nonces) => CallbackReceiver.layer({ secret: SECRET, nonces }))
     )
     return Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
@@ -234,16 +250,43 @@ describe("POST /zego/callback while a delivery is being applied", () => {
       assert.strictEqual(replay.status, 200)
       assert.strictEqual(replay.json.replay, true)
       assert.strictEqual(applied.length, 1)
+    }).pipe(Effect.provide(Layer.merge(tracker, receiver)), Effect.provide(layer()))
+  })
+
+  it.effect("with the nonce settled after the apply: a duplicate applies too, and only an applied delivery gets a 2xx", () => {
+    const { applied, outcomes, started, tracker } = scripted()
+    return Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const body = callbackBody("stream_create", "match-42", 1)
+      const first = yield* Effect.fork(post(body))
+      yield* Queue.take(started)
+      const duplicate = yield* Effect.fork(post(body))
+      yield* Queue.take(started)
+      // The first delivery's apply fails: 500, and nothing of it is kept. The duplicate's is applied: the first 2xx.
+      yield* Queue.offer(outcomes, Effect.die("store down"))
+      assert.strictEqual((yield* Fiber.join(first)).status, 500)
+      assert.deepStrictEqual(applied, [])
+      yield* Queue.offer(outcomes, Effect.void)
+      const answer = yield* Fiber.join(duplicate)
+      assert.strictEqual(answer.status, 200)
+      assert.isUndefined(answer.json.replay)
+      assert.strictEqual(applied.length, 1)
+      // A later copy is applied again (idempotent) and acknowledged as a replay.
+      yield* Queue.offer(outcomes, Effect.void)
+      const replay = yield* post(body)
+      assert.strictEqual(replay.status, 200)
+      assert.strictEqual(replay.json.replay, true)
     }).pipe(Effect.provide(Layer.merge(tracker, CallbackReceiver.layer({ secret: SECRET }))), Effect.provide(layer()))
   })
 })
 
-describe("POST /zego/callback: the apply beside the claim", () => {
+describe("POST /zego/callback: a replay's apply", () => {
   /**
-   * The real tracker and nonce store, each claim waiting until its delivery's apply has ended: the worst case of
-   * running both at once, a replay's apply run to its end. Counts the store's writes and the applies.
+   * The real tracker and nonce store (with `settleApplied`, or claiming beside the apply with each claim waiting until
+   * its delivery's apply has ended: the worst case of running both at once). Counts the store's writes and the
+   * applies, each run to its end.
    */
-  const harness = () => {
+  const harness = (nonceSettling: "after the apply" | "beside the apply") => {
     const memory = StreamTracker.memoryStore(100)
     const writes: Array<boolean> = []
     const store: StreamTracker.Store = {
@@ -259,22 +302,22 @@ describe("POST /zego/callback: the apply beside the claim", () => {
       StreamTracker.StreamTracker,
       Effect.map(StreamTracker.make({ store }), (real) => ({
         ...real,
-        apply: (event: Callback.Event) =>
-          real.apply(event).pipe(
+        applyDelivery: (event: Callback.Event, delivery: CallbackNonceStore.Delivery | undefined) =>
+          real.applyDelivery(event, delivery).pipe(
             Effect.tap(() => Effect.sync(() => applies++)),
             Effect.ensuring(Queue.offer(applied, undefined))
           )
       }))
     )
+    const nonces = nonceSettling === "after the apply"
+      ? CallbackNonceStore.memoryNonceStore()
+      : Effect.map(claimingNonces, (nonces) => ({
+        ...nonces,
+        claim: (nonce: string, expiresAt: number) =>
+          Effect.zipRight(Queue.take(applied), nonces.claim(nonce, expiresAt))
+      }))
     const receiver = Layer.unwrapEffect(
-      Effect.map(CallbackNonceStore.memoryNonceStore(), (nonces) =>
-        CallbackReceiver.layer({
-          secret: SECRET,
-          nonces: {
-            ...nonces,
-            claim: (nonce, expiresAt) => Effect.zipRight(Queue.take(applied), nonces.claim(nonce, expiresAt))
-          }
-        }))
+      Effect.map(nonces, (nonces) => CallbackReceiver.layer({ secret: SECRET, nonces }))
     )
     const layers = Layer.merge(tracker, receiver).pipe(
       Layer.provideMerge(ZegoMock.layerServices({ appId: 12345, serverSecret: Redacted.make("server-secret") }))
@@ -287,42 +330,44 @@ describe("POST /zego/callback: the apply beside the claim", () => {
     seq: FastCheck.integer({ min: 1, max: 5 })
   })
 
-  it.effect("a replay, of the last event or of an older one after newer ones, is applied again and changes nothing", () =>
-    Effect.promise(() =>
-      FastCheck.assert(
-        FastCheck.asyncProperty(
-          FastCheck.array(event, { minLength: 1, maxLength: 8 }),
-          FastCheck.func(FastCheck.integer()),
-          (events, order) => {
-            const { applies, layers, writes } = harness()
-            return Effect.gen(function*() {
-              yield* TestClock.setTime(NOW)
-              const bodies = events.map(({ kind, seq }) => callbackBody(kind, "match-42", seq))
-              for (const body of bodies) {
-                const answer = yield* post(body)
-                assert.strictEqual(answer.status, 200)
-                assert.isUndefined(answer.json.replay)
-              }
-              const tracker = yield* StreamTracker.StreamTracker
-              const before = yield* tracker.peek("match-42")
-              const written = writes.length
-              const applied = applies()
-              const replays = [...bodies].sort((a, b) => order(a) - order(b))
-              for (const body of replays) {
-                const answer = yield* post(body)
-                assert.strictEqual(answer.status, 200)
-                assert.strictEqual(answer.json.replay, true)
-              }
-              // Each replay's apply ran to its end, and not one of them wrote (so none published a change).
-              assert.strictEqual(applies() - applied, replays.length)
-              assert.strictEqual(writes.length, written)
-              assert.deepStrictEqual(yield* tracker.peek("match-42"), before)
-            }).pipe(Effect.provide(layers), Effect.provide(TestContext.TestContext), Effect.runPromise)
-          }
-        ),
-        { numRuns: 60 }
-      )
-    ))
+  for (const nonceSettling of ["after the apply", "beside the apply"] as const) {
+    it.effect(`with the nonce settled ${nonceSettling}: a replay, of the last event or of an older one after newer ones, is applied again and changes nothing`, () =>
+      Effect.promise(() =>
+        FastCheck.assert(
+          FastCheck.asyncProperty(
+            FastCheck.array(event, { minLength: 1, maxLength: 8 }),
+            FastCheck.func(FastCheck.integer()),
+            (events, order) => {
+              const { applies, layers, writes } = harness(nonceSettling)
+              return Effect.gen(function*() {
+                yield* TestClock.setTime(NOW)
+                const bodies = events.map(({ kind, seq }) => callbackBody(kind, "match-42", seq))
+                for (const body of bodies) {
+                  const answer = yield* post(body)
+                  assert.strictEqual(answer.status, 200)
+                  assert.isUndefined(answer.json.replay)
+                }
+                const tracker = yield* StreamTracker.StreamTracker
+                const before = yield* tracker.peek("match-42")
+                const written = writes.length
+                const applied = applies()
+                const replays = [...bodies].sort((a, b) => order(a) - order(b))
+                for (const body of replays) {
+                  const answer = yield* post(body)
+                  assert.strictEqual(answer.status, 200)
+                  assert.strictEqual(answer.json.replay, true)
+                }
+                // Each replay's apply ran to its end, and not one of them wrote (so none published a change).
+                assert.strictEqual(applies() - applied, replays.length)
+                assert.strictEqual(writes.length, written)
+                assert.deepStrictEqual(yield* tracker.peek("match-42"), before)
+              }).pipe(Effect.provide(layers), Effect.provide(TestContext.TestContext), Effect.runPromise)
+            }
+          ),
+          { numRuns: 60 }
+        )
+      ))
+  }
 })
 
 describe("POST /zego/callback: the body", () => {
