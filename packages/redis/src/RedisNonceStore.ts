@@ -15,6 +15,10 @@
  * ZEGOCLOUD's retry is not taken for a replay. When Redis fails or is slow, `claim` fails with
  * `CallbackUnavailableError` (answer 503, and ZEGOCLOUD retries): a store that cannot tell must not let a replay in.
  *
+ * `settleApplied` (what `receiveAndApply` uses: the event is applied first) is one script that reads the key and sets
+ * it to `a`: a replay when it already was. With the Redis tracker store on the same URL, the tracker's write commits
+ * the nonce itself, in the same script as the entry (see `RedisTrackerStore`), and nothing more is asked of this one.
+ *
  * @since 0.1.0
  */
 import { CallbackError, CallbackNonceStore, ServerApi, Untrusted, ZegoError } from "@effect-zego/core"
@@ -30,6 +34,7 @@ import type { Redis } from "ioredis"
 import { createHash, randomBytes } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
 import { connect, failureReason, validateTimeouts, validateUrl, writable } from "./internal/connection.js"
+import { APPLIED, link } from "./internal/nonceLink.js"
 
 /**
  * Options of the Redis nonce store.
@@ -61,15 +66,23 @@ export interface Options {
 const reasonOf = (error: unknown, commandTimeout: Duration.Duration): string =>
   `Redis nonce store failed (${Untrusted.quote(failureReason(error, commandTimeout), 120)})`
 
-interface RedisWithGiveBack extends Redis {
+interface RedisWithScripts extends Redis {
   zegoGiveBack(key: string, claim: string): Promise<number>
+  zegoSettleApplied(key: string, millis: number): Promise<number>
 }
-
-/** The value of an applied nonce's key; a claim's is `p:` and its token. */
-const APPLIED = "a"
 
 /** Deletes KEYS[1] only while it holds ARGV[1]: a claim given back never removes another's claim or a commit. */
 const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`
+
+const SETTLED_FIRST = Effect.succeed<CallbackNonceStore.Settled>("first")
+
+/** Sets KEYS[1] applied for ARGV[1] ms (over a claim another delivery holds): 1 when it already was, else 0. */
+const SETTLE_APPLIED = `
+local replay = redis.call("GET", KEYS[1]) == "${APPLIED}"
+redis.call("SET", KEYS[1], "${APPLIED}", "PX", ARGV[1])
+if replay then return 1 end
+return 0
+`
 
 /**
  * The store; the Redis connection is closed with the scope. Fails with `InvalidRequestError` for an invalid option.
@@ -107,8 +120,9 @@ export const make = (
     if (typeof prefix !== "string") {
       return yield* new ZegoError.InvalidRequestError({ parameter: "keyPrefix", detail: "must be a string" })
     }
-    const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithGiveBack
+    const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithScripts
     redis.defineCommand("zegoGiveBack", { numberOfKeys: 1, lua: RELEASE })
+    redis.defineCommand("zegoSettleApplied", { numberOfKeys: 1, lua: SETTLE_APPLIED })
 
     const keyOf = (nonce: string) => prefix + createHash("sha256").update(nonce, "utf8").digest("hex")
 
@@ -182,7 +196,19 @@ export const make = (
         Effect.catchAll((error) => Effect.logWarning(`${error.reason}: a callback nonce was not given back`))
       )
 
-    return { claim, commit, release }
+    const settleApplied: CallbackNonceStore.NonceStore["settleApplied"] = (nonce, expiresAt) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const ttl = Math.ceil(expiresAt - now)
+        if (ttl <= 0) return SETTLED_FIRST
+        return Effect.map(
+          command(() => redis.zegoSettleApplied(keyOf(nonce), ttl)),
+          (replay): CallbackNonceStore.Settled => replay === 1 ? "replay" : "first"
+        )
+      })
+
+    const store: CallbackNonceStore.NonceStore = { claim, commit, release, settleApplied }
+    link(store, { url: options.url, keyOf })
+    return store
   })
 
 /**

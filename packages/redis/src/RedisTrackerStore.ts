@@ -12,6 +12,10 @@
  *   waits for one round trip (the write), not two. A copy behind Redis costs a failed compare-and-set, then the
  *   tracker decides again on Redis's entry (as it does a decision to write nothing). The copy is served only while
  *   the feed is read, and emptied when a feed read fails. Reads (`get`) always ask Redis.
+ * - A callback's nonce: a write made for a delivery of a Redis nonce store on the same URL (the same string) commits
+ *   the nonce in the same script (`StreamTracker.Store.compareAndSet`'s `delivery`), so that a callback with both
+ *   stores on one Redis costs one script and one round trip, and its nonce is committed if and only if its event was
+ *   written. A delivery of any other nonce store is left to the receiver.
  * - Changes: a capped Redis Stream (`XADD MAXLEN ~ changesLimit`, in the write script, so a change is recorded if
  *   and only if it was written, in the order written), read by each instance with `XREAD BLOCK` on a connection of
  *   its own from the last id it read. Chosen over pub/sub, which forgets what it sends while an instance is
@@ -36,6 +40,7 @@
  *
  * @since 0.1.0
  */
+import type { CallbackNonceStore } from "@effect-zego/core"
 import { ServerApi, StreamState, StreamTracker, Untrusted, ZegoError } from "@effect-zego/core"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -49,6 +54,7 @@ import type { Redis } from "ioredis"
 import { createHash, randomBytes } from "node:crypto"
 import { urlAndPrefix } from "./internal/config.js"
 import { connect, failureReason, validateTimeouts, validateUrl } from "./internal/connection.js"
+import { APPLIED, linkOf } from "./internal/nonceLink.js"
 import { decode, encode } from "./internal/trackerCodec.js"
 import * as TrackerCopy from "./internal/trackerCopy.js"
 import { subscribe, type Written } from "./internal/trackerFeed.js"
@@ -144,19 +150,21 @@ return {version, json}
 `
 
 /**
- * The compare-and-set. KEYS: the entry, the live index, the changes feed, the version counter. ARGV: the expected
- * version ("0": none, "?": unreadable), the entry's JSON, its expiry in ms, "1" when live, the index member, the
- * write's time (ms), "1" to record a change, the feed's cap, the time before which a live index member was last
- * written more than the live retention ago (its entry has expired: dropped). The new version, or 0 when the
- * entry's version was not the expected one. The keys' types are checked before any write, so that the script
- * writes all or nothing.
+ * The compare-and-set. KEYS: the entry, the live index, the changes feed, the version counter, and, for a callback
+ * whose nonce the write commits, the nonce's key. ARGV: the expected version ("0": none, "?": unreadable), the entry's
+ * JSON, its expiry in ms, "1" when live, the index member, the write's time (ms), "1" to record a change, the feed's
+ * cap, the time before which a live index member was last written more than the live retention ago (its entry has
+ * expired: dropped), and the nonce's expiry in ms. `{version, replay}`: the new version, or 0 when the entry's version
+ * was not the expected one (nothing written); `replay` 1 when the nonce had already been committed. The keys' types are
+ * checked before any write, so that the script writes all or nothing.
  */
 const COMPARE_AND_SET = `
 local function holds(key, kind)
   local found = redis.call("TYPE", key).ok
   return found == "none" or found == kind
 end
-if not holds(KEYS[2], "zset") or not holds(KEYS[3], "stream") or not holds(KEYS[4], "string") then
+if not holds(KEYS[2], "zset") or not holds(KEYS[3], "stream") or not holds(KEYS[4], "string") or
+    (KEYS[5] and not holds(KEYS[5], "string")) then
   return redis.error_reply("ERR a tracker key holds another type of value")
 end
 local kind = redis.call("TYPE", KEYS[1]).ok
@@ -166,7 +174,7 @@ if kind == "string" then
 elseif kind ~= "none" then
   current = "?"
 end
-if current ~= ARGV[1] then return 0 end
+if current ~= ARGV[1] then return {0, 0} end
 local version = string.format("%d", redis.call("INCR", KEYS[4]))
 redis.call("SET", KEYS[1], version .. " " .. ARGV[2], "PX", ARGV[3])
 if ARGV[4] == "1" then
@@ -176,7 +184,12 @@ else
 end
 redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[9])
 if ARGV[7] == "1" then redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[8], "*", "e", ARGV[2], "v", version) end
-return tonumber(version)
+local replay = 0
+if KEYS[5] then
+  if redis.call("GET", KEYS[5]) == "${APPLIED}" then replay = 1 end
+  redis.call("SET", KEYS[5], "${APPLIED}", "PX", ARGV[10])
+end
+return {tonumber(version), replay}
 `
 
 /** Deletes KEYS[1] only while it holds ARGV[1]: a lease let go never removes another's. */
@@ -184,13 +197,8 @@ const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call
 
 interface RedisWithScripts extends Redis {
   zegoTrackerRead(key: string): Promise<unknown>
-  zegoTrackerWrite(
-    entry: string,
-    index: string,
-    feed: string,
-    counter: string,
-    ...args: ReadonlyArray<string | number>
-  ): Promise<unknown>
+  /** The number of keys (4, or 5 with a nonce), the keys, then the arguments. */
+  zegoTrackerWrite(keys: 4 | 5, ...keysThenArgs: ReadonlyArray<string | number>): Promise<unknown>
   zegoTrackerRelease(key: string, token: string): Promise<unknown>
 }
 
@@ -239,7 +247,8 @@ export const make = (
     }
     const redis = (yield* connect(options.url, { commandTimeout: timeout, connectTimeout })) as RedisWithScripts
     redis.defineCommand("zegoTrackerRead", { numberOfKeys: 1, lua: READ })
-    redis.defineCommand("zegoTrackerWrite", { numberOfKeys: 4, lua: COMPARE_AND_SET })
+    // Its number of keys given with each call: 5 when the write commits a callback's nonce.
+    redis.defineCommand("zegoTrackerWrite", { lua: COMPARE_AND_SET })
     redis.defineCommand("zegoTrackerRelease", { numberOfKeys: 1, lua: RELEASE })
 
     const keys = {
@@ -285,7 +294,18 @@ export const make = (
       })
     }
 
-    const compareAndSet: StreamTracker.Store["compareAndSet"] = (streamId, version, next, change) => {
+    /**
+     * The key and the time to keep (ms) of the delivery's nonce when this write can commit it: a delivery of a Redis
+     * nonce store on the same URL, not yet past its window (one past it need not be kept).
+     */
+    const nonceOf = (delivery: CallbackNonceStore.Delivery | undefined, now: number) => {
+      const nonceLink = delivery === undefined ? undefined : linkOf(delivery.store)
+      if (nonceLink === undefined || nonceLink.url !== options.url) return undefined
+      const millis = Math.ceil(delivery!.expiresAt - now)
+      return millis > 0 ? { key: nonceLink.keyOf(delivery!.nonce), millis } : undefined
+    }
+
+    const compareAndSet: StreamTracker.Store["compareAndSet"] = (streamId, version, next, change, delivery) => {
       const json = encode(next)
       if (json === undefined) {
         return Effect.fail(
@@ -295,23 +315,25 @@ export const make = (
       const state = next.status.state
       const hash = hashOf(streamId)
       const expiry = state === "live" ? liveMillis : state === "closed" ? closedMillis : absentMillis
+      const now = next.status.checkedAt.getTime()
+      const nonce = nonceOf(delivery, now)
+      const args = [
+        version,
+        json,
+        expiry,
+        state === "live" ? "1" : "0",
+        hash,
+        now,
+        change ? "1" : "0",
+        changesLimit,
+        now - liveMillis
+      ]
+      const entryKeys = [entryKey(hash), keys.index, keys.feed, keys.counter]
       return Effect.matchEffect(
         command(() =>
-          redis.zegoTrackerWrite(
-            entryKey(hash),
-            keys.index,
-            keys.feed,
-            keys.counter,
-            version,
-            json,
-            expiry,
-            state === "live" ? "1" : "0",
-            hash,
-            next.status.checkedAt.getTime(),
-            change ? "1" : "0",
-            changesLimit,
-            next.status.checkedAt.getTime() - liveMillis
-          )
+          nonce === undefined
+            ? redis.zegoTrackerWrite(4, ...entryKeys, ...args)
+            : redis.zegoTrackerWrite(5, ...entryKeys, nonce.key, ...args, nonce.millis)
         ),
         {
           onFailure: (error) => {
@@ -319,7 +341,8 @@ export const make = (
             copy.drop(streamId)
             return Effect.fail(error)
           },
-          onSuccess: (version) => {
+          onSuccess: (reply) => {
+            const [version, replay] = Array.isArray(reply) ? reply : []
             if (typeof version !== "number" || version <= 0) {
               copy.drop(streamId)
               return Effect.succeed(false)
@@ -329,6 +352,7 @@ export const make = (
               written.set(version, { json, entry: next })
               if (written.size > WRITTEN_LIMIT) written.delete(written.keys().next().value!)
             }
+            if (nonce !== undefined) delivery!.settle(replay === 1 ? "replay" : "first")
             return Effect.succeed(true)
           }
         }

@@ -42,6 +42,32 @@ describe("RedisNonceStore", () => {
       assert.strictEqual((yield* store.claim("other", inAMinute()))._tag, "Claimed")
     }).pipe(Effect.scoped))
 
+  it.live(
+    "settleApplied: the first applied delivery commits (over a claim another holds); later ones are replays",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis
+        const store = yield* RedisNonceStore.make({ url: redis.url })
+        const settle = store.settleApplied!
+        assert.strictEqual(yield* settle("s1", inAMinute()), "first")
+        assert.strictEqual(yield* settle("s1", inAMinute()), "replay")
+        assert.strictEqual((yield* store.claim("s1", inAMinute()))._tag, "Applied")
+        // Another delivery holds a claim: this one applied the event, so the nonce is committed; the holder's release
+        // leaves it so.
+        const held = claimed(yield* store.claim("s2", inAMinute()))
+        assert.strictEqual(yield* settle("s2", inAMinute()), "first")
+        yield* store.release("s2", held)
+        assert.strictEqual((yield* store.claim("s2", inAMinute()))._tag, "Applied")
+        // Past its window: nothing kept.
+        assert.strictEqual(yield* settle("s3", Date.now() - 1), "first")
+        assert.strictEqual(yield* settle("s3", Date.now() - 1), "first")
+        yield* redis.stop
+        assert.strictEqual((yield* Effect.flip(settle("s4", inAMinute())))._tag, "CallbackUnavailableError")
+        yield* redis.start
+      }).pipe(Effect.scoped),
+    { timeout: 30_000 }
+  )
+
   it.live("an unsettled claim lapses after the pending timeout; a late release leaves the new claim alone", () =>
     Effect.gen(function*() {
       const redis = yield* startRedis

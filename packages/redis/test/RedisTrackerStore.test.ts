@@ -1,7 +1,7 @@
 // Several trackers on one real redis-server, each with its own store and connections, as separate processes would
 // have: one state, one order of changes, one re-check; keys, expiry, memory and options.
-import { StreamState, StreamTracker } from "@effect-zego/core"
-import { RedisTrackerStore } from "@effect-zego/redis"
+import { Callback, CallbackNonceStore, CallbackReceiver, StreamState, StreamTracker } from "@effect-zego/core"
+import { RedisNonceStore, RedisTrackerStore } from "@effect-zego/redis"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Runtime from "effect/Runtime"
 import * as Stream from "effect/Stream"
@@ -303,6 +304,111 @@ describe("RedisTrackerStore: the copy a write is decided on", () => {
       assert.notStrictEqual((yield* store.getForWrite!("c")).version, "999")
       assert.notStrictEqual((yield* store.getForWrite!("b")).version, "999")
       assert.strictEqual((yield* store.getForWrite!("a")).version, "999")
+    }).pipe(Effect.scoped))
+})
+
+describe("RedisTrackerStore: a callback's nonce committed with the write", () => {
+  const NONCES = "effect-zego:callback-nonce:"
+  const nonceKey = (nonce: string) => NONCES + createHash("sha256").update(nonce, "utf8").digest("hex")
+  const inAMinute = () => Date.now() + 60_000
+
+  it.live("with a Redis nonce store on the same URL: one script writes the entry and commits the nonce; again, a replay", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const client = yield* clientOf(redis.url)
+      const { tracker } = yield* storeAndTracker({ url: redis.url })
+      const nonces = yield* Effect.orDie(RedisNonceStore.make({ url: redis.url }))
+      // Scripts run (ioredis sends a script's first call on a connection as EVAL, the others as EVALSHA).
+      const scripts = Effect.promise(async () => {
+        const stats = await client.info("commandstats")
+        const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
+        return calls("eval") + calls("evalsha")
+      })
+      // The stream's entry is in the instance's copy once written: the next write is decided without a read.
+      yield* tracker.apply(created("fused", 1, T0))
+      const before = yield* scripts
+      const first = new CallbackNonceStore.Delivery("n-1", inAMinute(), nonces)
+      yield* tracker.applyDelivery(closed("fused", 2, T0 + 1000), first)
+      // One script for the write and the commit, nothing else run (the `info` is not a script).
+      assert.strictEqual((yield* scripts) - before, 1)
+      assert.strictEqual(first.settled, "first")
+      assert.strictEqual((yield* tracker.peek("fused"))?.state, "closed")
+      assert.strictEqual(yield* Effect.promise(() => client.get(nonceKey("n-1"))), "a")
+      assert.strictEqual((yield* nonces.claim("n-1", inAMinute()))._tag, "Applied")
+      // The nonce expires with the delivery's window.
+      const ttl = yield* Effect.promise(() => client.pttl(nonceKey("n-1")))
+      assert.isTrue(ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`)
+      // A later write with the same nonce (a replay whose entry had been forgotten) is applied and says so.
+      yield* Effect.promise(() => client.del(`${PREFIX}s:${hashOf("fused")}`))
+      const again = new CallbackNonceStore.Delivery("n-1", inAMinute(), nonces)
+      yield* tracker.applyDelivery(closed("fused", 2, T0 + 1000), again)
+      assert.strictEqual(again.settled, "replay")
+      assert.strictEqual((yield* tracker.peek("fused"))?.state, "closed")
+    }).pipe(Effect.scoped))
+
+  it.live("a delivery of another store, or of a Redis nonce store on another URL, is left to the receiver", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const client = yield* clientOf(redis.url)
+      const { tracker } = yield* storeAndTracker({ url: redis.url })
+      const inMemory = yield* Effect.orDie(CallbackNonceStore.memoryNonceStore())
+      // The same server under another spelling: not known to be the same Redis, so not written together.
+      const elsewhere = yield* Effect.orDie(RedisNonceStore.make({ url: redis.url.replace("127.0.0.1", "localhost") }))
+      for (const [i, store] of [inMemory, elsewhere].entries()) {
+        const delivery = new CallbackNonceStore.Delivery(`other-${i}`, inAMinute(), store)
+        yield* tracker.applyDelivery(created(`other-${i}`, 1, T0), delivery)
+        assert.isUndefined(delivery.settled)
+        assert.strictEqual((yield* tracker.peek(`other-${i}`))?.state, "live")
+        assert.isNull(yield* Effect.promise(() => client.get(nonceKey(`other-${i}`))))
+      }
+    }).pipe(Effect.scoped))
+
+  it.live("a write that loses its compare-and-set, or finds the nonce's key of another type, commits nothing", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const client = yield* clientOf(redis.url)
+      const { store } = yield* storeAndTracker({ url: redis.url })
+      const nonces = yield* Effect.orDie(RedisNonceStore.make({ url: redis.url }))
+      const entry = (streamId: string): StreamTracker.Entry => ({
+        status: { state: "absent", streamId, source: "describe", checkedAt: new Date() },
+        key: undefined
+      })
+      const lost = new CallbackNonceStore.Delivery("lost", inAMinute(), nonces)
+      assert.isFalse(yield* store.compareAndSet("cas", "41", entry("cas"), true, lost))
+      assert.isUndefined(lost.settled)
+      assert.isNull(yield* Effect.promise(() => client.get(nonceKey("lost"))))
+      yield* Effect.promise(() => client.rpush(nonceKey("odd"), "x"))
+      const odd = new CallbackNonceStore.Delivery("odd", inAMinute(), nonces)
+      const error = yield* Effect.flip(store.compareAndSet("cas", "0", entry("cas"), true, odd))
+      assert.strictEqual(error._tag, "TrackerUnavailableError")
+      assert.isUndefined(odd.settled)
+      assert.strictEqual((yield* store.get("cas")).version, "0", "nothing written")
+    }).pipe(Effect.scoped))
+
+  it.live("through a receiver: a callback is applied and its nonce committed; its replay is answered as one", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const { tracker } = yield* storeAndTracker({ url: redis.url })
+      const nonces = yield* Effect.orDie(RedisNonceStore.make({ url: redis.url }))
+      const secret = Redacted.make("secret")
+      const receiver = yield* Effect.orDie(CallbackReceiver.makeReceiver({ secret, nonces }))
+      const timestamp = String(Math.floor(Date.now() / 1000))
+      const body = JSON.stringify({
+        event: "stream_create",
+        appid: "4242",
+        timestamp,
+        nonce: "via-receiver",
+        signature: Callback.signature(secret, timestamp, "via-receiver"),
+        stream_id: "received",
+        room_id: "r",
+        room_session_id: "858012925204410400",
+        stream_seq: "1",
+        create_time_ms: String(T0)
+      })
+      yield* receiver.receiveAndApply({ body }, tracker.applyDelivery)
+      assert.strictEqual((yield* tracker.peek("received"))?.state, "live")
+      const replay = yield* Effect.flip(receiver.receiveAndApply({ body }, tracker.applyDelivery))
+      assert.strictEqual(replay._tag, "CallbackReplayError")
     }).pipe(Effect.scoped))
 })
 
