@@ -2,8 +2,9 @@
  * The callback path with its stores on Redis against the same path in memory: `POST /zego/callback` of
  * `Endpoints.router` on a real HTTP server on loopback (in the bench's process), one signed `stream_create` or
  * `stream_close` at a time (concurrency 1), each with a fresh nonce and the next `stream_seq` of one of 16 streams,
- * so that every callback claims its nonce, is applied to the tracker (a write of its entry: with the tracker on Redis,
- * decided on the store's copy of it) and is committed. Each answer is checked (200, applied, not a replay).
+ * so that every callback is applied to the tracker (a write of its entry: with the tracker on Redis, decided on the
+ * store's copy of it) and its nonce committed (with both stores on one Redis, by the same script as the write). Each
+ * answer is checked (200, applied, not a replay).
  */
 import type { CallbackNonceStore, StreamState } from "@effect-zego/core"
 import { Callback, CallbackReceiver, Endpoints, StreamTracker } from "@effect-zego/core"

@@ -186,7 +186,7 @@ export const run = async (
     // --- callbacks ----------------------------------------------------------------------------------------------
     log(
       "  callbacks: POST /zego/callback on loopback (server and client in this process), one at a time, each" +
-        " claimed, applied to the tracker and committed"
+        " applied to the tracker and its nonce settled"
     )
     const memory = await Callbacks.callbackClient("callback, in memory", {})
     const redisNonces = await Callbacks.callbackClient("callback, Redis nonces", {
