@@ -87,8 +87,8 @@ export type Settled = "first" | "replay"
 /**
  * One delivery of a callback, handed with its event to the apply of `CallbackReceiver.Receiver.receiveAndApply` when
  * its nonce store settles nonces after the apply (`settleApplied`). A store the apply writes to may commit the
- * delivery's nonce within that write, atomically, and say so with `settle`: the Redis tracker store does, for a Redis
- * nonce store on the same Redis, so that a callback waits for one round trip, not two. A delivery that no store
+ * delivery's nonce within that write, atomically, and then set `settled` (once): the Redis tracker store does, for a
+ * Redis nonce store on the same Redis, so that a callback waits for one round trip, not two. A delivery that no store
  * settled is settled by the receiver after the apply.
  *
  * @example
@@ -98,9 +98,14 @@ export type Settled = "first" | "replay"
  *
  * const program = Effect.gen(function*() {
  *   const nonces = yield* CallbackNonceStore.memoryNonceStore()
- *   const delivery = new CallbackNonceStore.Delivery("n1", Date.now() + 60_000, nonces)
- *   // A store that committed the nonce within its own write says how it found it.
- *   delivery.settle("first")
+ *   const delivery: CallbackNonceStore.Delivery = {
+ *     nonce: "n1",
+ *     expiresAt: Date.now() + 60_000,
+ *     store: nonces,
+ *     settled: undefined
+ *   }
+ *   // A store whose write committed the nonce says how it found it: first committed, or already (a replay).
+ *   delivery.settled ??= "first"
  *   return delivery.settled
  * })
  * Effect.runPromise(program).then((settled) => assert.strictEqual(settled, "first"))
@@ -109,23 +114,14 @@ export type Settled = "first" | "replay"
  * @since 0.1.0
  * @category models
  */
-export class Delivery {
-  #settled: Settled | undefined = undefined
-  constructor(
-    readonly nonce: string,
-    /** Until when (epoch ms) the nonce is kept once committed. */
-    readonly expiresAt: number,
-    /** The nonce store the receiver takes its nonces from: a store settles only deliveries of stores it can write. */
-    readonly store: NonceStore
-  ) {}
-  /** How a store settled it within its write; `undefined` while none has. */
-  get settled(): Settled | undefined {
-    return this.#settled
-  }
-  /** Called by the store whose write committed the nonce, with how it found it. The first call counts. */
-  settle(settled: Settled): void {
-    this.#settled ??= settled
-  }
+export interface Delivery {
+  readonly nonce: string
+  /** Until when (epoch ms) the nonce is kept once committed. */
+  readonly expiresAt: number
+  /** The nonce store the receiver takes its nonces from: a store settles only deliveries of stores it can write. */
+  readonly store: NonceStore
+  /** Set by the store whose write committed the nonce, to how it found it; `undefined` while none has. */
+  settled: Settled | undefined
 }
 
 /**

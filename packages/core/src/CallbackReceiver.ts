@@ -34,8 +34,8 @@ import {
   CallbackUnavailableError
 } from "./CallbackError.js"
 import type { CallbackDecodeError, CallbackError, VerifyError } from "./CallbackError.js"
-import { CallbackNonceStore, Delivery, memoryNonceStore } from "./CallbackNonceStore.js"
-import type { NonceStore, Settled } from "./CallbackNonceStore.js"
+import { CallbackNonceStore, memoryNonceStore } from "./CallbackNonceStore.js"
+import type { Delivery, NonceStore, Settled } from "./CallbackNonceStore.js"
 import * as CallbackBody from "./internal/callbackBody.js"
 import * as CallbackWindow from "./internal/callbackWindow.js"
 import { MAX_DURATION } from "./ServerApi.js"
@@ -523,7 +523,12 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<Receiver, 
       settleApplied: NonNullable<NonceStore["settleApplied"]>
     ): Effect.Effect<A, CallbackError | E, R> =>
       Effect.suspend(() => {
-        const delivery = new Delivery(checked.nonce, checked.expiresAt, nonces)
+        const delivery: Delivery = {
+          nonce: checked.nonce,
+          expiresAt: checked.expiresAt,
+          store: nonces,
+          settled: undefined
+        }
         return Effect.flatMap(apply(event, delivery), (value) => {
           const answer = (settled: Settled) =>
             settled === "first" ? Effect.succeed(value) : Effect.fail(new CallbackReplayError())

@@ -440,7 +440,7 @@ export interface Store {
    * came first (the tracker then reads and decides again). `change` says the write changes the stream's state: a
    * store with a {@link changes} feed records it there, atomically with the write. `delivery`, when given, is the
    * callback being applied: a store that can commit its nonce within the same atomic write (for its `store`) may, and
-   * then calls `delivery.settle` once written; any other store ignores it (the receiver then settles it).
+   * then sets `delivery.settled` once written; any other store ignores it (the receiver then settles it).
    */
   readonly compareAndSet: (
     streamId: string,

@@ -352,7 +352,7 @@ export const make = (
               written.set(version, { json, entry: next })
               if (written.size > WRITTEN_LIMIT) written.delete(written.keys().next().value!)
             }
-            if (nonce !== undefined) delivery!.settle(replay === 1 ? "replay" : "first")
+            if (nonce !== undefined) delivery!.settled ??= replay === 1 ? "replay" : "first"
             return Effect.succeed(true)
           }
         }

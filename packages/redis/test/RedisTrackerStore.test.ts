@@ -311,6 +311,13 @@ describe("RedisTrackerStore: a callback's nonce committed with the write", () =>
   const NONCES = "effect-zego:callback-nonce:"
   const nonceKey = (nonce: string) => NONCES + createHash("sha256").update(nonce, "utf8").digest("hex")
   const inAMinute = () => Date.now() + 60_000
+  /** A callback's delivery, its nonce kept a minute once committed. */
+  const delivery = (nonce: string, store: CallbackNonceStore.NonceStore): CallbackNonceStore.Delivery => ({
+    nonce,
+    expiresAt: inAMinute(),
+    store,
+    settled: undefined
+  })
 
   it.live("with a Redis nonce store on the same URL: one script writes the entry and commits the nonce; again, a replay", () =>
     Effect.gen(function*() {
@@ -327,7 +334,7 @@ describe("RedisTrackerStore: a callback's nonce committed with the write", () =>
       // The stream's entry is in the instance's copy once written: the next write is decided without a read.
       yield* tracker.apply(created("fused", 1, T0))
       const before = yield* scripts
-      const first = new CallbackNonceStore.Delivery("n-1", inAMinute(), nonces)
+      const first = delivery("n-1", nonces)
       yield* tracker.applyDelivery(closed("fused", 2, T0 + 1000), first)
       // One script for the write and the commit, nothing else run (the `info` is not a script).
       assert.strictEqual((yield* scripts) - before, 1)
@@ -340,7 +347,7 @@ describe("RedisTrackerStore: a callback's nonce committed with the write", () =>
       assert.isTrue(ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`)
       // A later write with the same nonce (a replay whose entry had been forgotten) is applied and says so.
       yield* Effect.promise(() => client.del(`${PREFIX}s:${hashOf("fused")}`))
-      const again = new CallbackNonceStore.Delivery("n-1", inAMinute(), nonces)
+      const again = delivery("n-1", nonces)
       yield* tracker.applyDelivery(closed("fused", 2, T0 + 1000), again)
       assert.strictEqual(again.settled, "replay")
       assert.strictEqual((yield* tracker.peek("fused"))?.state, "closed")
@@ -355,9 +362,9 @@ describe("RedisTrackerStore: a callback's nonce committed with the write", () =>
       // The same server under another spelling: not known to be the same Redis, so not written together.
       const elsewhere = yield* Effect.orDie(RedisNonceStore.make({ url: redis.url.replace("127.0.0.1", "localhost") }))
       for (const [i, store] of [inMemory, elsewhere].entries()) {
-        const delivery = new CallbackNonceStore.Delivery(`other-${i}`, inAMinute(), store)
-        yield* tracker.applyDelivery(created(`other-${i}`, 1, T0), delivery)
-        assert.isUndefined(delivery.settled)
+        const other = delivery(`other-${i}`, store)
+        yield* tracker.applyDelivery(created(`other-${i}`, 1, T0), other)
+        assert.isUndefined(other.settled)
         assert.strictEqual((yield* tracker.peek(`other-${i}`))?.state, "live")
         assert.isNull(yield* Effect.promise(() => client.get(nonceKey(`other-${i}`))))
       }
@@ -373,12 +380,12 @@ describe("RedisTrackerStore: a callback's nonce committed with the write", () =>
         status: { state: "absent", streamId, source: "describe", checkedAt: new Date() },
         key: undefined
       })
-      const lost = new CallbackNonceStore.Delivery("lost", inAMinute(), nonces)
+      const lost = delivery("lost", nonces)
       assert.isFalse(yield* store.compareAndSet("cas", "41", entry("cas"), true, lost))
       assert.isUndefined(lost.settled)
       assert.isNull(yield* Effect.promise(() => client.get(nonceKey("lost"))))
       yield* Effect.promise(() => client.rpush(nonceKey("odd"), "x"))
-      const odd = new CallbackNonceStore.Delivery("odd", inAMinute(), nonces)
+      const odd = delivery("odd", nonces)
       const error = yield* Effect.flip(store.compareAndSet("cas", "0", entry("cas"), true, odd))
       assert.strictEqual(error._tag, "TrackerUnavailableError")
       assert.isUndefined(odd.settled)

@@ -277,7 +277,7 @@ describe("callbacks on a Redis nonce store that pauses", () => {
   }
 
   it.live(
-    "a callback refused (503) during the pause is applied when ZEGOCLOUD retries it after, not taken for a replay",
+    "a callback refused (503) during the pause was applied, and ZEGOCLOUD's retry after it gets a 2xx",
     () =>
       Effect.gen(function*() {
         const redis = yield* startRedis
@@ -294,11 +294,12 @@ describe("callbacks on a Redis nonce store that pauses", () => {
           figures.requests += 2
           const during = yield* post(body)
           assert.strictEqual(during.status, 503, during.text)
-          // Redis runs what it was sent meanwhile (the late claim among it); then ZEGOCLOUD's retry arrives.
+          // Redis runs what it was sent meanwhile (the late settling among it: the event had been applied before it
+          // was sent); then ZEGOCLOUD's retry arrives, is applied again (changing nothing) and answered 2xx, as a
+          // replay when the late settling ran first.
           yield* redis.resume
           const retry = yield* post(body)
           assert.strictEqual(retry.status, 200, retry.text)
-          assert.notInclude(retry.text, "replay")
           const status = yield* (yield* StreamTracker.StreamTracker).peek("paused-stream")
           if (status?.state !== "live") figures.lost++
           assert.strictEqual(status?.state, "live")
