@@ -740,7 +740,6 @@ export const make = (
     // Looked up once: the fiber's clock, read on every event, costs about as much as applying it.
     const clock = yield* Effect.clock
     const millis = Effect.sync(() => clock.unsafeCurrentTimeMillis())
-    const now = Effect.sync(() => new Date(clock.unsafeCurrentTimeMillis()))
 
     const read = (streamId: string, get = store.get) =>
       Effect.tap(get(streamId), (kept) => {
@@ -790,36 +789,36 @@ export const make = (
 
     /**
      * Read, decide, compare-and-set; again on a conflict (another instance wrote first), at most `WRITE_ATTEMPTS`
-     * times.
+     * times. Plain steps, no generator: this runs once per callback.
      */
     const update = (
       streamId: string,
       decide: (current: Entry | undefined, checkedAt: Date) => Entry | undefined,
       delivery?: CallbackNonceStore.Delivery
-    ): Effect.Effect<void, TrackerUnavailableError> =>
-      direct !== undefined ? updateNow(direct, streamId, decide) : locks[stripeOf(streamId)]!.withPermits(1)(
-        Effect.gen(function*() {
-          for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-            // The first decision may be made on the store's copy (see `Store.getForWrite`), the others on `get`.
-            const copy = attempt === 0 ? store.getForWrite : undefined
-            const current = yield* read(streamId, copy)
-            const next = decide(current.entry, yield* now)
-            if (next === undefined) {
-              if (copy !== undefined) continue
-              return
-            }
-            // Only a change of state is news; a refined time or a re-check is not.
-            const change = next.status.state !== current.entry?.status.state
-            if (!(yield* store.compareAndSet(streamId, current.version, next, change, delivery))) continue
+    ): Effect.Effect<void, TrackerUnavailableError> => {
+      if (direct !== undefined) return updateNow(direct, streamId, decide)
+      const attempt = (n: number): Effect.Effect<void, TrackerUnavailableError> => {
+        if (n === WRITE_ATTEMPTS) {
+          return Effect.fail(
+            new TrackerUnavailableError({ reason: `the stream changed under ${WRITE_ATTEMPTS} attempts to write it` })
+          )
+        }
+        // The first decision may be made on the store's copy (see `Store.getForWrite`), the others on `get`.
+        const copy = n === 0 ? store.getForWrite : undefined
+        return Effect.flatMap(read(streamId, copy), (current) => {
+          const next = decide(current.entry, new Date(clock.unsafeCurrentTimeMillis()))
+          if (next === undefined) return copy !== undefined ? attempt(n + 1) : Effect.void
+          // Only a change of state is news; a refined time or a re-check is not.
+          const change = next.status.state !== current.entry?.status.state
+          return Effect.flatMap(store.compareAndSet(streamId, current.version, next, change, delivery), (written) => {
+            if (!written) return attempt(n + 1)
             lastKnown?.set(streamId, next)
-            if (change && publishing()) yield* publish(next.status)
-            return
-          }
-          return yield* new TrackerUnavailableError({
-            reason: `the stream changed under ${WRITE_ATTEMPTS} attempts to write it`
+            return change && publishing() ? publish(next.status) : Effect.void
           })
         })
-      )
+      }
+      return locks[stripeOf(streamId)]!.withPermits(1)(Effect.suspend(() => attempt(0)))
+    }
 
     /** `current` refreshed: still true as of `checkedAt`. */
     const confirmed = (current: Entry, checkedAt: Date): Entry => ({
@@ -857,11 +856,11 @@ export const make = (
     const applyDelivery: Service["applyDelivery"] = (event, delivery) => {
       if (event._tag === "UnknownEvent") return Effect.void
       if (direct !== undefined) return applyNow(direct, event)
-      return Effect.gen(function*() {
-        if (eventAhead(event, (yield* millis) + maxClockSkewMillis)) {
-          return yield* ignoredAhead(`a ${event.event} callback`, event.streamId)
+      return Effect.suspend(() => {
+        if (eventAhead(event, clock.unsafeCurrentTimeMillis() + maxClockSkewMillis)) {
+          return ignoredAhead(`a ${event.event} callback`, event.streamId)
         }
-        yield* update(event.streamId, (current, checkedAt) => {
+        return update(event.streamId, (current, checkedAt) => {
           const next = eventKept(event, checkedAt.getTime())
           return current?.key === undefined || supersedes(next, current.key) ? next.entry() : undefined
         }, delivery)

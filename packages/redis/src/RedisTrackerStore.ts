@@ -133,6 +133,9 @@ const countOf = (parameter: string, input: unknown, fallback: number, least = 1)
       new ZegoError.InvalidRequestError({ parameter, detail: `must be an integer from ${least} to 10000000` })
     )
 
+/** Stream ids whose hashes are kept (about 2.1 MB at most with the longest ids, 100 KB with ids of 20 characters). */
+const HASHES_KEPT = 1024
+
 /** This instance's changes kept until the feed brings them back (so that they need not be decoded again). */
 const WRITTEN_LIMIT = 1024
 
@@ -154,9 +157,9 @@ return {version, json}
  * whose nonce the write commits, the nonce's key. ARGV: the expected version ("0": none, "?": unreadable), the entry's
  * JSON, its expiry in ms, "1" when live, the index member, the write's time (ms), "1" to record a change, the feed's
  * cap, the time before which a live index member was last written more than the live retention ago (its entry has
- * expired: dropped), and the nonce's expiry in ms. `{version, replay}`: the new version, or 0 when the entry's version
- * was not the expected one (nothing written); `replay` 1 when the nonce had already been committed. The keys' types are
- * checked before any write, so that the script writes all or nothing.
+ * expired: dropped when a member is added), and the nonce's expiry in ms. `{version, replay}`: the new version, or 0
+ * when the entry's version was not the expected one (nothing written); `replay` 1 when the nonce had already been
+ * committed. The keys' types are checked before any write, so that the script writes all or nothing.
  */
 const COMPARE_AND_SET = `
 local function holds(key, kind)
@@ -178,11 +181,13 @@ if current ~= ARGV[1] then return {0, 0} end
 local version = string.format("%d", redis.call("INCR", KEYS[4]))
 redis.call("SET", KEYS[1], version .. " " .. ARGV[2], "PX", ARGV[3])
 if ARGV[4] == "1" then
-  redis.call("ZADD", KEYS[2], ARGV[6], ARGV[5])
+  -- The index grows only by a new member: members whose entries have expired are dropped then.
+  if redis.call("ZADD", KEYS[2], ARGV[6], ARGV[5]) == 1 then
+    redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[9])
+  end
 else
   redis.call("ZREM", KEYS[2], ARGV[5])
 end
-redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[9])
 if ARGV[7] == "1" then redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[8], "*", "e", ARGV[2], "v", version) end
 local replay = 0
 if KEYS[5] then
@@ -256,8 +261,20 @@ export const make = (
       feed: `${prefix}changes`,
       counter: `${prefix}version`
     }
-    /** A stream id's hash: the entry's key is the prefix, `s:` and it; the lease's, `lease:` and it. */
-    const hashOf = (streamId: string) => createHash("sha256").update(streamId, "utf8").digest("base64url")
+    /**
+     * A stream id's hash: the entry's key is the prefix, `s:` and it; the lease's, `lease:` and it. The last
+     * `HASHES_KEPT` are kept: a stream's callbacks come in turn, and a hash costs more than its look-up.
+     */
+    const hashes = new Map<string, string>()
+    const hashOf = (streamId: string) => {
+      let hash = hashes.get(streamId)
+      if (hash === undefined) {
+        hash = createHash("sha256").update(streamId, "utf8").digest("base64url")
+        hashes.set(streamId, hash)
+        if (hashes.size > HASHES_KEPT) hashes.delete(hashes.keys().next().value!)
+      }
+      return hash
+    }
     const entryKey = (hash: string) => `${prefix}s:${hash}`
 
     /** Runs one command; ioredis fails it when no answer came within `commandTimeout` (see `connect`). */

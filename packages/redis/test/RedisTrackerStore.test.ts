@@ -463,6 +463,21 @@ describe("RedisTrackerStore: keys, expiry, memory", () => {
       assert.strictEqual(yield* Effect.promise(() => client.zcard("app:live")), 0)
     }).pipe(Effect.scoped))
 
+  it.live("a live stream whose entry expired leaves the live index when another goes live", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const client = yield* clientOf(redis.url)
+      const { tracker } = yield* storeAndTracker({ url: redis.url, liveRetention: "300 millis" })
+      yield* tracker.apply(created("forgotten", 1, T0))
+      // Written again while live: its member is refreshed, not added, and nothing is dropped.
+      yield* tracker.apply(created("forgotten", 2, T0 + 1000))
+      assert.strictEqual(yield* Effect.promise(() => client.zcard(`${PREFIX}live`)), 1)
+      yield* Effect.sleep("600 millis")
+      assert.deepStrictEqual(yield* tracker.live, [])
+      yield* tracker.apply(created("next", 1, T0))
+      assert.deepStrictEqual(yield* Effect.promise(() => client.zrange(`${PREFIX}live`, 0, -1)), [hashOf("next")])
+    }).pipe(Effect.scoped))
+
   it.live("an expired closed entry is forgotten, and the next read re-checks the stream", () =>
     Effect.gen(function*() {
       const redis = yield* startRedis
