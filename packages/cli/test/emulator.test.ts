@@ -1,5 +1,5 @@
 import { Callback } from "@effect-zego/core"
-import { Emulator } from "@effect-zego/emulator"
+import { Emulator, MediaNode } from "@effect-zego/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -21,13 +21,8 @@ const exported = (line: string): Record<string, string> =>
     })
   )
 
-/** A port free a moment ago. */
-const freePort = Effect.async<number>((resume) => {
-  const server = Net.createServer().listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as Net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+/** A port free a moment ago, for a server started next. */
+const freePort = Effect.orDie(MediaNode.freePort())
 
 const EXPORT_LINE = /^export ZEGO_APP_ID=.*$/m
 

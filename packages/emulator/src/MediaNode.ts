@@ -213,7 +213,9 @@ export const config = (settings: ConfigSettings): string => {
 }
 
 /**
- * A TCP port that was free on `host` a moment ago (the kernel's pick for port 0).
+ * A TCP port that was free on `host` a moment ago, for a server started next. Taken below the kernels' ephemeral
+ * ranges (Linux 32768–60999, macOS 49152–65535) when one is free there, so that an outgoing connection's local port,
+ * or another server's port 0, cannot take it before it is used; else the kernel's pick for port 0.
  *
  * @example
  * ```ts
@@ -226,7 +228,20 @@ export const config = (settings: ConfigSettings): string => {
  * @since 0.1.0
  * @category utils
  */
-export const freePort = (host = "127.0.0.1"): Effect.Effect<number, MediaNodeError> =>
+export const freePort = (host = "127.0.0.1"): Effect.Effect<number, MediaNodeError> => portFrom(host, FIXED_PORT_TRIES)
+
+/** Random ports tried below the ephemeral ranges before the kernel's pick. */
+const FIXED_PORT_TRIES = 8
+
+/** One of `tries` random ports from 20000 to 31999, else (none left to try) the kernel's pick. */
+const portFrom = (host: string, tries: number): Effect.Effect<number, MediaNodeError> =>
+  Effect.catchAll(
+    listenedPort(host, tries > 0 ? 20_000 + Math.floor(Math.random() * 12_000) : 0),
+    (error) => tries > 0 ? portFrom(host, tries - 1) : Effect.fail(error)
+  )
+
+/** `port` (0: the kernel's pick) listened on and let go. */
+const listenedPort = (host: string, port: number): Effect.Effect<number, MediaNodeError> =>
   Effect.async<number, MediaNodeError>((resume) => {
     const server = Net.createServer()
     server.once(
@@ -236,9 +251,9 @@ export const freePort = (host = "127.0.0.1"): Effect.Effect<number, MediaNodeErr
           Effect.fail(new MediaNodeError({ reason: "Start", detail: `no free port on ${host}: ${error.message}` }))
         )
     )
-    server.listen(0, host, () => {
-      const { port } = server.address() as Net.AddressInfo
-      server.close(() => resume(Effect.succeed(port)))
+    server.listen(port, host, () => {
+      const { port: listened } = server.address() as Net.AddressInfo
+      server.close(() => resume(Effect.succeed(listened)))
     })
   })
 

@@ -28,6 +28,20 @@ const connects = (port: number) =>
   })
 
 describe("MediaNode", () => {
+  it.effect("freePort: a port below the ephemeral ranges, free to listen on, different from call to call", () =>
+    Effect.gen(function*() {
+      const ports = yield* Effect.all(Array.from({ length: 8 }, () => MediaNode.freePort()))
+      for (const port of ports) assert.isTrue(port >= 20_000 && port < 32_000, String(port))
+      assert.isTrue(new Set(ports).size > 1)
+      const port = ports[0]!
+      const listened = yield* Effect.async<boolean>((resume) => {
+        const server = Net.createServer()
+        server.once("error", () => resume(Effect.succeed(false)))
+        server.listen(port, "127.0.0.1", () => server.close(() => resume(Effect.succeed(true))))
+      })
+      assert.isTrue(listened)
+    }))
+
   it("writes a configuration with everything in its folder, one foreground process, a live application", () => {
     const text = MediaNode.config({
       rtmpModule: MediaNode.DEFAULT_RTMP_MODULE,

@@ -14,7 +14,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { app, eventually, http, publish, requireTool, start, WAIT_MILLIS } from "./processes.js"
+import { app, eventually, http, publish, requireTool, start, untilListening, WAIT_MILLIS } from "./processes.js"
 
 const CALLBACK_SECRET = "e2e-callback-secret"
 const INGEST_TOKEN = "e2e-ingest-token"
@@ -48,7 +48,7 @@ const stack = Effect.gen(function*() {
     INGEST_TOKEN,
     PORT: String(appPort)
   })
-  yield* eventually("the app to listen", Effect.sync(() => (/Listening on/.test(server.output()) ? true : undefined)))
+  yield* untilListening(server, "the app")
   const base = `http://127.0.0.1:${appPort}`
   const ingest = (stream: string) =>
     http(`${base}/obs/ingest?stream=${stream}`, {

@@ -19,7 +19,17 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import { startRedis } from "../../redis/test/redisServer.js"
 import type { Child } from "./processes.js"
-import { app, eventually, http, publish, requireTool, start, stopPublishing, WAIT_MILLIS } from "./processes.js"
+import {
+  app,
+  eventually,
+  http,
+  publish,
+  requireTool,
+  start,
+  stopPublishing,
+  untilListening,
+  WAIT_MILLIS
+} from "./processes.js"
 import type { Forwarded } from "./roundRobin.js"
 import { roundRobin } from "./roundRobin.js"
 
@@ -67,11 +77,7 @@ const makeStack = Effect.gen(function*() {
       })
     )
   )
-  yield* Effect.forEach(instances, (instance, i) =>
-    eventually(
-      `instance ${i} to listen`,
-      Effect.sync(() => (/Listening on/.test(instance.output()) ? true : undefined))
-    ))
+  yield* Effect.forEach(instances, (instance, i) => untilListening(instance, `instance ${i}`))
   const killed = new Set<number>()
 
   const base = (i: number) => `http://127.0.0.1:${ports[i]}`

@@ -31,6 +31,8 @@ export interface Child {
   readonly signal: (signal: NodeJS.Signals) => Effect.Effect<boolean>
   /** Its exit code (`null` when a signal ended it). */
   readonly exit: Effect.Effect<number | null>
+  /** Whether it has ended. */
+  readonly ended: () => boolean
 }
 
 /** A child process in its own group, killed with the scope; its output, and a way to signal it. */
@@ -61,7 +63,8 @@ export const start = (program: string, args: ReadonlyArray<string>, env: Record<
     const started: Child = {
       output: () => output,
       signal: (signal) => Effect.sync(() => child.pid !== undefined && process.kill(-child.pid, signal)),
-      exit: Deferred.await(exited)
+      exit: Deferred.await(exited),
+      ended: () => Effect.runSync(Deferred.isDone(exited))
     }
     return started
   })
@@ -74,6 +77,26 @@ export const eventually = <A>(what: string, check: Effect.Effect<A | undefined>)
       const value = yield* check
       if (value !== undefined) return value
       if (Date.now() > deadline) return yield* Effect.dieMessage(`gave up waiting for ${what}`)
+      yield* Effect.sleep("50 millis")
+    }
+  })
+
+/**
+ * Waits until `child` logs that it listens. A child that ends first, or that is still silent at the deadline, fails
+ * the test with the end of its output (quoted: it is a child's text).
+ */
+export const untilListening = (child: Child, what: string) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + WAIT_MILLIS
+    for (;;) {
+      if (/Listening on/.test(child.output())) return
+      const ended = child.ended()
+      if (ended || Date.now() > deadline) {
+        const tail = JSON.stringify(child.output().slice(-2000))
+        return yield* Effect.dieMessage(
+          `${what} ${ended ? "ended" : "did not listen in time"}; its output ends ${tail}`
+        )
+      }
       yield* Effect.sleep("50 millis")
     }
   })

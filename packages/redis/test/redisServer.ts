@@ -3,10 +3,10 @@
  * pause it (SIGSTOP: it holds its connections and reads nothing, as in a long fork or a VM stall); stopped by
  * its PID with the scope.
  */
+import { MediaNode } from "@effect-zego/emulator"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { type ChildProcess, spawn } from "node:child_process"
-import * as Net from "node:net"
 
 export interface RedisServer {
   readonly url: string
@@ -21,13 +21,8 @@ export interface RedisServer {
   readonly resume: Effect.Effect<void>
 }
 
-export const freePort = Effect.async<number>((resume) => {
-  const server = Net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as Net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+/** A free port for a server started next (see `MediaNode.freePort`: none an outgoing connection may take meanwhile). */
+export const freePort = Effect.orDie(MediaNode.freePort())
 
 const launch = (port: number) =>
   Effect.async<ChildProcess, Error>((resume) => {
