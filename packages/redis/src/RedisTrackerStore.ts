@@ -133,8 +133,12 @@ const countOf = (parameter: string, input: unknown, fallback: number, least = 1)
       new ZegoError.InvalidRequestError({ parameter, detail: `must be an integer from ${least} to 10000000` })
     )
 
-/** Stream ids whose hashes are kept (about 2.1 MB at most with the longest ids, 100 KB with ids of 20 characters). */
+/**
+ * Stream ids whose hashes are kept, each of at most `KEPT_ID_LENGTH` characters: at most about 4 MB, about 100 KB with
+ * ids of 20 characters.
+ */
 const HASHES_KEPT = 1024
+const KEPT_ID_LENGTH = 2048
 
 /** This instance's changes kept until the feed brings them back (so that they need not be decoded again). */
 const WRITTEN_LIMIT = 1024
@@ -270,6 +274,7 @@ export const make = (
       let hash = hashes.get(streamId)
       if (hash === undefined) {
         hash = createHash("sha256").update(streamId, "utf8").digest("base64url")
+        if (streamId.length > KEPT_ID_LENGTH) return hash
         hashes.set(streamId, hash)
         if (hashes.size > HASHES_KEPT) hashes.delete(hashes.keys().next().value!)
       }
@@ -312,14 +317,15 @@ export const make = (
     }
 
     /**
-     * The key and the time to keep (ms) of the delivery's nonce when this write can commit it: a delivery of a Redis
+     * The delivery's nonce, its key and the time to keep it (ms), when this write can commit it: a delivery of a Redis
      * nonce store on the same URL, not yet past its window (one past it need not be kept).
      */
     const nonceOf = (delivery: CallbackNonceStore.Delivery | undefined, now: number) => {
-      const nonceLink = delivery === undefined ? undefined : linkOf(delivery.store)
+      if (delivery === undefined) return undefined
+      const nonceLink = linkOf(delivery.store)
       if (nonceLink === undefined || nonceLink.url !== options.url) return undefined
-      const millis = Math.ceil(delivery!.expiresAt - now)
-      return millis > 0 ? { key: nonceLink.keyOf(delivery!.nonce), millis } : undefined
+      const millis = Math.ceil(delivery.expiresAt - now)
+      return millis > 0 ? { delivery, key: nonceLink.keyOf(delivery.nonce), millis } : undefined
     }
 
     const compareAndSet: StreamTracker.Store["compareAndSet"] = (streamId, version, next, change, delivery) => {
@@ -369,7 +375,7 @@ export const make = (
               written.set(version, { json, entry: next })
               if (written.size > WRITTEN_LIMIT) written.delete(written.keys().next().value!)
             }
-            if (nonce !== undefined) delivery!.settled ??= replay === 1 ? "replay" : "first"
+            if (nonce !== undefined) nonce.delivery.settled ??= replay === 1 ? "replay" : "first"
             return Effect.succeed(true)
           }
         }
