@@ -32,7 +32,7 @@ export interface Child {
   /** Its exit code (`null` when a signal ended it). */
   readonly exit: Effect.Effect<number | null>
   /** Whether it has ended. */
-  readonly ended: () => boolean
+  readonly ended: Effect.Effect<boolean>
 }
 
 /** A child process in its own group, killed with the scope; its output, and a way to signal it. */
@@ -64,7 +64,7 @@ export const start = (program: string, args: ReadonlyArray<string>, env: Record<
       output: () => output,
       signal: (signal) => Effect.sync(() => child.pid !== undefined && process.kill(-child.pid, signal)),
       exit: Deferred.await(exited),
-      ended: () => Effect.runSync(Deferred.isDone(exited))
+      ended: Deferred.isDone(exited)
     }
     return started
   })
@@ -90,7 +90,7 @@ export const untilListening = (child: Child, what: string) =>
     const deadline = Date.now() + WAIT_MILLIS
     for (;;) {
       if (/Listening on/.test(child.output())) return
-      const ended = child.ended()
+      const ended = yield* child.ended
       if (ended || Date.now() > deadline) {
         const tail = JSON.stringify(child.output().slice(-2000))
         return yield* Effect.dieMessage(
