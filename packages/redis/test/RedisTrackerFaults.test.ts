@@ -1,7 +1,7 @@
 // The tracker on a real redis-server that fails: an instance killed mid-apply, Redis paused (SIGSTOP), down longer
 // than ZEGOCLOUD's retries, restarted empty, or holding values it did not write. Nothing is acknowledged that is not
 // applied, nothing hangs, and everything converges once Redis is back, without a restart.
-import { Callback, CallbackReceiver, Endpoints, StreamState, StreamTracker } from "@effect-zego/core"
+import { CallbackReceiver, Endpoints, StreamState, StreamTracker } from "@effect-zego/core"
 import { ZegoMock } from "@effect-zego/core/testing"
 import { RedisNonceStore, RedisTrackerStore } from "@effect-zego/redis"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -23,7 +23,17 @@ import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import { startRedis } from "./redisServer.js"
-import { closed, countingState, created, Delivered, oracle, settled, T0, trackerOn } from "./trackerFixtures.js"
+import {
+  closed,
+  countingState,
+  created,
+  Delivered,
+  oracle,
+  settled,
+  signedCallback,
+  T0,
+  trackerOn
+} from "./trackerFixtures.js"
 
 const PREFIX = "effect-zego:tracker:"
 const noDescribe = countingState(() => Effect.die("no describe expected"), Ref.unsafeMake(0))
@@ -82,25 +92,6 @@ const trackerWith = (url: string, wrap: (store: StreamTracker.Store) => StreamTr
     (store) =>
       StreamTracker.make({ store: wrap(store) }).pipe(Effect.provideService(StreamState.StreamState, noDescribe))
   ))
-
-/** A signed stream callback of `streamId` (app 4242, one room session) as ZEGOCLOUD posts it, made now. */
-const signedCallback =
-  (secret: Redacted.Redacted, streamId: string) =>
-  (event: "stream_create" | "stream_close", seq: number, nonce: string) => {
-    const timestamp = String(Math.floor(Date.now() / 1000))
-    return JSON.stringify({
-      event,
-      appid: "4242",
-      timestamp,
-      nonce,
-      signature: Callback.signature(secret, timestamp, nonce),
-      stream_id: streamId,
-      room_session_id: "858012925204410400",
-      stream_seq: String(seq),
-      create_time_ms: String(T0),
-      ...(event === "stream_close" ? { type: "0", destroy_timemillis: String(T0 + 5000) } : {})
-    })
-  }
 
 describe("an instance killed in the middle of an apply", () => {
   it.live("before its write reached Redis: nothing written, nothing published; the retry elsewhere applies it once", () =>

@@ -1,6 +1,6 @@
 // Several trackers on one real redis-server, each with its own store and connections, as separate processes would
 // have: one state, one order of changes, one re-check; keys, expiry, memory and options.
-import { Callback, CallbackNonceStore, CallbackReceiver, StreamState, StreamTracker } from "@effect-zego/core"
+import { CallbackNonceStore, CallbackReceiver, StreamState, StreamTracker } from "@effect-zego/core"
 import { RedisNonceStore, RedisTrackerStore } from "@effect-zego/redis"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
@@ -26,6 +26,7 @@ import {
   oracle,
   seconds,
   settled,
+  signedCallback,
   T0,
   trackerOn
 } from "./trackerFixtures.js"
@@ -399,19 +400,7 @@ describe("RedisTrackerStore: a callback's nonce committed with the write", () =>
       const nonces = yield* Effect.orDie(RedisNonceStore.make({ url: redis.url }))
       const secret = Redacted.make("secret")
       const receiver = yield* Effect.orDie(CallbackReceiver.makeReceiver({ secret, nonces }))
-      const timestamp = String(Math.floor(Date.now() / 1000))
-      const body = JSON.stringify({
-        event: "stream_create",
-        appid: "4242",
-        timestamp,
-        nonce: "via-receiver",
-        signature: Callback.signature(secret, timestamp, "via-receiver"),
-        stream_id: "received",
-        room_id: "r",
-        room_session_id: "858012925204410400",
-        stream_seq: "1",
-        create_time_ms: String(T0)
-      })
+      const body = signedCallback(secret, "received")("stream_create", 1, "via-receiver")
       yield* receiver.receiveAndApply({ body }, tracker.applyDelivery)
       assert.strictEqual((yield* tracker.peek("received"))?.state, "live")
       const replay = yield* Effect.flip(receiver.receiveAndApply({ body }, tracker.applyDelivery))

@@ -1,9 +1,13 @@
-/** Stream events, a `StreamState` that counts its describes, and trackers on one Redis: what the tracker tests share. */
+/**
+ * Stream events (and signed callbacks of them), a `StreamState` that counts its describes, and trackers on one Redis:
+ * what the tracker tests share.
+ */
 import { Callback, StreamState, StreamTracker, ZegoError } from "@effect-zego/core"
 import { CallbackEvents } from "@effect-zego/core/testing"
 import { RedisTrackerStore } from "@effect-zego/redis"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
+import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 
@@ -161,3 +165,22 @@ export const settled = (status: StreamTracker.Status | undefined) => {
   const { checkedAt: _, ...rest } = status
   return rest
 }
+
+/** A signed stream callback of `streamId` (app 4242, one room session) as ZEGOCLOUD posts it, made now. */
+export const signedCallback =
+  (secret: Redacted.Redacted, streamId: string) =>
+  (event: "stream_create" | "stream_close", seq: number, nonce: string) => {
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    return JSON.stringify({
+      event,
+      appid: "4242",
+      timestamp,
+      nonce,
+      signature: Callback.signature(secret, timestamp, nonce),
+      stream_id: streamId,
+      room_session_id: "858012925204410400",
+      stream_seq: String(seq),
+      create_time_ms: String(T0),
+      ...(event === "stream_close" ? { type: "0", destroy_timemillis: String(T0 + 5000) } : {})
+    })
+  }
