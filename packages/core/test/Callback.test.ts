@@ -315,6 +315,16 @@ describe("Callback", () => {
             { secret: Redacted.make("") },
             { secret, maxBodyBytes: 0 },
             { secret, nonces: {} },
+            // A settleApplied that is not a function would be called on every callback.
+            {
+              secret,
+              nonces: {
+                claim: () => Effect.void,
+                commit: () => Effect.void,
+                release: () => Effect.void,
+                settleApplied: 1
+              }
+            },
             null
           ]
         ) {
